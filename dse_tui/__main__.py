@@ -1,0 +1,3 @@
+from dse_tui.cli import main
+
+raise SystemExit(main())

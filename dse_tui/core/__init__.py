@@ -1,0 +1,1 @@
+"""Headless core of dse-tui. Nothing here may import Textual (tests/test_import_hygiene.py)."""

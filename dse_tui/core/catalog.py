@@ -1,0 +1,306 @@
+"""The catalog: an embedded SQLite database (WAL) shared by the console and cron runs."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from dse_tui.core.migrations import MIGRATIONS
+from dse_tui.core.timeutil import from_db, to_db, utcnow
+
+BUSY_TIMEOUT_MS = 10_000
+GENESIS_HASH = "0" * 64
+
+
+class CatalogError(Exception):
+    """The catalog cannot be opened or used; the message says which file and what to do."""
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    repository: str
+    started_at: datetime
+    ended_at: datetime | None
+    state: str
+    trigger: str
+    operator: str | None
+    size: int | None
+    sha256: str | None
+    artifact: str | None
+    manifest: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class LastStatus:
+    """What the catalog knows of one repository: its last attempt, last good run and flags."""
+
+    repository: str
+    last_attempt: Run | None
+    last_good: Run | None
+    copies: int  # verified copies of the last good run
+    manual_required_since: datetime | None
+    manual_required_reason: str | None
+
+
+_RUN_COLUMNS = "id, repository_id, started_at, ended_at, state, trigger, operator, size, sha256, artifact, manifest, message"
+
+
+def current_operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry (containers): still record something true
+        return f"uid:{os.getuid()}"
+
+
+class Catalog:
+    """One connection to the catalog. Not shared between threads: each worker opens its own."""
+
+    def __init__(self, path: str | os.PathLike, *, readonly: bool = False):
+        self.path = Path(path)
+        try:
+            if not readonly:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+            self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                      isolation_level=None, check_same_thread=False)
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                # WAL lets the console read while a cron run writes; NORMAL is durable at checkpoints
+                # and safe against corruption, which is what a catalog of records needs.
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise CatalogError(f"cannot open the catalog {self.path}: {exc}") from None
+        self._repo_ids: dict[str, int] = {}
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- schema
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        if self.schema_version >= len(MIGRATIONS):
+            if self.schema_version > len(MIGRATIONS):
+                raise CatalogError(
+                    f"the catalog {self.path} has schema version {self.schema_version}, newer than this "
+                    f"dse-tui knows ({len(MIGRATIONS)}): upgrade dse-tui")
+            return
+        # IMMEDIATE takes the write lock first, so two processes never apply the same step twice.
+        with self.transaction():
+            for version in range(self.schema_version, len(MIGRATIONS)):
+                for statement in _split_sql(MIGRATIONS[version]):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {version + 1}")
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: a cheap 'has anything changed?' probe."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    class _Tx:
+        def __init__(self, db: sqlite3.Connection):
+            self.db = db
+
+        def __enter__(self):
+            self.db.execute("BEGIN IMMEDIATE")
+            return self.db
+
+        def __exit__(self, exc_type, *rest):
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def transaction(self) -> _Tx:
+        return Catalog._Tx(self.db)
+
+    # -------------------------------------------------------------- repositories
+
+    def repository_id(self, key: str) -> int:
+        if key not in self._repo_ids:
+            self.db.execute("INSERT OR IGNORE INTO repositories(key) VALUES (?)", (key,))
+            row = self.db.execute("SELECT id FROM repositories WHERE key = ?", (key,)).fetchone()
+            self._repo_ids[key] = row[0]
+        return self._repo_ids[key]
+
+    def ensure_repositories(self, keys: Iterable[str]) -> None:
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO repositories(key) VALUES (?)", [(k,) for k in keys])
+
+    def set_manual_required(self, key: str, reason: str | None, at: datetime | None = None) -> None:
+        """Flag (reason given) or clear (None) the repository's need of a manual backup."""
+        repo = self.repository_id(key)
+        when = to_db(at or utcnow()) if reason else None
+        self.db.execute(
+            "UPDATE repositories SET manual_required_since = ?, manual_required_reason = ? WHERE id = ?",
+            (when, reason, repo))
+
+    # -------------------------------------------------------------- runs
+
+    def start_run(self, key: str, *, trigger: str = "auto", operator: str | None = None,
+                  at: datetime | None = None) -> int:
+        repo = self.repository_id(key)
+        cur = self.db.execute(
+            "INSERT INTO runs(repository_id, started_at, state, trigger, operator) VALUES (?, ?, 'running', ?, ?)",
+            (repo, to_db(at or utcnow()), trigger, operator or current_operator()))
+        return cur.lastrowid
+
+    def finish_run(self, run_id: int, state: str, *, size: int | None = None, sha256: str | None = None,
+                   artifact: str | None = None, manifest: str | None = None, message: str | None = None,
+                   at: datetime | None = None) -> None:
+        self.db.execute(
+            "UPDATE runs SET state = ?, ended_at = ?, size = ?, sha256 = ?, artifact = ?, manifest = ?, message = ?"
+            " WHERE id = ?",
+            (state, to_db(at or utcnow()), size, sha256, artifact, manifest, message, run_id))
+
+    def run(self, run_id: int) -> Run | None:
+        row = self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return self._run(row) if row else None
+
+    def recent_runs(self, key: str, limit: int = 20) -> list[Run]:
+        rows = self.db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE repository_id = ? ORDER BY started_at DESC LIMIT ?",
+            (self.repository_id(key), limit))
+        return [self._run(r) for r in rows]
+
+    def runs_since(self, key: str, since: datetime) -> list[Run]:
+        rows = self.db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE repository_id = ? AND started_at >= ? ORDER BY started_at",
+            (self.repository_id(key), to_db(since)))
+        return [self._run(r) for r in rows]
+
+    def first_run_at(self, key: str) -> datetime | None:
+        row = self.db.execute("SELECT min(started_at) FROM runs WHERE repository_id = ?",
+                              (self.repository_id(key),)).fetchone()
+        return from_db(row[0])
+
+    def good_sizes(self, key: str, limit: int = 30) -> list[int]:
+        """Sizes of the last `limit` good runs, oldest first."""
+        rows = self.db.execute(
+            "SELECT size FROM runs WHERE repository_id = ? AND state = 'good' ORDER BY started_at DESC LIMIT ?",
+            (self.repository_id(key), limit)).fetchall()
+        return [r[0] or 0 for r in reversed(rows)]
+
+    def last_status(self) -> dict[str, LastStatus]:
+        """The last attempt, last good run and copy count of every repository, in one indexed query."""
+        rows = self.db.execute(f"""
+            SELECT r.key, r.manual_required_since, r.manual_required_reason,
+                   {_prefixed('a')}, {_prefixed('g')},
+                   (SELECT count(*) FROM copies c WHERE c.run_id = g.id AND c.state = 'verified')
+            FROM (
+                SELECT r.*,
+                    (SELECT id FROM runs WHERE repository_id = r.id
+                        ORDER BY started_at DESC LIMIT 1) AS last_attempt_id,
+                    (SELECT id FROM runs WHERE repository_id = r.id AND state = 'good'
+                        ORDER BY started_at DESC LIMIT 1) AS last_good_id
+                FROM repositories r
+            ) r
+            LEFT JOIN runs a ON a.id = r.last_attempt_id
+            LEFT JOIN runs g ON g.id = r.last_good_id
+        """).fetchall()
+        width = len(_RUN_COLUMNS.split(","))
+        out = {}
+        for row in rows:
+            attempt, good = row[3:3 + width], row[3 + width:3 + 2 * width]
+            out[row[0]] = LastStatus(
+                repository=row[0],
+                last_attempt=self._run(attempt, row[0]) if attempt[0] is not None else None,
+                last_good=self._run(good, row[0]) if good[0] is not None else None,
+                copies=row[-1],
+                manual_required_since=from_db(row[1]),
+                manual_required_reason=row[2],
+            )
+        return out
+
+    def _run(self, row, key: str | None = None) -> Run:
+        if key is None:
+            key = self._repo_key(row[1])
+        return Run(row[0], key, from_db(row[2]), from_db(row[3]), row[4], row[5], row[6], row[7], row[8],
+                   row[9], row[10], row[11])
+
+    def _repo_key(self, repo_id: int) -> str:
+        for key, value in self._repo_ids.items():
+            if value == repo_id:
+                return key
+        key = self.db.execute("SELECT key FROM repositories WHERE id = ?", (repo_id,)).fetchone()[0]
+        self._repo_ids[key] = repo_id
+        return key
+
+    # -------------------------------------------------------------- copies
+
+    def add_copy(self, run_id: int, destination: str, *, state: str = "verified", path: str | None = None,
+                 size: int | None = None, sha256: str | None = None, at: datetime | None = None) -> int:
+        when = to_db(at or utcnow())
+        cur = self.db.execute(
+            "INSERT INTO copies(run_id, destination, path, size, sha256, copied_at, verified_at, state)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, destination, path, size, sha256, when, when if state == "verified" else None, state))
+        return cur.lastrowid
+
+    # -------------------------------------------------------------- events
+
+    def record_event(self, action: str, outcome: str, *, repository: str | None = None,
+                     operator: str | None = None, detail: dict | None = None,
+                     at: datetime | None = None) -> int:
+        """Append an event to the hash-chained log (each event carries the hash of the one before)."""
+        with self.transaction():
+            prev = self.db.execute("SELECT hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+            prev_hash = prev[0] if prev else GENESIS_HASH
+            fields = {
+                "at": to_db(at or utcnow()), "operator": operator or current_operator(),
+                "repository": repository, "action": action, "outcome": outcome,
+                "detail": json.dumps(detail, sort_keys=True) if detail is not None else None,
+            }
+            digest = event_hash(prev_hash, fields)
+            cur = self.db.execute(
+                "INSERT INTO events(at, operator, repository, action, outcome, detail, prev_hash, hash)"
+                " VALUES (:at, :operator, :repository, :action, :outcome, :detail, :prev, :hash)",
+                {**fields, "prev": prev_hash, "hash": digest})
+            return cur.lastrowid
+
+    def events(self, limit: int = 100) -> Iterator[dict]:
+        cur = self.db.execute(
+            "SELECT id, at, operator, repository, action, outcome, detail FROM events ORDER BY id DESC LIMIT ?",
+            (limit,))
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            yield dict(zip(names, row))
+
+
+def event_hash(prev_hash: str, fields: dict) -> str:
+    canonical = json.dumps({"prev": prev_hash, **fields}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _prefixed(alias: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()}" for c in _RUN_COLUMNS.split(","))
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration; executescript() would commit our transaction behind our back."""
+    statements, current = [], ""
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        current += line + "\n"
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]

@@ -1,0 +1,341 @@
+"""Profiles: one YAML file per site, validated strictly, every problem reported with file:line and key."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from dse_tui.core.periods import Periodicity, parse_duration, parse_size
+from dse_tui.core.problems import ConfigError
+from dse_tui.core.schema import (
+    INVALID, AnyMapping, Bool, Checker, Enum, Field, FilePath, Int, List, Mapping, Parsed, Str,
+)
+from dse_tui.core.yamlsource import Path_, load_document, parse_document
+
+KINDS = ("database", "software", "web", "config")
+DRIVERS = ("postgresql", "mysql", "sqlite", "git", "files")
+SSH_DRIVERS = ("postgresql", "mysql", "files")
+VERIFY_LEVELS = ("checksum", "structure", "restore")
+DESTINATION_KINDS = ("directory", "removable", "optical", "ssh")
+LANGUAGES = ("es", "en")
+ID_PATTERN = r"[a-z0-9][a-z0-9._-]{0,62}"
+ID_HINT = "lower-case letters, digits, '.', '_' or '-' (used in file names), e.g. 'web-main'"
+
+
+@dataclass(frozen=True)
+class SSHTarget:
+    host: str
+    user: str | None = None
+    port: int | None = None
+    identity_file: Path | None = None
+
+    @property
+    def destination(self) -> str:
+        return f"{self.user}@{self.host}" if self.user else self.host
+
+
+@dataclass(frozen=True)
+class Retention:
+    daily: int = 7
+    weekly: int = 4
+    monthly: int = 12
+    yearly: int = 0
+
+
+@dataclass(frozen=True)
+class Repository:
+    id: str
+    name: str
+    kind: str
+    driver: str
+    source: dict[str, Any]
+    periodicity: Periodicity
+    grace: timedelta
+    verify: str
+    destinations: tuple[str, ...]
+    copies: int
+    retention: Retention
+    checklist: str | None = None
+    description: str = ""
+    ssh: SSHTarget | None = None
+
+    @property
+    def location(self) -> str:
+        """A short human description of where the data comes from (never a secret)."""
+        s = self.source
+        if self.driver in ("postgresql", "mysql"):
+            dbs = ",".join(s.get("databases") or ["*"])
+            where = s.get("host") or "local socket"
+            if s.get("port"):
+                where += f":{s['port']}"
+            text = f"{dbs} @ {where}"
+        else:
+            text = str(s.get("path", ""))
+        return f"{text} via ssh {self.ssh.destination}" if self.ssh else text
+
+
+@dataclass(frozen=True)
+class Destination:
+    id: str
+    kind: str
+    settings: dict[str, Any]
+
+    @property
+    def path(self) -> Path | None:
+        return self.settings.get("path")
+
+
+@dataclass(frozen=True)
+class Operator:
+    login: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    department: str = ""
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    file: Path
+    site: Site
+    operators: tuple[Operator, ...]
+    storage_root: Path
+    catalog_path: Path
+    min_free: int
+    destinations: dict[str, Destination]
+    repositories: tuple[Repository, ...]
+    lines: dict[Path_, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def repository(self, repo_id: str) -> Repository:
+        for r in self.repositories:
+            if r.id == repo_id:
+                return r
+        raise KeyError(repo_id)
+
+
+# ---------------------------------------------------------------- schema
+
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_duration = Parsed(parse_duration, "a duration such as 6h, 1d, 1w")
+_periodicity = Parsed(Periodicity.parse, "a duration (6h, 1d, 1w) or a cron expression")
+_size = Parsed(parse_size, "a size such as 500M or 2G", accept_int=True)
+_id = Str(ID_PATTERN, ID_HINT)
+
+_ssh = Mapping({
+    "host": Field(Str(), required=True),
+    "user": Field(Str()),
+    "port": Field(Int(1, 65535)),
+    "identity_file": Field(FilePath()),
+})
+
+_db_common = {
+    "host": Field(Str()),
+    "port": Field(Int(1, 65535)),
+    "user": Field(Str()),
+    "databases": Field(List(Str(), min_items=1)),
+    "password_env": Field(Str(_ENV_NAME, "the name of an environment variable")),
+    "passfile": Field(FilePath()),
+}
+SOURCE_SCHEMAS: dict[str, Mapping] = {
+    "postgresql": Mapping({**_db_common, "globals": Field(Bool(), default=True)}),
+    "mysql": Mapping(dict(_db_common)),
+    "sqlite": Mapping({"path": Field(FilePath(), required=True)}),
+    "git": Mapping({"path": Field(FilePath(), required=True)}),
+    "files": Mapping({
+        "path": Field(FilePath(), required=True),
+        "include": Field(List(Str()), default=list),
+        "exclude": Field(List(Str()), default=list),
+    }),
+}
+
+_retention = Mapping({k: Field(Int(0), default=getattr(Retention(), k)) for k in ("daily", "weekly", "monthly", "yearly")})
+
+_repo_settings = {
+    "periodicity": Field(_periodicity),
+    "grace": Field(_duration),
+    "verify": Field(Enum(*VERIFY_LEVELS)),
+    "destinations": Field(List(_id)),
+    "copies": Field(Int(0, 10)),
+    "retention": Field(_retention),
+}
+
+
+def _check_source(repo: dict, path: Path_, c: Checker) -> None:
+    driver = repo["driver"]
+    if driver not in SOURCE_SCHEMAS:
+        return  # already reported
+    if repo["ssh"] is not None and driver not in SSH_DRIVERS:
+        c.error(path + ("ssh",), f"the {driver} driver does not work over SSH (only {', '.join(SSH_DRIVERS)})")
+    if isinstance(repo["source"], dict):
+        repo["source"] = SOURCE_SCHEMAS[driver].check(repo["source"], path + ("source",), c)
+
+
+_repository = Mapping({
+    "id": Field(_id, required=True),
+    "name": Field(Str(allow_numbers=True)),
+    "description": Field(Str(), default=""),
+    "kind": Field(Enum(*KINDS), required=True),
+    "driver": Field(Enum(*DRIVERS), required=True),
+    # `source` is checked against its driver's schema once the driver is known.
+    "source": Field(AnyMapping(), required=True),
+    "ssh": Field(_ssh),
+    "checklist": Field(Str(r"[A-Za-z0-9._-]+", "a checklist name (its file's stem)")),
+    **_repo_settings,
+}, extra_check=_check_source)
+
+_PROFILE = Mapping({
+    "site": Field(Mapping({
+        "id": Field(_id, required=True),
+        "name": Field(Str(), required=True),
+        "department": Field(Str(), default=""),
+        "language": Field(Enum(*LANGUAGES)),
+    }), required=True),
+    "operators": Field(List(Mapping({
+        "login": Field(Str(), required=True),
+        "name": Field(Str(), required=True),
+    })), default=list),
+    "storage": Field(Mapping({
+        "root": Field(FilePath(), required=True),
+        "catalog": Field(FilePath()),
+        "min_free": Field(_size, default=0),
+    }), required=True),
+    "defaults": Field(Mapping(dict(_repo_settings)), default=dict),
+    "destinations": Field(List(Mapping({
+        "id": Field(_id, required=True),
+        "kind": Field(Enum(*DESTINATION_KINDS), required=True),
+        "path": Field(FilePath()),
+        "uuid": Field(Str()),
+        "label": Field(Str()),
+        "host": Field(Str()),
+        "user": Field(Str()),
+        "port": Field(Int(1, 65535)),
+        "capacity": Field(_size),
+        "description": Field(Str(), default=""),
+    })), default=list),
+    "repositories": Field(List(_repository), default=list),
+})
+
+DEFAULTS = {
+    "periodicity": Periodicity.parse("1d"),
+    "grace": timedelta(hours=6),
+    "verify": "checksum",
+    "destinations": [],
+    "copies": 2,
+    "retention": {k: getattr(Retention(), k) for k in ("daily", "weekly", "monthly", "yearly")},
+}
+
+# What each destination kind must say, beyond id and kind.
+_DESTINATION_NEEDS = {
+    "directory": ("path",),
+    "removable": (),  # uuid or label, checked below
+    "optical": ("path",),  # where the ISO images are written
+    "ssh": ("host", "path"),
+}
+
+
+def default_catalog_path(site_id: str) -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("dse-tui") / f"catalog-{site_id}.sqlite"
+
+
+def load_profile(file: str | os.PathLike, text: str | None = None) -> Profile:
+    """Load and validate a profile; raise ConfigError listing every problem found."""
+    file = Path(file).expanduser().absolute()
+    doc = parse_document(file, text) if text is not None else load_document(file)
+    c = Checker(doc)
+    data = _PROFILE.check(doc.data, (), c)
+    if isinstance(data, dict):
+        _cross_check(data, c)
+    if c.problems:
+        raise ConfigError(c.problems)
+    return _build(file, data, doc.lines)
+
+
+def _valid_items(value) -> list[tuple[int, dict]]:
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _cross_check(data: dict, c: Checker) -> None:
+    """Checks across sections; parts that already failed their own check are skipped."""
+    dest_ids: dict[str, int] = {}
+    for i, d in _valid_items(data["destinations"]):
+        if d["id"] is INVALID or d["kind"] is INVALID:
+            continue
+        if d["id"] in dest_ids:
+            c.error(("destinations", i, "id"), f"duplicate destination id '{d['id']}' (also destinations[{dest_ids[d['id']]}])")
+        dest_ids.setdefault(d["id"], i)
+        for need in _DESTINATION_NEEDS[d["kind"]]:
+            if d[need] is None:
+                c.error(("destinations", i), f"a {d['kind']} destination needs '{need}'")
+        if d["kind"] == "removable" and not (d["uuid"] or d["label"]):
+            c.error(("destinations", i), "a removable destination needs 'uuid' or 'label' (see lsblk -f)")
+    defaults = data["defaults"] if isinstance(data["defaults"], dict) else {}
+    for name in defaults.get("destinations") or []:
+        if name is not INVALID and name not in dest_ids:
+            c.error(("defaults", "destinations"), f"unknown destination '{name}'{_known(dest_ids)}")
+    seen: dict[str, int] = {}
+    for i, r in _valid_items(data["repositories"]):
+        if r["id"] not in (None, INVALID):
+            if r["id"] in seen:
+                c.error(("repositories", i, "id"), f"duplicate repository id '{r['id']}' (also repositories[{seen[r['id']]}])")
+            seen.setdefault(r["id"], i)
+        for name in r["destinations"] if isinstance(r["destinations"], list) else []:
+            if name is not INVALID and name not in dest_ids:
+                c.error(("repositories", i, "destinations"), f"unknown destination '{name}'{_known(dest_ids)}")
+
+
+def _known(ids) -> str:
+    return f"; known: {', '.join(ids)}" if ids else "; the profile defines no destinations"
+
+
+def _build(file: Path, data: dict, lines: dict) -> Profile:
+    site = Site(**data["site"])
+    defaults = {**DEFAULTS, **{k: v for k, v in data["defaults"].items() if v is not None}}
+    repos = []
+    for r in data["repositories"]:
+        merged = {k: (r[k] if r[k] is not None else defaults[k]) for k in _repo_settings}
+        repos.append(Repository(
+            id=r["id"], name=r["name"] or r["id"], kind=r["kind"], driver=r["driver"],
+            source=r["source"], description=r["description"], checklist=r["checklist"],
+            ssh=SSHTarget(**r["ssh"]) if r["ssh"] else None,
+            periodicity=merged["periodicity"], grace=merged["grace"], verify=merged["verify"],
+            destinations=tuple(merged["destinations"]), copies=merged["copies"],
+            retention=Retention(**merged["retention"]),
+        ))
+    storage = data["storage"]
+    return Profile(
+        file=file,
+        site=site,
+        operators=tuple(Operator(**o) for o in data["operators"]),
+        storage_root=storage["root"],
+        catalog_path=storage["catalog"] or default_catalog_path(site.id),
+        min_free=storage["min_free"],
+        destinations={d["id"]: Destination(d["id"], d["kind"], {k: v for k, v in d.items() if k not in ("id", "kind") and v is not None}) for d in data["destinations"]},
+        repositories=tuple(repos),
+        lines=lines,
+    )
+
+
+def profile_path_from_env(explicit: str | None) -> Path:
+    """The profile to use: --profile, then $DSE_TUI_PROFILE, then the user's config directory."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get("DSE_TUI_PROFILE"):
+        return Path(os.environ["DSE_TUI_PROFILE"]).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path("dse-tui") / "profile.yaml"
+
+
+def repo_id_valid(text: str) -> bool:
+    return re.fullmatch(ID_PATTERN, text) is not None

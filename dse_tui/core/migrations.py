@@ -1,0 +1,96 @@
+"""Catalog schema, as an ordered list of migrations. Never edit a released step: append a new one."""
+
+MIGRATIONS: list[str] = [
+    # 1: the foundation schema
+    """
+    CREATE TABLE repositories (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        manual_required_since TEXT,
+        manual_required_reason TEXT
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        repository_id INTEGER NOT NULL REFERENCES repositories(id),
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        state TEXT NOT NULL CHECK (state IN ('running', 'good', 'failed', 'cancelled')),
+        trigger TEXT NOT NULL DEFAULT 'auto',
+        operator TEXT,
+        size INTEGER,
+        sha256 TEXT,
+        artifact TEXT,
+        manifest TEXT,
+        message TEXT
+    );
+    -- "last attempt" and "last good run" of each repository are index seeks, even with millions of runs
+    CREATE INDEX runs_by_repository ON runs(repository_id, started_at);
+    CREATE INDEX good_runs_by_repository ON runs(repository_id, started_at) WHERE state = 'good';
+    CREATE TABLE verifications (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        level TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('running', 'passed', 'failed', 'cancelled')),
+        detail TEXT
+    );
+    CREATE INDEX verifications_by_run ON verifications(run_id);
+    CREATE TABLE media (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'blank',
+        location TEXT,
+        destination TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT
+    );
+    CREATE TABLE copies (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        destination TEXT NOT NULL,
+        medium_id INTEGER REFERENCES media(id),
+        path TEXT,
+        size INTEGER,
+        sha256 TEXT,
+        copied_at TEXT NOT NULL,
+        verified_at TEXT,
+        state TEXT NOT NULL CHECK (state IN ('copying', 'verified', 'failed'))
+    );
+    CREATE INDEX copies_by_run ON copies(run_id);
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        repository_id INTEGER NOT NULL REFERENCES repositories(id),
+        checklist TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        state TEXT NOT NULL CHECK (state IN ('open', 'finished', 'abandoned')),
+        reason TEXT
+    );
+    CREATE TABLE session_steps (
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        step_id TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('done', 'skipped', 'pending')),
+        at TEXT NOT NULL,
+        evidence TEXT,
+        note TEXT,
+        output TEXT,
+        exit_status INTEGER,
+        PRIMARY KEY (session_id, step_id)
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        repository TEXT,
+        action TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX events_by_time ON events(at);
+    """,
+]

@@ -1,0 +1,117 @@
+"""Due/overdue and the state of every repository, from the profile's periodicities and the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dse_tui.core.catalog import Catalog, LastStatus, Run
+from dse_tui.core.config import Profile, Repository
+from dse_tui.core.timeutil import iso
+
+# Worst first: the order the dashboard sorts by and `status` reduces to an exit code.
+STATES = ("manual-required", "failed", "overdue", "due", "never", "ok")
+EXIT_CODES = {"ok": 0, "due": 1, "overdue": 1, "never": 1, "failed": 2, "manual-required": 2}
+
+
+@dataclass(frozen=True)
+class RepoStatus:
+    repository: Repository
+    state: str
+    last_good: Run | None
+    last_attempt: Run | None
+    next_due_at: datetime | None
+    copies: int
+    reason: str | None  # why the state is not ok, in words, for the dashboard and `status`
+
+    @property
+    def last_run_at(self) -> datetime | None:
+        return self.last_good.started_at if self.last_good else None
+
+    @property
+    def size(self) -> int | None:
+        return self.last_good.size if self.last_good else None
+
+    def as_json(self) -> dict:
+        a = self.last_attempt
+        return {
+            "id": self.repository.id,
+            "name": self.repository.name,
+            "kind": self.repository.kind,
+            "driver": self.repository.driver,
+            "state": self.state,
+            "reason": self.reason,
+            "last_run_at": iso(self.last_run_at),
+            "last_run_id": self.last_good.id if self.last_good else None,
+            "last_attempt_at": iso(a.started_at) if a else None,
+            "last_attempt_state": a.state if a else None,
+            "size": self.size,
+            "next_due_at": iso(self.next_due_at),
+            "copies": self.copies,
+            "copies_required": self.repository.copies,
+        }
+
+
+def repo_status(repo: Repository, last: LastStatus | None, now: datetime) -> RepoStatus:
+    good = last.last_good if last else None
+    attempt = last.last_attempt if last else None
+    copies = last.copies if last else 0
+    next_due = repo.periodicity.next_after(good.started_at) if good else None
+
+    if last and last.manual_required_since:
+        state, reason = "manual-required", last.manual_required_reason
+    elif attempt and attempt.state in ("failed", "cancelled"):
+        state, reason = "failed", attempt.message or f"last run {attempt.state}"
+    elif good is None:
+        state, reason = "never", "no satisfactory backup yet"
+    elif now >= next_due + repo.grace:
+        state, reason = "overdue", f"due since {iso(next_due)}"
+    elif now >= next_due:
+        state, reason = "due", None
+    else:
+        state, reason = "ok", None
+    return RepoStatus(repo, state, good, attempt, next_due, copies, reason)
+
+
+def statuses(profile: Profile, catalog: Catalog, now: datetime) -> list[RepoStatus]:
+    """One status per repository of the profile, in profile order."""
+    last = catalog.last_status()
+    return [repo_status(r, last.get(r.id), now) for r in profile.repositories]
+
+
+def exit_code(items: list[RepoStatus]) -> int:
+    return max((EXIT_CODES[s.state] for s in items), default=0)
+
+
+# ---------------------------------------------------------------- history strip
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+    outcome: str  # good | failed | missing | before (the repository had no runs yet)
+
+
+def period_bounds(repo: Repository, now: datetime, count: int = 30) -> list[datetime]:
+    """`count + 1` boundaries of the last `count` periods of the repository's periodicity, oldest first."""
+    bounds = [now]
+    for _ in range(count):
+        bounds.append(repo.periodicity.previous_before(bounds[-1]))
+    return bounds[::-1]
+
+
+def period_strip(bounds: list[datetime], runs: list[Run], first_run_at: datetime | None) -> list[Period]:
+    """Each period between `bounds` with its outcome: a gap or a failure stands out at a glance."""
+    periods = []
+    for start, end in zip(bounds, bounds[1:]):
+        inside = [r.state for r in runs if start <= r.started_at < end]
+        if "good" in inside:
+            outcome = "good"
+        elif "failed" in inside or "cancelled" in inside:
+            outcome = "failed"
+        elif first_run_at is None or end <= first_run_at:
+            outcome = "before"
+        else:
+            outcome = "missing"
+        periods.append(Period(start, end, outcome))
+    return periods
