@@ -1,0 +1,177 @@
+"""The `dse-tui` command: the TUI with no subcommand, headless subcommands for cron and monitoring.
+
+Imports are local to each command so `dse-tui status` from cron does not pay for Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from dse_tui import __version__
+
+EXIT_UNKNOWN = 3  # monitoring plugins' UNKNOWN: the profile or catalog could not be used
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS keeps a value given before the subcommand from being reset by the subparser's default.
+    common.add_argument("--profile", metavar="FILE", default=argparse.SUPPRESS,
+                        help="site profile (default: $DSE_TUI_PROFILE, then the user's config directory)")
+
+    parser = argparse.ArgumentParser(
+        prog="dse-tui", parents=[common],
+        description="Backup console for the DSE backup procedure (PRO 7.5 DSE 02). "
+                    "With no command, opens the dashboard.")
+    parser.add_argument("--version", action="version", version=f"dse-tui {__version__}")
+    parser.add_argument("--demo", action="store_true", help="open the TUI on the demo site (created the first time)")
+    parser.add_argument("--lang", choices=("es", "en"), help="interface language (default: profile, then locale)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", parents=[common], help="the demo site")
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
+    init = demo_sub.add_parser("init", help="create the demo site headless and print its profile path")
+    init.add_argument("directory", nargs="?", type=Path, help="where (default: the user's data directory)")
+
+    sub.add_parser("check", parents=[common],
+                   help="validate the profile and checklists, then check tools, servers and destinations")
+
+    status = sub.add_parser("status", parents=[common],
+                            help="one row per repository; exit 0 ok, 1 due/overdue/never, 2 failed/manual-required")
+    fmt = status.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="a JSON list of objects (stable, see README)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "tui"
+    try:
+        return COMMANDS[command](args)
+    except KeyboardInterrupt:
+        print("dse-tui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `dse-tui status | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _profile_path(args) -> Path:
+    from dse_tui.core.config import profile_path_from_env
+
+    return profile_path_from_env(getattr(args, "profile", None))
+
+
+def _load(args):
+    """Profile and catalog for a headless command, or a short error on stderr and None."""
+    from dse_tui.core.catalog import Catalog, CatalogError
+    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.config import load_profile
+
+    path = _profile_path(args)
+    if not path.exists():
+        _fail(f"no profile at {path}: pass --profile FILE or set DSE_TUI_PROFILE "
+              "(try `dse-tui demo init` for a working example)")
+        return None
+    try:
+        profile = load_profile(path)
+    except ConfigError as exc:
+        _fail(f"the profile has {len(exc.problems)} problem(s):\n{exc}")
+        return None
+    try:
+        catalog = Catalog(profile.catalog_path)
+        catalog.ensure_repositories(r.id for r in profile.repositories)
+    except CatalogError as exc:
+        _fail(str(exc))
+        return None
+    return profile, catalog
+
+
+def _fail(message: str) -> None:
+    print(f"dse-tui: {message}", file=sys.stderr)
+
+
+def cmd_tui(args) -> int:
+    from dse_tui.ui.app import run_tui
+
+    profile = None
+    if args.demo:
+        from dse_tui.core.demo import init_demo
+
+        profile = init_demo()
+    return run_tui(profile or _profile_path(args), language=args.lang)
+
+
+def cmd_demo(args) -> int:
+    from dse_tui.core.demo import init_demo
+
+    try:
+        path = init_demo(args.directory)
+    except (OSError, FileNotFoundError) as exc:
+        _fail(f"cannot create the demo site: {exc}")
+        return 1
+    print(f"demo site ready; open it with: dse-tui --profile {path}")
+    print(path)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from dse_tui.core.checklists import load_checklists
+    from dse_tui.core.config import load_profile
+    from dse_tui.core.preflight import run_checks
+    from dse_tui.core.problems import ConfigError
+
+    path = _profile_path(args)
+    problems = []
+    profile = checklists = None
+    try:
+        profile = load_profile(path)
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        checklists = load_checklists()
+    except ConfigError as exc:
+        problems += exc.problems
+    for problem in problems:
+        print(f"error  {problem}")
+    if profile is None:
+        print(f"dse-tui check: {len(problems)} problem(s); fix the profile and run again", file=sys.stderr)
+        return 1
+    print(f"ok     profile {path}: {len(profile.repositories)} repositories, "
+          f"{len(profile.destinations)} destinations")
+    if checklists:
+        print(f"ok     checklists: {', '.join(sorted(checklists))}")
+    findings = run_checks(profile, checklists or {})
+    for finding in findings:
+        print(finding)
+    errors = len(problems) + sum(f.level == "error" for f in findings)
+    warnings = sum(f.level == "warn" for f in findings)
+    if errors:
+        print(f"dse-tui check: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_status(args) -> int:
+    from dse_tui.core.schedule import exit_code, statuses
+    from dse_tui.core.timeutil import utcnow
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    with catalog:
+        items = statuses(profile, catalog, utcnow())
+    if args.json:
+        json.dump([s.as_json() for s in items], sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        from dse_tui.status_table import render_table
+
+        print(render_table(items, utcnow(), color=sys.stdout.isatty()))
+    return exit_code(items)
+
+
+COMMANDS = {"tui": cmd_tui, "demo": cmd_demo, "check": cmd_check, "status": cmd_status}

@@ -1,0 +1,302 @@
+"""`dse-tui check`: are the tools installed, do the servers answer, are the destinations writable?"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import humanize
+
+from dse_tui.core.checklists import Checklist, checklist_for
+from dse_tui.core.config import Destination, Profile, Repository
+
+TIMEOUT = 10  # seconds for any one probe; a silent server must not hang the check
+
+# Local tools each driver needs (alternatives separated by '|'); over SSH the dump tools run remotely.
+DRIVER_TOOLS = {
+    "postgresql": ["pg_dump", "pg_dumpall", "pg_restore", "psql"],
+    "mysql": ["mariadb-dump|mysqldump", "mariadb|mysql"],
+    "sqlite": [],
+    "git": ["git"],
+    "files": ["tar"],
+}
+COMMON_TOOLS = ["zstd"]
+REMOTE_TOOLS = {"postgresql": ["pg_dump", "pg_dumpall", "psql"], "mysql": ["mariadb-dump|mysqldump"], "files": ["tar"]}
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # ok | warn | error
+    subject: str  # e.g. "tool pg_dump", "repository academic-db", "destination nas"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level:<5}  {self.subject}: {self.message}"
+
+
+def find_tool(spec: str) -> str | None:
+    """The path of the first of `a|b` alternatives on PATH."""
+    for name in spec.split("|"):
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+def run_checks(profile: Profile, checklists: dict[str, Checklist]) -> list[Finding]:
+    jobs = [lambda: check_storage(profile)]
+    jobs += [lambda t=tool, u=users: [check_tool(t, u)] for tool, users in needed_tools(profile).items()]
+    jobs += [lambda r=repo: check_repository(r, checklists) for repo in profile.repositories]
+    jobs += [lambda d=dest: [check_destination(d)] for dest in profile.destinations.values()]
+    # Servers and disks answer slowly: probe them side by side, report in a stable order.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda job: job(), jobs))
+    return [finding for batch in results for finding in batch]
+
+
+def needed_tools(profile: Profile) -> dict[str, list[str]]:
+    tools: dict[str, list[str]] = {}
+    for repo in profile.repositories:
+        for tool in COMMON_TOOLS + DRIVER_TOOLS[repo.driver] + (["ssh"] if repo.ssh else []):
+            if repo.ssh and repo.driver in REMOTE_TOOLS and tool in REMOTE_TOOLS[repo.driver] and tool != "psql":
+                continue  # runs on the server, checked there
+            tools.setdefault(tool, []).append(repo.id)
+    return tools
+
+
+def check_tool(spec: str, users: list[str]) -> Finding:
+    path = find_tool(spec)
+    needed = f"needed by {', '.join(users)}"
+    if not path:
+        return Finding("error", f"tool {spec}", f"not installed ({needed}); install it, e.g. with apt-get")
+    return Finding("ok", f"tool {spec}", f"{path} {_version(path)}".rstrip())
+
+
+def _version(path: str) -> str:
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=TIMEOUT,
+                             stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    first = (out.stdout or out.stderr).strip().splitlines()
+    return f"({first[0][:80]})" if first else ""
+
+
+def check_storage(profile: Profile) -> list[Finding]:
+    return [_writable("storage", profile.storage_root, profile.min_free, create=True)]
+
+
+def _writable(subject: str, path: Path, min_free: int = 0, create: bool = False) -> Finding:
+    try:
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        if not path.is_dir():
+            return Finding("error", subject, f"{path} does not exist or is not a folder")
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".dse-tui-check-"):
+            pass
+        free = shutil.disk_usage(path).free
+    except OSError as exc:
+        return Finding("error", subject, f"{path} is not writable: {exc.strerror or exc}")
+    text = f"{path} writable, {humanize.naturalsize(free, binary=True)} free"
+    if free < min_free:
+        return Finding("error", subject, f"{text}, less than the {humanize.naturalsize(min_free, binary=True)} required")
+    return Finding("ok", subject, text)
+
+
+def check_destination(dest: Destination) -> Finding:
+    subject = f"destination {dest.id}"
+    if dest.kind in ("directory", "optical"):
+        return _writable(subject, dest.path)
+    if dest.kind == "removable":
+        mount = find_removable(dest.settings.get("uuid"), dest.settings.get("label"))
+        if mount is None:
+            what = dest.settings.get("uuid") or dest.settings.get("label")
+            return Finding("warn", subject, f"removable disk {what} is not plugged in or not mounted")
+        return _writable(subject, Path(mount))
+    return _ssh_probe(subject, dest.settings, f"test -d {shlex.quote(str(dest.path))} && test -w {shlex.quote(str(dest.path))}",
+                      f"{dest.path} writable")
+
+
+def find_removable(uuid: str | None, label: str | None) -> str | None:
+    """The mount point of the disk with this filesystem UUID or label, from lsblk."""
+    try:
+        out = subprocess.run(["lsblk", "--json", "-o", "NAME,UUID,LABEL,MOUNTPOINT"], capture_output=True,
+                             text=True, timeout=TIMEOUT)
+        devices = json.loads(out.stdout or "{}").get("blockdevices", [])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+    stack = list(devices)
+    while stack:
+        dev = stack.pop()
+        stack.extend(dev.get("children") or [])
+        if dev.get("mountpoint") and ((uuid and dev.get("uuid") == uuid) or (label and dev.get("label") == label)):
+            return dev["mountpoint"]
+    return None
+
+
+def check_repository(repo: Repository, checklists: dict[str, Checklist]) -> list[Finding]:
+    subject = f"repository {repo.id}"
+    findings = []
+    if checklists:
+        chosen = checklist_for(repo.kind, repo.driver, repo.checklist, checklists)
+        if chosen is None:
+            what = f"checklist '{repo.checklist}' does not exist" if repo.checklist else f"no checklist for kind {repo.kind}"
+            findings.append(Finding("error", subject, f"{what}; known: {', '.join(sorted(checklists))}"))
+    findings.append(_SOURCE_CHECKS[repo.driver](repo, subject))
+    return findings
+
+
+def _check_path_source(repo: Repository, subject: str) -> Finding:
+    path = repo.source["path"]
+    if repo.ssh:
+        return _ssh_probe(subject, _ssh_settings(repo), f"test -r {shlex.quote(str(path))}", f"{path} readable on the server")
+    if not path.exists():
+        return Finding("error", subject, f"source {path} does not exist")
+    if not os.access(path, os.R_OK):
+        return Finding("error", subject, f"source {path} is not readable by {os.environ.get('USER', 'this user')}")
+    if repo.driver == "git":
+        probe = subprocess.run(["git", "-C", str(path), "rev-parse", "--git-dir"], capture_output=True, text=True,
+                               timeout=TIMEOUT) if shutil.which("git") else None
+        if probe is not None and probe.returncode != 0:
+            return Finding("error", subject, f"{path} is not a git repository")
+    if repo.driver == "sqlite":
+        try:
+            import sqlite3
+
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            return Finding("error", subject, f"{path} is not a readable SQLite database: {exc}")
+    return Finding("ok", subject, f"source {path} readable")
+
+
+def _check_postgresql(repo: Repository, subject: str) -> Finding:
+    s = repo.source
+    databases = s.get("databases") or ["postgres"]
+    script = " && ".join(f"psql -XAtq -d {shlex.quote(db)} -c 'select 1' >/dev/null" for db in databases)
+    where = f"{s.get('host') or 'local socket'}:{s.get('port') or 5432}"
+    if repo.ssh:
+        return _ssh_probe(subject, _ssh_settings(repo), script, f"PostgreSQL answers on the server ({', '.join(databases)})")
+    if not shutil.which("psql"):
+        return Finding("error", subject, "cannot reach PostgreSQL: psql is not installed")
+    for db in databases:
+        result = _run(["psql", "-XAtq", "-d", db, "-c", "select 1"], env=_pg_env(s))
+        if result is not None:
+            return Finding("error", subject, f"PostgreSQL at {where}, database {db}: {result}")
+    return Finding("ok", subject, f"PostgreSQL at {where} answers ({', '.join(databases)})")
+
+
+def _pg_env(source: dict) -> dict:
+    env = {**os.environ, "PGCONNECT_TIMEOUT": "5"}
+    for key, var in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER")):
+        if source.get(key) is not None:
+            env[var] = str(source[key])
+    if source.get("passfile"):
+        env["PGPASSFILE"] = str(source["passfile"])
+    if source.get("password_env"):
+        env["PGPASSWORD"] = os.environ.get(source["password_env"], "")
+    return env
+
+
+def _check_mysql(repo: Repository, subject: str) -> Finding:
+    s = repo.source
+    client = find_tool("mariadb|mysql")
+    where = f"{s.get('host') or 'local socket'}:{s.get('port') or 3306}"
+    databases = s.get("databases") or [""]
+    if repo.ssh:
+        script = " && ".join(f"mariadb -e 'select 1' {shlex.quote(db)} >/dev/null" for db in databases)
+        return _ssh_probe(subject, _ssh_settings(repo), script, "MariaDB answers on the server")
+    if not client:
+        return Finding("error", subject, "cannot reach MariaDB/MySQL: the mariadb client is not installed")
+    with mysql_option_file(s) as option_file:
+        for db in databases:
+            argv = [client]
+            if option_file:
+                argv.append(f"--defaults-extra-file={option_file}")
+            argv += ["--connect-timeout=5", "-e", "select 1"]
+            argv += [f"--host={s['host']}"] if s.get("host") else []
+            argv += [f"--port={s['port']}"] if s.get("port") else []
+            argv += [f"--user={s['user']}"] if s.get("user") else []
+            argv += [db] if db else []
+            result = _run(argv)
+            if result is not None:
+                return Finding("error", subject, f"MariaDB at {where}{', database ' + db if db else ''}: {result}")
+    return Finding("ok", subject, f"MariaDB at {where} answers{' (' + ', '.join(databases) + ')' if databases != [''] else ''}")
+
+
+class mysql_option_file:
+    """A 0600 option file holding the password, so it never reaches argv; removed afterwards."""
+
+    def __init__(self, source: dict):
+        self.source = source
+        self.path: str | None = None
+
+    def __enter__(self) -> str | None:
+        if self.source.get("passfile"):
+            return str(self.source["passfile"])
+        if not self.source.get("password_env"):
+            return None
+        password = os.environ.get(self.source["password_env"], "")
+        fd, self.path = tempfile.mkstemp(prefix="dse-tui-my-", suffix=".cnf")  # mkstemp creates it 0600
+        with os.fdopen(fd, "w") as f:
+            escaped = password.replace("\\", "\\\\").replace('"', '\\"')
+            f.write(f'[client]\npassword="{escaped}"\n')
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        if self.path:
+            os.unlink(self.path)
+
+
+def _run(argv: list[str], env: dict | None = None) -> str | None:
+    """None when the command succeeded, else its first error line."""
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=env, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return f"no answer within {TIMEOUT} s"
+    except OSError as exc:
+        return str(exc)
+    if out.returncode == 0:
+        return None
+    lines = [line for line in (out.stderr or out.stdout).strip().splitlines() if line.strip()]
+    return lines[0].strip() if lines else f"exit status {out.returncode}"
+
+
+def _ssh_settings(repo: Repository) -> dict:
+    t = repo.ssh
+    return {"host": t.host, "user": t.user, "port": t.port, "identity_file": t.identity_file}
+
+
+def ssh_argv(settings: dict) -> list[str]:
+    """ssh with key authentication only; the user's ~/.ssh/config is honoured."""
+    argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={TIMEOUT // 2}"]
+    if settings.get("port"):
+        argv += ["-p", str(settings["port"])]
+    if settings.get("identity_file"):
+        argv += ["-i", str(settings["identity_file"])]
+    host = settings["host"]
+    return argv + [f"{settings['user']}@{host}" if settings.get("user") else host]
+
+
+def _ssh_probe(subject: str, settings: dict, script: str, ok_text: str) -> Finding:
+    if not shutil.which("ssh"):
+        return Finding("error", subject, "ssh is not installed")
+    result = _run(ssh_argv(settings) + ["--", script])
+    if result is not None:
+        return Finding("error", subject, f"over ssh {settings['host']}: {result}")
+    return Finding("ok", subject, f"{ok_text} (ssh {settings['host']})")
+
+
+_SOURCE_CHECKS = {
+    "postgresql": _check_postgresql,
+    "mysql": _check_mysql,
+    "sqlite": _check_path_source,
+    "git": _check_path_source,
+    "files": _check_path_source,
+}

@@ -1,0 +1,43 @@
+"""Human formatting of times and sizes, shared by the CLI and the TUI (English and Spanish)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import humanize
+
+_activated: str | None = None
+
+
+def set_language(lang: str) -> None:
+    """humanize's own translations; 'en' is its default."""
+    global _activated
+    if lang == _activated:
+        return
+    if lang == "en":
+        humanize.i18n.deactivate()
+    else:
+        try:
+            humanize.i18n.activate("es_ES")
+        except FileNotFoundError:  # humanize built without locales: English is better than a crash
+            humanize.i18n.deactivate()
+    _activated = lang
+
+
+def age(moment: datetime | None, now: datetime, never: str = "never") -> str:
+    if moment is None:
+        return never
+    return humanize.naturaltime(now - moment)
+
+
+def until(moment: datetime | None, now: datetime, none: str = "-") -> str:
+    if moment is None:
+        return none
+    delta = moment - now
+    if delta.total_seconds() < 0:
+        return humanize.naturaltime(-delta)  # "2 hours ago": it was due then
+    return humanize.naturaltime(delta, future=True)
+
+
+def size(value: int | None) -> str:
+    return "-" if value is None else humanize.naturalsize(value, binary=True)
