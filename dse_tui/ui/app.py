@@ -1,0 +1,116 @@
+"""The dse-tui application and its factory: tests, `textual run` and the CLI build it the same way."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from textual.app import App
+from textual.reactive import reactive
+
+from dse_tui.core.catalog import Catalog, CatalogError
+from dse_tui.core.config import Profile, load_profile
+from dse_tui.core.problems import ConfigError
+from dse_tui.core.schedule import RepoStatus, statuses
+from dse_tui.core.timeutil import utcnow
+from dse_tui.fmt import set_language
+from dse_tui.i18n import default_language
+
+POLL_SECONDS = 1.0  # how often the catalog is asked "did anything change?" (a cheap PRAGMA)
+REFRESH_SECONDS = 30.0  # ages and due times move with the clock even when the catalog does not
+
+
+class DseApp(App):
+    TITLE = "dse-tui"
+    language: reactive[str] = reactive("en", init=False)
+    statuses_version: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, profile_path: Path, *, language: str | None = None,
+                 clock: Callable[[], datetime] = utcnow, poll_seconds: float = POLL_SECONDS):
+        super().__init__()
+        self.profile_path = Path(profile_path)
+        self.forced_language = language
+        self.now = clock
+        self.poll_seconds = poll_seconds
+        self.profile: Profile | None = None
+        self.catalog: Catalog | None = None
+        self.statuses: list[RepoStatus] = []
+        self._data_version: int | None = None
+        self._refreshed_at = 0.0
+        self.set_reactive(DseApp.language, language or default_language())
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.set_interval(self.poll_seconds, self._poll)
+
+    def reload(self) -> None:
+        """Read the profile and open the catalog again; show the dashboard or what is wrong."""
+        from dse_tui.ui.screens.dashboard import DashboardScreen
+
+        if self.catalog is not None:
+            self.catalog.close()
+            self.catalog = None
+        screen = self._open() or DashboardScreen()
+        if isinstance(screen, DashboardScreen):
+            if not self.forced_language and self.profile.site.language:
+                self.language = self.profile.site.language
+            self.refresh_statuses()
+        set_language(self.language)
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def _open(self):
+        """Load profile and catalog; a ProblemScreen saying what is wrong, or None when all is well."""
+        from dse_tui.ui.screens.problem import ProblemScreen
+
+        path = self.profile_path
+        if not path.exists():
+            return ProblemScreen("problem.no_profile", "problem.no_profile.body", hint_key=None, file=path)
+        try:
+            self.profile = load_profile(path)
+        except ConfigError as exc:
+            return ProblemScreen("problem.title", "problem.count", [str(p) for p in exc.problems],
+                                 n=len(exc.problems), file=path)
+        try:
+            self.catalog = Catalog(self.profile.catalog_path)
+            self.catalog.ensure_repositories(r.id for r in self.profile.repositories)
+        except CatalogError as exc:
+            return ProblemScreen("catalog.error", "catalog.error.body", error=exc, file=path)
+        return None
+
+    def refresh_statuses(self) -> None:
+        if self.catalog is None or self.profile is None:
+            return
+        self._data_version = self.catalog.data_version()
+        self._refreshed_at = time.monotonic()
+        self.statuses = statuses(self.profile, self.catalog, self.now())
+        self.statuses_version += 1
+
+    def _poll(self) -> None:
+        if self.catalog is None:
+            return
+        changed = self.catalog.data_version() != self._data_version
+        if changed or time.monotonic() - self._refreshed_at >= REFRESH_SECONDS:
+            self.refresh_statuses()
+
+    def watch_language(self, lang: str) -> None:
+        set_language(lang)
+
+    def on_unmount(self) -> None:
+        if self.catalog is not None:
+            self.catalog.close()
+
+
+def make_app(profile_path: Path, *, language: str | None = None, clock: Callable[[], datetime] = utcnow,
+             poll_seconds: float = POLL_SECONDS) -> DseApp:
+    return DseApp(profile_path, language=language, clock=clock, poll_seconds=poll_seconds)
+
+
+def run_tui(profile_path: Path, language: str | None = None) -> int:
+    app = make_app(profile_path, language=language)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,206 @@
+"""The dashboard: every repository with the state of its last backup, what is due and overdue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingsMap
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Select, Static
+
+from dse_tui.core.config import KINDS
+from dse_tui.core.schedule import STATES, RepoStatus, period_bounds, period_strip
+from dse_tui.i18n import tr
+from dse_tui.ui.commands import DASHBOARD_COMMANDS, DashboardCommands, bindings_for
+from dse_tui.ui.widgets.detail import RepoDetail
+from dse_tui.ui.widgets.repo_table import RepoTable, state_text
+
+if TYPE_CHECKING:
+    from dse_tui.ui.app import DseApp
+
+ATTENTION = "attention"  # state filter: everything that is not ok
+PENDING_ACTIONS = {"run_backup", "verify", "checklist", "copy", "label"}  # arrive with the later issues
+EMPTY_EXAMPLE = """repositories:
+  - id: web-main
+    kind: web
+    driver: files
+    source: {path: /var/www/html}
+    periodicity: 1d"""
+
+
+def kind_options(lang: str) -> list[tuple[str, str]]:
+    return [(tr("filter.all_kinds", lang), "*")] + [(tr(f"kind.{k}", lang), k) for k in KINDS]
+
+
+def state_options(lang: str) -> list[tuple[str, str]]:
+    return [(tr("filter.all_states", lang), "*"), (tr("filter.attention", lang), ATTENTION)] + [
+        (tr(f"state.{s}", lang), s) for s in STATES]
+
+
+def _relabel(select: Select, options: list[tuple[str, str]], value: str) -> None:
+    """New option texts, same selection. Select repaints its label only when the value changes,
+    so step through another value (without Changed events) to show the new language."""
+    with select.prevent(Select.Changed):
+        select.set_options(options)
+        select.value = options[1][1] if value == options[0][1] else options[0][1]
+        select.value = value
+
+
+class DashboardScreen(Screen):
+    CSS_PATH = "dashboard.tcss"
+    COMMAND_TABLE = DASHBOARD_COMMANDS
+    COMMANDS = {DashboardCommands}
+    AUTO_FOCUS = "RepoTable"
+
+    app: DseApp
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[RepoStatus] = []
+        self.kind_filter: str | None = None
+        self.state_filter: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="toolbar"):
+            yield Static(id="summary")
+            lang = self.app.language
+            yield Select(kind_options(lang), id="kind-filter", allow_blank=False, compact=True, value="*")
+            yield Select(state_options(lang), id="state-filter", allow_blank=False, compact=True, value="*")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield RepoTable(id="repos")
+                yield Static(id="empty")
+            yield RepoDetail(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "language", self.apply_language)
+        self.watch(self.app, "statuses_version", lambda _: self.refresh_rows())
+
+    # ----------------------------------------------------------- language
+
+    def apply_language(self, lang: str) -> None:
+        self._bindings = BindingsMap(bindings_for(self.COMMAND_TABLE, lang))
+        self.refresh_bindings()
+        profile = self.app.profile
+        self.title = profile.site.name
+        self.sub_title = profile.site.department
+        with self.app.batch_update():
+            _relabel(self.query_one("#kind-filter", Select), kind_options(lang), self.kind_filter or "*")
+            _relabel(self.query_one("#state-filter", Select), state_options(lang), self.state_filter or "*")
+            self.query_one(RepoTable).set_language(lang)
+            self.refresh_rows()
+
+    # ----------------------------------------------------------- rows
+
+    def visible(self) -> list[RepoStatus]:
+        out = []
+        for s in self.app.statuses:
+            if self.kind_filter and s.repository.kind != self.kind_filter:
+                continue
+            if self.state_filter == ATTENTION and s.state == "ok":
+                continue
+            if self.state_filter not in (None, ATTENTION) and s.state != self.state_filter:
+                continue
+            out.append(s)
+        return out
+
+    def refresh_rows(self) -> None:
+        lang = self.app.language
+        items = self.visible()
+        table = self.query_one(RepoTable)
+        table.show(items, self.app.now())
+        total = len(self.app.statuses)
+        counts = {state: sum(s.state == state for s in self.app.statuses) for state in STATES}
+        summary = [tr("summary", lang, total=total)]
+        if len(items) != total:
+            summary.append(tr("summary.shown", lang, shown=len(items), total=total))
+        text = " · ".join(summary)
+        line = Text(text + "   ")
+        for state in STATES:
+            if counts[state]:
+                line.append_text(state_text(state, lang))
+                line.append(f" {counts[state]}  ")
+        self.query_one("#summary", Static).update(line)
+        empty = self.query_one("#empty", Static)
+        if total == 0:
+            empty.update(tr("empty.title", lang).join(("[b]", "[/b]\n\n")) + tr(
+                "empty.body", lang, file=self.app.profile.file, example=EMPTY_EXAMPLE))
+        elif not items:
+            empty.update(tr("no_match", lang))
+        empty.display = not items
+        table.display = bool(items)
+        self.show_detail()
+
+    def selected(self) -> RepoStatus | None:
+        key = self.query_one(RepoTable).selected_key
+        return next((s for s in self.app.statuses if s.repository.id == key), None)
+
+    def show_detail(self) -> None:
+        status = self.selected()
+        detail = self.query_one(RepoDetail)
+        lang = self.app.language
+        if status is None:
+            detail.show(None, [], [], [], self.app.now(), lang, {})
+            return
+        catalog, repo, now = self.app.catalog, status.repository, self.app.now()
+        bounds = period_bounds(repo, now)
+        periods = period_strip(bounds, catalog.runs_since(repo.id, bounds[0]), catalog.first_run_at(repo.id))
+        available = {a: self.check_action(a if a != "run" else "run_backup", ()) is True
+                     for a in ("run", "verify", "checklist", "copy", "label")}
+        detail.show(status, periods, catalog.good_sizes(repo.id), catalog.recent_runs(repo.id, 10), now, lang,
+                    available)
+
+    @on(DataTable.RowHighlighted, "#repos")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    # ----------------------------------------------------------- filters
+
+    @on(Select.Changed, "#kind-filter")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        self.kind_filter = None if event.value in ("*", Select.NULL) else str(event.value)
+        self.refresh_rows()
+
+    @on(Select.Changed, "#state-filter")
+    def _state_changed(self, event: Select.Changed) -> None:
+        self.state_filter = None if event.value in ("*", Select.NULL) else str(event.value)
+        self.refresh_rows()
+
+    def action_cycle_kind(self) -> None:
+        order = [None, *KINDS]
+        self.kind_filter = order[(order.index(self.kind_filter) + 1) % len(order)]
+        with self.query_one("#kind-filter", Select).prevent(Select.Changed):
+            self.query_one("#kind-filter", Select).value = self.kind_filter or "*"
+        self.refresh_rows()
+
+    def action_cycle_state(self) -> None:
+        order = [None, ATTENTION, *STATES]
+        self.state_filter = order[(order.index(self.state_filter) + 1) % len(order)]
+        with self.query_one("#state-filter", Select).prevent(Select.Changed):
+            self.query_one("#state-filter", Select).value = self.state_filter or "*"
+        self.refresh_rows()
+
+    # ----------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in PENDING_ACTIONS:
+            return None  # shown dimmed in the footer: the place is there, the feature is not yet
+        return True
+
+    def action_reload(self) -> None:
+        self.app.reload()
+
+    def action_toggle_language(self) -> None:
+        self.app.language = "en" if self.app.language == "es" else "es"
+
+    def action_help(self) -> None:
+        from dse_tui.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.COMMAND_TABLE, self.app.language))

@@ -1,0 +1,129 @@
+"""The selected repository: its settings, the last periods at a glance, sizes, recent runs, actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, DataTable, Label, Sparkline, Static
+
+from dse_tui.core.catalog import Run
+from dse_tui.core.schedule import Period, RepoStatus
+from dse_tui.fmt import size
+from dse_tui.i18n import tr
+from dse_tui.ui.widgets.repo_table import state_text
+
+PERIOD_STYLES = {"good": "green", "failed": "red", "missing": "yellow", "before": "grey35"}
+PERIOD_CHARS = {"good": "█", "failed": "█", "missing": "▁", "before": "·"}
+RUN_STYLES = {"good": "green", "failed": "red", "cancelled": "red", "running": "cyan"}
+ACTIONS = ("run", "verify", "checklist", "copy", "label")
+
+
+def strip_text(periods: list[Period]) -> Text:
+    text = Text()
+    for p in periods:
+        text.append(PERIOD_CHARS[p.outcome], style=PERIOD_STYLES[p.outcome])
+    return text
+
+
+def legend_text(lang: str) -> Text:
+    text = Text()
+    names = tr("detail.legend", lang).split("  ")
+    for outcome, name in zip(("good", "failed", "missing", "before"), names):
+        text.append(PERIOD_CHARS[outcome], style=PERIOD_STYLES[outcome])
+        text.append(f" {name}  ", style="dim")
+    return text
+
+
+class RepoDetail(VerticalScroll):
+    DEFAULT_CSS = """
+    RepoDetail { padding: 0 1; }
+    RepoDetail .title { text-style: bold; }
+    RepoDetail .section { margin-top: 1; color: $text-muted; text-style: bold; }
+    RepoDetail #periods { height: 1; }
+    RepoDetail Sparkline { height: 3; margin: 0 0; }
+    RepoDetail #runs { height: auto; max-height: 12; }
+    RepoDetail #actions { height: auto; margin-top: 1; }
+    RepoDetail #actions Button { min-width: 10; margin-right: 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="title")
+        yield Static(id="settings")
+        yield Label(id="periods-title", classes="section")
+        yield Static(id="periods")
+        yield Static(id="legend")
+        yield Label(id="sizes-title", classes="section")
+        yield Sparkline([], id="sizes")
+        yield Label(id="runs-title", classes="section")
+        yield DataTable(id="runs", cursor_type="none", zebra_stripes=True, show_cursor=False)
+        yield Label(id="actions-title", classes="section")
+        with Horizontal(id="actions"):
+            for action in ACTIONS:
+                yield Button(action, id=f"do-{action}", compact=True, disabled=True)
+
+    def show(self, status: RepoStatus | None, periods: list[Period], sizes: list[int], runs: list[Run],
+             now: datetime, lang: str, available: dict[str, bool]) -> None:
+        q = self.query_one
+        if status is None:
+            q("#title", Static).update(tr("detail.none", lang))
+            q("#settings", Static).update("")
+            return
+        r = status.repository
+        title = Text.assemble((r.name, "bold"), "  ", state_text(status.state, lang))
+        if status.reason and status.state != "ok":
+            title.append(f"  {status.reason}", style="italic")
+        q("#title", Static).update(title)
+        dests = ", ".join(r.destinations) or tr("detail.none_set", lang)
+        q("#settings", Static).update(Text.assemble(
+            (f"{r.id}", "dim"), f" · {tr(f'kind.{r.kind}', lang)} · {r.driver}\n",
+            (f"{tr('detail.source', lang)}: ", "dim"), f"{r.location}\n",
+            (f"{tr('detail.every', lang)}: ", "dim"), f"{r.periodicity.text} (+{_short(r.grace)} {tr('detail.grace', lang)})",
+            (f"   {tr('detail.verify', lang)}: ", "dim"), f"{r.verify}\n",
+            (f"{tr('detail.destinations', lang)}: ", "dim"), f"{dests}",
+        ))
+        q("#periods-title", Label).update(tr("detail.periods", lang, n=len(periods)))
+        q("#periods", Static).update(strip_text(periods))
+        q("#legend", Static).update(legend_text(lang))
+        spark = q("#sizes", Sparkline)
+        spark.data = sizes or [0]
+        sizes_title = tr("detail.sizes", lang, n=len(sizes)) if sizes else tr("detail.no_sizes", lang)
+        if sizes:
+            sizes_title += f": {size(min(sizes))} – {size(max(sizes))}"
+        q("#sizes-title", Label).update(sizes_title)
+        q("#runs-title", Label).update(tr("detail.runs", lang) if runs else tr("detail.no_runs", lang))
+        self._show_runs(runs, now, lang)
+        q("#actions-title", Label).update(tr("detail.actions", lang))
+        for action in ACTIONS:
+            button = q(f"#do-{action}", Button)
+            button.label = tr(f"cmd.{action}", lang)
+            button.disabled = not available.get(action, False)
+            button.tooltip = tr(f"cmd.{action}.help", lang) + ("" if available.get(action) else
+                                                              f" — {tr('action.pending', lang)}")
+
+    def _show_runs(self, runs: list[Run], now: datetime, lang: str) -> None:
+        table = self.query_one("#runs", DataTable)
+        if getattr(table, "lang", None) != lang:
+            table.clear(columns=True)
+            for col in ("started", "state", "size", "duration", "note"):
+                table.add_column(tr(f"col.{col}", lang), key=col)
+            table.lang = lang
+        table.clear()
+        for run in runs:
+            took = _short(run.ended_at - run.started_at) if run.ended_at else "…"
+            table.add_row(
+                run.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                Text(tr(f"run.{run.state}", lang), style=RUN_STYLES.get(run.state, "")),
+                size(run.size), took, run.message or "",
+                key=str(run.id),
+            )
+
+
+def _short(delta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, length in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= length and seconds % length == 0 or seconds >= 10 * length:
+            return f"{seconds // length}{unit}"
+    return f"{seconds}s"
