@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+# Times on screen and in snapshots must not depend on the machine's zone.
+os.environ["TZ"] = "UTC"
+time.tzset()
+os.environ.pop("DSE_TUI_PROFILE", None)
+for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    os.environ.pop(var, None)
+
+FIXED_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def fixed_clock() -> datetime:
+    return FIXED_NOW
+
+
+@pytest.fixture
+def demo_profile(tmp_path: Path) -> Path:
+    from dse_tui.core.demo import init_demo
+
+    return init_demo(tmp_path / "demo")
+
+
+def write_profile(directory: Path, body: str, name: str = "profile.yaml") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def record_runs(catalog_path: Path, repo: str, outcomes: str, *, now: datetime = FIXED_NOW,
+                every: timedelta = timedelta(days=1), size: int = 100_000, shrink: int = 0) -> list[int]:
+    """One run per period ending at `now`, oldest first: g=good, f=failed, .=no run. Returns run ids."""
+    from dse_tui.core.catalog import Catalog
+
+    ids = []
+    with Catalog(catalog_path) as catalog:
+        for i, outcome in enumerate(outcomes):
+            if outcome == ".":
+                continue
+            at = now - every * (len(outcomes) - i) + timedelta(minutes=5)
+            run = catalog.start_run(repo, at=at)
+            good = outcome == "g"
+            catalog.finish_run(run, "good" if good else "failed", size=size - shrink * i if good else None,
+                               message=None if good else "pg_dump exited with status 1",
+                               at=at + timedelta(seconds=42))
+            ids.append(run)
+    return ids
+
+
+# ------------------------------------------------------------------ real servers
+
+def _unavailable(what: str, why: str):
+    message = f"{what} is not reachable ({why}); start it as the README says"
+    if IN_CI:
+        pytest.fail(f"under CI=true the {what} tests must not skip: {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_db():
+    """A fresh PostgreSQL database on 127.0.0.1:5432 (trust auth), dropped afterwards."""
+    if not shutil.which("psql"):
+        _unavailable("PostgreSQL", "psql is not installed")
+    name = f"dse_test_{uuid.uuid4().hex[:10]}"
+    base = ["psql", "-XAtq", "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres"]
+    probe = subprocess.run(base + ["-c", "select 1"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        _unavailable("PostgreSQL", probe.stderr.strip())
+    subprocess.run(base + ["-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    yield {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": name}
+    subprocess.run(base + ["-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True)
+
+
+@pytest.fixture
+def mariadb_db():
+    """A fresh MariaDB database on 127.0.0.1:3306 (root, empty password), dropped afterwards."""
+    client = shutil.which("mariadb") or shutil.which("mysql")
+    if not client:
+        _unavailable("MariaDB", "the mariadb client is not installed")
+    name = f"dse_test_{uuid.uuid4().hex[:10]}"
+    base = [client, "-h", "127.0.0.1", "-P", "3306", "-u", "root", "--connect-timeout=5"]
+    probe = subprocess.run(base + ["-e", "select 1"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        _unavailable("MariaDB", probe.stderr.strip())
+    subprocess.run(base + ["-e", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    yield {"host": "127.0.0.1", "port": 3306, "user": "root", "database": name, "client": client}
+    subprocess.run(base + ["-e", f"DROP DATABASE IF EXISTS {name}"], capture_output=True)

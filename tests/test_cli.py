@@ -1,0 +1,168 @@
+"""The headless commands, run as cron and monitoring run them: a real process, exit status, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.config import load_profile
+from tests.conftest import ROOT, record_runs, write_profile
+
+
+def dse(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dse_tui", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def no_traceback(result: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_demo_init_prints_the_profile_path_last(tmp_path):
+    result = dse("demo", "init", str(tmp_path / "site"))
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip().splitlines()[-1])
+    assert path == tmp_path / "site" / "profile.yaml"
+    profile = load_profile(path)
+    assert {r.kind for r in profile.repositories} == {"database", "software", "web", "config"}
+    assert any(r.driver == "files" for r in profile.repositories)
+    for repo in profile.repositories:
+        assert repo.source["path"].exists(), repo.id
+    git_log = subprocess.run(["git", "-C", str(profile.repository("timetable-app").source["path"]), "log",
+                              "--oneline"], capture_output=True, text=True)
+    assert len(git_log.stdout.splitlines()) >= 3
+    import sqlite3
+
+    with sqlite3.connect(profile.repository("library-db").source["path"]) as db:
+        assert db.execute("SELECT count(*) FROM books").fetchone()[0] > 0
+
+
+def test_demo_init_keeps_an_existing_site(tmp_path):
+    first = dse("demo", "init", str(tmp_path))
+    marker = Path(first.stdout.splitlines()[-1])
+    marker.write_text(marker.read_text() + "\n# edited by the site\n")
+    again = dse("demo", "init", str(tmp_path))
+    assert again.returncode == 0
+    assert "# edited by the site" in marker.read_text()
+
+
+def test_status_json_of_a_new_site_is_never_and_exit_1(demo_profile):
+    result = dse("status", "--json", "--profile", str(demo_profile))
+    assert result.returncode == 1
+    rows = json.loads(result.stdout)
+    assert isinstance(rows, list) and len(rows) == 4
+    for row in rows:
+        assert {"id", "kind", "driver", "state", "last_run_at", "next_due_at"} <= set(row)
+        assert row["state"] == "never" and row["last_run_at"] is None
+
+
+def test_status_exit_codes_follow_the_worst_state(demo_profile):
+    profile = load_profile(demo_profile)
+    for repo in profile.repositories:
+        record_runs(profile.catalog_path, repo.id, "g", now=_now())
+    ok = dse("--profile", str(demo_profile), "status", "--json")  # --profile before the command works too
+    assert ok.returncode == 0, ok.stdout
+    row = next(r for r in json.loads(ok.stdout) if r["id"] == "library-db")
+    assert row["state"] == "ok" and row["last_run_at"].endswith("+00:00")
+
+    record_runs(profile.catalog_path, "www-main", "f", now=_now())
+    assert dse("status", "--profile", str(demo_profile)).returncode == 2
+
+    with Catalog(profile.catalog_path) as catalog:
+        catalog.set_manual_required("www-main", "restore test failed")
+    table = dse("status", "--profile", str(demo_profile))
+    assert table.returncode == 2
+    line = next(line for line in table.stdout.splitlines() if line.startswith("www-main"))
+    assert "manual-required" in line and "restore test failed" in line
+
+
+def test_status_table_has_a_row_per_repository(demo_profile):
+    result = dse("status", "--profile", str(demo_profile))
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["ID", "KIND", "DRIVER", "STATE"]
+    assert [line.split()[0] for line in lines[1:]] == ["library-db", "timetable-app", "www-main", "server-config"]
+
+
+def test_profile_from_the_environment(demo_profile):
+    result = dse("status", "--json", env={"DSE_TUI_PROFILE": str(demo_profile)})
+    assert len(json.loads(result.stdout)) == 4
+
+
+def test_broken_profile_gives_file_line_key_and_no_traceback(tmp_path):
+    path = write_profile(tmp_path, "site: {id: t, name: T}\nstorage: {root: ./b}\nrepositories:\n"
+                                   "  - {id: x, kind: web, driver: files, source: {path: .}, verfy: checksum}\n")
+    for command in (["status"], ["status", "--json"], ["check"]):
+        result = dse(*command, "--profile", str(path))
+        no_traceback(result)
+        assert result.returncode != 0
+        assert f"{path}:4: repositories[0].verfy: unknown key 'verfy'; did you mean 'verify'?" in (
+            result.stderr + result.stdout)
+    assert dse("status", "--profile", str(path)).returncode == 3
+
+
+def test_missing_profile_says_what_to_do(tmp_path):
+    result = dse("status", "--profile", str(tmp_path / "nowhere.yaml"))
+    no_traceback(result)
+    assert result.returncode == 3
+    assert "no profile at" in result.stderr and "dse-tui demo init" in result.stderr
+
+
+def test_check_on_the_demo_site_is_all_ok(demo_profile):
+    result = dse("check", "--profile", str(demo_profile))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert all(line.startswith("ok") for line in lines), lines
+    assert any(line.startswith("ok     tool zstd:") for line in lines)
+    assert any("destination shelf-disk:" in line and "free" in line for line in lines)
+
+
+def test_check_reports_each_problem_on_its_line(demo_profile):
+    profile = load_profile(demo_profile)
+    profile.repository("library-db").source["path"].unlink()
+    (demo_profile.parent / "media" / "offsite-share").rmdir()
+    result = dse("check", "--profile", str(demo_profile))
+    assert result.returncode == 1
+    errors = [line for line in result.stdout.splitlines() if line.startswith("error")]
+    assert len(errors) == 2, result.stdout
+    assert "repository library-db: source" in errors[0] and "does not exist" in errors[0]
+    assert "destination offsite-share:" in errors[1]
+    assert "2 error(s)" in result.stderr
+
+
+def test_check_names_a_missing_tool(demo_profile, tmp_path):
+    # A PATH without zstd: the finding names the tool and who needs it.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("git", "tar", "lsblk"):
+        (bin_dir / tool).symlink_to(subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip())
+    result = dse("check", "--profile", str(demo_profile), env={"PATH": str(bin_dir)})
+    assert result.returncode == 1
+    assert any(line.startswith("error  tool zstd: not installed (needed by library-db, timetable-app")
+               for line in result.stdout.splitlines()), result.stdout
+
+
+def test_check_names_an_unknown_checklist(demo_profile):
+    text = demo_profile.read_text().replace("    verify: restore\n", "    verify: restore\n    checklist: nope\n")
+    demo_profile.write_text(text)
+    result = dse("check", "--profile", str(demo_profile))
+    assert result.returncode == 1
+    assert "repository library-db: checklist 'nope' does not exist" in result.stdout
+
+
+def test_version_and_help():
+    assert dse("--version").stdout.startswith("dse-tui ")
+    help_text = dse("--help").stdout
+    for command in ("check", "status", "demo"):
+        assert command in help_text
+
+
+def _now():
+    from dse_tui.core.timeutil import utcnow
+
+    return utcnow()

@@ -1,0 +1,172 @@
+"""Profile validation: every problem at once, each naming file, line and key path."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from dse_tui.core.config import load_profile
+from dse_tui.core.problems import ConfigError
+from tests.conftest import ROOT, write_profile
+
+MINIMAL = """\
+site:
+  id: t
+  name: Test site
+storage:
+  root: ./backups
+repositories:
+  - id: db
+    kind: database
+    driver: sqlite
+    source: {path: ./db.sqlite}
+"""
+
+
+def problems_of(tmp_path: Path, body: str) -> list[str]:
+    path = write_profile(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        load_profile(path)
+    return [str(p) for p in err.value.problems]
+
+
+def test_shipped_profiles_are_valid():
+    for name in ("demo.yaml", "example-dse.yaml"):
+        profile = load_profile(ROOT / "profiles" / name)
+        assert {r.kind for r in profile.repositories} == {"database", "software", "web", "config"}
+
+
+def test_example_profile_covers_a_real_department():
+    profile = load_profile(ROOT / "profiles" / "example-dse.yaml")
+    drivers = {r.driver for r in profile.repositories}
+    assert {"postgresql", "mysql", "git", "files"} <= drivers
+    assert any(r.ssh for r in profile.repositories if r.kind == "web")
+
+
+def test_minimal_profile_gets_defaults_and_paths_relative_to_the_file(tmp_path):
+    profile = load_profile(write_profile(tmp_path, MINIMAL))
+    repo = profile.repository("db")
+    assert repo.source["path"] == tmp_path / "db.sqlite"
+    assert profile.storage_root == tmp_path / "backups"
+    assert repo.periodicity.interval == timedelta(days=1)
+    assert repo.copies == 2 and repo.verify == "checksum"
+    assert repo.name == "db"
+
+
+def test_wrong_type_names_file_line_and_key(tmp_path):
+    body = MINIMAL.replace("kind: database", "kind: database\n    copies: two")
+    (problem,) = problems_of(tmp_path, body)
+    assert problem == f"{tmp_path / 'profile.yaml'}:9: repositories[0].copies: expected a whole number ≥ 0, got text"
+
+
+def test_missing_key_names_the_mapping_and_its_line(tmp_path):
+    body = MINIMAL.replace("    driver: sqlite\n", "")
+    (problem,) = problems_of(tmp_path, body)
+    assert problem.endswith(":7: repositories[0]: missing required key 'driver' "
+                            "(one of postgresql, mysql, sqlite, git, files)")
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path):
+    body = MINIMAL.replace("kind: database", "kind: database\n    periodicty: 1d")
+    (problem,) = problems_of(tmp_path, body)
+    assert ":9: repositories[0].periodicty: unknown key 'periodicty'; did you mean 'periodicity'?" in problem
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    body = MINIMAL.replace("source: {path: ./db.sqlite}", "source: {path: ./db.sqlite")
+    (problem,) = problems_of(tmp_path, body)
+    assert problem.startswith(f"{tmp_path / 'profile.yaml'}:11: YAML syntax error")
+
+
+def test_empty_file(tmp_path):
+    (problem,) = problems_of(tmp_path, "# only a comment\n")
+    assert problem.endswith(":1: the file is empty; expected a mapping of settings")
+
+
+def test_a_list_instead_of_a_mapping(tmp_path):
+    (problem,) = problems_of(tmp_path, "- site\n- storage\n")
+    assert problem.endswith(":1: expected a mapping of settings, got a list")
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    body = """\
+site:
+  id: Bad Id
+  name: x
+storage: {root: ./b}
+repositories:
+  - id: a
+    kind: webb
+    driver: files
+    grace: 3x
+    source: {}
+  - id: a
+    kind: config
+    driver: git
+    source: {path: 3}
+    destinations: [usb]
+"""
+    problems = problems_of(tmp_path, body)
+    keys = [p.split(": ", 2)[0].rsplit(":", 1)[1] + " " + p.split(": ", 2)[1] for p in problems]
+    assert keys == [
+        "2 site.id", "7 repositories[0].kind", "9 repositories[0].grace", "10 repositories[0].source",
+        "11 repositories[1].id", "14 repositories[1].source.path", "15 repositories[1].destinations",
+    ]
+    assert any("did you mean 'web'" in p for p in problems)
+    assert any("duplicate repository id 'a'" in p for p in problems)
+
+
+def test_passwords_are_refused_with_what_to_write_instead(tmp_path):
+    body = MINIMAL.replace("driver: sqlite\n    source: {path: ./db.sqlite}",
+                           "driver: postgresql\n    source:\n      host: db\n      password: hunter2")
+    (problem,) = problems_of(tmp_path, body)
+    assert "source.password: passwords are never written in a profile: use password_env" in problem
+    assert "hunter2" not in problem
+
+
+def test_duplicate_keys_are_errors(tmp_path):
+    (problem,) = problems_of(tmp_path, MINIMAL.replace("  name: Test site\n", "  name: Test site\n  name: Again\n"))
+    assert ":4: site.name: duplicate key (first at line 3)" in problem
+
+
+def test_source_settings_depend_on_the_driver(tmp_path):
+    body = MINIMAL.replace("source: {path: ./db.sqlite}", "source: {path: ./db.sqlite, databases: [x]}")
+    (problem,) = problems_of(tmp_path, body)
+    assert "repositories[0].source.databases: unknown key 'databases'" in problem
+
+
+def test_ssh_only_for_drivers_that_stream(tmp_path):
+    body = MINIMAL.replace("kind: database", "kind: database\n    ssh: {host: db.example}")
+    (problem,) = problems_of(tmp_path, body)
+    assert "repositories[0].ssh: the sqlite driver does not work over SSH" in problem
+
+
+@pytest.mark.parametrize("value, ok", [("6h", True), ("1d12h", True), ("1w", True), ("0 2 * * *", True),
+                                       ("0 25 * * *", False), ("daily", False), ("0h", False)])
+def test_periodicity(tmp_path, value, ok):
+    body = MINIMAL.replace("kind: database", f"kind: database\n    periodicity: '{value}'")
+    if ok:
+        assert load_profile(write_profile(tmp_path, body)).repositories[0].periodicity.text == value
+    else:
+        (problem,) = problems_of(tmp_path, body)
+        assert ":9: repositories[0].periodicity:" in problem
+
+
+def test_unknown_destination(tmp_path):
+    body = MINIMAL + "    destinations: [nas]\ndestinations:\n  - id: usb\n    kind: directory\n    path: /mnt/usb\n"
+    (problem,) = problems_of(tmp_path, body)
+    assert "unknown destination 'nas'; known: usb" in problem
+
+
+def test_destination_kind_requirements(tmp_path):
+    body = MINIMAL + "destinations:\n  - id: usb\n    kind: removable\n  - id: dr\n    kind: ssh\n    host: x\n"
+    problems = problems_of(tmp_path, body)
+    assert any("destinations[0]: a removable destination needs 'uuid' or 'label'" in p for p in problems)
+    assert any("destinations[1]: a ssh destination needs 'path'" in p for p in problems)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_profile(tmp_path / "nope.yaml")
