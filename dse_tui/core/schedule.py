@@ -115,3 +115,15 @@ def period_strip(bounds: list[datetime], runs: list[Run], first_run_at: datetime
             outcome = "missing"
         periods.append(Period(start, end, outcome))
     return periods
+
+
+def shrunk(sizes: list[int], window: int = 5, ratio: float = 0.5) -> list[bool]:
+    """For each size (oldest first): is it under `ratio` of the median of the `window` before it?
+    A backup that suddenly shrinks is the most common silent failure."""
+    from statistics import median
+
+    flags = []
+    for i, value in enumerate(sizes):
+        before = sizes[max(0, i - window):i]
+        flags.append(bool(before) and value < ratio * median(before))
+    return flags

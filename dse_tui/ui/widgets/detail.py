@@ -7,13 +7,14 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, DataTable, Label, Sparkline, Static
+from textual.widgets import Button, DataTable, Label, Static
 
 from dse_tui.core.catalog import Run
 from dse_tui.core.schedule import Period, RepoStatus
 from dse_tui.fmt import size
 from dse_tui.i18n import tr
 from dse_tui.ui.widgets.repo_table import state_text
+from dse_tui.ui.widgets.sizes import SizeSparkline
 
 PERIOD_STYLES = {"good": "green", "failed": "red", "missing": "yellow", "before": "grey35"}
 PERIOD_CHARS = {"good": "█", "failed": "█", "missing": "▁", "before": "·"}
@@ -43,7 +44,6 @@ class RepoDetail(VerticalScroll):
     RepoDetail .title { text-style: bold; }
     RepoDetail .section { margin-top: 1; color: $text-muted; text-style: bold; }
     RepoDetail #periods { height: 1; }
-    RepoDetail Sparkline { height: 3; margin: 0 0; }
     RepoDetail #runs { height: auto; max-height: 12; }
     RepoDetail #actions { height: auto; margin-top: 1; }
     RepoDetail #actions Button { min-width: 10; margin-right: 1; }
@@ -56,7 +56,7 @@ class RepoDetail(VerticalScroll):
         yield Static(id="periods")
         yield Static(id="legend")
         yield Label(id="sizes-title", classes="section")
-        yield Sparkline([], id="sizes")
+        yield SizeSparkline(id="sizes")
         yield Label(id="runs-title", classes="section")
         yield DataTable(id="runs", cursor_type="none", zebra_stripes=True, show_cursor=False)
         yield Label(id="actions-title", classes="section")
@@ -87,8 +87,7 @@ class RepoDetail(VerticalScroll):
         q("#periods-title", Label).update(tr("detail.periods", lang, n=len(periods)))
         q("#periods", Static).update(strip_text(periods))
         q("#legend", Static).update(legend_text(lang))
-        spark = q("#sizes", Sparkline)
-        spark.data = sizes or [0]
+        q("#sizes", SizeSparkline).set_sizes(sizes)
         sizes_title = tr("detail.sizes", lang, n=len(sizes)) if sizes else tr("detail.no_sizes", lang)
         if sizes:
             sizes_title += f": {size(min(sizes))} – {size(max(sizes))}"

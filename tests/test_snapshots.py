@@ -1,0 +1,67 @@
+"""What the screens look like (pytest-textual-snapshot). Update with `pytest --snapshot-update` after a
+deliberate change of the look, and look at the report before committing the new SVGs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.config import load_profile
+from dse_tui.core.demo import init_demo
+from dse_tui.ui.app import make_app
+from tests.conftest import ROOT, fixed_clock, record_runs, write_profile
+
+SIZE = (200, 50)
+# A fixed folder: paths are on screen, and snapshots must not change with pytest's temporary names.
+SITE = Path("/tmp/dse-tui-snapshot")
+
+
+@pytest.fixture
+def site() -> Path:
+    shutil.rmtree(SITE, ignore_errors=True)
+    profile_path = init_demo(SITE / "demo")
+    profile = load_profile(profile_path)
+    # A history with something to see: a gap, a failure, a shrinking backup, a manual-required hand-off.
+    record_runs(profile.catalog_path, "library-db", "gggggggggggggggggggggggggggggg", size=2_400_000)
+    record_runs(profile.catalog_path, "timetable-app", "ggggggggggggggggg..gggggggggggg.", size=350_000)
+    record_runs(profile.catalog_path, "www-main", "gggggggggggggggggggggggggggggf", size=9_000_000, shrink=150_000)
+    ids = record_runs(profile.catalog_path, "server-config", "gggf", size=64_000,
+                      every=profile.repository("server-config").periodicity.interval)
+    with Catalog(profile.catalog_path) as catalog:
+        catalog.add_copy(ids[2], "shelf-disk")
+        catalog.set_manual_required("server-config", "verification failed: checksum mismatch")
+    yield profile_path
+    shutil.rmtree(SITE, ignore_errors=True)
+
+
+def test_dashboard(snap_compare, site):
+    assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=SIZE)
+
+
+def test_dashboard_in_spanish_with_the_third_row_selected(snap_compare, site):
+    assert snap_compare(make_app(site, language="es", clock=fixed_clock), terminal_size=SIZE, press=["down", "down"])
+
+
+def test_dashboard_filtered_to_what_needs_attention(snap_compare, site):
+    assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=SIZE, press=["s"])
+
+
+def test_help_screen(snap_compare, site):
+    assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=SIZE, press=["f1"])
+
+
+def test_broken_profile_screen(snap_compare):
+    shutil.rmtree(SITE, ignore_errors=True)
+    body = (ROOT / "profiles" / "demo.yaml").read_text()
+    body = body.replace("kind: software", "kind: softwar").replace("periodicity: 1w", "periodicity: weekly")
+    path = write_profile(SITE, body.replace("  min_free: 10M\n", "  min_free: 10M\n  catalogue: ./x.sqlite\n"))
+    assert snap_compare(make_app(path, language="en", clock=fixed_clock), terminal_size=(120, 30))
+
+
+def test_empty_profile(snap_compare):
+    shutil.rmtree(SITE, ignore_errors=True)
+    path = write_profile(SITE, "site: {id: e, name: Empty site}\nstorage: {root: ./b, catalog: ./c.sqlite}\n")
+    assert snap_compare(make_app(path, language="en", clock=fixed_clock), terminal_size=(120, 30))
