@@ -7,6 +7,7 @@ domain messages (passwords, durations) in one pass, and the CLI must start fast.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
@@ -124,7 +125,9 @@ class FilePath(Schema):
         if not isinstance(value, str) or not value.strip():
             return self.wrong_type(value, path, c)
         p = FsPath(value).expanduser()
-        return p if p.is_absolute() else (c.doc.file.parent / p).resolve()
+        # normpath, not resolve(): no filesystem access (a profile loads in the console's start-up path),
+        # and the path stays as the site wrote it.
+        return p if p.is_absolute() else FsPath(os.path.normpath(c.doc.file.parent / p))
 
 
 class Bilingual(Schema):

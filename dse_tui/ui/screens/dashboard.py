@@ -59,11 +59,13 @@ class DashboardScreen(Screen):
 
     app: DseApp
 
-    def __init__(self) -> None:
+    def __init__(self, lang: str) -> None:
         super().__init__()
-        self.items: list[RepoStatus] = []
         self.kind_filter: str | None = None
         self.state_filter: str | None = None
+        # Bindings in the right language from the start: replacing them later recomposes the Footer.
+        self._bindings = BindingsMap(bindings_for(self.COMMAND_TABLE, lang))
+        self._bindings_lang = lang
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -80,14 +82,17 @@ class DashboardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        # apply_language fills the table once; later changes of the statuses refresh it by key.
         self.watch(self.app, "language", self.apply_language)
-        self.watch(self.app, "statuses_version", lambda _: self.refresh_rows())
+        self.watch(self.app, "statuses_version", lambda _: self.refresh_rows(), init=False)
 
     # ----------------------------------------------------------- language
 
     def apply_language(self, lang: str) -> None:
-        self._bindings = BindingsMap(bindings_for(self.COMMAND_TABLE, lang))
-        self.refresh_bindings()
+        if lang != self._bindings_lang:
+            self._bindings = BindingsMap(bindings_for(self.COMMAND_TABLE, lang))
+            self._bindings_lang = lang
+            self.refresh_bindings()
         profile = self.app.profile
         self.title = profile.site.name
         self.sub_title = profile.site.department
@@ -165,13 +170,17 @@ class DashboardScreen(Screen):
 
     @on(Select.Changed, "#kind-filter")
     def _kind_changed(self, event: Select.Changed) -> None:
-        self.kind_filter = None if event.value in ("*", Select.NULL) else str(event.value)
-        self.refresh_rows()
+        value = None if event.value in ("*", Select.NULL) else str(event.value)
+        if value != self.kind_filter:  # Select also posts Changed for its initial value
+            self.kind_filter = value
+            self.refresh_rows()
 
     @on(Select.Changed, "#state-filter")
     def _state_changed(self, event: Select.Changed) -> None:
-        self.state_filter = None if event.value in ("*", Select.NULL) else str(event.value)
-        self.refresh_rows()
+        value = None if event.value in ("*", Select.NULL) else str(event.value)
+        if value != self.state_filter:
+            self.state_filter = value
+            self.refresh_rows()
 
     def action_cycle_kind(self) -> None:
         order = [None, *KINDS]

@@ -12,6 +12,7 @@ from dse_tui.fmt import age, size, until
 from dse_tui.i18n import tr
 
 COLUMNS = ("name", "kind", "driver", "state", "last", "size", "next", "copies")
+FIRST_ROWS = 120  # more than any terminal shows at once
 STATE_STYLES = {
     "ok": "green", "due": "yellow", "never": "yellow dim", "overdue": "bold red",
     "failed": "bold red", "manual-required": "bold white on red",
@@ -31,6 +32,7 @@ class RepoTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.lang = "en"
         self._cells: dict[str, tuple] = {}
+        self._pending_cursor: str | None = None
 
     def set_language(self, lang: str) -> None:
         """Column labels and cell texts in `lang` (a rebuild: this is a rare, user-made change)."""
@@ -40,8 +42,7 @@ class RepoTable(DataTable):
         for col in COLUMNS:
             self.add_column(tr(f"col.{col}", lang), key=col)
         self._cells.clear()
-        if selected:
-            self._pending_cursor = selected
+        self._pending_cursor = selected
 
     @property
     def selected_key(self) -> str | None:
@@ -52,13 +53,14 @@ class RepoTable(DataTable):
         except Exception:  # the cursor is outside the rows while they change
             return None
 
-    def cells(self, s: RepoStatus, now: datetime) -> tuple:
+    def cells(self, s: RepoStatus, now: datetime) -> tuple[Text, ...]:
+        # Text, not str: a name with "[" is not markup, and DataTable skips parsing markup for each cell.
         r = s.repository
-        copies = Text(f"{s.copies}/{r.copies}", style="" if s.copies >= r.copies or not s.last_good else "yellow")
+        copies_style = "" if s.copies >= r.copies or not s.last_good else "yellow"
         return (
-            r.name, tr(f"kind.{r.kind}", self.lang), r.driver, state_text(s.state, self.lang),
-            age(s.last_run_at, now, never=tr("never", self.lang)), size(s.size), until(s.next_due_at, now),
-            copies,
+            Text(r.name), Text(tr(f"kind.{r.kind}", self.lang)), Text(r.driver), state_text(s.state, self.lang),
+            Text(age(s.last_run_at, now, never=tr("never", self.lang))), Text(size(s.size)),
+            Text(until(s.next_due_at, now)), Text(f"{s.copies}/{r.copies}", style=copies_style),
         )
 
     def show(self, items: list[RepoStatus], now: datetime) -> None:
@@ -71,28 +73,35 @@ class RepoTable(DataTable):
         with self.app.batch_update():
             for s in items:
                 new = self.cells(s, now)
-                old = self._cells.get(s.repository.id) or (None,) * len(COLUMNS)
+                old = self._cells.get(s.repository.id, (None,) * len(COLUMNS))
                 for col, value, before in zip(COLUMNS, new, old):
                     if _same(value, before):
                         continue
-                    self.update_cell(s.repository.id, col, value)
+                    self.update_cell(s.repository.id, col, value, update_width=True)
                 self._cells[s.repository.id] = new
 
     def _rebuild(self, items: list[RepoStatus], now: datetime) -> None:
-        keep = getattr(self, "_pending_cursor", None) or self.selected_key
+        keep = self._pending_cursor or self.selected_key
         self._pending_cursor = None
         self.clear()
         self._cells.clear()
-        for s in items:
-            cells = self.cells(s, now)
-            self.add_row(*cells, key=s.repository.id)
-            self._cells[s.repository.id] = cells
+        # A screenful first, the rest right after the first paint: DataTable measures every new cell,
+        # which for a site of a thousand repositories would hold the first paint back.
+        self._add_rows(items[:FIRST_ROWS], now)
+        if len(items) > FIRST_ROWS:
+            self.call_after_refresh(self._add_rows, items[FIRST_ROWS:], now)
         if keep and keep in self._cells:
             self.move_cursor(row=self.get_row_index(keep))
 
+    def _add_rows(self, items: list[RepoStatus], now: datetime) -> None:
+        for s in items:
+            if s.repository.id in self._cells:
+                continue  # a refresh in between already added it
+            cells = self.cells(s, now)
+            self.add_row(*cells, key=s.repository.id)
+            self._cells[s.repository.id] = cells
 
-def _same(a, b) -> bool:
+
+def _same(a: Text, b: Text | None) -> bool:
     # Text compares by plain text and spans only; a style change alone must still repaint the cell.
-    if isinstance(a, Text) and isinstance(b, Text):
-        return a.plain == b.plain and str(a.style) == str(b.style)
-    return a == b
+    return b is not None and a.plain == b.plain and str(a.style) == str(b.style)
