@@ -31,12 +31,9 @@ def age(moment: datetime | None, now: datetime, never: str = "never") -> str:
 
 
 def until(moment: datetime | None, now: datetime, none: str = "-") -> str:
-    if moment is None:
-        return none
-    delta = moment - now
-    if delta.total_seconds() < 0:
-        return humanize.naturaltime(-delta)  # "2 hours ago": it was due then
-    return humanize.naturaltime(delta, future=True)
+    """"in 5 hours" for a time to come, "2 hours ago" for one gone (humanize reads a negative delta
+    as the future)."""
+    return none if moment is None else humanize.naturaltime(now - moment)
 
 
 def size(value: int | None) -> str:

@@ -41,6 +41,8 @@ async def test_every_repository_has_a_row_with_its_state(demo_profile):
         assert rows(app) == DEMO_IDS
         assert cell(app, "library-db", "state") == "ok"
         assert cell(app, "library-db", "last") == "a day ago"
+        assert cell(app, "library-db", "next") == "5 minutes from now"
+        assert cell(app, "www-main", "next") == "a day ago"
         assert cell(app, "www-main", "state") == "failed"
         assert cell(app, "timetable-app", "state") == "never"
         assert cell(app, "timetable-app", "last") == "never"
