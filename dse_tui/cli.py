@@ -16,23 +16,31 @@ from dse_tui import __version__
 EXIT_UNKNOWN = 3  # monitoring plugins' UNKNOWN: the profile or catalog could not be used
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 3, not argparse's 2: for `status`, 2 means a failed backup to monitoring."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_UNKNOWN, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     # SUPPRESS keeps a value given before the subcommand from being reset by the subparser's default.
     common.add_argument("--profile", metavar="FILE", default=argparse.SUPPRESS,
                         help="site profile (default: $DSE_TUI_PROFILE, then the user's config directory)")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dse-tui", parents=[common],
         description="Backup console for the DSE backup procedure (PRO 7.5 DSE 02). "
                     "With no command, opens the dashboard.")
     parser.add_argument("--version", action="version", version=f"dse-tui {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the TUI on the demo site (created the first time)")
     parser.add_argument("--lang", choices=("es", "en"), help="interface language (default: profile, then locale)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = sub.add_parser("demo", parents=[common], help="the demo site")
-    demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True, parser_class=_Parser)
     init = demo_sub.add_parser("init", help="create the demo site headless and print its profile path")
     init.add_argument("directory", nargs="?", type=Path, help="where (default: the user's data directory)")
 

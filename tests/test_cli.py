@@ -166,3 +166,8 @@ def _now():
     from dse_tui.core.timeutil import utcnow
 
     return utcnow()
+
+
+def test_usage_errors_are_not_mistaken_for_a_failed_backup(demo_profile):
+    result = dse("status", "--jsn", "--profile", str(demo_profile))
+    assert result.returncode == 3 and "unrecognized arguments: --jsn" in result.stderr

@@ -213,3 +213,12 @@ async def test_empty_profile_explains_what_to_add(tmp_path):
         empty = app.screen.query_one("#empty")
         assert empty.display is True and app.screen.query_one(RepoTable).display is False
         assert "no repositories yet" in str(empty.render()) and "repositories:" in str(empty.render())
+
+
+async def test_q_quits_from_the_dashboard_and_from_the_problem_screen(demo_profile, tmp_path):
+    for profile in (demo_profile, tmp_path / "missing.yaml"):
+        app = app_for(profile)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("q")
+            await pilot.pause()
+            assert app._exit, f"q did not quit on {type(app.screen).__name__}"

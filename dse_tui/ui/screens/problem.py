@@ -24,7 +24,7 @@ class ProblemScreen(Screen):
     BINDINGS = [
         Binding("r", "retry", "Read again", id="retry"),
         Binding("f2", "toggle_language", "Español / English", id="language"),
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding("q", "app.quit", "Quit", id="quit"),
     ]
 
     def __init__(self, title_key: str, intro_key: str, lines: list[str] = (), *,
