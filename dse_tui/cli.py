@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
                             help="one row per repository; exit 0 ok, 1 due/overdue/never, 2 failed/manual-required")
     fmt = status.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="a JSON list of objects (stable, see README)")
+    run = sub.add_parser("run", parents=[common], help="back up what is due (default), --all, or the repositories named")
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--due", action="store_true", help="the repositories that are due, overdue or never backed up")
+    which.add_argument("--all", action="store_true", help="every repository")
+    run.add_argument("repos", nargs="*", metavar="REPO", help="repository ids")
+    run.add_argument("--json", action="store_true", help="a JSON list, one object per run (see README)")
     return parser
 
 
@@ -182,4 +188,44 @@ def cmd_status(args) -> int:
     return exit_code(items)
 
 
-COMMANDS = {"tui": cmd_tui, "demo": cmd_demo, "check": cmd_check, "status": cmd_status}
+def cmd_run(args) -> int:
+    from dse_tui.core.batch import pick, run_many
+    from dse_tui.fmt import size
+    from dse_tui.core.timeutil import utcnow
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    if args.repos and (args.all or args.due):
+        _fail("name repositories or use --all/--due, not both")
+        return EXIT_UNKNOWN
+    with catalog:
+        try:
+            repos = pick(profile, catalog, utcnow(), names=args.repos, everything=args.all)
+        except KeyError as exc:
+            _fail(f"no repository {exc.args[0]!r} in {profile.file}; known: "
+                  f"{', '.join(r.id for r in profile.repositories)}")
+            return EXIT_UNKNOWN
+
+    def report(outcome) -> None:
+        if not args.json:
+            where = outcome.artifact or outcome.message or ""
+            print(f"{outcome.state:<9} {outcome.repository:<20} "
+                  f"{('r' + str(outcome.run_id)) if outcome.run_id else '-':<7} "
+                  f"{size(outcome.size):>10} {outcome.elapsed:6.1f}s  {where}", flush=True)
+
+    outcomes = run_many(profile, repos, trigger="cli", on_outcome=report)
+    if args.json:
+        json.dump([o.as_json() for o in outcomes], sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    elif not repos:
+        print("nothing is due")
+    failed = [o for o in outcomes if o.state != "good"]
+    if failed:
+        print(f"dse-tui run: {len(failed)} of {len(outcomes)} run(s) did not succeed: "
+              f"{', '.join(o.repository for o in failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+COMMANDS = {"run": cmd_run, "tui": cmd_tui, "demo": cmd_demo, "check": cmd_check, "status": cmd_status}

@@ -164,11 +164,25 @@ class Catalog:
 
     def finish_run(self, run_id: int, state: str, *, size: int | None = None, sha256: str | None = None,
                    artifact: str | None = None, manifest: str | None = None, message: str | None = None,
-                   at: datetime | None = None) -> None:
+                   log: str | None = None, at: datetime | None = None) -> None:
         self.db.execute(
-            "UPDATE runs SET state = ?, ended_at = ?, size = ?, sha256 = ?, artifact = ?, manifest = ?, message = ?"
-            " WHERE id = ?",
-            (state, to_db(at or utcnow()), size, sha256, artifact, manifest, message, run_id))
+            "UPDATE runs SET state = ?, ended_at = ?, size = ?, sha256 = ?, artifact = ?, manifest = ?, message = ?,"
+            " log = ? WHERE id = ?",
+            (state, to_db(at or utcnow()), size, sha256, artifact, manifest, message, log, run_id))
+
+    def interrupt_stale_runs(self, key: str) -> list[int]:
+        """Runs of `key` still marked running: their process died (the caller holds the repository's lock,
+        so nobody else is running it). They become failed, never good."""
+        repo = self.repository_id(key)
+        ids = [r[0] for r in self.db.execute(
+            "SELECT id FROM runs WHERE repository_id = ? AND state = 'running'", (repo,))]
+        for run_id in ids:
+            self.finish_run(run_id, "failed", message="interrupted: the process stopped before the run finished")
+        return ids
+
+    def run_log(self, run_id: int) -> str | None:
+        row = self.db.execute("SELECT log FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return row[0] if row else None
 
     def run(self, run_id: int) -> Run | None:
         row = self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()

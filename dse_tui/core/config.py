@@ -32,6 +32,7 @@ class SSHTarget:
     user: str | None = None
     port: int | None = None
     identity_file: Path | None = None
+    options: tuple[str, ...] = ()
 
     @property
     def destination(self) -> str:
@@ -62,6 +63,7 @@ class Repository:
     checklist: str | None = None
     description: str = ""
     ssh: SSHTarget | None = None
+    timeout: timedelta = timedelta(hours=6)
 
     @property
     def location(self) -> str:
@@ -111,6 +113,8 @@ class Profile:
     storage_root: Path
     catalog_path: Path
     min_free: int
+    parallel: int
+    compression_level: int
     destinations: dict[str, Destination]
     repositories: tuple[Repository, ...]
     lines: dict[Path_, int] = field(default_factory=dict, compare=False, repr=False)
@@ -129,12 +133,15 @@ _duration = Parsed(parse_duration, "a duration such as 6h, 1d, 1w")
 _periodicity = Parsed(Periodicity.parse, "a duration (6h, 1d, 1w) or a cron expression")
 _size = Parsed(parse_size, "a size such as 500M or 2G", accept_int=True)
 _id = Str(ID_PATTERN, ID_HINT)
+_glob = Str(r"[A-Za-z0-9_.*?\[\]/@+:=,~%-]+", "a path pattern such as 'cache/*' or '*.log' (no spaces or quotes)")
 
 _ssh = Mapping({
     "host": Field(Str(), required=True),
     "user": Field(Str()),
     "port": Field(Int(1, 65535)),
     "identity_file": Field(FilePath()),
+    "options": Field(List(Str(r"[A-Za-z]+=.*", "ssh -o options such as StrictHostKeyChecking=accept-new")),
+                     default=list),
 })
 
 _db_common = {
@@ -152,8 +159,8 @@ SOURCE_SCHEMAS: dict[str, Mapping] = {
     "git": Mapping({"path": Field(FilePath(), required=True)}),
     "files": Mapping({
         "path": Field(FilePath(), required=True),
-        "include": Field(List(Str()), default=list),
-        "exclude": Field(List(Str()), default=list),
+        "include": Field(List(_glob), default=list),
+        "exclude": Field(List(_glob), default=list),
     }),
 }
 
@@ -166,6 +173,7 @@ _repo_settings = {
     "destinations": Field(List(_id)),
     "copies": Field(Int(0, 10)),
     "retention": Field(_retention),
+    "timeout": Field(_duration),
 }
 
 
@@ -207,6 +215,8 @@ _PROFILE = Mapping({
         "root": Field(FilePath(), required=True),
         "catalog": Field(FilePath()),
         "min_free": Field(_size, default=0),
+        "parallel": Field(Int(1, 64), default=2),
+        "compression_level": Field(Int(1, 19), default=3),
     }), required=True),
     "defaults": Field(Mapping(dict(_repo_settings)), default=dict),
     "destinations": Field(List(Mapping({
@@ -231,6 +241,7 @@ DEFAULTS = {
     "destinations": [],
     "copies": 2,
     "retention": {k: getattr(Retention(), k) for k in ("daily", "weekly", "monthly", "yearly")},
+    "timeout": timedelta(hours=6),
 }
 
 # What each destination kind must say, beyond id and kind.
@@ -307,10 +318,10 @@ def _build(file: Path, data: dict, lines: dict) -> Profile:
         repos.append(Repository(
             id=r["id"], name=r["name"] or r["id"], kind=r["kind"], driver=r["driver"],
             source=r["source"], description=r["description"], checklist=r["checklist"],
-            ssh=SSHTarget(**r["ssh"]) if r["ssh"] else None,
+            ssh=SSHTarget(**{**r["ssh"], "options": tuple(r["ssh"]["options"])}) if r["ssh"] else None,
             periodicity=merged["periodicity"], grace=merged["grace"], verify=merged["verify"],
             destinations=tuple(merged["destinations"]), copies=merged["copies"],
-            retention=Retention(**merged["retention"]),
+            retention=Retention(**merged["retention"]), timeout=merged["timeout"],
         ))
     storage = data["storage"]
     return Profile(
@@ -320,6 +331,8 @@ def _build(file: Path, data: dict, lines: dict) -> Profile:
         storage_root=storage["root"],
         catalog_path=storage["catalog"] or default_catalog_path(site.id),
         min_free=storage["min_free"],
+        parallel=storage["parallel"],
+        compression_level=storage["compression_level"],
         destinations={d["id"]: Destination(d["id"], d["kind"], {k: v for k, v in d.items() if k not in ("id", "kind") and v is not None}) for d in data["destinations"]},
         repositories=tuple(repos),
         lines=lines,

@@ -93,4 +93,8 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_by_time ON events(at);
     """,
+    # 2: the full output (stderr of every process) of a run, kept with it
+    """
+    ALTER TABLE runs ADD COLUMN log TEXT;
+    """,
 ]

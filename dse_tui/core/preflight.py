@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
@@ -16,6 +17,8 @@ import humanize
 
 from dse_tui.core.checklists import Checklist, checklist_for
 from dse_tui.core.config import Destination, Profile, Repository
+from dse_tui.core.ssh import ssh_argv
+from dse_tui.core.dbconn import mysql_connection_args, mysql_option_file, pg_env
 
 TIMEOUT = 10  # seconds for any one probe; a silent server must not hang the check
 
@@ -75,17 +78,20 @@ def check_tool(spec: str, users: list[str]) -> Finding:
     needed = f"needed by {', '.join(users)}"
     if not path:
         return Finding("error", f"tool {spec}", f"not installed ({needed}); install it, e.g. with apt-get")
-    return Finding("ok", f"tool {spec}", f"{path} {_version(path)}".rstrip())
+    version = tool_version(path)
+    return Finding("ok", f"tool {spec}", f"{path} ({version})" if version else path)
 
 
-def _version(path: str) -> str:
+@functools.lru_cache(maxsize=None)
+def tool_version(path: str) -> str:
+    """The first line `path --version` prints, or "" (asked once per process)."""
     try:
         out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=TIMEOUT,
                              stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
         return ""
     first = (out.stdout or out.stderr).strip().splitlines()
-    return f"({first[0][:80]})" if first else ""
+    return first[0][:80] if first else ""
 
 
 def check_storage(profile: Profile) -> list[Finding]:
@@ -186,22 +192,10 @@ def _check_postgresql(repo: Repository, subject: str) -> Finding:
     if not shutil.which("psql"):
         return Finding("error", subject, "cannot reach PostgreSQL: psql is not installed")
     for db in databases:
-        result = _run(["psql", "-XAtq", "-d", db, "-c", "select 1"], env=_pg_env(s))
+        result = _run(["psql", "-XAtq", "-d", db, "-c", "select 1"], env=pg_env(s, timeout=5))
         if result is not None:
             return Finding("error", subject, f"PostgreSQL at {where}, database {db}: {result}")
     return Finding("ok", subject, f"PostgreSQL at {where} answers ({', '.join(databases)})")
-
-
-def _pg_env(source: dict) -> dict:
-    env = {**os.environ, "PGCONNECT_TIMEOUT": "5"}
-    for key, var in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER")):
-        if source.get(key) is not None:
-            env[var] = str(source[key])
-    if source.get("passfile"):
-        env["PGPASSFILE"] = str(source["passfile"])
-    if source.get("password_env"):
-        env["PGPASSWORD"] = os.environ.get(source["password_env"], "")
-    return env
 
 
 def _check_mysql(repo: Repository, subject: str) -> Finding:
@@ -219,39 +213,12 @@ def _check_mysql(repo: Repository, subject: str) -> Finding:
             argv = [client]
             if option_file:
                 argv.append(f"--defaults-extra-file={option_file}")
-            argv += ["--connect-timeout=5", "-e", "select 1"]
-            argv += [f"--host={s['host']}"] if s.get("host") else []
-            argv += [f"--port={s['port']}"] if s.get("port") else []
-            argv += [f"--user={s['user']}"] if s.get("user") else []
+            argv += ["--connect-timeout=5", "-e", "select 1", *mysql_connection_args(s)]
             argv += [db] if db else []
             result = _run(argv)
             if result is not None:
                 return Finding("error", subject, f"MariaDB at {where}{', database ' + db if db else ''}: {result}")
     return Finding("ok", subject, f"MariaDB at {where} answers{' (' + ', '.join(databases) + ')' if databases != [''] else ''}")
-
-
-class mysql_option_file:
-    """A 0600 option file holding the password, so it never reaches argv; removed afterwards."""
-
-    def __init__(self, source: dict):
-        self.source = source
-        self.path: str | None = None
-
-    def __enter__(self) -> str | None:
-        if self.source.get("passfile"):
-            return str(self.source["passfile"])
-        if not self.source.get("password_env"):
-            return None
-        password = os.environ.get(self.source["password_env"], "")
-        fd, self.path = tempfile.mkstemp(prefix="dse-tui-my-", suffix=".cnf")  # mkstemp creates it 0600
-        with os.fdopen(fd, "w") as f:
-            escaped = password.replace("\\", "\\\\").replace('"', '\\"')
-            f.write(f'[client]\npassword="{escaped}"\n')
-        return self.path
-
-    def __exit__(self, *exc) -> None:
-        if self.path:
-            os.unlink(self.path)
 
 
 def _run(argv: list[str], env: dict | None = None) -> str | None:
@@ -270,24 +237,15 @@ def _run(argv: list[str], env: dict | None = None) -> str | None:
 
 def _ssh_settings(repo: Repository) -> dict:
     t = repo.ssh
-    return {"host": t.host, "user": t.user, "port": t.port, "identity_file": t.identity_file}
-
-
-def ssh_argv(settings: dict) -> list[str]:
-    """ssh with key authentication only; the user's ~/.ssh/config is honoured."""
-    argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={TIMEOUT // 2}"]
-    if settings.get("port"):
-        argv += ["-p", str(settings["port"])]
-    if settings.get("identity_file"):
-        argv += ["-i", str(settings["identity_file"])]
-    host = settings["host"]
-    return argv + [f"{settings['user']}@{host}" if settings.get("user") else host]
+    return {"host": t.host, "user": t.user, "port": t.port, "identity_file": t.identity_file, "options": t.options}
 
 
 def _ssh_probe(subject: str, settings: dict, script: str, ok_text: str) -> Finding:
     if not shutil.which("ssh"):
         return Finding("error", subject, "ssh is not installed")
-    result = _run(ssh_argv(settings) + ["--", script])
+    argv = ssh_argv(settings["host"], settings.get("user"), settings.get("port"), settings.get("identity_file"),
+                    settings.get("options", ()))
+    result = _run(argv + ["--", script])
     if result is not None:
         return Finding("error", subject, f"over ssh {settings['host']}: {result}")
     return Finding("ok", subject, f"{ok_text} (ssh {settings['host']})")

@@ -60,7 +60,7 @@ def repo_status(repo: Repository, last: LastStatus | None, now: datetime) -> Rep
 
     if last and last.manual_required_since:
         state, reason = "manual-required", last.manual_required_reason
-    elif attempt and attempt.state in ("failed", "cancelled"):
+    elif attempt and attempt.state == "failed":  # a cancelled run leaves the state to the last good one
         state, reason = "failed", attempt.message or f"last run {attempt.state}"
     elif good is None:
         state, reason = "never", "no satisfactory backup yet"

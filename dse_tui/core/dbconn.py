@@ -1,0 +1,63 @@
+"""How database tools are given their connection and password: environment and option files, never argv."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def pg_env(source: dict, timeout: int | None = None) -> dict[str, str]:
+    """libpq environment for a `postgresql` source: PGHOST/PGPORT/PGUSER, the password from the variable
+    `password_env` names (as PGPASSWORD) or a passfile (PGPASSFILE)."""
+    env = {}
+    if timeout:
+        env["PGCONNECT_TIMEOUT"] = str(timeout)
+    for key, var in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER")):
+        if source.get(key) is not None:
+            env[var] = str(source[key])
+    if source.get("passfile"):
+        env["PGPASSFILE"] = str(source["passfile"])
+    if source.get("password_env"):
+        env["PGPASSWORD"] = os.environ.get(source["password_env"], "")
+    return {**os.environ, **env}
+
+
+def mysql_option_text(source: dict) -> str | None:
+    """The [client] option file text holding the password, or None when there is none to give."""
+    if not source.get("password_env"):
+        return None
+    password = os.environ.get(source["password_env"], "")
+    escaped = password.replace("\\", "\\\\").replace('"', '\\"')
+    return f'[client]\npassword="{escaped}"\n'
+
+
+class mysql_option_file:
+    """A 0600 option file holding the password, so it never reaches argv; removed afterwards.
+    A `passfile` in the profile is used as it is."""
+
+    def __init__(self, source: dict):
+        self.source = source
+        self.path: str | None = None
+
+    def __enter__(self) -> str | None:
+        if self.source.get("passfile"):
+            return str(self.source["passfile"])
+        text = mysql_option_text(self.source)
+        if text is None:
+            return None
+        fd, self.path = tempfile.mkstemp(prefix="dse-tui-my-", suffix=".cnf")  # mkstemp creates it 0600
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        if self.path:
+            os.unlink(self.path)
+            self.path = None
+
+
+def mysql_connection_args(source: dict) -> list[str]:
+    args = [f"--host={source['host']}"] if source.get("host") else []
+    args += [f"--port={source['port']}"] if source.get("port") else []
+    args += [f"--user={source['user']}"] if source.get("user") else []
+    return args

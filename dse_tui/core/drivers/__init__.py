@@ -1,0 +1,113 @@
+"""Drivers: how each kind of source is backed up. One module per driver, behind one small interface:
+
+    backup(ctx)        make the run's parts with ctx.part(...), put what the manifest should say in ctx.meta
+    describe(repo)     one line on what is backed up (no secrets)
+    contents(manifest) what a run contains, for people (databases, branch heads, files...)
+    tools(repo)        the programs it runs, for the manifest's tool versions and `check`
+"""
+
+from __future__ import annotations
+
+import importlib
+import shlex
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, BinaryIO, Callable
+
+from dse_tui.core.config import Profile, Repository
+from dse_tui.core.ssh import remote_command, ssh_argv
+from dse_tui.core.stream import Stage, stream
+
+DRIVER_NAMES = ("postgresql", "mysql", "sqlite", "git", "files")
+EMPTY_FRAME = 64  # a zstd stream this small may hold nothing at all: look inside before trusting it
+
+
+class BackupError(Exception):
+    """The run cannot be satisfactory; the message says what went wrong and what to do."""
+
+
+@dataclass
+class Part:
+    file: str
+    size: int
+    sha256: str
+    commands: list[list[str]]
+    exit_status: list[dict[str, Any]]
+    raw_size: int | None = None
+
+    def as_json(self) -> dict:
+        return {"file": self.file, "size": self.size, "sha256": self.sha256, "compression": "zstd",
+                "commands": self.commands, "exit_status": self.exit_status}
+
+
+@dataclass
+class BackupContext:
+    profile: Profile
+    repo: Repository
+    workdir: Path
+    cancel: threading.Event
+    deadline: float | None = None
+    on_bytes: Callable[[int], None] | None = None  # total bytes written by the run so far
+    log: Callable[[str], None] = lambda line: None
+    parts: list[Part] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    stderr: list[str] = field(default_factory=list)
+    _written: int = 0
+
+    def zstd(self) -> Stage:
+        return Stage(["zstd", "-q", "-c", "-T0", f"-{self.profile.compression_level}"], name="zstd")
+
+    def part(self, file: str, stages: list[Stage], *, feed: Callable[[BinaryIO], None] | None = None,
+             expect_data: bool = True) -> Part:
+        """Stream `stages` | zstd into `file` in the run's work folder; fail on any non-zero exit."""
+        path = self.workdir / file
+        shown = " | ".join(shlex.join(s.argv) for s in stages + [self.zstd()])
+        self.log(f"{file}: {shown}")
+        base = self._written
+
+        def progress(n: int) -> None:
+            self._written = base + n
+            if self.on_bytes:
+                self.on_bytes(self._written)
+
+        with open(path, "wb") as out:
+            result = stream(stages + [self.zstd()], out, feed=feed, cancel=self.cancel, deadline=self.deadline,
+                            progress=progress)
+        for s in result.stages:
+            if s.stderr.strip():
+                self.stderr.append(f"--- {file}: {s.name} (exit {s.returncode})\n{s.stderr.rstrip()}")
+        if not result.ok:
+            raise BackupError(f"{file}: {result.failure()}")
+        if expect_data and result.size <= EMPTY_FRAME and decompressed_size(path) == 0:
+            raise BackupError(f"{file}: the dump is empty where data was expected")
+        part = Part(file, result.size, result.sha256, [s.argv for s in stages + [self.zstd()]],
+                    [{"process": s.name, "status": s.returncode} for s in result.stages])
+        self.parts.append(part)
+        self.log(f"{file}: {result.size} bytes, sha256 {result.sha256[:16]}…")
+        return part
+
+
+def decompressed_size(path: Path) -> int:
+    out = subprocess.run(["zstd", "-dc", str(path)], capture_output=True)
+    return len(out.stdout) if out.returncode == 0 else 0
+
+
+def driver_module(name: str) -> ModuleType:
+    if name not in DRIVER_NAMES:
+        raise KeyError(name)
+    return importlib.import_module(f"dse_tui.core.drivers.{name}")
+
+
+def remote(repo: Repository, command: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """`command` run on the repository's SSH host, its output streamed back; nothing is written there."""
+    t = repo.ssh
+    return ssh_argv(t.host, t.user, t.port, t.identity_file, t.options) + ["--", remote_command(command, env)]
+
+
+def remote_shell(repo: Repository, script: str) -> list[str]:
+    """A shell line run on the repository's SSH host (the caller quotes what needs quoting)."""
+    t = repo.ssh
+    return ssh_argv(t.host, t.user, t.port, t.identity_file, t.options) + ["--", script]

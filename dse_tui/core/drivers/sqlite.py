@@ -1,0 +1,61 @@
+"""SQLite: a consistent copy of a live database through SQLite's online backup API, never a raw copy."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+from dse_tui.core.drivers import BackupContext, BackupError
+from dse_tui.core.config import Repository
+
+COPY_PAGES = 1024  # pages per backup step: other connections get the lock between steps
+
+
+def tools(repo: Repository) -> list[str]:
+    return ["zstd"]
+
+
+def describe(repo: Repository) -> str:
+    return f"SQLite database {repo.source['path']} (online backup API)"
+
+
+def backup(ctx: BackupContext) -> None:
+    path = ctx.repo.source["path"]
+    if not path.exists():
+        raise BackupError(f"the database {path} does not exist: check source.path in the profile")
+    copy = ctx.workdir / ".copy.sqlite"
+    try:
+        src = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        dst = sqlite3.connect(copy)
+        try:
+            src.backup(dst, pages=COPY_PAGES, progress=lambda *_: _check(ctx))
+            tables = {name: dst.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for (name,) in dst.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")}
+            integrity = dst.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            src.close()
+            dst.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"SQLite backup of {path} failed: {exc}") from None
+    if integrity != "ok":
+        raise BackupError(f"the copy of {path} fails PRAGMA integrity_check: {integrity}")
+    ctx.meta["tables"] = tables
+    ctx.meta["sqlite_version"] = sqlite3.sqlite_version
+
+    def feed(pipe):
+        with open(copy, "rb") as f:
+            shutil.copyfileobj(f, pipe, 1 << 20)
+
+    try:
+        ctx.part(f"{ctx.repo.id}.sqlite.zst", [], feed=feed)
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+def _check(ctx: BackupContext) -> None:
+    if ctx.cancel.is_set():
+        raise sqlite3.OperationalError("cancelled")
+
+
+def contents(manifest: dict) -> list[str]:
+    return [f"table {name}: {rows} rows" for name, rows in manifest.get("tables", {}).items()]

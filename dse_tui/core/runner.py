@@ -1,0 +1,219 @@
+"""A run: lock → artifact parts + manifest in a temporary folder → fsync → rename → read back → catalog.
+
+What the catalog calls good has been written completely, fsynced, renamed to its final name and read
+back against its manifest. A crash at any moment leaves at most a `.tmp-*` folder (removed by the next
+run of that repository) and a run marked running, which the next run marks failed.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from dse_tui import __version__
+from dse_tui.core.catalog import Catalog, current_operator
+from dse_tui.core.config import Profile, Repository
+from dse_tui.core.drivers import BackupContext, BackupError, driver_module
+from dse_tui.core.locks import AlreadyRunning, RepoLock
+from dse_tui.core.preflight import find_tool, tool_version
+from dse_tui.core.stream import Cancelled, TimedOut
+from dse_tui.core.timeutil import iso, utcnow
+
+MANIFEST = "manifest.json"
+TMP_PREFIX = ".tmp-"
+
+
+@dataclass
+class RunProgress:
+    repository: str
+    written: int  # compressed bytes written so far
+    expected: int | None  # size of the last good run, for an ETA
+    elapsed: float
+
+
+@dataclass
+class RunOutcome:
+    repository: str
+    run_id: int | None
+    state: str  # good | failed | cancelled | already-running
+    artifact: str | None = None
+    manifest: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    message: str | None = None
+    elapsed: float = 0.0
+
+    def as_json(self) -> dict:
+        return {"repository": self.repository, "run_id": self.run_id, "state": self.state,
+                "artifact": self.artifact, "manifest": self.manifest, "size": self.size, "sha256": self.sha256,
+                "message": self.message, "elapsed": round(self.elapsed, 3)}
+
+
+def run_repository(profile: Profile, repo: Repository, *, trigger: str = "manual", operator: str | None = None,
+                   cancel: threading.Event | None = None, on_progress: Callable[[RunProgress], None] | None = None,
+                   log: Callable[[str], None] | None = None) -> RunOutcome:
+    """Back up one repository. Never raises for a failure of the backup itself: the outcome says it."""
+    cancel = cancel or threading.Event()
+    log = log or (lambda line: None)
+    operator = operator or current_operator()
+    try:
+        lock = RepoLock(profile.storage_root, repo.id).acquire()
+    except AlreadyRunning as exc:
+        return RunOutcome(repo.id, None, "already-running", message=str(exc))
+    except OSError as exc:
+        return RunOutcome(repo.id, None, "failed", message=f"cannot use {profile.storage_root}: {exc.strerror}")
+    try:
+        with Catalog(profile.catalog_path) as catalog:
+            return _run_locked(profile, repo, catalog, trigger, operator, cancel, on_progress, log)
+    finally:
+        lock.release()
+
+
+def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_progress, log) -> RunOutcome:
+    repo_dir = profile.storage_root / repo.id
+    for stale in catalog.interrupt_stale_runs(repo.id):
+        log(f"run {stale} had been interrupted: marked failed")
+    _remove_stale_temporaries(repo_dir, log)
+    last = catalog.last_status().get(repo.id)
+    expected = last.last_good.size if last and last.last_good else None
+    started = utcnow()
+    t0 = time.monotonic()
+    run_id = catalog.start_run(repo.id, trigger=trigger, operator=operator, at=started)
+    catalog.record_event("run started", "ok", repository=repo.id, operator=operator,
+                         detail={"run_id": run_id, "trigger": trigger})
+    name = f"{started.strftime('%Y%m%dT%H%M%SZ')}-r{run_id}"
+    workdir = repo_dir / f"{TMP_PREFIX}{name}"
+    final = repo_dir / name
+    ctx = BackupContext(
+        profile, repo, workdir, cancel,
+        deadline=t0 + repo.timeout.total_seconds(),
+        on_bytes=(lambda n: on_progress(RunProgress(repo.id, n, expected, time.monotonic() - t0)))
+        if on_progress else None,
+        log=log)
+    state, message, manifest_path, digest, size = "failed", None, None, None, None
+    try:
+        workdir.mkdir(parents=True)
+        driver = driver_module(repo.driver)
+        driver.backup(ctx)
+        if not ctx.parts:
+            raise BackupError("the driver produced nothing to keep")
+        manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger)
+        _write_synced(workdir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+        _fsync_dir(workdir)
+        os.rename(workdir, final)  # the moment the run gets its final name: complete, or not there at all
+        _fsync_dir(repo_dir)
+        manifest_path = final / MANIFEST
+        _read_back(final, manifest)
+        digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
+        size = manifest["size"]
+        state = "good"
+        log(f"good: {len(ctx.parts)} part(s), {size} bytes in {final}")
+    except BackupError as exc:
+        message = str(exc)
+    except Cancelled:
+        state, message = "cancelled", "cancelled by the operator"
+    except TimedOut:
+        message = f"timed out after {repo.timeout}: raise `timeout` in the profile or find why it is slow"
+    except FileNotFoundError as exc:
+        message = (f"{exc.filename} is not installed or not on PATH" if exc.filename and "/" not in str(exc.filename)
+                   else f"{exc.strerror}: {exc.filename}")
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            message = f"the disk under {profile.storage_root} is full: free space or move storage.root"
+        else:
+            message = f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
+    except Exception as exc:  # a bug must not stop the other repositories' runs
+        message = f"internal error: {exc!r}"
+        ctx.stderr.append(traceback.format_exc())
+    finally:
+        if state != "good":
+            shutil.rmtree(workdir, ignore_errors=True)
+            if final.exists() and state != "good":
+                shutil.rmtree(final, ignore_errors=True)  # renamed but not read back right: not a backup
+            if message:
+                log(f"{state}: {message}")
+    elapsed = time.monotonic() - t0
+    full_log = "\n".join(ctx.stderr) or None
+    catalog.finish_run(run_id, state, size=size, sha256=digest, artifact=str(final) if state == "good" else None,
+                       manifest=str(manifest_path) if state == "good" else None, message=message, log=full_log)
+    catalog.record_event("run ended", state, repository=repo.id, operator=operator,
+                         detail={"run_id": run_id, "size": size, "sha256": digest, "message": message})
+    return RunOutcome(repo.id, run_id, state, str(final) if state == "good" else None,
+                      str(manifest_path) if state == "good" else None, size, digest, message, elapsed)
+
+
+def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: datetime, operator, trigger) -> dict:
+    tools = {"dse-tui": __version__}
+    for spec in driver.tools(repo):
+        path = find_tool(spec)
+        if path:
+            tools[Path(path).name] = tool_version(path)
+    return {
+        "format": "dse-tui-manifest/1",
+        "site": profile.site.id,
+        "repository": repo.id,
+        "name": repo.name,
+        "kind": repo.kind,
+        "driver": repo.driver,
+        "source": driver.describe(repo),
+        "run_id": run_id,
+        "trigger": trigger,
+        "operator": operator,
+        "host": socket.gethostname(),
+        "started_at": iso(started),
+        "ended_at": iso(utcnow()),
+        "size": sum(p.size for p in ctx.parts),
+        "parts": [p.as_json() for p in ctx.parts],
+        "tools": tools,
+        **ctx.meta,
+    }
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_back(final: Path, manifest: dict) -> None:
+    """Every part, read back from its final name, must have the manifest's size and SHA-256."""
+    for part in manifest["parts"]:
+        path = final / part["file"]
+        digest = hashlib.sha256()
+        size = 0
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        if size != part["size"] or digest.hexdigest() != part["sha256"]:
+            raise BackupError(f"{part['file']} read back differs from what was written (size {size}, "
+                              f"expected {part['size']}): check the disk under {final.parent}")
+
+
+def _remove_stale_temporaries(repo_dir: Path, log) -> None:
+    if not repo_dir.is_dir():
+        return
+    for entry in repo_dir.iterdir():
+        if entry.name.startswith(TMP_PREFIX):
+            shutil.rmtree(entry, ignore_errors=True)
+            log(f"removed the unfinished {entry.name} of an interrupted run")

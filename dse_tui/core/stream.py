@@ -1,0 +1,205 @@
+"""Pipelines of child processes whose output is hashed and written to a file as it streams.
+
+Every process of a pipeline runs in one process group, so a cancel or a timeout stops all of them.
+Their stderr goes to files (a pipe could fill and deadlock), and every exit status is kept: a non-zero
+status anywhere makes the part fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+CHUNK = 1 << 20
+KILL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
+
+
+class Cancelled(Exception):
+    """The operator (or a shutdown) asked the run to stop."""
+
+
+class TimedOut(Exception):
+    pass
+
+
+@dataclass
+class Stage:
+    argv: list[str]
+    env: dict[str, str] | None = None  # extra environment (secrets go here, never in argv)
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or Path(self.argv[0]).name
+
+
+@dataclass
+class StageResult:
+    name: str
+    argv: list[str]
+    returncode: int | None
+    stderr: str
+
+
+@dataclass
+class StreamResult:
+    size: int
+    sha256: str
+    stages: list[StageResult] = field(default_factory=list)
+    feed_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.feed_error is None and all(s.returncode == 0 for s in self.stages)
+
+    def failure(self) -> str | None:
+        """The first failure in words: which process, its status and the last line it wrote."""
+        if self.feed_error:
+            return self.feed_error
+        for s in self.stages:
+            if s.returncode != 0:
+                last = [line for line in s.stderr.strip().splitlines() if line.strip()]
+                why = f": {last[-1].strip()}" if last else ""
+                return f"{s.name} exited with status {s.returncode}{why}"
+        return None
+
+
+class Progress:
+    """Bytes written so far, reported at most every `interval` seconds."""
+
+    def __init__(self, callback: Callable[[int], None] | None, interval: float = 0.1):
+        self.callback, self.interval, self.last = callback, interval, 0.0
+
+    def __call__(self, written: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.callback and (force or now - self.last >= self.interval):
+            self.last = now
+            self.callback(written)
+
+
+def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], None] | None = None,
+           cancel: threading.Event | None = None, deadline: float | None = None,
+           progress: Callable[[int], None] | None = None) -> StreamResult:
+    """Run `stages` connected by pipes; hash and write the last one's stdout to `out` (then fsync it).
+
+    `feed`, if given, writes the first stage's stdin from a thread (e.g. a tar stream made in Python).
+    Raises Cancelled or TimedOut after stopping the whole process group.
+    """
+    cancel = cancel or threading.Event()
+    procs: list[subprocess.Popen] = []
+    errs = []
+    pgid = None
+    feed_error: list[str] = []
+    try:
+        prev_stdout = None
+        for i, stage in enumerate(stages):
+            err = tempfile.TemporaryFile()
+            errs.append(err)
+            stdin = prev_stdout if prev_stdout is not None else (subprocess.PIPE if feed else subprocess.DEVNULL)
+            env = {**os.environ, **stage.env} if stage.env else None
+            proc = subprocess.Popen(
+                stage.argv, stdin=stdin, stdout=subprocess.PIPE, stderr=err, env=env,
+                process_group=0 if pgid is None else pgid)
+            if pgid is None:
+                pgid = proc.pid
+            if prev_stdout is not None:
+                prev_stdout.close()  # the child has it now; our copy would keep the pipe open
+            prev_stdout = proc.stdout
+            procs.append(proc)
+        feeder = None
+        if feed:
+            feeder = threading.Thread(target=_feed, args=(feed, procs[0].stdin, feed_error), daemon=True)
+            feeder.start()
+        digest = hashlib.sha256()
+        size = 0
+        report = Progress(progress)
+        fd = procs[-1].stdout.fileno()
+        while True:
+            if cancel.is_set():
+                raise Cancelled()
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimedOut()
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if not ready:
+                continue
+            chunk = os.read(fd, CHUNK)
+            if not chunk:
+                break
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+            report(size)
+        report(size, force=True)
+        if feeder:
+            feeder.join()
+        for proc in procs:
+            while proc.poll() is None:
+                if cancel.is_set():
+                    raise Cancelled()
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimedOut()
+                time.sleep(0.02)
+        out.flush()
+        os.fsync(out.fileno())
+        results = []
+        for stage, proc, err in zip(stages, procs, errs):
+            err.seek(0)
+            results.append(StageResult(stage.label, stage.argv, proc.returncode,
+                                       err.read().decode("utf-8", "replace")))
+        return StreamResult(size, digest.hexdigest(), results, feed_error[0] if feed_error else None)
+    except BaseException:
+        if pgid is not None:
+            stop_group(pgid, procs)
+        raise
+    finally:
+        for proc in procs:
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe:
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
+        for err in errs:
+            err.close()
+
+
+def _feed(feed: Callable[[BinaryIO], None], pipe: BinaryIO, errors: list[str]) -> None:
+    try:
+        feed(pipe)
+    except BrokenPipeError:
+        errors.append("the compressor stopped reading (see its status)")
+    except Exception as exc:  # reported as the part's failure, not lost in a thread
+        errors.append(f"reading the source failed: {exc}")
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
+
+
+def stop_group(pgid: int, procs: list[subprocess.Popen]) -> None:
+    """SIGTERM the whole group, then SIGKILL what is left after a grace period; reap everything."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        end = time.monotonic() + KILL_GRACE
+        while time.monotonic() < end and any(p.poll() is None for p in procs):
+            time.sleep(0.05)
+        if all(p.poll() is not None for p in procs):
+            break
+    for p in procs:
+        try:
+            p.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
