@@ -1,0 +1,269 @@
+"""The backup engine on local sources: every run is restored and compared with its source."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.drivers import BackupContext, BackupError
+from dse_tui.core.locks import RepoLock
+from dse_tui.core.runner import run_repository
+from dse_tui.core.stream import Stage
+from tests.conftest import ROOT
+from tests.engine_helpers import manifest_of, profile_with
+
+
+def only_part(outcome) -> Path:
+    (part,) = manifest_of(outcome)["parts"]
+    return Path(outcome.artifact) / part["file"]
+
+
+def unzstd(path: Path, dest: Path) -> Path:
+    subprocess.run(["zstd", "-q", "-d", str(path), "-o", str(dest)], check=True)
+    return dest
+
+
+def test_sqlite_online_copy_restores_with_the_same_rows(tmp_path, demo_profile):
+    from dse_tui.core.config import load_profile
+
+    profile = load_profile(demo_profile)
+    repo = profile.repository("library-db")
+    live = sqlite3.connect(repo.source["path"])  # a writer holds the database open during the backup
+    live.execute("INSERT INTO books(title) VALUES ('Rayuela')")
+    live.commit()
+    outcome = run_repository(profile, repo)
+    live.close()
+    assert outcome.state == "good", outcome.message
+    copy = unzstd(only_part(outcome), tmp_path / "copy.sqlite")
+    with sqlite3.connect(copy) as db, sqlite3.connect(repo.source["path"]) as src:
+        for table in ("books", "loans"):
+            assert db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall() == \
+                src.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+    assert manifest_of(outcome)["tables"] == {"books": 9, "loans": 40}
+
+
+def test_git_bundle_clones_with_the_same_heads(tmp_path, demo_profile):
+    from dse_tui.core.config import load_profile
+
+    profile = load_profile(demo_profile)
+    repo = profile.repository("timetable-app")
+    outcome = run_repository(profile, repo)
+    assert outcome.state == "good", outcome.message
+    bundle = unzstd(only_part(outcome), tmp_path / "x.bundle")
+    subprocess.run(["git", "bundle", "verify", str(bundle)], check=True, capture_output=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(bundle), str(clone)], check=True)
+    refs = subprocess.run(["git", "-C", str(clone), "for-each-ref", "--format=%(refname) %(objectname)"],
+                          capture_output=True, text=True, check=True).stdout
+    heads = dict(line.split(" ") for line in refs.splitlines())
+    assert heads == manifest_of(outcome)["heads"]
+    assert "refs/heads/main" in heads and "refs/tags/v1.0" in heads
+
+
+def test_a_repository_without_commits_is_a_clear_failure(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path / "empty")], check=True)
+    profile = profile_with(tmp_path, "{id: g, kind: software, driver: git, source: {path: ./empty}}")
+    outcome = run_repository(profile, profile.repository("g"))
+    assert outcome.state == "failed" and "no commits yet" in outcome.message
+    assert not list((tmp_path / "backups" / "g").iterdir())
+
+
+def make_tree(root: Path) -> None:
+    (root / "docs" / "deep").mkdir(parents=True)
+    (root / "cache").mkdir()
+    (root / "index.html").write_text("<h1>hola</h1>\n")
+    (root / "docs" / "deep" / "big.bin").write_bytes(os.urandom(3_000_000))
+    (root / "docs" / "notes.txt").write_text("ñandú " * 1000)
+    (root / "cache" / "junk.tmp").write_text("x")
+    (root / "error.log").write_text("log")
+    os.symlink("docs/notes.txt", root / "notes-link")
+
+
+def test_files_tree_extracts_identical_and_the_manifest_hashes_every_file(tmp_path):
+    make_tree(tmp_path / "www")
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www, "
+                                     "exclude: ['cache/*', '*.log']}}")
+    outcome = run_repository(profile, profile.repository("w"))
+    assert outcome.state == "good", outcome.message
+    out = tmp_path / "out"
+    out.mkdir()
+    subprocess.run(f"zstd -dc {only_part(outcome)} | tar -xf - -C {out}", shell=True, check=True)
+    files = {f["path"]: f for f in manifest_of(outcome)["files"]}
+    assert set(files) == {"cache", "docs", "docs/deep", "docs/deep/big.bin", "docs/notes.txt", "index.html",
+                          "notes-link"}
+    for rel in ("index.html", "docs/deep/big.bin", "docs/notes.txt"):
+        data = (out / rel).read_bytes()
+        assert data == (tmp_path / "www" / rel).read_bytes()
+        assert files[rel]["sha256"] == hashlib.sha256(data).hexdigest() and files[rel]["size"] == len(data)
+    assert os.readlink(out / "notes-link") == "docs/notes.txt"
+    assert not (out / "error.log").exists() and not (out / "cache" / "junk.tmp").exists()
+
+
+def test_include_patterns_keep_only_what_they_name(tmp_path):
+    make_tree(tmp_path / "etc")
+    profile = profile_with(tmp_path, "{id: c, kind: config, driver: files, source: {path: ./etc, "
+                                     "include: ['docs/deep/*', 'index.html']}}")
+    outcome = run_repository(profile, profile.repository("c"))
+    assert outcome.state == "good", outcome.message
+    paths = [f["path"] for f in manifest_of(outcome)["files"]]
+    assert paths == ["index.html", "docs", "docs/deep", "docs/deep/big.bin"]
+
+
+def test_unreadable_files_fail_the_run_and_say_which(tmp_path):
+    make_tree(tmp_path / "www")
+    (tmp_path / "www" / "secret.key").write_text("k")
+    (tmp_path / "www" / "secret.key").chmod(0o000)
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www}}")
+    argv = [sys.executable, "-m", "dse_tui", "run", "w", "--json", "--profile", str(profile.file)]
+    if os.geteuid() == 0:  # root reads everything, unless it gives up the capabilities that let it
+        argv = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *argv]
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
+    (row,) = json.loads(result.stdout)
+    assert result.returncode == 1 and row["state"] == "failed"
+    assert row["message"].startswith("1 file(s) could not be read (secret.key: Permission denied)")
+
+
+def test_missing_source_is_reported_and_the_other_repositories_go_on(tmp_path):
+    make_tree(tmp_path / "www")
+    body = ("{id: gone, kind: web, driver: files, source: {path: ./nowhere}}\n"
+            "  - {id: here, kind: web, driver: files, source: {path: ./www}}")
+    profile = profile_with(tmp_path, body)
+    from dse_tui.core.batch import run_many
+
+    gone, here = run_many(profile, list(profile.repositories))
+    assert gone.state == "failed" and "does not exist" in gone.message
+    assert here.state == "good"
+
+
+def test_any_non_zero_exit_in_the_pipeline_fails_the_part(tmp_path):
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: .}}")
+    ctx = BackupContext(profile, profile.repository("w"), tmp_path, threading.Event())
+    with pytest.raises(BackupError, match="sh exited with status 3: half a dump"):
+        ctx.part("x.zst", [Stage(["sh", "-c", "echo data; echo half a dump >&2; exit 3"])])
+    with pytest.raises(BackupError, match="the dump is empty where data was expected"):
+        ctx.part("y.zst", [Stage(["true"])])
+
+
+def test_first_stage_failing_makes_a_failed_run_with_its_stderr_kept(tmp_path):
+    profile = profile_with(tmp_path, "{id: p, kind: database, driver: postgresql, source: "
+                                     "{host: 127.0.0.1, port: 1, databases: [x], globals: false}}")
+    outcome = run_repository(profile, profile.repository("p"))
+    assert outcome.state == "failed" and outcome.message.startswith("x.pgdump.zst: pg_dump exited with status 1")
+    with Catalog(profile.catalog_path) as catalog:
+        run = catalog.run(outcome.run_id)
+        assert run.state == "failed" and run.artifact is None
+        assert "pg_dump" in catalog.run_log(outcome.run_id)
+    assert list((tmp_path / "backups" / "p").iterdir()) == []
+
+
+def test_a_second_run_of_the_same_repository_is_refused(tmp_path):
+    make_tree(tmp_path / "www")
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www}}")
+    with RepoLock(profile.storage_root, "w"):
+        outcome = run_repository(profile, profile.repository("w"))
+        assert outcome.state == "already-running" and "already running" in outcome.message
+        result = subprocess.run([sys.executable, "-m", "dse_tui", "run", "w", "--profile", str(profile.file)],
+                                capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 1 and "already running" in result.stdout
+    assert run_repository(profile, profile.repository("w")).state == "good"
+
+
+BIG = 3 * 1024**3  # sparse: instant to make, seconds to read
+
+
+def slow_profile(tmp_path, timeout="6h"):
+    (tmp_path / "big").mkdir()
+    with open(tmp_path / "big" / "sparse.img", "wb") as f:
+        f.truncate(BIG)
+    return profile_with(tmp_path, f"{{id: big, kind: config, driver: files, source: {{path: ./big}}, "
+                                  f"timeout: {timeout}}}")
+
+
+def test_cancel_stops_the_pipeline_and_records_cancelled(tmp_path):
+    profile = slow_profile(tmp_path)
+    cancel = threading.Event()
+    seen = []
+    threading.Timer(0.5, cancel.set).start()
+    started = time.monotonic()
+    outcome = run_repository(profile, profile.repository("big"), cancel=cancel, on_progress=seen.append)
+    assert outcome.state == "cancelled" and time.monotonic() - started < 10
+    assert seen and seen[-1].written > 0
+    assert list((tmp_path / "backups" / "big").iterdir()) == []
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.run(outcome.run_id).state == "cancelled"
+
+
+def test_timeout_fails_the_run(tmp_path):
+    profile = slow_profile(tmp_path, timeout="1s")
+    outcome = run_repository(profile, profile.repository("big"))
+    assert outcome.state == "failed" and outcome.message.startswith("timed out after 0:00:01")
+
+
+def test_a_killed_run_leaves_nothing_that_looks_good(tmp_path):
+    profile = slow_profile(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "dse_tui", "run", "big", "--profile", str(profile.file)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    repo_dir = tmp_path / "backups" / "big"
+    for _ in range(200):
+        time.sleep(0.05)
+        if repo_dir.is_dir() and any(repo_dir.iterdir()):
+            break
+    time.sleep(0.3)
+    proc.kill()
+    proc.wait()
+    leftovers = [p.name for p in repo_dir.iterdir()]
+    assert leftovers and all(name.startswith(".tmp-") for name in leftovers), leftovers
+    with Catalog(profile.catalog_path) as catalog:
+        (run,) = catalog.recent_runs("big")
+        assert run.state == "running"
+    # The next run cleans up: the stale temporary goes, the dead run is marked failed, never good.
+    (tmp_path / "big" / "sparse.img").unlink()
+    (tmp_path / "big" / "small.txt").write_text("small")
+    outcome = run_repository(profile, profile.repository("big"))
+    assert outcome.state == "good"
+    assert [p.name for p in repo_dir.iterdir()] == [Path(outcome.artifact).name]
+    with Catalog(profile.catalog_path) as catalog:
+        states = [r.state for r in catalog.recent_runs("big")]
+        assert states == ["good", "failed"]
+        assert "interrupted" in catalog.recent_runs("big")[1].message
+
+
+def test_run_json_and_exit_status(tmp_path):
+    make_tree(tmp_path / "www")
+    body = ("{id: ok, kind: web, driver: files, source: {path: ./www}}\n"
+            "  - {id: bad, kind: web, driver: files, source: {path: ./nowhere}}")
+    profile = profile_with(tmp_path, body)
+    result = subprocess.run([sys.executable, "-m", "dse_tui", "run", "--all", "--json", "--profile",
+                             str(profile.file)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    rows = json.loads(result.stdout)
+    assert [r["repository"] for r in rows] == ["ok", "bad"]
+    good = rows[0]
+    assert good["state"] == "good" and Path(good["artifact"]).is_dir() and Path(good["manifest"]).is_file()
+    assert good["sha256"] == hashlib.sha256(Path(good["manifest"]).read_bytes()).hexdigest()
+    assert good["size"] == sum(p["size"] for p in json.loads(Path(good["manifest"]).read_text())["parts"])
+    assert rows[1]["state"] == "failed" and rows[1]["artifact"] is None
+    only_good = subprocess.run([sys.executable, "-m", "dse_tui", "run", "ok", "--json", "--profile",
+                                str(profile.file)], capture_output=True, text=True, cwd=ROOT)
+    assert only_good.returncode == 0 and len(json.loads(only_good.stdout)) == 1
+
+
+def test_run_without_arguments_runs_what_is_pending(tmp_path):
+    make_tree(tmp_path / "www")
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www}}")
+    first = subprocess.run([sys.executable, "-m", "dse_tui", "run", "--json", "--profile", str(profile.file)],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert [r["repository"] for r in json.loads(first.stdout)] == ["w"]
+    second = subprocess.run([sys.executable, "-m", "dse_tui", "run", "--due", "--json", "--profile",
+                             str(profile.file)], capture_output=True, text=True, cwd=ROOT)
+    assert second.returncode == 0 and json.loads(second.stdout) == []
