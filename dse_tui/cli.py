@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `dse-tui status | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("DSE_TUI_DEBUG"):
+            raise
+        print(f"dse-tui: internal error: {exc!r} (run with DSE_TUI_DEBUG=1 for the traceback, "
+              "and please report it)", file=sys.stderr)
+        return EXIT_UNKNOWN
 
 
 def _profile_path(args) -> Path:
@@ -79,8 +85,9 @@ def _profile_path(args) -> Path:
     return profile_path_from_env(getattr(args, "profile", None))
 
 
-def _load(args):
-    """Profile and catalog for a headless command, or a short error on stderr and None."""
+def _load(args, readonly: bool = False):
+    """Profile and catalog for a headless command, or a short error on stderr and None.
+    `readonly`: for commands that only read (a monitoring user may have no write access)."""
     from dse_tui.core.catalog import Catalog, CatalogError
     from dse_tui.core.problems import ConfigError
     from dse_tui.core.config import load_profile
@@ -95,11 +102,16 @@ def _load(args):
     except ConfigError as exc:
         _fail(f"the profile has {len(exc.problems)} problem(s):\n{exc}")
         return None
+    import sqlite3
+
     try:
-        catalog = Catalog(profile.catalog_path)
-        catalog.ensure_repositories(r.id for r in profile.repositories)
-    except CatalogError as exc:
-        _fail(str(exc))
+        if readonly and profile.catalog_path.exists():
+            catalog = Catalog(profile.catalog_path, readonly=True)
+        else:
+            catalog = Catalog(profile.catalog_path)
+            catalog.ensure_repositories(r.id for r in profile.repositories)
+    except (CatalogError, sqlite3.Error) as exc:
+        _fail(f"cannot use the catalog {profile.catalog_path}: {exc}")
         return None
     return profile, catalog
 
@@ -115,7 +127,11 @@ def cmd_tui(args) -> int:
     if args.demo:
         from dse_tui.core.demo import init_demo
 
-        profile = init_demo()
+        try:
+            profile = init_demo()
+        except OSError as exc:
+            _fail(f"cannot create the demo site: {exc}; try `dse-tui demo init DIR` with a folder you can write")
+            return 1
     return run_tui(profile or _profile_path(args), language=args.lang)
 
 
@@ -172,12 +188,18 @@ def cmd_status(args) -> int:
     from dse_tui.core.schedule import exit_code, statuses
     from dse_tui.core.timeutil import utcnow
 
-    loaded = _load(args)
+    import sqlite3
+
+    loaded = _load(args, readonly=True)
     if loaded is None:
         return EXIT_UNKNOWN
     profile, catalog = loaded
-    with catalog:
-        items = statuses(profile, catalog, utcnow())
+    try:
+        with catalog:
+            items = statuses(profile, catalog, utcnow())
+    except sqlite3.Error as exc:
+        _fail(f"cannot read the catalog {profile.catalog_path}: {exc}")
+        return EXIT_UNKNOWN
     if args.json:
         json.dump([s.as_json() for s in items], sys.stdout, indent=2, ensure_ascii=False)
         print()

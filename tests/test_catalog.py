@@ -97,3 +97,22 @@ def test_data_version_sees_another_connections_commit(tmp_path):
         before = watcher.data_version()
         writer.start_run("x")
         assert watcher.data_version() != before
+
+
+OPEN_NEW = """
+import sys
+from dse_tui.core.catalog import Catalog
+with Catalog(sys.argv[1]) as c:
+    c.start_run("x")
+"""
+
+
+def test_many_processes_create_the_same_new_catalog_at_once(tmp_path):
+    path = tmp_path / "new.sqlite"
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN_NEW, str(path)], cwd=ROOT, stderr=subprocess.PIPE,
+                              text=True) for _ in range(8)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, errors
+    with Catalog(path) as catalog:
+        assert catalog.schema_version == len(MIGRATIONS)
+        assert len(catalog.recent_runs("x")) == 8

@@ -171,3 +171,36 @@ def _now():
 def test_usage_errors_are_not_mistaken_for_a_failed_backup(demo_profile):
     result = dse("status", "--jsn", "--profile", str(demo_profile))
     assert result.returncode == 3 and "unrecognized arguments: --jsn" in result.stderr
+
+
+def test_status_reads_a_catalog_it_may_not_write(demo_profile):
+    profile = load_profile(demo_profile)
+    record_runs(profile.catalog_path, "library-db", "g", now=_now())
+    argv = [sys.executable, "-m", "dse_tui", "status", "--json", "--profile", str(demo_profile)]
+    if os.geteuid() == 0:
+        argv = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *argv]
+    for path in (profile.catalog_path, profile.catalog_path.parent):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
+    finally:
+        profile.catalog_path.parent.chmod(0o755)
+    assert result.returncode == 1, result.stderr  # due/never, not 3: the catalog was read
+    assert next(r for r in json.loads(result.stdout) if r["id"] == "library-db")["state"] == "ok"
+
+
+def test_a_catalog_path_with_hash_and_question_marks(tmp_path):
+    body = (ROOT / "profiles" / "demo.yaml").read_text().replace("catalog: ./catalog.sqlite",
+                                                                 "catalog: './we#ird?/cat.sqlite'")
+    path = write_profile(tmp_path, body)
+    assert dse("status", "--profile", str(path)).returncode == 1
+    assert (tmp_path / "we#ird?" / "cat.sqlite").exists() and not (tmp_path / "we").exists()
+
+
+def test_check_names_an_unset_password_variable(tmp_path):
+    body = ("site: {id: t, name: T}\nstorage: {root: ./b, catalog: ./c.sqlite}\nrepositories:\n"
+            "  - {id: my, kind: database, driver: mysql, source: {host: 127.0.0.1, user: root, "
+            "password_env: DSE_SURELY_UNSET_VAR}}\n")
+    result = dse("check", "--profile", str(write_profile(tmp_path, body)))
+    assert result.returncode == 1
+    assert "the environment variable DSE_SURELY_UNSET_VAR (password_env) is not set" in result.stdout

@@ -170,3 +170,61 @@ def test_destination_kind_requirements(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_profile(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("site: !foo x\n", 1, "site: cannot read the value 'x': could not determine a constructor for the tag '!foo'"),
+    ("site:\n  id: 2026-13-45\n", 2, "site.id: cannot read the value '2026-13-45': month must be in 1..12"),
+    ("site: !!int abc\n", 1, "site: cannot read the value 'abc'"),
+    ("a: &x [*x]\n", 1, "a[0]: nested too deep (a recursive alias?)"),
+    ("site: x\n\x00\n", 2, "YAML syntax error: control characters are not allowed"),
+])
+def test_unusual_yaml_is_a_problem_on_its_line_never_a_crash(tmp_path, text, line, message):
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.startswith(f"{tmp_path / 'profile.yaml'}:{line}: {message}"), problem
+
+
+def test_exploding_aliases_stop_early(tmp_path):
+    rows = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for prev, name in zip("abcdef", "bcdefg"):
+        rows.append(f"{name}: &{name} [{','.join(['*' + prev] * 9)}]")
+    problems = problems_of(tmp_path, "\n".join(rows) + "\n")
+    assert any("the document is too large" in p for p in problems)
+
+
+def test_non_utf8_bytes_name_their_line(tmp_path):
+    path = tmp_path / "profile.yaml"
+    path.write_bytes(b"site:\n  name: caf\xe9\n")
+    with pytest.raises(ConfigError) as err:
+        load_profile(path)
+    assert str(err.value) == f"{path}:2: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+
+
+def test_a_folder_is_not_a_profile(tmp_path):
+    with pytest.raises(ConfigError, match="is a folder; expected a YAML file"):
+        load_profile(tmp_path)
+
+
+def test_odd_shapes_in_cross_checked_sections(tmp_path):
+    body = MINIMAL + "defaults: {destinations: {a: b}}\ndestinations: [{id: a}, {path: x}, {path: y}]\n"
+    problems = problems_of(tmp_path, body)
+    assert any("defaults.destinations: expected a list of text, got a mapping" in p for p in problems)
+    assert any("destinations[0]: missing required key 'kind'" in p for p in problems)
+    assert not any("duplicate destination" in p for p in problems)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("grace", "99999999999d", "is longer than five years"),
+    ("periodicity", "'0 0 31 2 *'", "never fires: no date matches it"),
+])
+def test_durations_and_cron_lines_that_cannot_work(tmp_path, field, value, message):
+    body = MINIMAL.replace("kind: database", f"kind: database\n    {field}: {value}")
+    (problem,) = problems_of(tmp_path, body)
+    assert message in problem
+
+
+def test_a_password_pasted_into_password_env_is_not_echoed(tmp_path):
+    body = MINIMAL.replace("driver: sqlite\n    source: {path: ./db.sqlite}",
+                           "driver: mysql\n    source: {password_env: 'Sup3r S3cret!'}")
+    (problem,) = problems_of(tmp_path, body)
+    assert "password_env: the value is not valid" in problem and "S3cret" not in problem

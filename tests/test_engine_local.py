@@ -192,15 +192,23 @@ def slow_profile(tmp_path, timeout="6h"):
 def test_cancel_stops_the_pipeline_and_records_cancelled(tmp_path):
     profile = slow_profile(tmp_path)
     cancel = threading.Event()
-    seen = []
     threading.Timer(0.5, cancel.set).start()
     started = time.monotonic()
-    outcome = run_repository(profile, profile.repository("big"), cancel=cancel, on_progress=seen.append)
+    outcome = run_repository(profile, profile.repository("big"), cancel=cancel)
     assert outcome.state == "cancelled" and time.monotonic() - started < 10
-    assert seen and seen[-1].written > 0
     assert list((tmp_path / "backups" / "big").iterdir()) == []
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.run(outcome.run_id).state == "cancelled"
+
+
+def test_progress_reports_bytes_and_the_size_to_expect(tmp_path):
+    make_tree(tmp_path / "www")
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www}}")
+    first, second = [], []
+    done = run_repository(profile, profile.repository("w"), on_progress=first.append)
+    run_repository(profile, profile.repository("w"), on_progress=second.append)
+    assert first[-1].written == done.size and first[-1].expected is None
+    assert second[-1].expected == done.size  # the last good run's size gives the ETA
 
 
 def test_timeout_fails_the_run(tmp_path):

@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -69,20 +71,50 @@ class Catalog:
         try:
             if not readonly:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+            # Quoted: a '#' or '?' in a folder name must not end the path part of the URI.
+            quoted = urllib.parse.quote(str(self.path.absolute()))
+            uri = f"file:{quoted}?mode=ro" if readonly else f"file:{quoted}"
             self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                       isolation_level=None, check_same_thread=False)
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if readonly:
+                self._probe_readonly(quoted)
             self.db.execute("PRAGMA foreign_keys = ON")
             if not readonly:
                 # WAL lets the console read while a cron run writes; NORMAL is durable at checkpoints
                 # and safe against corruption, which is what a catalog of records needs.
-                self.db.execute("PRAGMA journal_mode = WAL")
+                self._retry_busy(self._set_wal)
                 self.db.execute("PRAGMA synchronous = NORMAL")
-                self._migrate()
+                self._retry_busy(self._migrate)
         except (sqlite3.Error, OSError) as exc:
             raise CatalogError(f"cannot open the catalog {self.path}: {exc}") from None
         self._repo_ids: dict[str, int] = {}
+
+    def _set_wal(self) -> None:
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.db.execute("PRAGMA journal_mode = WAL")
+
+    def _retry_busy(self, step) -> None:
+        """Switching to WAL or migrating while another process opens the same new catalog can be refused
+        at once (SQLite does not call the busy handler there): try again until the busy timeout."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return step()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _probe_readonly(self, quoted: str) -> None:
+        """A WAL database read by a user who may not create its -shm file fails on the first query.
+        Then read it as immutable: the state at its last checkpoint, which is what such a user can see."""
+        try:
+            self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            self.db.close()
+            self.db = sqlite3.connect(f"file:{quoted}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                                      check_same_thread=False)
 
     def close(self) -> None:
         self.db.close()

@@ -149,7 +149,9 @@ _db_common = {
     "port": Field(Int(1, 65535)),
     "user": Field(Str()),
     "databases": Field(List(Str(), min_items=1)),
-    "password_env": Field(Str(_ENV_NAME, "the name of an environment variable")),
+    # A password pasted here by mistake must not be echoed back in the error.
+    "password_env": Field(Str(_ENV_NAME, "the name of an environment variable, not the password itself",
+                              echo=False)),
     "passfile": Field(FilePath()),
 }
 SOURCE_SCHEMAS: dict[str, Mapping] = {
@@ -280,8 +282,8 @@ def _cross_check(data: dict, c: Checker) -> None:
     """Checks across sections; parts that already failed their own check are skipped."""
     dest_ids: dict[str, int] = {}
     for i, d in _valid_items(data["destinations"]):
-        if d["id"] is INVALID or d["kind"] is INVALID:
-            continue
+        if d["id"] in (None, INVALID) or d["kind"] in (None, INVALID):
+            continue  # already reported
         if d["id"] in dest_ids:
             c.error(("destinations", i, "id"), f"duplicate destination id '{d['id']}' (also destinations[{dest_ids[d['id']]}])")
         dest_ids.setdefault(d["id"], i)
@@ -291,7 +293,8 @@ def _cross_check(data: dict, c: Checker) -> None:
         if d["kind"] == "removable" and not (d["uuid"] or d["label"]):
             c.error(("destinations", i), "a removable destination needs 'uuid' or 'label' (see lsblk -f)")
     defaults = data["defaults"] if isinstance(data["defaults"], dict) else {}
-    for name in defaults.get("destinations") or []:
+    listed = defaults.get("destinations")
+    for name in listed if isinstance(listed, list) else []:
         if name is not INVALID and name not in dest_ids:
             c.error(("defaults", "destinations"), f"unknown destination '{name}'{_known(dest_ids)}")
     seen: dict[str, int] = {}

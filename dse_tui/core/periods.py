@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_DURATION = timedelta(days=5 * 366)  # far beyond any backup schedule; keeps date arithmetic in range
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
@@ -20,6 +21,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(compact))
     if seconds <= 0:
         raise ValueError(f"'{text}' must be longer than zero")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"'{text}' is longer than five years")
     return timedelta(seconds=seconds)
 
 
@@ -49,6 +52,10 @@ class Periodicity:
 
             if not croniter.is_valid(text):
                 raise ValueError(f"'{text}' is not a valid cron expression (minute hour day month weekday)")
+            try:  # valid syntax can still name a day that never comes (31 February)
+                croniter(text).get_next(datetime)
+            except Exception:
+                raise ValueError(f"'{text}' never fires: no date matches it") from None
             return cls(text, cron=text)
         try:
             return cls(text, interval=parse_duration(text))

@@ -154,7 +154,14 @@ def check_repository(repo: Repository, checklists: dict[str, Checklist]) -> list
         if chosen is None:
             what = f"checklist '{repo.checklist}' does not exist" if repo.checklist else f"no checklist for kind {repo.kind}"
             findings.append(Finding("error", subject, f"{what}; known: {', '.join(sorted(checklists))}"))
-    findings.append(_SOURCE_CHECKS[repo.driver](repo, subject))
+    try:
+        findings.append(_SOURCE_CHECKS[repo.driver](repo, subject))
+    except (OSError, subprocess.SubprocessError) as exc:  # e.g. a parent folder we may not enter
+        findings.append(Finding("error", subject, f"cannot check the source: {exc}"))
+    if repo.driver in ("postgresql", "mysql") and not repo.ssh:
+        var = repo.source.get("password_env")
+        if var and var not in os.environ:
+            findings.append(Finding("error", subject, f"the environment variable {var} (password_env) is not set"))
     return findings
 
 
@@ -175,7 +182,9 @@ def _check_path_source(repo: Repository, subject: str) -> Finding:
         try:
             import sqlite3
 
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            import urllib.parse
+
+            with sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True) as db:
                 db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.Error as exc:
             return Finding("error", subject, f"{path} is not a readable SQLite database: {exc}")

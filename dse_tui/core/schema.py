@@ -51,10 +51,12 @@ class Schema:
 class Str(Schema):
     expected = "text"
 
-    def __init__(self, pattern: str | None = None, hint: str = "", allow_numbers: bool = False):
+    def __init__(self, pattern: str | None = None, hint: str = "", allow_numbers: bool = False,
+                 echo: bool = True):
         self.pattern = re.compile(pattern) if pattern else None
         self.hint = hint
         self.allow_numbers = allow_numbers
+        self.echo = echo
 
     def check(self, value, path, c):
         if self.allow_numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -62,7 +64,8 @@ class Str(Schema):
         if not isinstance(value, str):
             return self.wrong_type(value, path, c)
         if self.pattern and not self.pattern.fullmatch(value):
-            return c.error(path, f"'{value}' is not valid: expected {self.hint or self.pattern.pattern}")
+            shown = f"'{value}'" if self.echo else "the value"
+            return c.error(path, f"{shown} is not valid: expected {self.hint or self.pattern.pattern}")
         return value
 
 

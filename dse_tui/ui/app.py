@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
@@ -79,7 +80,8 @@ class DseApp(App):
         try:
             self.catalog = Catalog(self.profile.catalog_path)
             self.catalog.ensure_repositories(r.id for r in self.profile.repositories)
-        except CatalogError as exc:
+            self.statuses = statuses(self.profile, self.catalog, self.now())
+        except (CatalogError, sqlite3.Error, ValueError, OverflowError) as exc:
             return ProblemScreen("catalog.error", "catalog.error.body", error=exc, file=path)
         return None
 
@@ -94,9 +96,13 @@ class DseApp(App):
     def _poll(self) -> None:
         if self.catalog is None:
             return
-        changed = self.catalog.data_version() != self._data_version
-        if changed or time.monotonic() - self._refreshed_at >= REFRESH_SECONDS:
-            self.refresh_statuses()
+        try:
+            changed = self.catalog.data_version() != self._data_version
+            if changed or time.monotonic() - self._refreshed_at >= REFRESH_SECONDS:
+                self.refresh_statuses()
+        except sqlite3.Error as exc:  # a busy or damaged catalog: say so, try again at the next tick
+            self.notify(f"{self.profile.catalog_path}: {exc}", severity="error", timeout=5)
+            self._refreshed_at = time.monotonic()
 
     def watch_language(self, lang: str) -> None:
         set_language(lang)

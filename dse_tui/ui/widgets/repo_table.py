@@ -33,6 +33,7 @@ class RepoTable(DataTable):
         self.lang = "en"
         self._cells: dict[str, tuple] = {}
         self._pending_cursor: str | None = None
+        self._generation = 0
 
     def set_language(self, lang: str) -> None:
         """Column labels and cell texts in `lang` (a rebuild: this is a rare, user-made change)."""
@@ -87,13 +88,16 @@ class RepoTable(DataTable):
         self._cells.clear()
         # A screenful first, the rest right after the first paint: DataTable measures every new cell,
         # which for a site of a thousand repositories would hold the first paint back.
-        self._add_rows(items[:FIRST_ROWS], now)
+        self._generation += 1
+        self._add_rows(items[:FIRST_ROWS], now, self._generation)
         if len(items) > FIRST_ROWS:
-            self.call_after_refresh(self._add_rows, items[FIRST_ROWS:], now)
+            self.call_after_refresh(self._add_rows, items[FIRST_ROWS:], now, self._generation)
         if keep and keep in self._cells:
             self.move_cursor(row=self.get_row_index(keep))
 
-    def _add_rows(self, items: list[RepoStatus], now: datetime) -> None:
+    def _add_rows(self, items: list[RepoStatus], now: datetime, generation: int) -> None:
+        if generation != self._generation:
+            return  # a newer rebuild (another filter) replaced these rows before they came
         for s in items:
             if s.repository.id in self._cells:
                 continue  # a refresh in between already added it
