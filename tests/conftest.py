@@ -98,3 +98,60 @@ def mariadb_db():
     subprocess.run(base + ["-e", f"CREATE DATABASE {name}"], check=True, capture_output=True)
     yield {"host": "127.0.0.1", "port": 3306, "user": "root", "database": name, "client": client}
     subprocess.run(base + ["-e", f"DROP DATABASE IF EXISTS {name}"], capture_output=True)
+
+
+# ------------------------------------------------------------------ a real sshd on loopback
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory):
+    """sshd on 127.0.0.1 with a throwaway host key and user key; yields the ssh settings for a profile."""
+    sshd_bin = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not os.path.exists(sshd_bin) or not shutil.which("ssh"):
+        _unavailable("sshd", "openssh-server is not installed")
+    if os.geteuid() != 0:
+        pytest.skip("the sshd fixture logs in as root and needs to run as root")
+    home = tmp_path_factory.mktemp("sshd")
+    for key in ("host_key", "user_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(home / key)], check=True)
+    (home / "authorized_keys").write_text((home / "user_key.pub").read_text())
+    (home / "authorized_keys").chmod(0o600)
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = home / "sshd_config"
+    config.write_text(f"""Port {port}
+ListenAddress 127.0.0.1
+HostKey {home / 'host_key'}
+AuthorizedKeysFile {home / 'authorized_keys'}
+PidFile {home / 'sshd.pid'}
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+Subsystem sftp internal-sftp
+""")
+    Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory
+    proc = subprocess.Popen([sshd_bin, "-D", "-e", "-f", str(config)], stderr=open(home / "sshd.log", "w"))
+    settings = {"host": "127.0.0.1", "user": "root", "port": port, "identity_file": str(home / "user_key"),
+                "options": ["StrictHostKeyChecking=no", f"UserKnownHostsFile={home / 'known_hosts'}"]}
+    argv = ["ssh", "-o", "BatchMode=yes", "-p", str(port), "-i", settings["identity_file"],
+            *sum((["-o", o] for o in settings["options"]), []), "root@127.0.0.1", "true"]
+    for _ in range(50):
+        if subprocess.run(argv, capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        _unavailable("sshd", (home / "sshd.log").read_text()[-300:])
+    yield settings
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def ssh_yaml(settings: dict) -> str:
+    options = ", ".join(f"'{o}'" for o in settings["options"])
+    return (f"{{host: {settings['host']}, user: {settings['user']}, port: {settings['port']}, "
+            f"identity_file: {settings['identity_file']}, options: [{options}]}}")

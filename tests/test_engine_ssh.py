@@ -1,0 +1,85 @@
+"""Sources on a remote host, through a real sshd on loopback: the dump streams back over the connection,
+key authentication only, nothing is left on the server."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+from dse_tui.core.runner import run_repository
+from tests.conftest import ssh_yaml
+from tests.engine_helpers import ProcWatcher, manifest_of, profile_with
+from tests.test_engine_databases import mariadb, psql
+
+
+def server_temporaries() -> set[str]:
+    return {p.name for p in Path("/tmp").iterdir() if "dse" in p.name and not p.name.startswith("pytest")}
+
+
+def test_files_over_ssh(tmp_path, sshd):
+    tree = tmp_path / "remote-www"
+    (tree / "img").mkdir(parents=True)
+    (tree / "index.html").write_text("<p>remote</p>")
+    (tree / "img" / "logo.png").write_bytes(os.urandom(200_000))
+    (tree / "debug.log").write_text("noise")
+    before = server_temporaries()
+    profile = profile_with(tmp_path, f"{{id: rw, kind: web, driver: files, ssh: {ssh_yaml(sshd)}, "
+                                     f"source: {{path: {tree}, exclude: ['*.log']}}}}")
+    outcome = run_repository(profile, profile.repository("rw"))
+    assert outcome.state == "good", outcome.message
+    manifest = manifest_of(outcome)
+    files = {f["path"]: f for f in manifest["files"] if f["type"] == "file"}
+    assert set(files) == {"index.html", "img/logo.png"}
+    assert files["img/logo.png"]["sha256"] == hashlib.sha256((tree / "img" / "logo.png").read_bytes()).hexdigest()
+    assert manifest["parts"][0]["commands"][0][0] == "ssh"
+    out = tmp_path / "out"
+    out.mkdir()
+    subprocess.run(f"zstd -dc {outcome.artifact}/rw.tar.zst | tar -xf - -C {out}", shell=True, check=True)
+    assert (out / "img" / "logo.png").read_bytes() == (tree / "img" / "logo.png").read_bytes()
+    assert server_temporaries() == before
+
+
+def test_postgresql_over_ssh(tmp_path, sshd, postgres_db):
+    db = postgres_db["database"]
+    psql(db, "CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 1000);")
+    profile = profile_with(tmp_path, f"{{id: rpg, kind: database, driver: postgresql, ssh: {ssh_yaml(sshd)}, "
+                                     f"source: {{host: 127.0.0.1, user: postgres, databases: [{db}]}}}}")
+    outcome = run_repository(profile, profile.repository("rpg"))
+    assert outcome.state == "good", outcome.message
+    listing = subprocess.run(f"zstd -dc {outcome.artifact}/{db}.pgdump.zst | pg_restore --list", shell=True,
+                             capture_output=True, text=True, check=True).stdout
+    assert "TABLE DATA public t" in listing
+
+
+def test_mysql_over_ssh_sends_the_password_through_the_connection(tmp_path, sshd, mariadb_db, monkeypatch):
+    client, db = mariadb_db["client"], mariadb_db["database"]
+    user, password = f"dse_{uuid.uuid4().hex[:8]}", f"Ssh-S3cret-{uuid.uuid4().hex}"
+    mariadb(client, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'; GRANT ALL ON *.* TO '{user}'@'%';")
+    try:
+        mariadb(client, "CREATE TABLE b (id INT PRIMARY KEY); INSERT INTO b VALUES (1), (2), (3);", db)
+        monkeypatch.setenv("DSE_TEST_SSH_MY_PASSWORD", password)
+        profile = profile_with(tmp_path, f"{{id: rmy, kind: database, driver: mysql, ssh: {ssh_yaml(sshd)}, "
+                                         f"source: {{host: 127.0.0.1, user: {user}, databases: [{db}], "
+                                         f"password_env: DSE_TEST_SSH_MY_PASSWORD}}}}")
+        with ProcWatcher() as watcher:
+            outcome = run_repository(profile, profile.repository("rmy"))
+        assert outcome.state == "good", outcome.message
+        assert any("--defaults-extra-file=/dev/stdin" in c for c in watcher.cmdlines)
+        assert not any(password in c for c in watcher.cmdlines)
+        dump = subprocess.run(["zstd", "-dc", f"{outcome.artifact}/{db}.sql.zst"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "INSERT INTO `b` VALUES\n(1),\n(2),\n(3);" in dump
+        assert password.encode() not in Path(outcome.manifest).read_bytes()
+    finally:
+        mariadb(client, f"DROP USER IF EXISTS '{user}'@'%'")
+
+
+def test_unreachable_ssh_host_is_a_clear_failure(tmp_path, sshd):
+    settings = {**sshd, "port": 1}
+    profile = profile_with(tmp_path, f"{{id: rw, kind: web, driver: files, ssh: {ssh_yaml(settings)}, "
+                                     f"source: {{path: /etc}}}}")
+    outcome = run_repository(profile, profile.repository("rw"))
+    assert outcome.state == "failed" and "ssh" in outcome.message and "Connection refused" in outcome.message
