@@ -24,6 +24,9 @@ class Command:
 DASHBOARD_COMMANDS: tuple[Command, ...] = (
     # The backup workflow, in the order of the procedure; the later issues make them available.
     Command("run", "r", "run_backup"),
+    Command("run_due", "R", "run_due", key_display="R", show=False),
+    Command("cancel", "x", "cancel_run"),
+    Command("log", "o", "show_log", show=False),
     Command("verify", "v", "verify"),
     Command("checklist", "m", "checklist"),
     Command("copy", "c", "copy"),

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingsMap
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Select, Static
+from textual.widgets import Button, DataTable, Footer, Header, Select, Static
 
 from dse_tui.core.config import KINDS
 from dse_tui.core.schedule import STATES, RepoStatus, period_bounds, period_strip
@@ -19,12 +19,13 @@ from dse_tui.i18n import tr
 from dse_tui.ui.commands import DASHBOARD_COMMANDS, DashboardCommands, bindings_for
 from dse_tui.ui.widgets.detail import RepoDetail
 from dse_tui.ui.widgets.repo_table import RepoTable, state_text
+from dse_tui.ui.widgets.runs import RunEnded, RunsPanel
 
 if TYPE_CHECKING:
     from dse_tui.ui.app import DseApp
 
 ATTENTION = "attention"  # state filter: everything that is not ok
-PENDING_ACTIONS = {"run_backup", "verify", "checklist", "copy", "label"}  # arrive with the later issues
+PENDING_ACTIONS = {"verify", "checklist", "copy", "label"}  # arrive with the later issues
 EMPTY_EXAMPLE = """repositories:
   - id: web-main
     kind: web
@@ -78,6 +79,7 @@ class DashboardScreen(Screen):
             with Vertical(id="left"):
                 yield RepoTable(id="repos")
                 yield Static(id="empty")
+                yield RunsPanel(id="runs-panel")
             yield RepoDetail(id="detail")
         yield Footer()
 
@@ -100,6 +102,7 @@ class DashboardScreen(Screen):
             _relabel(self.query_one("#kind-filter", Select), kind_options(lang), self.kind_filter or "*")
             _relabel(self.query_one("#state-filter", Select), state_options(lang), self.state_filter or "*")
             self.query_one(RepoTable).set_language(lang)
+            self.query_one(RunsPanel).lang = lang
             self.refresh_rows()
 
     # ----------------------------------------------------------- rows
@@ -165,6 +168,7 @@ class DashboardScreen(Screen):
     @on(DataTable.RowHighlighted, "#repos")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
+        self.refresh_bindings()  # run/cancel depend on the selected repository
 
     # ----------------------------------------------------------- filters
 
@@ -201,7 +205,70 @@ class DashboardScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in PENDING_ACTIONS:
             return None  # shown dimmed in the footer: the place is there, the feature is not yet
+        if action in ("run_backup", "cancel_run", "show_log"):
+            selected = self.selected()
+            if selected is None or not self.is_mounted:
+                return None
+            running = self.query_one(RunsPanel).is_running(selected.repository.id)
+            return {"run_backup": not running, "cancel_run": running, "show_log": True}[action] or None
         return True
+
+    # ----------------------------------------------------------- runs
+
+    def action_run_backup(self) -> None:
+        status = self.selected()
+        if status and self.query_one(RunsPanel).start(self.app.profile, status.repository):
+            self.refresh_bindings()
+            self.show_detail()
+
+    def action_run_due(self) -> None:
+        from dse_tui.core.batch import PENDING
+
+        due = [s.repository for s in self.app.statuses if s.state in PENDING]
+        if not due:
+            self.notify(tr("runs.none_due", self.app.language))
+        panel = self.query_one(RunsPanel)
+        for repo in due:
+            panel.start(self.app.profile, repo)
+        self.refresh_bindings()
+
+    def action_cancel_run(self) -> None:
+        status = self.selected()
+        if status and self.query_one(RunsPanel).cancel(status.repository.id):
+            self.refresh_bindings()
+
+    def action_show_log(self) -> None:
+        from dse_tui.ui.screens.runlog import RunLogScreen
+
+        status = self.selected()
+        if status is None:
+            return
+        repo = status.repository
+        lines = self.query_one(RunsPanel).logs.get(repo.id, [])
+        last = status.last_attempt
+        stored = self.app.catalog.run_log(last.id) if last and not self.query_one(RunsPanel).is_running(repo.id) else None
+        self.app.push_screen(RunLogScreen(repo.id, repo.name, lines, stored, self.app.language))
+
+    @on(RunEnded)
+    def _run_ended(self, event: RunEnded) -> None:
+        o, lang = event.outcome, self.app.language
+        name = self.app.profile.repository(o.repository).name
+        from dse_tui.fmt import size
+
+        if o.state == "good":
+            self.notify(tr("runs.good", lang, name=name, size=size(o.size)), timeout=6)
+        elif o.state == "cancelled":
+            self.notify(tr("runs.cancelled", lang, name=name), severity="warning")
+        elif o.state == "already-running":
+            self.notify(tr("runs.already", lang, name=name, message=o.message), severity="warning")
+        else:
+            self.notify(tr("runs.failed", lang, name=name, message=o.message), severity="error", timeout=15)
+        self.app.refresh_statuses()
+        self.refresh_bindings()
+
+    @on(Button.Pressed, "#do-run")
+    def _run_pressed(self) -> None:
+        self.action_run_backup()
 
     def action_reload(self) -> None:
         self.app.reload()

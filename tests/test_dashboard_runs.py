@@ -1,0 +1,89 @@
+"""Backups launched from the console: progress, cancel, log, and the row updated when they end."""
+
+from __future__ import annotations
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.config import load_profile
+from dse_tui.ui.app import make_app
+from dse_tui.ui.screens.runlog import RunLogScreen, RunLogView
+from dse_tui.ui.widgets.repo_table import RepoTable
+from dse_tui.ui.widgets.runs import Progressed, RunRow, RunsPanel
+from tests.engine_helpers import profile_with
+
+SIZE = (200, 50)
+
+
+def cell(app, repo, column):
+    return app.screen.query_one(RepoTable).get_cell(repo, column).plain
+
+
+async def test_run_the_selected_repository_and_see_its_log(demo_profile):
+    app = make_app(demo_profile, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        assert cell(app, "library-db", "state") == "never"
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert cell(app, "library-db", "state") == "ok"
+        assert cell(app, "timetable-app", "state") == "never"
+        assert any("Library catalogue database: backup good" in n.message for n in app._notifications)
+        await pilot.press("o")
+        assert isinstance(app.screen, RunLogScreen)
+        lines = list(app.screen.query_one(RunLogView).lines)
+        assert any(line.startswith("good: 1 part(s)") for line in lines)
+        await pilot.press("escape")
+
+
+async def test_run_everything_due(demo_profile):
+    app = make_app(demo_profile, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert [s.state for s in app.statuses] == ["ok"] * 4
+
+
+async def test_progress_reaches_the_ui_and_cancel_stops_the_run(tmp_path):
+    (tmp_path / "big").mkdir()
+    with open(tmp_path / "big" / "noise.bin", "wb") as f:  # incompressible, so bytes flow out of zstd
+        f.write(__import__("os").urandom(64 * 1024 * 1024))
+    for i in range(12):
+        (tmp_path / "big" / f"copy{i}.bin").hardlink_to(tmp_path / "big" / "noise.bin")
+    profile = profile_with(tmp_path, "{id: big, kind: config, driver: files, source: {path: ./big}}")
+    seen: list[Progressed] = []
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE, message_hook=lambda m: isinstance(m, Progressed) and seen.append(m)) as pilot:
+        await pilot.press("r")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if seen and seen[-1].progress.written > 0:
+                break
+        assert seen, "no progress message reached the UI"
+        row = app.screen.query_one(RunRow)
+        assert "/s" in str(row.query_one(".stats").render())
+        assert app.screen.active_bindings["x"].enabled and not app.screen.active_bindings["r"].enabled
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert not app.screen.query_one(RunsPanel).active
+        assert any("backup cancelled" in n.message for n in app._notifications)
+    with Catalog(profile.catalog_path) as catalog:
+        (run,) = catalog.recent_runs("big")
+        assert run.state == "cancelled"
+    assert list((tmp_path / "backups" / "big").iterdir()) == []
+
+
+async def test_a_failed_run_is_said_and_its_stderr_kept(tmp_path):
+    profile = profile_with(tmp_path, "{id: pg, kind: database, driver: postgresql, source: "
+                                     "{host: 127.0.0.1, port: 1, databases: [x], globals: false}}")
+    app = make_app(profile.file, language="es", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert cell(app, "pg", "state") == "fallido"
+        assert any("el respaldo falló: x.pgdump.zst: pg_dump exited with status 1" in n.message
+                   for n in app._notifications)
+        await pilot.press("o")
+        lines = list(app.screen.query_one(RunLogView).lines)
+        assert any("pg_dump (exit 1)" in line for line in lines)
