@@ -167,10 +167,11 @@ async def test_pending_actions_are_shown_but_disabled(demo_profile):
     app = app_for(demo_profile)
     async with app.run_test(size=SIZE):
         bindings = app.screen.active_bindings
-        for key in "rvmcl":
+        for key in "vmcl":
             assert bindings[key].enabled is False
-        assert bindings["k"].enabled is True
-        assert app.screen.query_one("#do-run").disabled is True
+        assert bindings["k"].enabled is True and bindings["r"].enabled is True
+        assert app.screen.query_one("#do-verify").disabled is True
+        assert app.screen.query_one("#do-run").disabled is False
 
 
 async def test_command_palette_runs_a_dashboard_command(demo_profile):
