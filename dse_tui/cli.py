@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every repository")
     run.add_argument("repos", nargs="*", metavar="REPO", help="repository ids")
     run.add_argument("--json", action="store_true", help="a JSON list, one object per run (see README)")
+    prune_p = sub.add_parser("prune", parents=[common], help="remove runs that retention no longer keeps")
+    prune_p.add_argument("repos", nargs="*", metavar="REPO", help="repository ids (default: all)")
+    prune_p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
     return parser
 
 
@@ -250,4 +253,37 @@ def cmd_run(args) -> int:
     return 1 if failed else 0
 
 
-COMMANDS = {"run": cmd_run, "tui": cmd_tui, "demo": cmd_demo, "check": cmd_check, "status": cmd_status}
+def cmd_prune(args) -> int:
+    from dse_tui.core.locks import AlreadyRunning, RepoLock
+    from dse_tui.core.retention import prune
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    try:
+        repos = [profile.repository(r) for r in args.repos] if args.repos else list(profile.repositories)
+    except KeyError as exc:
+        _fail(f"no repository {exc.args[0]!r} in {profile.file}")
+        return EXIT_UNKNOWN
+    status = 0
+    removed = 0
+    with catalog:
+        for repo in repos:
+            try:
+                with RepoLock(profile.storage_root, repo.id):  # never prune under a running backup
+                    decisions = prune(profile, catalog, repo, dry_run=args.dry_run)
+            except AlreadyRunning as exc:
+                print(f"skip    {repo.id}: {exc}")
+                status = 1
+                continue
+            for d in decisions:
+                verb = "keep" if d.keep else ("would remove" if args.dry_run else "removed")
+                why = ", ".join(d.reasons) or "no retention rule keeps it"
+                print(f"{verb:<12} {repo.id:<20} r{d.run.id:<6} {d.run.started_at.astimezone():%Y-%m-%d %H:%M}  {why}")
+                removed += not d.keep
+    print(f"{removed} run(s) {'would be ' if args.dry_run else ''}removed", file=sys.stderr)
+    return status
+
+
+COMMANDS = {"prune": cmd_prune, "run": cmd_run, "tui": cmd_tui, "demo": cmd_demo, "check": cmd_check, "status": cmd_status}

@@ -212,6 +212,24 @@ class Catalog:
             self.finish_run(run_id, "failed", message="interrupted: the process stopped before the run finished")
         return ids
 
+    def prunable_runs(self, key: str) -> list[Run]:
+        """Good runs whose artifacts have not been pruned."""
+        rows = self.db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = 'good' AND pruned_at IS NULL"
+            " AND artifact IS NOT NULL ORDER BY started_at DESC", (self.repository_id(key),))
+        return [self._run(r, key) for r in rows]
+
+    def verified_copies(self, run_ids: list[int]) -> dict[int, int]:
+        if not run_ids:
+            return {}
+        marks = ",".join("?" * len(run_ids))
+        rows = self.db.execute(f"SELECT run_id, count(*) FROM copies WHERE state = 'verified' AND run_id IN ({marks})"
+                               " GROUP BY run_id", run_ids)
+        return dict(rows.fetchall())
+
+    def mark_pruned(self, run_id: int, at: datetime | None = None) -> None:
+        self.db.execute("UPDATE runs SET pruned_at = ? WHERE id = ?", (to_db(at or utcnow()), run_id))
+
     def run_log(self, run_id: int) -> str | None:
         row = self.db.execute("SELECT log FROM runs WHERE id = ?", (run_id,)).fetchone()
         return row[0] if row else None

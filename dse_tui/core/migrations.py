@@ -97,4 +97,8 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN log TEXT;
     """,
+    # 3: retention removes a run's artifact but keeps its record
+    """
+    ALTER TABLE runs ADD COLUMN pruned_at TEXT;
+    """,
 ]

@@ -27,6 +27,7 @@ from dse_tui.core.config import Profile, Repository
 from dse_tui.core.drivers import BackupContext, BackupError, driver_module
 from dse_tui.core.locks import AlreadyRunning, RepoLock
 from dse_tui.core.preflight import find_tool, tool_version
+from dse_tui.core.retention import prune
 from dse_tui.core.stream import Cancelled, TimedOut
 from dse_tui.core.timeutil import iso, utcnow
 
@@ -149,6 +150,13 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
                        manifest=str(manifest_path) if state == "good" else None, message=message, log=full_log)
     catalog.record_event("run ended", state, repository=repo.id, operator=operator,
                          detail={"run_id": run_id, "size": size, "sha256": digest, "message": message})
+    if state == "good":
+        try:
+            removed = [d.run.id for d in prune(profile, catalog, repo, operator=operator) if not d.keep]
+            if removed:
+                log(f"retention: pruned run(s) {', '.join(map(str, removed))}")
+        except OSError as exc:  # pruning is housekeeping: it must not turn a good run into a failure
+            log(f"retention: could not prune: {exc}")
     return RunOutcome(repo.id, run_id, state, str(final) if state == "good" else None,
                       str(manifest_path) if state == "good" else None, size, digest, message, elapsed)
 
