@@ -5,12 +5,14 @@ over SSH the remote `tar` streams it back and the manifest is read from that str
 from __future__ import annotations
 
 
+import json
 import shlex
+import sys
 
 from dse_tui.core.config import Repository
 from dse_tui.core.drivers import BackupContext, BackupError, remote_shell
 from dse_tui.core.stream import Stage
-from dse_tui.core.tarstream import TreeReport, write_tar
+from dse_tui.core.tarstream import TreeReport
 
 
 def tools(repo: Repository) -> list[str]:
@@ -29,9 +31,14 @@ def backup(ctx: BackupContext) -> None:
     root = source["path"]
     if not root.is_dir():
         raise BackupError(f"the folder {root} does not exist or is not a folder: check source.path")
-    report = TreeReport()
-    ctx.part(f"{ctx.repo.id}.tar.zst", [], feed=lambda pipe: write_tar(
-        root, pipe, source["include"], source["exclude"], report, cancelled=ctx.cancel.is_set))
+    report_file = ctx.workdir / ".files.json"
+    argv = [sys.executable, "-m", "dse_tui.core.tarwriter", str(root), str(report_file)]
+    argv += [f"--include={p}" for p in source["include"]] + [f"--exclude={p}" for p in source["exclude"]]
+    try:
+        ctx.part(f"{ctx.repo.id}.tar.zst", [Stage(argv, name="tar writer")])
+        report = TreeReport(**json.loads(report_file.read_text()))
+    finally:
+        report_file.unlink(missing_ok=True)
     _record(ctx, report)
 
 
