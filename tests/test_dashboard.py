@@ -143,6 +143,7 @@ async def test_detail_follows_the_cursor(demo_profile):
     app = app_for(demo_profile)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down")
+        await pilot.pause(0.2)  # the detail follows once the cursor rests
         title = str(app.screen.query_one("#detail #title").render())
         assert "Timetable application (git)" in title
         strip = str(app.screen.query_one("#detail #periods").render())

@@ -24,7 +24,8 @@ from dse_tui.ui.widgets.runs import RunEnded, RunsPanel
 if TYPE_CHECKING:
     from dse_tui.ui.app import DseApp
 
-ATTENTION = "attention"  # state filter: everything that is not ok
+ATTENTION = "attention"
+DETAIL_DELAY = 0.08  # seconds the cursor must rest before the detail pane follows it  # state filter: everything that is not ok
 PENDING_ACTIONS = {"verify", "checklist", "copy", "label"}  # arrive with the later issues
 EMPTY_EXAMPLE = """repositories:
   - id: web-main
@@ -64,6 +65,8 @@ class DashboardScreen(Screen):
         super().__init__()
         self.kind_filter: str | None = None
         self.state_filter: str | None = None
+        self._detail_timer = None
+        self._actions_state: tuple | None = None
         # Bindings in the right language from the start: replacing them later recomposes the Footer.
         self._bindings = BindingsMap(bindings_for(self.COMMAND_TABLE, lang))
         self._bindings_lang = lang
@@ -167,8 +170,23 @@ class DashboardScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#repos")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # The cursor moves at once; the detail follows when the keys pause, so holding an arrow key
+        # never queues a rebuild per row.
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, self._cursor_settled)
+
+    def _cursor_settled(self) -> None:
+        self._detail_timer = None
         self.show_detail()
-        self.refresh_bindings()  # run/cancel depend on the selected repository
+        self.refresh_actions()
+
+    def refresh_actions(self) -> None:
+        """Recompute run/cancel availability; touch the footer only when it changed (it recomposes)."""
+        state = tuple(self.check_action(a, ()) for a in ("run_backup", "cancel_run", "show_log"))
+        if state != self._actions_state:
+            self._actions_state = state
+            self.refresh_bindings()
 
     # ----------------------------------------------------------- filters
 
@@ -207,9 +225,10 @@ class DashboardScreen(Screen):
             return None  # shown dimmed in the footer: the place is there, the feature is not yet
         if action in ("run_backup", "cancel_run", "show_log"):
             selected = self.selected()
-            if selected is None or not self.is_mounted:
+            panels = self.query(RunsPanel)
+            if selected is None or not panels:
                 return None
-            running = self.query_one(RunsPanel).is_running(selected.repository.id)
+            running = panels.first().is_running(selected.repository.id)
             return {"run_backup": not running, "cancel_run": running, "show_log": True}[action] or None
         return True
 
@@ -218,8 +237,7 @@ class DashboardScreen(Screen):
     def action_run_backup(self) -> None:
         status = self.selected()
         if status and self.query_one(RunsPanel).start(self.app.profile, status.repository):
-            self.refresh_bindings()
-            self.show_detail()
+            self.refresh_actions()
 
     def action_run_due(self) -> None:
         from dse_tui.core.batch import PENDING
@@ -230,12 +248,11 @@ class DashboardScreen(Screen):
         panel = self.query_one(RunsPanel)
         for repo in due:
             panel.start(self.app.profile, repo)
-        self.refresh_bindings()
+        self.refresh_actions()
 
     def action_cancel_run(self) -> None:
         status = self.selected()
-        if status and self.query_one(RunsPanel).cancel(status.repository.id):
-            self.refresh_bindings()
+        self.query_one(RunsPanel).cancel(status.repository.id) if status else None
 
     def action_show_log(self) -> None:
         from dse_tui.ui.screens.runlog import RunLogScreen
@@ -264,7 +281,7 @@ class DashboardScreen(Screen):
         else:
             self.notify(tr("runs.failed", lang, name=name, message=o.message), severity="error", timeout=15)
         self.app.refresh_statuses()
-        self.refresh_bindings()
+        self.refresh_actions()
 
     @on(Button.Pressed, "#do-run")
     def _run_pressed(self) -> None:

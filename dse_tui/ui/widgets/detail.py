@@ -41,10 +41,11 @@ def legend_text(lang: str) -> Text:
 class RepoDetail(VerticalScroll):
     DEFAULT_CSS = """
     RepoDetail { padding: 0 1; }
-    RepoDetail .title { text-style: bold; }
-    RepoDetail .section { margin-top: 1; color: $text-muted; text-style: bold; }
-    RepoDetail #periods { height: 1; }
-    RepoDetail #runs { height: auto; max-height: 12; }
+    RepoDetail .title { text-style: bold; height: 2; }
+    RepoDetail #settings { height: 4; }
+    RepoDetail .section { margin-top: 1; color: $text-muted; text-style: bold; height: 1; }
+    RepoDetail #periods, RepoDetail #legend { height: 1; }
+    RepoDetail #runs { height: 12; }
     RepoDetail #actions { height: auto; margin-top: 1; }
     RepoDetail #actions Button { min-width: 10; margin-right: 1; }
     """
@@ -68,14 +69,14 @@ class RepoDetail(VerticalScroll):
              now: datetime, lang: str, available: dict[str, bool]) -> None:
         q = self.query_one
         if status is None:
-            q("#title", Static).update(tr("detail.none", lang))
-            q("#settings", Static).update("")
+            q("#title", Static).update(tr("detail.none", lang), layout=False)
+            q("#settings", Static).update("", layout=False)
             return
         r = status.repository
         title = Text.assemble((r.name, "bold"), "  ", state_text(status.state, lang))
         if status.reason and status.state != "ok":
             title.append(f"  {status.reason}", style="italic")
-        q("#title", Static).update(title)
+        q("#title", Static).update(title, layout=False)
         dests = ", ".join(r.destinations) or tr("detail.none_set", lang)
         q("#settings", Static).update(Text.assemble(
             (f"{r.id}", "dim"), f" · {tr(f'kind.{r.kind}', lang)} · {r.driver}\n",
@@ -83,18 +84,18 @@ class RepoDetail(VerticalScroll):
             (f"{tr('detail.every', lang)}: ", "dim"), f"{r.periodicity.text} (+{_short(r.grace)} {tr('detail.grace', lang)})",
             (f"   {tr('detail.verify', lang)}: ", "dim"), f"{r.verify}\n",
             (f"{tr('detail.destinations', lang)}: ", "dim"), f"{dests}",
-        ))
-        q("#periods-title", Label).update(tr("detail.periods", lang, n=len(periods)))
-        q("#periods", Static).update(strip_text(periods))
-        q("#legend", Static).update(legend_text(lang))
+        ), layout=False)
+        q("#periods-title", Label).update(tr("detail.periods", lang, n=len(periods)), layout=False)
+        q("#periods", Static).update(strip_text(periods), layout=False)
+        q("#legend", Static).update(legend_text(lang), layout=False)
         q("#sizes", SizeSparkline).set_sizes(sizes)
         sizes_title = tr("detail.sizes", lang, n=len(sizes)) if sizes else tr("detail.no_sizes", lang)
         if sizes:
             sizes_title += f": {size(min(sizes))} – {size(max(sizes))}"
-        q("#sizes-title", Label).update(sizes_title)
-        q("#runs-title", Label).update(tr("detail.runs", lang) if runs else tr("detail.no_runs", lang))
+        q("#sizes-title", Label).update(sizes_title, layout=False)
+        q("#runs-title", Label).update(tr("detail.runs", lang) if runs else tr("detail.no_runs", lang), layout=False)
         self._show_runs(runs, now, lang)
-        q("#actions-title", Label).update(tr("detail.actions", lang))
+        q("#actions-title", Label).update(tr("detail.actions", lang), layout=False)
         for action in ACTIONS:
             button = q(f"#do-{action}", Button)
             button.label = tr(f"cmd.{action}", lang)

@@ -1,11 +1,19 @@
 """Backups running from the console: one row each with a progress bar, bytes, rate, elapsed and ETA.
 
-Each run is a thread worker; the core gets a cancel event and a progress callback, and stops its child
-processes (the whole process group) when cancelled. From the thread only post_message is used.
+Each run is a thread worker that relays a child process (core/runworker.py): the run reports progress
+and log lines as JSON, and SIGTERM makes it stop its tools (the whole process group) and record the run
+cancelled. From the thread only post_message is used.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -14,12 +22,13 @@ import humanize
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
+from textual.widget import Widget
 from textual.message import Message
-from textual.widgets import Label, ProgressBar, Static
+from textual.widgets import Label
 
 from dse_tui.core.config import Profile, Repository
-from dse_tui.core.runner import RunOutcome, RunProgress, run_repository
+from dse_tui.core.runner import RunOutcome, RunProgress
 from dse_tui.i18n import tr
 
 LOG_LINES = 2000
@@ -64,37 +73,56 @@ class RunEnded(Message):
         self.outcome = outcome
 
 
-class RunRow(Horizontal):
+class RunRow(Widget):
+    """One line per run, drawn by one widget: progress only repaints it, never relayouts the screen
+    (a ProgressBar and Labels would, ten times a second)."""
+
     DEFAULT_CSS = """
     RunRow { height: 1; }
-    RunRow .name { width: 28; }
-    RunRow ProgressBar { width: 44; }
-    RunRow .stats { width: 1fr; color: $text-muted; }
     """
+    BAR = 30
 
     def __init__(self, run: ActiveRun, lang: str):
         super().__init__(id=f"run-{run.repo.id}")
         self.run, self.lang = run, lang
+        self.status = tr("runs.queued", lang)
 
-    def compose(self) -> ComposeResult:
-        yield Label(self.run.repo.name[:27], classes="name")
-        yield ProgressBar(total=None, show_eta=False, show_percentage=True)
-        yield Static(tr("runs.queued", self.lang), classes="stats")
+    def show(self, status: str | None = None) -> None:
+        if status is not None:
+            self.status = status
+        self.refresh()
 
-    def show(self) -> None:
+    def stats(self) -> str:
         p = self.run.progress
         if p is None:
-            return
-        bar = self.query_one(ProgressBar)
-        if p.expected and bar.total != max(p.expected, p.written):
-            bar.total = max(p.expected, p.written)  # a run bigger than the last one must not overflow
-        bar.progress = p.written
+            return self.status
         rate = p.written / p.elapsed if p.elapsed > 0 else 0
         parts = [humanize.naturalsize(p.written, binary=True), f"{humanize.naturalsize(rate, binary=True)}/s",
                  _clock(p.elapsed)]
         if p.expected and rate > 0 and p.expected > p.written:
             parts.append(f"ETA {_clock((p.expected - p.written) / rate)}")
-        self.query_one(".stats", Static).update("  ".join(parts))
+        return "  ".join(parts)
+
+    def render(self) -> Text:
+        p = self.run.progress
+        line = Text(f"{self.run.repo.name[:27]:<28}")
+        if p is not None and p.expected:
+            done = min(1.0, p.written / max(p.expected, 1))
+            filled = int(done * self.BAR)
+            line.append("━" * filled, style="green")
+            line.append("━" * (self.BAR - filled), style="grey23")
+            line.append(f" {done:4.0%}  ")
+        elif p is not None:
+            # No size to expect (a first run): a moving marker says it is alive.
+            pos = int(p.elapsed * 8) % self.BAR
+            line.append("━" * pos, style="grey23")
+            line.append("━━━", style="green")
+            line.append("━" * max(0, self.BAR - pos - 3), style="grey23")
+            line.append("        ")
+        else:
+            line.append(" " * (self.BAR + 8))
+        line.append(self.stats(), style="dim")
+        return line
 
 
 def _clock(seconds: float) -> str:
@@ -156,17 +184,58 @@ class RunsPanel(Vertical):
                 outcome = RunOutcome(run.repo.id, None, "cancelled", message="cancelled before it started")
             else:
                 self.post_message(Started(run.repo.id))
-                outcome = run_repository(
-                    profile, run.repo, trigger="console", operator=operator, cancel=run.cancel,
-                    on_progress=lambda p: self.post_message(Progressed(p)),
-                    log=lambda line: self.post_message(Logged(run.repo.id, line)))
+                outcome = self._run_in_child(profile, run, operator)
         self.post_message(RunEnded(outcome))
+
+    def _run_in_child(self, profile: Profile, run: ActiveRun, operator: str | None) -> RunOutcome:
+        """The run in a process of its own (see core/runworker.py); this thread only relays its lines."""
+        argv = [sys.executable, "-m", "dse_tui.core.runworker", str(profile.file), run.repo.id]
+        if shutil.which("ionice"):  # the lowest best-effort I/O priority: the console's reads come first
+            argv = ["ionice", "-c", "2", "-n", "7", *argv]
+        argv += ["--operator", operator] if operator else []
+        try:
+            child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     process_group=0)
+        except OSError as exc:
+            return RunOutcome(run.repo.id, None, "failed", message=f"cannot start the run: {exc}")
+        outcome = None
+        signalled = False
+        fd = child.stdout.fileno()
+        buffer = b""
+        while True:
+            if run.cancel.is_set() and not signalled:
+                child.send_signal(signal.SIGTERM)  # the child stops its tools and records the run cancelled
+                signalled = True
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                message = json.loads(line)
+                if "progress" in message:
+                    self.post_message(Progressed(RunProgress(**message["progress"])))
+                elif "log" in message:
+                    self.post_message(Logged(run.repo.id, message["log"]))
+                elif "outcome" in message:
+                    outcome = RunOutcome(**message["outcome"])
+        child.wait()
+        if outcome is None:
+            error = child.stderr.read().decode(errors="replace").strip().splitlines()
+            outcome = RunOutcome(run.repo.id, None, "failed",
+                                 message=f"the run stopped unexpectedly: {error[-1] if error else child.returncode}")
+        child.stderr.close()
+        child.stdout.close()
+        return outcome
 
     def on_started(self, message: Started) -> None:
         run = self.active.get(message.repository)
         if run:
             run.queued = False
-            self.query_one(f"#run-{message.repository} .stats", Static).update(tr("runs.starting", self.lang))
+            self.query_one(f"#run-{message.repository}", RunRow).show(tr("runs.starting", self.lang))
 
     def on_progressed(self, message: Progressed) -> None:
         run = self.active.get(message.progress.repository)
