@@ -275,3 +275,59 @@ def test_run_without_arguments_runs_what_is_pending(tmp_path):
     second = subprocess.run([sys.executable, "-m", "dse_tui", "run", "--due", "--json", "--profile",
                              str(profile.file)], capture_output=True, text=True, cwd=ROOT)
     assert second.returncode == 0 and json.loads(second.stdout) == []
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs: a real full disk for the storage root."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)])
+
+
+def test_a_full_disk_fails_the_run_with_what_to_do_and_leaves_nothing(tmp_path, small_disk):
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "noise.bin").write_bytes(os.urandom(4 * 1024 * 1024))
+    body = f"""\
+site: {{id: t, name: Test}}
+storage: {{root: {small_disk}, catalog: {tmp_path}/catalog.sqlite}}
+repositories:
+  - {{id: w, kind: web, driver: files, source: {{path: {tmp_path}/www}}}}
+  - {{id: small, kind: config, driver: files, source: {{path: {tmp_path}/tiny}}}}
+"""
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / "a.conf").write_text("a = 1\n")
+    from dse_tui.core.batch import run_many
+    from tests.conftest import write_profile
+    from dse_tui.core.config import load_profile
+
+    profile = load_profile(write_profile(tmp_path / "p", body))
+    big, small = run_many(profile, list(profile.repositories))
+    assert big.state == "failed"
+    assert big.message == f"the disk under {small_disk} is full: free space or move storage.root"
+    assert small.state == "good"  # the rest goes on
+    assert [p.name for p in (small_disk / "w").iterdir()] == []
+
+
+def test_runs_of_different_repositories_go_in_parallel_up_to_the_limit(tmp_path):
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        with open(tmp_path / name / "sparse.img", "wb") as f:
+            f.truncate(1024**3)
+    repos = "\n".join(f"  - {{id: {n}, kind: config, driver: files, source: {{path: ./{n}}}}}" for n in "abc")
+    from dse_tui.core.batch import run_many
+    from tests.conftest import write_profile
+    from dse_tui.core.config import load_profile
+
+    profile = load_profile(write_profile(tmp_path, "site: {id: t, name: T}\nstorage: {root: ./backups, "
+                                                   "catalog: ./c.sqlite, parallel: 2}\nrepositories:\n" + repos))
+    outcomes = run_many(profile, list(profile.repositories))
+    assert [o.state for o in outcomes] == ["good"] * 3
+    with Catalog(profile.catalog_path) as catalog:
+        spans = sorted((r.started_at, r.ended_at) for n in "abc" for r in catalog.recent_runs(n))
+    overlapping = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
+    assert overlapping == 2

@@ -22,18 +22,6 @@ from dse_tui.core.dbconn import mysql_connection_args, mysql_option_file, pg_env
 
 TIMEOUT = 10  # seconds for any one probe; a silent server must not hang the check
 
-# Local tools each driver needs (alternatives separated by '|'); over SSH the dump tools run remotely.
-DRIVER_TOOLS = {
-    "postgresql": ["pg_dump", "pg_dumpall", "pg_restore", "psql"],
-    "mysql": ["mariadb-dump|mysqldump", "mariadb|mysql"],
-    "sqlite": [],
-    "git": ["git"],
-    "files": ["tar"],
-}
-COMMON_TOOLS = ["zstd"]
-REMOTE_TOOLS = {"postgresql": ["pg_dump", "pg_dumpall", "psql"], "mysql": ["mariadb-dump|mysqldump"], "files": ["tar"]}
-
-
 @dataclass(frozen=True)
 class Finding:
     level: str  # ok | warn | error
@@ -64,11 +52,13 @@ def run_checks(profile: Profile, checklists: dict[str, Checklist]) -> list[Findi
 
 
 def needed_tools(profile: Profile) -> dict[str, list[str]]:
+    """Each local program the repositories' drivers run (alternatives as `a|b`), with who needs it.
+    Over SSH the dump tools run on the server; the source check probes them there."""
+    from dse_tui.core.drivers import driver_module
+
     tools: dict[str, list[str]] = {}
     for repo in profile.repositories:
-        for tool in COMMON_TOOLS + DRIVER_TOOLS[repo.driver] + (["ssh"] if repo.ssh else []):
-            if repo.ssh and repo.driver in REMOTE_TOOLS and tool in REMOTE_TOOLS[repo.driver] and tool != "psql":
-                continue  # runs on the server, checked there
+        for tool in driver_module(repo.driver).tools(repo):
             tools.setdefault(tool, []).append(repo.id)
     return tools
 

@@ -16,7 +16,7 @@ from dse_tui.core.tarstream import TreeReport
 
 
 def tools(repo: Repository) -> list[str]:
-    return ["zstd", "ssh", "tar"] if repo.ssh else ["zstd"]
+    return ["zstd", "ssh"] if repo.ssh else ["zstd"]
 
 
 def describe(repo: Repository) -> str:

@@ -16,7 +16,8 @@ LIST_DATABASES = "SELECT datname FROM pg_database WHERE datallowconn AND NOT dat
 
 
 def tools(repo: Repository) -> list[str]:
-    return ["zstd", "ssh"] if repo.ssh else ["pg_dump", "pg_dumpall", "psql", "zstd"]
+    # pg_restore reads the dumps back (verification, restore).
+    return ["zstd", "ssh", "pg_restore"] if repo.ssh else ["pg_dump", "pg_dumpall", "pg_restore", "psql", "zstd"]
 
 
 def describe(repo: Repository) -> str:
