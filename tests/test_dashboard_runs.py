@@ -89,3 +89,16 @@ async def test_a_failed_run_is_said_and_its_stderr_kept(tmp_path):
         await pilot.press("o")
         lines = list(app.screen.query_one(RunLogView).lines)
         assert any("pg_dump (exit 1)" in line for line in lines)
+
+
+async def test_the_log_of_a_run_made_elsewhere_comes_from_the_catalog(demo_profile):
+    from dse_tui.core.runner import run_repository
+
+    profile = load_profile(demo_profile)
+    outcome = run_repository(profile, profile.repository("library-db"), trigger="cli")
+    app = make_app(demo_profile, language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o")
+        lines = list(app.screen.query_one(RunLogView).lines)
+        assert lines[0].startswith(f"run {outcome.run_id}: good") and "(cli, " in lines[0]
+        assert lines[1] == f"artifact: {outcome.artifact}"

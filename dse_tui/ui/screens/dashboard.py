@@ -261,9 +261,16 @@ class DashboardScreen(Screen):
         if status is None:
             return
         repo = status.repository
-        lines = self.query_one(RunsPanel).logs.get(repo.id, [])
+        panel = self.query_one(RunsPanel)
+        lines = list(panel.logs.get(repo.id, []))
         last = status.last_attempt
-        stored = self.app.catalog.run_log(last.id) if last and not self.query_one(RunsPanel).is_running(repo.id) else None
+        stored = None
+        if last and not panel.is_running(repo.id):
+            stored = self.app.catalog.run_log(last.id)
+            if not lines:  # a run made elsewhere (cron, another console): what the catalog knows of it
+                lines = [f"run {last.id}: {last.state}, {last.started_at.astimezone():%Y-%m-%d %H:%M:%S}"
+                         f" ({last.trigger}, {last.operator})"]
+                lines += [line for line in (last.message, last.artifact and f"artifact: {last.artifact}") if line]
         self.app.push_screen(RunLogScreen(repo.id, repo.name, lines, stored, self.app.language))
 
     @on(RunEnded)

@@ -80,7 +80,8 @@ class RepoDetail(VerticalScroll):
         dests = ", ".join(r.destinations) or tr("detail.none_set", lang)
         q("#settings", Static).update(Text.assemble(
             (f"{r.id}", "dim"), f" · {tr(f'kind.{r.kind}', lang)} · {r.driver}\n",
-            (f"{tr('detail.source', lang)}: ", "dim"), f"{r.location}\n",
+            (f"{tr('detail.source', lang)}: ", "dim"),
+            f"{_fit_left(r.location, (self.size.width or 58) - 4 - len(tr('detail.source', lang)))}\n",
             (f"{tr('detail.every', lang)}: ", "dim"), f"{r.periodicity.text} (+{_short(r.grace)} {tr('detail.grace', lang)})",
             (f"   {tr('detail.verify', lang)}: ", "dim"), f"{r.verify}\n",
             (f"{tr('detail.destinations', lang)}: ", "dim"), f"{dests}",
@@ -119,6 +120,11 @@ class RepoDetail(VerticalScroll):
                 size(run.size), took, run.message or "",
                 key=str(run.id),
             )
+
+
+def _fit_left(text: str, width: int) -> str:
+    """A long path keeps its end, the part that names the thing: …/site/library.sqlite."""
+    return text if len(text) <= width else "…" + text[-(width - 1):]
 
 
 def _short(delta) -> str:
