@@ -16,7 +16,6 @@ import socket
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -28,37 +27,12 @@ from dse_tui.core.drivers import BackupContext, BackupError, driver_module
 from dse_tui.core.locks import AlreadyRunning, RepoLock
 from dse_tui.core.preflight import find_tool, tool_version
 from dse_tui.core.retention import prune
+from dse_tui.core.runtypes import RunOutcome, RunProgress
 from dse_tui.core.stream import Cancelled, TimedOut
 from dse_tui.core.timeutil import iso, utcnow
 
 MANIFEST = "manifest.json"
 TMP_PREFIX = ".tmp-"
-
-
-@dataclass
-class RunProgress:
-    repository: str
-    written: int  # compressed bytes written so far
-    expected: int | None  # size of the last good run, for an ETA
-    elapsed: float
-
-
-@dataclass
-class RunOutcome:
-    repository: str
-    run_id: int | None
-    state: str  # good | failed | cancelled | already-running
-    artifact: str | None = None
-    manifest: str | None = None
-    size: int | None = None
-    sha256: str | None = None
-    message: str | None = None
-    elapsed: float = 0.0
-
-    def as_json(self) -> dict:
-        return {"repository": self.repository, "run_id": self.run_id, "state": self.state,
-                "artifact": self.artifact, "manifest": self.manifest, "size": self.size, "sha256": self.sha256,
-                "message": self.message, "elapsed": round(self.elapsed, 3)}
 
 
 def run_repository(profile: Profile, repo: Repository, *, trigger: str = "manual", operator: str | None = None,

@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.widgets import Label
 
 from dse_tui.core.config import Profile, Repository
-from dse_tui.core.runner import RunOutcome, RunProgress
+from dse_tui.core.runtypes import RunOutcome, RunProgress
 from dse_tui.i18n import tr
 
 LOG_LINES = 2000
