@@ -294,7 +294,7 @@ def test_a_full_disk_fails_the_run_with_what_to_do_and_leaves_nothing(tmp_path, 
     (tmp_path / "www" / "noise.bin").write_bytes(os.urandom(4 * 1024 * 1024))
     body = f"""\
 site: {{id: t, name: Test}}
-storage: {{root: {small_disk}, catalog: {tmp_path}/catalog.sqlite}}
+storage: {{root: {small_disk}, catalog: {tmp_path}/catalog.sqlite, parallel: 1}}
 repositories:
   - {{id: w, kind: web, driver: files, source: {{path: {tmp_path}/www}}}}
   - {{id: small, kind: config, driver: files, source: {{path: {tmp_path}/tiny}}}}
