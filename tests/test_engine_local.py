@@ -331,3 +331,17 @@ def test_runs_of_different_repositories_go_in_parallel_up_to_the_limit(tmp_path)
         spans = sorted((r.started_at, r.ended_at) for n in "abc" for r in catalog.recent_runs(n))
     overlapping = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
     assert overlapping == 2
+
+
+def test_a_run_killed_after_its_rename_is_not_left_as_an_orphan(tmp_path):
+    make_tree(tmp_path / "www")
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www}}")
+    with Catalog(profile.catalog_path) as catalog:  # as if killed between the rename and the catalog update
+        dead = catalog.start_run("w")
+    orphan = tmp_path / "backups" / "w" / f"20260101T000000Z-r{dead}"
+    orphan.mkdir(parents=True)
+    (orphan / "manifest.json").write_text("{}")
+    outcome = run_repository(profile, profile.repository("w"))
+    assert outcome.state == "good" and not orphan.exists()
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.run(dead).state == "failed"
