@@ -240,7 +240,17 @@ def cmd_run(args) -> int:
                   f"{('r' + str(outcome.run_id)) if outcome.run_id else '-':<7} "
                   f"{size(outcome.size):>10} {outcome.elapsed:6.1f}s  {where}", flush=True)
 
-    outcomes = run_many(profile, repos, trigger="cli", on_outcome=report)
+    import signal
+    import threading
+
+    cancel = threading.Event()
+
+    def stop(signum, frame) -> None:  # ^C or a systemd stop: every run stops its tools and says cancelled
+        cancel.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    outcomes = run_many(profile, repos, trigger="cli", on_outcome=report, cancel=cancel)
     if args.json:
         json.dump([o.as_json() for o in outcomes], sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -273,8 +283,8 @@ def cmd_prune(args) -> int:
             try:
                 with RepoLock(profile.storage_root, repo.id):  # never prune under a running backup
                     decisions = prune(profile, catalog, repo, dry_run=args.dry_run)
-            except AlreadyRunning as exc:
-                print(f"skip    {repo.id}: {exc}")
+            except (AlreadyRunning, OSError) as exc:  # one repository's trouble does not stop the others
+                print(f"skip         {repo.id}: {exc}")
                 status = 1
                 continue
             for d in decisions:

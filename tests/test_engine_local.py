@@ -345,3 +345,85 @@ def test_a_run_killed_after_its_rename_is_not_left_as_an_orphan(tmp_path):
     assert outcome.state == "good" and not orphan.exists()
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.run(dead).state == "failed"
+
+
+def test_an_empty_tree_is_not_a_good_backup_unless_allowed(tmp_path):
+    (tmp_path / "mnt").mkdir()  # an unmounted mount point looks like this
+    profile = profile_with(tmp_path, "{id: e, kind: web, driver: files, source: {path: ./mnt}}")
+    outcome = run_repository(profile, profile.repository("e"))
+    assert outcome.state == "failed" and outcome.message.startswith("no file was archived from")
+    profile = profile_with(tmp_path, "{id: e, kind: web, driver: files, source: {path: ./mnt, allow_empty: true}}")
+    assert run_repository(profile, profile.repository("e")).state == "good"
+
+
+def test_a_file_that_shrinks_while_read_fails_the_run(tmp_path, monkeypatch):
+    from dse_tui.core import tarstream
+
+    make_tree(tmp_path / "www")
+    real_fstat = os.fstat
+
+    def growing_promise(fd):  # the size promised at open is larger than what can be read: it shrank
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid,
+                               st.st_size + 100, st.st_atime, st.st_mtime, st.st_ctime))
+
+    monkeypatch.setattr(tarstream.os, "fstat", growing_promise)
+    report = tarstream.TreeReport()
+    with open(os.devnull, "wb") as sink:
+        tarstream.write_tar(tmp_path / "www", sink, [], [], report)
+    assert sorted(report.shrunk) == ["cache/junk.tmp", "docs/deep/big.bin", "docs/notes.txt", "error.log",
+                                     "index.html"]
+
+
+def test_non_utf8_file_names_are_backed_up(tmp_path):
+    make_tree(tmp_path / "www")
+    odd = os.fsencode(tmp_path / "www") + b"/caf\xe9.txt"
+    with open(odd, "wb") as f:
+        f.write(b"latin-1 name")
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www}}")
+    outcome = run_repository(profile, profile.repository("w"))
+    assert outcome.state == "good", outcome.message
+    out = tmp_path / "out"
+    out.mkdir()
+    subprocess.run(f"zstd -dc {only_part(outcome)} | tar -xf - -C {out}", shell=True, check=True)
+    assert open(os.fsencode(out) + b"/caf\xe9.txt", "rb").read() == b"latin-1 name"
+
+
+def test_a_locked_sqlite_source_honours_the_timeout(tmp_path):
+    db = sqlite3.connect(tmp_path / "live.sqlite", isolation_level=None)
+    db.execute("CREATE TABLE t (x)")
+    db.execute("INSERT INTO t VALUES (1)")
+    db.execute("BEGIN EXCLUSIVE")  # a writer that does not let go
+    profile = profile_with(tmp_path, "{id: s, kind: database, driver: sqlite, source: {path: ./live.sqlite}, "
+                                     "timeout: 2s}")
+    started = time.monotonic()
+    outcome = run_repository(profile, profile.repository("s"))
+    db.rollback()
+    assert outcome.state == "failed" and outcome.message.startswith("timed out after 0:00:02")
+    assert time.monotonic() - started < 10
+
+
+def test_a_catalog_that_fails_mid_run_gives_a_failed_outcome_not_an_exception(tmp_path, monkeypatch):
+    make_tree(tmp_path / "www")
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www}}")
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Catalog, "finish_run", full)
+    outcome = run_repository(profile, profile.repository("w"))
+    assert outcome.state == "failed" and "database or disk is full" in outcome.message
+
+
+def test_ctrl_c_cancels_the_cli_run(tmp_path):
+    import signal
+
+    profile = slow_profile(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "dse_tui", "run", "big", "--json", "--profile",
+                             str(profile.file)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 8
+    assert proc.returncode == 1 and json.loads(out)[0]["state"] == "cancelled"

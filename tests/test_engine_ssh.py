@@ -83,3 +83,13 @@ def test_unreachable_ssh_host_is_a_clear_failure(tmp_path, sshd):
                                      f"source: {{path: /etc}}}}")
     outcome = run_repository(profile, profile.repository("rw"))
     assert outcome.state == "failed" and "ssh" in outcome.message and "Connection refused" in outcome.message
+
+
+def test_a_failed_remote_tree_leaves_nothing_behind(tmp_path, sshd):
+    before = server_temporaries()
+    profile = profile_with(tmp_path, f"{{id: rw, kind: web, driver: files, ssh: {ssh_yaml(sshd)}, "
+                                     f"source: {{path: {tmp_path}, include: ['no-such-file']}}}}")
+    outcome = run_repository(profile, profile.repository("rw"))
+    assert outcome.state == "failed" and "ssh tar exited with status 2" in outcome.message
+    assert server_temporaries() == before
+    assert list((tmp_path / "backups" / "rw").iterdir()) == []

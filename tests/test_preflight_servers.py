@@ -82,22 +82,21 @@ def test_mariadb_password_comes_from_the_environment_and_never_reaches_argv(tmp_
     user, password = mariadb_user
     repo = repo_profile(tmp_path, "mysql", f"{{host: 127.0.0.1, port: 3306, user: {user}, "
                                            f"databases: [{mariadb_db['database']}], password_env: DSE_TEST_PW}}")
-    seen_argv = []
+    seen = []
     real_run = subprocess.run
 
     def spy(argv, *args, **kwargs):
-        seen_argv.append(list(argv))
-        option_files = [a.split("=", 1)[1] for a in argv if a.startswith("--defaults-extra-file=")]
-        for path in option_files:
-            assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+        seen.append((list(argv), kwargs.get("input")))
         return real_run(argv, *args, **kwargs)
 
     monkeypatch.setattr(preflight.subprocess, "run", spy)
     monkeypatch.setenv("DSE_TEST_PW", password)
+    before = set(os.listdir("/tmp"))
     assert finding(repo).level == "ok"
-    assert seen_argv and not any(password in " ".join(argv) for argv in seen_argv)
-    option_file = next(a for a in seen_argv[0] if a.startswith("--defaults-extra-file=")).split("=", 1)[1]
-    assert not os.path.exists(option_file), "the temporary option file must be removed"
+    argv, given = seen[0]
+    assert "--defaults-extra-file=/dev/stdin" in argv and password in given  # through stdin...
+    assert not any(password in " ".join(a) for a, _ in seen)  # ...never argv
+    assert set(os.listdir("/tmp")) - before == set(), "no option file on disk"
 
     monkeypatch.setenv("DSE_TEST_PW", "wrong")
     result = finding(repo)

@@ -80,3 +80,28 @@ def test_prune_dry_run_removes_nothing(tmp_path):
                           capture_output=True, text=True, cwd=ROOT)
     assert real.returncode == 0 and "1 run(s) removed" in real.stderr
     assert len(list((tmp_path / "backups" / "r").iterdir())) == 1
+
+
+def test_copies_count_distinct_devices_and_prune_leaves_foreign_things_alone(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("a")
+    profile, repo = repo_with(tmp_path, "{daily: 0, weekly: 0, monthly: 0, yearly: 0}", copies=2)
+    first = run_repository(profile, repo)
+    with Catalog(profile.catalog_path) as catalog:
+        catalog.add_copy(first.run_id, "usb")
+        catalog.add_copy(first.run_id, "usb")  # twice on one device is one copy
+        assert catalog.verified_copies([first.run_id]) == {first.run_id: 1}
+        assert catalog.last_status()["r"].copies == 1
+        catalog.add_copy(first.run_id, "nas")
+    target = Path(first.artifact)
+    import shutil
+
+    shutil.move(target, tmp_path / "elsewhere")
+    target.symlink_to(tmp_path / "elsewhere")  # the artifact replaced by a link: not something to delete
+    second = run_repository(profile, repo)  # its automatic pruning meets the link first
+    assert second.state == "good" and (tmp_path / "elsewhere").is_dir()
+    result = subprocess.run([sys.executable, "-m", "dse_tui", "prune", "--profile", str(profile.file)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "is not a run folder dse-tui made" in result.stdout and (tmp_path / "elsewhere").is_dir()
+    assert Path(second.artifact).is_dir()

@@ -163,6 +163,7 @@ SOURCE_SCHEMAS: dict[str, Mapping] = {
         "path": Field(FilePath(), required=True),
         "include": Field(List(_glob), default=list),
         "exclude": Field(List(_glob), default=list),
+        "allow_empty": Field(Bool(), default=False),
     }),
 }
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 
 def pg_env(source: dict, timeout: int | None = None) -> dict[str, str]:
@@ -29,31 +28,6 @@ def mysql_option_text(source: dict) -> str | None:
     password = os.environ.get(source["password_env"], "")
     escaped = password.replace("\\", "\\\\").replace('"', '\\"')
     return f'[client]\npassword="{escaped}"\n'
-
-
-class mysql_option_file:
-    """A 0600 option file holding the password, so it never reaches argv; removed afterwards.
-    A `passfile` in the profile is used as it is."""
-
-    def __init__(self, source: dict):
-        self.source = source
-        self.path: str | None = None
-
-    def __enter__(self) -> str | None:
-        if self.source.get("passfile"):
-            return str(self.source["passfile"])
-        text = mysql_option_text(self.source)
-        if text is None:
-            return None
-        fd, self.path = tempfile.mkstemp(prefix="dse-tui-my-", suffix=".cnf")  # mkstemp creates it 0600
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        return self.path
-
-    def __exit__(self, *exc) -> None:
-        if self.path:
-            os.unlink(self.path)
-            self.path = None
 
 
 def mysql_connection_args(source: dict) -> list[str]:

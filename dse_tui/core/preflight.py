@@ -18,7 +18,7 @@ import humanize
 from dse_tui.core.checklists import Checklist, checklist_for
 from dse_tui.core.config import Destination, Profile, Repository
 from dse_tui.core.ssh import ssh_argv
-from dse_tui.core.dbconn import mysql_connection_args, mysql_option_file, pg_env
+from dse_tui.core.dbconn import mysql_connection_args, mysql_option_text, pg_env
 
 TIMEOUT = 10  # seconds for any one probe; a silent server must not hang the check
 
@@ -207,23 +207,21 @@ def _check_mysql(repo: Repository, subject: str) -> Finding:
         return _ssh_probe(subject, _ssh_settings(repo), script, "MariaDB answers on the server")
     if not client:
         return Finding("error", subject, "cannot reach MariaDB/MySQL: the mariadb client is not installed")
-    with mysql_option_file(s) as option_file:
-        for db in databases:
-            argv = [client]
-            if option_file:
-                argv.append(f"--defaults-extra-file={option_file}")
-            argv += ["--connect-timeout=5", "-e", "select 1", *mysql_connection_args(s)]
-            argv += [db] if db else []
-            result = _run(argv)
-            if result is not None:
-                return Finding("error", subject, f"MariaDB at {where}{', database ' + db if db else ''}: {result}")
+    # The password as an option file on stdin, as the backup gives it: nothing on disk, nothing in argv.
+    text = s["passfile"].read_text() if s.get("passfile") and s["passfile"].exists() else mysql_option_text(s)
+    for db in databases:
+        argv = [client, *(["--defaults-extra-file=/dev/stdin"] if text else []), "--connect-timeout=5",
+                "-e", "select 1", *mysql_connection_args(s), *([db] if db else [])]
+        result = _run(argv, stdin=text)
+        if result is not None:
+            return Finding("error", subject, f"MariaDB at {where}{', database ' + db if db else ''}: {result}")
     return Finding("ok", subject, f"MariaDB at {where} answers{' (' + ', '.join(databases) + ')' if databases != [''] else ''}")
 
 
-def _run(argv: list[str], env: dict | None = None) -> str | None:
+def _run(argv: list[str], env: dict | None = None, stdin: str | None = None) -> str | None:
     """None when the command succeeded, else its first error line."""
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=env, stdin=subprocess.DEVNULL)
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=env, input=stdin or "")
     except subprocess.TimeoutExpired:
         return f"no answer within {TIMEOUT} s"
     except OSError as exc:

@@ -63,8 +63,11 @@ def prune(profile: Profile, catalog: Catalog, repo: Repository, *, dry_run: bool
         if d.keep:
             continue
         artifact = Path(d.run.artifact)
-        # Only what dse-tui made, under this repository's folder of the storage root.
-        if artifact.parent == profile.storage_root / repo.id and artifact.is_dir():
+        # Only what dse-tui made: a real folder (not a link) in this repository's folder of the storage root.
+        if artifact.parent != profile.storage_root / repo.id or artifact.is_symlink():
+            d.keep, d.reasons = True, [f"{artifact} is not a run folder dse-tui made: left alone"]
+            continue
+        if artifact.is_dir():
             shutil.rmtree(artifact)
         catalog.mark_pruned(d.run.id)
         catalog.record_event("run pruned", "ok", repository=repo.id, operator=operator,

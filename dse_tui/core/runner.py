@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
+import subprocess
 import socket
 import threading
 import time
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui import __version__
-from dse_tui.core.catalog import Catalog, current_operator
+from dse_tui.core.catalog import Catalog, CatalogError, current_operator
 from dse_tui.core.config import Profile, Repository
 from dse_tui.core.drivers import BackupContext, BackupError, driver_module
 from dse_tui.core.locks import AlreadyRunning, RepoLock
@@ -42,6 +44,8 @@ def run_repository(profile: Profile, repo: Repository, *, trigger: str = "manual
     cancel = cancel or threading.Event()
     log = log or (lambda line: None)
     operator = operator or current_operator()
+    if cancel.is_set():  # e.g. ^C while it waited for a free slot
+        return RunOutcome(repo.id, None, "cancelled", message="cancelled before it started")
     try:
         lock = RepoLock(profile.storage_root, repo.id).acquire()
     except AlreadyRunning as exc:
@@ -51,6 +55,8 @@ def run_repository(profile: Profile, repo: Repository, *, trigger: str = "manual
     try:
         with Catalog(profile.catalog_path) as catalog:
             return _run_locked(profile, repo, catalog, trigger, operator, cancel, on_progress, log)
+    except (sqlite3.Error, CatalogError) as exc:  # the catalog itself failed (its disk full?): say so, go on
+        return RunOutcome(repo.id, None, "failed", message=f"the catalog {profile.catalog_path} failed: {exc}")
     finally:
         lock.release()
 
@@ -88,7 +94,8 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         if not ctx.parts:
             raise BackupError("the driver produced nothing to keep")
         manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger)
-        _write_synced(workdir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+        # ASCII JSON: file names that are not UTF-8 (surrogate escapes) must not break the manifest.
+        _write_synced(workdir / MANIFEST, json.dumps(manifest, indent=2).encode())
         _fsync_dir(workdir)
         os.rename(workdir, final)  # the moment the run gets its final name: complete, or not there at all
         _fsync_dir(repo_dir)
@@ -102,7 +109,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         message = str(exc)
     except Cancelled:
         state, message = "cancelled", "cancelled by the operator"
-    except TimedOut:
+    except (TimedOut, subprocess.TimeoutExpired):
         message = f"timed out after {repo.timeout}: raise `timeout` in the profile or find why it is slow"
     except FileNotFoundError as exc:
         message = (f"{exc.filename} is not installed or not on PATH" if exc.filename and "/" not in str(exc.filename)

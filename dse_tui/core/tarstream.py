@@ -21,7 +21,8 @@ CHUNK = 1 << 20
 class TreeReport:
     files: list[dict] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)  # size changed while it was read
+    changed: list[str] = field(default_factory=list)  # grew while it was read: the archive has its first bytes
+    shrunk: list[str] = field(default_factory=list)  # shrank while it was read: the archive would be padded
     skipped: list[str] = field(default_factory=list)  # sockets, devices, fifos
     bytes_read: int = 0
 
@@ -133,7 +134,9 @@ def _put_file(path: Path, rel: str, info: tarfile.TarInfo, entry: dict, put, rep
             put(pad)
         put(b"\0" * (-size % BLOCK))
     report.bytes_read += size - left
-    if changed:
+    if left:
+        report.shrunk.append(rel)
+    elif changed:
         report.changed.append(rel)
     report.files.append({**entry, "type": "file", "size": size, "sha256": digest.hexdigest(),
                          **({"changed": True} if changed else {})})

@@ -12,6 +12,7 @@ import importlib
 import shlex
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -56,6 +57,12 @@ class BackupContext:
     meta: dict[str, Any] = field(default_factory=dict)
     stderr: list[str] = field(default_factory=list)
     _written: int = 0
+
+    def remaining(self, cap: float = 60.0) -> float:
+        """Seconds left before the run's timeout, for steps that are not streamed (at most `cap`)."""
+        if self.deadline is None:
+            return cap
+        return max(0.1, min(cap, self.deadline - time.monotonic()))
 
     def zstd(self) -> Stage:
         return Stage(["zstd", "-q", "-c", "-T0", f"-{self.profile.compression_level}"], name="zstd")

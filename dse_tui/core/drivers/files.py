@@ -51,6 +51,13 @@ def _record(ctx: BackupContext, report: TreeReport) -> None:
         ctx.log(f"warning: {len(report.changed)} file(s) changed while they were read: {', '.join(report.changed[:5])}")
     if report.skipped:
         ctx.meta["skipped"] = report.skipped
+    if report.shrunk:
+        shown = ", ".join(report.shrunk[:5]) + (" …" if len(report.shrunk) > 5 else "")
+        raise BackupError(f"{len(report.shrunk)} file(s) shrank while they were read ({shown}): their copy would be "
+                          "padded, not what was on disk; run again when they are quiet, or exclude them")
+    if ctx.meta["file_count"] == 0 and not ctx.repo.source.get("allow_empty"):
+        raise BackupError(f"no file was archived from {ctx.repo.source['path']} (an unmounted disk? patterns that "
+                          "match nothing?); set source.allow_empty: true if an empty tree is expected")
     if report.unreadable:
         shown = "; ".join(report.unreadable[:5]) + (" …" if len(report.unreadable) > 5 else "")
         raise BackupError(f"{len(report.unreadable)} file(s) could not be read ({shown}): run as a user who can "
@@ -67,33 +74,13 @@ def _backup_remote(ctx: BackupContext) -> None:
     script = f"cd {shlex.quote(str(source['path']))} && {shlex.join(tar)} {' '.join(source['include']) or '.'}"
     report = TreeReport()
     ssh = Stage(remote_shell(ctx.repo, script), name="ssh tar")
-    tee = _ManifestTee(report)
-    ctx.part(f"{ctx.repo.id}.tar.zst", [ssh, Stage(tee.argv, name="manifest")])
-    tee.load(report)
+    listing = ctx.workdir / ".files.json"  # removed with the work folder, whatever happens
+    tee = [sys.executable, "-m", "dse_tui.core.tartee", str(listing)]
+    ctx.part(f"{ctx.repo.id}.tar.zst", [ssh, Stage(tee, name="manifest")])
+    report.files = json.loads(listing.read_text())
+    listing.unlink()
+    report.bytes_read = sum(f.get("size", 0) for f in report.files)
     _record(ctx, report)
-
-
-class _ManifestTee:
-    """A child Python that copies the tar stream through and writes the per-file manifest to a file."""
-
-    def __init__(self, report: TreeReport):
-        import sys
-        import tempfile
-
-        self.path = tempfile.mktemp(prefix="dse-tui-manifest-", suffix=".json")
-        self.argv = [sys.executable, "-m", "dse_tui.core.tartee", self.path]
-
-    def load(self, report: TreeReport) -> None:
-        import json
-        import os
-
-        try:
-            with open(self.path) as f:
-                report.files = json.load(f)
-        finally:
-            if os.path.exists(self.path):
-                os.unlink(self.path)
-        report.bytes_read = sum(f.get("size", 0) for f in report.files)
 
 
 def contents(manifest: dict) -> list[str]:

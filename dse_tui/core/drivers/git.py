@@ -17,9 +17,9 @@ def describe(repo: Repository) -> str:
     return f"git repository {repo.source['path']} (bundle of every ref)"
 
 
-def heads(path) -> dict[str, str]:
+def heads(path, timeout: float = 60) -> dict[str, str]:
     out = subprocess.run(["git", "-C", str(path), "for-each-ref", "--format=%(refname) %(objectname)"],
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise BackupError(f"{path} is not a git repository: {out.stderr.strip()}")
     return dict(line.split(" ", 1) for line in out.stdout.splitlines() if line)
@@ -29,7 +29,7 @@ def backup(ctx: BackupContext) -> None:
     path = ctx.repo.source["path"]
     if not path.exists():
         raise BackupError(f"the repository {path} does not exist: check source.path in the profile")
-    refs = heads(path)
+    refs = heads(path, ctx.remaining())
     if not refs:
         raise BackupError(f"{path} has no commits yet: there is nothing to bundle")
     ctx.meta["heads"] = refs

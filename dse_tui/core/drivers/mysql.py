@@ -1,13 +1,13 @@
 """MariaDB/MySQL: `mariadb-dump` (else `mysqldump`) --single-transaction --routines --triggers --events
-of each database (or every database of the server). The password only through a temporary 0600 option
-file (locally) or the ssh connection's stdin (remotely), never argv."""
+of each database (or every database of the server). The password reaches the tool as an option file read
+from its stdin (locally, and through the ssh connection remotely): never argv, never a file on disk."""
 
 from __future__ import annotations
 
 import subprocess
 
 from dse_tui.core.config import Repository
-from dse_tui.core.dbconn import mysql_connection_args, mysql_option_file, mysql_option_text
+from dse_tui.core.dbconn import mysql_connection_args, mysql_option_text
 from dse_tui.core.drivers import BackupContext, BackupError, remote
 from dse_tui.core.preflight import find_tool
 from dse_tui.core.stream import Stage
@@ -33,32 +33,39 @@ def _tool(spec: str, repo: Repository) -> str:
     return found
 
 
+def _option_text(repo: Repository) -> str | None:
+    """What the tool reads as its option file on stdin: the password (from the environment variable the
+    profile names) or the contents of the profile's `passfile`. Nothing is written to disk."""
+    if repo.source.get("passfile"):
+        try:
+            return repo.source["passfile"].read_text()
+        except OSError as exc:
+            raise BackupError(f"cannot read passfile {repo.source['passfile']}: {exc.strerror}") from None
+    return mysql_option_text(repo.source)
+
+
+def _command(repo: Repository, tool: str, args: list[str]) -> tuple[Stage, object]:
+    """The stage, and what to feed its stdin (the option file), locally or on the SSH host alike."""
+    text = _option_text(repo)
+    argv = [tool, *(["--defaults-extra-file=/dev/stdin"] if text else []), *mysql_connection_args(repo.source), *args]
+    name = tool.rsplit("/", 1)[-1]
+    stage = Stage(remote(repo, argv), name=f"ssh {name}") if repo.ssh else Stage(argv, name=name)
+    return stage, (lambda pipe: pipe.write(text.encode())) if text else None
+
+
 def backup(ctx: BackupContext) -> None:
     repo = ctx.repo
-    with mysql_option_file({} if repo.ssh else repo.source) as option_file:
-        def command(tool: str, args: list[str]) -> tuple[Stage, object]:
-            if repo.ssh:
-                text = mysql_option_text(repo.source)
-                extra = ["--defaults-extra-file=/dev/stdin"] if text else []
-                stage = Stage(remote(repo, [tool, *extra, *mysql_connection_args(repo.source), *args]),
-                              name=f"ssh {tool.rsplit('/', 1)[-1]}")
-                return stage, (lambda pipe: pipe.write(text.encode())) if text else None
-            extra = [f"--defaults-extra-file={option_file}"] if option_file else []
-            return Stage([tool, *extra, *mysql_connection_args(repo.source), *args],
-                         name=tool.rsplit("/", 1)[-1]), None
-
-        dbs = repo.source.get("databases") or _all_databases(repo, command)
-        ctx.meta["databases"] = dbs
-        dump = _tool("mariadb-dump|mysqldump", repo)
-        for db in dbs:
-            stage, feed = command(dump, [*DUMP_OPTIONS, db])
-            ctx.part(f"{db}.sql.zst", [stage], feed=feed)
+    dbs = repo.source.get("databases") or _all_databases(repo, ctx.remaining())
+    ctx.meta["databases"] = dbs
+    dump = _tool("mariadb-dump|mysqldump", repo)
+    for db in dbs:
+        stage, feed = _command(repo, dump, [*DUMP_OPTIONS, db])
+        ctx.part(f"{db}.sql.zst", [stage], feed=feed)
 
 
-def _all_databases(repo: Repository, command) -> list[str]:
-    stage, feed = command(_tool("mariadb|mysql", repo), ["-N", "-B", "-e", "SHOW DATABASES"])
-    text = mysql_option_text(repo.source) if feed else None
-    out = subprocess.run(stage.argv, input=text, capture_output=True, text=True, timeout=60)
+def _all_databases(repo: Repository, timeout: float) -> list[str]:
+    stage, _ = _command(repo, _tool("mariadb|mysql", repo), ["-N", "-B", "-e", "SHOW DATABASES"])
+    out = subprocess.run(stage.argv, input=_option_text(repo) or "", capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise BackupError(f"cannot list the server's databases: {out.stderr.strip() or out.returncode}")
     return [d for d in out.stdout.split() if d not in SYSTEM_DATABASES]

@@ -42,13 +42,13 @@ def _secret_env(repo: Repository) -> dict[str, str]:
     return {k: v for k, v in full.items() if k.startswith("PG")}
 
 
-def databases(repo: Repository) -> list[str]:
+def databases(repo: Repository, timeout: float = 60) -> list[str]:
     listed = repo.source.get("databases")
     if listed:
         return list(listed)
     stage = _stage(repo, ["psql", "-XAtq", "-d", "postgres", "-c", LIST_DATABASES], "psql")
     env = {**os.environ, **(stage.env or {})}
-    out = subprocess.run(stage.argv, capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(stage.argv, capture_output=True, text=True, env=env, timeout=timeout)
     if out.returncode != 0:
         raise BackupError(f"cannot list the server's databases: {out.stderr.strip() or out.returncode}")
     return out.stdout.split()
@@ -56,7 +56,7 @@ def databases(repo: Repository) -> list[str]:
 
 def backup(ctx: BackupContext) -> None:
     repo = ctx.repo
-    dbs = databases(repo)
+    dbs = databases(repo, ctx.remaining())
     ctx.meta["databases"] = dbs
     if repo.source.get("globals", True):
         ctx.part("globals.sql.zst", [_stage(repo, ["pg_dumpall", "--globals-only"], "pg_dumpall")])

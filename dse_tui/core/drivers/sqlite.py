@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
+import urllib.parse
 
 from dse_tui.core.drivers import BackupContext, BackupError
 from dse_tui.core.config import Repository
+from dse_tui.core.stream import Cancelled, TimedOut
 
 COPY_PAGES = 1024  # pages per backup step: other connections get the lock between steps
 
@@ -25,7 +28,7 @@ def backup(ctx: BackupContext) -> None:
         raise BackupError(f"the database {path} does not exist: check source.path in the profile")
     copy = ctx.workdir / ".copy.sqlite"
     try:
-        src = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        src = sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True, timeout=ctx.remaining(30))
         dst = sqlite3.connect(copy)
         try:
             src.backup(dst, pages=COPY_PAGES, progress=lambda *_: _check(ctx))
@@ -53,8 +56,11 @@ def backup(ctx: BackupContext) -> None:
 
 
 def _check(ctx: BackupContext) -> None:
+    # Called after every step, busy ones included: a source locked by a writer still honours both.
     if ctx.cancel.is_set():
-        raise sqlite3.OperationalError("cancelled")
+        raise Cancelled()
+    if ctx.deadline is not None and time.monotonic() > ctx.deadline:
+        raise TimedOut()
 
 
 def contents(manifest: dict) -> list[str]:

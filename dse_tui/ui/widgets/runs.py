@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ from dse_tui.core.runtypes import RunOutcome, RunProgress
 from dse_tui.i18n import tr
 
 LOG_LINES = 2000
+KILL_AFTER = 15.0  # seconds a cancelled run may take to stop its tools before it is killed
 
 
 @dataclass
@@ -199,13 +201,16 @@ class RunsPanel(Vertical):
         except OSError as exc:
             return RunOutcome(run.repo.id, None, "failed", message=f"cannot start the run: {exc}")
         outcome = None
-        signalled = False
+        signalled = None
         fd = child.stdout.fileno()
         buffer = b""
         while True:
-            if run.cancel.is_set() and not signalled:
+            if run.cancel.is_set() and signalled is None:
                 child.send_signal(signal.SIGTERM)  # the child stops its tools and records the run cancelled
-                signalled = True
+                signalled = time.monotonic()
+            elif signalled is not None and time.monotonic() - signalled > KILL_AFTER and child.poll() is None:
+                child.kill()  # it did not stop in time: the next run of this repository marks it failed
+                signalled = float("inf")
             ready, _, _ = select.select([fd], [], [], 0.2)
             if not ready:
                 continue
