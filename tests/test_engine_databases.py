@@ -68,6 +68,7 @@ def test_postgresql_missing_database_fails_with_the_reason(tmp_path, postgres_db
                                      "user: postgres, databases: [no_such_db_dse], globals: false}}")
     outcome = run_repository(profile, profile.repository("pg"))
     assert outcome.state == "failed" and 'database "no_such_db_dse" does not exist' in outcome.message
+    assert outcome.message.endswith("— check the names in the profile's source")
 
 
 def mariadb(client: str, sql: str, db: str = "") -> str:
@@ -124,6 +125,7 @@ def test_mariadb_wrong_password_fails_clearly(tmp_path, mariadb_db, mariadb_user
                                      f"password_env: DSE_TEST_MY_PASSWORD}}}}")
     outcome = run_repository(profile, profile.repository("my"))
     assert outcome.state == "failed" and "Access denied" in outcome.message
+    assert outcome.message.endswith("— check the user and the password (password_env or passfile) in the profile")
     assert "not-the-password" not in outcome.message
 
 

@@ -91,5 +91,7 @@ def test_a_failed_remote_tree_leaves_nothing_behind(tmp_path, sshd):
                                      f"source: {{path: {tmp_path}, include: ['no-such-file']}}}}")
     outcome = run_repository(profile, profile.repository("rw"))
     assert outcome.state == "failed" and "ssh tar exited with status 2" in outcome.message
+    assert "no-such-file: Cannot stat" in outcome.message and outcome.message.endswith(
+        "— check the paths in the profile's source on that host")
     assert server_temporaries() == before
     assert list((tmp_path / "backups" / "rw").iterdir()) == []

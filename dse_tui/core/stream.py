@@ -68,7 +68,9 @@ class StreamResult:
             return self.feed_error
         for s in self.stages:
             if s.returncode != 0:
-                last = [line for line in s.stderr.strip().splitlines() if line.strip()]
+                # The last line that says something: tar's "Exiting with failure status…" only repeats it.
+                last = [line for line in s.stderr.strip().splitlines()
+                        if line.strip() and "Exiting with failure status" not in line]
                 why = f": {last[-1].strip()}" if last else ""
                 return f"{s.name} exited with status {s.returncode}{why}"
         return None

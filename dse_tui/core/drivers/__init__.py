@@ -87,7 +87,8 @@ class BackupContext:
             if s.stderr.strip():
                 self.stderr.append(f"--- {file}: {s.name} (exit {s.returncode})\n{s.stderr.rstrip()}")
         if not result.ok:
-            raise BackupError(f"{file}: {result.failure()}")
+            failure = result.failure()
+            raise BackupError(f"{file}: {failure}{advice(failure)}")
         if expect_data and result.size <= EMPTY_FRAME and decompressed_size(path) == 0:
             raise BackupError(f"{file}: the dump is empty where data was expected")
         part = Part(file, result.size, result.sha256, [s.argv for s in stages + [self.zstd()]],
@@ -95,6 +96,30 @@ class BackupContext:
         self.parts.append(part)
         self.log(f"{file}: {result.size} bytes, sha256 {result.sha256[:16]}…")
         return part
+
+
+# What the tools say, and what the operator can do about it.
+ADVICE = (
+    ("Access denied", "check the user and the password (password_env or passfile) in the profile"),
+    ("password authentication failed", "check the user and the password (password_env or passfile) in the profile"),
+    ("Permission denied (publickey", "ssh key authentication failed: check ssh.identity_file and the server's "
+                                     "authorized_keys"),
+    ("Could not resolve hostname", "check ssh.host (or host) in the profile"),
+    ("Connection refused", "is the server running, and listening on that host and port?"),
+    ("Connection timed out", "is the host reachable from here (network, firewall)?"),
+    ("Can't connect", "is the server running, and listening on that host and port?"),
+    ("does not exist", "check the names in the profile's source"),
+    ("Unknown database", "check the names in the profile's source"),
+    ("Cannot stat", "check the paths in the profile's source on that host"),
+    ("No space left on device", "free space under storage.root or move it"),
+)
+
+
+def advice(failure: str | None) -> str:
+    for needle, hint in ADVICE:
+        if failure and needle in failure:
+            return f" — {hint}"
+    return ""
 
 
 def decompressed_size(path: Path) -> int:
