@@ -28,5 +28,7 @@ def render_table(items: list[RepoStatus], now: datetime, color: bool = False) ->
         line = "  ".join(cells).rstrip()
         if s.reason and s.state != "never":
             line += f"  ({s.reason})"
+        if s.running:
+            line += "  [running now]"
         lines.append(line)
     return "\n".join(lines)

@@ -102,3 +102,37 @@ async def test_the_log_of_a_run_made_elsewhere_comes_from_the_catalog(demo_profi
         lines = list(app.screen.query_one(RunLogView).lines)
         assert lines[0].startswith(f"run {outcome.run_id}: good") and "(cli, " in lines[0]
         assert lines[1] == f"artifact: {outcome.artifact}"
+
+
+RUN_IN_BACKGROUND = """
+import sys
+from dse_tui.core.config import load_profile
+from dse_tui.core.runner import run_repository
+p = load_profile(sys.argv[1])
+run_repository(p, p.repository("big"), trigger="cli")
+"""
+
+
+async def test_a_run_by_another_process_shows_as_running(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "big").mkdir()
+    with open(tmp_path / "big" / "sparse.img", "wb") as f:
+        f.truncate(64 * 1024**3)
+    profile = profile_with(tmp_path, "{id: big, kind: config, driver: files, source: {path: ./big}}")
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        cron = subprocess.Popen([sys.executable, "-c", RUN_IN_BACKGROUND, str(profile.file)])
+        try:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if cell(app, "big", "state") == "running":
+                    break
+            assert cell(app, "big", "state") == "running"
+        finally:
+            cron.kill()
+            cron.wait()
+        app.refresh_statuses()  # a killed run is running no more: its lock went with it
+        await pilot.pause(0.1)
+        assert cell(app, "big", "state") == "never"

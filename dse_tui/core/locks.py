@@ -48,3 +48,17 @@ class RepoLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def lock_holder(storage_root: Path, repo_id: str) -> int | None:
+    """The pid running `repo_id` on this machine, read from its lock file (which the holder empties on
+    release), if that process is alive. Reading never takes the lock, so it cannot disturb a run."""
+    try:
+        text = (storage_root / ".locks" / f"{repo_id}.lock").read_text()
+    except OSError:
+        return None
+    parts = text.split()
+    if len(parts) < 4 or parts[0] != "pid" or parts[3] != socket.gethostname() or not parts[1].isdigit():
+        return None
+    pid = int(parts[1])
+    return pid if Path(f"/proc/{pid}").exists() else None

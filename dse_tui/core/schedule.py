@@ -23,6 +23,7 @@ class RepoStatus:
     next_due_at: datetime | None
     copies: int
     reason: str | None  # why the state is not ok, in words, for the dashboard and `status`
+    running: bool = False  # a run of it is in progress now (console, cron or another console)
 
     @property
     def last_run_at(self) -> datetime | None:
@@ -49,6 +50,7 @@ class RepoStatus:
             "next_due_at": iso(self.next_due_at),
             "copies": self.copies,
             "copies_required": self.repository.copies,
+            "running": self.running,
         }
 
 
@@ -75,8 +77,19 @@ def repo_status(repo: Repository, last: LastStatus | None, now: datetime) -> Rep
 
 def statuses(profile: Profile, catalog: Catalog, now: datetime) -> list[RepoStatus]:
     """One status per repository of the profile, in profile order."""
+    from dataclasses import replace
+
+    from dse_tui.core.locks import lock_holder
+
     last = catalog.last_status()
-    return [repo_status(r, last.get(r.id), now) for r in profile.repositories]
+    out = []
+    for r in profile.repositories:
+        status = repo_status(r, last.get(r.id), now)
+        # "running" in the catalog is believed only while its process holds the lock: a crashed run is not.
+        if status.last_attempt and status.last_attempt.state == "running" and lock_holder(profile.storage_root, r.id):
+            status = replace(status, running=True)
+        out.append(status)
+    return out
 
 
 def exit_code(items: list[RepoStatus]) -> int:

@@ -59,7 +59,8 @@ class RepoTable(DataTable):
         r = s.repository
         copies_style = "" if s.copies >= r.copies or not s.last_good else "yellow"
         return (
-            Text(r.name), Text(tr(f"kind.{r.kind}", self.lang)), Text(r.driver), state_text(s.state, self.lang),
+            Text(r.name), Text(tr(f"kind.{r.kind}", self.lang)), Text(r.driver),
+            Text(tr("run.running", self.lang), style="bold cyan") if s.running else state_text(s.state, self.lang),
             Text(age(s.last_run_at, now, never=tr("never", self.lang))), Text(size(s.size)),
             Text(until(s.next_due_at, now)), Text(f"{s.copies}/{r.copies}", style=copies_style),
         )
