@@ -22,7 +22,11 @@ def pg_env(source: dict, timeout: int | None = None) -> dict[str, str]:
 
 
 def mysql_option_text(source: dict) -> str | None:
-    """The [client] option file text holding the password, or None when there is none to give."""
+    """What a MariaDB tool reads as its option file (from stdin): the profile's `passfile` as it is, or a
+    [client] section with the password from the variable `password_env` names; None when there is none.
+    Raises OSError when the passfile cannot be read."""
+    if source.get("passfile"):
+        return source["passfile"].read_text()
     if not source.get("password_env"):
         return None
     password = os.environ.get(source["password_env"], "")

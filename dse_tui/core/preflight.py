@@ -208,7 +208,10 @@ def _check_mysql(repo: Repository, subject: str) -> Finding:
     if not client:
         return Finding("error", subject, "cannot reach MariaDB/MySQL: the mariadb client is not installed")
     # The password as an option file on stdin, as the backup gives it: nothing on disk, nothing in argv.
-    text = s["passfile"].read_text() if s.get("passfile") and s["passfile"].exists() else mysql_option_text(s)
+    try:
+        text = mysql_option_text(s)
+    except OSError as exc:
+        return Finding("error", subject, f"cannot read passfile {s['passfile']}: {exc.strerror}")
     for db in databases:
         argv = [client, *(["--defaults-extra-file=/dev/stdin"] if text else []), "--connect-timeout=5",
                 "-e", "select 1", *mysql_connection_args(s), *([db] if db else [])]

@@ -36,12 +36,10 @@ def _tool(spec: str, repo: Repository) -> str:
 def _option_text(repo: Repository) -> str | None:
     """What the tool reads as its option file on stdin: the password (from the environment variable the
     profile names) or the contents of the profile's `passfile`. Nothing is written to disk."""
-    if repo.source.get("passfile"):
-        try:
-            return repo.source["passfile"].read_text()
-        except OSError as exc:
-            raise BackupError(f"cannot read passfile {repo.source['passfile']}: {exc.strerror}") from None
-    return mysql_option_text(repo.source)
+    try:
+        return mysql_option_text(repo.source)
+    except OSError as exc:
+        raise BackupError(f"cannot read passfile {repo.source['passfile']}: {exc.strerror}") from None
 
 
 def _command(repo: Repository, tool: str, args: list[str]) -> tuple[Stage, object]:
