@@ -113,6 +113,10 @@ TEXTS: dict[str, dict[str, str]] = {
                   "es": "Aún no hay ejecuciones de este repositorio desde esta consola."},
     "log.stderr": {"en": "--- output of the tools, as kept with the last run ---",
                    "es": "--- salida de las herramientas, guardada con la última ejecución ---"},
+    "quit.running": {"en": "{n} backup(s) running. Quitting cancels them: their runs are recorded as cancelled.",
+                     "es": "{n} respaldo(s) en curso. Salir los cancela: quedarán registrados como cancelados."},
+    "quit.yes": {"en": "Cancel them and quit", "es": "Cancelarlos y salir"},
+    "quit.no": {"en": "Stay", "es": "Seguir"},
     # help screen
     "help.title": {"en": "dse-tui — keys", "es": "dse-tui — teclas"},
     "help.key": {"en": "Key", "es": "Tecla"},

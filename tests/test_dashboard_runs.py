@@ -136,3 +136,26 @@ async def test_a_run_by_another_process_shows_as_running(tmp_path):
         app.refresh_statuses()  # a killed run is running no more: its lock went with it
         await pilot.pause(0.1)
         assert cell(app, "big", "state") == "never"
+
+
+async def test_quitting_with_a_backup_running_asks_first(tmp_path):
+    from dse_tui.ui.screens.confirm import Confirm
+
+    (tmp_path / "big").mkdir()
+    with open(tmp_path / "big" / "sparse.img", "wb") as f:
+        f.truncate(64 * 1024**3)
+    profile = profile_with(tmp_path, "{id: big, kind: config, driver: files, source: {path: ./big}}")
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        await pilot.press("q")
+        assert isinstance(app.screen, Confirm) and "1 backup(s) running" in str(app.screen.query_one("#question").render())
+        await pilot.press("n")  # stay
+        assert not isinstance(app.screen, Confirm) and app.screen.query_one(RunsPanel).active
+        await pilot.press("q")
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        assert app._exit
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.recent_runs("big")[0].state == "cancelled"

@@ -36,7 +36,7 @@ DASHBOARD_COMMANDS: tuple[Command, ...] = (
     Command("reload", "ctrl+r", "reload", key_display="^r"),
     Command("language", "f2", "toggle_language"),
     Command("help", "f1", "help"),
-    Command("quit", "q", "app.quit"),
+    Command("quit", "q", "quit_console"),
 )
 
 

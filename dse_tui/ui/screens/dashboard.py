@@ -294,6 +294,24 @@ class DashboardScreen(Screen):
     def _run_pressed(self) -> None:
         self.action_run_backup()
 
+    def action_quit_console(self) -> None:
+        """Quit; with backups running, ask first (quitting cancels them)."""
+        active = len(self.query_one(RunsPanel).active)
+        if not active:
+            self.app.exit()
+            return
+        lang = self.app.language
+
+        def answered(cancel_them: bool | None) -> None:
+            if cancel_them:
+                self.query_one(RunsPanel).cancel_all()
+                self.app.exit()
+
+        from dse_tui.ui.screens.confirm import Confirm
+
+        self.app.push_screen(Confirm(tr("quit.running", lang, n=active), tr("quit.yes", lang), tr("quit.no", lang)),
+                             answered)
+
     def action_reload(self) -> None:
         self.app.reload()
 

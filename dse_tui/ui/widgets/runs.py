@@ -43,6 +43,7 @@ class ActiveRun:
     progress: RunProgress | None = None
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     queued: bool = True
+    child: subprocess.Popen | None = None
 
 
 class Progressed(Message):
@@ -175,9 +176,18 @@ class RunsPanel(Vertical):
     def cancel_all(self) -> None:
         for run in self.active.values():
             run.cancel.set()
+            if run.child is not None and run.child.poll() is None:
+                run.child.send_signal(signal.SIGTERM)  # at once: the relay thread may not get another turn
 
     def on_unmount(self) -> None:
-        self.cancel_all()  # leaving (quit, reload): the threads stop their tools and end
+        # Leaving (quit, reload): every run is stopped and recorded cancelled before the console goes.
+        self.cancel_all()
+        for run in list(self.active.values()):
+            if run.child is not None:
+                try:
+                    run.child.wait(timeout=KILL_AFTER)
+                except subprocess.TimeoutExpired:
+                    run.child.kill()
 
     @work(thread=True, group="runs", exit_on_error=False)
     def _work(self, profile: Profile, run: ActiveRun, operator: str | None) -> None:
@@ -200,6 +210,7 @@ class RunsPanel(Vertical):
                                      process_group=0)
         except OSError as exc:
             return RunOutcome(run.repo.id, None, "failed", message=f"cannot start the run: {exc}")
+        run.child = child
         outcome = None
         signalled = None
         fd = child.stdout.fileno()
