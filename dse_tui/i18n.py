@@ -117,6 +117,8 @@ TEXTS: dict[str, dict[str, str]] = {
                      "es": "{n} respaldo(s) en curso. Salir los cancela: quedarán registrados como cancelados."},
     "quit.yes": {"en": "Cancel them and quit", "es": "Cancelarlos y salir"},
     "quit.no": {"en": "Stay", "es": "Seguir"},
+    "reason.never": {"en": "no satisfactory backup yet", "es": "aún sin respaldo satisfactorio"},
+    "reason.overdue": {"en": "due {when}", "es": "pendiente desde {when}"},
     # help screen
     "help.title": {"en": "dse-tui — keys", "es": "dse-tui — teclas"},
     "help.key": {"en": "Key", "es": "Tecla"},

@@ -11,7 +11,7 @@ from textual.widgets import Button, DataTable, Label, Static
 
 from dse_tui.core.catalog import Run
 from dse_tui.core.schedule import Period, RepoStatus
-from dse_tui.fmt import size
+from dse_tui.fmt import size, until
 from dse_tui.i18n import tr
 from dse_tui.ui.widgets.repo_table import state_text
 from dse_tui.ui.widgets.sizes import SizeSparkline
@@ -74,8 +74,9 @@ class RepoDetail(VerticalScroll):
             return
         r = status.repository
         title = Text.assemble((r.name, "bold"), "  ", state_text(status.state, lang))
-        if status.reason and status.state != "ok":
-            title.append(f"  {status.reason}", style="italic")
+        reason = reason_text(status, lang, now)
+        if reason:
+            title.append(f"  {reason}", style="italic")
         q("#title", Static).update(title, layout=False)
         dests = ", ".join(r.destinations) or tr("detail.none_set", lang)
         q("#settings", Static).update(Text.assemble(
@@ -120,6 +121,17 @@ class RepoDetail(VerticalScroll):
                 size(run.size), took, run.message or "",
                 key=str(run.id),
             )
+
+
+def reason_text(status: RepoStatus, lang: str, now: datetime) -> str | None:
+    """Why the state is not ok, in the interface's language (a tool's own message stays as it said it)."""
+    if status.state == "never":
+        return tr("reason.never", lang)
+    if status.state == "overdue":
+        return tr("reason.overdue", lang, when=until(status.next_due_at, now))
+    if status.state == "ok":
+        return None
+    return status.reason
 
 
 def _fit_left(text: str, width: int) -> str:
