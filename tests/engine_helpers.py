@@ -22,6 +22,15 @@ repositories:
     return load_profile(write_profile(tmp_path, body))
 
 
+def slow_profile(tmp_path: Path, size: int = 3 * 1024**3, timeout: str = "6h"):
+    """A `files` repository `big` over a sparse file: instant to make, seconds to read and hash."""
+    (tmp_path / "big").mkdir(exist_ok=True)
+    with open(tmp_path / "big" / "sparse.img", "wb") as f:
+        f.truncate(size)
+    return profile_with(tmp_path, f"{{id: big, kind: config, driver: files, source: {{path: ./big}}, "
+                                  f"timeout: {timeout}}}")
+
+
 def manifest_of(outcome) -> dict:
     return json.loads(Path(outcome.manifest).read_text())
 

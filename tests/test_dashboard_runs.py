@@ -10,7 +10,7 @@ from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.runlog import RunLogScreen, RunLogView
 from dse_tui.ui.widgets.repo_table import RepoTable
 from dse_tui.ui.widgets.runs import Progressed, RunRow, RunsPanel
-from tests.engine_helpers import profile_with
+from tests.engine_helpers import profile_with, slow_profile
 
 SIZE = (200, 50)
 
@@ -49,9 +49,7 @@ async def test_progress_reaches_the_ui_and_cancel_stops_the_run(tmp_path):
     (tmp_path / "big").mkdir()
     with open(tmp_path / "big" / "a-noise.bin", "wb") as f:  # incompressible: bytes flow out of zstd at once
         f.write(os.urandom(64 * 1024 * 1024))
-    with open(tmp_path / "big" / "b-sparse.img", "wb") as f:  # then a long read, so the run is still going
-        f.truncate(64 * 1024**3)
-    profile = profile_with(tmp_path, "{id: big, kind: config, driver: files, source: {path: ./big}}")
+    profile = slow_profile(tmp_path, size=64 * 1024**3)  # then a long read, so the run is still going
     seen: list[Progressed] = []
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE, message_hook=lambda m: isinstance(m, Progressed) and seen.append(m)) as pilot:
@@ -117,10 +115,7 @@ async def test_a_run_by_another_process_shows_as_running(tmp_path):
     import subprocess
     import sys
 
-    (tmp_path / "big").mkdir()
-    with open(tmp_path / "big" / "sparse.img", "wb") as f:
-        f.truncate(64 * 1024**3)
-    profile = profile_with(tmp_path, "{id: big, kind: config, driver: files, source: {path: ./big}}")
+    profile = slow_profile(tmp_path, size=64 * 1024**3)
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
         cron = subprocess.Popen([sys.executable, "-c", RUN_IN_BACKGROUND, str(profile.file)])
@@ -141,10 +136,7 @@ async def test_a_run_by_another_process_shows_as_running(tmp_path):
 async def test_quitting_with_a_backup_running_asks_first(tmp_path):
     from dse_tui.ui.screens.confirm import Confirm
 
-    (tmp_path / "big").mkdir()
-    with open(tmp_path / "big" / "sparse.img", "wb") as f:
-        f.truncate(64 * 1024**3)
-    profile = profile_with(tmp_path, "{id: big, kind: config, driver: files, source: {path: ./big}}")
+    profile = slow_profile(tmp_path, size=64 * 1024**3)
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")

@@ -20,7 +20,7 @@ from dse_tui.core.locks import RepoLock
 from dse_tui.core.runner import run_repository
 from dse_tui.core.stream import Stage
 from tests.conftest import ROOT
-from tests.engine_helpers import manifest_of, profile_with
+from tests.engine_helpers import manifest_of, profile_with, slow_profile
 
 
 def only_part(outcome) -> Path:
@@ -176,17 +176,6 @@ def test_a_second_run_of_the_same_repository_is_refused(tmp_path):
                                 capture_output=True, text=True, cwd=ROOT)
         assert result.returncode == 1 and "already running" in result.stdout
     assert run_repository(profile, profile.repository("w")).state == "good"
-
-
-BIG = 3 * 1024**3  # sparse: instant to make, seconds to read
-
-
-def slow_profile(tmp_path, timeout="6h"):
-    (tmp_path / "big").mkdir()
-    with open(tmp_path / "big" / "sparse.img", "wb") as f:
-        f.truncate(BIG)
-    return profile_with(tmp_path, f"{{id: big, kind: config, driver: files, source: {{path: ./big}}, "
-                                  f"timeout: {timeout}}}")
 
 
 def test_cancel_stops_the_pipeline_and_records_cancelled(tmp_path):

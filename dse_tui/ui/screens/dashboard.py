@@ -163,8 +163,7 @@ class DashboardScreen(Screen):
         catalog, repo, now = self.app.catalog, status.repository, self.app.now()
         bounds = period_bounds(repo, now)
         periods = period_strip(bounds, catalog.runs_since(repo.id, bounds[0]), catalog.first_run_at(repo.id))
-        available = {a: self.check_action(a if a != "run" else "run_backup", ()) is True
-                     for a in ("run", "verify", "checklist", "copy", "label")}
+        available = {c.id: self.check_action(c.action, ()) is True for c in self.COMMAND_TABLE}
         detail.show(status, periods, catalog.good_sizes(repo.id), catalog.recent_runs(repo.id, 10), now, lang,
                     available)
 
