@@ -40,8 +40,12 @@ async def test_run_everything_due(demo_profile):
     app = make_app(demo_profile, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("R")
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        panel = app.screen.query_one(RunsPanel)
+        for _ in range(200):  # two at a time (parallel: 2): the queue drains as runs end
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+            if not panel.active:
+                break
         assert [s.state for s in app.statuses] == ["ok"] * 4
 
 
@@ -151,3 +155,31 @@ async def test_quitting_with_a_backup_running_asks_first(tmp_path):
         assert app._exit
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.recent_runs("big")[0].state == "cancelled"
+
+
+async def test_run_all_due_queues_beyond_the_parallel_limit(tmp_path):
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        with open(tmp_path / name / "sparse.img", "wb") as f:
+            f.truncate(64 * 1024**3)
+    repos = "\n".join(f"  - {{id: {n}, kind: config, driver: files, source: {{path: ./{n}}}}}" for n in "abc")
+    from tests.conftest import write_profile
+
+    path = write_profile(tmp_path, "site: {id: t, name: T}\nstorage: {root: ./backups, catalog: ./c.sqlite, "
+                                   "parallel: 2}\nrepositories:\n" + repos)
+    app = make_app(path, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await pilot.pause(0.5)
+        panel = app.screen.query_one(RunsPanel)
+        assert [r.queued for r in panel.active.values()] == [False, False, True]
+        assert sum(1 for w in app.workers if w.group == "runs" and not w.is_finished) == 2
+        panel.cancel("c")  # a queued run just leaves the queue
+        await pilot.pause(0.2)
+        assert list(panel.active) == ["a", "b"]
+        panel.cancel_all()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert not panel.active
+    with Catalog(load_profile(path).catalog_path) as catalog:
+        assert [len(catalog.recent_runs(n)) for n in "abc"] == [1, 1, 0]

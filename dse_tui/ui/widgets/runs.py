@@ -145,7 +145,8 @@ class RunsPanel(Vertical):
         self.active: dict[str, ActiveRun] = {}
         self.logs: dict[str, deque] = {}  # the last run's output of each repository, for the log view
         self.lang = "en"
-        self._slots: threading.Semaphore | None = None
+        self._profile: Profile | None = None
+        self._operator: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(id="runs-title")
@@ -154,23 +155,37 @@ class RunsPanel(Vertical):
         return repo_id in self.active
 
     def start(self, profile: Profile, repo: Repository, operator: str | None = None) -> bool:
+        """Queue a run; at most `parallel` of them go at once, the rest wait their turn (in order)."""
         if repo.id in self.active:
             return False
-        if self._slots is None:
-            self._slots = threading.Semaphore(profile.parallel)  # runs of the console, at most `parallel`
+        self._profile, self._operator = profile, operator
         run = ActiveRun(repo)
         self.active[repo.id] = run
         self.logs[repo.id] = run.log
         self.mount(RunRow(run, self.lang))
         self._retitle()
-        self._work(profile, run, operator)
+        self._launch()
         return True
+
+    def _launch(self) -> None:
+        # Workers only for the runs that may go now: "run all due" on a big site queues, it does not start
+        # a thread per repository.
+        going = sum(1 for r in self.active.values() if not r.queued)
+        for run in self.active.values():
+            if going >= self._profile.parallel:
+                break
+            if run.queued and not run.cancel.is_set():
+                run.queued = False
+                going += 1
+                self._work(self._profile, run, self._operator)
 
     def cancel(self, repo_id: str) -> bool:
         run = self.active.get(repo_id)
         if run is None:
             return False
         run.cancel.set()
+        if run.queued:  # never started: nothing to stop, nothing recorded
+            self.post_message(RunEnded(RunOutcome(repo_id, None, "cancelled", message="cancelled before it started")))
         return True
 
     def cancel_all(self) -> None:
@@ -191,13 +206,8 @@ class RunsPanel(Vertical):
 
     @work(thread=True, group="runs", exit_on_error=False)
     def _work(self, profile: Profile, run: ActiveRun, operator: str | None) -> None:
-        with self._slots:
-            if run.cancel.is_set():
-                outcome = RunOutcome(run.repo.id, None, "cancelled", message="cancelled before it started")
-            else:
-                self.post_message(Started(run.repo.id))
-                outcome = self._run_in_child(profile, run, operator)
-        self.post_message(RunEnded(outcome))
+        self.post_message(Started(run.repo.id))
+        self.post_message(RunEnded(self._run_in_child(profile, run, operator)))
 
     def _run_in_child(self, profile: Profile, run: ActiveRun, operator: str | None) -> RunOutcome:
         """The run in a process of its own (see core/runworker.py); this thread only relays its lines."""
@@ -250,7 +260,6 @@ class RunsPanel(Vertical):
     def on_started(self, message: Started) -> None:
         run = self.active.get(message.repository)
         if run:
-            run.queued = False
             self.query_one(f"#run-{message.repository}", RunRow).show(tr("runs.starting", self.lang))
 
     def on_progressed(self, message: Progressed) -> None:
@@ -270,6 +279,8 @@ class RunsPanel(Vertical):
         for row in self.query(f"#run-{repo_id}"):
             row.remove()
         self._retitle()  # the message goes on bubbling to the screen
+        if self._profile is not None:
+            self._launch()
 
     def _retitle(self) -> None:
         self.set_class(bool(self.active), "-active")
