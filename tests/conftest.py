@@ -14,6 +14,8 @@ import pytest
 os.environ["TZ"] = "UTC"
 time.tzset()
 os.environ.pop("DSE_TUI_PROFILE", None)
+# The validated-profile cache of the tests stays out of the user's own cache folder.
+os.environ["XDG_CACHE_HOME"] = __import__("tempfile").mkdtemp(prefix="dse-tui-test-cache-")
 for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
     os.environ.pop(var, None)
 

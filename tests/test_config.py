@@ -228,3 +228,32 @@ def test_a_password_pasted_into_password_env_is_not_echoed(tmp_path):
                            "driver: mysql\n    source: {password_env: 'Sup3r S3cret!'}")
     (problem,) = problems_of(tmp_path, body)
     assert "password_env: the value is not valid" in problem and "S3cret" not in problem
+
+
+def test_a_profile_that_validated_comes_from_the_cache_until_it_changes(tmp_path, monkeypatch):
+    from dse_tui.core import config
+
+    path = write_profile(tmp_path, MINIMAL)
+    first = load_profile(path)
+    monkeypatch.setattr(config, "load_document", lambda f: pytest.fail("parsed again"))
+    assert load_profile(path) == first  # same bytes: no parsing
+    path.write_text(MINIMAL.replace("Test site", "Renamed site"))
+    monkeypatch.undo()
+    assert load_profile(path).site.name == "Renamed site"
+
+
+def test_a_damaged_cache_entry_is_ignored(tmp_path):
+    from dse_tui.core import profilecache
+
+    path = write_profile(tmp_path, MINIMAL)
+    load_profile(path)
+    entry = profilecache._entry(path.absolute(), path.read_bytes())
+    entry.write_bytes(b"not a pickle")
+    assert load_profile(path).site.name == "Test site"
+
+
+def test_an_invalid_profile_is_never_cached(tmp_path):
+    path = write_profile(tmp_path, MINIMAL.replace("kind: database", "kind: databse"))
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="did you mean 'database'"):
+            load_profile(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,6 @@ class Profile:
     compression_level: int
     destinations: dict[str, Destination]
     repositories: tuple[Repository, ...]
-    lines: dict[Path_, int] = field(default_factory=dict, compare=False, repr=False)
 
     def repository(self, repo_id: str) -> Repository:
         for r in self.repositories:
@@ -262,9 +261,20 @@ def default_catalog_path(site_id: str) -> Path:
     return user_data_path("dse-tui") / f"catalog-{site_id}.sqlite"
 
 
-def load_profile(file: str | os.PathLike, text: str | None = None) -> Profile:
-    """Load and validate a profile; raise ConfigError listing every problem found."""
+def load_profile(file: str | os.PathLike, text: str | None = None, *, cache: bool = True) -> Profile:
+    """Load and validate a profile; raise ConfigError listing every problem found. A profile that
+    validated before, byte for byte, comes from the cache (core/profilecache.py)."""
+    from dse_tui.core import profilecache
+
     file = Path(file).expanduser().absolute()
+    raw = None
+    if text is None and cache:
+        try:
+            raw = file.read_bytes()
+        except OSError:
+            raw = None  # load_document reports it
+        if raw is not None and (cached := profilecache.get(file, raw)) is not None:
+            return cached
     doc = parse_document(file, text) if text is not None else load_document(file)
     c = Checker(doc)
     data = _PROFILE.check(doc.data, (), c)
@@ -272,7 +282,10 @@ def load_profile(file: str | os.PathLike, text: str | None = None) -> Profile:
         _cross_check(data, c)
     if c.problems:
         raise ConfigError(c.problems)
-    return _build(file, data, doc.lines)
+    profile = _build(file, data)
+    if raw is not None:
+        profilecache.put(file, raw, profile)
+    return profile
 
 
 def _valid_items(value) -> list[tuple[int, dict]]:
@@ -313,7 +326,7 @@ def _known(ids) -> str:
     return f"; known: {', '.join(ids)}" if ids else "; the profile defines no destinations"
 
 
-def _build(file: Path, data: dict, lines: dict) -> Profile:
+def _build(file: Path, data: dict) -> Profile:
     site = Site(**data["site"])
     defaults = {**DEFAULTS, **{k: v for k, v in data["defaults"].items() if v is not None}}
     repos = []
@@ -339,7 +352,6 @@ def _build(file: Path, data: dict, lines: dict) -> Profile:
         compression_level=storage["compression_level"],
         destinations={d["id"]: Destination(d["id"], d["kind"], {k: v for k, v in d.items() if k not in ("id", "kind") and v is not None}) for d in data["destinations"]},
         repositories=tuple(repos),
-        lines=lines,
     )
 
 

@@ -57,8 +57,7 @@ class DseApp(App):
         if screen is None:
             if not self.forced_language and self.profile.site.language:
                 self.language = self.profile.site.language
-            self.refresh_statuses()
-            screen = DashboardScreen(self.language)
+            screen = DashboardScreen(self.language)  # _open computed the statuses already
         set_language(self.language)
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
@@ -80,7 +79,10 @@ class DseApp(App):
         try:
             self.catalog = Catalog(self.profile.catalog_path)
             self.catalog.ensure_repositories(r.id for r in self.profile.repositories)
+            self._data_version = self.catalog.data_version()
+            self._refreshed_at = time.monotonic()
             self.statuses = statuses(self.profile, self.catalog, self.now())
+            self.statuses_version += 1
         except (CatalogError, sqlite3.Error, ValueError, OverflowError) as exc:
             return ProblemScreen("catalog.error", "catalog.error.body", error=exc, file=path)
         return None

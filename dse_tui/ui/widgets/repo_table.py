@@ -12,7 +12,7 @@ from dse_tui.fmt import age, size, until
 from dse_tui.i18n import tr
 
 COLUMNS = ("name", "kind", "driver", "state", "last", "size", "next", "copies")
-FIRST_ROWS = 120  # more than any terminal shows at once
+FIRST_ROWS = 40  # rows in the first paint at least; more when the terminal is taller
 STATE_STYLES = {
     "ok": "green", "due": "yellow", "never": "yellow dim", "overdue": "bold red",
     "failed": "bold red", "manual-required": "bold white on red",
@@ -90,9 +90,10 @@ class RepoTable(DataTable):
         # A screenful first, the rest right after the first paint: DataTable measures every new cell,
         # which for a site of a thousand repositories would hold the first paint back.
         self._generation += 1
-        self._add_rows(items[:FIRST_ROWS], now, self._generation)
-        if len(items) > FIRST_ROWS:
-            self.call_after_refresh(self._add_rows, items[FIRST_ROWS:], now, self._generation)
+        first = max(FIRST_ROWS, self.app.size.height)  # a screenful, whatever the terminal's height
+        self._add_rows(items[:first], now, self._generation)
+        if len(items) > first:
+            self.call_after_refresh(self._add_rows, items[first:], now, self._generation)
         if keep and keep in self._cells:
             self.move_cursor(row=self.get_row_index(keep))
 
