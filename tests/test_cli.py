@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.config import load_profile

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -364,7 +363,3 @@ def profile_path_from_env(explicit: str | None) -> Path:
     from platformdirs import user_config_path
 
     return user_config_path("dse-tui") / "profile.yaml"
-
-
-def repo_id_valid(text: str) -> bool:
-    return re.fullmatch(ID_PATTERN, text) is not None
