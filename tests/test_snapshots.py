@@ -19,8 +19,18 @@ SIZE = (200, 50)
 SITE = Path("/tmp/dse-tui-snapshot")
 
 
+@pytest.fixture(autouse=True)
+def one_at_a_time():
+    """The folder is fixed, so two test runs at once take turns instead of sharing it."""
+    import fcntl
+
+    with open("/tmp/dse-tui-snapshot.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture
-def site() -> Path:
+def site(one_at_a_time) -> Path:
     shutil.rmtree(SITE, ignore_errors=True)
     profile_path = init_demo(SITE / "demo")
     profile = load_profile(profile_path)
