@@ -203,3 +203,11 @@ def test_check_names_an_unset_password_variable(tmp_path):
     result = dse("check", "--profile", str(write_profile(tmp_path, body)))
     assert result.returncode == 1
     assert "the environment variable DSE_SURELY_UNSET_VAR (password_env) is not set" in result.stdout
+
+
+def test_check_changes_nothing_on_disk(tmp_path):
+    body = ("site: {id: t, name: T}\nstorage: {root: ./not/yet/there, catalog: ./c.sqlite}\nrepositories:\n"
+            "  - {id: w, kind: web, driver: files, source: {path: .}}\n")
+    result = dse("check", "--profile", str(write_profile(tmp_path, body)))
+    assert f"storage: {tmp_path}/not/yet/there will be created by the first run; {tmp_path} writable" in result.stdout
+    assert not (tmp_path / "not").exists()

@@ -74,24 +74,33 @@ def check_tool(spec: str, users: list[str]) -> Finding:
 
 @functools.lru_cache(maxsize=None)
 def tool_version(path: str) -> str:
-    """The first line `path --version` prints, or "" (asked once per process)."""
-    try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=TIMEOUT,
-                             stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    first = (out.stdout or out.stderr).strip().splitlines()
-    return first[0][:80] if first else ""
+    """The first line `path --version` (or `-V`, as ssh wants) prints, or "" (asked once per process)."""
+    for flag in ("--version", "-V"):
+        try:
+            out = subprocess.run([path, flag], capture_output=True, text=True, timeout=TIMEOUT,
+                                 stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        first = (out.stdout or out.stderr).strip().splitlines()
+        if out.returncode == 0 and first:
+            return first[0][:80]
+    return ""
 
 
 def check_storage(profile: Profile) -> list[Finding]:
-    return [_writable("storage", profile.storage_root, profile.min_free, create=True)]
+    root = profile.storage_root
+    if root.exists():
+        return [_writable("storage", root, profile.min_free)]
+    # A check changes nothing: the first run creates the folder; what matters now is that it can.
+    parent = next((p for p in root.parents if p.exists()), Path("/"))
+    found = _writable("storage", parent, profile.min_free)
+    if found.level == "ok":
+        return [Finding("ok", "storage", f"{root} will be created by the first run; {found.message}")]
+    return [found]
 
 
-def _writable(subject: str, path: Path, min_free: int = 0, create: bool = False) -> Finding:
+def _writable(subject: str, path: Path, min_free: int = 0) -> Finding:
     try:
-        if create:
-            path.mkdir(parents=True, exist_ok=True)
         if not path.is_dir():
             return Finding("error", subject, f"{path} does not exist or is not a folder")
         with tempfile.NamedTemporaryFile(dir=path, prefix=".dse-tui-check-"):
