@@ -7,7 +7,8 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, DataTable, Label, Static
+from rich.table import Table
+from textual.widgets import Button, Label, Static
 
 from dse_tui.core.catalog import Run
 from dse_tui.core.schedule import Period, RepoStatus
@@ -50,6 +51,8 @@ class RepoDetail(VerticalScroll):
     RepoDetail #actions Button { min-width: 10; margin-right: 1; }
     """
 
+    run_count = 0  # rows in the recent-runs table
+
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="title")
         yield Static(id="settings")
@@ -59,7 +62,7 @@ class RepoDetail(VerticalScroll):
         yield Label(id="sizes-title", classes="section")
         yield SizeSparkline(id="sizes")
         yield Label(id="runs-title", classes="section")
-        yield DataTable(id="runs", cursor_type="none", zebra_stripes=True, show_cursor=False)
+        yield Static(id="runs")
         yield Label(id="actions-title", classes="section")
         with Horizontal(id="actions"):
             for action in ACTIONS:
@@ -106,21 +109,22 @@ class RepoDetail(VerticalScroll):
                                                               f" — {tr('action.pending', lang)}")
 
     def _show_runs(self, runs: list[Run], now: datetime, lang: str) -> None:
-        table = self.query_one("#runs", DataTable)
-        if getattr(table, "lang", None) != lang:
-            table.clear(columns=True)
-            for col in ("started", "state", "size", "duration", "note"):
-                table.add_column(tr(f"col.{col}", lang), key=col)
-            table.lang = lang
-        table.clear()
+        # A Rich table in one Static, repainted in place: a DataTable rebuilt on every cursor move cost
+        # a relayout each time, and keys waited behind it while a backup took the cores.
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", row_styles=["", "on #1e1e1e"],
+                      expand=True)
+        table.add_column(tr("col.started", lang), no_wrap=True)
+        table.add_column(tr("col.state", lang), no_wrap=True)
+        table.add_column(tr("col.size", lang), no_wrap=True, justify="right")
+        table.add_column(tr("col.duration", lang), no_wrap=True, justify="right")
+        table.add_column(tr("col.note", lang), no_wrap=True, overflow="ellipsis", ratio=1)
         for run in runs:
             took = _short(run.ended_at - run.started_at) if run.ended_at else "…"
-            table.add_row(
-                run.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                Text(tr(f"run.{run.state}", lang), style=RUN_STYLES.get(run.state, "")),
-                size(run.size), took, run.message or "",
-                key=str(run.id),
-            )
+            table.add_row(run.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                          Text(tr(f"run.{run.state}", lang), style=RUN_STYLES.get(run.state, "")),
+                          size(run.size), took, run.message or "")
+        self.query_one("#runs", Static).update(table, layout=False)
+        self.run_count = len(runs)
 
 
 def reason_text(status: RepoStatus, lang: str, now: datetime) -> str | None:
