@@ -95,3 +95,27 @@ def test_a_failed_remote_tree_leaves_nothing_behind(tmp_path, sshd):
         "— check the paths in the profile's source on that host")
     assert server_temporaries() == before
     assert list((tmp_path / "backups" / "rw").iterdir()) == []
+
+
+def test_check_connects_over_ssh_as_the_backup_does(tmp_path, sshd, postgres_db, mariadb_db, monkeypatch):
+    from dse_tui.core import preflight
+
+    client, db = mariadb_db["client"], mariadb_db["database"]
+    user, password = f"dse_{uuid.uuid4().hex[:8]}", f"Chk-S3cret-{uuid.uuid4().hex}"
+    mariadb(client, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'; GRANT ALL ON {db}.* TO '{user}'@'%';")
+    try:
+        monkeypatch.setenv("DSE_TEST_CHECK_PW", password)
+        body = (f"{{id: rmy, kind: database, driver: mysql, ssh: {ssh_yaml(sshd)}, source: {{host: 127.0.0.1, "
+                f"user: {user}, databases: [{db}], password_env: DSE_TEST_CHECK_PW}}}}\n"
+                f"  - {{id: rpg, kind: database, driver: postgresql, ssh: {ssh_yaml(sshd)}, source: "
+                f"{{host: 127.0.0.1, port: 5432, user: postgres, databases: [{postgres_db['database']}]}}}}")
+        profile = profile_with(tmp_path, body)
+        findings = {r.id: preflight.check_repository(r, {})[0] for r in profile.repositories}
+        assert findings["rmy"].level == "ok", findings["rmy"]
+        assert findings["rmy"].message.startswith(f"MariaDB at 127.0.0.1:3306 via ssh root@127.0.0.1 answers ({db})")
+        assert findings["rpg"].level == "ok", findings["rpg"]
+        monkeypatch.setenv("DSE_TEST_CHECK_PW", "wrong")
+        wrong = preflight.check_repository(profile.repository("rmy"), {})[0]
+        assert wrong.level == "error" and "Access denied" in wrong.message
+    finally:
+        mariadb(client, f"DROP USER IF EXISTS '{user}'@'%'")

@@ -17,8 +17,7 @@ import humanize
 
 from dse_tui.core.checklists import Checklist, checklist_for
 from dse_tui.core.config import Destination, Profile, Repository
-from dse_tui.core.ssh import ssh_argv
-from dse_tui.core.dbconn import mysql_connection_args, mysql_option_text, pg_env
+from dse_tui.core.ssh import ssh_argv, target_argv
 
 TIMEOUT = 10  # seconds for any one probe; a silent server must not hang the check
 
@@ -124,7 +123,9 @@ def check_destination(dest: Destination) -> Finding:
             what = dest.settings.get("uuid") or dest.settings.get("label")
             return Finding("warn", subject, f"removable disk {what} is not plugged in or not mounted")
         return _writable(subject, Path(mount))
-    return _ssh_probe(subject, dest.settings, f"test -d {shlex.quote(str(dest.path))} && test -w {shlex.quote(str(dest.path))}",
+    d = dest.settings
+    path = shlex.quote(str(dest.path))
+    return _ssh_probe(subject, ssh_argv(d["host"], d.get("user"), d.get("port")), f"test -d {path} && test -w {path}",
                       f"{dest.path} writable")
 
 
@@ -167,7 +168,8 @@ def check_repository(repo: Repository, checklists: dict[str, Checklist]) -> list
 def _check_path_source(repo: Repository, subject: str) -> Finding:
     path = repo.source["path"]
     if repo.ssh:
-        return _ssh_probe(subject, _ssh_settings(repo), f"test -r {shlex.quote(str(path))}", f"{path} readable on the server")
+        return _ssh_probe(subject, target_argv(repo.ssh), f"test -r {shlex.quote(str(path))}",
+                          f"{path} readable on the server")
     if not path.exists():
         return Finding("error", subject, f"source {path} does not exist")
     if not os.access(path, os.R_OK):
@@ -190,44 +192,47 @@ def _check_path_source(repo: Repository, subject: str) -> Finding:
     return Finding("ok", subject, f"source {path} readable")
 
 
-def _check_postgresql(repo: Repository, subject: str) -> Finding:
+def _where(repo: Repository, default_port: int) -> str:
     s = repo.source
-    databases = s.get("databases") or ["postgres"]
-    script = " && ".join(f"psql -XAtq -d {shlex.quote(db)} -c 'select 1' >/dev/null" for db in databases)
-    where = f"{s.get('host') or 'local socket'}:{s.get('port') or 5432}"
-    if repo.ssh:
-        return _ssh_probe(subject, _ssh_settings(repo), script, f"PostgreSQL answers on the server ({', '.join(databases)})")
-    if not shutil.which("psql"):
-        return Finding("error", subject, "cannot reach PostgreSQL: psql is not installed")
+    where = f"{s.get('host') or 'local socket'}:{s.get('port') or default_port}"
+    return f"{where} via ssh {repo.ssh.destination}" if repo.ssh else where
+
+
+def _check_postgresql(repo: Repository, subject: str) -> Finding:
+    """Connects as the backup will: the driver's own connection, locally or on the SSH host."""
+    from dse_tui.core.drivers.postgresql import connect_stage
+
+    databases = repo.source.get("databases") or ["postgres"]
+    where = _where(repo, 5432)
+    if not shutil.which("ssh" if repo.ssh else "psql"):
+        return Finding("error", subject, f"cannot reach PostgreSQL: {'ssh' if repo.ssh else 'psql'} is not installed")
     for db in databases:
-        result = _run(["psql", "-XAtq", "-d", db, "-c", "select 1"], env=pg_env(s, timeout=5))
+        stage = connect_stage(repo, ["psql", "-XAtq", "-d", db, "-c", "select 1"], "psql")
+        result = _run(stage.argv, env={**os.environ, "PGCONNECT_TIMEOUT": "5", **(stage.env or {})})
         if result is not None:
             return Finding("error", subject, f"PostgreSQL at {where}, database {db}: {result}")
     return Finding("ok", subject, f"PostgreSQL at {where} answers ({', '.join(databases)})")
 
 
 def _check_mysql(repo: Repository, subject: str) -> Finding:
-    s = repo.source
-    client = find_tool("mariadb|mysql")
-    where = f"{s.get('host') or 'local socket'}:{s.get('port') or 3306}"
-    databases = s.get("databases") or [""]
-    if repo.ssh:
-        script = " && ".join(f"mariadb -e 'select 1' {shlex.quote(db)} >/dev/null" for db in databases)
-        return _ssh_probe(subject, _ssh_settings(repo), script, "MariaDB answers on the server")
-    if not client:
-        return Finding("error", subject, "cannot reach MariaDB/MySQL: the mariadb client is not installed")
-    # The password as an option file on stdin, as the backup gives it: nothing on disk, nothing in argv.
-    try:
-        text = mysql_option_text(s)
-    except OSError as exc:
-        return Finding("error", subject, f"cannot read passfile {s['passfile']}: {exc.strerror}")
+    """Connects as the backup will: the driver's own command, password as an option file on stdin."""
+    from dse_tui.core.drivers.mysql import command
+
+    client = "mariadb" if repo.ssh else find_tool("mariadb|mysql")
+    where = _where(repo, 3306)
+    databases = repo.source.get("databases") or [""]
+    if not client or not shutil.which("ssh" if repo.ssh else client):
+        return Finding("error", subject, "cannot reach MariaDB/MySQL: the mariadb client (or ssh) is not installed")
     for db in databases:
-        argv = [client, *(["--defaults-extra-file=/dev/stdin"] if text else []), "--connect-timeout=5",
-                "-e", "select 1", *mysql_connection_args(s), *([db] if db else [])]
-        result = _run(argv, stdin=text)
+        try:
+            stage, text = command(repo, client, ["--connect-timeout=5", "-e", "select 1", *([db] if db else [])])
+        except OSError as exc:
+            return Finding("error", subject, f"cannot read passfile {repo.source['passfile']}: {exc.strerror}")
+        result = _run(stage.argv, stdin=text)
         if result is not None:
             return Finding("error", subject, f"MariaDB at {where}{', database ' + db if db else ''}: {result}")
-    return Finding("ok", subject, f"MariaDB at {where} answers{' (' + ', '.join(databases) + ')' if databases != [''] else ''}")
+    shown = f" ({', '.join(databases)})" if databases != [""] else ""
+    return Finding("ok", subject, f"MariaDB at {where} answers{shown}")
 
 
 def _run(argv: list[str], env: dict | None = None, stdin: str | None = None) -> str | None:
@@ -244,20 +249,14 @@ def _run(argv: list[str], env: dict | None = None, stdin: str | None = None) -> 
     return lines[0].strip() if lines else f"exit status {out.returncode}"
 
 
-def _ssh_settings(repo: Repository) -> dict:
-    t = repo.ssh
-    return {"host": t.host, "user": t.user, "port": t.port, "identity_file": t.identity_file, "options": t.options}
-
-
-def _ssh_probe(subject: str, settings: dict, script: str, ok_text: str) -> Finding:
+def _ssh_probe(subject: str, ssh: list[str], script: str, ok_text: str) -> Finding:
+    """`script` on the host that `ssh` (an ssh argv up to the destination) reaches."""
     if not shutil.which("ssh"):
         return Finding("error", subject, "ssh is not installed")
-    argv = ssh_argv(settings["host"], settings.get("user"), settings.get("port"), settings.get("identity_file"),
-                    settings.get("options", ()))
-    result = _run(argv + ["--", script])
+    result = _run(ssh + ["--", script])
     if result is not None:
-        return Finding("error", subject, f"over ssh {settings['host']}: {result}")
-    return Finding("ok", subject, f"{ok_text} (ssh {settings['host']})")
+        return Finding("error", subject, f"over ssh {ssh[-1]}: {result}")
+    return Finding("ok", subject, f"{ok_text} (ssh {ssh[-1]})")
 
 
 _SOURCE_CHECKS = {

@@ -19,6 +19,11 @@ def ssh_argv(host: str, user: str | None = None, port: int | None = None, identi
     return argv + [f"{user}@{host}" if user else host]
 
 
+def target_argv(target) -> list[str]:
+    """ssh to a profile's SSHTarget (host, user, port, identity_file, options)."""
+    return ssh_argv(target.host, target.user, target.port, target.identity_file, target.options)
+
+
 def remote_command(command: list[str], env: dict[str, str] | None = None) -> str:
     """One shell line for the remote side; env values must not be secrets (the remote argv shows them)."""
     assigns = [f"{k}={shlex.quote(v)}" for k, v in (env or {}).items()]

@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any, BinaryIO, Callable
 
 from dse_tui.core.config import Profile, Repository
-from dse_tui.core.ssh import remote_command, ssh_argv
+from dse_tui.core.ssh import remote_command, target_argv
 from dse_tui.core.stream import Stage, stream
 
 DRIVER_NAMES = ("postgresql", "mysql", "sqlite", "git", "files")
@@ -37,7 +37,6 @@ class Part:
     sha256: str
     commands: list[list[str]]
     exit_status: list[dict[str, Any]]
-    raw_size: int | None = None
 
     def as_json(self) -> dict:
         return {"file": self.file, "size": self.size, "sha256": self.sha256, "compression": "zstd",
@@ -133,13 +132,11 @@ def driver_module(name: str) -> ModuleType:
     return importlib.import_module(f"dse_tui.core.drivers.{name}")
 
 
-def remote(repo: Repository, command: list[str], env: dict[str, str] | None = None) -> list[str]:
-    """`command` run on the repository's SSH host, its output streamed back; nothing is written there."""
-    t = repo.ssh
-    return ssh_argv(t.host, t.user, t.port, t.identity_file, t.options) + ["--", remote_command(command, env)]
-
-
 def remote_shell(repo: Repository, script: str) -> list[str]:
     """A shell line run on the repository's SSH host (the caller quotes what needs quoting)."""
-    t = repo.ssh
-    return ssh_argv(t.host, t.user, t.port, t.identity_file, t.options) + ["--", script]
+    return target_argv(repo.ssh) + ["--", script]
+
+
+def remote(repo: Repository, command: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """`command` run on the repository's SSH host, its output streamed back; nothing is written there."""
+    return remote_shell(repo, remote_command(command, env))

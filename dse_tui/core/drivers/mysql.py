@@ -42,13 +42,14 @@ def _option_text(repo: Repository) -> str | None:
         raise BackupError(f"cannot read passfile {repo.source['passfile']}: {exc.strerror}") from None
 
 
-def _command(repo: Repository, tool: str, args: list[str]) -> tuple[Stage, object]:
-    """The stage, and what to feed its stdin (the option file), locally or on the SSH host alike."""
+def command(repo: Repository, tool: str, args: list[str]) -> tuple[Stage, str | None]:
+    """The stage, and the option file text to give its stdin, locally or on the SSH host alike; also used
+    by `check`."""
     text = _option_text(repo)
     argv = [tool, *(["--defaults-extra-file=/dev/stdin"] if text else []), *mysql_connection_args(repo.source), *args]
     name = tool.rsplit("/", 1)[-1]
     stage = Stage(remote(repo, argv), name=f"ssh {name}") if repo.ssh else Stage(argv, name=name)
-    return stage, (lambda pipe: pipe.write(text.encode())) if text else None
+    return stage, text
 
 
 def backup(ctx: BackupContext) -> None:
@@ -57,13 +58,13 @@ def backup(ctx: BackupContext) -> None:
     ctx.meta["databases"] = dbs
     dump = _tool("mariadb-dump|mysqldump", repo)
     for db in dbs:
-        stage, feed = _command(repo, dump, [*DUMP_OPTIONS, db])
-        ctx.part(f"{db}.sql.zst", [stage], feed=feed)
+        stage, text = command(repo, dump, [*DUMP_OPTIONS, db])
+        ctx.part(f"{db}.sql.zst", [stage], feed=(lambda pipe, t=text: pipe.write(t.encode())) if text else None)
 
 
 def _all_databases(repo: Repository, timeout: float) -> list[str]:
-    stage, _ = _command(repo, _tool("mariadb|mysql", repo), ["-N", "-B", "-e", "SHOW DATABASES"])
-    out = subprocess.run(stage.argv, input=_option_text(repo) or "", capture_output=True, text=True, timeout=timeout)
+    stage, text = command(repo, _tool("mariadb|mysql", repo), ["-N", "-B", "-e", "SHOW DATABASES"])
+    out = subprocess.run(stage.argv, input=text or "", capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise BackupError(f"cannot list the server's databases: {out.stderr.strip() or out.returncode}")
     return [d for d in out.stdout.split() if d not in SYSTEM_DATABASES]

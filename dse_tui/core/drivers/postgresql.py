@@ -30,7 +30,8 @@ def _libpq_settings(repo: Repository) -> dict[str, str]:
             if s.get(key) is not None}
 
 
-def _stage(repo: Repository, argv: list[str], name: str) -> Stage:
+def connect_stage(repo: Repository, argv: list[str], name: str) -> Stage:
+    """`argv` (a libpq tool) connected as the profile says, locally or on the SSH host; also used by `check`."""
     if repo.ssh:
         # On the server: its own .pgpass or peer authentication; no secret travels in the command.
         return Stage(remote(repo, argv, env=_libpq_settings(repo)), name=f"ssh {name}")
@@ -46,7 +47,7 @@ def databases(repo: Repository, timeout: float = 60) -> list[str]:
     listed = repo.source.get("databases")
     if listed:
         return list(listed)
-    stage = _stage(repo, ["psql", "-XAtq", "-d", "postgres", "-c", LIST_DATABASES], "psql")
+    stage = connect_stage(repo, ["psql", "-XAtq", "-d", "postgres", "-c", LIST_DATABASES], "psql")
     env = {**os.environ, **(stage.env or {})}
     out = subprocess.run(stage.argv, capture_output=True, text=True, env=env, timeout=timeout)
     if out.returncode != 0:
@@ -59,11 +60,11 @@ def backup(ctx: BackupContext) -> None:
     dbs = databases(repo, ctx.remaining())
     ctx.meta["databases"] = dbs
     if repo.source.get("globals", True):
-        ctx.part("globals.sql.zst", [_stage(repo, ["pg_dumpall", "--globals-only"], "pg_dumpall")])
+        ctx.part("globals.sql.zst", [connect_stage(repo, ["pg_dumpall", "--globals-only"], "pg_dumpall")])
     for db in dbs:
         # -Z0: zstd compresses better and faster than pg_dump's own zlib; restore with
         # `zstd -dc FILE | pg_restore -d DB`.
-        ctx.part(f"{db}.pgdump.zst", [_stage(repo, ["pg_dump", "-Fc", "-Z0", "-d", db], "pg_dump")])
+        ctx.part(f"{db}.pgdump.zst", [connect_stage(repo, ["pg_dump", "-Fc", "-Z0", "-d", db], "pg_dump")])
 
 
 def contents(manifest: dict) -> list[str]:
