@@ -70,8 +70,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
             shutil.rmtree(orphan, ignore_errors=True)
             log(f"removed {orphan.name}, which the interrupted run {stale} never confirmed")
     _remove_stale_temporaries(repo_dir, log)
-    last = catalog.last_status().get(repo.id)
-    expected = last.last_good.size if last and last.last_good else None
+    expected = next(iter(catalog.good_sizes(repo.id, 1)), None)  # the last good run's size, for an ETA
     started = utcnow()
     t0 = time.monotonic()
     run_id = catalog.start_run(repo.id, trigger=trigger, operator=operator, at=started)
@@ -125,7 +124,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     finally:
         if state != "good":
             shutil.rmtree(workdir, ignore_errors=True)
-            if final.exists() and state != "good":
+            if final.exists():
                 shutil.rmtree(final, ignore_errors=True)  # renamed but not read back right: not a backup
             if message:
                 log(f"{state}: {message}")
