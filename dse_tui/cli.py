@@ -91,7 +91,7 @@ def _profile_path(args) -> Path:
 def _load(args, readonly: bool = False):
     """Profile and catalog for a headless command, or a short error on stderr and None.
     `readonly`: for commands that only read (a monitoring user may have no write access)."""
-    from dse_tui.core.catalog import Catalog, CatalogError
+    from dse_tui.core.catalog import CatalogError, open_catalog
     from dse_tui.core.problems import ConfigError
     from dse_tui.core.config import load_profile
 
@@ -108,11 +108,7 @@ def _load(args, readonly: bool = False):
     import sqlite3
 
     try:
-        if readonly and profile.catalog_path.exists():
-            catalog = Catalog(profile.catalog_path, readonly=True)
-        else:
-            catalog = Catalog(profile.catalog_path)
-            catalog.ensure_repositories(r.id for r in profile.repositories)
+        catalog = open_catalog(profile, readonly=readonly)
     except (CatalogError, sqlite3.Error) as exc:
         _fail(f"cannot use the catalog {profile.catalog_path}: {exc}")
         return None

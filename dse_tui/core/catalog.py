@@ -335,6 +335,20 @@ class Catalog:
             yield dict(zip(names, row))
 
 
+def open_catalog(profile, *, readonly: bool = False) -> Catalog:
+    """The profile's catalog, knowing its repositories. `readonly` (for a user who only reads, such as
+    monitoring) opens an existing catalog without writing to it."""
+    if readonly and profile.catalog_path.exists():
+        return Catalog(profile.catalog_path, readonly=True)
+    catalog = Catalog(profile.catalog_path)
+    try:
+        catalog.ensure_repositories(r.id for r in profile.repositories)
+    except sqlite3.Error as exc:
+        catalog.close()
+        raise CatalogError(f"cannot use the catalog {profile.catalog_path}: {exc}") from None
+    return catalog
+
+
 def event_hash(prev_hash: str, fields: dict) -> str:
     canonical = json.dumps({"prev": prev_hash, **fields}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -12,7 +12,7 @@ from typing import Callable
 from textual.app import App
 from textual.reactive import reactive
 
-from dse_tui.core.catalog import Catalog, CatalogError
+from dse_tui.core.catalog import Catalog, CatalogError, open_catalog
 from dse_tui.core.config import Profile, load_profile
 from dse_tui.core.problems import ConfigError
 from dse_tui.core.schedule import RepoStatus, statuses
@@ -81,8 +81,7 @@ class DseApp(App):
             return ProblemScreen("problem.title", "problem.count", [str(p) for p in exc.problems],
                                  n=len(exc.problems), file=path)
         try:
-            self.catalog = Catalog(self.profile.catalog_path)
-            self.catalog.ensure_repositories(r.id for r in self.profile.repositories)
+            self.catalog = open_catalog(self.profile)
             self._data_version = self.catalog.data_version()
             self._refreshed_at = time.monotonic()
             self.statuses = statuses(self.profile, self.catalog, self.now())
