@@ -102,6 +102,17 @@ def mariadb_db():
     subprocess.run(base + ["-e", f"DROP DATABASE IF EXISTS {name}"], capture_output=True)
 
 
+@pytest.fixture
+def mariadb_user(mariadb_db):
+    """A MariaDB login with a password, as a site's backup user would be: (user, password)."""
+    user, password = f"dse_{uuid.uuid4().hex[:8]}", f"My-S3cret-{uuid.uuid4().hex}"
+    base = [mariadb_db["client"], "-h", "127.0.0.1", "-P", "3306", "-u", "root", "-e"]
+    subprocess.run(base + [f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'; GRANT ALL ON *.* TO '{user}'@'%';"],
+                   check=True, capture_output=True)
+    yield user, password
+    subprocess.run(base + [f"DROP USER IF EXISTS '{user}'@'%'"], capture_output=True)
+
+
 # ------------------------------------------------------------------ a real sshd on loopback
 
 @pytest.fixture(scope="session")

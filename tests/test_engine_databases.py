@@ -76,15 +76,6 @@ def mariadb(client: str, sql: str, db: str = "") -> str:
     return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
 
 
-@pytest.fixture
-def mariadb_user(mariadb_db):
-    user, password = f"dse_{uuid.uuid4().hex[:8]}", f"My-S3cret-{uuid.uuid4().hex}"
-    mariadb(mariadb_db["client"], f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}';"
-                                  f"GRANT ALL ON *.* TO '{user}'@'%';")
-    yield user, password
-    mariadb(mariadb_db["client"], f"DROP USER IF EXISTS '{user}'@'%'")
-
-
 def test_mariadb_dump_restores_with_the_same_rows(tmp_path, mariadb_db, mariadb_user, monkeypatch):
     client, db = mariadb_db["client"], mariadb_db["database"]
     user, password = mariadb_user

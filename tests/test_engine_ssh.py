@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import uuid
 from pathlib import Path
 
 from dse_tui.core.runner import run_repository
@@ -54,27 +53,24 @@ def test_postgresql_over_ssh(tmp_path, sshd, postgres_db):
     assert "TABLE DATA public t" in listing
 
 
-def test_mysql_over_ssh_sends_the_password_through_the_connection(tmp_path, sshd, mariadb_db, monkeypatch):
+def test_mysql_over_ssh_sends_the_password_through_the_connection(tmp_path, sshd, mariadb_db, mariadb_user,
+                                                                monkeypatch):
     client, db = mariadb_db["client"], mariadb_db["database"]
-    user, password = f"dse_{uuid.uuid4().hex[:8]}", f"Ssh-S3cret-{uuid.uuid4().hex}"
-    mariadb(client, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'; GRANT ALL ON *.* TO '{user}'@'%';")
-    try:
-        mariadb(client, "CREATE TABLE b (id INT PRIMARY KEY); INSERT INTO b VALUES (1), (2), (3);", db)
-        monkeypatch.setenv("DSE_TEST_SSH_MY_PASSWORD", password)
-        profile = profile_with(tmp_path, f"{{id: rmy, kind: database, driver: mysql, ssh: {ssh_yaml(sshd)}, "
-                                         f"source: {{host: 127.0.0.1, user: {user}, databases: [{db}], "
-                                         f"password_env: DSE_TEST_SSH_MY_PASSWORD}}}}")
-        with ProcWatcher() as watcher:
-            outcome = run_repository(profile, profile.repository("rmy"))
-        assert outcome.state == "good", outcome.message
-        assert any("--defaults-extra-file=/dev/stdin" in c for c in watcher.cmdlines)
-        assert not any(password in c for c in watcher.cmdlines)
-        dump = subprocess.run(["zstd", "-dc", f"{outcome.artifact}/{db}.sql.zst"], capture_output=True,
-                              text=True, check=True).stdout
-        assert "INSERT INTO `b` VALUES\n(1),\n(2),\n(3);" in dump
-        assert password.encode() not in Path(outcome.manifest).read_bytes()
-    finally:
-        mariadb(client, f"DROP USER IF EXISTS '{user}'@'%'")
+    user, password = mariadb_user
+    mariadb(client, "CREATE TABLE b (id INT PRIMARY KEY); INSERT INTO b VALUES (1), (2), (3);", db)
+    monkeypatch.setenv("DSE_TEST_SSH_MY_PASSWORD", password)
+    profile = profile_with(tmp_path, f"{{id: rmy, kind: database, driver: mysql, ssh: {ssh_yaml(sshd)}, "
+                                     f"source: {{host: 127.0.0.1, user: {user}, databases: [{db}], "
+                                     f"password_env: DSE_TEST_SSH_MY_PASSWORD}}}}")
+    with ProcWatcher() as watcher:
+        outcome = run_repository(profile, profile.repository("rmy"))
+    assert outcome.state == "good", outcome.message
+    assert any("--defaults-extra-file=/dev/stdin" in c for c in watcher.cmdlines)
+    assert not any(password in c for c in watcher.cmdlines)
+    dump = subprocess.run(["zstd", "-dc", f"{outcome.artifact}/{db}.sql.zst"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "INSERT INTO `b` VALUES\n(1),\n(2),\n(3);" in dump
+    assert password.encode() not in Path(outcome.manifest).read_bytes()
 
 
 def test_unreachable_ssh_host_is_a_clear_failure(tmp_path, sshd):
@@ -97,25 +93,22 @@ def test_a_failed_remote_tree_leaves_nothing_behind(tmp_path, sshd):
     assert list((tmp_path / "backups" / "rw").iterdir()) == []
 
 
-def test_check_connects_over_ssh_as_the_backup_does(tmp_path, sshd, postgres_db, mariadb_db, monkeypatch):
+def test_check_connects_over_ssh_as_the_backup_does(tmp_path, sshd, postgres_db, mariadb_db, mariadb_user,
+                                                     monkeypatch):
     from dse_tui.core import preflight
 
-    client, db = mariadb_db["client"], mariadb_db["database"]
-    user, password = f"dse_{uuid.uuid4().hex[:8]}", f"Chk-S3cret-{uuid.uuid4().hex}"
-    mariadb(client, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'; GRANT ALL ON {db}.* TO '{user}'@'%';")
-    try:
-        monkeypatch.setenv("DSE_TEST_CHECK_PW", password)
-        body = (f"{{id: rmy, kind: database, driver: mysql, ssh: {ssh_yaml(sshd)}, source: {{host: 127.0.0.1, "
-                f"user: {user}, databases: [{db}], password_env: DSE_TEST_CHECK_PW}}}}\n"
-                f"  - {{id: rpg, kind: database, driver: postgresql, ssh: {ssh_yaml(sshd)}, source: "
-                f"{{host: 127.0.0.1, port: 5432, user: postgres, databases: [{postgres_db['database']}]}}}}")
-        profile = profile_with(tmp_path, body)
-        findings = {r.id: preflight.check_repository(r, {})[0] for r in profile.repositories}
-        assert findings["rmy"].level == "ok", findings["rmy"]
-        assert findings["rmy"].message.startswith(f"MariaDB at 127.0.0.1:3306 via ssh root@127.0.0.1 answers ({db})")
-        assert findings["rpg"].level == "ok", findings["rpg"]
-        monkeypatch.setenv("DSE_TEST_CHECK_PW", "wrong")
-        wrong = preflight.check_repository(profile.repository("rmy"), {})[0]
-        assert wrong.level == "error" and "Access denied" in wrong.message
-    finally:
-        mariadb(client, f"DROP USER IF EXISTS '{user}'@'%'")
+    db = mariadb_db["database"]
+    user, password = mariadb_user
+    monkeypatch.setenv("DSE_TEST_CHECK_PW", password)
+    body = (f"{{id: rmy, kind: database, driver: mysql, ssh: {ssh_yaml(sshd)}, source: {{host: 127.0.0.1, "
+            f"user: {user}, databases: [{db}], password_env: DSE_TEST_CHECK_PW}}}}\n"
+            f"  - {{id: rpg, kind: database, driver: postgresql, ssh: {ssh_yaml(sshd)}, source: "
+            f"{{host: 127.0.0.1, port: 5432, user: postgres, databases: [{postgres_db['database']}]}}}}")
+    profile = profile_with(tmp_path, body)
+    findings = {r.id: preflight.check_repository(r, {})[0] for r in profile.repositories}
+    assert findings["rmy"].level == "ok", findings["rmy"]
+    assert findings["rmy"].message.startswith(f"MariaDB at 127.0.0.1:3306 via ssh root@127.0.0.1 answers ({db})")
+    assert findings["rpg"].level == "ok", findings["rpg"]
+    monkeypatch.setenv("DSE_TEST_CHECK_PW", "wrong")
+    wrong = preflight.check_repository(profile.repository("rmy"), {})[0]
+    assert wrong.level == "error" and "Access denied" in wrong.message

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 
-import pytest
 
 from dse_tui.core import preflight
 from dse_tui.core.config import load_profile
@@ -64,17 +62,6 @@ def test_mariadb_missing_database_is_named(tmp_path, mariadb_db):
     repo = repo_profile(tmp_path, "mysql", "{host: 127.0.0.1, port: 3306, user: root, databases: [no_such_db]}")
     result = finding(repo)
     assert result.level == "error" and "database no_such_db" in result.message
-
-
-@pytest.fixture
-def mariadb_user(mariadb_db):
-    user, password = f"dse_{uuid.uuid4().hex[:8]}", f"S3cr3t-{uuid.uuid4().hex[:8]}"
-    base = [mariadb_db["client"], "-h", "127.0.0.1", "-P", "3306", "-u", "root"]
-    sql = (f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}';"
-           f"GRANT ALL ON {mariadb_db['database']}.* TO '{user}'@'%';")
-    subprocess.run(base + ["-e", sql], check=True, capture_output=True)
-    yield user, password
-    subprocess.run(base + ["-e", f"DROP USER IF EXISTS '{user}'@'%'"], capture_output=True)
 
 
 def test_mariadb_password_comes_from_the_environment_and_never_reaches_argv(tmp_path, mariadb_db, mariadb_user,
