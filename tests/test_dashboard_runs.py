@@ -85,12 +85,12 @@ async def test_a_failed_run_is_said_and_its_stderr_kept(tmp_path):
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause(0.1)
-        assert cell(app, "pg", "state") == "fallido"
-        assert any("el respaldo falló: x.pgdump.zst: pg_dump exited with status 1" in n.message
+        assert cell(app, "pg", "state") == "manual requerido"
+        assert any("el respaldo falló: x.pgdump.zst: psql exited with status 2" in n.message
                    for n in app._notifications)
         await pilot.press("o")
         lines = list(app.screen.query_one(RunLogView).lines)
-        assert any("pg_dump (exit 1)" in line for line in lines)
+        assert any("psql (exit 2)" in line for line in lines)
 
 
 async def test_the_log_of_a_run_made_elsewhere_comes_from_the_catalog(demo_profile):

@@ -158,11 +158,11 @@ def test_first_stage_failing_makes_a_failed_run_with_its_stderr_kept(tmp_path):
     profile = profile_with(tmp_path, "{id: p, kind: database, driver: postgresql, source: "
                                      "{host: 127.0.0.1, port: 1, databases: [x], globals: false}}")
     outcome = run_repository(profile, profile.repository("p"))
-    assert outcome.state == "failed" and outcome.message.startswith("x.pgdump.zst: pg_dump exited with status 1")
+    assert outcome.state == "failed" and outcome.message.startswith("x.pgdump.zst: psql exited with status 2")
     with Catalog(profile.catalog_path) as catalog:
         run = catalog.run(outcome.run_id)
         assert run.state == "failed" and run.artifact is None
-        assert "pg_dump" in catalog.run_log(outcome.run_id)
+        assert "psql (exit 2)" in catalog.run_log(outcome.run_id)
     assert list((tmp_path / "backups" / "p").iterdir()) == []
 
 

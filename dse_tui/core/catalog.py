@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from dse_tui.core.catalog_checks import ChecksMixin
 from dse_tui.core.migrations import MIGRATIONS
 from dse_tui.core.timeutil import from_db, to_db, utcnow
 
@@ -63,7 +64,7 @@ def current_operator() -> str:
         return f"uid:{os.getuid()}"
 
 
-class Catalog:
+class Catalog(ChecksMixin):
     """One connection to the catalog. Not shared between threads: each worker opens its own."""
 
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False):

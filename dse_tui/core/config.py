@@ -47,6 +47,16 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class Rules:
+    """What makes a run satisfactory beyond reading back right (site rules of the procedure)."""
+
+    min_size: int = 0
+    require: tuple[str, ...] = ()  # tables (databases), paths (files) or refs (git) that must be in the run
+    shrink_percent: int = 50  # a run under this share of the median of the last `shrink_window` good runs
+    shrink_window: int = 5    # is held until an operator accepts it; 0 turns the rule off
+
+
+@dataclass(frozen=True)
 class Repository:
     id: str
     name: str
@@ -63,6 +73,8 @@ class Repository:
     description: str = ""
     ssh: SSHTarget | None = None
     timeout: timedelta = timedelta(hours=6)
+    verify_every: timedelta | None = None
+    rules: Rules = Rules()
 
     @property
     def location(self) -> str:
@@ -175,6 +187,13 @@ _repo_settings = {
     "copies": Field(Int(0, 10)),
     "retention": Field(_retention),
     "timeout": Field(_duration),
+    "verify_every": Field(_duration),
+    "rules": Field(Mapping({
+        "min_size": Field(_size, default=Rules.min_size),
+        "require": Field(List(Str()), default=list),
+        "shrink_percent": Field(Int(0, 100), default=Rules.shrink_percent),
+        "shrink_window": Field(Int(1, 100), default=Rules.shrink_window),
+    })),
 }
 
 
@@ -243,6 +262,9 @@ DEFAULTS = {
     "copies": 2,
     "retention": {k: getattr(Retention(), k) for k in ("daily", "weekly", "monthly", "yearly")},
     "timeout": timedelta(hours=6),
+    "verify_every": None,
+    "rules": {"min_size": 0, "require": [], "shrink_percent": Rules.shrink_percent,
+              "shrink_window": Rules.shrink_window},
 }
 
 # What each destination kind must say, beyond id and kind.
@@ -338,6 +360,8 @@ def _build(file: Path, data: dict) -> Profile:
             periodicity=merged["periodicity"], grace=merged["grace"], verify=merged["verify"],
             destinations=tuple(merged["destinations"]), copies=merged["copies"],
             retention=Retention(**merged["retention"]), timeout=merged["timeout"],
+            verify_every=merged["verify_every"],
+            rules=Rules(**{**merged["rules"], "require": tuple(merged["rules"]["require"])}),
         ))
     storage = data["storage"]
     return Profile(

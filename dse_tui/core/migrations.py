@@ -101,4 +101,24 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN pruned_at TEXT;
     """,
+    # 4: verifications with their checks and who asked; restores; runs accepted by an operator
+    """
+    ALTER TABLE verifications ADD COLUMN trigger TEXT;
+    ALTER TABLE verifications ADD COLUMN operator TEXT;
+    ALTER TABLE verifications ADD COLUMN message TEXT;
+    ALTER TABLE verifications ADD COLUMN copy_id INTEGER REFERENCES copies(id);
+    ALTER TABLE runs ADD COLUMN verified_at TEXT;
+    ALTER TABLE runs ADD COLUMN acknowledged TEXT;
+    CREATE TABLE restores (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        target TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('running', 'done', 'failed', 'cancelled')),
+        operator TEXT,
+        message TEXT
+    );
+    CREATE INDEX restores_by_run ON restores(run_id);
+    """,
 ]

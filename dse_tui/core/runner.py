@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 import traceback
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -32,6 +33,8 @@ from dse_tui.core.retention import prune
 from dse_tui.core.runtypes import RunOutcome, RunProgress
 from dse_tui.core.stream import Cancelled, TimedOut
 from dse_tui.core.timeutil import iso, utcnow
+from dse_tui.core.verifier import check_run, clear_manual_required
+from dse_tui.core.verify import summary
 
 MANIFEST = "manifest.json"
 TMP_PREFIX = ".tmp-"
@@ -102,8 +105,9 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         _read_back(final, manifest)
         digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
         size = manifest["size"]
-        state = "good"
-        log(f"good: {len(ctx.parts)} part(s), {size} bytes in {final}")
+        state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log)
+        if state == "good":
+            log(f"good: {len(ctx.parts)} part(s), {size} bytes in {final}")
     except BackupError as exc:
         message = str(exc)
     except Cancelled:
@@ -122,18 +126,28 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         message = f"internal error: {exc!r}"
         ctx.stderr.append(traceback.format_exc())
     finally:
-        if state != "good":
+        # A complete artifact that is not satisfactory stays, marked failed, as evidence (and to be accepted
+        # if only the shrink rule held it); anything else that is not good goes.
+        kept = state == "good" or state == "unsatisfactory"
+        if not kept:
             shutil.rmtree(workdir, ignore_errors=True)
             if final.exists():
                 shutil.rmtree(final, ignore_errors=True)  # renamed but not read back right: not a backup
-            if message:
-                log(f"{state}: {message}")
+        if message:
+            log(f"{state}: {message}")
+    if state == "unsatisfactory":
+        state = "failed"
     elapsed = time.monotonic() - t0
     full_log = "\n".join(ctx.stderr) or None
-    catalog.finish_run(run_id, state, size=size, sha256=digest, artifact=str(final) if state == "good" else None,
-                       manifest=str(manifest_path) if state == "good" else None, message=message, log=full_log)
+    catalog.finish_run(run_id, state, size=size, sha256=digest, artifact=str(final) if kept else None,
+                       manifest=str(manifest_path) if kept else None, message=message, log=full_log)
     catalog.record_event("run ended", state, repository=repo.id, operator=operator,
                          detail={"run_id": run_id, "size": size, "sha256": digest, "message": message})
+    if state == "failed":
+        # Procedure 4.2.1: a backup that is not satisfactory calls for a manual one.
+        catalog.set_manual_required(repo.id, f"run {run_id} failed: {message}")
+    elif state == "good":
+        clear_manual_required(catalog, repo.id, started)
     if state == "good":
         try:
             removed = [d.run.id for d in prune(profile, catalog, repo, operator=operator) if not d.keep]
@@ -143,6 +157,22 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
             log(f"retention: could not prune: {exc}")
     return RunOutcome(repo.id, run_id, state, str(final) if state == "good" else None,
                       str(manifest_path) if state == "good" else None, size, digest, message, elapsed)
+
+
+def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, digest: str, operator, cancel,
+                  log) -> tuple[str, str | None]:
+    """The run's verification at its repository's level and the site's rules, recorded: a run is good only
+    once it passes. ('good' | 'unsatisfactory', message); raises Cancelled."""
+    run = replace(catalog.run(run_id), artifact=str(final), manifest=str(final / MANIFEST), sha256=digest)
+    verification = catalog.start_verification(run_id, repo.verify, trigger="after run", operator=operator)
+    outcome, checks = check_run(profile, repo, run, catalog, repo.verify, cancel=cancel, log=log, checksum_done=True)
+    message = None if outcome == "passed" else ("cancelled" if outcome == "cancelled" else summary(checks))
+    catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
+    catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
+                         detail={"run_id": run_id, "level": repo.verify, "trigger": "after run", "message": message})
+    if outcome == "cancelled":
+        raise Cancelled()
+    return ("good", None) if outcome == "passed" else ("unsatisfactory", f"not satisfactory: {message}")
 
 
 def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: datetime, operator, trigger) -> dict:

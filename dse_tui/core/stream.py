@@ -91,8 +91,9 @@ class Progress:
 
 def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], None] | None = None,
            cancel: threading.Event | None = None, deadline: float | None = None,
-           progress: Callable[[int], None] | None = None) -> StreamResult:
-    """Run `stages` connected by pipes; hash and write the last one's stdout to `out` (then fsync it).
+           progress: Callable[[int], None] | None = None, sync: bool = True) -> StreamResult:
+    """Run `stages` connected by pipes; hash and write the last one's stdout to `out` (then fsync it,
+    unless `sync` is false: verification and restores read, they keep nothing of their own).
 
     `feed`, if given, writes the first stage's stdin from a thread (e.g. a tar stream made in Python).
     Raises Cancelled or TimedOut after stopping the whole process group.
@@ -151,7 +152,8 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
             raise Cancelled() if stopped[0] == "cancel" else TimedOut()
         report(size, force=True)
         out.flush()
-        os.fsync(out.fileno())
+        if sync:
+            os.fsync(out.fileno())
         results = []
         for stage, proc, err in zip(stages, procs, errs):
             err.seek(0)

@@ -121,6 +121,14 @@ def advice(failure: str | None) -> str:
     return ""
 
 
+def database_contents(manifest: dict) -> list[str]:
+    out = []
+    for db in manifest.get("databases", []):
+        counts = manifest.get("row_counts", {}).get(db)
+        out.append(f"database {db}" + (f": {len(counts)} tables, {sum(counts.values())} rows" if counts else ""))
+    return out
+
+
 def decompressed_size(path: Path) -> int:
     out = subprocess.run(["zstd", "-dc", str(path)], capture_output=True)
     return len(out.stdout) if out.returncode == 0 else 0

@@ -85,3 +85,88 @@ def _backup_remote(ctx: BackupContext) -> None:
 
 def contents(manifest: dict) -> list[str]:
     return [f"{f['path']}" + ("/" if f["type"] == "dir" else "") for f in manifest.get("files", [])]
+
+
+def _expected(v) -> dict[str, dict]:
+    return {f["path"]: f for f in v.manifest.get("files", [])}
+
+
+def structure(v) -> None:
+    """zstd's own frame checks, and the archive's full listing against the per-file manifest."""
+    import subprocess
+    import tarfile
+
+    for part in v.parts():
+        proc = subprocess.Popen(["zstd", "-dc", "--", str(v.path(part))], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        listed: dict[str, tuple[str, int]] = {}
+        error = None
+        try:
+            with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+                for member in tar:
+                    v.stopping()
+                    kind = "dir" if member.isdir() else "symlink" if member.issym() else "file" if member.isfile() else "other"
+                    listed[member.name.removeprefix("./")] = (kind, member.size if member.isfile() else 0)
+            while proc.stdout.read(1 << 20):  # the end of the stream: zstd checks its frame checksum last
+                pass
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            error = f"the archive cannot be read: {exc}"
+        finally:
+            proc.stdout.close()
+            if error is not None or proc.poll() is None and v.cancel.is_set():
+                proc.kill()
+            status = proc.wait()
+            stderr = proc.stderr.read().decode(errors="replace").strip()
+            proc.stderr.close()
+        if status != 0 and error is None:
+            error = f"zstd -d: {stderr.splitlines()[-1] if stderr else f'exit {status}'}"
+        if not v.check(f"archive {part['file']}", error is None, error or f"{len(listed)} member(s) read"):
+            continue
+        listed.pop("", None)
+        listed.pop(".", None)
+        diffs = []
+        for path, entry in _expected(v).items():
+            got = listed.pop(path, None)
+            if got is None:
+                diffs.append(f"{path}: missing from the archive")
+            elif got[0] != entry["type"] or (entry["type"] == "file" and got[1] != entry["size"]):
+                diffs.append(f"{path}: {got[0]} of {got[1]} bytes, the manifest says {entry['type']}"
+                             + (f" of {entry['size']} bytes" if entry["type"] == "file" else ""))
+        diffs += [f"{path}: in the archive, not in the manifest" for path in listed]
+        v.check(f"listing {part['file']}", not diffs, "; ".join(diffs[:4]) + (" …" if len(diffs) > 4 else "")
+                if diffs else f"{len(_expected(v))} entries as the manifest lists them")
+
+
+def trial(v) -> None:
+    """Extract the tree with tar, then every file's size and SHA-256, every link and folder, compared."""
+    import os
+
+    from dse_tui.core.verify import sha256_file
+
+    for part in v.parts():
+        tree = v.scratch / "tree"
+        tree.mkdir(exist_ok=True)
+        result, _ = v.pipe(part, [Stage(["tar", "-x", "-f", "-", "-C", str(tree), "--no-same-owner"],
+                                        name="tar -x")])
+        if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
+                       else result.failure()):
+            continue
+        diffs = []
+        for path, entry in _expected(v).items():
+            v.stopping()
+            target = tree / path
+            if entry["type"] == "dir":
+                ok = target.is_dir() and not target.is_symlink()
+            elif entry["type"] == "symlink":
+                ok = target.is_symlink() and os.readlink(target) == entry.get("target")
+            elif not target.is_file() or target.is_symlink():
+                ok = False
+            else:
+                size, digest = sha256_file(target, v)
+                ok = size == entry["size"] and digest == entry["sha256"]
+            if not ok:
+                diffs.append(f"{path}: not restored as recorded" if target.exists() or target.is_symlink()
+                             else f"{path}: missing after extraction")
+        count = sum(e["type"] == "file" for e in _expected(v).values())
+        v.check(f"files {part['file']}", not diffs, "; ".join(diffs[:4]) + (" …" if len(diffs) > 4 else "")
+                if diffs else f"{count} file(s) extracted with the recorded SHA-256")

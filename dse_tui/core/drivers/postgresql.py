@@ -9,7 +9,8 @@ import subprocess
 
 from dse_tui.core.config import Repository
 from dse_tui.core.dbconn import pg_env
-from dse_tui.core.drivers import BackupContext, BackupError, remote
+from dse_tui.core.drivers import BackupContext, BackupError, database_contents, remote
+from dse_tui.core.drivers.pgsnapshot import Snapshot, count_rows
 from dse_tui.core.stream import Stage
 
 LIST_DATABASES = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1"
@@ -43,13 +44,17 @@ def _secret_env(repo: Repository) -> dict[str, str]:
     return {k: v for k, v in full.items() if k.startswith("PG")}
 
 
+def psql(repo: Repository, db: str, sql: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    stage = connect_stage(repo, ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql], "psql")
+    env = {**os.environ, **(stage.env or {})}
+    return subprocess.run(stage.argv, capture_output=True, text=True, env=env, timeout=timeout)
+
+
 def databases(repo: Repository, timeout: float = 60) -> list[str]:
     listed = repo.source.get("databases")
     if listed:
         return list(listed)
-    stage = connect_stage(repo, ["psql", "-XAtq", "-d", "postgres", "-c", LIST_DATABASES], "psql")
-    env = {**os.environ, **(stage.env or {})}
-    out = subprocess.run(stage.argv, capture_output=True, text=True, env=env, timeout=timeout)
+    out = psql(repo, "postgres", LIST_DATABASES, timeout)
     if out.returncode != 0:
         raise BackupError(f"cannot list the server's databases: {out.stderr.strip() or out.returncode}")
     return out.stdout.split()
@@ -61,11 +66,64 @@ def backup(ctx: BackupContext) -> None:
     ctx.meta["databases"] = dbs
     if repo.source.get("globals", True):
         ctx.part("globals.sql.zst", [connect_stage(repo, ["pg_dumpall", "--globals-only"], "pg_dumpall")])
+    ctx.meta["row_counts"] = {}
     for db in dbs:
-        # -Z0: zstd compresses better and faster than pg_dump's own zlib; restore with
-        # `zstd -dc FILE | pg_restore -d DB`.
-        ctx.part(f"{db}.pgdump.zst", [connect_stage(repo, ["pg_dump", "-Fc", "-Z0", "-d", db], "pg_dump")])
+        # The rows are counted in the very snapshot pg_dump then dumps, so a trial restore can compare
+        # them exactly even while the database is written to.
+        with Snapshot(connect_stage(repo, ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", db], "psql"),
+                      ctx.remaining(86400), f"{db}.pgdump.zst", ctx.stderr) as snap:
+            snapshot = snap.begin()
+            ctx.meta["row_counts"][db] = snap.counts()
+            # -Z0: zstd compresses better and faster than pg_dump's own zlib; restore with
+            # `zstd -dc FILE | pg_restore -d DB`.
+            ctx.part(f"{db}.pgdump.zst", [connect_stage(repo, ["pg_dump", "-Fc", "-Z0", f"--snapshot={snapshot}",
+                                                               "-d", db], "pg_dump")])
 
 
 def contents(manifest: dict) -> list[str]:
-    return [f"database {db}" for db in manifest.get("databases", [])] + ["roles and globals"]
+    return database_contents(manifest) + ["roles and globals"]
+
+
+def structure(v) -> None:
+    """pg_restore reads each dump's table of contents; the globals end with pg_dumpall's completion line."""
+    for part in v.parts(".pgdump.zst"):
+        listing = v.scratch / f"{part['file']}.list"
+        with open(listing, "wb") as out:
+            result, _ = v.pipe(part, [Stage(["pg_restore", "--list"], name="pg_restore --list")], out)
+        entries = [line for line in listing.read_text(errors="replace").splitlines() if line and line[0] != ";"]
+        data = sum(" TABLE DATA " in line for line in entries)
+        v.check(f"pg_restore --list {part['file']}", result.ok,
+                f"{len(entries)} entries, {data} with table data" if result.ok else result.failure())
+    for part in v.parts("globals.sql.zst"):
+        result, tail = v.pipe(part, [], tail=256)
+        complete = b"PostgreSQL database cluster dump complete" in tail
+        v.check(f"complete {part['file']}", result.ok and complete,
+                "ends with pg_dumpall's completion line" if result.ok and complete
+                else result.failure() or "pg_dumpall's completion line is missing: the dump was cut short")
+
+
+def trial(v) -> None:
+    """Each dump restored into a scratch database on the same server, its rows counted, the database dropped."""
+    from dse_tui.core.verify import compare_counts
+
+    repo = v.repo
+    for part in v.parts(".pgdump.zst"):
+        db = part["file"].removesuffix(".pgdump.zst")
+        name = v.scratch_name()
+        made = psql(repo, "postgres", f'CREATE DATABASE "{name}"', v.remaining(60))
+        if not v.check(f"scratch database for {db}", made.returncode == 0,
+                       name if made.returncode == 0 else made.stderr.strip()):
+            continue
+        try:
+            restore = connect_stage(repo, ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
+                                           "-d", name], "pg_restore")
+            result, _ = v.pipe(part, [restore])
+            if not v.check(f"restore {db}", result.ok, f"pg_restore into {name}" if result.ok else result.failure()):
+                continue
+            counts = count_rows(connect_stage(repo, ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", name], "psql"),
+                                v.remaining(3600))
+            compare_counts(v, f"rows {db}", v.manifest.get("row_counts", {}).get(db), counts)
+        finally:
+            dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}"', 120)
+            if dropped.returncode != 0:
+                v.check(f"drop {name}", False, f"the scratch database could not be dropped: {dropped.stderr.strip()}")

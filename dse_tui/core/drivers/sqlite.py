@@ -32,8 +32,7 @@ def backup(ctx: BackupContext) -> None:
         dst = sqlite3.connect(copy)
         try:
             src.backup(dst, pages=COPY_PAGES, progress=lambda *_: _check(ctx))
-            tables = {name: dst.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for (name,) in dst.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")}
+            tables = _counts(dst)
             integrity = dst.execute("PRAGMA integrity_check").fetchone()[0]
         finally:
             src.close()
@@ -65,3 +64,46 @@ def _check(ctx: BackupContext) -> None:
 
 def contents(manifest: dict) -> list[str]:
     return [f"table {name}: {rows} rows" for name, rows in manifest.get("tables", {}).items()]
+
+
+def _counts(db: sqlite3.Connection) -> dict[str, int]:
+    names = [n for (n,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    return {name: db.execute(f'SELECT count(*) FROM "{name.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
+            for name in names}
+
+
+def _open_copy(v, part) -> sqlite3.Connection:
+    copy = v.decompressed(part)
+    return sqlite3.connect(f"file:{urllib.parse.quote(str(copy))}?mode=ro", uri=True)
+
+
+def structure(v) -> None:
+    for part in v.parts():
+        try:
+            db = _open_copy(v, part)
+            try:
+                result = [r[0] for r in db.execute("PRAGMA integrity_check")]
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            v.check(f"integrity {part['file']}", False, f"not a readable SQLite database: {exc}")
+            continue
+        v.check(f"integrity {part['file']}", result == ["ok"],
+                "PRAGMA integrity_check: ok" if result == ["ok"] else "; ".join(result[:3]))
+
+
+def trial(v) -> None:
+    for part in v.parts():
+        try:
+            db = _open_copy(v, part)
+            try:
+                counts = _counts(db)
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            v.check(f"open {part['file']}", False, str(exc))
+            continue
+        from dse_tui.core.verify import compare_counts
+
+        compare_counts(v, f"rows {part['file']}", v.manifest.get("tables"), counts)

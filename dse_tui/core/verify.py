@@ -1,0 +1,254 @@
+"""Verification of a run's artifact. Levels, each a superset of the one before:
+
+    checksum   every part re-read: size and SHA-256 as the manifest says; the manifest as the catalog says
+    structure  the tool's own reading of each part (driver.structure)
+    restore    a trial restore into a scratch target that is always removed (driver.trial)
+
+then the site's rules (core/rules.py). A level stops at its first failure: a part that fails its checksum
+is not worth a trial restore. Drivers add their checks with `v.check(...)`; everything they make goes
+under `v.scratch`, which is removed whatever happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from dse_tui.core.config import VERIFY_LEVELS, Profile, Repository
+from dse_tui.core.stream import Cancelled, Stage, StreamResult, TimedOut, stream
+
+READ_CHUNK = 4 << 20  # large reads keep the checksum at OpenSSL's speed (bench/verify_checksum.py)
+SCRATCH = ".scratch"
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class VerifyContext:
+    profile: Profile
+    repo: Repository
+    run_id: int
+    run_dir: Path
+    manifest: dict
+    scratch: Path
+    cancel: threading.Event
+    deadline: float | None = None
+    log: Callable[[str], None] = lambda line: None
+    on_bytes: Callable[[int], None] | None = None
+    checks: list[Check] = field(default_factory=list)
+    _read: int = 0
+    _decompressed: dict[str, Path] = field(default_factory=dict)
+
+    # ---------------------------------------------------------- for drivers
+
+    def check(self, name: str, ok: bool, detail: str = "") -> bool:
+        self.checks.append(Check(name, ok, detail))
+        self.log(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+        return ok
+
+    def parts(self, suffix: str = "") -> list[dict]:
+        return [p for p in self.manifest.get("parts", []) if p["file"].endswith(suffix)]
+
+    def path(self, part: dict | str) -> Path:
+        return self.run_dir / (part["file"] if isinstance(part, dict) else part)
+
+    def remaining(self, cap: float = 3600.0) -> float:
+        if self.deadline is None:
+            return cap
+        return max(0.1, min(cap, self.deadline - time.monotonic()))
+
+    def stopping(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimedOut()
+
+    def pipe(self, part: dict | str, stages: list[Stage], out=None, *, tail: int = 0,
+             feed=None) -> tuple[StreamResult, bytes]:
+        """`zstd -dc PART | stages...`, the last stdout into `out` (a binary file) or discarded; returns the
+        result and the last `tail` bytes of that output."""
+        sink = _Tail(out, tail)
+        first = [Stage(["zstd", "-dc", "--", str(self.path(part))], name="zstd -d")]
+        base = self._read
+
+        def progress(n: int) -> None:
+            if self.on_bytes:
+                self.on_bytes(base + n)
+
+        result = stream(first + stages, sink, feed=feed, cancel=self.cancel, deadline=self.deadline,
+                        progress=progress, sync=False)
+        self._read = base + result.size
+        return result, sink.tail
+
+    def decompressed(self, part: dict | str) -> Path:
+        """The part decompressed into the scratch folder (once per verification)."""
+        name = part["file"] if isinstance(part, dict) else part
+        if name not in self._decompressed:
+            target = self.scratch / name.removesuffix(".zst")
+            with open(target, "wb") as f:
+                result, _ = self.pipe(part, [], f)
+            if not result.ok:
+                raise VerifyFailed(f"{name}: {result.failure()}")
+            self._decompressed[name] = target
+        return self._decompressed[name]
+
+    def scratch_name(self) -> str:
+        """A database name for a trial restore: unique, recognisable, safe unquoted in SQL."""
+        return f"dse_verify_r{self.run_id}_{os.getpid()}_{secrets.token_hex(3)}"
+
+
+class VerifyFailed(Exception):
+    """A check that cannot go on (a part that does not decompress); the message says why."""
+
+
+class _Tail:
+    """A write-only sink that passes data on to `out` (if any) and keeps the last `keep` bytes."""
+
+    def __init__(self, out, keep: int):
+        self.out, self.keep, self.tail = out, keep, b""
+
+    def write(self, data: bytes) -> None:
+        if self.out is not None:
+            self.out.write(data)
+        if self.keep:
+            self.tail = (self.tail + data[-self.keep:])[-self.keep:]
+
+    def flush(self) -> None:
+        if self.out is not None:
+            self.out.flush()
+
+    def fileno(self) -> int:
+        return self.out.fileno()
+
+
+# ---------------------------------------------------------------- levels
+
+def checksum(v: VerifyContext, manifest_sha256: str | None) -> None:
+    """Re-read the manifest and every part; the manifest's own digest is the one the catalog recorded."""
+    if manifest_sha256:
+        actual = hashlib.sha256((v.run_dir / "manifest.json").read_bytes()).hexdigest()
+        v.check("manifest", actual == manifest_sha256,
+                "matches the catalog" if actual == manifest_sha256
+                else f"manifest.json was changed since the run (sha256 {actual[:16]}…, catalog {manifest_sha256[:16]}…)")
+    for part in v.parts():
+        path = v.path(part)
+        if not path.is_file():
+            v.check(f"checksum {part['file']}", False, f"{path} is missing")
+            continue
+        size, digest = sha256_file(path, v)
+        if size != part["size"]:
+            v.check(f"checksum {part['file']}", False, f"{size} bytes where the manifest says {part['size']} "
+                                                        "(truncated or appended to)")
+        elif digest != part["sha256"]:
+            v.check(f"checksum {part['file']}", False, f"SHA-256 {digest[:16]}… differs from the manifest's "
+                                                        f"{part['sha256'][:16]}… (the bytes changed)")
+        else:
+            v.check(f"checksum {part['file']}", True, f"{size} bytes, SHA-256 as recorded")
+
+
+def sha256_file(path: Path, v: VerifyContext | None = None) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    buf = bytearray(READ_CHUNK)
+    view = memoryview(buf)
+    size = 0
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            digest.update(view[:n])
+            size += n
+            if v is not None:
+                v.stopping()
+                v._read += n
+                if v.on_bytes:
+                    v.on_bytes(v._read)
+    return size, digest.hexdigest()
+
+
+def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None = None,
+                    checksum_done: bool = False) -> bool:
+    """Run the levels up to `level`; False at the first level with a failed check. Raises Cancelled or
+    TimedOut. `checksum_done`: the runner's read-back has just done it."""
+    from dse_tui.core.drivers import driver_module
+
+    driver = driver_module(v.repo.driver)
+    steps = {"checksum": lambda: v.check("checksum", True, "every part read back from its final name just after "
+                                                        "writing") if checksum_done else checksum(v, manifest_sha256),
+             "structure": lambda: driver.structure(v),
+             "restore": lambda: driver.trial(v)}
+    v.scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        for name in VERIFY_LEVELS[:VERIFY_LEVELS.index(level) + 1]:
+            try:
+                steps[name]()
+            except VerifyFailed as exc:
+                v.check(name, False, str(exc))
+            except FileNotFoundError as exc:
+                v.check(name, False, f"{exc.filename} is not installed or not on PATH"
+                        if exc.filename and "/" not in str(exc.filename) else f"{exc.strerror}: {exc.filename}")
+            if not all(c.ok for c in v.checks):
+                return False
+        return True
+    finally:
+        shutil.rmtree(v.scratch, ignore_errors=True)
+
+
+def scratch_for(profile: Profile, run_id: int) -> Path:
+    root = profile.storage_root / SCRATCH
+    _remove_abandoned(root)
+    return root / f"verify-r{run_id}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def _remove_abandoned(root: Path) -> None:
+    """Scratch folders of processes that died (kill -9, power cut) before they could remove them."""
+    if not root.is_dir():
+        return
+    for entry in root.iterdir():
+        try:
+            pid = int(entry.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def load_manifest(path: str | Path) -> dict:
+    """The manifest of a run, or VerifyFailed saying why it cannot be read."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise VerifyFailed(f"the manifest {path} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise VerifyFailed(f"the manifest {path} cannot be read: {exc}") from None
+
+
+def summary(checks: list[Check]) -> str:
+    failed = [c for c in checks if not c.ok]
+    if not failed:
+        return f"{len(checks)} check(s) passed"
+    return "; ".join(f"{c.name}: {c.detail}" for c in failed[:3]) + (" …" if len(failed) > 3 else "")
+
+
+def compare_counts(v: VerifyContext, name: str, expected: dict[str, int] | None, actual: dict[str, int]) -> None:
+    """Row counts after a trial restore against those recorded at backup time."""
+    if expected is None:
+        v.check(name, True, f"{len(actual)} table(s) restored; row counts were not recorded at backup time")
+        return
+    diffs = [f"{t}: {actual.get(t, 'missing')} rows, {n} at backup" for t, n in expected.items() if actual.get(t) != n]
+    diffs += [f"{t}: not in the backup's record" for t in actual if t not in expected]
+    v.check(name, not diffs, "; ".join(diffs[:5]) + (" …" if len(diffs) > 5 else "") if diffs
+            else f"{len(expected)} table(s), {sum(expected.values())} rows, as at backup time")
