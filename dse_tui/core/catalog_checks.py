@@ -78,6 +78,15 @@ class ChecksMixin:
                         " WHERE run_id = ? AND outcome = 'running'",
                         (to_db(utcnow()), "interrupted: the process stopped before it finished", run_id))
 
+    def latest_kept_run(self, key: str):
+        """The repository's latest run that still has its artifact (good, or held back by a check)."""
+        from dse_tui.core.catalog import _RUN_COLUMNS
+
+        row = self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE repository_id = ? AND artifact IS NOT NULL"
+                              " AND pruned_at IS NULL ORDER BY started_at DESC LIMIT 1",
+                              (self.repository_id(key),)).fetchone()
+        return self._run(row, key) if row else None
+
     def stored_runs(self, key: str) -> list:
         """Good runs whose artifacts are still kept, newest first (what scheduled verification re-reads)."""
         return self.prunable_runs(key)

@@ -86,6 +86,8 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
                              "the run has no artifact to verify")
     verification = catalog.start_verification(run.id, level, trigger=trigger, operator=operator)
     outcome, checks = check_run(profile, repo, run, catalog, level, cancel=cancel, log=log, on_bytes=on_bytes)
+    if outcome == "failed" and catalog.is_pruned(run.id):  # retention removed it meanwhile: says nothing
+        outcome, checks = "cancelled", checks + [Check("artifact", False, "pruned by retention while verified")]
     message = None if outcome == "passed" else ("cancelled by the operator" if outcome == "cancelled" else summary(checks))
     catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
     catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
@@ -116,11 +118,25 @@ def clear_manual_required(catalog: Catalog, key: str, started_at: datetime, run_
         catalog.record_event("manual backup no longer required", "ok", repository=key, detail={"run_id": run_id})
 
 
-def accept_run(catalog: Catalog, profile: Profile, run: Run, reason: str, operator: str | None = None) -> None:
+class AcceptError(Exception):
+    """The run cannot be accepted; the message says why."""
+
+
+def acceptable(catalog: Catalog, run: Run) -> bool:
+    """The run's latest verification failed on the shrink rule alone."""
+    last = catalog.last_verifications([run.id]).get(run.id)
+    failed = [c for c in last.checks if not c["ok"]] if last and last.outcome == "failed" else []
+    return run.state == "failed" and bool(failed) and all(c["name"] == SHRINK for c in failed)
+
+
+def accept_run(catalog: Catalog, run: Run, reason: str, operator: str | None = None) -> None:
     """An operator accepts a run held back by the shrink rule (e.g. data archived on purpose)."""
     reason = reason.strip()
     if not reason:
-        raise ValueError("a reason is required to accept a run")
+        raise AcceptError("a reason is required to accept a run: it goes into the records")
+    if not acceptable(catalog, run):
+        raise AcceptError(f"run {run.id} was not held back by the shrink rule alone: only such a run can be "
+                          "accepted (a damaged one needs a new run or a manual backup)")
     catalog.accept_run(run.id, reason)
     catalog.record_event("run accepted", "ok", repository=run.repository, operator=operator,
                          detail={"run_id": run.id, "reason": reason})

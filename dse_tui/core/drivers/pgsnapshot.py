@@ -66,7 +66,8 @@ class Snapshot:
         text = self.proc.stderr.read()
         self.stderr.append(f"--- {self.what}: psql (exit {self.proc.returncode})\n{text.rstrip()}")
         last = [line for line in text.splitlines() if line.strip()]
-        failure = f"psql exited with status {self.proc.returncode}" + (f": {last[-1].strip()}" if last else "")
+        # psql's first line says what failed ("connection ... failed: Connection refused"); the next, a hint.
+        failure = f"psql exited with status {self.proc.returncode}" + (f": {last[0].strip()}" if last else "")
         raise BackupError(f"{self.what}: {failure}{advice(failure)}")
 
     def begin(self) -> str:

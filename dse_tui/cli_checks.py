@@ -1,0 +1,170 @@
+"""`dse-tui verify`, `restore` and `accept`: the headless side of verification and restore."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+
+from dse_tui.core.config import VERIFY_LEVELS
+
+
+def add_parsers(sub, common) -> None:
+    verify = sub.add_parser("verify", parents=[common],
+                            help="verify runs: what is due (default), the latest run of the repositories named, "
+                                 "or --run ID; exit 0 only if all passed")
+    verify.add_argument("repos", nargs="*", metavar="REPO", help="repository ids: their latest run")
+    verify.add_argument("--run", type=int, action="append", metavar="ID", help="a run id (repeatable)")
+    verify.add_argument("--level", choices=VERIFY_LEVELS, help="instead of each repository's own level")
+    verify.add_argument("--due", action="store_true", help="runs whose verify_every has passed (the default)")
+    verify.add_argument("--json", action="store_true", help="a JSON list, one object per verification (see README)")
+
+    restore = sub.add_parser("restore", parents=[common], help="restore a run into a new folder, file or database")
+    restore.add_argument("run", type=int, metavar="RUN", help="the run id (see `dse-tui status` or the console)")
+    restore.add_argument("--to", required=True, metavar="TARGET",
+                         help="a folder or file (files, git, sqlite, or the dump files of a database), or a "
+                              "database name on the repository's server")
+    restore.add_argument("--database", metavar="DB", help="which database of the run (when it holds several)")
+    restore.add_argument("--force", action="store_true", help="restore over an existing target")
+    restore.add_argument("--confirm", metavar="REPO",
+                         help="the repository id, to restore over its live source (asked for on a terminal)")
+    restore.add_argument("--json", action="store_true", help="one JSON object in a list")
+
+    accept = sub.add_parser("accept", parents=[common],
+                            help="accept a run that only the shrink rule held back, with the reason")
+    accept.add_argument("run", type=int, metavar="RUN")
+    accept.add_argument("--reason", required=True, help="why the smaller backup is right (kept in the records)")
+
+
+def _cancel_on_signals() -> threading.Event:
+    cancel = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: cancel.set())
+    return cancel
+
+
+def cmd_verify(args) -> int:
+    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.core.timeutil import utcnow
+    from dse_tui.core.verifier import due_runs, verify_run
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    if (args.repos or args.run) and args.due:
+        _fail("name repositories or runs, or use --due, not both")
+        return EXIT_UNKNOWN
+    with catalog:
+        runs = []
+        for run_id in args.run or []:
+            run = catalog.run(run_id)
+            if run is None:
+                _fail(f"no run {run_id} in the catalog {profile.catalog_path}")
+                return EXIT_UNKNOWN
+            runs.append(run)
+        for key in args.repos:
+            try:
+                profile.repository(key)
+            except KeyError:
+                _fail(f"no repository {key!r} in {profile.file}; known: "
+                      f"{', '.join(r.id for r in profile.repositories)}")
+                return EXIT_UNKNOWN
+            latest = catalog.latest_kept_run(key)
+            if latest is None:
+                _fail(f"{key} has no run with an artifact to verify")
+                return 1
+            runs.append(latest)
+        if not args.repos and not args.run:
+            runs = due_runs(profile, catalog, utcnow())
+        cancel = _cancel_on_signals()
+        outcomes = []
+        for run in runs:
+            if cancel.is_set():
+                break
+            outcome = verify_run(profile, catalog, run, level=args.level, trigger="cli", cancel=cancel)
+            outcomes.append(outcome)
+            if not args.json:
+                print(f"{outcome.outcome:<9} {outcome.repository:<20} r{outcome.run_id:<6} {outcome.level:<9} "
+                      f"{outcome.elapsed:6.1f}s  {outcome.message or ''}", flush=True)
+                for check in outcome.checks:
+                    if not check.ok:
+                        print(f"    FAIL {check.name}: {check.detail}")
+    if args.json:
+        json.dump([o.as_json() for o in outcomes], sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    elif not runs:
+        print("nothing is due for verification")
+    bad = [o for o in outcomes if not o.passed]
+    if bad:
+        print(f"dse-tui verify: {len(bad)} of {len(outcomes)} verification(s) did not pass", file=sys.stderr)
+    return 1 if bad or len(outcomes) < len(runs) else 0
+
+
+def cmd_restore(args) -> int:
+    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.core.restore import RestoreError, plan, restore
+    from dse_tui.core.verify import VerifyFailed
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    with catalog:
+        run = catalog.run(args.run)
+        if run is None:
+            _fail(f"no run {args.run} in the catalog {profile.catalog_path}")
+            return EXIT_UNKNOWN
+        try:
+            p = plan(profile, run, args.to, args.database)
+        except KeyError:
+            _fail(f"run {run.id} belongs to {run.repository}, which the profile no longer has")
+            return 1
+        except (RestoreError, VerifyFailed) as exc:
+            _fail(str(exc))
+            return 1
+        confirm = args.confirm
+        if p.live and confirm is None and sys.stdin.isatty():
+            print(f"{p.describe()}\nThis overwrites the live data. Type the repository id ({p.repository.id}) "
+                  "to go on:", file=sys.stderr)
+            confirm = sys.stdin.readline().strip()
+        print(f"restoring {p.describe()}", file=sys.stderr)
+        try:
+            outcome = restore(profile, catalog, p, force=args.force, confirm=confirm, cancel=_cancel_on_signals(),
+                              log=lambda line: None)
+        except RestoreError as exc:
+            _fail(str(exc))
+            return 1
+    if args.json:
+        json.dump([outcome.as_json()], sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print(f"{outcome.outcome:<9} r{outcome.run_id:<6} {outcome.elapsed:6.1f}s  {outcome.target}"
+              + (f"  {outcome.message}" if outcome.message else ""))
+    return 0 if outcome.outcome == "done" else 1
+
+
+def cmd_accept(args) -> int:
+    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.core.verifier import AcceptError, accept_run
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    with catalog:
+        run = catalog.run(args.run)
+        if run is None:
+            _fail(f"no run {args.run} in the catalog {profile.catalog_path}")
+            return EXIT_UNKNOWN
+        try:
+            accept_run(catalog, run, args.reason)
+        except AcceptError as exc:
+            _fail(str(exc))
+            return 1
+    print(f"run {run.id} of {run.repository} accepted: {args.reason.strip()}")
+    return 0
+
+
+COMMANDS = {"verify": cmd_verify, "restore": cmd_restore, "accept": cmd_accept}

@@ -1,0 +1,279 @@
+"""Restoring a run: into a new folder, file or database, and only with a typed confirmation into the
+live source. The artifact's checksums are read first: a damaged artifact is never restored.
+
+Targets by driver:
+    files, git   a folder (new or empty; --force for a non-empty one with files)
+    sqlite       a file (or a folder to put it in)
+    postgresql,  a database name on the repository's server (must not exist unless --force), or a
+    mysql        folder ("./dumps", "/srv/x") where the plain dump files are written
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from dse_tui.core.catalog import Catalog, Run, current_operator
+from dse_tui.core.config import Profile, Repository
+from dse_tui.core.drivers import BackupError
+from dse_tui.core.stream import Cancelled, Stage, TimedOut
+from dse_tui.core.verify import VerifyContext, VerifyFailed, checksum, load_manifest, scratch_for
+
+
+class RestoreError(Exception):
+    """The restore cannot be done as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    repository: Repository
+    run: Run
+    target: str
+    into: str  # folder | file | database
+    database: str | None  # the run's database restored (database drivers)
+    live: bool  # the target is the live source: only with a typed confirmation
+    exists: bool
+
+    def describe(self) -> str:
+        what = f"database {self.database} of run {self.run.id}" if self.database else f"run {self.run.id}"
+        where = {"database": f"the database {self.target}", "file": f"the file {self.target}",
+                 "folder": f"the folder {self.target}"}[self.into]
+        return f"{what} of {self.repository.id} into {where}" + (" (THE LIVE SOURCE)" if self.live else "")
+
+
+@dataclass
+class RestoreOutcome:
+    run_id: int
+    target: str
+    outcome: str  # done | failed | cancelled
+    message: str | None
+    elapsed: float
+
+    def as_json(self) -> dict:
+        return {"run_id": self.run_id, "target": self.target, "outcome": self.outcome, "message": self.message,
+                "elapsed": round(self.elapsed, 3)}
+
+
+def plan(profile: Profile, run: Run, target: str, database: str | None = None) -> RestorePlan:
+    repo = profile.repository(run.repository)
+    if run.artifact is None or not Path(run.artifact).is_dir():
+        raise RestoreError(f"run {run.id} has no artifact to restore (it failed, or retention pruned it)")
+    manifest = load_manifest(run.manifest or "")
+    if repo.driver in ("postgresql", "mysql"):
+        dbs = manifest.get("databases", [])
+        if database is None and len(dbs) == 1:
+            database = dbs[0]
+        if database not in dbs:
+            raise RestoreError(f"run {run.id} holds the database(s) {', '.join(dbs)}: name one with --database")
+        if _is_path(target):
+            path = Path(target).expanduser().absolute()
+            return RestorePlan(repo, run, str(path), "folder", database, False, _non_empty(path))
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}", target):
+            raise RestoreError(f"'{target}' is not a database name dse-tui restores into (letters, digits, _ . -); "
+                               "a folder for the dump files needs a '/' (./dumps)")
+        live = target == database
+        return RestorePlan(repo, run, target, "database", database, live, _database_exists(repo, target))
+    path = Path(target).expanduser().absolute()
+    if repo.driver == "sqlite":
+        if path.is_dir():
+            path = path / Path(repo.source["path"]).name
+        live = _same(path, repo.source["path"])
+        return RestorePlan(repo, run, str(path), "file", None, live, path.exists())
+    source = Path(repo.source["path"])
+    live = not repo.ssh and (_same(path, source) or _inside(path, source) or _inside(source, path))
+    return RestorePlan(repo, run, str(path), "folder", None, live, _non_empty(path))
+
+
+def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool = False, confirm: str | None = None,
+            operator: str | None = None, cancel: threading.Event | None = None,
+            log: Callable[[str], None] | None = None) -> RestoreOutcome:
+    """Restore as planned and record it. Refuses (RestoreError, nothing recorded) what needs --force or
+    the typed confirmation."""
+    repo, run = p.repository, p.run
+    if p.live and confirm != repo.id:
+        raise RestoreError(f"{p.target} is the live source of {repo.id}: restoring there overwrites it. "
+                           f"Type the repository id to confirm (--confirm {repo.id})")
+    if p.exists and not force and not p.live:
+        raise RestoreError(f"{p.target} already exists" + (" and is not empty" if p.into == "folder" else "")
+                           + ": choose another target, or --force to restore over it")
+    operator = operator or current_operator()
+    log = log or (lambda line: None)
+    cancel = cancel or threading.Event()
+    t0 = time.monotonic()
+    restore_id = catalog.start_restore(run.id, p.target, operator=operator)
+    v = VerifyContext(profile, repo, run.id, Path(run.artifact), load_manifest(run.manifest), scratch_for(profile, run.id),
+                      cancel, deadline=time.monotonic() + repo.timeout.total_seconds(), log=log)
+    outcome, message = "failed", None
+    try:
+        v.scratch.mkdir(parents=True, exist_ok=True)
+        checksum(v, run.sha256)
+        bad = [c for c in v.checks if not c.ok]
+        if bad:
+            raise RestoreError(f"the artifact does not match its manifest ({bad[0].name}: {bad[0].detail}): "
+                               "restore another run, or a copy")
+        _RESTORERS[(repo.driver, p.into)](v, p, force)
+        outcome = "done"
+        log(f"restored {p.describe()}")
+    except (RestoreError, BackupError, VerifyFailed) as exc:
+        message = str(exc)
+    except Cancelled:
+        outcome, message = "cancelled", "cancelled by the operator"
+    except TimedOut:
+        message = f"timed out after {repo.timeout}"
+    except OSError as exc:
+        message = f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
+    finally:
+        shutil.rmtree(v.scratch, ignore_errors=True)
+    catalog.finish_restore(restore_id, outcome, message)
+    catalog.record_event("restore", outcome, repository=repo.id, operator=operator,
+                         detail={"run_id": run.id, "target": p.target, "database": p.database, "live": p.live,
+                                 "message": message})
+    return RestoreOutcome(run.id, p.target, outcome, message, time.monotonic() - t0)
+
+
+# ---------------------------------------------------------------- per driver and target
+
+def _check(result, what: str) -> None:
+    if not result.ok:
+        raise RestoreError(f"{what}: {result.failure()}")
+
+
+def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
+    target = Path(p.target)
+    target.mkdir(parents=True, exist_ok=True)
+    for part in v.parts():
+        result, _ = v.pipe(part, [Stage(["tar", "-x", "-f", "-", "-C", str(target)], name="tar -x")])
+        _check(result, part["file"])
+
+
+def _git_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
+    import subprocess
+
+    target = Path(p.target)
+    bundle = v.decompressed(v.parts()[0])
+    if p.live or (target / ".git").exists() or target.name.endswith(".git") and target.exists():
+        # Into an existing repository: every ref as it was in the run, forced.
+        argv = ["git", "-C", str(target), "fetch", "--quiet", "--force", "--update-head-ok", str(bundle), "refs/*:refs/*"]
+    elif target.name.endswith(".git"):
+        argv = ["git", "clone", "--quiet", "--mirror", str(bundle), str(target)]
+    else:
+        if target.exists() and any(target.iterdir()):
+            raise RestoreError(f"git cannot restore into the non-empty folder {target} that is not a repository")
+        argv = ["git", "clone", "--quiet", str(bundle), str(target)]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=v.remaining())
+    if out.returncode != 0:
+        raise RestoreError(f"git: {out.stderr.strip()[-300:]}")
+    if argv[1] == "clone" and "--mirror" not in argv:
+        # Every branch of the run as a local branch, as it was, and no remote pointing at a scratch file.
+        subprocess.run(["git", "-C", str(target), "fetch", "--quiet", "--update-head-ok", str(bundle),
+                        "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"], capture_output=True, timeout=v.remaining())
+        subprocess.run(["git", "-C", str(target), "remote", "remove", "origin"], capture_output=True)
+    elif "--mirror" in argv:
+        subprocess.run(["git", "-C", str(target), "remote", "remove", "origin"], capture_output=True)
+
+
+def _sqlite_file(v: VerifyContext, p: RestorePlan, force: bool) -> None:
+    target = Path(p.target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.restoring-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            result, _ = v.pipe(v.parts()[0], [], f)
+            _check(result, v.parts()[0]["file"])
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)  # the target is the old file or the whole restored one, never half
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _dumps_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
+    """The plain dump files, for the operator's own pg_restore or mariadb."""
+    target = Path(p.target)
+    target.mkdir(parents=True, exist_ok=True)
+    for part in v.parts():
+        with open(target / part["file"].removesuffix(".zst"), "wb") as f:
+            result, _ = v.pipe(part, [], f)
+        _check(result, part["file"])
+
+
+def _postgresql_database(v: VerifyContext, p: RestorePlan, force: bool) -> None:
+    from dse_tui.core.drivers.postgresql import connect_stage, psql
+
+    repo = v.repo
+    clean = []
+    if p.exists:
+        clean = ["--clean", "--if-exists"]
+    else:
+        made = psql(repo, "postgres", f'CREATE DATABASE "{p.target}"', v.remaining(60))
+        if made.returncode != 0:
+            raise RestoreError(f"cannot create the database {p.target}: {made.stderr.strip()}")
+    part = next(x for x in v.parts(".pgdump.zst") if x["file"] == f"{p.database}.pgdump.zst")
+    result, _ = v.pipe(part, [connect_stage(repo, ["pg_restore", *clean, "--exit-on-error", "-d", p.target],
+                                            "pg_restore")])
+    _check(result, f"restore into {p.target}")
+
+
+def _mysql_database(v: VerifyContext, p: RestorePlan, force: bool) -> None:
+    from dse_tui.core.drivers.mysql import _tool, load, query, quote_name
+
+    client = _tool("mariadb|mysql", v.repo)
+    if not p.exists:
+        query(v.repo, client, f"CREATE DATABASE {quote_name(p.target)}", v.remaining(60), f"create {p.target}")
+    part = next(x for x in v.parts(".sql.zst") if x["file"] == f"{p.database}.sql.zst")
+    _check(load(v, part, v.repo, client, p.target), f"restore into {p.target}")
+
+
+_RESTORERS = {
+    ("files", "folder"): _files_folder,
+    ("git", "folder"): _git_folder,
+    ("sqlite", "file"): _sqlite_file,
+    ("postgresql", "folder"): _dumps_folder,
+    ("mysql", "folder"): _dumps_folder,
+    ("postgresql", "database"): _postgresql_database,
+    ("mysql", "database"): _mysql_database,
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+def _is_path(target: str) -> bool:
+    return "/" in target or target.startswith((".", "~"))
+
+
+def _non_empty(path: Path) -> bool:
+    return path.is_file() or (path.is_dir() and any(path.iterdir()))
+
+
+def _same(a: Path, b: Path) -> bool:
+    return Path(os.path.realpath(a)) == Path(os.path.realpath(b))
+
+
+def _inside(inner: Path, outer: Path) -> bool:
+    return Path(os.path.realpath(inner)).is_relative_to(Path(os.path.realpath(outer)))
+
+
+def _database_exists(repo: Repository, name: str) -> bool:
+    if repo.driver == "postgresql":
+        from dse_tui.core.drivers.postgresql import psql
+
+        literal = name.replace("'", "''")
+        out = psql(repo, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{literal}'")
+        if out.returncode != 0:
+            raise RestoreError(f"cannot reach the server: {out.stderr.strip()}")
+        return out.stdout.strip() == "1"
+    from dse_tui.core.drivers.mysql import _tool, query
+
+    literal = name.replace("\\", "\\\\").replace("'", "''")
+    try:
+        rows = query(repo, _tool("mariadb|mysql", repo), f"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+                     f"WHERE SCHEMA_NAME = '{literal}'", 60, "reach the server")
+    except BackupError as exc:
+        raise RestoreError(str(exc)) from None
+    return bool(rows)

@@ -1,0 +1,168 @@
+"""Verification levels for the files, git and SQLite drivers: a good run passes every level; damage is
+caught at the level that must catch it, with a message that says what was wrong; nothing is left behind."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.runner import run_repository
+from tests.engine_helpers import failed_checks, profile_with, rewrite_part, unzstd, verify, zstd_bytes
+from tests.test_engine_local import make_tree
+
+
+def files_run(tmp_path):
+    make_tree(tmp_path / "www")
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www}}")
+    outcome = run_repository(profile, profile.repository("w"))
+    assert outcome.state == "good", outcome.message
+    return profile, outcome
+
+
+def no_scratch_left(profile) -> bool:
+    scratch = profile.storage_root / ".scratch"
+    return not scratch.exists() or not any(scratch.iterdir())
+
+
+@pytest.mark.parametrize("level", ["checksum", "structure", "restore"])
+def test_a_good_files_run_passes_every_level(tmp_path, level):
+    profile, outcome = files_run(tmp_path)
+    result = verify(profile, outcome.run_id, level)
+    assert result.outcome == "passed", failed_checks(result)
+    names = [c.name for c in result.checks]
+    assert ("listing w.tar.zst" in names) == (level != "checksum")
+    assert ("files w.tar.zst" in names) == (level == "restore")
+    assert no_scratch_left(profile)
+
+
+def test_bytes_flipped_in_the_middle_fail_the_checksum(tmp_path):
+    profile, outcome = files_run(tmp_path)
+    part = Path(outcome.artifact) / "w.tar.zst"
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    part.write_bytes(bytes(data))
+    result = verify(profile, outcome.run_id, "restore")
+    assert result.outcome == "failed"
+    assert "differs from the manifest" in failed_checks(result)["checksum w.tar.zst"]
+    assert not any(c.name.startswith("listing") for c in result.checks), "a level stops at its first failure"
+
+
+def test_a_truncated_part_fails_the_checksum_with_its_size(tmp_path):
+    profile, outcome = files_run(tmp_path)
+    part = Path(outcome.artifact) / "w.tar.zst"
+    part.write_bytes(part.read_bytes()[:1000])
+    result = verify(profile, outcome.run_id, "checksum")
+    assert "1000 bytes where the manifest says" in failed_checks(result)["checksum w.tar.zst"]
+
+
+def test_an_edited_manifest_fails_against_the_catalog(tmp_path):
+    profile, outcome = files_run(tmp_path)
+    manifest = Path(outcome.manifest)
+    manifest.write_text(manifest.read_text().replace('"operator"', '"operator" ', 1))
+    result = verify(profile, outcome.run_id, "checksum")
+    assert "manifest.json was changed" in failed_checks(result)["manifest"]
+
+
+def _retar(part: Path, drop: str | None = None, change: str | None = None) -> bytes:
+    """The run's archive rebuilt without `drop`, or with `change`'s bytes altered (same size)."""
+    source = tarfile.open(fileobj=io.BytesIO(unzstd(part)), mode="r:")
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for member in source:
+            if member.name == drop:
+                continue
+            data = source.extractfile(member).read() if member.isfile() else None
+            if member.name == change:
+                data = bytes([data[0] ^ 1]) + data[1:]
+            tar.addfile(member, io.BytesIO(data) if data is not None else None)
+    return zstd_bytes(out.getvalue())
+
+
+def test_a_file_removed_from_the_archive_fails_the_structure(tmp_path):
+    profile, outcome = files_run(tmp_path)
+    part = Path(outcome.artifact) / "w.tar.zst"
+    rewrite_part(profile, outcome.run_id, "w.tar.zst", _retar(part, drop="docs/notes.txt"), keep_checksums=True)
+    assert verify(profile, outcome.run_id, "checksum").outcome == "passed"
+    result = verify(profile, outcome.run_id, "structure")
+    assert "docs/notes.txt: missing from the archive" in failed_checks(result)["listing w.tar.zst"]
+
+
+def test_changed_file_contents_fail_only_the_trial_restore(tmp_path):
+    profile, outcome = files_run(tmp_path)
+    part = Path(outcome.artifact) / "w.tar.zst"
+    rewrite_part(profile, outcome.run_id, "w.tar.zst", _retar(part, change="index.html"), keep_checksums=True)
+    assert verify(profile, outcome.run_id, "structure").outcome == "passed"
+    result = verify(profile, outcome.run_id, "restore")
+    assert "index.html: not restored as recorded" in failed_checks(result)["files w.tar.zst"]
+    assert no_scratch_left(profile)
+
+
+def git_repo(path: Path, message: str = "first") -> None:
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    (path / "README").write_text(message)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@x"}
+    subprocess.run(["git", "-C", str(path), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(path), "commit", "-q", "-m", message], check=True, env=env)
+
+
+def test_git_levels_and_a_bundle_from_another_repository(tmp_path):
+    git_repo(tmp_path / "proj")
+    git_repo(tmp_path / "other", "another project")
+    profile = profile_with(tmp_path, "{id: g, kind: software, driver: git, source: {path: ./proj}}")
+    outcome = run_repository(profile, profile.repository("g"))
+    assert outcome.state == "good", outcome.message
+    result = verify(profile, outcome.run_id, "restore")
+    assert result.outcome == "passed", failed_checks(result)
+    assert {"bundle g.bundle.zst", "fsck g.bundle.zst", "cloned heads g.bundle.zst"} <= {c.name for c in result.checks}
+    foreign = subprocess.run(["git", "-C", str(tmp_path / "other"), "bundle", "create", "-q", "-", "--all"],
+                             capture_output=True, check=True).stdout
+    rewrite_part(profile, outcome.run_id, "g.bundle.zst", zstd_bytes(foreign), keep_checksums=True)
+    result = verify(profile, outcome.run_id, "structure")
+    assert "instead of" in failed_checks(result)["heads g.bundle.zst"]
+
+
+def test_sqlite_levels(tmp_path):
+    db = sqlite3.connect(tmp_path / "app.db")
+    db.executescript("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);"
+                     "INSERT INTO users(name) VALUES ('ana'), ('luis'), ('eva');")
+    db.commit()
+    db.close()
+    profile = profile_with(tmp_path, "{id: s, kind: database, driver: sqlite, source: {path: ./app.db}}")
+    outcome = run_repository(profile, profile.repository("s"))
+    result = verify(profile, outcome.run_id, "restore")
+    assert result.outcome == "passed", failed_checks(result)
+    assert "3 rows" in next(c.detail for c in result.checks if c.name == "rows s.sqlite.zst")
+    # Fewer rows than recorded: a valid database, so only the trial restore can tell.
+    fewer = tmp_path / "fewer.db"
+    other = sqlite3.connect(fewer)
+    other.executescript("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users(name) VALUES ('x');")
+    other.commit()
+    other.close()
+    rewrite_part(profile, outcome.run_id, "s.sqlite.zst", zstd_bytes(fewer.read_bytes()), keep_checksums=True)
+    assert verify(profile, outcome.run_id, "structure").outcome == "passed"
+    assert "users: 1 rows, 3 at backup" in failed_checks(verify(profile, outcome.run_id, "restore"))["rows s.sqlite.zst"]
+    # Not a database at all: the structure level says so.
+    rewrite_part(profile, outcome.run_id, "s.sqlite.zst", zstd_bytes(b"garbage" * 1000), keep_checksums=True)
+    result = verify(profile, outcome.run_id, "structure")
+    assert "not a readable SQLite database" in failed_checks(result)["integrity s.sqlite.zst"]
+    assert no_scratch_left(profile)
+
+
+def test_a_verification_is_recorded_with_its_checks_and_an_event(tmp_path):
+    profile, outcome = files_run(tmp_path)
+    result = verify(profile, outcome.run_id, "structure")
+    with Catalog(profile.catalog_path) as catalog:
+        stored = catalog.verifications(outcome.run_id)
+        events = [e for e in catalog.events() if e["action"] == "verification"]
+    assert stored[0].id == result.verification_id and stored[0].outcome == "passed"
+    assert [c["name"] for c in stored[0].checks] == [c.name for c in result.checks]
+    assert stored[1].trigger == "after run", "the run's own verification comes first"
+    assert events[0]["outcome"] == "passed" and '"trigger": "test"' in events[0]["detail"]
