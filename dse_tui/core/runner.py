@@ -155,8 +155,8 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
                 log(f"retention: pruned run(s) {', '.join(map(str, removed))}")
         except OSError as exc:  # pruning is housekeeping: it must not turn a good run into a failure
             log(f"retention: could not prune: {exc}")
-    return RunOutcome(repo.id, run_id, state, str(final) if state == "good" else None,
-                      str(manifest_path) if state == "good" else None, size, digest, message, elapsed)
+    return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
+                      str(manifest_path) if kept else None, size, digest, message, elapsed)
 
 
 def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, digest: str, operator, cancel,
