@@ -71,7 +71,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "cmd.run": {"en": "Run", "es": "Respaldar"},
     "cmd.run.help": {"en": "Back up the selected repository now", "es": "Respaldar ahora el repositorio seleccionado"},
     "cmd.verify": {"en": "Verify", "es": "Verificar"},
-    "cmd.verify.help": {"en": "Verify the selected repository's last run", "es": "Verificar la última ejecución del repositorio"},
+    "cmd.verify.help": {"en": "The repository's runs: verify, restore, accept", "es": "Las ejecuciones del repositorio: verificar, restaurar, aceptar"},
     "cmd.checklist": {"en": "Manual", "es": "Manual"},
     "cmd.checklist.help": {"en": "Start a manual backup with the ITR checklist", "es": "Iniciar un respaldo manual con la lista de verificación del ITR"},
     "cmd.copy": {"en": "Copy", "es": "Copiar"},
@@ -150,6 +150,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "catalog.error.body": {"en": "{error}\n\nCheck storage.catalog in {file}.",
                            "es": "{error}\n\nRevise storage.catalog en {file}."},
 }
+
+from dse_tui.i18n_runs import TEXTS as _RUNS_TEXTS  # noqa: E402
+
+assert not TEXTS.keys() & _RUNS_TEXTS.keys(), "a text key defined twice"
+TEXTS.update(_RUNS_TEXTS)
 
 
 def tr(key: str, lang: str, **values) -> str:

@@ -167,10 +167,12 @@ async def test_pending_actions_are_shown_but_disabled(demo_profile):
     app = app_for(demo_profile)
     async with app.run_test(size=SIZE):
         bindings = app.screen.active_bindings
-        for key in "vmcl":
+        for key in "cl":
             assert bindings[key].enabled is False
-        assert bindings["k"].enabled is True and bindings["r"].enabled is True
-        assert app.screen.query_one("#do-verify").disabled is True
+        for key in "kvmr":
+            assert bindings[key].enabled is True
+        assert app.screen.query_one("#do-copy").disabled is True
+        assert app.screen.query_one("#do-verify").disabled is False
         assert app.screen.query_one("#do-run").disabled is False
 
 

@@ -79,3 +79,30 @@ def test_empty_profile(snap_compare):
     shutil.rmtree(SITE, ignore_errors=True)
     path = write_profile(SITE, "site: {id: e, name: Empty site}\nstorage: {root: ./b, catalog: ./c.sqlite}\n")
     assert snap_compare(make_app(path, language="en", clock=fixed_clock), terminal_size=(120, 30))
+
+
+def test_runs_screen_with_checks(snap_compare, site):
+    from datetime import timedelta
+
+    from tests.conftest import FIXED_NOW
+
+    profile = load_profile(site)
+    with Catalog(profile.catalog_path) as catalog:
+        runs = catalog.recent_runs("www-main", 3)
+        at = FIXED_NOW - timedelta(hours=3)
+        passed = catalog.start_verification(runs[1].id, "restore", trigger="cli", operator="jaa", at=at)
+        catalog.finish_verification(passed, "failed", [
+            {"name": "checksum www-main.tar.zst", "ok": True, "detail": "8.4 MiB, SHA-256 as recorded"},
+            {"name": "listing www-main.tar.zst", "ok": True, "detail": "412 entries as the manifest lists them"},
+            {"name": "files www-main.tar.zst", "ok": False, "detail": "index.html: not restored as recorded"},
+        ], at=at + timedelta(seconds=20))
+
+    async def open_runs(pilot):
+        table = pilot.app.screen.query_one("RepoTable")
+        table.move_cursor(row=table.get_row_index("www-main"))
+        await pilot.pause(0.2)
+        await pilot.press("v", "down")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=(160, 40),
+                        run_before=open_runs)

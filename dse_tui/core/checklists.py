@@ -120,3 +120,32 @@ def checklist_for(repo_kind: str, repo_driver: str, checklist: str | None,
         if repo_driver in c.drivers:
             return c
     return next((c for c in candidates if not c.drivers), candidates[0] if candidates else None)
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"  # an unknown placeholder stays visible for the operator to fill in
+
+
+def placeholders(repo, output: str | None = None) -> dict[str, str]:
+    """What a step's command may name, from the repository's settings (never a password)."""
+    import shlex
+
+    s = repo.source
+    values = {"repository": repo.id, "name": repo.name, "kind": repo.kind, "driver": repo.driver}
+    for key in ("host", "port", "user", "path"):
+        if s.get(key) is not None:
+            values[key] = str(s[key])
+    dbs = s.get("databases") or []
+    if dbs:
+        values["database"] = dbs[0]
+        values["databases"] = " ".join(dbs)
+    if repo.ssh:
+        values["ssh"] = repo.ssh.destination
+    if output:
+        values["output"] = output
+    return {k: shlex.quote(v) if k not in ("databases",) else v for k, v in values.items()}
+
+
+def fill_command(command: str, repo, output: str | None = None) -> str:
+    return command.format_map(_Keep(placeholders(repo, output)))

@@ -60,7 +60,10 @@ class RestoreOutcome:
                 "elapsed": round(self.elapsed, 3)}
 
 
-def plan(profile: Profile, run: Run, target: str, database: str | None = None) -> RestorePlan:
+def plan(profile: Profile, run: Run, target: str, database: str | None = None, *,
+         check_exists: bool = True) -> RestorePlan:
+    """What restoring `run` into `target` means. `check_exists=False` skips asking the database server
+    (the console re-plans on every key typed)."""
     repo = profile.repository(run.repository)
     if run.artifact is None or not Path(run.artifact).is_dir():
         raise RestoreError(f"run {run.id} has no artifact to restore (it failed, or retention pruned it)")
@@ -78,7 +81,8 @@ def plan(profile: Profile, run: Run, target: str, database: str | None = None) -
             raise RestoreError(f"'{target}' is not a database name dse-tui restores into (letters, digits, _ . -); "
                                "a folder for the dump files needs a '/' (./dumps)")
         live = target == database
-        return RestorePlan(repo, run, target, "database", database, live, _database_exists(repo, target))
+        return RestorePlan(repo, run, target, "database", database, live,
+                           _database_exists(repo, target) if check_exists else False)
     path = Path(target).expanduser().absolute()
     if repo.driver == "sqlite":
         if path.is_dir():
@@ -264,7 +268,7 @@ def _database_exists(repo: Repository, name: str) -> bool:
         from dse_tui.core.drivers.postgresql import psql
 
         literal = name.replace("'", "''")
-        out = psql(repo, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{literal}'")
+        out = psql(repo, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{literal}'", 15)
         if out.returncode != 0:
             raise RestoreError(f"cannot reach the server: {out.stderr.strip()}")
         return out.stdout.strip() == "1"
@@ -273,7 +277,7 @@ def _database_exists(repo: Repository, name: str) -> bool:
     literal = name.replace("\\", "\\\\").replace("'", "''")
     try:
         rows = query(repo, _tool("mariadb|mysql", repo), f"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
-                     f"WHERE SCHEMA_NAME = '{literal}'", 60, "reach the server")
+                     f"WHERE SCHEMA_NAME = '{literal}'", 15, "reach the server")
     except BackupError as exc:
         raise RestoreError(str(exc)) from None
     return bool(rows)

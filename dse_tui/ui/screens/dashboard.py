@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 ATTENTION = "attention"
 DETAIL_DELAY = 0.08  # seconds the cursor must rest before the detail pane follows it  # state filter: everything that is not ok
-PENDING_ACTIONS = {"verify", "checklist", "copy", "label"}  # arrive with the later issues
+PENDING_ACTIONS = {"copy", "label"}  # arrive with the later issues
 EMPTY_EXAMPLE = """repositories:
   - id: web-main
     kind: web
@@ -284,13 +284,16 @@ class DashboardScreen(Screen):
         elif o.state == "already-running":
             self.notify(tr("runs.already", lang, name=name, message=o.message), severity="warning")
         else:
-            self.notify(tr("runs.failed", lang, name=name, message=o.message), severity="error", timeout=15)
+            self.notify(tr("runs.failed", lang, name=name, message=o.message) + "\n" + tr("runs.handoff.key", lang),
+                        severity="error", timeout=15)
         self.app.refresh_statuses()
         self.refresh_actions()
 
-    @on(Button.Pressed, "#do-run")
-    def _run_pressed(self) -> None:
-        self.action_run_backup()
+    @on(Button.Pressed, "#actions Button")
+    def _action_pressed(self, event: Button.Pressed) -> None:
+        command = next((c for c in self.COMMAND_TABLE if f"do-{c.id}" == event.button.id), None)
+        if command is not None and self.check_action(command.action, ()) is True:
+            self.run_action(command.action)
 
     def action_quit_console(self) -> None:
         """Quit; with backups running, ask first (quitting cancels them)."""
@@ -315,6 +318,22 @@ class DashboardScreen(Screen):
 
     def action_toggle_language(self) -> None:
         self.app.language = "en" if self.app.language == "es" else "es"
+
+    def action_verify(self) -> None:
+        from dse_tui.ui.screens.repo_runs import RepoRunsScreen
+
+        status = self.selected()
+        if status is not None:
+            self.app.push_screen(RepoRunsScreen(status.repository, self.app.language),
+                                 lambda _: self.app.refresh_statuses())
+
+    def action_checklist(self) -> None:
+        """The hand-off of step 4.2.1: the repository's ITR checklist, with why a manual backup is needed."""
+        from dse_tui.ui.screens.checklist_view import open_checklist
+
+        status = self.selected()
+        if status is not None:
+            open_checklist(self.app, status)
 
     def action_help(self) -> None:
         from dse_tui.ui.screens.help import HelpScreen

@@ -1,0 +1,301 @@
+"""One repository's runs: their verification and copies; verify one (with progress and cancel, each
+check's outcome shown), restore one, accept one that only the shrink rule held back."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+
+from dse_tui.core.catalog import Catalog, Run
+from dse_tui.core.config import VERIFY_LEVELS, Repository
+from dse_tui.fmt import size
+from dse_tui.i18n import tr
+
+if TYPE_CHECKING:
+    from dse_tui.ui.app import DseApp
+
+PROGRESS_EVERY = 0.1  # seconds between progress updates from the worker
+RUN_STYLES = {"good": "green", "failed": "bold red", "cancelled": "yellow", "running": "cyan"}
+COMMANDS = (("verify", "v", "verify"), ("level", "n", "next_level"), ("cancel", "x", "cancel"),
+            ("restore", "t", "restore"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
+            ("back", "escape", "back"))
+
+
+class RepoRunsScreen(Screen):
+    DEFAULT_CSS = """
+    RepoRunsScreen #heading { height: auto; padding: 0 1; }
+    RepoRunsScreen #handoff { height: auto; padding: 0 1; color: $error; text-style: bold; }
+    RepoRunsScreen #runs { height: 1fr; min-height: 6; }
+    RepoRunsScreen #work { height: auto; padding: 0 1; }
+    RepoRunsScreen #work ProgressBar { width: 40; }
+    RepoRunsScreen #checks-box { height: 1fr; border-top: solid $primary; padding: 0 1; }
+    """
+    AUTO_FOCUS = "#runs"
+
+    app: DseApp
+
+    def __init__(self, repo: Repository, lang: str):
+        super().__init__()
+        self.repo = repo
+        self.lang = lang
+        self.level = repo.verify
+        self.runs: list[Run] = []
+        self.cancel_event: threading.Event | None = None
+        self.busy: str | None = None  # "verify" | "restore" while a worker runs
+        self.live_checks: list[str] = []
+        self._bindings_from_table()
+
+    def _bindings_from_table(self) -> None:
+        from textual.binding import BindingsMap
+
+        self._bindings = BindingsMap([Binding(key, action, tr(f"rcmd.{cid}", self.lang), id=cid,
+                                              tooltip=tr(f"rcmd.{cid}.help", self.lang)) for cid, key, action in COMMANDS])
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="heading")
+        yield Static(id="handoff")
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="work"):
+            yield Label(id="work-label")
+            yield ProgressBar(id="work-progress", show_eta=False, total=None)
+        with VerticalScroll(id="checks-box"):
+            yield Static(id="checks")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = tr("history.title", self.lang, name=self.repo.name)
+        table = self.query_one("#runs", DataTable)
+        for key in ("run", "started", "state", "size", "verified", "copies", "note"):
+            label = tr(f"runs.col.{key}", self.lang) if key in ("run", "state", "verified", "copies", "note") \
+                else tr(f"col.{key}", self.lang)
+            table.add_column(label, key=key)
+        self.query_one("#work").display = False
+        self.reload()
+
+    # ----------------------------------------------------------- data
+
+    def reload(self) -> None:
+        catalog = self.app.catalog
+        keep = self.selected_run().id if self.selected_run() else None
+        self.runs = catalog.recent_runs(self.repo.id, 200)
+        verifications = catalog.last_verifications([r.id for r in self.runs])
+        copies = catalog.verified_copies([r.id for r in self.runs])
+        table = self.query_one("#runs", DataTable)
+        table.clear()
+        for run in self.runs:
+            v = verifications.get(run.id)
+            verified = Text("-") if v is None else Text(
+                f"{tr('outcome.' + v.outcome, self.lang)} · {tr('level.' + v.level, self.lang)}",
+                style={"passed": "green", "failed": "red"}.get(v.outcome, ""))
+            note = "" if run.artifact is None and run.state == "good" else (run.message or "")
+            if catalog.is_pruned(run.id):
+                note = "pruned"
+            table.add_row(f"r{run.id}", f"{run.started_at.astimezone():%Y-%m-%d %H:%M}",
+                          Text(tr(f"run.{run.state}", self.lang), style=RUN_STYLES.get(run.state, "")),
+                          size(run.size), verified, str(copies.get(run.id, 0)), note[:80], key=str(run.id))
+        if keep is not None and str(keep) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(keep)))
+        status = next((s for s in self.app.statuses if s.repository.id == self.repo.id), None)
+        state = tr(f"state.{status.state}", self.lang) if status else ""
+        self.query_one("#heading", Static).update(
+            f"[b]{escape(self.repo.name)}[/b] · {escape(self.repo.location)} · {state} · "
+            f"{tr('runs.level', self.lang)}: [b]{tr('level.' + self.level, self.lang)}[/b]")
+        handoff = self.query_one("#handoff", Static)
+        handoff.display = bool(status and status.state == "manual-required")
+        if handoff.display:
+            handoff.update(tr("runs.handoff", self.lang, reason=escape(status.reason or "")))
+        if not self.runs:
+            self.query_one("#checks", Static).update(tr("runs.no_runs", self.lang))
+        self.show_checks()
+        self.refresh_bindings()
+
+    def selected_run(self) -> Run | None:
+        table = self.query_one("#runs", DataTable)
+        if not self.runs or table.cursor_row is None or table.cursor_row >= len(self.runs):
+            return None
+        return self.runs[table.cursor_row]
+
+    def show_checks(self) -> None:
+        if self.busy == "verify":
+            return
+        run = self.selected_run()
+        if run is None:
+            return
+        last = self.app.catalog.verifications(run.id, 1)
+        target = self.query_one("#checks", Static)
+        if not last:
+            target.update(tr("runs.no_checks", self.lang, run=run.id))
+            return
+        v = last[0]
+        lines = [tr("runs.checks", self.lang, run=run.id, level=tr("level." + v.level, self.lang),
+                    outcome=tr("outcome." + v.outcome, self.lang),
+                    when=f"{v.started_at.astimezone():%Y-%m-%d %H:%M}") + f" · {v.trigger or ''} {v.operator or ''}"]
+        lines += [_check_line(c["name"], c["ok"], c["detail"]) for c in v.checks]
+        target.update("\n".join(lines))
+
+    @on(DataTable.RowHighlighted, "#runs")
+    def _highlighted(self) -> None:
+        self.show_checks()
+        self.refresh_bindings()
+
+    # ----------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        run = self.selected_run() if self.is_mounted else None
+        kept = run is not None and run.artifact is not None and not self.app.catalog.is_pruned(run.id)
+        if action == "verify" or action == "restore":
+            return (kept and self.busy is None) or None
+        if action == "cancel":
+            return self.busy is not None or None
+        if action == "accept":
+            from dse_tui.core.verifier import acceptable
+
+            return (run is not None and self.busy is None and acceptable(self.app.catalog, run)) or None
+        return True
+
+    def action_checklist(self) -> None:
+        from dse_tui.ui.screens.checklist_view import open_checklist
+
+        status = next((s for s in self.app.statuses if s.repository.id == self.repo.id), None)
+        if status is not None:
+            open_checklist(self.app, status)
+
+    def action_back(self) -> None:
+        if self.cancel_event is not None:
+            self.cancel_event.set()
+        self.dismiss()
+
+    def action_next_level(self) -> None:
+        self.level = VERIFY_LEVELS[(VERIFY_LEVELS.index(self.level) + 1) % len(VERIFY_LEVELS)]
+        self.reload()
+
+    def action_cancel(self) -> None:
+        if self.cancel_event is not None:
+            self.cancel_event.set()
+
+    def action_verify(self) -> None:
+        run = self.selected_run()
+        if run is None:
+            return
+        self._start("verify", tr("runs.verifying", self.lang, run=run.id, level=self.level, read="0 B"))
+        self.live_checks = []
+        self.query_one("#checks", Static).update("")
+        self._verify(run.id, self.level)
+
+    def _start(self, busy: str, label: str) -> None:
+        self.busy = busy
+        self.cancel_event = threading.Event()
+        self.query_one("#work").display = True
+        self.query_one("#work-label", Label).update(label)
+        self.refresh_bindings()
+
+    def _stop(self) -> None:
+        self.busy = None
+        self.cancel_event = None
+        self.query_one("#work").display = False
+        self.app.refresh_statuses()
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="runs-screen")
+    def _verify(self, run_id: int, level: str) -> None:
+        from dse_tui.core.verifier import verify_run
+
+        cancel = self.cancel_event
+        last = [0.0]
+
+        def progress(n: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_EVERY:
+                last[0] = now
+                self.app.call_from_thread(self._progress, run_id, level, n)
+
+        def log(line: str) -> None:
+            self.app.call_from_thread(self._live_check, line)
+
+        with Catalog(self.app.profile.catalog_path) as catalog:
+            outcome = verify_run(self.app.profile, catalog, catalog.run(run_id), level=level, trigger="console",
+                                 cancel=cancel, log=log, on_bytes=progress)
+        self.app.call_from_thread(self._verified, outcome)
+
+    def _progress(self, run_id: int, level: str, n: int) -> None:
+        self.query_one("#work-label", Label).update(tr("runs.verifying", self.lang, run=run_id, level=level, read=size(n)))
+
+    def _live_check(self, line: str) -> None:
+        self.live_checks.append(escape(line))
+        self.query_one("#checks", Static).update("\n".join(self.live_checks))
+
+    def _verified(self, outcome) -> None:
+        self._stop()
+        key = {"passed": "runs.verify.passed", "failed": "runs.verify.failed"}.get(outcome.outcome, "runs.verify.cancelled")
+        self.notify(tr(key, self.lang, run=outcome.run_id, level=tr("level." + outcome.level, self.lang),
+                       message=outcome.message or ""),
+                    severity={"passed": "information", "failed": "error"}.get(outcome.outcome, "warning"),
+                    timeout=10)
+
+    def action_restore(self) -> None:
+        from dse_tui.ui.screens.restore_dialog import RestoreDialog
+
+        run = self.selected_run()
+        if run is None:
+            return
+
+        def chosen(answer) -> None:
+            if answer:
+                self._start("restore", tr("restore.will", self.lang, what=answer[0].describe()))
+                self._restore(*answer)
+
+        self.app.push_screen(RestoreDialog(self.app.profile, run, self.lang), chosen)
+
+    @work(thread=True, exclusive=True, group="runs-screen")
+    def _restore(self, plan, force: bool, confirm: str | None) -> None:
+        from dse_tui.core.restore import RestoreError, restore
+
+        with Catalog(self.app.profile.catalog_path) as catalog:
+            try:
+                outcome = restore(self.app.profile, catalog, plan, force=force, confirm=confirm,
+                                  cancel=self.cancel_event)
+                message = outcome.message
+                done = outcome.outcome == "done"
+            except RestoreError as exc:
+                done, message = False, str(exc)
+        self.app.call_from_thread(self._restored, plan.target, done, message)
+
+    def _restored(self, target: str, done: bool, message: str | None) -> None:
+        self._stop()
+        if done:
+            self.notify(tr("runs.restore.done", self.lang, target=target), timeout=10)
+        else:
+            self.notify(tr("runs.restore.failed", self.lang, message=message), severity="error", timeout=15)
+
+    def action_accept(self) -> None:
+        from dse_tui.core.verifier import accept_run
+        from dse_tui.ui.screens.restore_dialog import AcceptDialog
+
+        run = self.selected_run()
+        if run is None:
+            return
+
+        def given(reason: str | None) -> None:
+            if reason:
+                accept_run(self.app.catalog, run, reason)
+                self.notify(tr("runs.accepted", self.lang, run=run.id))
+                self.app.refresh_statuses()
+                self.reload()
+
+        self.app.push_screen(AcceptDialog(run, self.lang), given)
+
+
+def _check_line(name: str, ok: bool, detail: str) -> str:
+    mark = "[green]✓[/]" if ok else "[bold red]✗[/]"
+    return f"{mark} {escape(name)}: {escape(detail)}"

@@ -1,0 +1,152 @@
+"""Modals of the runs screen: where to restore a run (naming the target, and a typed confirmation for
+the live source), and the reason for accepting a held-back run."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from dse_tui.core.catalog import Run
+from dse_tui.core.config import Profile
+from dse_tui.i18n import tr
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 90; height: auto; border: thick $warning; background: $surface; padding: 1 2; }}
+{name} Label, {name} Static {{ margin-top: 1; }}
+{name} #live {{ color: $error; text-style: bold; }}
+{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
+{name} Button {{ margin-left: 2; }}
+"""
+
+
+class RestoreDialog(ModalScreen):
+    """Dismissed with (plan, force, confirm) or None."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="RestoreDialog")
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, profile: Profile, run: Run, lang: str):
+        super().__init__()
+        self.profile, self.run, self.lang = profile, run, lang
+        self.repo = profile.repository(run.repository)
+        self.plan = None
+
+    def _databases(self) -> list[str]:
+        from dse_tui.core.verify import VerifyFailed, load_manifest
+
+        try:
+            return load_manifest(self.run.manifest or "").get("databases", [])
+        except VerifyFailed:
+            return []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"[b]{escape(tr('restore.title', self.lang, run=self.run.id, name=self.repo.name))}[/b]")
+            databases = self._databases() if self.repo.driver in ("postgresql", "mysql") else []
+            if len(databases) > 1:
+                yield Label(tr("restore.database", self.lang))
+                yield Select([(d, d) for d in databases], value=databases[0], allow_blank=False, id="database")
+            yield Label(tr("restore.target", self.lang))
+            yield Input(self._suggestion(databases), id="target")
+            yield Checkbox(tr("restore.force", self.lang), id="force")
+            yield Static(id="live")
+            yield Input(id="confirm", placeholder=self.repo.id)
+            yield Static(id="plan")
+            with Horizontal():
+                yield Button(tr("restore.cancel", self.lang), id="cancel")
+                yield Button(tr("restore.go", self.lang), id="go", variant="error")
+
+    def _suggestion(self, databases: list[str]) -> str:
+        if self.repo.driver in ("postgresql", "mysql"):
+            return f"{databases[0] if databases else self.repo.id}_restore_r{self.run.id}"
+        from pathlib import Path
+
+        return str(Path.cwd() / f"{self.repo.id}-restore-r{self.run.id}")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm").display = False
+        self._replan()
+
+    @on(Input.Changed, "#target")
+    @on(Select.Changed, "#database")
+    def _replan(self) -> None:
+        from dse_tui.core.restore import RestoreError, plan
+        from dse_tui.core.verify import VerifyFailed
+
+        target = self.query_one("#target", Input).value.strip()
+        databases = self.query(Select)
+        database = str(databases.first().value) if databases else None
+        live = self.query_one("#live", Static)
+        shown = self.query_one("#plan", Static)
+        try:
+            self.plan = plan(self.profile, self.run, target, database, check_exists=False) if target else None
+        except (RestoreError, VerifyFailed) as exc:
+            self.plan = None
+            shown.update(f"[red]{escape(str(exc))}[/]")
+        else:
+            shown.update(escape(tr("restore.will", self.lang, what=self.plan.describe())) if self.plan else "")
+        is_live = bool(self.plan and self.plan.live)
+        live.update(tr("restore.live", self.lang, target=escape(target), repo=self.repo.id) if is_live else "")
+        self.query_one("#confirm").display = is_live
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#go")
+    @on(Input.Submitted)
+    def _go(self) -> None:
+        from dse_tui.core.restore import RestoreError, plan
+
+        if self.plan is None:
+            return
+        try:  # now with the server asked whether the database exists
+            self.plan = plan(self.profile, self.run, self.plan.target, self.plan.database)
+        except RestoreError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        confirm = self.query_one("#confirm", Input).value.strip() or None
+        if self.plan.live and confirm != self.repo.id:
+            self.query_one("#confirm", Input).focus()
+            self.notify(tr("restore.live", self.lang, target=self.plan.target, repo=self.repo.id), severity="error")
+            return
+        self.dismiss((self.plan, self.query_one("#force", Checkbox).value, confirm))
+
+
+class AcceptDialog(ModalScreen):
+    """Dismissed with the reason (non-empty) or None."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="AcceptDialog")
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, run: Run, lang: str):
+        super().__init__()
+        self.run, self.lang = run, lang
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"[b]{escape(tr('accept.title', self.lang, run=self.run.id, detail=self.run.message or ''))}[/b]")
+            yield Label(tr("accept.reason", self.lang))
+            yield Input(id="reason")
+            with Horizontal():
+                yield Button(tr("restore.cancel", self.lang), id="cancel")
+                yield Button(tr("rcmd.accept", self.lang), id="go", variant="warning")
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#go")
+    @on(Input.Submitted)
+    def _go(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        if not reason:
+            self.query_one("#reason", Input).focus()
+            return
+        self.dismiss(reason)

@@ -1,0 +1,159 @@
+"""The runs screen of a repository, driven with Pilot: verify with each check's outcome, cancel, restore
+through the dialog (the live source only with the typed id), accept a held-back run, and the
+manual-backup hand-off from the dashboard."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, Static
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.config import load_profile
+from dse_tui.core.runner import run_repository
+from dse_tui.ui.app import make_app
+from dse_tui.ui.screens.checklist_view import ChecklistView
+from dse_tui.ui.screens.repo_runs import RepoRunsScreen
+from dse_tui.ui.screens.restore_dialog import AcceptDialog, RestoreDialog
+from dse_tui.ui.widgets.repo_table import RepoTable
+from tests.engine_helpers import profile_with
+
+SIZE = (200, 50)
+
+
+async def select(pilot, app, key: str) -> None:
+    table = app.screen.query_one(RepoTable)
+    table.move_cursor(row=table.get_row_index(key))
+    await pilot.pause(0.2)
+
+
+def checks_text(app) -> str:
+    return str(app.screen.query_one("#checks", Static).render())
+
+
+async def test_verify_a_run_and_see_each_check(demo_profile):
+    profile = load_profile(demo_profile)
+    first = run_repository(profile, profile.repository("www-main"))
+    second = run_repository(profile, profile.repository("www-main"))
+    app = make_app(demo_profile, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "www-main")
+        await pilot.press("v")
+        assert isinstance(app.screen, RepoRunsScreen)
+        table = app.screen.query_one("#runs", DataTable)
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == [f"r{second.run_id}", f"r{first.run_id}"]
+        assert "structure" in checks_text(app), "the run's own verification is shown"
+        await pilot.press("n")  # structure -> restore
+        assert app.screen.level == "restore"
+        await pilot.press("v")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        text = checks_text(app)
+        assert "trial restore" in text and "files www-main.tar.zst" in text and "✗" not in text
+        assert any(f"Run {second.run_id} passed the trial restore verification" in n.message for n in app._notifications)
+        with Catalog(profile.catalog_path) as catalog:
+            assert catalog.verifications(second.run_id)[0].trigger == "console"
+
+
+async def test_a_damaged_run_shows_the_failed_check_and_the_hand_off(demo_profile):
+    profile = load_profile(demo_profile)
+    outcome = run_repository(profile, profile.repository("www-main"))
+    part = Path(outcome.artifact) / "www-main.tar.zst"
+    part.write_bytes(part.read_bytes()[:-3])
+    app = make_app(demo_profile, language="es", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "www-main")
+        await pilot.press("v", "v")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert "✗ checksum www-main.tar.zst" in checks_text(app)
+        handoff = app.screen.query_one("#handoff", Static)
+        assert handoff.display and "Pulse m" in str(handoff.render())
+        await pilot.press("m")
+        assert isinstance(app.screen, ChecklistView)
+        await pilot.press("escape", "escape")
+        await pilot.pause(0.1)
+        assert app.screen.query_one(RepoTable).get_cell("www-main", "state").plain == "manual requerido"
+        await pilot.press("m")
+        assert isinstance(app.screen, ChecklistView)
+        shown = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "Se requiere un respaldo manual" in shown and "failed verification" in shown
+        assert "Respaldo manual" in shown, "the checklist of the repository's kind, in Spanish"
+
+
+async def test_cancel_a_verification(tmp_path):
+    (tmp_path / "big").mkdir()
+    with open(tmp_path / "big" / "zeros.img", "wb") as f:
+        f.truncate(1 << 30)
+    profile = profile_with(tmp_path, "{id: big, kind: config, driver: files, source: {path: ./big}}")
+    outcome = run_repository(profile, profile.repository("big"))
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v", "n")  # restore level: extract and hash a GiB
+        # Pilot's press() waits for the whole process to be idle, which a verification is not: start it
+        # directly, then the key that cancels it reaches the screen while it works.
+        app.screen.action_verify()
+        assert app.screen.busy == "verify"
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert app.screen.busy is None
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.verifications(outcome.run_id)[0].outcome == "cancelled"
+    assert not any((profile.storage_root / ".scratch").iterdir())
+
+
+async def test_restore_through_the_dialog_and_the_live_source_needs_the_id(demo_profile, tmp_path):
+    profile = load_profile(demo_profile)
+    outcome = run_repository(profile, profile.repository("www-main"))
+    source = profile.repository("www-main").source["path"]
+    app = make_app(demo_profile, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "www-main")
+        await pilot.press("v", "t")
+        assert isinstance(app.screen, RestoreDialog)
+        target = app.screen.query_one("#target", Input)
+        target.value = str(source)
+        await pilot.pause(0.1)
+        assert app.screen.query_one("#confirm", Input).display, "the live source asks for the typed id"
+        await pilot.press("enter")
+        assert isinstance(app.screen, RestoreDialog), "not without the id"
+        target.value = str(tmp_path / "restored")
+        await pilot.pause(0.1)
+        assert not app.screen.query_one("#confirm", Input).display
+        target.focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, RepoRunsScreen)
+        assert (tmp_path / "restored" / "index.html").read_bytes() == (source / "index.html").read_bytes()
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.restores(outcome.run_id)[0].outcome == "done"
+
+
+async def test_accept_a_shrunk_run_with_a_reason(tmp_path):
+    (tmp_path / "www").mkdir()
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www}}")
+    for _ in range(3):
+        (tmp_path / "www" / "data.bin").write_bytes(os.urandom(100_000))
+        run_repository(profile, profile.repository("w"))
+    (tmp_path / "www" / "data.bin").write_bytes(os.urandom(1000))
+    held = run_repository(profile, profile.repository("w"))
+    assert held.state == "failed"
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        assert app.screen.check_action("accept", ()) is True
+        await pilot.press("a")
+        assert isinstance(app.screen, AcceptDialog)
+        await pilot.press("enter")
+        assert isinstance(app.screen, AcceptDialog), "a reason is required"
+        await pilot.press(*"files moved to the archive")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, RepoRunsScreen)
+        assert app.screen.check_action("accept", ()) is None
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.run(held.run_id).state == "good"
+        assert catalog.acknowledged(held.run_id) == "files moved to the archive"
