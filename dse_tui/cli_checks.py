@@ -44,6 +44,22 @@ def _cancel_on_signals() -> threading.Event:
     return cancel
 
 
+def _load_run(args):
+    """Profile, catalog and the run `args.run`, or None after saying what is wrong."""
+    from dse_tui.cli import _fail, _load
+
+    loaded = _load(args)
+    if loaded is None:
+        return None
+    profile, catalog = loaded
+    run = catalog.run(args.run)
+    if run is None:
+        catalog.close()
+        _fail(f"no run {args.run} in the catalog {profile.catalog_path}")
+        return None
+    return profile, catalog, run
+
+
 def cmd_verify(args) -> int:
     from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
     from dse_tui.core.timeutil import utcnow
@@ -103,19 +119,15 @@ def cmd_verify(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.cli import EXIT_UNKNOWN, _fail
     from dse_tui.core.restore import RestoreError, plan, restore
     from dse_tui.core.verify import VerifyFailed
 
-    loaded = _load(args)
+    loaded = _load_run(args)
     if loaded is None:
         return EXIT_UNKNOWN
-    profile, catalog = loaded
+    profile, catalog, run = loaded
     with catalog:
-        run = catalog.run(args.run)
-        if run is None:
-            _fail(f"no run {args.run} in the catalog {profile.catalog_path}")
-            return EXIT_UNKNOWN
         try:
             p = plan(profile, run, args.to, args.database)
         except KeyError:
@@ -146,18 +158,14 @@ def cmd_restore(args) -> int:
 
 
 def cmd_accept(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.cli import EXIT_UNKNOWN, _fail
     from dse_tui.core.verifier import AcceptError, accept_run
 
-    loaded = _load(args)
+    loaded = _load_run(args)
     if loaded is None:
         return EXIT_UNKNOWN
-    profile, catalog = loaded
+    profile, catalog, run = loaded
     with catalog:
-        run = catalog.run(args.run)
-        if run is None:
-            _fail(f"no run {args.run} in the catalog {profile.catalog_path}")
-            return EXIT_UNKNOWN
         try:
             accept_run(catalog, run, args.reason)
         except AcceptError as exc:

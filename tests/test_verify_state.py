@@ -14,7 +14,7 @@ from dse_tui.core.schedule import statuses
 from dse_tui.core.timeutil import utcnow
 from dse_tui.core.verifier import AcceptError, accept_run, due_runs
 from tests.conftest import write_profile
-from tests.engine_helpers import failed_checks, verify
+from tests.engine_helpers import verify
 
 import pytest
 

@@ -96,6 +96,13 @@ class VerifyContext:
         self._read = base + result.size
         return result, sink.tail
 
+    def ends_with(self, part: dict, marker: bytes, whose: str) -> None:
+        """A dump tool writes its completion line last: without it the dump was cut short."""
+        result, tail = self.pipe(part, [], tail=512)
+        complete = result.ok and marker in tail
+        self.check(f"complete {part['file']}", complete, f"ends with {whose} completion line" if complete
+                   else result.failure() or f"{whose} completion line is missing: the dump was cut short")
+
     def decompressed(self, part: dict | str) -> Path:
         """The part decompressed into the scratch folder (once per verification)."""
         name = part["file"] if isinstance(part, dict) else part
