@@ -141,10 +141,9 @@ def cmd_restore(args) -> int:
             print(f"{p.describe()}\nThis overwrites the live data. Type the repository id ({p.repository.id}) "
                   "to go on:", file=sys.stderr)
             confirm = sys.stdin.readline().strip()
-        print(f"restoring {p.describe()}", file=sys.stderr)
         try:
             outcome = restore(profile, catalog, p, force=args.force, confirm=confirm, cancel=_cancel_on_signals(),
-                              log=lambda line: None)
+                              log=lambda line: print(line, file=sys.stderr))
         except RestoreError as exc:
             _fail(str(exc))
             return 1

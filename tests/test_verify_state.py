@@ -154,3 +154,16 @@ def test_verify_cli_exit_status_and_json(tmp_path, capsys):
     assert main(["verify", "--profile", str(profile.file)]) == 0
     assert "nothing is due" in capsys.readouterr().out
     assert main(["verify", "nope", "--profile", str(profile.file)]) == 3
+
+
+def test_a_held_run_is_pruned_once_a_later_run_is_good(tmp_path):
+    profile = site(tmp_path, "    rules: {min_size: 50K}\n")
+    fill(tmp_path, 1_000)
+    held = run_repository(profile, profile.repository("w"))
+    assert held.state == "failed" and Path(held.artifact).is_dir()
+    fill(tmp_path, 100_000)
+    assert run_repository(profile, profile.repository("w")).state == "good"
+    assert not Path(held.artifact).exists(), "retention removes the held run once a later run is good"
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.is_pruned(held.run_id)
+        assert catalog.verifications(held.run_id)[0].outcome == "failed", "its record stays"

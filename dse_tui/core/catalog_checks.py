@@ -87,6 +87,15 @@ class ChecksMixin:
                               (self.repository_id(key),)).fetchone()
         return self._run(row, key) if row else None
 
+    def held_runs(self, key: str) -> list:
+        """Failed runs whose complete artifact was kept (they failed a verification or a site rule)."""
+        from dse_tui.core.catalog import _RUN_COLUMNS
+
+        rows = self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = 'failed'"
+                               " AND artifact IS NOT NULL AND pruned_at IS NULL ORDER BY started_at DESC",
+                               (self.repository_id(key),))
+        return [self._run(r, key) for r in rows]
+
     def stored_runs(self, key: str) -> list:
         """Good runs whose artifacts are still kept, newest first (what scheduled verification re-reads)."""
         return self.prunable_runs(key)

@@ -110,6 +110,7 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
     log = log or (lambda line: None)
     cancel = cancel or threading.Event()
     t0 = time.monotonic()
+    log(f"restoring {p.describe()}")
     restore_id = catalog.start_restore(run.id, p.target, operator=operator)
     v = VerifyContext(profile, repo, run.id, Path(run.artifact), load_manifest(run.manifest), scratch_for(profile, run.id),
                       cancel, deadline=time.monotonic() + repo.timeout.total_seconds(), log=log)

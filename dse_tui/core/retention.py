@@ -53,10 +53,19 @@ def plan(repo: Repository, runs: list[Run], copies: dict[int, int]) -> list[Deci
     return [decisions[r.id] for r in runs]
 
 
+def plan_held(runs: list[Run], held: list[Run]) -> list[Decision]:
+    """A run kept although it failed (as evidence, or to be accepted) goes once a later run is good: its
+    checks stay in the catalog."""
+    newest_good = max((r.started_at for r in runs), default=None)
+    return [Decision(r, False, []) if newest_good and r.started_at < newest_good
+            else Decision(r, True, ["held: not satisfactory, no later good run yet"]) for r in held]
+
+
 def prune(profile: Profile, catalog: Catalog, repo: Repository, *, dry_run: bool = False,
           operator: str | None = None) -> list[Decision]:
     runs = catalog.prunable_runs(repo.id)
     decisions = plan(repo, runs, catalog.verified_copies([r.id for r in runs]))
+    decisions += plan_held(runs, catalog.held_runs(repo.id))
     if dry_run:
         return decisions
     for d in decisions:

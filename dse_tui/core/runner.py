@@ -68,6 +68,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     repo_dir = profile.storage_root / repo.id
     for stale in catalog.interrupt_stale_runs(repo.id):
         log(f"run {stale} had been interrupted: marked failed")
+        catalog.interrupt_stale_verifications(stale)
         # Killed between the rename and the catalog's "good": complete maybe, but never read back.
         for orphan in repo_dir.glob(f"*-r{stale}") if repo_dir.is_dir() else ():
             shutil.rmtree(orphan, ignore_errors=True)

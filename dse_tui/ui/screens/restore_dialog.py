@@ -67,7 +67,8 @@ class RestoreDialog(ModalScreen):
             return f"{databases[0] if databases else self.repo.id}_restore_r{self.run.id}"
         from pathlib import Path
 
-        return str(Path.cwd() / f"{self.repo.id}-restore-r{self.run.id}")
+        suffix = Path(self.repo.source["path"]).suffix if self.repo.driver == "sqlite" else ""
+        return str(Path.cwd() / f"{self.repo.id}-restore-r{self.run.id}{suffix}")
 
     def on_mount(self) -> None:
         self.query_one("#confirm").display = False
