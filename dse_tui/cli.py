@@ -60,19 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     prune_p = sub.add_parser("prune", parents=[common], help="remove runs that retention no longer keeps")
     prune_p.add_argument("repos", nargs="*", metavar="REPO", help="repository ids (default: all)")
     prune_p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
-    from dse_tui import cli_checks
+    from dse_tui import cli_checklists, cli_checks
 
     cli_checks.add_parsers(sub, common)
+    cli_checklists.add_parsers(sub, common)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "tui"
-    from dse_tui import cli_checks
+    from dse_tui import cli_checklists, cli_checks
 
     try:
-        return {**COMMANDS, **cli_checks.COMMANDS}[command](args)
+        return {**COMMANDS, **cli_checks.COMMANDS, **cli_checklists.COMMANDS}[command](args)
     except KeyboardInterrupt:
         print("dse-tui: interrupted", file=sys.stderr)
         return 130

@@ -127,7 +127,7 @@ class _Keep(dict):
         return "{" + key + "}"  # an unknown placeholder stays visible for the operator to fill in
 
 
-def placeholders(repo, output: str | None = None) -> dict[str, str]:
+def placeholders(repo, output: str | None = None, storage: str | None = None) -> dict[str, str]:
     """What a step's command may name, from the repository's settings (never a password)."""
     import shlex
 
@@ -144,8 +144,10 @@ def placeholders(repo, output: str | None = None) -> dict[str, str]:
         values["ssh"] = repo.ssh.destination
     if output:
         values["output"] = output
+    if storage:
+        values["storage"] = storage
     return {k: shlex.quote(v) if k not in ("databases",) else v for k, v in values.items()}
 
 
-def fill_command(command: str, repo, output: str | None = None) -> str:
-    return command.format_map(_Keep(placeholders(repo, output)))
+def fill_command(command: str, repo, output: str | None = None, storage: str | None = None) -> str:
+    return command.format_map(_Keep(placeholders(repo, output, storage)))

@@ -23,9 +23,10 @@ class ChecklistView(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q,m", "dismiss", "Close")]
 
-    def __init__(self, repo: Repository, checklist: Checklist | None, reason: str | None, lang: str):
+    def __init__(self, repo: Repository, checklist: Checklist | None, reason: str | None, lang: str,
+                 storage=None):
         super().__init__()
-        self.repo, self.checklist, self.reason, self.lang = repo, checklist, reason, lang
+        self.repo, self.checklist, self.reason, self.lang, self.storage = repo, checklist, reason, lang, storage
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -41,7 +42,7 @@ class ChecklistView(ModalScreen[None]):
                 mark = "" if step.required else f" [dim]({tr('checklist.optional', self.lang)})[/dim]"
                 lines = [f"[b]{n:2}. ☐[/b] {escape(text)}{mark}"]
                 if step.command:
-                    lines.append(f"      [cyan]$ {escape(fill_command(step.command, self.repo))}[/cyan]")
+                    lines.append(f"      [cyan]$ {escape(fill_command(step.command, self.repo, storage=self.storage and str(self.storage)))}[/cyan]")
                 if step.evidence:
                     lines.append(f"      [dim]{escape(step.evidence.get(self.lang) or step.evidence['en'])}: "
                                  "________________[/dim]")
@@ -60,4 +61,4 @@ def open_checklist(app, status) -> None:
         app.notify(str(exc), severity="error", timeout=15)
         return
     reason = status.reason if status.state == "manual-required" else None
-    app.push_screen(ChecklistView(repo, checklist, reason, app.language))
+    app.push_screen(ChecklistView(repo, checklist, reason, app.language, app.profile.storage_root))
