@@ -166,3 +166,14 @@ def test_a_verification_is_recorded_with_its_checks_and_an_event(tmp_path):
     assert [c["name"] for c in stored[0].checks] == [c.name for c in result.checks]
     assert stored[1].trigger == "after run", "the run's own verification comes first"
     assert events[0]["outcome"] == "passed" and '"trigger": "test"' in events[0]["detail"]
+
+
+def test_a_scratch_folder_that_cannot_be_made_fails_with_the_reason_not_a_crash(tmp_path):
+    profile, outcome = files_run(tmp_path)
+    (profile.storage_root / ".scratch").rmdir()
+    (profile.storage_root / ".scratch").write_text("in the way")
+    result = verify(profile, outcome.run_id, "structure")
+    assert result.outcome == "failed"
+    assert "cannot create" in failed_checks(result)["scratch"]
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.verifications(outcome.run_id)[0].outcome == "failed", "never left running"

@@ -69,6 +69,8 @@ def check_run(profile: Profile, repo: Repository, run: Run, catalog: Catalog, le
         return "cancelled", v.checks
     except TimedOut:
         v.check("time", False, f"timed out after {repo.timeout}")
+    except Exception as exc:  # a bug must not leave the verification "running" nor stop the others
+        v.check("internal", False, f"internal error: {exc!r}")
     return ("passed" if all(c.ok for c in v.checks) and v.checks else "failed"), v.checks
 
 

@@ -197,7 +197,11 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
                                                         "writing") if checksum_done else checksum(v, manifest_sha256),
              "structure": lambda: driver.structure(v),
              "restore": lambda: driver.trial(v)}
-    v.scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        v.scratch.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        v.check("scratch", False, f"cannot create {v.scratch}: {exc.strerror or exc}")
+        return False
     try:
         for name in VERIFY_LEVELS[:VERIFY_LEVELS.index(level) + 1]:
             try:
@@ -207,6 +211,8 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
             except FileNotFoundError as exc:
                 v.check(name, False, f"{exc.filename} is not installed or not on PATH"
                         if exc.filename and "/" not in str(exc.filename) else f"{exc.strerror}: {exc.filename}")
+            except OSError as exc:  # unreadable part, full scratch disk: this run's verification fails, says why
+                v.check(name, False, f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
             if not all(c.ok for c in v.checks):
                 return False
         return True
