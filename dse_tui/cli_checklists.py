@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 
 
 def add_parsers(sub, common) -> None:

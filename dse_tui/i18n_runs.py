@@ -23,6 +23,7 @@ TEXTS: dict[str, dict[str, str]] = {
                               "es": "Verificación de la ejecución {run} cancelada"},
     "runs.restore.done": {"en": "Restored into {target}", "es": "Restaurado en {target}"},
     "runs.restore.failed": {"en": "Restore failed: {message}", "es": "La restauración falló: {message}"},
+    "runs.busy": {"en": "Still working: cancel it with x first", "es": "Aún trabajando: cancélelo antes con x"},
     "runs.accepted": {"en": "Run {run} accepted", "es": "Ejecución {run} aceptada"},
     "runs.handoff": {"en": "Manual backup required: {reason}. Press m for the ITR checklist.",
                      "es": "Se requiere un respaldo manual: {reason}. Pulse m para la lista del ITR."},

@@ -125,3 +125,20 @@ def test_mariadb_trial_restore_with_a_password_keeps_it_out_of_argv(tmp_path, ma
         result = verify(profile, outcome.run_id, "restore")
     assert result.outcome == "passed", failed_checks(result)
     assert not any(password in c for c in watcher.cmdlines)
+
+
+def test_another_sessions_temporary_table_does_not_break_the_row_counts(tmp_path, postgres_db):
+    db = postgres_db["database"]
+    psql(db, "CREATE TABLE t (x int); INSERT INTO t VALUES (1);")
+    holder = subprocess.Popen(["psql", "-XAtq", "-h", "127.0.0.1", "-U", "postgres", "-d", db],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder.stdin.write("CREATE TEMP TABLE scratch AS SELECT 1 AS y; SELECT 'ready';\n")
+    holder.stdin.flush()
+    assert holder.stdout.readline().strip() == "ready"
+    try:
+        profile = pg_profile(tmp_path, db)
+        outcome = run_repository(profile, profile.repository("pg"))
+        assert outcome.state == "good", outcome.message
+    finally:
+        holder.stdin.close()
+        holder.wait()

@@ -167,3 +167,17 @@ def test_a_held_run_is_pruned_once_a_later_run_is_good(tmp_path):
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.is_pruned(held.run_id)
         assert catalog.verifications(held.run_id)[0].outcome == "failed", "its record stays"
+
+
+def test_a_second_failure_keeps_the_time_the_state_was_first_set(tmp_path):
+    from datetime import datetime, timezone
+
+    profile = site(tmp_path)
+    first = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with Catalog(profile.catalog_path) as catalog:
+        catalog.set_manual_required("w", "run 1 failed", at=first)
+        catalog.set_manual_required("w", "run 2 failed", at=first + timedelta(days=1))
+        assert catalog.manual_required_since("w") == first
+        assert catalog.last_status()["w"].manual_required_reason == "run 2 failed"
+        catalog.set_manual_required("w", None)
+        assert catalog.manual_required_since("w") is None

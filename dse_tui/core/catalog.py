@@ -181,9 +181,11 @@ class Catalog(ChecksMixin):
         """Flag (reason given) or clear (None) the repository's need of a manual backup."""
         repo = self.repository_id(key)
         when = to_db(at or utcnow()) if reason else None
+        # A second failure keeps the first one's time: a run that started after it still clears the state.
         self.db.execute(
-            "UPDATE repositories SET manual_required_since = ?, manual_required_reason = ? WHERE id = ?",
-            (when, reason, repo))
+            "UPDATE repositories SET manual_required_since = CASE WHEN ? IS NULL THEN NULL"
+            " ELSE coalesce(manual_required_since, ?) END, manual_required_reason = ? WHERE id = ?",
+            (when, when, reason, repo))
 
     # -------------------------------------------------------------- runs
 

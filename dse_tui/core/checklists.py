@@ -146,7 +146,10 @@ def placeholders(repo, output: str | None = None, storage: str | None = None) ->
         values["output"] = output
     if storage:
         values["storage"] = storage
-    return {k: shlex.quote(v) if k not in ("databases",) else v for k, v in values.items()}
+    quoted = {k: shlex.quote(v) for k, v in values.items()}
+    if dbs:
+        quoted["databases"] = " ".join(shlex.quote(d) for d in dbs)
+    return quoted
 
 
 def fill_command(command: str, repo, output: str | None = None, storage: str | None = None) -> str:

@@ -192,7 +192,7 @@ _repo_settings = {
         "min_size": Field(_size, default=Rules.min_size),
         "require": Field(List(Str()), default=list),
         "shrink_percent": Field(Int(0, 100), default=Rules.shrink_percent),
-        "shrink_window": Field(Int(1, 100), default=Rules.shrink_window),
+        "shrink_window": Field(Int(0, 100), default=Rules.shrink_window),
     })),
 }
 

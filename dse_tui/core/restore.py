@@ -80,7 +80,10 @@ def plan(profile: Profile, run: Run, target: str, database: str | None = None, *
         if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}", target):
             raise RestoreError(f"'{target}' is not a database name dse-tui restores into (letters, digits, _ . -); "
                                "a folder for the dump files needs a '/' (./dumps)")
-        live = target == database
+        # Any database the repository backs up is live data: the one restored, its siblings, and (for a
+        # repository of the whole server) any database that already exists.
+        live = target in dbs or (not repo.source.get("databases") and check_exists
+                                 and _database_exists(repo, target))
         return RestorePlan(repo, run, target, "database", database, live,
                            _database_exists(repo, target) if check_exists else False)
     path = Path(target).expanduser().absolute()
@@ -133,6 +136,8 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
         message = f"timed out after {repo.timeout}"
     except OSError as exc:
         message = f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
+    except Exception as exc:  # a tool's timeout, a bug: recorded as a failed restore, never left running
+        message = f"{type(exc).__name__}: {exc}"
     finally:
         shutil.rmtree(v.scratch, ignore_errors=True)
     catalog.finish_restore(restore_id, outcome, message)

@@ -128,7 +128,8 @@ def acceptable(catalog: Catalog, run: Run) -> bool:
     """The run's latest verification failed on the shrink rule alone."""
     last = catalog.last_verifications([run.id]).get(run.id)
     failed = [c for c in last.checks if not c["ok"]] if last and last.outcome == "failed" else []
-    return run.state == "failed" and bool(failed) and all(c["name"] == SHRINK for c in failed)
+    return (run.state == "failed" and not catalog.is_pruned(run.id) and bool(failed)
+            and all(c["name"] == SHRINK for c in failed))
 
 
 def accept_run(catalog: Catalog, run: Run, reason: str, operator: str | None = None) -> None:

@@ -172,8 +172,9 @@ class RepoRunsScreen(Screen):
             open_checklist(self.app, status)
 
     def action_back(self) -> None:
-        if self.cancel_event is not None:
-            self.cancel_event.set()
+        if self.busy is not None:  # its worker reports back to this screen: cancel (x) and wait, first
+            self.notify(tr("runs.busy", self.lang), severity="warning")
+            return
         self.dismiss()
 
     def action_next_level(self) -> None:
@@ -259,7 +260,7 @@ class RepoRunsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="runs-screen")
     def _restore(self, plan, force: bool, confirm: str | None) -> None:
-        from dse_tui.core.restore import RestoreError, restore
+        from dse_tui.core.restore import restore
 
         with Catalog(self.app.profile.catalog_path) as catalog:
             try:
@@ -267,7 +268,7 @@ class RepoRunsScreen(Screen):
                                   cancel=self.cancel_event)
                 message = outcome.message
                 done = outcome.outcome == "done"
-            except RestoreError as exc:
+            except Exception as exc:  # RestoreError says what to do; anything else must not end the console
                 done, message = False, str(exc)
         self.app.call_from_thread(self._restored, plan.target, done, message)
 
@@ -288,7 +289,13 @@ class RepoRunsScreen(Screen):
 
         def given(reason: str | None) -> None:
             if reason:
-                accept_run(self.app.catalog, run, reason)
+                from dse_tui.core.verifier import AcceptError
+
+                try:
+                    accept_run(self.app.catalog, self.app.catalog.run(run.id), reason)
+                except AcceptError as exc:
+                    self.notify(str(exc), severity="error")
+                    return
                 self.notify(tr("runs.accepted", self.lang, run=run.id))
                 self.app.refresh_statuses()
                 self.reload()

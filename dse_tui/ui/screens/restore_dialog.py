@@ -13,6 +13,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from dse_tui.core.catalog import Run
 from dse_tui.core.config import Profile
+from dse_tui.core.restore import RestoreError, plan
 from dse_tui.i18n import tr
 
 DIALOG_CSS = """
@@ -77,7 +78,6 @@ class RestoreDialog(ModalScreen):
     @on(Input.Changed, "#target")
     @on(Select.Changed, "#database")
     def _replan(self) -> None:
-        from dse_tui.core.restore import RestoreError, plan
         from dse_tui.core.verify import VerifyFailed
 
         target = self.query_one("#target", Input).value.strip()
@@ -103,13 +103,12 @@ class RestoreDialog(ModalScreen):
     @on(Button.Pressed, "#go")
     @on(Input.Submitted)
     def _go(self) -> None:
-        from dse_tui.core.restore import RestoreError, plan
 
         if self.plan is None:
             return
         try:  # now with the server asked whether the database exists
             self.plan = plan(self.profile, self.run, self.plan.target, self.plan.database)
-        except RestoreError as exc:
+        except Exception as exc:  # RestoreError, or a server that does not answer in time
             self.notify(str(exc), severity="error")
             return
         confirm = self.query_one("#confirm", Input).value.strip() or None
