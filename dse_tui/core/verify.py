@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ class VerifyContext:
     def path(self, part: dict | str) -> Path:
         return self.run_dir / (part["file"] if isinstance(part, dict) else part)
 
-    def remaining(self, cap: float = 3600.0) -> float:
+    def remaining(self, cap: float = 7 * 86400.0) -> float:
         if self.deadline is None:
             return cap
         return max(0.1, min(cap, self.deadline - time.monotonic()))
@@ -208,6 +209,8 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
                 steps[name]()
             except VerifyFailed as exc:
                 v.check(name, False, str(exc))
+            except subprocess.TimeoutExpired:  # a tool past the repository's timeout: the same as a stream's
+                raise TimedOut() from None
             except FileNotFoundError as exc:
                 v.check(name, False, f"{exc.filename} is not installed or not on PATH"
                         if exc.filename and "/" not in str(exc.filename) else f"{exc.strerror}: {exc.filename}")

@@ -117,7 +117,7 @@ def trial(v) -> None:
             if not v.check(f"restore {db}", result.ok, f"pg_restore into {name}" if result.ok else result.failure()):
                 continue
             counts = count_rows(connect_stage(repo, ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", name], "psql"),
-                                v.remaining(3600))
+                                v.remaining())
             compare_counts(v, f"rows {db}", v.manifest.get("row_counts", {}).get(db), counts)
         finally:
             dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}"', 120)
