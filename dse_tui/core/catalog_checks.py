@@ -96,10 +96,6 @@ class ChecksMixin:
                                (self.repository_id(key),))
         return [self._run(r, key) for r in rows]
 
-    def stored_runs(self, key: str) -> list:
-        """Good runs whose artifacts are still kept, newest first (what scheduled verification re-reads)."""
-        return self.prunable_runs(key)
-
     def manual_required_since(self, key: str) -> datetime | None:
         row = self.db.execute("SELECT manual_required_since FROM repositories WHERE id = ?",
                               (self.repository_id(key),)).fetchone()

@@ -36,12 +36,6 @@ class VerifyOutcome:
     def passed(self) -> bool:
         return self.outcome == "passed"
 
-    @property
-    def acceptable(self) -> bool:
-        """Failed only on the shrink rule: an operator may accept the run with a reason."""
-        failed = [c for c in self.checks if not c.ok]
-        return bool(failed) and all(c.name == SHRINK for c in failed)
-
     def as_json(self) -> dict:
         return {"repository": self.repository, "run_id": self.run_id, "level": self.level,
                 "outcome": self.outcome, "message": self.message, "verification_id": self.verification_id,
@@ -155,7 +149,7 @@ def due_runs(profile: Profile, catalog: Catalog, now: datetime, repos: list[Repo
     for repo in repos or profile.repositories:
         if repo.verify_every is None:
             continue
-        for run in catalog.stored_runs(repo.id):
+        for run in catalog.prunable_runs(repo.id):  # the good runs still kept
             checked = catalog.verified_at(run.id)
             if checked is None or checked + repo.verify_every <= now:
                 out.append(run)
