@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from dse_tui.core.catalog_checks import ChecksMixin
+from dse_tui.core.catalog_sessions import SessionsMixin
 from dse_tui.core.migrations import MIGRATIONS
 from dse_tui.core.timeutil import from_db, to_db, utcnow
 
@@ -64,10 +65,10 @@ def current_operator() -> str:
         return f"uid:{os.getuid()}"
 
 
-class Catalog(ChecksMixin):
+class Catalog(ChecksMixin, SessionsMixin):
     """One connection to the catalog. Not shared between threads: each worker opens its own."""
 
-    def __init__(self, path: str | os.PathLike, *, readonly: bool = False):
+    def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False):
         self.path = Path(path)
         try:
             if not readonly:
@@ -85,7 +86,8 @@ class Catalog(ChecksMixin):
                 # WAL lets the console read while a cron run writes; NORMAL is durable at checkpoints
                 # and safe against corruption, which is what a catalog of records needs.
                 self._retry_busy(self._set_wal)
-                self.db.execute("PRAGMA synchronous = NORMAL")
+                # `durable`: each commit reaches the disk (a checklist session's ticks survive a power cut).
+                self.db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
                 self._retry_busy(self._migrate)
         except (sqlite3.Error, OSError) as exc:
             raise CatalogError(f"cannot open the catalog {self.path}: {exc}") from None
@@ -190,11 +192,12 @@ class Catalog(ChecksMixin):
     # -------------------------------------------------------------- runs
 
     def start_run(self, key: str, *, trigger: str = "auto", operator: str | None = None,
-                  at: datetime | None = None) -> int:
+                  at: datetime | None = None, session_id: int | None = None) -> int:
         repo = self.repository_id(key)
         cur = self.db.execute(
-            "INSERT INTO runs(repository_id, started_at, state, trigger, operator) VALUES (?, ?, 'running', ?, ?)",
-            (repo, to_db(at or utcnow()), trigger, operator or current_operator()))
+            "INSERT INTO runs(repository_id, started_at, state, trigger, operator, session_id)"
+            " VALUES (?, ?, 'running', ?, ?, ?)",
+            (repo, to_db(at or utcnow()), trigger, operator or current_operator(), session_id))
         return cur.lastrowid
 
     def finish_run(self, run_id: int, state: str, *, size: int | None = None, sha256: str | None = None,

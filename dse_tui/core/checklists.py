@@ -8,7 +8,8 @@ from pathlib import Path
 
 from dse_tui.core.config import KINDS, DRIVERS
 from dse_tui.core.problems import ConfigError, Problem
-from dse_tui.core.schema import Bilingual, Bool, Checker, Enum, Field, List, Mapping, Str
+from dse_tui.core.checklist_schema import STEP, unique_steps
+from dse_tui.core.schema import Bilingual, Checker, Enum, Field, List, Mapping
 from dse_tui.core.yamlsource import load_document
 
 
@@ -32,43 +33,12 @@ class Checklist:
     steps: tuple[Step, ...]
 
 
-class _Regex(Str):
-    expected = "a regular expression"
-
-    def check(self, value, path, c):
-        if not isinstance(value, str):
-            return self.wrong_type(value, path, c)
-        try:
-            re.compile(value)
-        except re.error as exc:
-            return c.error(path, f"invalid regular expression: {exc}")
-        return value
-
-
-def _unique_steps(data: dict, path, c: Checker) -> None:
-    seen: set[str] = set()
-    for i, step in enumerate(data["steps"] if isinstance(data["steps"], list) else []):
-        if isinstance(step, dict) and isinstance(step.get("id"), str):
-            if step["id"] in seen:
-                c.error(path + ("steps", i, "id"), f"duplicate step id '{step['id']}'")
-            seen.add(step["id"])
-
-
-_STEP = Mapping({
-    "id": Field(Str(r"[a-z0-9][a-z0-9_-]*", "lower-case letters, digits, '_' or '-'"), required=True),
-    "text": Field(Bilingual(), required=True),
-    "required": Field(Bool(), default=True),
-    "command": Field(Str()),
-    "evidence": Field(Bilingual()),
-    "evidence_pattern": Field(_Regex()),
-})
-
 _CHECKLIST = Mapping({
     "title": Field(Bilingual(), required=True),
     "kind": Field(Enum(*KINDS), required=True),
     "drivers": Field(List(Enum(*DRIVERS)), default=list),
-    "steps": Field(List(_STEP, min_items=1), required=True),
-}, extra_check=_unique_steps)
+    "steps": Field(List(STEP, min_items=1), required=True),
+}, extra_check=unique_steps)
 
 
 def load_checklist(file: Path) -> Checklist:
@@ -120,6 +90,57 @@ def checklist_for(repo_kind: str, repo_driver: str, checklist: str | None,
         if repo_driver in c.drivers:
             return c
     return next((c for c in candidates if not c.drivers), candidates[0] if candidates else None)
+
+
+def site_checklists(profile) -> dict[str, Checklist]:
+    """The shipped checklists, with the profile's own folder (`checklists:`) adding to them or replacing one
+    by name. ConfigError names every broken file."""
+    found = load_checklists()
+    if profile.checklists_dir is not None:
+        if not profile.checklists_dir.is_dir():
+            raise ConfigError([Problem(profile.file, None, "checklists",
+                                       f"{profile.checklists_dir} is not a folder")])
+        found.update(load_checklists(profile.checklists_dir))
+    return found
+
+
+def repository_checklist(profile, repo, checklists: dict[str, Checklist]) -> Checklist:
+    """The checklist a session of `repo` walks: its chosen (or its kind's) checklist with the profile's extra
+    steps put in place. ConfigError, naming the profile, when it cannot be made."""
+    chosen = checklist_for(repo.kind, repo.driver, repo.checklist, checklists)
+    where = f"repositories[{repo.id}]"
+    if chosen is None:
+        what = (f"checklist '{repo.checklist}' does not exist" if repo.checklist
+                else f"no checklist for kind {repo.kind}")
+        raise ConfigError([Problem(profile.file, None, f"{where}.checklist",
+                                   f"{what}; known: {', '.join(sorted(checklists))}")])
+    steps = list(chosen.steps)
+    problems = []
+    for extra in repo.checklist_steps:
+        step = Step(**{k: v for k, v in extra.items() if k != "after"})
+        ids = [s.id for s in steps]
+        if step.id in ids:
+            problems.append(Problem(profile.file, None, f"{where}.checklist_steps",
+                                    f"step '{step.id}' is already in checklist '{chosen.name}'"))
+            continue
+        after = extra.get("after")
+        if after is not None and after not in ids:
+            problems.append(Problem(profile.file, None, f"{where}.checklist_steps.{step.id}.after",
+                                    f"no step '{after}' in checklist '{chosen.name}'; its steps: {', '.join(ids)}"))
+            continue
+        steps.insert(ids.index(after) + 1 if after else len(steps), step)
+    if problems:
+        raise ConfigError(problems)
+    return Checklist(chosen.name, chosen.file, chosen.title, chosen.kind, chosen.drivers, tuple(steps))
+
+
+def evidence_problem(step: Step, value: str) -> str | None:
+    """Why `value` is not acceptable evidence for `step` (None when it is)."""
+    if not value.strip():
+        return "the evidence is empty"
+    if step.evidence_pattern and not re.fullmatch(step.evidence_pattern, value.strip()):
+        return f"'{value.strip()}' does not match the expected form {step.evidence_pattern}"
+    return None
 
 
 class _Keep(dict):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from dse_tui.core.checklist_schema import EXTRA_STEP, unique_steps
 from dse_tui.core.periods import Periodicity, parse_duration, parse_size
 from dse_tui.core.problems import ConfigError
 from dse_tui.core.schema import (
@@ -75,6 +76,7 @@ class Repository:
     timeout: timedelta = timedelta(hours=6)
     verify_every: timedelta | None = None
     rules: Rules = Rules()
+    checklist_steps: tuple[dict, ...] = ()  # the site's own steps for this repository (EXTRA_STEP)
 
     @property
     def location(self) -> str:
@@ -128,6 +130,7 @@ class Profile:
     compression_level: int
     destinations: dict[str, Destination]
     repositories: tuple[Repository, ...]
+    checklists_dir: Path | None = None
 
     def repository(self, repo_id: str) -> Repository:
         for r in self.repositories:
@@ -197,6 +200,11 @@ _repo_settings = {
 }
 
 
+def _check_repository(repo: dict, path: Path_, c: Checker) -> None:
+    unique_steps(repo, path, c, "checklist_steps")
+    _check_source(repo, path, c)
+
+
 def _check_source(repo: dict, path: Path_, c: Checker) -> None:
     driver = repo["driver"]
     if driver not in SOURCE_SCHEMAS:
@@ -217,8 +225,9 @@ _repository = Mapping({
     "source": Field(AnyMapping(), required=True),
     "ssh": Field(_ssh),
     "checklist": Field(Str(r"[A-Za-z0-9._-]+", "a checklist name (its file's stem)")),
+    "checklist_steps": Field(List(EXTRA_STEP), default=list),
     **_repo_settings,
-}, extra_check=_check_source)
+}, extra_check=_check_repository)
 
 _PROFILE = Mapping({
     "site": Field(Mapping({
@@ -238,6 +247,8 @@ _PROFILE = Mapping({
         "parallel": Field(Int(1, 64), default=2),
         "compression_level": Field(Int(1, 19), default=3),
     }), required=True),
+    # The site's own checklists: a folder whose files add to (or, by name, replace) the shipped ones.
+    "checklists": Field(FilePath()),
     "defaults": Field(Mapping(dict(_repo_settings)), default=dict),
     "destinations": Field(List(Mapping({
         "id": Field(_id, required=True),
@@ -362,6 +373,7 @@ def _build(file: Path, data: dict) -> Profile:
             retention=Retention(**merged["retention"]), timeout=merged["timeout"],
             verify_every=merged["verify_every"],
             rules=Rules(**{**merged["rules"], "require": tuple(merged["rules"]["require"])}),
+            checklist_steps=tuple(r["checklist_steps"]),
         ))
     storage = data["storage"]
     return Profile(
@@ -375,6 +387,7 @@ def _build(file: Path, data: dict) -> Profile:
         compression_level=storage["compression_level"],
         destinations={d["id"]: Destination(d["id"], d["kind"], {k: v for k, v in d.items() if k not in ("id", "kind") and v is not None}) for d in data["destinations"]},
         repositories=tuple(repos),
+        checklists_dir=data["checklists"],
     )
 
 

@@ -121,4 +121,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX restores_by_run ON restores(run_id);
     """,
+    # 5: checklist sessions keep the steps they walk (the record outlives an edited checklist), where the
+    # operator was, each skip's reason; a manual run names its session; one open session per repository
+    """
+    ALTER TABLE sessions ADD COLUMN steps TEXT;
+    ALTER TABLE sessions ADD COLUMN title TEXT;
+    ALTER TABLE sessions ADD COLUMN current TEXT;
+    ALTER TABLE sessions ADD COLUMN workdir TEXT;
+    ALTER TABLE session_steps ADD COLUMN reason TEXT;
+    ALTER TABLE session_steps ADD COLUMN operator TEXT;
+    ALTER TABLE runs ADD COLUMN session_id INTEGER REFERENCES sessions(id);
+    CREATE UNIQUE INDEX one_open_session ON sessions(repository_id) WHERE state = 'open';
+    CREATE INDEX sessions_by_repository ON sessions(repository_id, started_at);
+    """,
 ]

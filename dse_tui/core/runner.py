@@ -40,10 +40,13 @@ MANIFEST = "manifest.json"
 TMP_PREFIX = ".tmp-"
 
 
-def run_repository(profile: Profile, repo: Repository, *, trigger: str = "manual", operator: str | None = None,
+def run_repository(profile: Profile, repo: Repository, *, trigger: str = "console", operator: str | None = None,
                    cancel: threading.Event | None = None, on_progress: Callable[[RunProgress], None] | None = None,
-                   log: Callable[[str], None] | None = None) -> RunOutcome:
-    """Back up one repository. Never raises for a failure of the backup itself: the outcome says it."""
+                   log: Callable[[str], None] | None = None, producer: Callable[[BackupContext], None] | None = None,
+                   session_id: int | None = None) -> RunOutcome:
+    """Back up one repository. Never raises for a failure of the backup itself: the outcome says it.
+    `producer` writes the parts instead of the repository's driver (a manual backup's files, registered
+    from `session_id`): the rest (manifest, read-back, verification, catalog) is the same."""
     cancel = cancel or threading.Event()
     log = log or (lambda line: None)
     operator = operator or current_operator()
@@ -57,14 +60,16 @@ def run_repository(profile: Profile, repo: Repository, *, trigger: str = "manual
         return RunOutcome(repo.id, None, "failed", message=f"cannot use {profile.storage_root}: {exc.strerror}")
     try:
         with Catalog(profile.catalog_path) as catalog:
-            return _run_locked(profile, repo, catalog, trigger, operator, cancel, on_progress, log)
+            return _run_locked(profile, repo, catalog, trigger, operator, cancel, on_progress, log, producer,
+                               session_id)
     except (sqlite3.Error, CatalogError) as exc:  # the catalog itself failed (its disk full?): say so, go on
         return RunOutcome(repo.id, None, "failed", message=f"the catalog {profile.catalog_path} failed: {exc}")
     finally:
         lock.release()
 
 
-def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_progress, log) -> RunOutcome:
+def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_progress, log, producer=None,
+                session_id=None) -> RunOutcome:
     repo_dir = profile.storage_root / repo.id
     for stale in catalog.interrupt_stale_runs(repo.id):
         log(f"run {stale} had been interrupted: marked failed")
@@ -77,9 +82,9 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     expected = next(iter(catalog.good_sizes(repo.id, 1)), None)  # the last good run's size, for an ETA
     started = utcnow()
     t0 = time.monotonic()
-    run_id = catalog.start_run(repo.id, trigger=trigger, operator=operator, at=started)
+    run_id = catalog.start_run(repo.id, trigger=trigger, operator=operator, at=started, session_id=session_id)
     catalog.record_event("run started", "ok", repository=repo.id, operator=operator,
-                         detail={"run_id": run_id, "trigger": trigger})
+                         detail={"run_id": run_id, "trigger": trigger, "session_id": session_id})
     name = f"{started.strftime('%Y%m%dT%H%M%SZ')}-r{run_id}"
     workdir = repo_dir / f"{TMP_PREFIX}{name}"
     final = repo_dir / name
@@ -93,10 +98,10 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     try:
         workdir.mkdir(parents=True)
         driver = driver_module(repo.driver)
-        driver.backup(ctx)
+        (producer or driver.backup)(ctx)
         if not ctx.parts:
             raise BackupError("the driver produced nothing to keep")
-        manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger)
+        manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger, session_id)
         # ASCII JSON: file names that are not UTF-8 (surrogate escapes) must not break the manifest.
         _write_synced(workdir / MANIFEST, json.dumps(manifest, indent=2).encode())
         _fsync_dir(workdir)
@@ -176,7 +181,8 @@ def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, dig
     return ("good", None) if outcome == "passed" else ("unsatisfactory", f"not satisfactory: {message}")
 
 
-def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: datetime, operator, trigger) -> dict:
+def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: datetime, operator, trigger,
+              session_id=None) -> dict:
     tools = {"dse-tui": __version__}
     for spec in driver.tools(repo):
         path = find_tool(spec)
@@ -192,6 +198,7 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
         "source": driver.describe(repo),
         "run_id": run_id,
         "trigger": trigger,
+        **({"session_id": session_id} if session_id else {}),
         "operator": operator,
         "host": socket.gethostname(),
         "started_at": iso(started),

@@ -68,7 +68,7 @@ def check_run(profile: Profile, repo: Repository, run: Run, catalog: Catalog, le
     return ("passed" if all(c.ok for c in v.checks) and v.checks else "failed"), v.checks
 
 
-def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | None = None, trigger: str = "manual",
+def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | None = None, trigger: str = "console",
                operator: str | None = None, cancel: threading.Event | None = None,
                log: Callable[[str], None] | None = None, on_bytes: Callable[[int], None] | None = None) -> VerifyOutcome:
     """Verify a stored run at `level` (default: its repository's) and record it all."""

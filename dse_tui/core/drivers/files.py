@@ -124,6 +124,8 @@ def structure(v) -> None:
             continue
         listed.pop("", None)
         listed.pop(".", None)
+        if "files" not in v.manifest:  # a manual backup's archive: no per-file record to hold it against
+            continue
         diffs = []
         for path, entry in _expected(v).items():
             got = listed.pop(path, None)
@@ -151,6 +153,8 @@ def trial(v) -> None:
         if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
                        else result.failure()):
             continue
+        if "files" not in v.manifest:
+            continue  # a manual backup's archive: extracted whole is all there is to check
         diffs = []
         for path, entry in _expected(v).items():
             v.stopping()

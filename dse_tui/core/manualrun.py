@@ -1,0 +1,100 @@
+"""Registering a manual backup: the files a finished checklist session produced become a run of trigger
+`manual`, linked to the session, made exactly like an automatic one (parts compressed with zstd, manifest,
+read-back, verification at the repository's level), so they enter the same copy and label flow and, when
+good, clear the repository's manual-required state."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.drivers import BackupContext, BackupError
+from dse_tui.core.runtypes import RunOutcome
+from dse_tui.core.sessions import SessionError
+from dse_tui.core.stream import Stage
+
+PGDMP = b"PGDMP"  # pg_dump's custom format
+
+
+def part_name(driver: str, path: Path) -> str:
+    """The part a manual file becomes, named as the driver's own parts so its checks apply to it."""
+    if path.is_dir():
+        return f"{path.name}.tar.zst"
+    if driver == "postgresql":
+        with open(path, "rb") as f:
+            if f.read(len(PGDMP)) == PGDMP:
+                return f"{path.name.split('.')[0]}.pgdump.zst"
+    return f"{path.name}.zst"
+
+
+def check_files(driver: str, files: list[str]) -> list[tuple[Path, str]]:
+    """(file, part name) of each file to register; SessionError naming the first that cannot be."""
+    if not files:
+        raise SessionError("name at least one file the manual backup produced")
+    chosen: dict[str, Path] = {}
+    for name in files:
+        path = Path(name).expanduser().absolute()
+        if not path.exists():
+            raise SessionError(f"{path} does not exist")
+        if not (path.is_file() or path.is_dir()):
+            raise SessionError(f"{path} is neither a file nor a folder")
+        if path.is_file() and path.stat().st_size == 0:
+            raise SessionError(f"{path} is empty: it cannot be a backup")
+        try:
+            part = part_name(driver, path)
+        except OSError as exc:
+            raise SessionError(f"cannot read {path}: {exc.strerror}") from None
+        if part in chosen:
+            raise SessionError(f"{path} and {chosen[part]} would both be stored as {part}: rename one")
+        chosen[part] = path
+    return [(p, part) for part, p in chosen.items()]
+
+
+def _producer(files: list[tuple[Path, str]], session_id: int, driver: str) -> Callable[[BackupContext], None]:
+    def produce(ctx: BackupContext) -> None:
+        listed = []
+        for path, part in files:
+            if path.is_dir():
+                stage = Stage(["tar", "-C", str(path.parent), "-cf", "-", "--", path.name], name="tar")
+            else:
+                stage = Stage(["cat", "--", str(path)], name="read")
+            written = ctx.part(part, [stage])
+            listed.append({"path": str(path), "part": part, "size": written.size})
+        ctx.meta["manual"] = {"session_id": session_id, "files": listed}
+        dbs = [p.removesuffix(".pgdump.zst") for _, p in files if p.endswith(".pgdump.zst")]
+        if driver == "mysql":
+            dbs = [p.removesuffix(".sql.zst") for _, p in files if p.endswith(".sql.zst")]
+        if dbs:
+            ctx.meta["databases"] = dbs
+        if not listed:
+            raise BackupError("no files to register")
+    return produce
+
+
+def register_files(profile, catalog: Catalog, session_id: int, files: list[str], *, operator: str | None = None,
+                   cancel: threading.Event | None = None, log: Callable[[str], None] | None = None,
+                   on_progress=None) -> RunOutcome:
+    """Make the files a run of the session's repository; SessionError when they or the session cannot be."""
+    from dse_tui.core.runner import run_repository
+
+    row = catalog.session(session_id)
+    if row is None:
+        raise SessionError(f"there is no session {session_id}")
+    if row.state != "finished":
+        raise SessionError(f"session {session_id} is {row.state}: finish its checklist before registering "
+                           "what it produced")
+    try:
+        repo = profile.repository(row.repository)
+    except KeyError:
+        raise SessionError(f"repository {row.repository} of session {session_id} is no longer in the profile") \
+            from None
+    chosen = check_files(repo.driver, files)
+    outcome = run_repository(profile, repo, trigger="manual", operator=operator, cancel=cancel, log=log,
+                             on_progress=on_progress, producer=_producer(chosen, session_id, repo.driver),
+                             session_id=session_id)
+    catalog.record_event("session registered", outcome.state, repository=repo.id, operator=operator,
+                         detail={"session_id": session_id, "run_id": outcome.run_id,
+                                 "files": [str(p) for p, _ in chosen], "message": outcome.message})
+    return outcome

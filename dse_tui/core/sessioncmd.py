@@ -1,0 +1,93 @@
+"""Running a checklist step's command for the operator: its output captured as it comes, saved into the
+session as it grows (a closed terminal loses none of it), cancellable, its exit status recorded."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import threading
+import time
+from typing import Callable
+
+from dse_tui.core.dbconn import pg_env
+from dse_tui.core.sessions import Session, SessionError
+
+SAVE_EVERY = 1.0  # seconds between saves of a running command's output
+KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL on cancel
+
+
+def command_env(repo) -> dict[str, str]:
+    """The environment of a step's command: the repository's connection settings and password as the
+    database tools read them (PG*, MYSQL_PWD), so that no password is ever written in the command."""
+    env = dict(os.environ)
+    source = repo.source
+    if repo.driver == "postgresql":
+        env.update(pg_env(source))
+    elif repo.driver == "mysql" and source.get("password_env"):
+        env["MYSQL_PWD"] = os.environ.get(source["password_env"], "")
+    return env
+
+
+def run_step_command(session: Session, step_id: str, repo, *, on_output: Callable[[str], None] | None = None,
+                     cancel: threading.Event | None = None) -> int:
+    """Run the step's command with bash in the session's folder; returns its exit status (negative: the
+    signal that ended it). The output is saved into the session while it runs and at the end."""
+    step = session.step(step_id)
+    if not step.command:
+        raise SessionError(f"step '{step_id}' has no command")
+    if not session.is_open:
+        raise SessionError(f"session {session.id} is {session.row.state}: its commands cannot run again")
+    cancel = cancel or threading.Event()
+    cwd = session.row.workdir if session.row.workdir and os.path.isdir(session.row.workdir) else None
+    header = f"$ {step.command}\n"
+    chunks = [header]
+    on_output and on_output(header)
+    try:
+        proc = subprocess.Popen(["bash", "-c", step.command], cwd=cwd, env=command_env(repo),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    except OSError as exc:
+        message = f"cannot start bash: {exc.strerror}\n"
+        session.record_output(step_id, header + message, 127)
+        on_output and on_output(message)
+        return 127
+    session.record_output(step_id, header, None, final=False)
+    last_save = time.monotonic()
+    killed_at = None
+    fd = proc.stdout.fileno()
+    while True:
+        if cancel.is_set() and killed_at is None:
+            killed_at = time.monotonic()
+            _signal(proc, signal.SIGTERM)
+            note = "\n[cancelled by the operator]\n"
+            chunks.append(note)
+            on_output and on_output(note)
+        if killed_at is not None and time.monotonic() - killed_at > KILL_GRACE:
+            _signal(proc, signal.SIGKILL)
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            text = data.decode("utf-8", errors="replace")
+            chunks.append(text)
+            on_output and on_output(text)
+        if time.monotonic() - last_save > SAVE_EVERY:
+            session.record_output(step_id, "".join(chunks), None, final=False)
+            last_save = time.monotonic()
+    status = proc.wait()
+    proc.stdout.close()
+    tail = f"\n[exit status {status}]\n" if status >= 0 else f"\n[ended by signal {-status}]\n"
+    chunks.append(tail)
+    on_output and on_output(tail)
+    session.record_output(step_id, "".join(chunks), status)
+    return status
+
+
+def _signal(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)  # the whole group: a pipeline's every process
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,241 @@
+"""The session state machine, the command runner and the registration of a manual backup (core, no UI)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.checklists import load_checklists, repository_checklist, site_checklists
+from dse_tui.core.manualrun import register_files
+from dse_tui.core.problems import ConfigError
+from dse_tui.core.sessioncmd import run_step_command
+from dse_tui.core.sessions import Session, SessionAlreadyOpen, SessionError, start_session
+from tests.conftest import write_profile
+from tests.engine_helpers import profile_with
+
+CHECKLIST = """\
+title: {es: Prueba, en: Test}
+kind: config
+steps:
+  - id: first
+    text: {es: Primero, en: First}
+    command: "echo hello-from-step; echo oops >&2; exit 3"
+  - id: count
+    text: {es: Contar, en: Count}
+    evidence: {es: Filas, en: Rows}
+    evidence_pattern: '[0-9]+'
+  - id: optional
+    text: {es: Opcional, en: Optional}
+    required: false
+  - id: make
+    text: {es: Hacer, en: Make}
+    command: "tar -C {path} -cf {output}/etc.tar ."
+"""
+
+
+@pytest.fixture
+def site(tmp_path):
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "test-config.yaml").write_text(CHECKLIST)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "hosts").write_text("127.0.0.1 localhost\n")
+    profile = profile_with(tmp_path, "{id: etc, kind: config, driver: files, source: {path: ./src}, "
+                                     "checklist: test-config, verify: structure}", extra="checklists: ./lists")
+    checklist = repository_checklist(profile, profile.repositories[0], site_checklists(profile))
+    with Catalog(profile.catalog_path) as catalog:
+        yield profile, catalog, checklist
+
+
+def test_a_session_walks_its_steps_and_saves_every_change(site):
+    profile, catalog, checklist = site
+    s = start_session(catalog, profile, profile.repositories[0], checklist, operator="ana")
+    assert s.progress() == (0, 4) and s.current == "first"
+    s.tick("first")
+    s.set_note("first", "done at 10:02")
+    with pytest.raises(SessionError, match="does not match"):
+        s.tick("count", evidence="many")
+    assert s.state("count").outcome == "pending" and s.state("count").evidence is None
+    s.tick("count", evidence=" 1234 ")
+    with pytest.raises(SessionError, match="required"):
+        s.skip("make", "no time")
+    with pytest.raises(SessionError, match="reason"):
+        s.skip("optional", "  ")
+    s.skip("optional", "no tape drive today")
+    s.move_to("make")
+    # Another process (a console reopened after a crash) sees exactly this.
+    with Catalog(profile.catalog_path) as other:
+        again = Session.load(other, s.id)
+        assert again.current == "make" and again.progress() == (3, 4)
+        assert again.state("count").evidence == "1234" and again.state("first").note == "done at 10:02"
+        assert again.state("optional").reason == "no tape drive today"
+        assert again.state("first").operator == "ana"
+    with pytest.raises(SessionError, match="make"):
+        s.finish()
+    s.tick("make")
+    s.untick("count")
+    assert not s.can_finish() and s.state("count").evidence == "1234"  # undone, its evidence kept
+    s.tick("count")
+    s.finish()
+    assert s.row.state == "finished" and s.row.ended_at is not None
+    with pytest.raises(SessionError, match="record"):
+        s.untick("first")
+    actions = [e["action"] for e in catalog.events(100)]
+    assert "session started" in actions and "session finished" in actions and actions.count("session step") >= 6
+
+
+def test_a_second_open_session_for_the_repository_is_refused(site):
+    profile, catalog, checklist = site
+    first = start_session(catalog, profile, profile.repositories[0], checklist, operator="ana")
+    with pytest.raises(SessionAlreadyOpen, match=f"already open \\(session {first.id}, started by ana"):
+        start_session(catalog, profile, profile.repositories[0], checklist, operator="bob")
+    first.abandon("the server came back")
+    second = start_session(catalog, profile, profile.repositories[0], checklist, operator="bob")
+    assert second.id != first.id
+    assert catalog.session(first.id).reason == "the server came back"
+
+
+def test_abandon_needs_a_reason(site):
+    profile, catalog, checklist = site
+    s = start_session(catalog, profile, profile.repositories[0], checklist)
+    with pytest.raises(SessionError, match="reason"):
+        s.abandon("")
+    assert s.is_open
+
+
+def test_a_step_command_runs_in_the_session_folder_and_its_output_is_recorded(site):
+    profile, catalog, checklist = site
+    s = start_session(catalog, profile, profile.repositories[0], checklist)
+    seen = []
+    status = run_step_command(s, "first", profile.repositories[0], on_output=seen.append)
+    assert status == 3
+    row = catalog.session(s.id).step_rows["first"]
+    assert row.exit_status == 3 and "hello-from-step" in row.output and "oops" in row.output
+    assert "hello-from-step" in "".join(seen)
+    # Placeholders were filled from the repository: the archive lands in the session's own folder.
+    assert run_step_command(s, "make", profile.repositories[0]) == 0
+    assert (profile.storage_root / ".manual" / f"etc-s{s.id}" / "etc.tar").stat().st_size > 0
+
+
+def test_a_running_command_is_cancelled_and_its_output_so_far_kept(site):
+    profile, catalog, checklist = site
+    repo = profile.repositories[0]
+    s = start_session(catalog, profile, repo, checklist)
+    # A step's command that would run for minutes.
+    s.steps = tuple(step if step.id != "first" else type(step)(**{**step.__dict__, "command": "echo begun; sleep 300"})
+                    for step in s.steps)
+    cancel = threading.Event()
+    result = {}
+    t = threading.Thread(target=lambda: result.update(status=run_step_command(s, "first", repo, cancel=cancel)))
+    t0 = time.monotonic()
+    t.start()
+    time.sleep(1.5)
+    with Catalog(profile.catalog_path) as other:  # saved while it runs
+        assert "begun" in (other.session(s.id).step_rows["first"].output or "")
+    cancel.set()
+    t.join(30)
+    assert not t.is_alive() and time.monotonic() - t0 < 20
+    assert result["status"] < 0
+    assert "cancelled by the operator" in catalog.session(s.id).step_rows["first"].output
+
+
+def test_registering_the_manual_backup_makes_a_good_manual_run_and_clears_manual_required(site, tmp_path):
+    profile, catalog, checklist = site
+    repo = profile.repositories[0]
+    catalog.set_manual_required(repo.id, "run 1 failed: disk full")
+    s = start_session(catalog, profile, repo, checklist)
+    with pytest.raises(SessionError, match="finish"):
+        register_files(profile, catalog, s.id, ["/etc/hostname"])
+    assert run_step_command(s, "make", repo) == 0
+    for step in ("first", "make"):
+        s.tick(step)
+    s.tick("count", "5")
+    s.finish()
+    archive = profile.storage_root / ".manual" / f"etc-s{s.id}" / "etc.tar"
+    with pytest.raises(SessionError, match="does not exist"):
+        register_files(profile, catalog, s.id, [str(tmp_path / "nothing.tar")])
+    outcome = register_files(profile, catalog, s.id, [str(archive)], operator="ana")
+    assert outcome.state == "good", outcome.message
+    run = catalog.run(outcome.run_id)
+    assert run.trigger == "manual" and catalog.run_session(run.id) == s.id
+    assert [r.id for r in catalog.session_runs(s.id)] == [run.id]
+    manifest = json.loads(open(run.manifest).read())
+    assert manifest["session_id"] == s.id and manifest["manual"]["files"][0]["path"] == str(archive)
+    assert catalog.manual_required_since(repo.id) is None
+    assert catalog.last_verifications([run.id])[run.id].outcome == "passed"
+
+
+def test_a_damaged_manual_file_is_not_a_good_run_and_the_state_stays(site, tmp_path):
+    profile, catalog, checklist = site
+    repo = profile.repositories[0]
+    catalog.set_manual_required(repo.id, "run 1 failed")
+    s = start_session(catalog, profile, repo, checklist)
+    for step in ("first", "make"):
+        s.tick(step)
+    s.tick("count", "5")
+    s.finish()
+    bogus = tmp_path / "etc.tar"
+    bogus.write_bytes(b"this is not a tar archive at all\n" * 50)
+    outcome = register_files(profile, catalog, s.id, [str(bogus)])
+    assert outcome.state == "failed" and "tar" in outcome.message
+    assert catalog.manual_required_since(repo.id) is not None
+
+
+def test_profile_extra_steps_are_put_in_place(tmp_path):
+    (tmp_path / "src").mkdir()
+    profile = profile_with(tmp_path, """{id: db, kind: database, driver: postgresql, source: {databases: [x]},
+      checklist_steps: [{id: tell-dean, text: {es: Avisar al decano, en: Tell the dean}, after: announce},
+                        {id: last, text: Last, required: false}]}""")
+    steps = [s.id for s in repository_checklist(profile, profile.repositories[0], load_checklists()).steps]
+    assert steps[:2] == ["announce", "tell-dean"] and steps[-1] == "last"
+
+
+def test_profile_extra_step_after_an_unknown_step_names_the_profile_and_key(tmp_path):
+    profile = profile_with(tmp_path, """{id: db, kind: database, driver: postgresql, source: {databases: [x]},
+      checklist_steps: [{id: extra, text: Extra, after: no-such-step}]}""")
+    with pytest.raises(ConfigError) as err:
+        repository_checklist(profile, profile.repositories[0], load_checklists())
+    text = str(err.value)
+    assert str(profile.file) in text and "checklist_steps.extra.after" in text and "no-such-step" in text
+
+
+def test_a_broken_site_checklist_names_file_line_and_key(tmp_path):
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "mine.yaml").write_text(
+        "title: T\nkind: config\nsteps:\n  - id: a\n    text: A\n    evidence_pattern: '[0-9'\n")
+    body = ("site: {id: t, name: T}\nstorage: {root: ./b}\nchecklists: ./lists\nrepositories: []\n")
+    from dse_tui.core.config import load_profile
+
+    profile = load_profile(write_profile(tmp_path, body))
+    with pytest.raises(ConfigError) as err:
+        site_checklists(profile)
+    assert "mine.yaml:6" in str(err.value) and "evidence_pattern" in str(err.value)
+
+
+def test_a_postgresql_manual_backup_made_with_the_shipped_checklist_registers_and_restores(tmp_path, postgres_db):
+    """The shipped checklist's own commands, filled from the repository, against the real server."""
+    from tests.test_engine_databases import psql
+
+    db = postgres_db["database"]
+    psql(db, "CREATE TABLE grades (id int); INSERT INTO grades SELECT generate_series(1, 250);")
+    profile = profile_with(tmp_path, f"{{id: pg, kind: database, driver: postgresql, verify: restore, source: "
+                                     f"{{host: 127.0.0.1, port: 5432, user: postgres, databases: [{db}]}}}}")
+    repo = profile.repositories[0]
+    with Catalog(profile.catalog_path) as catalog:
+        catalog.set_manual_required("pg", "run 7 failed: pg_dump: connection refused")
+        s = start_session(catalog, profile, repo, repository_checklist(profile, repo, load_checklists()))
+        for step in ("server-up", "globals", "dump", "list"):
+            assert run_step_command(s, step, repo) == 0, s.state(step).output
+        dump = profile.storage_root / ".manual" / f"pg-s{s.id}" / f"{db}.dump"
+        for step in s.steps:
+            if step.required:
+                s.tick(step.id, evidence=str(dump.stat().st_size) if step.evidence else None)
+        s.finish()
+        outcome = register_files(profile, catalog, s.id, [str(dump), str(dump.parent / "globals.sql")])
+        assert outcome.state == "good", outcome.message
+        checks = catalog.last_verifications([outcome.run_id])[outcome.run_id].checks
+        assert any(c["name"] == f"restore {db}" and c["ok"] for c in checks), checks
+        assert catalog.manual_required_since("pg") is None
