@@ -60,20 +60,21 @@ def build_parser() -> argparse.ArgumentParser:
     prune_p = sub.add_parser("prune", parents=[common], help="remove runs that retention no longer keeps")
     prune_p.add_argument("repos", nargs="*", metavar="REPO", help="repository ids (default: all)")
     prune_p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
-    from dse_tui import cli_checklists, cli_checks
+    from dse_tui import cli_checklists, cli_checks, cli_sessions
 
     cli_checks.add_parsers(sub, common)
     cli_checklists.add_parsers(sub, common)
+    cli_sessions.add_parsers(sub, common)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "tui"
-    from dse_tui import cli_checklists, cli_checks
+    from dse_tui import cli_checklists, cli_checks, cli_sessions
 
     try:
-        return {**COMMANDS, **cli_checks.COMMANDS, **cli_checklists.COMMANDS}[command](args)
+        return {**COMMANDS, **cli_checks.COMMANDS, **cli_checklists.COMMANDS, **cli_sessions.COMMANDS}[command](args)
     except KeyboardInterrupt:
         print("dse-tui: interrupted", file=sys.stderr)
         return 130
@@ -154,7 +155,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from dse_tui.core.checklists import load_checklists
+    from dse_tui.core.checklists import load_checklists, site_checklists
     from dse_tui.core.config import load_profile
     from dse_tui.core.preflight import run_checks
     from dse_tui.core.problems import ConfigError
@@ -167,7 +168,7 @@ def cmd_check(args) -> int:
     except ConfigError as exc:
         problems += exc.problems
     try:
-        checklists = load_checklists()
+        checklists = site_checklists(profile) if profile else load_checklists()
     except ConfigError as exc:
         problems += exc.problems
     for problem in problems:

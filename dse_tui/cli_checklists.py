@@ -10,20 +10,33 @@ def add_parsers(sub, common) -> None:
                                        parser_class=sub._parser_class)
     actions.add_parser("list", parents=[common], help="every checklist: name, kind, drivers, steps")
     show = actions.add_parser("show", parents=[common], help="one checklist, to read or print")
-    show.add_argument("name", metavar="NAME", help="its file's stem (see `checklist list`)")
+    show.add_argument("name", metavar="NAME", nargs="?",
+                      help="its file's stem (see `checklist list`); with --repo, that repository's own by default")
     show.add_argument("--lang", choices=("es", "en"), help="language (default: the locale)")
-    show.add_argument("--repo", metavar="REPO", help="fill the commands in from this repository of the profile")
+    show.add_argument("--repo", metavar="REPO",
+                      help="fill the commands in from this repository of the profile, with its extra steps")
 
 
 def cmd_checklist(args) -> int:
     from dse_tui.cli import EXIT_UNKNOWN, _fail
-    from dse_tui.core.checklists import load_checklists
+    from dse_tui.core.checklists import load_checklists, repository_checklist, site_checklists
     from dse_tui.core.problems import ConfigError
 
+    profile = repo = storage = None
     try:
-        checklists = load_checklists()
-    except ConfigError as exc:
-        _fail(f"the checklists have {len(exc.problems)} problem(s):\n{exc}")
+        if args.checklist_command == "show" and args.repo:
+            from dse_tui.cli import _profile_path
+            from dse_tui.core.config import load_profile
+
+            profile = load_profile(_profile_path(args))
+            repo, storage = profile.repository(args.repo), str(profile.storage_root)
+        checklists = site_checklists(profile) if profile else load_checklists()
+    except KeyError:
+        _fail(f"no repository {args.repo!r} in the profile")
+        return EXIT_UNKNOWN
+    except (ConfigError, OSError) as exc:
+        count = f"{len(exc.problems)} problem(s)" if isinstance(exc, ConfigError) else "a problem"
+        _fail(f"the profile or checklists have {count}:\n{exc}")
         return EXIT_UNKNOWN
     if args.checklist_command == "list":
         for c in sorted(checklists.values(), key=lambda c: (c.kind, c.name)):
@@ -31,21 +44,20 @@ def cmd_checklist(args) -> int:
             print(f"{c.name:<22} {c.kind:<9} {','.join(c.drivers) or '-':<12} {len(c.steps):>2} steps "
                   f"({required} required)  {c.title['en']}")
         return 0
-    checklist = checklists.get(args.name)
+    if args.name is None and repo is None:
+        _fail("name a checklist (see `dse-tui checklist list`) or a repository with --repo")
+        return EXIT_UNKNOWN
+    try:
+        if repo is not None and (args.name is None or args.name == repo.checklist):
+            checklist = repository_checklist(profile, repo, checklists)
+        else:
+            checklist = checklists.get(args.name)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return EXIT_UNKNOWN
     if checklist is None:
         _fail(f"no checklist {args.name!r}; known: {', '.join(sorted(checklists))}")
         return EXIT_UNKNOWN
-    repo = storage = None
-    if args.repo:
-        from dse_tui.cli import _profile_path
-        from dse_tui.core.config import load_profile
-
-        try:
-            profile = load_profile(_profile_path(args))
-            repo, storage = profile.repository(args.repo), str(profile.storage_root)
-        except (ConfigError, KeyError, OSError) as exc:
-            _fail(f"cannot use the repository {args.repo}: {exc}")
-            return EXIT_UNKNOWN
     print(render(checklist, args.lang or _language(), repo, storage))
     return 0
 

@@ -105,10 +105,10 @@ def test_check_connects_over_ssh_as_the_backup_does(tmp_path, sshd, postgres_db,
             f"  - {{id: rpg, kind: database, driver: postgresql, ssh: {ssh_yaml(sshd)}, source: "
             f"{{host: 127.0.0.1, port: 5432, user: postgres, databases: [{postgres_db['database']}]}}}}")
     profile = profile_with(tmp_path, body)
-    findings = {r.id: preflight.check_repository(r, {})[0] for r in profile.repositories}
+    findings = {r.id: preflight.check_repository(profile, r, {})[0] for r in profile.repositories}
     assert findings["rmy"].level == "ok", findings["rmy"]
     assert findings["rmy"].message.startswith(f"MariaDB at 127.0.0.1:3306 via ssh root@127.0.0.1 answers ({db})")
     assert findings["rpg"].level == "ok", findings["rpg"]
     monkeypatch.setenv("DSE_TEST_CHECK_PW", "wrong")
-    wrong = preflight.check_repository(profile.repository("rmy"), {})[0]
+    wrong = preflight.check_repository(profile, profile.repository("rmy"), {})[0]
     assert wrong.level == "error" and "Access denied" in wrong.message

@@ -25,7 +25,7 @@ repositories:
 
 
 def finding(repo):
-    (result,) = preflight.check_repository(repo, {})
+    (result,) = preflight.check_repository(None, repo, {})
     return result
 
 

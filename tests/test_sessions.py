@@ -239,3 +239,23 @@ def test_a_postgresql_manual_backup_made_with_the_shipped_checklist_registers_an
         checks = catalog.last_verifications([outcome.run_id])[outcome.run_id].checks
         assert any(c["name"] == f"restore {db}" and c["ok"] for c in checks), checks
         assert catalog.manual_required_since("pg") is None
+
+
+def test_a_compressed_manual_archive_is_checked_for_what_is_inside(tmp_path):
+    """The shipped config checklist writes `tar | zstd`: the part holds the tar, so the tar is checked."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "fstab").write_text("/dev/sda1 / ext4 defaults 0 1\n")
+    profile = profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./etc}, verify: restore}")
+    repo = profile.repositories[0]
+    with Catalog(profile.catalog_path) as catalog:
+        s = start_session(catalog, profile, repo, repository_checklist(profile, repo, load_checklists()))
+        assert run_step_command(s, "etc", repo) == 0, s.state("etc").output
+        for step in s.steps:
+            s.tick(step.id, evidence="x" if step.evidence else None)
+        s.finish()
+        made = profile.storage_root / ".manual" / f"cfg-s{s.id}" / "cfg.tar.zst"
+        outcome = register_files(profile, catalog, s.id, [str(made)])
+        assert outcome.state == "good", outcome.message
+        assert [p["file"] for p in json.loads(open(outcome.manifest).read())["parts"]] == ["cfg.tar.zst"]
+        checks = catalog.last_verifications([outcome.run_id])[outcome.run_id].checks
+        assert any(c["name"] == "archive cfg.tar.zst" and c["ok"] for c in checks), checks

@@ -121,12 +121,13 @@ def repository_checklist(profile, repo, checklists: dict[str, Checklist]) -> Che
         ids = [s.id for s in steps]
         if step.id in ids:
             problems.append(Problem(profile.file, None, f"{where}.checklist_steps",
-                                    f"step '{step.id}' is already in checklist '{chosen.name}'"))
+                                    f"extra step '{step.id}' is already in checklist '{chosen.name}'"))
             continue
         after = extra.get("after")
         if after is not None and after not in ids:
             problems.append(Problem(profile.file, None, f"{where}.checklist_steps.{step.id}.after",
-                                    f"no step '{after}' in checklist '{chosen.name}'; its steps: {', '.join(ids)}"))
+                                    f"extra step '{step.id}' goes after '{after}', which checklist "
+                                    f"'{chosen.name}' does not have; its steps: {', '.join(ids)}"))
             continue
         steps.insert(ids.index(after) + 1 if after else len(steps), step)
     if problems:

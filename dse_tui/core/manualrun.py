@@ -5,6 +5,7 @@ good, clear the repository's manual-required state."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from pathlib import Path
 from typing import Callable
@@ -18,15 +19,49 @@ from dse_tui.core.stream import Stage
 PGDMP = b"PGDMP"  # pg_dump's custom format
 
 
+_DECOMPRESS = {b"\x28\xb5\x2f\xfd": ("zstd", ".zst"), b"\x1f\x8b": ("gzip", ".gz")}
+
+
+def _compression(path: Path) -> tuple[str, str] | None:
+    """(tool, suffix) of a zstd or gzip file: stored decompressed, then compressed as every part is, so the
+    driver's checks see what is inside."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    return next((v for magic, v in _DECOMPRESS.items() if head.startswith(magic)), None)
+
+
+def _reader(path: Path) -> Stage:
+    if path.is_dir():
+        return Stage(["tar", "-C", str(path.parent), "-cf", "-", "--", path.name], name="tar")
+    packed = _compression(path)
+    if packed:
+        return Stage([packed[0], "-dc", "--", str(path)], name=f"{packed[0]} -d")
+    return Stage(["cat", "--", str(path)], name="read")
+
+
+def _head(path: Path, n: int) -> bytes:
+    packed = _compression(path)
+    if not packed:
+        with open(path, "rb") as f:
+            return f.read(n)
+    proc = subprocess.Popen([packed[0], "-dc", "--", str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        return proc.stdout.read(n)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
 def part_name(driver: str, path: Path) -> str:
     """The part a manual file becomes, named as the driver's own parts so its checks apply to it."""
     if path.is_dir():
         return f"{path.name}.tar.zst"
-    if driver == "postgresql":
-        with open(path, "rb") as f:
-            if f.read(len(PGDMP)) == PGDMP:
-                return f"{path.name.split('.')[0]}.pgdump.zst"
-    return f"{path.name}.zst"
+    packed = _compression(path)
+    name = path.name.removesuffix(packed[1]) if packed else path.name
+    if driver == "postgresql" and _head(path, len(PGDMP)) == PGDMP:
+        return f"{name.split('.')[0]}.pgdump.zst"
+    return f"{name}.zst"
 
 
 def check_files(driver: str, files: list[str]) -> list[tuple[Path, str]]:
@@ -56,11 +91,7 @@ def _producer(files: list[tuple[Path, str]], session_id: int, driver: str) -> Ca
     def produce(ctx: BackupContext) -> None:
         listed = []
         for path, part in files:
-            if path.is_dir():
-                stage = Stage(["tar", "-C", str(path.parent), "-cf", "-", "--", path.name], name="tar")
-            else:
-                stage = Stage(["cat", "--", str(path)], name="read")
-            written = ctx.part(part, [stage])
+            written = ctx.part(part, [_reader(path)])
             listed.append({"path": str(path), "part": part, "size": written.size})
         ctx.meta["manual"] = {"session_id": session_id, "files": listed}
         dbs = [p.removesuffix(".pgdump.zst") for _, p in files if p.endswith(".pgdump.zst")]

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import humanize
 
-from dse_tui.core.checklists import Checklist, checklist_for
+from dse_tui.core.checklists import Checklist, repository_checklist
 from dse_tui.core.config import Destination, Profile, Repository
+from dse_tui.core.problems import ConfigError
 from dse_tui.core.ssh import ssh_argv, target_argv
 
 TIMEOUT = 10  # seconds for any one probe; a silent server must not hang the check
@@ -42,7 +43,7 @@ def find_tool(spec: str) -> str | None:
 def run_checks(profile: Profile, checklists: dict[str, Checklist]) -> list[Finding]:
     jobs = [lambda: check_storage(profile)]
     jobs += [lambda t=tool, u=users: [check_tool(t, u)] for tool, users in needed_tools(profile).items()]
-    jobs += [lambda r=repo: check_repository(r, checklists) for repo in profile.repositories]
+    jobs += [lambda r=repo: check_repository(profile, r, checklists) for repo in profile.repositories]
     jobs += [lambda d=dest: [check_destination(d)] for dest in profile.destinations.values()]
     # Servers and disks answer slowly: probe them side by side, report in a stable order.
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -146,14 +147,14 @@ def find_removable(uuid: str | None, label: str | None) -> str | None:
     return None
 
 
-def check_repository(repo: Repository, checklists: dict[str, Checklist]) -> list[Finding]:
+def check_repository(profile: Profile, repo: Repository, checklists: dict[str, Checklist]) -> list[Finding]:
     subject = f"repository {repo.id}"
     findings = []
     if checklists:
-        chosen = checklist_for(repo.kind, repo.driver, repo.checklist, checklists)
-        if chosen is None:
-            what = f"checklist '{repo.checklist}' does not exist" if repo.checklist else f"no checklist for kind {repo.kind}"
-            findings.append(Finding("error", subject, f"{what}; known: {', '.join(sorted(checklists))}"))
+        try:
+            repository_checklist(profile, repo, checklists)
+        except ConfigError as exc:
+            findings += [Finding("error", subject, p.message) for p in exc.problems]
     try:
         findings.append(_SOURCE_CHECKS[repo.driver](repo, subject))
     except (OSError, subprocess.SubprocessError) as exc:  # e.g. a parent folder we may not enter

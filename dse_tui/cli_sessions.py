@@ -1,0 +1,136 @@
+"""`dse-tui session list|show|register|abandon`: the manual-backup session records, headless."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def add_parsers(sub, common) -> None:
+    session = sub.add_parser("session", parents=[common], help="manual-backup checklist session records")
+    actions = session.add_subparsers(dest="session_command", metavar="ACTION", required=True,
+                                     parser_class=sub._parser_class)
+    listing = actions.add_parser("list", parents=[common], help="sessions, newest first")
+    listing.add_argument("--repo", metavar="REPO", help="only this repository's")
+    listing.add_argument("--state", choices=("open", "finished", "abandoned"))
+    listing.add_argument("--json", action="store_true", help="a JSON list of objects")
+    show = actions.add_parser("show", parents=[common], help="one session's record, to read, keep or print")
+    show.add_argument("id", type=int, metavar="ID")
+    show.add_argument("--format", choices=("md", "json"), default="md")
+    show.add_argument("--lang", choices=("es", "en"), help="language of the Markdown (default: the locale)")
+    show.add_argument("--no-output", action="store_true", help="leave the commands' output out of the Markdown")
+    register = actions.add_parser("register", parents=[common],
+                                  help="register the files a finished session produced as a manual run, verified")
+    register.add_argument("id", type=int, metavar="ID")
+    register.add_argument("files", nargs="+", metavar="FILE", help="files or folders the manual backup produced")
+    register.add_argument("--json", action="store_true", help="one JSON object in a list, as `run --json`")
+    abandon = actions.add_parser("abandon", parents=[common], help="abandon an open session, with the reason")
+    abandon.add_argument("id", type=int, metavar="ID")
+    abandon.add_argument("--reason", required=True, help="why (kept in the record)")
+
+
+def cmd_session(args) -> int:
+    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+
+    loaded = _load(args, readonly=args.session_command in ("list", "show"))
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    with catalog:
+        if args.session_command == "list":
+            return _list(catalog, args)
+        row = catalog.session(args.id)
+        if row is None:
+            _fail(f"no session {args.id} in the catalog {profile.catalog_path} (see `dse-tui session list`)")
+            return EXIT_UNKNOWN
+        if args.session_command == "show":
+            return _show(catalog, row, args)
+        if args.session_command == "abandon":
+            return _abandon(catalog, row, args)
+        return _register(profile, catalog, row, args)
+
+
+def _list(catalog, args) -> int:
+    rows = catalog.sessions(args.repo, args.state)
+    items = []
+    for r in rows:
+        done = catalog.session(r.id)
+        dealt = sum(s.outcome != "pending" for s in done.step_rows.values())
+        items.append({"id": r.id, "repository": r.repository, "checklist": r.checklist, "operator": r.operator,
+                      "started_at": _iso(r.started_at), "ended_at": _iso(r.ended_at), "state": r.state,
+                      "reason": r.reason, "steps": len(r.steps), "dealt_with": dealt,
+                      "runs": [run.id for run in catalog.session_runs(r.id)]})
+    if args.json:
+        json.dump(items, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    if not items:
+        print("no sessions")
+    for i in items:
+        runs = ",".join(f"r{n}" for n in i["runs"]) or "-"
+        print(f"{i['id']:>5}  {i['repository']:<16} {i['state']:<9} {i['dealt_with']:>2}/{i['steps']:<2}  "
+              f"{i['started_at'][:16]}  {i['operator']:<12} {runs:<8} {i['checklist']}"
+              + (f"  ({i['reason']})" if i["reason"] else ""))
+    return 0
+
+
+def _iso(when) -> str | None:
+    from dse_tui.core.timeutil import iso
+
+    return iso(when) if when else None
+
+
+def _show(catalog, row, args) -> int:
+    from dse_tui.core.session_record import markdown, record
+    from dse_tui.i18n import default_language
+
+    data = record(catalog, row)
+    if args.format == "json":
+        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        sys.stdout.write(markdown(data, args.lang or default_language(), outputs=not args.no_output))
+    return 0
+
+
+def _abandon(catalog, row, args) -> int:
+    from dse_tui.cli import _fail
+    from dse_tui.core.sessions import Session, SessionError
+
+    try:
+        Session(catalog, row, _operator()).abandon(args.reason)
+    except SessionError as exc:
+        _fail(str(exc))
+        return 1
+    print(f"session {row.id} abandoned")
+    return 0
+
+
+def _operator() -> str:
+    from dse_tui.core.catalog import current_operator
+
+    return current_operator()
+
+
+def _register(profile, catalog, row, args) -> int:
+    from dse_tui.cli import _fail
+    from dse_tui.cli_checks import _cancel_on_signals
+    from dse_tui.core.manualrun import register_files
+    from dse_tui.core.sessions import SessionError
+
+    try:
+        outcome = register_files(profile, catalog, row.id, args.files, operator=_operator(),
+                                 cancel=_cancel_on_signals(), log=lambda line: print(line, file=sys.stderr))
+    except SessionError as exc:
+        _fail(str(exc))
+        return 1
+    if args.json:
+        json.dump([outcome.as_json()], sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print(f"{outcome.state:<9} r{outcome.run_id}  {outcome.size or 0} bytes  {outcome.artifact or ''}"
+              + (f"  {outcome.message}" if outcome.message else ""))
+    return 0 if outcome.state == "good" else 1
+
+
+COMMANDS = {"session": cmd_session}
