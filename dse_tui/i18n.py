@@ -152,9 +152,11 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 from dse_tui.i18n_runs import TEXTS as _RUNS_TEXTS  # noqa: E402
+from dse_tui.i18n_sessions import TEXTS as _SESSION_TEXTS  # noqa: E402
 
-assert not TEXTS.keys() & _RUNS_TEXTS.keys(), "a text key defined twice"
-TEXTS.update(_RUNS_TEXTS)
+for _part in (_RUNS_TEXTS, _SESSION_TEXTS):
+    assert not TEXTS.keys() & _part.keys(), "a text key defined twice"
+    TEXTS.update(_part)
 
 
 def tr(key: str, lang: str, **values) -> str:

@@ -41,6 +41,7 @@ class DseApp(App):
         self.statuses: list[RepoStatus] = []
         self._data_version: int | None = None
         self._refreshed_at = 0.0
+        self._resume_offered = False
         self.set_reactive(DseApp.language, language or default_language())
 
     def on_mount(self) -> None:
@@ -67,6 +68,32 @@ class DseApp(App):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
+        if self.catalog is not None:
+            self.call_after_refresh(self.offer_resume)
+
+    def offer_resume(self) -> None:
+        """A session left open (the terminal closed, the machine stopped) is offered at once, where it was."""
+        from dse_tui.ui.screens.session import SessionScreen
+        from dse_tui.ui.screens.session_dialogs import ResumeDialog
+        from dse_tui.i18n import tr
+
+        left = [s for s in self.catalog.open_sessions() if s.repository in {r.id for r in self.profile.repositories}]
+        if not left or self._resume_offered:
+            return
+        self._resume_offered = True
+        row = self.catalog.session(left[0].id)
+        dealt = sum(st.outcome != "pending" for st in row.step_rows.values())
+        step = next((s for s in row.steps if s["id"] == row.current), row.steps[0] if row.steps else None)
+        text = (step["text"].get(self.language) or step["text"]["en"]) if step else "-"
+        body = tr("resume.body", self.language, id=row.id, repo=row.repository, checklist=row.checklist,
+                  operator=row.operator, started=f"{row.started_at.astimezone():%Y-%m-%d %H:%M}", done=dealt,
+                  total=len(row.steps), step=text)
+
+        def answered(resume: bool | None) -> None:
+            if resume:
+                self.push_screen(SessionScreen(row.id, self.language))
+
+        self.push_screen(ResumeDialog(body, self.language), answered)
 
     def _open(self):
         """Load profile and catalog; a ProblemScreen saying what is wrong, or None when all is well."""

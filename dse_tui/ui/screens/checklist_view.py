@@ -15,13 +15,15 @@ from dse_tui.core.config import Repository
 from dse_tui.i18n import tr
 
 
-class ChecklistView(ModalScreen[None]):
+class ChecklistView(ModalScreen[bool]):
+    """The checklist a session would walk, filled in from the repository; dismissed with True to start one."""
+
     DEFAULT_CSS = """
     ChecklistView { align: center middle; }
     ChecklistView > VerticalScroll { width: 100; height: 90%; border: thick $error; background: $surface; padding: 0 2; }
     ChecklistView #reason { color: $error; text-style: bold; margin-bottom: 1; }
     """
-    BINDINGS = [Binding("escape,q,m", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q", "dismiss(False)", "Close"), Binding("enter", "dismiss(True)", "Start")]
 
     def __init__(self, repo: Repository, checklist: Checklist | None, reason: str | None, lang: str,
                  storage=None):
@@ -35,6 +37,7 @@ class ChecklistView(ModalScreen[None]):
             if self.checklist is None:
                 yield Static(tr("checklist.none", self.lang, kind=self.repo.kind))
                 return
+            yield Static(f"[reverse] {tr('checklist.start', self.lang)} [/reverse]\n")
             yield Static(f"[b]{escape(self.checklist.title.get(self.lang) or self.checklist.title['en'])}[/b]"
                          f"  [dim]({self.checklist.name})[/dim]\n")
             for n, step in enumerate(self.checklist.steps, 1):
@@ -50,15 +53,38 @@ class ChecklistView(ModalScreen[None]):
 
 
 def open_checklist(app, status) -> None:
-    """Show the checklist of `status`'s repository, with the reason when a manual backup is required."""
-    from dse_tui.core.checklists import checklist_for, load_checklists
+    """The hand-off of step 4.2.1: resume the repository's open session, or show its checklist (with why a
+    manual backup is required) and start a session on it."""
+    from dse_tui.core.checklists import repository_checklist, site_checklists
     from dse_tui.core.problems import ConfigError
+    from dse_tui.core.sessions import SessionAlreadyOpen, start_session
+    from dse_tui.ui.screens.session import SessionScreen
 
     repo = status.repository
+    reason = status.reason if status.state == "manual-required" else None
+    existing = app.catalog.open_session(repo.id)
+    if existing is not None:
+        app.push_screen(SessionScreen(existing.id, app.language, reason))
+        return
     try:
-        checklist = checklist_for(repo.kind, repo.driver, repo.checklist, load_checklists())
+        checklist = repository_checklist(app.profile, repo, site_checklists(app.profile))
     except ConfigError as exc:
         app.notify(str(exc), severity="error", timeout=15)
         return
-    reason = status.reason if status.state == "manual-required" else None
-    app.push_screen(ChecklistView(repo, checklist, reason, app.language, app.profile.storage_root))
+
+    def start(go: bool | None) -> None:
+        if not go:
+            return
+        from dse_tui.core.catalog import Catalog
+
+        try:
+            with Catalog(app.profile.catalog_path, durable=True) as db:
+                session = start_session(db, app.profile, repo, checklist)
+        except SessionAlreadyOpen as exc:  # another console started one meanwhile
+            app.notify(str(exc), severity="error", timeout=15)
+            return
+        if session.warning:
+            app.notify(session.warning, severity="warning", timeout=15)
+        app.push_screen(SessionScreen(session.id, app.language, reason))
+
+    app.push_screen(ChecklistView(repo, checklist, reason, app.language, app.profile.storage_root), start)

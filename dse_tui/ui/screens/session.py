@@ -1,0 +1,443 @@
+"""A manual-backup session (procedure 4.2.1, ITR 7.5 DSE 01): the checklist's steps with their boxes, the
+current step in full, its command run in a worker with the output live, evidence, notes, skip, finish and
+registration of what the manual backup produced. Every change is in the catalog the moment it is made;
+an ended session shows here as its record."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingsMap
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Log, OptionList, Static
+from textual.widgets.option_list import Option
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.sessions import Session, SessionError
+from dse_tui.i18n import tr
+
+if TYPE_CHECKING:
+    from dse_tui.ui.app import DseApp
+
+BOX = {"done": ("☑", "green"), "skipped": ("⊘", "yellow"), "pending": ("☐", "")}
+COMMANDS = (("tick", "space", "tick"), ("run", "r", "run"), ("cancel", "x", "cancel"),
+            ("evidence", "e", "evidence"), ("note", "o", "note"), ("skip", "s", "skip"),
+            ("finish", "f", "finish"), ("register", "g", "register"), ("abandon", "a", "abandon"),
+            ("back", "escape", "back"))
+
+
+class SessionScreen(Screen):
+    DEFAULT_CSS = """
+    SessionScreen #heading { height: auto; padding: 0 1; }
+    SessionScreen #reason { height: auto; padding: 0 1; color: $error; text-style: bold; }
+    SessionScreen #body { height: 1fr; }
+    SessionScreen #steps { width: 45%; height: 1fr; }
+    SessionScreen #detail { width: 1fr; height: 1fr; padding: 0 1; }
+    SessionScreen #step-text { height: auto; margin-bottom: 1; }
+    SessionScreen #command { height: auto; color: $accent; }
+    SessionScreen #evidence-box, SessionScreen #note-box { height: auto; }
+    SessionScreen #evidence-problem { color: $error; height: auto; }
+    SessionScreen #output { height: 1fr; min-height: 6; border: round $primary; }
+    SessionScreen #work { height: auto; padding: 0 1; color: $warning; }
+    """
+    AUTO_FOCUS = "#steps"
+
+    app: DseApp
+
+    def __init__(self, session_id: int, lang: str, reason: str | None = None):
+        super().__init__()
+        self.session_id, self.lang, self.reason = session_id, lang, reason
+        self.session: Session | None = None
+        self.cancel_event: threading.Event | None = None
+        self.busy: str | None = None  # "run" | "register" while a worker works
+        self._bindings = BindingsMap([Binding(key, action, tr(f"scmd.{cid}", self.lang), id=cid,
+                                              tooltip=tr(f"scmd.{cid}.help", self.lang))
+                                      for cid, key, action in COMMANDS])
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="heading")
+        yield Static(id="reason")
+        with Horizontal(id="body"):
+            yield OptionList(id="steps")
+            with Vertical(id="detail"):
+                with VerticalScroll(id="step-scroll"):
+                    yield Static(id="step-text")
+                    yield Static(id="command")
+                    with Vertical(id="evidence-box"):
+                        yield Label(id="evidence-label")
+                        yield Input(id="evidence")
+                        yield Label(id="evidence-problem")
+                    with Vertical(id="note-box"):
+                        yield Label(tr("session.note", self.lang))
+                        yield Input(id="note")
+                yield Log(id="output", max_lines=5000)
+        yield Label(id="work")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Its own connection, committing to the disk on every change: a power cut loses no tick.
+        self.db = Catalog(self.app.profile.catalog_path, durable=True)
+        self.session = Session.load(self.db, self.session_id)
+        if self.reason is None:
+            status = next((st for st in self.app.statuses if st.repository.id == self.session.row.repository), None)
+            self.reason = status.reason if status and status.state == "manual-required" else None
+        self.title = tr("session.title", self.lang, name=self.repo.name, id=self.session_id)
+        self.query_one("#work").display = False
+        steps = self.query_one("#steps", OptionList)
+        steps.add_options([Option(self._prompt(i), id=s.id) for i, s in enumerate(self.session.steps)])
+        current = self.session.current
+        if current is not None:
+            steps.highlighted = [s.id for s in self.session.steps].index(current)
+        self.refresh_heading()
+        self.show_step()
+
+    def on_unmount(self) -> None:
+        if self.cancel_event is not None:
+            self.cancel_event.set()
+        self.db.close()
+
+    @property
+    def repo(self):
+        return self.app.profile.repository(self.session.row.repository)
+
+    # ----------------------------------------------------------- display
+
+    def _prompt(self, index: int) -> Text:
+        step = self.session.steps[index]
+        box, style = BOX[self.session.state(step.id).outcome]
+        text = Text(f"{box} ", style=style)
+        text.append(f"{index + 1:2}. ", style="dim")
+        text.append(step.text.get(self.lang) or step.text["en"])
+        if not step.required:
+            text.append(f" ({tr('session.optional', self.lang)})", style="dim")
+        return text
+
+    def selected(self) -> str | None:
+        steps = self.query_one("#steps", OptionList)
+        if self.session is None or steps.highlighted is None:
+            return None
+        return self.session.steps[steps.highlighted].id
+
+    def refresh_heading(self) -> None:
+        s = self.session
+        done, total = s.progress()
+        state = tr(f"session.state.{s.row.state}", self.lang)
+        title = s.row.title.get(self.lang) or s.row.title.get("en") or s.row.checklist
+        line = tr("session.heading", self.lang, title=escape(title), operator=escape(s.row.operator),
+                  started=f"{s.row.started_at.astimezone():%Y-%m-%d %H:%M}", state=state)
+        runs = self.db.session_runs(s.id)
+        extra = (" · " + tr("session.runs", self.lang, runs=", ".join(f"r{r.id} {r.state}" for r in runs))
+                 if runs else "")
+        self.query_one("#heading", Static).update(
+            f"{line} · [b]{tr('session.progress', self.lang, done=done, total=total)}[/b]{extra}")
+        reason = self.query_one("#reason", Static)
+        if not s.is_open:
+            reason.update(tr("session.readonly", self.lang, state=state)
+                          + (f" {escape(s.row.reason)}" if s.row.reason else ""))
+        elif self.reason:
+            reason.update(tr("session.reason", self.lang, reason=escape(self.reason)))
+        reason.display = bool(not s.is_open or self.reason)
+
+    def show_step(self) -> None:
+        step_id = self.selected()
+        if step_id is None:
+            return
+        step, st = self.session.step(step_id), self.session.state(step_id)
+        lines = [f"[b]{escape(step.text.get(self.lang) or step.text['en'])}[/b]",
+                 f"[dim]{tr('session.required' if step.required else 'session.optional', self.lang)} · {step.id}[/dim]"]
+        if st.outcome != "pending" and st.at:
+            lines.append(tr("session.when", self.lang, outcome=tr(f"session.outcome.{st.outcome}", self.lang),
+                            at=f"{st.at.astimezone():%Y-%m-%d %H:%M:%S}", operator=escape(st.operator or "")))
+        if st.reason:
+            lines.append(tr("session.skipped_because", self.lang, reason=escape(st.reason)))
+        self.query_one("#step-text", Static).update("\n".join(lines))
+        self.query_one("#command", Static).update(
+            f"{tr('session.command', self.lang)}\n$ {escape(step.command)}" if step.command
+            else f"[dim]{tr('session.no_command', self.lang)}[/dim]")
+        box = self.query_one("#evidence-box")
+        box.display = bool(step.evidence)
+        if step.evidence:
+            form = (" " + tr("session.evidence.form", self.lang, pattern=step.evidence_pattern)
+                    if step.evidence_pattern else "")
+            self.query_one("#evidence-label", Label).update(
+                tr("session.evidence", self.lang, prompt=escape(step.evidence.get(self.lang) or step.evidence["en"]))
+                + escape(form))
+            self.query_one("#evidence", Input).value = st.evidence or ""
+            self.query_one("#evidence-problem", Label).update("")
+        note = self.query_one("#note", Input)
+        note.value = st.note or ""
+        for widget in (note, self.query_one("#evidence", Input)):
+            widget.disabled = not self.session.is_open
+        if self.busy != "run":
+            log = self.query_one("#output", Log)
+            log.clear()
+            if st.output:
+                log.write(st.output)
+
+    def refresh_step(self, step_id: str) -> None:
+        index = [s.id for s in self.session.steps].index(step_id)
+        self.query_one("#steps", OptionList).replace_option_prompt_at_index(index, self._prompt(index))
+        self.refresh_heading()
+        if step_id == self.selected():
+            self.show_step()
+        self.refresh_bindings()
+
+    @on(OptionList.OptionHighlighted, "#steps")
+    def _highlighted(self) -> None:
+        step_id = self.selected()
+        if step_id is not None:
+            self.session.move_to(step_id)  # a resumed session opens here
+        self.show_step()
+        self.refresh_bindings()
+
+    # ----------------------------------------------------------- inputs
+
+    @on(Input.Changed, "#note")
+    def _note_changed(self, event: Input.Changed) -> None:
+        step_id = self.selected()
+        if step_id is None or not self.session.is_open:
+            return
+        if event.value != (self.session.state(step_id).note or ""):
+            self.session.set_note(step_id, event.value)
+
+    @on(Input.Submitted, "#note")
+    def _note_done(self) -> None:
+        self.query_one("#steps").focus()
+
+    @on(Input.Submitted, "#evidence")
+    def _evidence_submitted(self, event: Input.Submitted) -> None:
+        step_id = self.selected()
+        if step_id is None:
+            return
+        if self._save_evidence(step_id, event.value):
+            self.notify(tr("session.evidence.saved", self.lang))
+            self.query_one("#steps").focus()
+
+    def _save_evidence(self, step_id: str, value: str) -> bool:
+        problem = self.query_one("#evidence-problem", Label)
+        try:
+            self.session.set_evidence(step_id, value)
+        except SessionError as exc:
+            problem.update(escape(str(exc)))
+            return False
+        problem.update("")
+        self.refresh_step(step_id)
+        return True
+
+    # ----------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if self.session is None or not self.is_mounted:
+            return True
+        s, step_id = self.session, self.selected()
+        step = s.step(step_id) if step_id else None
+        open_idle = s.is_open and self.busy is None
+        if action in ("tick", "note", "abandon"):
+            return (open_idle and (step is not None or action == "abandon")) or None
+        if action == "evidence":
+            return (open_idle and step is not None and bool(step.evidence)) or None
+        if action == "run":
+            return (open_idle and step is not None and bool(step.command)) or None
+        if action == "cancel":
+            return self.busy is not None or None
+        if action == "skip":
+            return (open_idle and step is not None and not step.required
+                    and s.state(step_id).outcome == "pending") or None
+        if action == "finish":
+            return (open_idle and s.can_finish()) or None
+        if action == "register":
+            return (s.row.state == "finished" and self.busy is None) or None
+        return True
+
+    def action_tick(self) -> None:
+        step_id = self.selected()
+        if step_id is None:
+            return
+        following = None
+        try:
+            if self.session.state(step_id).outcome != "pending":
+                self.session.untick(step_id)
+            else:
+                typed = self.query_one("#evidence", Input).value
+                step = self.session.step(step_id)
+                if step.evidence and typed.strip() and typed.strip() != (self.session.state(step_id).evidence or ""):
+                    if not self._save_evidence(step_id, typed):
+                        self.query_one("#evidence", Input).focus()
+                        return
+                self.session.tick(step_id)
+                following = self.session.next_pending(step_id)
+        except SessionError as exc:
+            self.notify(str(exc), severity="error")
+            if self.session.step(step_id).evidence:
+                self.query_one("#evidence", Input).focus()
+            return
+        self.refresh_step(step_id)
+        if self.session.state(step_id).outcome == "done" and following is not None:
+            self.query_one("#steps", OptionList).highlighted = [s.id for s in self.session.steps].index(following)
+
+    def action_evidence(self) -> None:
+        self.query_one("#evidence", Input).focus()
+
+    def action_note(self) -> None:
+        self.query_one("#note", Input).focus()
+
+    def action_skip(self) -> None:
+        from dse_tui.ui.screens.session_dialogs import ReasonDialog
+
+        step_id = self.selected()
+
+        def given(reason: str | None) -> None:
+            if reason:
+                try:
+                    self.session.skip(step_id, reason)
+                except SessionError as exc:
+                    self.notify(str(exc), severity="error")
+                    return
+                self.refresh_step(step_id)
+
+        self.app.push_screen(ReasonDialog(tr("reason.skip", self.lang, step=step_id), self.lang), given)
+
+    def action_abandon(self) -> None:
+        from dse_tui.ui.screens.session_dialogs import ReasonDialog
+
+        def given(reason: str | None) -> None:
+            if reason:
+                self.session.abandon(reason)
+                self.notify(tr("session.abandoned", self.lang, id=self.session.id))
+                self._ended()
+
+        self.app.push_screen(ReasonDialog(tr("reason.abandon", self.lang, id=self.session.id), self.lang), given)
+
+    def _ended(self) -> None:
+        self.refresh_heading()
+        self.show_step()
+        self.refresh_bindings()
+        self.app.refresh_statuses()
+
+    def action_back(self) -> None:
+        if self.busy is not None:
+            self.notify(tr("session.busy", self.lang), severity="warning")
+            return
+        if self.session.is_open:
+            self.notify(tr("session.left", self.lang, id=self.session.id, repo=self.session.row.repository))
+        self.dismiss()
+
+    def action_cancel(self) -> None:
+        if self.cancel_event is not None:
+            self.cancel_event.set()
+
+    # ----------------------------------------------------------- command
+
+    def action_run(self) -> None:
+        step_id = self.selected()
+        if step_id is None:
+            return
+        self._busy("run", tr("session.running", self.lang, step=step_id))
+        self.query_one("#output", Log).clear()
+        self._run(step_id)
+
+    def _busy(self, what: str | None, label: str = "") -> None:
+        self.busy = what
+        self.cancel_event = threading.Event() if what else None
+        work_label = self.query_one("#work", Label)
+        work_label.display = what is not None
+        work_label.update(label)
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, group="session")
+    def _run(self, step_id: str) -> None:
+        from dse_tui.core.sessioncmd import run_step_command
+
+        cancel = self.cancel_event
+        with Catalog(self.app.profile.catalog_path, durable=True) as db:
+            session = Session.load(db, self.session_id)
+            try:
+                status = run_step_command(session, step_id, self.repo, cancel=cancel,
+                                          on_output=lambda text: self.app.call_from_thread(self._output, text))
+            except Exception as exc:  # SessionError, or a bug: said, never the end of the console
+                status = None
+                self.app.call_from_thread(self._output, f"\n{exc}\n")
+        self.app.call_from_thread(self._ran, step_id, status)
+
+    def _output(self, text: str) -> None:
+        self.query_one("#output", Log).write(text)
+
+    def _ran(self, step_id: str, status: int | None) -> None:
+        self._busy(None)
+        self.session.reload()
+        self.refresh_step(step_id)
+        if status is not None:
+            self.notify(tr("session.ran", self.lang, step=step_id, status=status),
+                        severity="information" if status == 0 else "warning", timeout=8)
+
+    # ----------------------------------------------------------- finish and register
+
+    def _produced(self) -> list[str]:
+        from pathlib import Path
+
+        workdir = Path(self.session.row.workdir or "")
+        try:
+            return sorted(str(p) for p in workdir.iterdir()) if workdir.is_dir() else []
+        except OSError:
+            return []
+
+    def action_finish(self) -> None:
+        from dse_tui.ui.screens.session_dialogs import FilesDialog
+
+        def chosen(answer) -> None:
+            if not answer:
+                return
+            try:
+                self.session.finish()
+            except SessionError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.notify(tr("session.finished", self.lang, id=self.session.id))
+            self._ended()
+            if answer[0] == "register":
+                self._start_register(answer[1])
+
+        self.app.push_screen(FilesDialog(tr("finish.title", self.lang, id=self.session.id), self._produced(),
+                                         self.lang, finishing=True, driver=self.repo.driver), chosen)
+
+    def action_register(self) -> None:
+        from dse_tui.ui.screens.session_dialogs import FilesDialog
+
+        def chosen(answer) -> None:
+            if answer:
+                self._start_register(answer[1])
+
+        self.app.push_screen(FilesDialog(tr("register.title", self.lang, id=self.session.id), self._produced(),
+                                         self.lang, finishing=False, driver=self.repo.driver), chosen)
+
+    def _start_register(self, files: list[str]) -> None:
+        self._busy("register", tr("session.registering", self.lang))
+        self.query_one("#output", Log).clear()
+        self._register(files)
+
+    @work(thread=True, exclusive=True, group="session")
+    def _register(self, files: list[str]) -> None:
+        from dse_tui.core.manualrun import register_files
+
+        with Catalog(self.app.profile.catalog_path) as db:
+            try:
+                outcome = register_files(self.app.profile, db, self.session_id, files, cancel=self.cancel_event,
+                                         log=lambda line: self.app.call_from_thread(self._output, line + "\n"))
+                result = (outcome.run_id, outcome.state, outcome.message)
+            except Exception as exc:  # SessionError says what to fix; anything else must not end the console
+                result = (None, "failed", str(exc))
+        self.app.call_from_thread(self._registered, *result)
+
+    def _registered(self, run_id: int | None, state: str, message: str | None) -> None:
+        self._busy(None)
+        self.notify(tr("session.registered", self.lang, run=run_id or "-", state=state)
+                    + (f": {message}" if message else ""),
+                    severity="information" if state == "good" else "error", timeout=15)
+        self._ended()
