@@ -87,6 +87,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "resume.later": {"en": "Later", "es": "Más tarde"},
     "checklist.start": {"en": "Enter starts a session on this checklist · Esc closes",
                         "es": "Intro inicia una sesión con esta lista · Esc cierra"},
+    "rcmd.sessions": {"en": "Sessions", "es": "Sesiones"},
+    "rcmd.sessions.help": {"en": "The repository's manual-backup sessions, to read or resume",
+                           "es": "Las sesiones de respaldo manual del repositorio, para leerlas o reanudarlas"},
     "sessions.title": {"en": "Manual-backup sessions of {name}", "es": "Sesiones de respaldo manual de {name}"},
     "sessions.none": {"en": "No sessions yet: press m to start one.", "es": "Aún no hay sesiones: pulse m para iniciar una."},
 }

@@ -106,3 +106,47 @@ def test_runs_screen_with_checks(snap_compare, site):
 
     assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=(160, 40),
                         run_before=open_runs)
+
+
+def _session_midway(site: Path) -> int:
+    """An open session on server-config: two steps done (one with evidence and its command's output),
+    at fixed times so the screen does not change from run to run."""
+    from dse_tui.core.checklists import load_checklists, repository_checklist
+    from dse_tui.core.sessions import start_session
+    from dse_tui.core.timeutil import to_db
+    from tests.conftest import FIXED_NOW
+
+    profile = load_profile(site)
+    repo = profile.repository("server-config")
+    with Catalog(profile.catalog_path) as catalog:
+        s = start_session(catalog, profile, repo, repository_checklist(profile, repo, load_checklists()),
+                          operator="jaa")
+        s.record_output("identity", "$ uname -a\nLinux dse-srv01 6.1.0-27-amd64 #1 SMP Debian x86_64 GNU/Linux\n"
+                                    "\n[exit status 0]\n", 0)
+        s.tick("identity", evidence="dse-srv01, Debian 12")
+        s.set_note("identity", "Rack B2, console cable")
+        s.tick("etc")
+        s.move_to("packages")
+        catalog.db.execute("UPDATE sessions SET started_at = ?", (to_db(FIXED_NOW),))
+        catalog.db.execute("UPDATE session_steps SET at = ?", (to_db(FIXED_NOW),))
+        return s.id
+
+
+def test_resume_offer_in_spanish(snap_compare, site):
+    _session_midway(site)
+    assert snap_compare(make_app(site, language="es", clock=fixed_clock), terminal_size=(160, 40),
+                        run_before=lambda pilot: pilot.pause(0.3))
+
+
+def test_session_screen(snap_compare, site):
+    _session_midway(site)
+
+    async def resume(pilot):
+        await pilot.pause(0.2)
+        await pilot.press("enter")  # resume
+        await pilot.pause(0.2)
+        await pilot.press("up", "up")  # the step with evidence, note and output
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=(160, 40),
+                        run_before=resume)

@@ -28,7 +28,7 @@ PROGRESS_EVERY = 0.1  # seconds between progress updates from the worker
 RUN_STYLES = {"good": "green", "failed": "bold red", "cancelled": "yellow", "running": "cyan"}
 COMMANDS = (("verify", "v", "verify"), ("level", "n", "next_level"), ("cancel", "x", "cancel"),
             ("restore", "t", "restore"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
-            ("back", "escape", "back"))
+            ("sessions", "s", "sessions"), ("back", "escape", "back"))
 
 
 class RepoRunsScreen(Screen):
@@ -170,6 +170,11 @@ class RepoRunsScreen(Screen):
         status = next((s for s in self.app.statuses if s.repository.id == self.repo.id), None)
         if status is not None:
             open_checklist(self.app, status)
+
+    def action_sessions(self) -> None:
+        from dse_tui.ui.screens.session_list import SessionListScreen
+
+        self.app.push_screen(SessionListScreen(self.repo, self.lang))
 
     def action_back(self) -> None:
         if self.busy is not None:  # its worker reports back to this screen: cancel (x) and wait, first

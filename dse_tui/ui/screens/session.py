@@ -41,7 +41,7 @@ class SessionScreen(Screen):
     SessionScreen #detail { width: 1fr; height: 1fr; padding: 0 1; }
     SessionScreen #step-text { height: auto; margin-bottom: 1; }
     SessionScreen #command { height: auto; color: $accent; }
-    SessionScreen #evidence-box, SessionScreen #note-box { height: auto; }
+    SessionScreen #evidence-box, SessionScreen #note-box { height: auto; margin-top: 1; }
     SessionScreen #evidence-problem { color: $error; height: auto; }
     SessionScreen #output { height: 1fr; min-height: 6; border: round $primary; }
     SessionScreen #work { height: auto; padding: 0 1; color: $warning; }
