@@ -87,6 +87,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "resume.later": {"en": "Later", "es": "Más tarde"},
     "checklist.start": {"en": "Enter starts a session on this checklist · Esc closes",
                         "es": "Intro inicia una sesión con esta lista · Esc cierra"},
+    "runs.manual": {"en": "manual backup, session {session}.", "es": "respaldo manual, sesión {session}."},
     "rcmd.sessions": {"en": "Sessions", "es": "Sesiones"},
     "rcmd.sessions.help": {"en": "The repository's manual-backup sessions, to read or resume",
                            "es": "Las sesiones de respaldo manual del repositorio, para leerlas o reanudarlas"},

@@ -101,6 +101,8 @@ class RepoRunsScreen(Screen):
             note = "" if run.artifact is None and run.state == "good" else (run.message or "")
             if catalog.is_pruned(run.id):
                 note = "pruned"
+            elif run.trigger == "manual" and catalog.run_session(run.id):
+                note = f"{tr('runs.manual', self.lang, session=catalog.run_session(run.id))} {note}"
             table.add_row(f"r{run.id}", f"{run.started_at.astimezone():%Y-%m-%d %H:%M}",
                           Text(tr(f"run.{run.state}", self.lang), style=RUN_STYLES.get(run.state, "")),
                           size(run.size), verified, str(copies.get(run.id, 0)), note[:80], key=str(run.id))
