@@ -71,9 +71,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "dialog.cancel": {"en": "Cancel", "es": "Cancelar"},
     "finish.title": {"en": "Finish session {id}", "es": "Terminar la sesión {id}"},
     "finish.files": {"en": "Files or folders the manual backup produced (one per line); they are compressed, "
-                              "verified at the repository's level and recorded as a manual run:",
+                              "verified at the repository's level and recorded as a manual run (ctrl+s):",
                      "es": "Ficheros o carpetas que produjo el respaldo manual (uno por línea); se comprimen, "
-                           "se verifican al nivel del repositorio y se registran como una ejecución manual:"},
+                           "se verifican al nivel del repositorio y se registran como una ejecución manual (ctrl+s):"},
     "finish.register": {"en": "Finish and register", "es": "Terminar y registrar"},
     "finish.only": {"en": "Finish without registering", "es": "Terminar sin registrar"},
     "register.title": {"en": "Register the manual backup of session {id}",

@@ -259,3 +259,42 @@ def test_a_compressed_manual_archive_is_checked_for_what_is_inside(tmp_path):
         assert [p["file"] for p in json.loads(open(outcome.manifest).read())["parts"]] == ["cfg.tar.zst"]
         checks = catalog.last_verifications([outcome.run_id])[outcome.run_id].checks
         assert any(c["name"] == "archive cfg.tar.zst" and c["ok"] for c in checks), checks
+
+
+def test_every_kind_of_manual_file_gets_the_checks_that_fit_what_it_holds(tmp_path):
+    """A config session's several files: the tar is checked as an archive, plain text by checksum only,
+    and a SQLite file, a git bundle and a pg_dump are named so their drivers' checks apply."""
+    import sqlite3
+    import subprocess
+
+    from dse_tui.core.manualrun import part_name
+
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "a").write_text("a")
+    subprocess.run(["tar", "-C", str(tmp_path), "-cf", str(tmp_path / "etc-backup.tar"), "tree"], check=True)
+    (tmp_path / "packages.txt").write_text("bash install\n")
+    sqlite3.connect(tmp_path / "app.db").execute("create table t (x)").connection.commit()
+    subprocess.run(["git", "init", "-q", str(tmp_path / "g")], check=True)
+    subprocess.run(["git", "-C", str(tmp_path / "g"), "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q",
+                    "--allow-empty", "-m", "x"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path / "g"), "bundle", "create", "-q", str(tmp_path / "g.pack"), "--all"],
+                   check=True)
+    (tmp_path / "db.dump").write_bytes(b"PGDMP\x01\x0e\x00" + b"\0" * 600)
+    names = {f: part_name("files", tmp_path / f) for f in ("etc-backup.tar", "packages.txt", "app.db", "g.pack",
+                                                            "db.dump", "tree")}
+    assert names == {"etc-backup.tar": "etc-backup.tar.zst", "packages.txt": "packages.txt.zst",
+                     "app.db": "app.sqlite.zst", "g.pack": "g.bundle.zst", "db.dump": "db.pgdump.zst",
+                     "tree": "tree.tar.zst"}
+    profile = profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./tree}, verify: restore}")
+    repo = profile.repositories[0]
+    with Catalog(profile.catalog_path) as catalog:
+        s = start_session(catalog, profile, repo, repository_checklist(profile, repo, load_checklists()))
+        for step in s.steps:
+            s.tick(step.id, evidence="x" if step.evidence else None)
+        s.finish()
+        outcome = register_files(profile, catalog, s.id, [str(tmp_path / "etc-backup.tar"),
+                                                          str(tmp_path / "packages.txt")])
+        assert outcome.state == "good", outcome.message
+        checks = [c["name"] for c in catalog.last_verifications([outcome.run_id])[outcome.run_id].checks]
+        assert "archive etc-backup.tar.zst" in checks and not any("packages.txt" in c and "archive" in c
+                                                                   for c in checks)

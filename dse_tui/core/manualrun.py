@@ -53,15 +53,30 @@ def _head(path: Path, n: int) -> bytes:
         proc.stdout.close()
 
 
+def _kind_suffix(head: bytes) -> str | None:
+    """The suffix of the driver parts whose checks fit this content (None: checked by checksum only)."""
+    if head.startswith(PGDMP):
+        return ".pgdump"
+    if head.startswith(b"SQLite format 3\0"):
+        return ".sqlite"
+    if head.startswith((b"# v2 git bundle", b"# v3 git bundle")):
+        return ".bundle"
+    if head[257:262] == b"ustar":
+        return ".tar"
+    return None
+
+
 def part_name(driver: str, path: Path) -> str:
-    """The part a manual file becomes, named as the driver's own parts so its checks apply to it."""
+    """The part a manual file becomes, named as the drivers' own parts (by what it holds, not what it is
+    called) so their checks apply to it."""
     if path.is_dir():
         return f"{path.name}.tar.zst"
     packed = _compression(path)
     name = path.name.removesuffix(packed[1]) if packed else path.name
-    if driver == "postgresql" and _head(path, len(PGDMP)) == PGDMP:
-        return f"{name.split('.')[0]}.pgdump.zst"
-    return f"{name}.zst"
+    suffix = _kind_suffix(_head(path, 512))
+    if suffix is None or name.endswith(suffix):
+        return f"{name}.zst"
+    return f"{name.split('.')[0]}{suffix}.zst"
 
 
 def check_files(driver: str, files: list[str]) -> list[tuple[Path, str]]:

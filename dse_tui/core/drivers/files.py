@@ -96,7 +96,7 @@ def structure(v) -> None:
     import subprocess
     import tarfile
 
-    for part in v.parts():
+    for part in v.parts(".tar.zst"):
         proc = subprocess.Popen(["zstd", "-dc", "--", str(v.path(part))], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         listed: dict[str, tuple[str, int]] = {}
@@ -145,7 +145,7 @@ def trial(v) -> None:
 
     from dse_tui.core.verify import sha256_file
 
-    for part in v.parts():
+    for part in v.parts(".tar.zst"):
         tree = v.scratch / "tree"
         tree.mkdir(exist_ok=True)
         result, _ = v.pipe(part, [Stage(["tar", "-x", "-f", "-", "-C", str(tree), "--no-same-owner"],

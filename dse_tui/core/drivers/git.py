@@ -61,7 +61,7 @@ def _compare_heads(v, name: str, found: dict[str, str]) -> None:
 
 
 def structure(v) -> None:
-    for part in v.parts():
+    for part in v.parts(".bundle.zst"):
         bundle = v.decompressed(part)
         empty = v.scratch / "empty.git"
         _git(v, "init", "-q", "--bare", str(empty))  # `bundle verify` wants a repository, even an empty one
@@ -73,7 +73,7 @@ def structure(v) -> None:
 
 
 def trial(v) -> None:
-    for part in v.parts():
+    for part in v.parts(".bundle.zst"):
         clone = v.scratch / "clone.git"
         out = _git(v, "clone", "-q", "--mirror", str(v.decompressed(part)), str(clone))
         if not v.check(f"clone {part['file']}", out.returncode == 0, "cloned" if out.returncode == 0

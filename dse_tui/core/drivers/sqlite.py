@@ -79,7 +79,7 @@ def _open_copy(v, part) -> sqlite3.Connection:
 
 
 def structure(v) -> None:
-    for part in v.parts():
+    for part in v.parts(".sqlite.zst"):
         try:
             db = _open_copy(v, part)
             try:
@@ -94,7 +94,7 @@ def structure(v) -> None:
 
 
 def trial(v) -> None:
-    for part in v.parts():
+    for part in v.parts(".sqlite.zst"):
         try:
             db = _open_copy(v, part)
             try:

@@ -38,7 +38,7 @@ class SessionScreen(Screen):
     SessionScreen #reason { height: auto; padding: 0 1; color: $error; text-style: bold; }
     SessionScreen #body { height: 1fr; }
     SessionScreen #steps { width: 45%; height: 1fr; }
-    SessionScreen #detail { width: 1fr; height: 1fr; padding: 0 1; }
+    SessionScreen #step-pane { width: 55%; height: 1fr; padding: 0 1; }
     SessionScreen #step-text { height: auto; margin-bottom: 1; }
     SessionScreen #command { height: auto; color: $accent; }
     SessionScreen #evidence-box, SessionScreen #note-box { height: auto; margin-top: 1; }
@@ -66,7 +66,7 @@ class SessionScreen(Screen):
         yield Static(id="reason")
         with Horizontal(id="body"):
             yield OptionList(id="steps")
-            with Vertical(id="detail"):
+            with Vertical(id="step-pane"):
                 with VerticalScroll(id="step-scroll"):
                     yield Static(id="step-text")
                     yield Static(id="command")

@@ -53,7 +53,7 @@ class FilesDialog(ModalScreen):
     ("finish", []) when finishing without registering (if `finishing`), or None."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="FilesDialog") + "FilesDialog TextArea { height: 8; }"
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), Binding("ctrl+s", "go", "Register", priority=True)]
 
     def __init__(self, title: str, files: list[str], lang: str, *, finishing: bool, driver: str):
         super().__init__()
@@ -62,8 +62,8 @@ class FilesDialog(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"[b]{escape(self.title_text)}[/b]")
-            yield Label(tr("finish.files", self.lang))
-            yield TextArea("\n".join(self.files), id="files")
+            yield Static(tr("finish.files", self.lang))
+            yield TextArea("\n".join(self.files), id="files", tab_behavior="focus")
             yield Label(id="problem")
             with Horizontal():
                 yield Button(tr("dialog.cancel", self.lang), id="cancel")
@@ -81,7 +81,7 @@ class FilesDialog(ModalScreen):
         self.dismiss(("finish", []))
 
     @on(Button.Pressed, "#go")
-    def _go(self) -> None:
+    def action_go(self) -> None:
         from dse_tui.core.manualrun import check_files
         from dse_tui.core.sessions import SessionError
 
