@@ -12,19 +12,13 @@ from dse_tui.ui.screens.checklist_view import ChecklistView
 from dse_tui.ui.screens.session import SessionScreen
 from dse_tui.ui.screens.session_dialogs import FilesDialog, ReasonDialog, ResumeDialog
 from dse_tui.ui.widgets.repo_table import RepoTable
-from tests.engine_helpers import profile_with
-from tests.test_sessions import CHECKLIST
+from tests.test_sessions import make_site as make_site_with_checklist
 
 SIZE = (160, 45)
 
 
 def make_site(tmp_path):
-    (tmp_path / "lists").mkdir()
-    (tmp_path / "lists" / "test-config.yaml").write_text(CHECKLIST)
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "hosts").write_text("127.0.0.1 localhost\n")
-    profile = profile_with(tmp_path, "{id: etc, kind: config, driver: files, source: {path: ./src}, "
-                                     "checklist: test-config, verify: structure}", extra="checklists: ./lists")
+    profile = make_site_with_checklist(tmp_path)
     with Catalog(profile.catalog_path) as catalog:
         catalog.ensure_repositories(["etc"])
         catalog.set_manual_required("etc", "run 3 failed: the disk under /backups is full")

@@ -37,14 +37,19 @@ steps:
 """
 
 
-@pytest.fixture
-def site(tmp_path):
+def make_site(tmp_path):
+    """A `files` repository `etc` on the test checklist above (from the profile's own checklist folder)."""
     (tmp_path / "lists").mkdir()
     (tmp_path / "lists" / "test-config.yaml").write_text(CHECKLIST)
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "hosts").write_text("127.0.0.1 localhost\n")
-    profile = profile_with(tmp_path, "{id: etc, kind: config, driver: files, source: {path: ./src}, "
-                                     "checklist: test-config, verify: structure}", extra="checklists: ./lists")
+    return profile_with(tmp_path, "{id: etc, kind: config, driver: files, source: {path: ./src}, "
+                                  "checklist: test-config, verify: structure}", extra="checklists: ./lists")
+
+
+@pytest.fixture
+def site(tmp_path):
+    profile = make_site(tmp_path)
     checklist = repository_checklist(profile, profile.repositories[0], site_checklists(profile))
     with Catalog(profile.catalog_path) as catalog:
         yield profile, catalog, checklist

@@ -15,15 +15,7 @@ from dse_tui.core.catalog import Run
 from dse_tui.core.config import Profile
 from dse_tui.core.restore import RestoreError, plan
 from dse_tui.i18n import tr
-
-DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{ width: 90; height: auto; border: thick $warning; background: $surface; padding: 1 2; }}
-{name} Label, {name} Static {{ margin-top: 1; }}
-{name} #live {{ color: $error; text-style: bold; }}
-{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
-{name} Button {{ margin-left: 2; }}
-"""
+from dse_tui.ui.screens.reason_dialog import DIALOG_CSS, ReasonDialog
 
 
 class RestoreDialog(ModalScreen):
@@ -119,34 +111,11 @@ class RestoreDialog(ModalScreen):
         self.dismiss((self.plan, self.query_one("#force", Checkbox).value, confirm))
 
 
-class AcceptDialog(ModalScreen):
+class AcceptDialog(ReasonDialog):
     """Dismissed with the reason (non-empty) or None."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="AcceptDialog")
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, run: Run, lang: str):
-        super().__init__()
-        self.run, self.lang = run, lang
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(f"[b]{escape(tr('accept.title', self.lang, run=self.run.id, detail=self.run.message or ''))}[/b]")
-            yield Label(tr("accept.reason", self.lang))
-            yield Input(id="reason")
-            with Horizontal():
-                yield Button(tr("restore.cancel", self.lang), id="cancel")
-                yield Button(tr("rcmd.accept", self.lang), id="go", variant="warning")
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#go")
-    @on(Input.Submitted)
-    def _go(self) -> None:
-        reason = self.query_one("#reason", Input).value.strip()
-        if not reason:
-            self.query_one("#reason", Input).focus()
-            return
-        self.dismiss(reason)
+        super().__init__(tr("accept.title", lang, run=run.id, detail=run.message or ""), lang,
+                         prompt=tr("accept.reason", lang), ok=tr("rcmd.accept", lang))

@@ -8,44 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static, TextArea
+from textual.widgets import Button, Label, Static, TextArea
 
 from dse_tui.i18n import tr
-from dse_tui.ui.screens.restore_dialog import DIALOG_CSS
+from dse_tui.ui.screens.reason_dialog import DIALOG_CSS, ReasonDialog
 
-
-class ReasonDialog(ModalScreen):
-    """Dismissed with a non-empty reason, or None."""
-
-    DEFAULT_CSS = DIALOG_CSS.format(name="ReasonDialog")
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
-
-    def __init__(self, question: str, lang: str):
-        super().__init__()
-        self.question, self.lang = question, lang
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(f"[b]{escape(self.question)}[/b]")
-            yield Input(id="reason", placeholder=tr("reason.placeholder", self.lang))
-            yield Label(id="problem")
-            with Horizontal():
-                yield Button(tr("dialog.cancel", self.lang), id="cancel")
-                yield Button(tr("dialog.ok", self.lang), id="go", variant="warning")
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#go")
-    @on(Input.Submitted)
-    def _go(self) -> None:
-        reason = self.query_one("#reason", Input).value.strip()
-        if not reason:
-            self.query_one("#problem", Label).update(tr("reason.empty", self.lang))
-            self.query_one("#reason", Input).focus()
-            return
-        self.dismiss(reason)
+__all__ = ["FilesDialog", "ReasonDialog", "ResumeDialog"]
 
 
 class FilesDialog(ModalScreen):
