@@ -83,6 +83,8 @@ TEXTS: dict[str, dict[str, str]] = {
                           "steps, last at step “{step}”.",
                     "es": "Sesión {id} de {repo} ({checklist}), iniciada por {operator} el {started}: {done}/{total} "
                           "pasos, la última vez en el paso «{step}»."},
+    "resume.more": {"en": "{n} more open: {repos} (m on each resumes it).",
+                    "es": "{n} más abiertas: {repos} (m en cada una la reanuda)."},
     "resume.resume": {"en": "Resume", "es": "Reanudar"},
     "resume.later": {"en": "Later", "es": "Más tarde"},
     "checklist.start": {"en": "Enter starts a session on this checklist · Esc closes",
@@ -91,6 +93,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "rcmd.sessions": {"en": "Sessions", "es": "Sesiones"},
     "rcmd.sessions.help": {"en": "The repository's manual-backup sessions, to read or resume",
                            "es": "Las sesiones de respaldo manual del repositorio, para leerlas o reanudarlas"},
+    "checklist.output": {"en": "{output} is the session's own folder, made when it starts.",
+                         "es": "{output} es la carpeta propia de la sesión, creada al iniciarla."},
     "sessions.title": {"en": "Manual-backup sessions of {name}", "es": "Sesiones de respaldo manual de {name}"},
     "sessions.none": {"en": "No sessions yet: press m to start one.", "es": "Aún no hay sesiones: pulse m para iniciar una."},
 }

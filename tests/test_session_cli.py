@@ -28,12 +28,11 @@ def _finished_session(tmp_path):
                 s.skip(step.id, "not on this host")
         s.set_note(s.steps[0].id, "window agreed with the dean")
         s.finish()
-        open_one = None
-    return profile, s.id, open_one
+    return profile, s.id
 
 
 def test_list_show_and_register_a_session(tmp_path):
-    profile, sid, _ = _finished_session(tmp_path)
+    profile, sid = _finished_session(tmp_path)
     listed = dse("session", "list", "--profile", str(profile.file), "--json")
     assert listed.returncode == 0, listed.stderr
     (item,) = json.loads(listed.stdout)
@@ -64,13 +63,15 @@ def test_list_show_and_register_a_session(tmp_path):
 
 
 def test_abandon_needs_an_open_session_and_a_reason(tmp_path):
-    profile, sid, _ = _finished_session(tmp_path)
+    profile, sid = _finished_session(tmp_path)
     again = dse("session", "abandon", str(sid), "--reason", "x", "--profile", str(profile.file))
     assert again.returncode == 1 and "finished" in again.stderr
     repo = profile.repositories[0]
     with Catalog(profile.catalog_path) as catalog:
         s = start_session(catalog, profile, repo, repository_checklist(profile, repo, load_checklists()))
-        assert run_step_command(s, s.steps[0].id, repo) is not None or True
+        assert run_step_command(s, s.steps[0].id, repo) == 0  # uname -a
+    empty = dse("session", "abandon", str(s.id), "--reason", " ", "--profile", str(profile.file))
+    assert empty.returncode == 1 and "needs a reason" in empty.stderr
     done = dse("session", "abandon", str(s.id), "--reason", "server replaced", "--profile", str(profile.file))
     assert done.returncode == 0, done.stderr
     listed = dse("session", "list", "--profile", str(profile.file), "--state", "abandoned")

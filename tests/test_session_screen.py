@@ -133,23 +133,26 @@ async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
 
 
 async def test_a_second_console_cannot_start_another_session_and_an_ended_one_is_a_record(tmp_path):
+    from dse_tui.core.checklists import repository_checklist, site_checklists
+    from dse_tui.core.sessions import start_session
+
     profile = make_site(tmp_path)
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("m", "enter")
-        await pilot.pause(0.1)
-        first = app.screen.session.id
-        # Meanwhile a second console starts its own on the same repository: refused, with the reason.
-        from dse_tui.core.sessions import SessionAlreadyOpen, start_session
-        from dse_tui.core.checklists import repository_checklist, site_checklists
-
+        await pilot.press("m")
+        assert isinstance(app.screen, ChecklistView)
+        # While this console shows the checklist, another one starts a session on the same repository.
+        repo = profile.repositories[0]
         with Catalog(profile.catalog_path) as other:
-            try:
-                start_session(other, profile, profile.repositories[0],
-                              repository_checklist(profile, profile.repositories[0], site_checklists(profile)))
-                raise AssertionError("a second open session was allowed")
-            except SessionAlreadyOpen as exc:
-                assert f"session {first}" in str(exc)
+            first = start_session(other, profile, repo, repository_checklist(profile, repo, site_checklists(profile)),
+                                  operator="bob").id
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, SessionScreen)
+        assert any(f"already open (session {first}, started by bob" in n.message for n in app._notifications)
+        await pilot.press("m")  # now m resumes that one
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, SessionScreen) and app.screen.session.id == first
         await pilot.press("a")
         assert isinstance(app.screen, ReasonDialog)
         await pilot.press("enter")  # no reason: refused

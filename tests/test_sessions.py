@@ -303,3 +303,94 @@ def test_every_kind_of_manual_file_gets_the_checks_that_fit_what_it_holds(tmp_pa
         checks = [c["name"] for c in catalog.last_verifications([outcome.run_id])[outcome.run_id].checks]
         assert "archive etc-backup.tar.zst" in checks and not any("packages.txt" in c and "archive" in c
                                                                    for c in checks)
+
+
+def test_a_note_written_while_the_command_runs_is_kept(site):
+    """The running command saves its output every second; the operator's note on that step must survive it."""
+    profile, catalog, checklist = site
+    repo = profile.repositories[0]
+    s = start_session(catalog, profile, repo, checklist)
+    s.steps = tuple(step if step.id != "first" else type(step)(**{**step.__dict__, "command": "echo a; sleep 2.5; echo b"})
+                    for step in s.steps)
+    t = threading.Thread(target=run_step_command, args=(s, "first", repo))
+    t.start()
+    time.sleep(0.7)
+    with Catalog(profile.catalog_path) as other:  # the console's own connection
+        console = Session.load(other, s.id)
+        console.set_note("first", "tape DSE007L6 in drive 2")
+        console.set_evidence("count", "77")
+    t.join(30)
+    row = catalog.session(s.id).step_rows
+    assert row["first"].note == "tape DSE007L6 in drive 2" and "b" in row["first"].output
+    assert row["first"].exit_status == 0 and row["count"].evidence == "77"
+
+
+def test_a_session_ended_by_another_console_refuses_changes_and_no_false_event(site):
+    profile, catalog, checklist = site
+    s = start_session(catalog, profile, profile.repositories[0], checklist)
+    s.tick("first")
+    with Catalog(profile.catalog_path) as other:
+        Session.load(other, s.id).abandon("taken over by the night shift")
+    with pytest.raises(SessionError, match="meanwhile"):
+        s.tick("make")
+    assert s.row.state == "abandoned"
+    with pytest.raises(SessionError):
+        s.finish()
+    assert catalog.session(s.id).step_rows.get("make") is None
+    assert not any(e["action"] == "session finished" for e in catalog.events(100))
+
+
+def test_a_step_undone_elsewhere_is_seen_before_finishing(site):
+    profile, catalog, checklist = site
+    s = start_session(catalog, profile, profile.repositories[0], checklist)
+    for step in ("first", "make"):
+        s.tick(step)
+    s.tick("count", "3")
+    with Catalog(profile.catalog_path) as other:
+        Session.load(other, s.id).untick("make")
+    with pytest.raises(SessionError, match="make"):
+        s.finish()
+
+
+def test_the_command_record_is_completed_when_the_screen_is_gone(site):
+    """The console quit while the command ran: showing the output fails, the record must not."""
+    profile, catalog, checklist = site
+    repo = profile.repositories[0]
+    s = start_session(catalog, profile, repo, checklist)
+    calls = []
+
+    def gone(text):
+        calls.append(text)
+        raise RuntimeError("App is not running")
+
+    assert run_step_command(s, "first", repo, on_output=gone) == 3
+    row = catalog.session(s.id).step_rows["first"]
+    assert row.exit_status == 3 and "hello-from-step" in row.output and len(calls) > 1
+
+
+def test_a_manual_backup_without_a_backup_of_the_drivers_kind_is_refused(site, tmp_path):
+    profile, catalog, checklist = site
+    s = start_session(catalog, profile, profile.repositories[0], checklist)
+    for step in ("first", "make"):
+        s.tick(step)
+    s.tick("count", "3")
+    s.finish()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the server was down, no archive made\n")
+    with pytest.raises(SessionError, match="none of these is a tar archive"):
+        register_files(profile, catalog, s.id, [str(notes)])
+    assert catalog.session_runs(s.id) == []
+
+
+def test_a_command_with_a_lone_brace_or_an_unknown_placeholder_is_a_checklist_error(tmp_path):
+    from dse_tui.core.checklists import load_checklist
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: T\nkind: config\nsteps:\n  - id: a\n    text: A\n"
+                   "    command: find {path} -name '*.conf' -exec ls {} \\;\n"
+                   "  - id: b\n    text: B\n    command: ls {folder}\n")
+    with pytest.raises(ConfigError) as err:
+        load_checklist(bad)
+    text = str(err.value)
+    assert "bad.yaml:6" in text and "literal brace" in text
+    assert "bad.yaml:9" in text and "unknown placeholder {folder}" in text

@@ -28,7 +28,7 @@ class SessionAlreadyOpen(Exception):
 class StepRow:
     step_id: str
     outcome: str = "pending"  # pending | done | skipped
-    at: datetime | None = None
+    at: datetime | None = None  # when the outcome was last set (ticked, undone, skipped); `operator` by whom
     evidence: str | None = None
     note: str | None = None
     reason: str | None = None  # why it was skipped
@@ -114,22 +114,41 @@ class SessionsMixin:
                f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY s.started_at DESC, s.id DESC LIMIT ?")
         return [self._session(r, with_steps=False) for r in self.db.execute(sql, (*args, limit))]
 
-    def save_step(self, session_id: int, row: StepRow) -> None:
-        values = {c: getattr(row, c) for c in _STEP_COLUMNS}
-        values["at"] = to_db(row.at or utcnow())
-        self.db.execute(
-            f"INSERT INTO session_steps(session_id, {', '.join(_STEP_COLUMNS)}) VALUES (:sid, "
-            f"{', '.join(':' + c for c in _STEP_COLUMNS)}) ON CONFLICT(session_id, step_id) DO UPDATE SET "
-            f"{', '.join(f'{c} = excluded.{c}' for c in _STEP_COLUMNS if c != 'step_id')}",
-            {"sid": session_id, **values})
+    def update_step(self, session_id: int, step_id: str, **columns) -> StepRow | None:
+        """Set only these columns of the step (another console's changes to the others stay), and only while
+        the session is open; the step as it is now, or None when the session is no longer open."""
+        unknown = set(columns) - set(_STEP_COLUMNS)
+        assert not unknown, unknown
+        values = {k: (to_db(v) if k == "at" else v) for k, v in columns.items()}
+        with self.transaction():
+            if not self.db.execute("SELECT 1 FROM sessions WHERE id = ? AND state = 'open'", (session_id,)).fetchone():
+                return None
+            self.db.execute("INSERT OR IGNORE INTO session_steps(session_id, step_id, outcome, at) VALUES (?, ?, "
+                            "'pending', ?)", (session_id, step_id, to_db(utcnow())))
+            if values:
+                self.db.execute(f"UPDATE session_steps SET {', '.join(f'{k} = :{k}' for k in values)}"
+                                " WHERE session_id = :sid AND step_id = :step",
+                                {**values, "sid": session_id, "step": step_id})
+        return self.step_row(session_id, step_id)
+
+    def step_row(self, session_id: int, step_id: str) -> StepRow | None:
+        row = self.db.execute(f"SELECT {', '.join(_STEP_COLUMNS)} FROM session_steps WHERE session_id = ? AND "
+                              "step_id = ?", (session_id, step_id)).fetchone()
+        if row is None:
+            return None
+        values = dict(zip(_STEP_COLUMNS, row))
+        values["at"] = from_db(values["at"])
+        return StepRow(**values)
 
     def set_session_current(self, session_id: int, step_id: str) -> None:
         self.db.execute("UPDATE sessions SET current = ? WHERE id = ?", (step_id, session_id))
 
     def end_session(self, session_id: int, state: str, reason: str | None = None,
-                    at: datetime | None = None) -> None:
-        self.db.execute("UPDATE sessions SET state = ?, reason = ?, ended_at = ? WHERE id = ? AND state = 'open'",
-                        (state, reason, to_db(at or utcnow()), session_id))
+                    at: datetime | None = None) -> bool:
+        """False when the session was no longer open (another console ended it)."""
+        cur = self.db.execute("UPDATE sessions SET state = ?, reason = ?, ended_at = ? WHERE id = ? AND state = 'open'",
+                              (state, reason, to_db(at or utcnow()), session_id))
+        return cur.rowcount == 1
 
     def session_runs(self, session_id: int) -> list:
         rows = self.db.execute("SELECT id FROM runs WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()

@@ -30,13 +30,37 @@ def unique_steps(data: dict, path, c: Checker, key: str = "steps") -> None:
             seen.add(step["id"])
 
 
+# What a step's command may name; filled from the repository's settings (checklists.placeholders).
+PLACEHOLDERS = ("repository", "name", "kind", "driver", "host", "port", "user", "path", "database", "databases",
+                "ssh", "output", "storage")
+
+
+class _Command(Str):
+    expected = "a shell command"
+
+    def check(self, value, path, c):
+        import string
+
+        if not isinstance(value, str):
+            return self.wrong_type(value, path, c)
+        try:
+            names = [field for _, field, _, _ in string.Formatter().parse(value) if field is not None]
+        except ValueError as exc:
+            return c.error(path, f"{exc}: write {{{{ and }}}} for a literal brace (e.g. find -exec ... {{{{}}}} \\;)")
+        unknown = [n for n in names if n not in PLACEHOLDERS]
+        if unknown:
+            return c.error(path, f"unknown placeholder {{{unknown[0]}}}: known are "
+                                 f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}; write {{{{ and }}}} for a literal brace")
+        return value
+
+
 STEP_ID = Str(r"[a-z0-9][a-z0-9_-]*", "lower-case letters, digits, '_' or '-'")
 
 _STEP_FIELDS = {
     "id": Field(STEP_ID, required=True),
     "text": Field(Bilingual(), required=True),
     "required": Field(Bool(), default=True),
-    "command": Field(Str()),
+    "command": Field(_Command()),
     "evidence": Field(Bilingual()),
     "evidence_pattern": Field(_Regex()),
 }

@@ -17,6 +17,14 @@ from dse_tui.core.sessions import SessionError
 from dse_tui.core.stream import Stage
 
 PGDMP = b"PGDMP"  # pg_dump's custom format
+# The part (and what it is, for the operator) that makes a manual backup of each driver a backup at all.
+DRIVER_PARTS = {
+    "files": (".tar.zst", "a tar archive (or a folder)"),
+    "git": (".bundle.zst", "a git bundle"),
+    "sqlite": (".sqlite.zst", "an SQLite database file"),
+    "postgresql": (".pgdump.zst", "a pg_dump custom-format dump (pg_dump -Fc)"),
+    "mysql": (".sql.zst", "an SQL dump (.sql)"),
+}
 
 
 _DECOMPRESS = {b"\x28\xb5\x2f\xfd": ("zstd", ".zst"), b"\x1f\x8b": ("gzip", ".gz")}
@@ -76,7 +84,7 @@ def part_name(driver: str, path: Path) -> str:
     suffix = _kind_suffix(_head(path, 512))
     if suffix is None or name.endswith(suffix):
         return f"{name}.zst"
-    return f"{name.split('.')[0]}{suffix}.zst"
+    return f"{name.rsplit('.', 1)[0] if '.' in name else name}{suffix}.zst"
 
 
 def check_files(driver: str, files: list[str]) -> list[tuple[Path, str]]:
@@ -99,6 +107,10 @@ def check_files(driver: str, files: list[str]) -> list[tuple[Path, str]]:
         if part in chosen:
             raise SessionError(f"{path} and {chosen[part]} would both be stored as {part}: rename one")
         chosen[part] = path
+    own = DRIVER_PARTS[driver]
+    if not any(part.endswith(own[0]) for part in chosen):
+        raise SessionError(f"none of these is {own[1]}: a manual backup of a {driver} repository holds at least "
+                           "one, so that its checks can tell whether it is good")
     return [(p, part) for part, p in chosen.items()]
 
 

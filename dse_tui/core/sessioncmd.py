@@ -3,6 +3,7 @@ session as it grows (a closed terminal loses none of it), cancellable, its exit 
 
 from __future__ import annotations
 
+import codecs
 import os
 import select
 import signal
@@ -43,7 +44,15 @@ def run_step_command(session: Session, step_id: str, repo, *, on_output: Callabl
     cwd = session.row.workdir if session.row.workdir and os.path.isdir(session.row.workdir) else None
     header = f"$ {step.command}\n"
     chunks = [header]
-    on_output and on_output(header)
+
+    def show(text: str) -> None:
+        if on_output is not None:
+            try:
+                on_output(text)
+            except Exception:  # the screen is gone (the console quit): the record must still be completed
+                pass
+
+    show(header)
     try:
         proc = subprocess.Popen(["bash", "-c", step.command], cwd=cwd, env=command_env(repo),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -51,37 +60,49 @@ def run_step_command(session: Session, step_id: str, repo, *, on_output: Callabl
     except OSError as exc:
         message = f"cannot start bash: {exc.strerror}\n"
         session.record_output(step_id, header + message, 127)
-        on_output and on_output(message)
+        show(message)
         return 127
-    session.record_output(step_id, header, None, final=False)
-    last_save = time.monotonic()
-    killed_at = None
-    fd = proc.stdout.fileno()
-    while True:
-        if cancel.is_set() and killed_at is None:
-            killed_at = time.monotonic()
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character split across reads stays whole
+    read_all = False
+    try:
+        session.record_output(step_id, header, None, final=False)
+        last_save = time.monotonic()
+        killed_at = None
+        fd = proc.stdout.fileno()
+        while True:
+            if cancel.is_set() and killed_at is None:
+                killed_at = time.monotonic()
+                _signal(proc, signal.SIGTERM)
+                note = "\n[cancelled by the operator]\n"
+                chunks.append(note)
+                show(note)
+            if killed_at is not None and time.monotonic() - killed_at > KILL_GRACE:
+                _signal(proc, signal.SIGKILL)
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                data = os.read(fd, 65536)
+                if not data:
+                    break
+                text = decoder.decode(data)
+                chunks.append(text)
+                show(text)
+            if time.monotonic() - last_save > SAVE_EVERY:
+                session.record_output(step_id, "".join(chunks), None, final=False)
+                last_save = time.monotonic()
+        chunks.append(decoder.decode(b"", final=True))
+        read_all = True
+    finally:
+        if not read_all and proc.poll() is None:  # an error above: the command must not outlive its record
             _signal(proc, signal.SIGTERM)
-            note = "\n[cancelled by the operator]\n"
-            chunks.append(note)
-            on_output and on_output(note)
-        if killed_at is not None and time.monotonic() - killed_at > KILL_GRACE:
-            _signal(proc, signal.SIGKILL)
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            data = os.read(fd, 65536)
-            if not data:
-                break
-            text = data.decode("utf-8", errors="replace")
-            chunks.append(text)
-            on_output and on_output(text)
-        if time.monotonic() - last_save > SAVE_EVERY:
-            session.record_output(step_id, "".join(chunks), None, final=False)
-            last_save = time.monotonic()
-    status = proc.wait()
-    proc.stdout.close()
+            try:
+                proc.wait(KILL_GRACE)
+            except subprocess.TimeoutExpired:
+                _signal(proc, signal.SIGKILL)
+        status = proc.wait()
+        proc.stdout.close()
     tail = f"\n[exit status {status}]\n" if status >= 0 else f"\n[ended by signal {-status}]\n"
     chunks.append(tail)
-    on_output and on_output(tail)
+    show(tail)
     session.record_output(step_id, "".join(chunks), status)
     return status
 

@@ -51,7 +51,8 @@ def start_session(catalog: Catalog, profile, repo, checklist: Checklist, operato
                          detail={"session_id": sid, "checklist": checklist.name})
     session = Session.load(catalog, sid, operator)
     try:
-        Path(session.row.workdir).mkdir(parents=True, exist_ok=True)
+        # Only its owner reads it: what a manual backup writes there is the service's data.
+        Path(session.row.workdir).mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:  # the steps still stand; commands that write there will say it
         session.warning = f"cannot create {session.row.workdir}: {exc.strerror}"
     return session
@@ -121,33 +122,51 @@ class Session:
         if not self.is_open:
             raise SessionError(f"session {self.id} is {self.row.state}: it is a record now and cannot change")
 
-    def _save(self, new: StepRow, event: str | None = None, detail: dict | None = None) -> StepRow:
-        new = replace(new, at=utcnow(), operator=self.operator)
-        self.catalog.save_step(self.id, new)
-        self.row.step_rows[new.step_id] = new
+    def _ended_elsewhere(self) -> SessionError:
+        self.reload()
+        return SessionError(f"session {self.id} was {self.row.state} meanwhile (another console?): it is a record "
+                            "now and cannot change")
+
+    def _update(self, step_id: str, event: str | None = None, detail: dict | None = None, **columns) -> StepRow:
+        """Write only these columns (what another console changed in the others stays), then read the step
+        back as the catalog has it."""
+        self._open()
+        if "outcome" in columns:  # the time and operator of a step are those of its outcome
+            columns.update(at=utcnow(), operator=self.operator)
+        new = self.catalog.update_step(self.id, step_id, **columns)
+        if new is None:
+            raise self._ended_elsewhere()
+        self.row.step_rows[step_id] = new
         if event:
             self.catalog.record_event(event, new.outcome, repository=self.row.repository, operator=self.operator,
-                                      detail={"session_id": self.id, "step": new.step_id, **(detail or {})})
+                                      detail={"session_id": self.id, "step": step_id, **(detail or {})})
         return new
+
+    def refresh_step(self, step_id: str) -> StepRow:
+        """The step as the catalog has it now (another console may have changed it)."""
+        now = self.catalog.step_row(self.id, step_id)
+        if now is not None:
+            self.row.step_rows[step_id] = now
+        return self.state(step_id)
 
     def tick(self, step_id: str, evidence: str | None = None) -> StepRow:
         """Mark the step done; a step that asks for evidence needs it (given here or before) in its form."""
         self._open()
-        step, now = self.step(step_id), self.state(step_id)
+        step = self.step(step_id)
         if evidence is not None and evidence.strip():
-            now = replace(now, evidence=self._checked_evidence(step, evidence))
+            self.set_evidence(step_id, evidence)
+        now = self.refresh_step(step_id)
         if step.evidence and not now.evidence:
             raise SessionError(f"step '{step_id}' asks for evidence first: {step.evidence.get('en')}")
-        return self._save(replace(now, outcome="done", reason=None), "session step",
-                          {"evidence": now.evidence} if now.evidence else None)
+        return self._update(step_id, "session step", {"evidence": now.evidence} if now.evidence else None,
+                            outcome="done", reason=None)
 
     def untick(self, step_id: str) -> StepRow:
         """A done or skipped step back to pending (its evidence, notes and output stay)."""
         self._open()
-        now = self.state(self.step(step_id).id)
-        if now.outcome == "pending":
-            return now
-        return self._save(replace(now, outcome="pending", reason=None), "session step")
+        if self.refresh_step(self.step(step_id).id).outcome == "pending":
+            return self.state(step_id)
+        return self._update(step_id, "session step", outcome="pending", reason=None)
 
     def skip(self, step_id: str, reason: str) -> StepRow:
         self._open()
@@ -156,8 +175,8 @@ class Session:
             raise SessionError(f"step '{step_id}' is required: it cannot be skipped")
         if not reason or not reason.strip():
             raise SessionError("skipping a step needs a reason")
-        return self._save(replace(self.state(step_id), outcome="skipped", reason=reason.strip()), "session step",
-                          {"reason": reason.strip()})
+        return self._update(step_id, "session step", {"reason": reason.strip()}, outcome="skipped",
+                            reason=reason.strip())
 
     def _checked_evidence(self, step: Step, value: str) -> str:
         if not step.evidence:
@@ -170,21 +189,18 @@ class Session:
     def set_evidence(self, step_id: str, value: str) -> StepRow:
         """Record the evidence; SessionError if it is empty or not of the expected form."""
         self._open()
-        step = self.step(step_id)
-        return self._save(replace(self.state(step_id), evidence=self._checked_evidence(step, value)))
+        return self._update(step_id, evidence=self._checked_evidence(self.step(step_id), value))
 
     def set_note(self, step_id: str, text: str) -> StepRow:
-        self._open()
-        return self._save(replace(self.state(self.step(step_id).id), note=text or None))
+        return self._update(self.step(step_id).id, note=text or None)
 
     def record_output(self, step_id: str, output: str, exit_status: int | None, *, final: bool = True) -> StepRow:
         """A command's output so far (or in full, with its exit status, when `final`)."""
-        self._open()
         if len(output) > OUTPUT_LIMIT:
             output = "[… earlier output not kept …]\n" + output[-OUTPUT_LIMIT:]
-        new = replace(self.state(self.step(step_id).id), output=output, exit_status=exit_status)
-        return self._save(new, "session command" if final else None,
-                          {"exit_status": exit_status, "command": self.step(step_id).command} if final else None)
+        detail = {"exit_status": exit_status, "command": self.step(step_id).command} if final else None
+        return self._update(self.step(step_id).id, "session command" if final else None, detail,
+                            output=output, exit_status=exit_status)
 
     def move_to(self, step_id: str) -> None:
         self.step(step_id)
@@ -194,6 +210,8 @@ class Session:
 
     def finish(self) -> None:
         self._open()
+        for s in self.steps:  # another console may have undone one meanwhile
+            self.refresh_step(s.id)
         missing = self.missing_required()
         if missing:
             raise SessionError(f"{len(missing)} required step(s) not done yet: {', '.join(s.id for s in missing)}")
@@ -206,7 +224,8 @@ class Session:
         self._end("abandoned", reason.strip())
 
     def _end(self, state: str, reason: str | None) -> None:
-        self.catalog.end_session(self.id, state, reason)
+        if not self.catalog.end_session(self.id, state, reason):
+            raise self._ended_elsewhere()
         done, total = self.progress()
         self.catalog.record_event(f"session {state}", "ok", repository=self.row.repository, operator=self.operator,
                                   detail={"session_id": self.id, "steps": f"{done}/{total}", "reason": reason})

@@ -88,6 +88,9 @@ class DseApp(App):
         body = tr("resume.body", self.language, id=row.id, repo=row.repository, checklist=row.checklist,
                   operator=row.operator, started=f"{row.started_at.astimezone():%Y-%m-%d %H:%M}", done=dealt,
                   total=len(row.steps), step=text)
+        if len(left) > 1:
+            body += " " + tr("resume.more", self.language, n=len(left) - 1,
+                             repos=", ".join(s.repository for s in left[1:]))
 
         def answered(resume: bool | None) -> None:
             if resume:

@@ -38,6 +38,8 @@ class ChecklistView(ModalScreen[bool]):
                 yield Static(tr("checklist.none", self.lang, kind=self.repo.kind))
                 return
             yield Static(f"[reverse] {tr('checklist.start', self.lang)} [/reverse]\n")
+            if any(step.command and "{output}" in step.command for step in self.checklist.steps):
+                yield Static(f"[dim]{tr('checklist.output', self.lang)}[/dim]\n")
             yield Static(f"[b]{escape(self.checklist.title.get(self.lang) or self.checklist.title['en'])}[/b]"
                          f"  [dim]({self.checklist.name})[/dim]\n")
             for n, step in enumerate(self.checklist.steps, 1):
@@ -75,13 +77,18 @@ def open_checklist(app, status) -> None:
     def start(go: bool | None) -> None:
         if not go:
             return
-        from dse_tui.core.catalog import Catalog
+        import sqlite3
+
+        from dse_tui.core.catalog import Catalog, CatalogError
 
         try:
             with Catalog(app.profile.catalog_path, durable=True) as db:
                 session = start_session(db, app.profile, repo, checklist)
         except SessionAlreadyOpen as exc:  # another console started one meanwhile
             app.notify(str(exc), severity="error", timeout=15)
+            return
+        except (CatalogError, sqlite3.Error, OSError) as exc:
+            app.notify(f"cannot start the session: {exc}", severity="error", timeout=15)
             return
         if session.warning:
             app.notify(session.warning, severity="warning", timeout=15)

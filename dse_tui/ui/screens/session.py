@@ -5,6 +5,7 @@ an ended session shows here as its record."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from textual.widgets import Footer, Header, Input, Label, Log, OptionList, Stati
 from textual.widgets.option_list import Option
 
 from dse_tui.core.catalog import Catalog
+from dse_tui.core.checklists import evidence_problem
 from dse_tui.core.sessions import Session, SessionError
 from dse_tui.i18n import tr
 
@@ -193,11 +195,25 @@ class SessionScreen(Screen):
     def _highlighted(self) -> None:
         step_id = self.selected()
         if step_id is not None:
-            self.session.move_to(step_id)  # a resumed session opens here
+            self._write(self.session.move_to, step_id)  # a resumed session opens here
+            self.session.refresh_step(step_id)
         self.show_step()
         self.refresh_bindings()
 
     # ----------------------------------------------------------- inputs
+
+    def _write(self, change, *args):
+        """A change to the session, said to the operator when refused (or when the catalog fails) instead of
+        ending the console; None then."""
+        try:
+            return change(*args)
+        except SessionError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            if not self.session.is_open:  # ended from another console: show the record
+                self._ended()
+        except sqlite3.Error as exc:
+            self.notify(f"{self.app.profile.catalog_path}: {exc}", severity="error", timeout=10)
+        return None
 
     @on(Input.Changed, "#note")
     def _note_changed(self, event: Input.Changed) -> None:
@@ -205,31 +221,38 @@ class SessionScreen(Screen):
         if step_id is None or not self.session.is_open:
             return
         if event.value != (self.session.state(step_id).note or ""):
-            self.session.set_note(step_id, event.value)
+            self._write(self.session.set_note, step_id, event.value)
 
     @on(Input.Submitted, "#note")
     def _note_done(self) -> None:
         self.query_one("#steps").focus()
 
+    @on(Input.Changed, "#evidence")
+    def _evidence_changed(self, event: Input.Changed) -> None:
+        """Evidence of the right form is saved as it is typed; the wrong form is said, and not kept."""
+        step_id = self.selected()
+        if step_id is None or not self.session.is_open or not event.value.strip():
+            self.query_one("#evidence-problem", Label).update("")
+            return
+        step = self.session.step(step_id)
+        if not step.evidence or event.value.strip() == (self.session.state(step_id).evidence or ""):
+            return
+        problem = evidence_problem(step, event.value)
+        self.query_one("#evidence-problem", Label).update(escape(problem or ""))
+        if problem is None:
+            self._write(self.session.set_evidence, step_id, event.value)
+
     @on(Input.Submitted, "#evidence")
     def _evidence_submitted(self, event: Input.Submitted) -> None:
         step_id = self.selected()
-        if step_id is None:
+        if step_id is None or not self.session.is_open:
             return
-        if self._save_evidence(step_id, event.value):
+        problem = evidence_problem(self.session.step(step_id), event.value)
+        self.query_one("#evidence-problem", Label).update(escape(problem or ""))
+        if problem is None and self._write(self.session.set_evidence, step_id, event.value) is not None:
             self.notify(tr("session.evidence.saved", self.lang))
+            self.refresh_step(step_id)
             self.query_one("#steps").focus()
-
-    def _save_evidence(self, step_id: str, value: str) -> bool:
-        problem = self.query_one("#evidence-problem", Label)
-        try:
-            self.session.set_evidence(step_id, value)
-        except SessionError as exc:
-            problem.update(escape(str(exc)))
-            return False
-        problem.update("")
-        self.refresh_step(step_id)
-        return True
 
     # ----------------------------------------------------------- actions
 
@@ -260,26 +283,15 @@ class SessionScreen(Screen):
         step_id = self.selected()
         if step_id is None:
             return
-        following = None
-        try:
-            if self.session.state(step_id).outcome != "pending":
-                self.session.untick(step_id)
-            else:
-                typed = self.query_one("#evidence", Input).value
-                step = self.session.step(step_id)
-                if step.evidence and typed.strip() and typed.strip() != (self.session.state(step_id).evidence or ""):
-                    if not self._save_evidence(step_id, typed):
-                        self.query_one("#evidence", Input).focus()
-                        return
-                self.session.tick(step_id)
-                following = self.session.next_pending(step_id)
-        except SessionError as exc:
-            self.notify(str(exc), severity="error")
-            if self.session.step(step_id).evidence:
+        ticking = self.session.refresh_step(step_id).outcome == "pending"
+        done = self._write(self.session.tick if ticking else self.session.untick, step_id)
+        if done is None:
+            if ticking and self.session.is_open and self.session.step(step_id).evidence:
                 self.query_one("#evidence", Input).focus()
             return
         self.refresh_step(step_id)
-        if self.session.state(step_id).outcome == "done" and following is not None:
+        following = self.session.next_pending(step_id) if ticking else None
+        if following is not None:
             self.query_one("#steps", OptionList).highlighted = [s.id for s in self.session.steps].index(following)
 
     def action_evidence(self) -> None:
@@ -294,12 +306,7 @@ class SessionScreen(Screen):
         step_id = self.selected()
 
         def given(reason: str | None) -> None:
-            if reason:
-                try:
-                    self.session.skip(step_id, reason)
-                except SessionError as exc:
-                    self.notify(str(exc), severity="error")
-                    return
+            if reason and self._write(self.session.skip, step_id, reason) is not None:
                 self.refresh_step(step_id)
 
         self.app.push_screen(ReasonDialog(tr("reason.skip", self.lang, step=step_id), self.lang), given)
@@ -309,13 +316,18 @@ class SessionScreen(Screen):
 
         def given(reason: str | None) -> None:
             if reason:
-                self.session.abandon(reason)
+                try:
+                    self.session.abandon(reason)
+                except (SessionError, sqlite3.Error) as exc:
+                    self.notify(str(exc), severity="error", timeout=10)
+                    return
                 self.notify(tr("session.abandoned", self.lang, id=self.session.id))
                 self._ended()
 
         self.app.push_screen(ReasonDialog(tr("reason.abandon", self.lang, id=self.session.id), self.lang), given)
 
     def _ended(self) -> None:
+        self.session.reload()
         self.refresh_heading()
         self.show_step()
         self.refresh_bindings()
@@ -396,8 +408,9 @@ class SessionScreen(Screen):
                 return
             try:
                 self.session.finish()
-            except SessionError as exc:
-                self.notify(str(exc), severity="error")
+            except (SessionError, sqlite3.Error) as exc:
+                self.notify(str(exc), severity="error", timeout=10)
+                self._ended()
                 return
             self.notify(tr("session.finished", self.lang, id=self.session.id))
             self._ended()
