@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from dse_tui.core.catalog_checks import ChecksMixin
+from dse_tui.core.catalog_media import MediaMixin
 from dse_tui.core.catalog_sessions import SessionsMixin
 from dse_tui.core.migrations import MIGRATIONS
 from dse_tui.core.timeutil import from_db, to_db, utcnow
@@ -65,7 +66,7 @@ def current_operator() -> str:
         return f"uid:{os.getuid()}"
 
 
-class Catalog(ChecksMixin, SessionsMixin):
+class Catalog(ChecksMixin, SessionsMixin, MediaMixin):
     """One connection to the catalog. Not shared between threads: each worker opens its own."""
 
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False):
@@ -230,7 +231,7 @@ class Catalog(ChecksMixin, SessionsMixin):
             return {}
         marks = ",".join("?" * len(run_ids))
         # Distinct devices, as the procedure asks: two copies on one destination count once.
-        rows = self.db.execute(f"SELECT run_id, count(DISTINCT destination) FROM copies WHERE state = 'verified'"
+        rows = self.db.execute(f"SELECT run_id, count(DISTINCT coalesce(device, destination)) FROM copies WHERE state = 'verified'"
                                f" AND run_id IN ({marks}) GROUP BY run_id", run_ids)
         return dict(rows.fetchall())
 
@@ -300,17 +301,6 @@ class Catalog(ChecksMixin, SessionsMixin):
         self._repo_ids[key] = repo_id
         return key
 
-    # -------------------------------------------------------------- copies
-
-    def add_copy(self, run_id: int, destination: str, *, state: str = "verified", path: str | None = None,
-                 size: int | None = None, sha256: str | None = None, at: datetime | None = None) -> int:
-        when = to_db(at or utcnow())
-        cur = self.db.execute(
-            "INSERT INTO copies(run_id, destination, path, size, sha256, copied_at, verified_at, state)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, destination, path, size, sha256, when, when if state == "verified" else None, state))
-        return cur.lastrowid
-
     # -------------------------------------------------------------- events
 
     def record_event(self, action: str, outcome: str, *, repository: str | None = None,
@@ -368,7 +358,7 @@ def _prefixed(alias: str) -> str:
 # whatever the number of runs (bench/catalog_scale.py measures it with a million).
 LAST_STATUS_SQL = f"""SELECT r.key, r.manual_required_since, r.manual_required_reason,
        {_prefixed('a')}, {_prefixed('g')},
-       (SELECT count(DISTINCT destination) FROM copies c WHERE c.run_id = g.id AND c.state = 'verified')
+       (SELECT count(DISTINCT coalesce(c.device, c.destination)) FROM copies c WHERE c.run_id = g.id AND c.state = 'verified')
 FROM (
     SELECT r.*,
         (SELECT id FROM runs WHERE repository_id = r.id

@@ -134,4 +134,27 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX one_open_session ON sessions(repository_id) WHERE state = 'open';
     CREATE INDEX sessions_by_repository ON sessions(repository_id, started_at);
     """,
+    # 6: copies know the device they are on (distinct devices count, not destinations) and why one failed;
+    # media know their volume, capacity and code sequence; a copy may span several media (disc images)
+    """
+    ALTER TABLE copies ADD COLUMN device TEXT;
+    ALTER TABLE copies ADD COLUMN message TEXT;
+    ALTER TABLE media ADD COLUMN volume TEXT;
+    ALTER TABLE media ADD COLUMN capacity INTEGER;
+    ALTER TABLE media ADD COLUMN seq_scope TEXT;
+    ALTER TABLE media ADD COLUMN seq INTEGER;
+    ALTER TABLE media ADD COLUMN note TEXT;
+    ALTER TABLE media ADD COLUMN updated_at TEXT;
+    CREATE TABLE copy_media (
+        copy_id INTEGER NOT NULL REFERENCES copies(id),
+        medium_id INTEGER NOT NULL REFERENCES media(id),
+        seq INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        path TEXT,
+        size INTEGER,
+        sha256 TEXT,
+        PRIMARY KEY (copy_id, seq)
+    );
+    CREATE INDEX copy_media_by_medium ON copy_media(medium_id);
+    """,
 ]
