@@ -21,6 +21,10 @@ DRIVERS = ("postgresql", "mysql", "sqlite", "git", "files")
 SSH_DRIVERS = ("postgresql", "mysql", "files")
 VERIFY_LEVELS = ("checksum", "structure", "restore")
 DESTINATION_KINDS = ("directory", "removable", "optical", "ssh")
+# Usable bytes of a blank disc of each kind (what burning tools accept for data discs).
+DISC_CAPACITY = {"cd": 700 * 1024**2, "dvd": 4_700_000_000, "dvd-dl": 8_500_000_000, "bd": 25_000_000_000,
+                 "bd-dl": 50_000_000_000}
+DEFAULT_CODE = "DSE-{year}-{seq:04}"
 LANGUAGES = ("es", "en")
 ID_PATTERN = r"[a-z0-9][a-z0-9._-]{0,62}"
 ID_HINT = "lower-case letters, digits, '.', '_' or '-' (used in file names), e.g. 'web-main'"
@@ -103,6 +107,11 @@ class Destination:
     def path(self) -> Path | None:
         return self.settings.get("path")
 
+    @property
+    def capacity(self) -> int | None:
+        """One disc's usable bytes (optical)."""
+        return self.settings.get("capacity") or DISC_CAPACITY.get(self.settings.get("disc"))
+
 
 @dataclass(frozen=True)
 class Operator:
@@ -131,6 +140,7 @@ class Profile:
     destinations: dict[str, Destination]
     repositories: tuple[Repository, ...]
     checklists_dir: Path | None = None
+    media_code: str = "DSE-{year}-{seq:04}"
 
     def repository(self, repo_id: str) -> Repository:
         for r in self.repositories:
@@ -142,6 +152,36 @@ class Profile:
 # ---------------------------------------------------------------- schema
 
 _ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+class _CodePattern(Str):
+    """A medium code pattern: {year}, {month}, {site}, {dest} and a number {seq} (with a width, {seq:04})."""
+
+    expected = "a code pattern such as DSE-{year}-{seq:04} or DSE{seq:03}L6"
+
+    def check(self, value, path, c):
+        import string
+
+        if not isinstance(value, str) or not value.strip():
+            return self.wrong_type(value, path, c)
+        try:
+            fields = [(f, spec) for _, f, spec, _ in string.Formatter().parse(value) if f is not None]
+        except ValueError as exc:
+            return c.error(path, f"{exc}")
+        names = [f for f, _ in fields]
+        unknown = [f for f in names if f not in ("year", "month", "site", "dest", "seq")]
+        if unknown:
+            return c.error(path, f"unknown field {{{unknown[0]}}}: use {{year}}, {{month}}, {{site}}, {{dest}}, {{seq}}")
+        if "seq" not in names:
+            return c.error(path, "the pattern needs {seq}, the number that makes each code unique")
+        try:
+            value.format(year=2026, month="01", site="s", dest="d", seq=1)
+        except (ValueError, KeyError) as exc:
+            return c.error(path, f"the pattern cannot be filled: {exc}")
+        return value
+
+
+_code_pattern = _CodePattern()
 _duration = Parsed(parse_duration, "a duration such as 6h, 1d, 1w")
 _periodicity = Parsed(Periodicity.parse, "a duration (6h, 1d, 1w) or a cron expression")
 _size = Parsed(parse_size, "a size such as 500M or 2G", accept_int=True)
@@ -259,9 +299,17 @@ _PROFILE = Mapping({
         "host": Field(Str()),
         "user": Field(Str()),
         "port": Field(Int(1, 65535)),
+        "identity_file": Field(FilePath()),
+        "options": Field(List(Str(r"[A-Za-z]+=.*", "ssh -o options such as StrictHostKeyChecking=accept-new"))),
         "capacity": Field(_size),
+        "disc": Field(Enum(*DISC_CAPACITY)),
+        "code": Field(_code_pattern),
+        "location": Field(Str()),
         "description": Field(Str(), default=""),
     })), default=list),
+    "media": Field(Mapping({
+        "code": Field(_code_pattern, default=DEFAULT_CODE),
+    }), default=dict),
     "repositories": Field(List(_repository), default=list),
 })
 
@@ -338,6 +386,9 @@ def _cross_check(data: dict, c: Checker) -> None:
                 c.error(("destinations", i), f"a {d['kind']} destination needs '{need}'")
         if d["kind"] == "removable" and not (d["uuid"] or d["label"]):
             c.error(("destinations", i), "a removable destination needs 'uuid' or 'label' (see lsblk -f)")
+        if d["kind"] == "optical" and not (d["disc"] or d["capacity"]):
+            c.error(("destinations", i), f"an optical destination needs 'disc' ({', '.join(DISC_CAPACITY)}) "
+                                         "or 'capacity' (the size of one disc, e.g. 650M)")
     defaults = data["defaults"] if isinstance(data["defaults"], dict) else {}
     listed = defaults.get("destinations")
     for name in listed if isinstance(listed, list) else []:
@@ -388,6 +439,7 @@ def _build(file: Path, data: dict) -> Profile:
         destinations={d["id"]: Destination(d["id"], d["kind"], {k: v for k, v in d.items() if k not in ("id", "kind") and v is not None}) for d in data["destinations"]},
         repositories=tuple(repos),
         checklists_dir=data["checklists"],
+        media_code=(data["media"] or {}).get("code") or DEFAULT_CODE,
     )
 
 

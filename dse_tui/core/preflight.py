@@ -126,7 +126,7 @@ def check_destination(dest: Destination) -> Finding:
         return _writable(subject, Path(mount))
     d = dest.settings
     path = shlex.quote(str(dest.path))
-    return _ssh_probe(subject, ssh_argv(d["host"], d.get("user"), d.get("port")), f"test -d {path} && test -w {path}",
+    return _ssh_probe(subject, ssh_argv(d["host"], d.get("user"), d.get("port"), d.get("identity_file"), d.get("options") or ()), f"test -d {path} && test -w {path}",
                       f"{dest.path} writable")
 
 

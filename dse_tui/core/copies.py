@@ -1,0 +1,375 @@
+"""Copies of a good run onto its repository's destinations (procedure 4.2.1: distinct devices), each read
+back and compared with the manifest's SHA-256 before it counts.
+
+A copy is written under a temporary name, fsynced and renamed, then every file is read back from its
+final name; only then does the catalog call it verified. Copies count by device, not by destination: two
+folders on one disk are one copy. Each destination fails on its own; the others go on."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from dse_tui.core.catalog import Catalog, Run, current_operator
+from dse_tui.core.config import Destination, Profile
+from dse_tui.core.stream import Cancelled
+
+CHUNK = 4 << 20
+MANIFEST = "manifest.json"
+
+
+class CopyError(Exception):
+    """This destination cannot take the copy; the message says why and what to do."""
+
+
+@dataclass
+class CopyOutcome:
+    run_id: int
+    repository: str
+    destination: str
+    state: str  # verified | failed | skipped | cancelled
+    copy_id: int | None = None
+    path: str | None = None
+    message: str | None = None
+    size: int = 0
+    media: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def as_json(self) -> dict:
+        return {"run_id": self.run_id, "repository": self.repository, "destination": self.destination,
+                "state": self.state, "copy_id": self.copy_id, "path": self.path, "message": self.message,
+                "size": self.size, "media": self.media, "elapsed": round(self.elapsed, 3)}
+
+
+@dataclass
+class Job:
+    """What one copy needs, whatever the destination."""
+
+    profile: Profile
+    catalog: Catalog
+    run: Run
+    dest: Destination
+    files: list[dict]  # {"file", "size", "sha256"}: the parts and the manifest
+    cancel: threading.Event
+    log: Callable[[str], None]
+    on_bytes: Callable[[int], None] | None
+    operator: str
+    copy_id: int = 0
+    done: int = 0
+
+    @property
+    def source(self) -> Path:
+        return Path(self.run.artifact)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def size(self) -> int:
+        return sum(f["size"] for f in self.files)
+
+    def progress(self, n: int) -> None:
+        self.done += n
+        if self.on_bytes:
+            self.on_bytes(self.done)
+        if self.cancel.is_set():
+            raise Cancelled()
+
+
+def run_files(run: Run) -> list[dict]:
+    """The parts and the manifest, with what they must read back as."""
+    manifest_path = Path(run.manifest)
+    manifest = json.loads(manifest_path.read_text())
+    files = [{"file": p["file"], "size": p["size"], "sha256": p["sha256"]} for p in manifest["parts"]]
+    files.append({"file": MANIFEST, "size": manifest_path.stat().st_size, "sha256": run.sha256})
+    return files
+
+
+def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
+             cancel: threading.Event | None = None, log: Callable[[str], None] | None = None,
+             on_bytes: Callable[[int], None] | None = None, operator: str | None = None) -> CopyOutcome:
+    """Copy `run` to `dest` and read it back. Never raises for a failure of the copy: the outcome says it."""
+    t0 = time.monotonic()
+    out = CopyOutcome(run.id, run.repository, dest.id, "failed")
+    if run.state != "good" or not run.artifact or catalog.is_pruned(run.id):
+        out.message = f"run {run.id} is {run.state if run.state != 'good' else 'pruned'}: only a good, kept run is copied"
+        return out
+    if any(c.state == "verified" and c.destination == dest.id for c in catalog.copies_of(run.id)):
+        out.state, out.message = "skipped", f"run {run.id} already has a verified copy on {dest.id}"
+        return out
+    job = Job(profile, catalog, run, dest, [], cancel or threading.Event(), log or (lambda line: None), on_bytes,
+              operator or current_operator())
+    try:
+        job.files = run_files(run)
+        for f in job.files:  # the source first: a damaged run is not spread onto other devices
+            if not (job.source / f["file"]).is_file():
+                raise CopyError(f"{f['file']} is missing from {job.source}: verify run {run.id}")
+    except (OSError, ValueError, KeyError) as exc:
+        out.message = f"cannot read run {run.id}'s manifest: {exc}"
+        return out
+    job.copy_id = catalog.add_copy(run.id, dest.id, state="copying")
+    catalog.record_event("copy started", "ok", repository=run.repository, operator=job.operator,
+                         detail={"run_id": run.id, "destination": dest.id, "copy_id": job.copy_id})
+    try:
+        if dest.kind == "optical":
+            from dse_tui.core.optical import copy_optical
+
+            path, device, media = copy_optical(job)
+        elif dest.kind == "ssh":
+            path, device, media = _copy_ssh(job), _ssh_device(dest), []
+        else:
+            root, device, media = _local_root(job)
+            path = _copy_local(job, root / profile.site.id / run.repository / job.name)
+        out.state, out.path, out.media, out.size = "verified", str(path), media, job.size
+        catalog.finish_copy(job.copy_id, "verified", path=str(path), size=job.size, sha256=run.sha256, device=device)
+    except Cancelled:
+        out.state, out.message = "cancelled", "cancelled by the operator"
+    except CopyError as exc:
+        out.message = str(exc)
+    except OSError as exc:
+        out.message = _os_message(exc, dest)
+    except subprocess.TimeoutExpired as exc:
+        out.message = f"{exc.cmd[0]} did not answer in {exc.timeout:.0f} s"
+    if out.state != "verified":
+        catalog.finish_copy(job.copy_id, "failed", message=out.message)
+    out.copy_id, out.elapsed = job.copy_id, time.monotonic() - t0
+    catalog.record_event("copy", out.state, repository=run.repository, operator=job.operator,
+                         detail={"run_id": run.id, "destination": dest.id, "copy_id": job.copy_id, "path": out.path,
+                                 "media": out.media, "message": out.message})
+    job.log(f"{dest.id}: {out.state}" + (f": {out.message}" if out.message else f" ({out.path})"))
+    return out
+
+
+def _os_message(exc: OSError, dest: Destination) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"{dest.id} is full: free space there or use another medium"
+    return f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
+
+
+# ---------------------------------------------------------------------- local folders and removable disks
+
+def local_device(path: Path) -> str:
+    """The filesystem a path is on (of its nearest existing folder): what "distinct device" compares."""
+    p = Path(path)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    st = os.stat(p)
+    return f"dev:{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
+
+
+def _local_root(job: Job) -> tuple[Path, str, list[str]]:
+    dest = job.dest
+    if dest.kind == "directory":
+        return Path(dest.path), local_device(Path(dest.path)), []
+    from dse_tui.core.devices import DevicesError, block_devices, find_volume, volume_key
+
+    wanted = dest.settings.get("uuid") or dest.settings.get("label")
+    try:
+        dev = find_volume(block_devices(), dest.settings.get("uuid"), dest.settings.get("label"))
+    except DevicesError as exc:
+        raise CopyError(str(exc)) from None
+    if dev is None:
+        raise CopyError(f"the removable disk {wanted} of {dest.id} is not plugged in")
+    if not dev.mountpoint:
+        raise CopyError(f"the removable disk {wanted} ({dev.path}) is plugged in but not mounted: mount it "
+                        f"(udisksctl mount -b {dev.path}) and copy again")
+    medium = _removable_medium(job, dev)
+    return Path(dev.mountpoint) / "dse-tui", f"vol:{volume_key(dev)}", [medium.code]
+
+
+def _removable_medium(job: Job, dev):
+    from dse_tui.core.devices import volume_key
+    from dse_tui.core.media import new_code, refresh_expiry
+
+    catalog = job.catalog
+    medium = catalog.medium_by_volume(job.dest.id, volume_key(dev))
+    if medium is None:
+        code, scope, seq = new_code(job.profile, catalog, job.dest)
+        mid = catalog.create_medium(code, "removable", destination=job.dest.id, volume=volume_key(dev),
+                                    capacity=dev.size, scope=scope, seq=seq,
+                                    location=job.dest.settings.get("location") or job.dest.settings.get("description"))
+        catalog.record_event("medium created", "ok", operator=job.operator,
+                             detail={"code": code, "kind": "removable", "volume": volume_key(dev)})
+        medium = catalog.medium(mid)
+    catalog.link_copy_medium(job.copy_id, medium.id, 1, 1, path=dev.mountpoint)
+    refresh_expiry(job.profile, catalog, medium.id)
+    return medium
+
+
+def _copy_local(job: Job, final: Path) -> Path:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(final.parent).free
+    if free < job.size:
+        raise CopyError(f"{job.dest.id} has {free} bytes free, the copy needs {job.size}: free space or use "
+                        "another medium")
+    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        for f in job.files:
+            _copy_file(job, job.source / f["file"], tmp / f["file"], f)
+        _fsync_dir(tmp)
+        if final.exists():  # an earlier copy that did not verify: replaced, never trusted
+            shutil.rmtree(final)
+        os.rename(tmp, final)
+        _fsync_dir(final.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for f in job.files:  # read back from the final name, as the next restore would
+        size, digest = _sha256(final / f["file"])
+        if size != f["size"] or digest != f["sha256"]:
+            raise CopyError(f"{f['file']} read back from {final} differs from the manifest (size {size}, "
+                            f"expected {f['size']}): the medium may be failing")
+    return final
+
+
+def _copy_file(job: Job, src: Path, dst: Path, expected: dict) -> None:
+    digest = hashlib.sha256()
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(CHUNK):
+            digest.update(chunk)
+            fout.write(chunk)
+            job.progress(len(chunk))
+        fout.flush()
+        os.fsync(fout.fileno())
+    if digest.hexdigest() != expected["sha256"]:
+        raise CopyError(f"{src} no longer matches its manifest: run {job.run.id} is damaged; verify it")
+
+
+def _sha256(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------- ssh
+
+SSH_TIMEOUT = 120
+
+
+def _ssh(dest: Destination) -> list[str]:
+    from dse_tui.core.ssh import ssh_argv
+
+    d = dest.settings
+    return ssh_argv(d["host"], d.get("user"), d.get("port"), d.get("identity_file"), d.get("options") or ())
+
+
+def _ssh_device(dest: Destination) -> str:
+    d = dest.settings
+    return f"ssh:{d.get('user') or ''}@{d['host']}:{d.get('port') or 22}"
+
+
+def _remote(dest: Destination, script: str, timeout: float = SSH_TIMEOUT) -> str:
+    out = subprocess.run(_ssh(dest) + [script], capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        message = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"
+        raise CopyError(f"{dest.id} ({dest.settings['host']}): {message}")
+    return out.stdout
+
+
+def _copy_ssh(job: Job) -> str:
+    dest, q = job.dest, shlex.quote
+    final = f"{dest.path}/{job.profile.site.id}/{job.run.repository}/{job.name}"
+    tmp = f"{final}.tmp-{os.getpid()}"
+    _remote(dest, f"rm -rf {q(tmp)} && mkdir -p {q(tmp)}")
+    try:
+        for f in job.files:
+            with subprocess.Popen(_ssh(dest) + [f"cat > {q(tmp + '/' + f['file'])}"], stdin=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) as proc, open(job.source / f["file"], "rb") as fin:
+                try:
+                    while chunk := fin.read(CHUNK):
+                        proc.stdin.write(chunk)
+                        job.progress(len(chunk))
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+                except Cancelled:
+                    proc.kill()
+                    raise
+                err = proc.stderr.read().decode(errors="replace").strip()
+                if proc.wait(SSH_TIMEOUT) != 0:
+                    raise CopyError(f"{dest.id}: writing {f['file']} failed: {err.splitlines()[-1] if err else 'ssh'}")
+        _remote(dest, f"sync; rm -rf {q(final)} && mv {q(tmp)} {q(final)}")
+    except BaseException:
+        try:
+            _remote(dest, f"rm -rf {q(tmp)}")
+        except (CopyError, OSError, subprocess.TimeoutExpired):
+            pass
+        raise
+    listing = _remote(dest, f"cd {q(final)} && sha256sum -- " + " ".join(q(f["file"]) for f in job.files),
+                      timeout=max(SSH_TIMEOUT, job.size / 20e6))
+    got = {}
+    for line in listing.splitlines():
+        digest, _, name = line.partition("  ")
+        got[name] = digest
+    for f in job.files:
+        if got.get(f["file"]) != f["sha256"]:
+            raise CopyError(f"{f['file']} read back on {dest.settings['host']}:{final} differs from the manifest")
+    return f"{dest.settings['host']}:{final}"
+
+
+# ---------------------------------------------------------------------- what to copy
+
+def copy_pending(profile: Profile, catalog: Catalog, repo_ids: list[str] | None = None, *,
+                 run_id: int | None = None, to: list[str] | None = None, cancel: threading.Event | None = None,
+                 log: Callable[[str], None] | None = None, operator: str | None = None,
+                 on_bytes: Callable[[str, int], None] | None = None) -> list[CopyOutcome]:
+    """The latest good run of each repository named (all by default), or run `run_id`, onto each of its
+    destinations (or those of `to`) that has no verified copy of it yet."""
+    cancel = cancel or threading.Event()
+    if run_id is not None:
+        run = catalog.run(run_id)
+        if run is None:
+            raise CopyError(f"no run {run_id} in the catalog")
+        targets = [(profile.repository(run.repository), run)]
+    else:
+        targets = []
+        for repo in profile.repositories:
+            if repo_ids and repo.id not in repo_ids:
+                continue
+            run = latest_good(catalog, repo.id)
+            if run is not None:
+                targets.append((repo, run))
+    outcomes = []
+    for repo, run in targets:
+        for dest_id in (to or repo.destinations):
+            if cancel.is_set():
+                return outcomes
+            dest = profile.destinations.get(dest_id)
+            if dest is None:
+                outcomes.append(CopyOutcome(run.id, repo.id, dest_id, "failed", message=f"no destination {dest_id}"))
+                continue
+            outcomes.append(copy_run(profile, catalog, run, dest, cancel=cancel, log=log, operator=operator,
+                                     on_bytes=(lambda n, d=dest_id: on_bytes(d, n)) if on_bytes else None))
+    return outcomes
+
+
+def latest_good(catalog: Catalog, repo_id: str) -> Run | None:
+    """The repository's latest good run that still has its artifact."""
+    for run in catalog.recent_runs(repo_id, 50):
+        if run.state == "good" and run.artifact and not catalog.is_pruned(run.id):
+            return run
+    return None

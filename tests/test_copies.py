@@ -1,0 +1,257 @@
+"""Copies with read-back onto folders, removable disks (recognised through lsblk), disc images (a real
+xorriso) and SSH (a real loopback sshd); distinct devices; per-destination errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from dse_tui.core import copies as copies_mod
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.config import load_profile
+from dse_tui.core.copies import copy_pending, local_device
+from dse_tui.core.devices import find_volume, parse_lsblk, block_devices
+from dse_tui.core.optical import plan_discs
+from dse_tui.core.runner import run_repository
+from tests.conftest import write_profile
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHM = Path("/dev/shm")
+
+
+def site(tmp_path: Path, destinations: str, names: str, *, size: int = 200_000, copies: int = 2):
+    """A files repository of random data, backed up once, with these destinations."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "data.bin").write_bytes(os.urandom(size))
+    (src / "notes.txt").write_text("the department's notes\n")
+    body = f"""\
+site: {{id: t, name: Test}}
+storage: {{root: ./backups, catalog: ./catalog.sqlite}}
+media: {{code: "T-{{year}}-{{seq:03}}"}}
+destinations:
+{destinations}
+repositories:
+  - {{id: docs, kind: config, driver: files, source: {{path: ./src}}, copies: {copies}, destinations: [{names}]}}
+"""
+    profile = load_profile(write_profile(tmp_path, body))
+    outcome = run_repository(profile, profile.repository("docs"))
+    assert outcome.state == "good", outcome.message
+    return profile, outcome.run_id
+
+
+@pytest.fixture
+def shm_dir():
+    """A folder on another filesystem than the test's (tmpfs): a distinct device without root."""
+    if not SHM.is_dir() or not os.access(SHM, os.W_OK):
+        pytest.skip("/dev/shm is not a writable tmpfs here")
+    path = SHM / f"dse-test-{uuid.uuid4().hex[:8]}"
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_copies_on_two_devices_are_read_back_and_count_twice(tmp_path, shm_dir):
+    profile, run_id = site(tmp_path, f"  - {{id: shelf, kind: directory, path: ./shelf}}\n"
+                                     f"  - {{id: ram, kind: directory, path: {shm_dir}}}", "shelf, ram")
+    assert local_device(tmp_path / "shelf") != local_device(shm_dir)
+    with Catalog(profile.catalog_path) as catalog:
+        outcomes = copy_pending(profile, catalog)
+        assert [o.state for o in outcomes] == ["verified", "verified"], [o.message for o in outcomes]
+        copied = Path(outcomes[0].path)
+        assert copied == tmp_path / "shelf" / "t" / "docs" / Path(catalog.run(run_id).artifact).name
+        manifest = json.loads((copied / "manifest.json").read_text())
+        for part in manifest["parts"]:
+            assert hashlib.sha256((copied / part["file"]).read_bytes()).hexdigest() == part["sha256"]
+        assert catalog.verified_copies([run_id]) == {run_id: 2}
+        assert catalog.last_status()["docs"].copies == 2
+        again = copy_pending(profile, catalog)
+        assert [o.state for o in again] == ["skipped", "skipped"]
+
+
+def test_two_destinations_on_one_device_count_once(tmp_path):
+    profile, run_id = site(tmp_path, "  - {id: a, kind: directory, path: ./a}\n  - {id: b, kind: directory, path: ./b}",
+                           "a, b")
+    with Catalog(profile.catalog_path) as catalog:
+        assert [o.state for o in copy_pending(profile, catalog)] == ["verified", "verified"]
+        assert catalog.verified_copies([run_id]) == {run_id: 1}
+
+
+def test_a_copy_corrupted_on_its_way_is_caught_and_does_not_count(tmp_path, monkeypatch):
+    """The medium returns other bytes than were written (a failing disk): the read-back says so."""
+    profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
+    real = copies_mod._copy_file
+
+    def failing_medium(job, src, dst, expected):
+        real(job, src, dst, expected)
+        if dst.name.endswith(".tar.zst"):
+            with open(dst, "r+b") as f:
+                f.seek(100)
+                byte = f.read(1)
+                f.seek(100)
+                f.write(bytes([byte[0] ^ 0xFF]))
+
+    monkeypatch.setattr(copies_mod, "_copy_file", failing_medium)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+        assert outcome.state == "failed" and "read back" in outcome.message and "differs" in outcome.message
+        assert catalog.verified_copies([run_id]) == {}
+        assert catalog.copies_of(run_id)[0].state == "failed"
+
+
+def test_errors_stay_with_their_destination_and_the_others_go_on(tmp_path, monkeypatch):
+    (tmp_path / "not-a-folder").write_text("a file where a folder should be")
+    profile, run_id = site(tmp_path, """\
+  - {id: usb, kind: removable, uuid: 0000-DEAD}
+  - {id: blocked, kind: directory, path: ./not-a-folder}
+  - {id: nas, kind: ssh, host: 127.0.0.1, port: 1, path: /srv/backups}
+  - {id: discs, kind: optical, path: ./discs, disc: cd}
+  - {id: shelf, kind: directory, path: ./shelf}""", "usb, blocked, nas, discs, shelf")
+    monkeypatch.setenv("PATH", _path_without("xorriso", tmp_path))
+    with Catalog(profile.catalog_path) as catalog:
+        outcomes = {o.destination: o for o in copy_pending(profile, catalog)}
+    assert "0000-DEAD" in outcomes["usb"].message and "not plugged in" in outcomes["usb"].message
+    assert outcomes["blocked"].state == "failed" and "not-a-folder" in outcomes["blocked"].message
+    assert outcomes["nas"].state == "failed" and "127.0.0.1" in outcomes["nas"].message
+    assert outcomes["discs"].state == "failed" and "xorriso is not installed" in outcomes["discs"].message
+    assert outcomes["shelf"].state == "verified"
+
+
+def test_a_full_destination_is_said_and_nothing_half_written_stays(tmp_path, monkeypatch):
+    profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
+    real = shutil.disk_usage
+    monkeypatch.setattr(copies_mod.shutil, "disk_usage",
+                        lambda p: real(p)._replace(free=1000) if "shelf" in str(p) else real(p))
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+    assert outcome.state == "failed" and "1000 bytes free" in outcome.message
+    assert not any(p.name.startswith(".tmp-") for p in (tmp_path / "shelf" / "t" / "docs").iterdir())
+
+
+def _path_without(tool: str, tmp_path: Path) -> str:
+    """PATH with every tool the copy needs but `tool`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for name in ("ssh", "zstd", "tar", "lsblk", "sha256sum", "bash"):
+        found = shutil.which(name)
+        if found and not (bin_dir / name).exists():
+            (bin_dir / name).symlink_to(found)
+    return str(bin_dir)
+
+
+# ---------------------------------------------------------------------- removable disks
+
+def test_lsblk_of_typical_usb_disks_is_understood():
+    devices = parse_lsblk((FIXTURES / "lsblk-usb-stick.json").read_text())
+    stick = find_volume(devices, None, "DSE-USB-01")
+    assert stick.mountpoint == "/media/jaa/DSE-USB-01" and stick.removable and stick.model == "SanDisk Ultra"
+    offsite = find_volume(devices, "A7C9E2D4-51F0-4B3A-8C61-0D2E4F9B7A35", None)
+    assert offsite.label == "OFFSITE-2" and offsite.mountpoint is None and offsite.removable
+    assert not find_volume(devices, "0b6d5c3e-7f7a-4e0e-9d5c-2f1a9c1e8a11", None).removable
+    old = parse_lsblk((FIXTURES / "lsblk-old-util-linux.json").read_text())
+    shelf = find_volume(old, "6A0C-77F2", None)
+    assert shelf.mountpoint == "/mnt/shelf" and shelf.removable and shelf.size == 1000203837440
+    assert not find_volume(old, "d2f1c0aa-1111-4c2b-9e0e-5a5a5a5a5a5a", None).removable
+
+
+def test_this_machines_lsblk_is_read():
+    devices = block_devices()
+    raw = json.loads(subprocess.run(["lsblk", "--json", "-o", "NAME"], capture_output=True, text=True).stdout)
+
+    def names(devs):
+        return [n for d in devs for n in [d["name"], *names(d.get("children") or [])]]
+
+    assert [d.name for d in devices] == names(raw["blockdevices"])
+
+
+def test_a_removable_disk_is_copied_to_wherever_it_is_mounted_and_becomes_a_medium(tmp_path, monkeypatch):
+    """lsblk's answer recorded (a USB stick mounted in a folder of the test): the copy path is real."""
+    mount = tmp_path / "media" / "DSE-USB-01"
+    mount.mkdir(parents=True)
+    text = (FIXTURES / "lsblk-usb-stick.json").read_text().replace("/media/jaa/DSE-USB-01", str(mount))
+    import dse_tui.core.devices as devices_mod
+
+    monkeypatch.setattr(devices_mod, "block_devices", lambda: parse_lsblk(text))
+    profile, run_id = site(tmp_path, "  - {id: usb, kind: removable, label: DSE-USB-01, location: safe in room 2}",
+                           "usb", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+        assert outcome.state == "verified", outcome.message
+        assert Path(outcome.path).parent == mount / "dse-tui" / "t" / "docs"
+        (code,) = outcome.media
+        medium = catalog.medium(code)
+        assert medium.kind == "removable" and medium.volume == "5E2B-9C41" and medium.location == "safe in room 2"
+        assert medium.expires_at is not None
+        assert catalog.copies_of(run_id)[0].device == "vol:5E2B-9C41"
+
+
+# ---------------------------------------------------------------------- disc images
+
+def test_a_run_larger_than_a_disc_spans_numbered_images_that_read_back(tmp_path):
+    if not shutil.which("xorriso"):
+        pytest.fail("xorriso is needed (Debian package xorriso; .ci/run installs it)")
+    profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, capacity: 6M}", "discs",
+                           size=5_000_000, copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+        assert outcome.state == "verified", outcome.message
+        assert len(outcome.media) == 3 and outcome.media == ["T-%d-001" % catalog.medium(outcome.media[0]).created_at.year,
+                                                            *outcome.media[1:]]
+        links = catalog.copy_media(outcome.copy_id)
+        assert [(cm.seq, cm.total) for cm in links] == [(1, 3), (2, 3), (3, 3)]
+        images = [Path(cm.path) for cm in links]
+        assert all(p.stat().st_size <= 6 * 1024**2 for p in images)
+        run = catalog.run(run_id)
+    # Restore by hand as the index says: extract every disc into one folder, join the cut parts.
+    joined = tmp_path / "joined"
+    joined.mkdir()
+    for image in images:
+        out = tmp_path / image.stem
+        subprocess.run(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/", str(out)],
+                       check=True, capture_output=True)
+        index = json.loads((out / "index.json").read_text())
+        assert index["discs"][index["this_disc"] - 1]["code"] == image.stem
+        assert (out / "INDEX.txt").read_text().startswith(f"{image.stem}: disc {index['this_disc']} of 3")
+        for f in out.iterdir():
+            if f.name not in ("index.json", "INDEX.txt"):
+                shutil.copy(f, joined / f.name)
+    manifest = json.loads((joined / "manifest.json").read_text())
+    for part in manifest["parts"]:
+        pieces = sorted(joined.glob(part["file"] + ".*")) or [joined / part["file"]]
+        data = b"".join(p.read_bytes() for p in pieces)
+        assert hashlib.sha256(data).hexdigest() == part["sha256"]
+    assert hashlib.sha256((joined / "manifest.json").read_bytes()).hexdigest() == run.sha256
+
+
+def test_disc_plan_cuts_only_where_a_disc_fills():
+    files = [{"file": "a.tar.zst", "size": 10 << 20, "sha256": "x"}, {"file": "b.sql.zst", "size": 1 << 20, "sha256": "y"},
+             {"file": "manifest.json", "size": 2000, "sha256": "z"}]
+    capacity = (4 << 20) + (6 << 20) + 2000  # 6 MiB of room per disc
+    discs = plan_discs(files, capacity)
+    assert [[p.name for p in d] for d in discs] == [["a.tar.zst.001", "manifest.json"],
+                                                   ["a.tar.zst.002", "b.sql.zst", "manifest.json"]]
+    assert sum(p.length for d in discs for p in d if p.file == "a.tar.zst") == 10 << 20
+
+
+# ---------------------------------------------------------------------- ssh
+
+def test_a_copy_over_ssh_is_read_back_on_the_server(tmp_path, sshd):
+    remote = tmp_path / "remote-share"
+    options = ", ".join(f"'{o}'" for o in sshd["options"])
+    profile, run_id = site(tmp_path, f"  - {{id: nas, kind: ssh, host: {sshd['host']}, user: {sshd['user']}, "
+                                     f"port: {sshd['port']}, identity_file: {sshd['identity_file']}, "
+                                     f"options: [{options}], path: {remote}}}", "nas", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+        assert outcome.state == "verified", outcome.message
+        run = catalog.run(run_id)
+        copied = remote / "t" / "docs" / Path(run.artifact).name
+        assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in Path(run.artifact).iterdir())
+        assert catalog.verified_copies([run_id]) == {run_id: 1}
+        assert catalog.copies_of(run_id)[0].device == f"ssh:root@127.0.0.1:{sshd['port']}"
