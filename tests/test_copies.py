@@ -41,10 +41,11 @@ destinations:
 repositories:
   - {{id: docs, kind: config, driver: files, source: {{path: ./src}}, copies: {copies}, destinations: [{names}]}}
 """
-    profile = load_profile(write_profile(tmp_path, body))
+    # Backed up before the destinations were given (a run copies at once to those it has): the tests copy.
+    profile = load_profile(write_profile(tmp_path, body.replace(f"destinations: [{names}]", "destinations: []")))
     outcome = run_repository(profile, profile.repository("docs"))
     assert outcome.state == "good", outcome.message
-    return profile, outcome.run_id
+    return load_profile(write_profile(tmp_path, body)), outcome.run_id
 
 
 @pytest.fixture
@@ -255,3 +256,32 @@ def test_a_copy_over_ssh_is_read_back_on_the_server(tmp_path, sshd):
         assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in Path(run.artifact).iterdir())
         assert catalog.verified_copies([run_id]) == {run_id: 1}
         assert catalog.copies_of(run_id)[0].device == f"ssh:root@127.0.0.1:{sshd['port']}"
+
+
+def test_a_good_run_is_copied_at_once_and_retention_keeps_what_is_not_stored(tmp_path, shm_dir):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("a")
+    profile = load_profile(write_profile(tmp_path, f"""\
+site: {{id: t, name: Test}}
+storage: {{root: ./backups, catalog: ./catalog.sqlite}}
+destinations:
+  - {{id: shelf, kind: directory, path: ./shelf}}
+  - {{id: usb, kind: removable, label: NOT-HERE}}
+  - {{id: ram, kind: directory, path: {shm_dir}}}
+repositories:
+  - {{id: docs, kind: config, driver: files, source: {{path: ./src}}, copies: 2, destinations: [shelf, usb],
+     retention: {{daily: 1, weekly: 0, monthly: 0, yearly: 0}}}}
+"""))
+    first = run_repository(profile, profile.repository("docs"))
+    assert first.state == "good"
+    assert [(c["destination"], c["state"]) for c in first.copies] == [("shelf", "verified"), ("usb", "failed")]
+    second = run_repository(profile, profile.repository("docs"))
+    with Catalog(profile.catalog_path) as catalog:
+        # One copy of two: the first run is "not stored", so retention (daily: 1) keeps it.
+        assert not catalog.is_pruned(first.run_id)
+        copy_pending(profile, catalog, to=["ram"], run_id=first.run_id)
+        copy_pending(profile, catalog, to=["ram"], run_id=second.run_id)
+    third = run_repository(profile, profile.repository("docs"))
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.is_pruned(first.run_id), "stored on two devices, past its retention: pruned"
+        assert third.state == "good"

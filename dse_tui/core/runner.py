@@ -154,6 +154,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         catalog.set_manual_required(repo.id, f"run {run_id} failed: {message}")
     elif state == "good":
         clear_manual_required(catalog, repo.id, started)
+    copies = _copy_good_run(profile, repo, catalog, run_id, operator, cancel, log) if state == "good" else None
     if state == "good":
         try:
             removed = [d.run.id for d in prune(profile, catalog, repo, operator=operator) if not d.keep]
@@ -162,7 +163,26 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         except OSError as exc:  # pruning is housekeeping: it must not turn a good run into a failure
             log(f"retention: could not prune: {exc}")
     return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
-                      str(manifest_path) if kept else None, size, digest, message, elapsed)
+                      str(manifest_path) if kept else None, size, digest, message, elapsed, copies)
+
+
+def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cancel, log) -> list[dict]:
+    """Procedure 4.2.1: a satisfactory backup goes onto its distinct devices at once. A destination that
+    fails (a disk not plugged in) is said and recorded; the run stays good, "not stored" until copied."""
+    from dse_tui.core.copies import copy_run
+
+    out = []
+    run = catalog.run(run_id)
+    for dest_id in repo.destinations:
+        dest = profile.destinations.get(dest_id)
+        if dest is None or cancel.is_set():
+            continue
+        try:
+            out.append(copy_run(profile, catalog, run, dest, cancel=cancel, log=log, operator=operator).as_json())
+        except Exception as exc:  # a bug in one destination must not cost the run or the other copies
+            log(f"{dest_id}: internal error while copying: {exc!r}")
+            out.append({"destination": dest_id, "state": "failed", "message": f"internal error: {exc!r}"})
+    return out
 
 
 def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, digest: str, operator, cancel,

@@ -24,8 +24,9 @@ class RunOutcome:
     sha256: str | None = None
     message: str | None = None
     elapsed: float = 0.0
+    copies: list[dict] | None = None  # CopyOutcome.as_json() of each destination, after a good run
 
     def as_json(self) -> dict:
         return {"repository": self.repository, "run_id": self.run_id, "state": self.state,
                 "artifact": self.artifact, "manifest": self.manifest, "size": self.size, "sha256": self.sha256,
-                "message": self.message, "elapsed": round(self.elapsed, 3)}
+                "message": self.message, "elapsed": round(self.elapsed, 3), "copies": self.copies or []}

@@ -1,0 +1,127 @@
+"""`dse-tui copy` and `dse-tui media list|show|move|retire`: copies and the media inventory, headless."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def add_parsers(sub, common) -> None:
+    copy = sub.add_parser("copy", parents=[common],
+                          help="copy the latest good run of each repository (or those named, or --run) onto its "
+                               "destinations, each read back; exit 0 only if every copy verified")
+    copy.add_argument("repos", nargs="*", metavar="REPO")
+    copy.add_argument("--run", type=int, metavar="ID", help="this run instead of the latest good ones")
+    copy.add_argument("--to", action="append", metavar="DEST", help="only this destination (repeatable)")
+    copy.add_argument("--json", action="store_true", help="a JSON list, one object per copy")
+
+    media = sub.add_parser("media", parents=[common], help="the media inventory")
+    actions = media.add_subparsers(dest="media_command", metavar="ACTION", required=True,
+                                   parser_class=sub._parser_class)
+    listing = actions.add_parser("list", parents=[common], help="every medium: code, state, location, runs, expiry")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--state", help="only media in this state")
+    show = actions.add_parser("show", parents=[common], help="one medium and what it holds")
+    show.add_argument("code", metavar="CODE")
+    show.add_argument("--json", action="store_true")
+    move = actions.add_parser("move", parents=[common], help="a medium's new location and/or state")
+    move.add_argument("code", metavar="CODE")
+    move.add_argument("--location", metavar="WHERE")
+    move.add_argument("--state", metavar="STATE", help="blank, in-use, full, offsite")
+    retire = actions.add_parser("retire", parents=[common],
+                                help="a medium leaves service (refused while it holds a run's only copy)")
+    retire.add_argument("code", metavar="CODE")
+    retire.add_argument("--state", choices=("destroyed", "expired"), default="destroyed")
+    retire.add_argument("--reason", metavar="TEXT")
+
+
+def cmd_copy(args) -> int:
+    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.cli_checks import _cancel_on_signals
+    from dse_tui.core.copies import CopyError, copy_pending
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    unknown = [r for r in args.repos if r not in {x.id for x in profile.repositories}]
+    unknown += [d for d in args.to or [] if d not in profile.destinations]
+    if unknown:
+        _fail(f"unknown repository or destination: {', '.join(unknown)}")
+        return EXIT_UNKNOWN
+    with catalog:
+        try:
+            outcomes = copy_pending(profile, catalog, args.repos or None, run_id=args.run, to=args.to,
+                                    cancel=_cancel_on_signals(), log=lambda line: print(line, file=sys.stderr))
+        except (CopyError, KeyError) as exc:
+            _fail(str(exc))
+            return 1
+    if args.json:
+        json.dump([o.as_json() for o in outcomes], sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        for o in outcomes:
+            media = f" [{', '.join(o.media)}]" if o.media else ""
+            print(f"{o.state:<9} r{o.run_id:<6} {o.repository:<16} → {o.destination:<14} "
+                  f"{o.path or o.message or ''}{media}")
+        if not outcomes:
+            print("nothing to copy")
+    return 0 if all(o.state in ("verified", "skipped") for o in outcomes) else 1
+
+
+def cmd_media(args) -> int:
+    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.core.media import MediaError, inventory_item, move, retire
+
+    loaded = _load(args, readonly=args.media_command in ("list", "show"))
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    with catalog:
+        try:
+            if args.media_command == "list":
+                items = [inventory_item(catalog, m) for m in catalog.media()
+                         if not args.state or m.state == args.state]
+                if args.json:
+                    json.dump(items, sys.stdout, indent=2, ensure_ascii=False)
+                    print()
+                else:
+                    for i in items:
+                        flag = "  EXPIRED" if i["expired"] else ""
+                        runs = ",".join(f"r{r['run_id']}" for r in i["runs"]) or "-"
+                        print(f"{i['code']:<16} {i['kind']:<9} {i['state']:<9} {(i['location'] or '-')[:30]:<30} "
+                              f"{runs:<14} {(i['expires_at'] or '-')[:10]}{flag}")
+                    if not items:
+                        print("no media yet: they are made by copies to removable and optical destinations")
+                return 0
+            medium = catalog.medium(args.code)
+            if medium is None:
+                _fail(f"no medium {args.code!r} in the inventory (see `dse-tui media list`)")
+                return EXIT_UNKNOWN
+            if args.media_command == "show":
+                item = inventory_item(catalog, medium)
+                if args.json:
+                    json.dump(item, sys.stdout, indent=2, ensure_ascii=False)
+                    print()
+                else:
+                    for key, value in item.items():
+                        if key != "runs":
+                            print(f"{key:<12} {value if value is not None else '-'}")
+                    for r in item["runs"]:
+                        print(f"run          r{r['run_id']} {r['repository']} {r['started_at']}")
+                return 0
+            if args.media_command == "move":
+                if args.location is None and args.state is None:
+                    _fail("say --location and/or --state")
+                    return EXIT_UNKNOWN
+                m = move(catalog, args.code, location=args.location, state=args.state)
+            else:
+                m = retire(catalog, args.code, state=args.state, reason=args.reason)
+        except MediaError as exc:
+            _fail(str(exc))
+            return 1
+    print(f"{m.code}: {m.state}, {m.location or '-'}")
+    return 0
+
+
+COMMANDS = {"copy": cmd_copy, "media": cmd_media}
