@@ -18,6 +18,8 @@ def add_parsers(sub, common) -> None:
     verify.add_argument("--run", type=int, action="append", metavar="ID", help="a run id (repeatable)")
     verify.add_argument("--level", choices=VERIFY_LEVELS, help="instead of each repository's own level")
     verify.add_argument("--due", action="store_true", help="runs whose verify_every has passed (the default)")
+    verify.add_argument("--copies", action="store_true",
+                        help="only the copies: of the repositories named (all their copies), else those due")
     verify.add_argument("--json", action="store_true", help="a JSON list, one object per verification (see README)")
 
     restore = sub.add_parser("restore", parents=[common], help="restore a run into a new folder, file or database")
@@ -94,8 +96,12 @@ def cmd_verify(args) -> int:
             runs.append(latest)
         if not args.repos and not args.run:
             runs = due_runs(profile, catalog, utcnow())
+        if args.copies:
+            runs = []
         cancel = _cancel_on_signals()
         outcomes = []
+        copy_checks = _verify_copies(profile, catalog, args, cancel) if (args.copies or not (args.repos or args.run)) \
+            else []
         for run in runs:
             if cancel.is_set():
                 break
@@ -108,14 +114,34 @@ def cmd_verify(args) -> int:
                     if not check.ok:
                         print(f"    FAIL {check.name}: {check.detail}")
     if args.json:
-        json.dump([o.as_json() for o in outcomes], sys.stdout, indent=2, ensure_ascii=False)
+        items = [o.as_json() for o in outcomes] + [{"kind": "copy", **c.as_json()} for c in copy_checks]
+        json.dump(items, sys.stdout, indent=2, ensure_ascii=False)
         print()
-    elif not runs:
+    elif not runs and not copy_checks:
         print("nothing is due for verification")
-    bad = [o for o in outcomes if not o.passed]
+    bad = [o for o in outcomes if not o.passed] + [c for c in copy_checks if c.outcome in ("failed", "cancelled")]
     if bad:
-        print(f"dse-tui verify: {len(bad)} of {len(outcomes)} verification(s) did not pass", file=sys.stderr)
+        print(f"dse-tui verify: {len(bad)} of {len(outcomes) + len(copy_checks)} verification(s) did not pass",
+              file=sys.stderr)
     return 1 if bad or len(outcomes) < len(runs) else 0
+
+
+def _verify_copies(profile, catalog, args, cancel) -> list:
+    """Copies: all those of the repositories named, else those due by `verify_every`."""
+    from dse_tui.core.copyverify import due_copies, verify_copy
+    from dse_tui.core.timeutil import utcnow
+
+    checks = []
+    for copy in due_copies(profile, catalog, utcnow(), args.repos or None):
+        if cancel.is_set():
+            break
+        check = verify_copy(profile, catalog, copy, trigger="cli", cancel=cancel)
+        checks.append(check)
+        if not args.json:
+            shown = {"unreachable": "skipped"}.get(check.outcome, check.outcome)
+            print(f"{shown:<9} {check.repository:<20} r{check.run_id:<6} copy on {check.destination:<14} "
+                  f"{check.message or ''}", flush=True)
+    return checks
 
 
 def cmd_restore(args) -> int:

@@ -285,3 +285,38 @@ repositories:
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.is_pruned(first.run_id), "stored on two devices, past its retention: pruned"
         assert third.state == "good"
+
+
+def test_a_copy_that_no_longer_matches_is_reported_and_stops_counting(tmp_path, shm_dir):
+    from dse_tui.core.copyverify import verify_copy
+    from tests.test_cli import dse
+
+    profile, run_id = site(tmp_path, f"  - {{id: shelf, kind: directory, path: ./shelf}}\n"
+                                     f"  - {{id: ram, kind: directory, path: {shm_dir}}}\n"
+                                     f"  - {{id: discs, kind: optical, path: ./discs, capacity: 6M}}",
+                           "shelf, ram, discs", size=5_000_000, copies=2)
+    with Catalog(profile.catalog_path) as catalog:
+        outcomes = {o.destination: o for o in copy_pending(profile, catalog)}
+        assert catalog.verified_copies([run_id]) == {run_id: 3}
+        good = [verify_copy(profile, catalog, catalog.copy(o.copy_id)).outcome for o in outcomes.values()]
+        assert good == ["passed"] * 3
+    # Bit rot on the shelf disk, and a disc image damaged where it waits to be burned.
+    part = next(Path(outcomes["shelf"].path).glob("*.tar.zst"))
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    part.write_bytes(bytes(data))
+    second_image = tmp_path / "discs" / f"{outcomes['discs'].media[1]}.iso"
+    blob = bytearray(second_image.read_bytes())
+    blob[len(blob) - 600_000] ^= 0xFF
+    second_image.write_bytes(bytes(blob))
+    result = dse("verify", "docs", "--copies", "--profile", str(profile.file), "--json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    by_dest = {c["destination"]: c for c in json.loads(result.stdout)}
+    assert by_dest["shelf"]["outcome"] == "failed" and "no longer matches" in by_dest["shelf"]["message"]
+    assert by_dest["discs"]["outcome"] == "failed"
+    assert by_dest["ram"]["outcome"] == "passed"
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.verified_copies([run_id]) == {run_id: 1}
+        assert catalog.copy(outcomes["shelf"].copy_id).state == "failed"
+        # The run's own record is untouched by its copies' checks: still the one made after the run.
+        assert catalog.last_verifications([run_id])[run_id].trigger == "after run"

@@ -42,10 +42,11 @@ class ChecksMixin:
     """Needs `self.db` (sqlite3 connection in autocommit) and `self.repository_id`."""
 
     def start_verification(self, run_id: int, level: str, *, trigger: str, operator: str,
-                           at: datetime | None = None) -> int:
+                           at: datetime | None = None, copy_id: int | None = None) -> int:
         cur = self.db.execute(
-            "INSERT INTO verifications(run_id, level, started_at, outcome, trigger, operator)"
-            " VALUES (?, ?, ?, 'running', ?, ?)", (run_id, level, to_db(at or utcnow()), trigger, operator))
+            "INSERT INTO verifications(run_id, level, started_at, outcome, trigger, operator, copy_id)"
+            " VALUES (?, ?, ?, 'running', ?, ?, ?)",
+            (run_id, level, to_db(at or utcnow()), trigger, operator, copy_id))
         return cur.lastrowid
 
     def finish_verification(self, verification_id: int, outcome: str, checks: list[dict],
@@ -56,11 +57,12 @@ class ChecksMixin:
                             (outcome, when, json.dumps(checks), message, verification_id))
             if outcome == "passed":
                 self.db.execute("UPDATE runs SET verified_at = ? WHERE id = "
-                                "(SELECT run_id FROM verifications WHERE id = ?)", (when, verification_id))
+                                "(SELECT run_id FROM verifications WHERE id = ? AND copy_id IS NULL)",
+                                (when, verification_id))
 
     def verifications(self, run_id: int, limit: int = 20) -> list[Verification]:
         rows = self.db.execute(f"SELECT {_VERIFICATION_COLUMNS} FROM verifications WHERE run_id = ?"
-                               " ORDER BY started_at DESC, id DESC LIMIT ?", (run_id, limit))
+                               " AND copy_id IS NULL ORDER BY started_at DESC, id DESC LIMIT ?", (run_id, limit))
         return [_verification(r) for r in rows]
 
     def last_verifications(self, run_ids: list[int]) -> dict[int, Verification]:
@@ -70,8 +72,13 @@ class ChecksMixin:
         marks = ",".join("?" * len(run_ids))
         rows = self.db.execute(
             f"SELECT {_VERIFICATION_COLUMNS} FROM verifications WHERE id IN (SELECT max(id) FROM verifications"
-            f" WHERE run_id IN ({marks}) GROUP BY run_id)", run_ids)
+            f" WHERE run_id IN ({marks}) AND copy_id IS NULL GROUP BY run_id)", run_ids)
         return {v.run_id: v for v in map(_verification, rows)}
+
+    def copy_verified_at(self, copy_id: int):
+        row = self.db.execute("SELECT max(ended_at) FROM verifications WHERE copy_id = ? AND outcome = 'passed'",
+                              (copy_id,)).fetchone()
+        return from_db(row[0]) if row and row[0] else None
 
     def interrupt_stale_verifications(self, run_id: int) -> None:
         self.db.execute("UPDATE verifications SET outcome = 'cancelled', ended_at = ?, message = ?"

@@ -1,0 +1,157 @@
+"""Verification of copies: each copy re-read where it is and held against the run's manifest. A copy that
+no longer matches is reported and stops counting; one that cannot be reached now (a disk not plugged in,
+a host down) is said and left as it was."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dse_tui.core.catalog import Catalog, current_operator
+from dse_tui.core.catalog_media import Copy
+from dse_tui.core.copies import CopyError, Job, _remote, _sha256, run_files
+from dse_tui.core.stream import Cancelled
+
+
+@dataclass
+class CopyCheck:
+    copy_id: int
+    run_id: int
+    repository: str
+    destination: str
+    outcome: str  # passed | failed | unreachable | cancelled
+    message: str | None = None
+
+    def as_json(self) -> dict:
+        return {"copy_id": self.copy_id, "run_id": self.run_id, "repository": self.repository,
+                "destination": self.destination, "outcome": self.outcome, "message": self.message}
+
+
+class Unreachable(Exception):
+    """The copy cannot be read now; it is not known to be bad."""
+
+
+def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "console", operator: str | None = None,
+                cancel: threading.Event | None = None) -> CopyCheck:
+    operator = operator or current_operator()
+    run = catalog.run(copy.run_id)
+    check = CopyCheck(copy.id, run.id, run.repository, copy.destination, "failed")
+    dest = profile.destinations.get(copy.destination)
+    if dest is None:
+        check.outcome, check.message = "unreachable", f"destination {copy.destination} is no longer in the profile"
+        return check
+    verification = catalog.start_verification(run.id, "checksum", trigger=trigger, operator=operator,
+                                              copy_id=copy.id)
+    try:
+        files = _expected(run, copy)
+        if dest.kind == "ssh":
+            _check_ssh(dest, copy, files)
+        elif dest.kind == "optical":
+            _check_optical(profile, catalog, run, copy, dest, files, cancel or threading.Event(), operator)
+        else:
+            _check_local(dest, copy, files)
+        check.outcome = "passed"
+    except Unreachable as exc:
+        check.outcome, check.message = "unreachable", str(exc)
+    except Cancelled:
+        check.outcome, check.message = "cancelled", "cancelled by the operator"
+    except (CopyError, OSError) as exc:
+        check.message = str(exc) if isinstance(exc, CopyError) else f"{exc.strerror or exc}: {exc.filename or ''}"
+    outcome = {"unreachable": "cancelled"}.get(check.outcome, check.outcome)
+    catalog.finish_verification(verification, outcome, [{"name": f"copy on {copy.destination}",
+                                                         "ok": check.outcome == "passed",
+                                                         "detail": check.message or copy.path or ""}],
+                                check.message)
+    if check.outcome == "failed":
+        catalog.finish_copy(copy.id, "failed", message=f"verification failed: {check.message}")
+    catalog.record_event("copy verification", check.outcome, repository=run.repository, operator=operator,
+                         detail={"copy_id": copy.id, "run_id": run.id, "destination": copy.destination,
+                                 "message": check.message})
+    return check
+
+
+def _expected(run, copy: Copy) -> list[dict]:
+    if not run.manifest or not Path(run.manifest).is_file():
+        # The run was pruned here: the copy is held against its own manifest, whose hash the catalog keeps.
+        return [{"file": "manifest.json", "size": None, "sha256": run.sha256}]
+    return run_files(run)
+
+
+def _check_local(dest, copy: Copy, files: list[dict]) -> None:
+    folder = Path(copy.path or "")
+    if dest.kind == "removable" and not folder.exists():
+        raise Unreachable(f"the disk of {dest.id} is not plugged in (or not mounted): {folder} is not there")
+    if not folder.is_dir():
+        raise CopyError(f"{folder} is gone")
+    if files[0]["size"] is None:
+        files = _own_manifest(folder / "manifest.json", files[0]["sha256"])
+    for f in files:
+        path = folder / f["file"]
+        if not path.is_file():
+            raise CopyError(f"{f['file']} is missing from {folder}")
+        size, digest = _sha256(path)
+        if digest != f["sha256"]:
+            raise CopyError(f"{f['file']} in {folder} no longer matches its SHA-256")
+
+
+def _own_manifest(path: Path, sha256: str) -> list[dict]:
+    size, digest = _sha256(path)
+    if digest != sha256:
+        raise CopyError(f"{path} no longer matches the catalog's SHA-256")
+    manifest = json.loads(path.read_text())
+    return [{"file": p["file"], "size": p["size"], "sha256": p["sha256"]} for p in manifest["parts"]] + \
+        [{"file": "manifest.json", "size": size, "sha256": sha256}]
+
+
+def _check_ssh(dest, copy: Copy, files: list[dict]) -> None:
+    import subprocess
+
+    folder = (copy.path or "").split(":", 1)[-1]
+    names = " ".join(shlex.quote(f["file"]) for f in files)
+    try:
+        listing = _remote(dest, f"cd {shlex.quote(folder)} && sha256sum -- {names}", timeout=3600)
+    except subprocess.TimeoutExpired:
+        raise Unreachable(f"{dest.settings['host']} did not answer") from None
+    except CopyError as exc:
+        if "No such file" in str(exc) or "FAILED" in str(exc) or "sha256sum" in str(exc):
+            raise CopyError(f"{folder} on {dest.settings['host']}: {exc}") from None
+        raise Unreachable(str(exc)) from None
+    got = dict(reversed(line.split("  ", 1)) for line in listing.splitlines() if "  " in line)
+    for f in files:
+        if got.get(f["file"]) != f["sha256"]:
+            raise CopyError(f"{f['file']} on {dest.settings['host']}:{folder} no longer matches its SHA-256")
+
+
+def _check_optical(profile, catalog: Catalog, run, copy: Copy, dest, files, cancel, operator) -> None:
+    from dse_tui.core.optical import _read_back, plan_discs
+
+    links = catalog.copy_media(copy.id)
+    images = [Path(cm.path) for cm in links]
+    missing = [str(p) for p in images if not p.is_file()]
+    if missing:
+        raise Unreachable(f"image(s) {', '.join(missing)} not on disk (burned and removed?): verify the discs "
+                          "in a drive with xorriso -indev /dev/sr0 -check_media")
+    capacity = catalog.medium(links[0].medium_id).capacity
+    job = Job(profile, catalog, run, dest, files, cancel, lambda line: None, None, operator, copy.id)
+    _read_back(job, plan_discs(files, capacity), images)
+
+
+def due_copies(profile, catalog: Catalog, now: datetime, repo_ids: list[str] | None = None) -> list[Copy]:
+    """Verified copies of kept runs whose last check is older than their repository's `verify_every`
+    (all of them, without `verify_every`, when repositories are named)."""
+    out = []
+    for repo in profile.repositories:
+        if repo_ids is not None and repo.id not in repo_ids:
+            continue
+        if repo_ids is None and repo.verify_every is None:
+            continue
+        runs = [r.id for r in catalog.prunable_runs(repo.id)]
+        for copy in catalog.verified_copies_list(runs):
+            last = catalog.copy_verified_at(copy.id) or copy.verified_at
+            if repo_ids is not None or last is None or last + repo.verify_every <= now:
+                out.append(copy)
+    return out
