@@ -37,7 +37,7 @@ def init_demo(directory: Path | None = None) -> Path:
     _git_project(site / "timetable-app")
     _docroot(site / "www")
     _config_tree(site / "etc")
-    for sub in ("backups", "media/shelf-disk", "media/offsite-share"):
+    for sub in ("backups", "media/shelf-disk", "media/offsite-share", "media/discs"):
         (directory / sub).mkdir(parents=True, exist_ok=True)
     # Written last, through a temporary name: a half-made site never looks finished.
     tmp = profile.with_suffix(".yaml.tmp")

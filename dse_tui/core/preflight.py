@@ -45,10 +45,53 @@ def run_checks(profile: Profile, checklists: dict[str, Checklist]) -> list[Findi
     jobs += [lambda t=tool, u=users: [check_tool(t, u)] for tool, users in needed_tools(profile).items()]
     jobs += [lambda r=repo: check_repository(profile, r, checklists) for repo in profile.repositories]
     jobs += [lambda d=dest: [check_destination(d)] for dest in profile.destinations.values()]
+    jobs += [lambda: check_distinct_devices(profile)]
     # Servers and disks answer slowly: probe them side by side, report in a stable order.
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda job: job(), jobs))
     return [finding for batch in results for finding in batch]
+
+
+def destination_device(dest: Destination) -> str | None:
+    """What makes two destinations one device (None: a disc set, always its own medium)."""
+    from dse_tui.core.copies import local_device
+
+    d = dest.settings
+    if dest.kind == "directory":
+        return local_device(dest.path)
+    if dest.kind == "removable":
+        return f"vol:{d.get('uuid') or 'label:' + str(d.get('label'))}"
+    if dest.kind == "ssh":
+        return f"ssh:{d.get('user') or ''}@{d['host']}:{d.get('port') or 22}"
+    return None
+
+
+def check_distinct_devices(profile: Profile) -> list[Finding]:
+    """Procedure 4.2.1 stores good backups on several distinct devices: say where the profile cannot."""
+    from dse_tui.core.copies import local_device
+
+    findings = []
+    devices = {dest.id: destination_device(dest) for dest in profile.destinations.values()}
+    groups: dict[str, list[str]] = {}
+    for dest_id, device in devices.items():
+        if device is not None:
+            groups.setdefault(device, []).append(dest_id)
+    for device, ids in groups.items():
+        if len(ids) > 1:
+            findings.append(Finding("warn", f"destinations {', '.join(ids)}",
+                                    f"on one device ({device}): copies on them count once"))
+    storage = local_device(profile.storage_root)
+    for dest_id, device in devices.items():
+        if device == storage:
+            findings.append(Finding("warn", f"destination {dest_id}", "on the same device as storage.root: a copy "
+                                    "there does not survive that disk"))
+    for repo in profile.repositories:
+        distinct = {devices.get(d) or f"own:{d}" for d in repo.destinations if d in devices}
+        if len(distinct) < repo.copies:
+            findings.append(Finding("warn", f"repository {repo.id}",
+                                    f"needs {repo.copies} copies but its destinations are {len(distinct)} distinct "
+                                    "device(s): its runs will stay \"not stored\""))
+    return findings
 
 
 def needed_tools(profile: Profile) -> dict[str, list[str]]:

@@ -50,6 +50,8 @@ class RepoStatus:
             "next_due_at": iso(self.next_due_at),
             "copies": self.copies,
             "copies_required": self.repository.copies,
+            # Procedure 4.2.1: a good backup on fewer distinct devices than required is not stored yet.
+            "stored": self.last_good is not None and self.copies >= self.repository.copies,
             "running": self.running,
         }
 

@@ -31,6 +31,7 @@ DASHBOARD_COMMANDS: tuple[Command, ...] = (
     Command("checklist", "m", "checklist"),
     Command("copy", "c", "copy"),
     Command("label", "l", "label"),
+    Command("media", "i", "media"),
     Command("kind", "k", "cycle_kind"),
     Command("state", "s", "cycle_state"),
     Command("reload", "ctrl+r", "reload", key_display="^r"),

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 ATTENTION = "attention"
 DETAIL_DELAY = 0.08  # seconds the cursor must rest before the detail pane follows it  # state filter: everything that is not ok
-PENDING_ACTIONS = {"copy", "label"}  # arrive with the later issues
+PENDING_ACTIONS = {"label"}  # arrives with a later issue
 EMPTY_EXAMPLE = """repositories:
   - id: web-main
     kind: web
@@ -228,6 +228,10 @@ class DashboardScreen(Screen):
                 return None
             running = panels.first().is_running(selected.repository.id)
             return {"run_backup": not running, "cancel_run": running, "show_log": True}[action] or None
+        if action == "copy":
+            selected = self.selected()
+            return (selected is not None and bool(selected.repository.destinations)
+                    and selected.last_good is not None) or None
         return True
 
     # ----------------------------------------------------------- runs
@@ -334,6 +338,19 @@ class DashboardScreen(Screen):
         status = self.selected()
         if status is not None:
             open_checklist(self.app, status)
+
+    def action_copy(self) -> None:
+        """Step 4.2.1: the latest good run onto the repository's distinct devices, each copy read back."""
+        from dse_tui.ui.screens.copy_screen import CopyScreen
+
+        status = self.selected()
+        if status is not None:
+            self.app.push_screen(CopyScreen(status.repository, self.app.language))
+
+    def action_media(self) -> None:
+        from dse_tui.ui.screens.media_screen import MediaScreen
+
+        self.app.push_screen(MediaScreen(self.app.language))
 
     def action_help(self) -> None:
         from dse_tui.ui.screens.help import HelpScreen

@@ -62,7 +62,9 @@ class RepoTable(DataTable):
             Text(r.name), Text(tr(f"kind.{r.kind}", self.lang)), Text(r.driver),
             Text(tr("run.running", self.lang), style="bold cyan") if s.running else state_text(s.state, self.lang),
             Text(age(s.last_run_at, now, never=tr("never", self.lang))), Text(size(s.size)),
-            Text(until(s.next_due_at, now)), Text(f"{s.copies}/{r.copies}", style=copies_style),
+            Text(until(s.next_due_at, now)),
+            Text(f"{s.copies}/{r.copies}" + (f" {tr('copies.not_stored', self.lang)}" if copies_style else ""),
+                 style=copies_style),
         )
 
     def show(self, items: list[RepoStatus], now: datetime) -> None:

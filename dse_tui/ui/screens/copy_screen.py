@@ -1,0 +1,109 @@
+"""Copying a repository's latest good run onto its destinations from the console: one line per
+destination with its progress, `x` to cancel, each copy's outcome (read back, media made) at the end."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from rich.markup import escape
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.fmt import size
+from dse_tui.i18n import tr
+
+PROGRESS_EVERY = 0.1
+MARKS = {"verified": "[green]✓[/]", "skipped": "[dim]=[/]", "failed": "[bold red]✗[/]", "cancelled": "[yellow]–[/]"}
+
+
+class CopyScreen(ModalScreen):
+    DEFAULT_CSS = """
+    CopyScreen { align: center middle; }
+    CopyScreen > Vertical { width: 110; height: auto; max-height: 90%; border: thick $primary;
+                            background: $surface; padding: 1 2; }
+    CopyScreen #lines { height: auto; margin-top: 1; }
+    """
+    BINDINGS = [Binding("x", "cancel", "Cancel"), Binding("escape", "close", "Close")]
+
+    def __init__(self, repo, lang: str):
+        super().__init__()
+        self.repo, self.lang = repo, lang
+        self.cancel_event = threading.Event()
+        self.busy = True
+        self.lines: dict[str, str] = {d: tr("copy.waiting", lang) for d in repo.destinations}
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"[b]{escape(tr('copy.title', self.lang, name=self.repo.name))}[/b]", id="heading")
+            yield Static(id="lines")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show()
+        self._copy()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "cancel":
+            return self.busy or None
+        return True
+
+    def show(self) -> None:
+        self.query_one("#lines", Static).update(
+            "\n".join(f"{escape(d):<16} {line}" for d, line in self.lines.items()) or tr("copy.none", self.lang))
+
+    def action_cancel(self) -> None:
+        self.cancel_event.set()
+
+    def action_close(self) -> None:
+        if self.busy:
+            self.notify(tr("runs.busy", self.lang), severity="warning")
+            return
+        self.dismiss()
+
+    @work(thread=True, exclusive=True, group="copy")
+    def _copy(self) -> None:
+        from dse_tui.core.copies import copy_pending, latest_good
+
+        last = [0.0]
+
+        def progress(dest: str, n: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_EVERY:
+                last[0] = now
+                self.app.call_from_thread(self._progress, dest, n)
+
+        with Catalog(self.app.profile.catalog_path) as catalog:
+            run = latest_good(catalog, self.repo.id)
+            if run is None:
+                outcomes, total = None, 0
+            else:
+                total = run.size or 0
+                outcomes = copy_pending(self.app.profile, catalog, [self.repo.id], cancel=self.cancel_event,
+                                        on_bytes=progress)
+        self.app.call_from_thread(self._done, outcomes, total)
+
+    def _progress(self, dest: str, n: int) -> None:
+        self.lines[dest] = tr("copy.copying", self.lang, done=size(n))
+        self.show()
+
+    def _done(self, outcomes, total: int) -> None:
+        self.busy = False
+        if outcomes is None:
+            self.lines = {"-": tr("copy.no_run", self.lang)}
+        for o in outcomes or []:
+            detail = (o.path or "") if o.state == "verified" else (o.message or "")
+            media = f" [{', '.join(o.media)}]" if o.media else ""
+            self.lines[o.destination] = f"{MARKS.get(o.state, '')} {tr('copy.state.' + o.state, self.lang)} " \
+                                        f"{escape(detail)}{escape(media)}"
+        self.show()
+        self.refresh_bindings()
+        self.app.refresh_statuses()
+        bad = [o for o in outcomes or [] if o.state not in ("verified", "skipped")]
+        self.notify(tr("copy.done_bad" if bad else "copy.done", self.lang, n=len(bad)),
+                    severity="error" if bad else "information", timeout=10)

@@ -1,0 +1,161 @@
+"""The media inventory in the console: search by code, see what a medium holds, change its location or
+state, retire it (refused while it holds a run's only copy). Expired media are flagged."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from dse_tui.core.catalog_media import MEDIUM_STATES
+from dse_tui.i18n import tr
+
+STATE_STYLES = {"in-use": "green", "offsite": "cyan", "full": "yellow", "blank": "dim", "expired": "red",
+                "destroyed": "dim strike"}
+MOVABLE = [s for s in MEDIUM_STATES if s not in ("expired", "destroyed")]
+
+
+class MediaScreen(Screen):
+    DEFAULT_CSS = """
+    MediaScreen #search { margin: 0 1; }
+    MediaScreen #media { height: 1fr; }
+    MediaScreen #contents-box { height: 12; border-top: solid $primary; padding: 0 1; }
+    """
+    BINDINGS = [Binding("slash", "search", "Search"), Binding("w", "move", "Location"),
+                Binding("n", "next_state", "State"), Binding("d", "retire", "Retire"),
+                Binding("escape", "back", "Back")]
+    AUTO_FOCUS = "#media"
+
+    def __init__(self, lang: str):
+        super().__init__()
+        self.lang = lang
+        self.items: list[dict] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(id="search", placeholder=tr("media.search", self.lang))
+        yield DataTable(id="media", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="contents-box"):
+            yield Static(id="contents")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = tr("media.title", self.lang)
+        table = self.query_one("#media", DataTable)
+        for key in ("code", "kind", "state", "location", "runs", "expires"):
+            table.add_column(tr(f"media.col.{key}", self.lang), key=key)
+        self.reload()
+
+    def reload(self) -> None:
+        from dse_tui.core.media import inventory_item
+
+        catalog = self.app.catalog
+        wanted = self.query_one("#search", Input).value.strip().lower()
+        self.items = [inventory_item(catalog, m) for m in catalog.media() if wanted in m.code.lower()]
+        table = self.query_one("#media", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for i in self.items:
+            expires = Text((i["expires_at"] or "-")[:10] + (f" {tr('media.expired', self.lang)}" if i["expired"] else ""),
+                           style="bold red" if i["expired"] else "")
+            table.add_row(i["code"], i["kind"], Text(tr(f"medium.{i['state']}", self.lang),
+                                                     style=STATE_STYLES.get(i["state"], "")),
+                          i["location"] or "-", ", ".join(f"r{r['run_id']}" for r in i["runs"]) or "-", expires,
+                          key=i["code"])
+        if self.items:
+            table.move_cursor(row=min(keep or 0, len(self.items) - 1))
+        self.show_contents()
+
+    def selected(self) -> dict | None:
+        table = self.query_one("#media", DataTable)
+        if not self.items or table.cursor_row is None or table.cursor_row >= len(self.items):
+            return None
+        return self.items[table.cursor_row]
+
+    def show_contents(self) -> None:
+        item = self.selected()
+        target = self.query_one("#contents", Static)
+        if item is None:
+            target.update(tr("media.none", self.lang))
+            return
+        lines = [f"[b]{escape(item['code'])}[/b] · {item['kind']} · {escape(item['volume'] or '')} · "
+                 f"{', '.join(item['sequence'])}"]
+        for r in item["runs"]:
+            lines.append(f"  r{r['run_id']}  {escape(r['repository'])}  {r['started_at'][:16]}")
+        if item["note"]:
+            lines.append(escape(item["note"]))
+        target.update("\n".join(lines))
+
+    @on(DataTable.RowHighlighted, "#media")
+    def _highlighted(self) -> None:
+        self.show_contents()
+
+    @on(Input.Changed, "#search")
+    def _search(self) -> None:
+        self.reload()
+
+    @on(Input.Submitted, "#search")
+    def _searched(self) -> None:
+        self.query_one("#media").focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def _change(self, change, **kwargs) -> None:
+        from dse_tui.core.media import MediaError
+
+        item = self.selected()
+        if item is None:
+            return
+        try:
+            change(self.app.catalog, item["code"], **kwargs)
+        except MediaError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.reload()
+
+    def action_next_state(self) -> None:
+        from dse_tui.core.media import move
+
+        item = self.selected()
+        if item is None or item["state"] not in MOVABLE:
+            return
+        self._change(move, state=MOVABLE[(MOVABLE.index(item["state"]) + 1) % len(MOVABLE)])
+
+    def action_move(self) -> None:
+        from dse_tui.core.media import move
+        from dse_tui.ui.screens.reason_dialog import ReasonDialog
+
+        item = self.selected()
+        if item is None:
+            return
+
+        def given(where: str | None) -> None:
+            if where:
+                self._change(move, location=where)
+
+        self.app.push_screen(ReasonDialog(tr("media.where", self.lang, code=item["code"]), self.lang,
+                                          ok=tr("media.move", self.lang)), given)
+
+    def action_retire(self) -> None:
+        from dse_tui.core.media import retire
+        from dse_tui.ui.screens.reason_dialog import ReasonDialog
+
+        item = self.selected()
+        if item is None:
+            return
+
+        def given(reason: str | None) -> None:
+            if reason:
+                self._change(retire, reason=reason)
+
+        self.app.push_screen(ReasonDialog(tr("media.why_retire", self.lang, code=item["code"]), self.lang,
+                                          ok=tr("media.retire", self.lang)), given)

@@ -1,0 +1,69 @@
+"""The copy action and the media screen, driven with Pilot."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Static
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.ui.app import make_app
+from dse_tui.ui.screens.copy_screen import CopyScreen
+from dse_tui.ui.screens.media_screen import MediaScreen
+from dse_tui.ui.screens.reason_dialog import ReasonDialog
+from dse_tui.ui.widgets.repo_table import RepoTable
+from tests.test_copies import site
+
+SIZE = (160, 45)
+
+
+async def test_copy_from_the_dashboard_then_find_the_disc_in_the_inventory(tmp_path):
+    profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}\n"
+                                     "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "shelf, discs")
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.screen.query_one(RepoTable).get_cell("docs", "copies").plain == "0/2 not stored"
+        await pilot.press("c")
+        assert isinstance(app.screen, CopyScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        lines = str(app.screen.query_one("#lines", Static).render())
+        assert "shelf" in lines and "discs" in lines and lines.count("copied and read back") == 2, lines
+        assert any("Copies done" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen.query_one(RepoTable).get_cell("docs", "copies").plain == "2/2"
+
+        await pilot.press("i")
+        assert isinstance(app.screen, MediaScreen)
+        table = app.screen.query_one("#media", DataTable)
+        assert table.row_count == 1
+        code = str(table.get_row_at(0)[0])
+        assert f"r{run_id}" in str(table.get_row_at(0)[4])
+        await pilot.press("n")  # in use -> full
+        with Catalog(profile.catalog_path) as catalog:
+            assert catalog.medium(code).state == "full"
+        await pilot.press("w")
+        assert isinstance(app.screen, ReasonDialog)
+        await pilot.press(*"safe B", "enter")
+        await pilot.pause(0.1)
+        with Catalog(profile.catalog_path) as catalog:
+            assert catalog.medium(code).location == "safe B"
+        await pilot.press("slash", *"NOPE")
+        await pilot.pause(0.1)
+        assert app.screen.query_one("#media", DataTable).row_count == 0
+
+
+async def test_retiring_the_only_copy_is_refused_on_screen(tmp_path):
+    profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs", copies=1)
+    from dse_tui.core.copies import copy_pending
+
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i", "d")
+        assert isinstance(app.screen, ReasonDialog)
+        await pilot.press(*"cracked", "enter")
+        await pilot.pause(0.1)
+        assert any("only verified copy" in n.message for n in app._notifications)
+        with Catalog(profile.catalog_path) as catalog:
+            assert catalog.medium(outcome.media[0]).state == "in-use"
