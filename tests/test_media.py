@@ -91,3 +91,28 @@ def test_media_cli_lists_moves_and_flags_expiry(tmp_path):
     assert unknown.returncode == 3 and "no medium 'NOPE-1'" in unknown.stderr
     bad = dse("copy", "--to", "nowhere", "--profile", str(profile.file))
     assert bad.returncode == 3 and "nowhere" in bad.stderr
+
+
+def test_media_made_at_once_by_two_connections_never_share_a_code(tmp_path):
+    import threading
+
+    from dse_tui.core.media import allocate_medium
+
+    profile, _ = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs")
+    dest = profile.destinations["discs"]
+    codes, errors = [], []
+
+    def make(n):
+        try:
+            with Catalog(profile.catalog_path) as catalog:
+                for _ in range(n):
+                    codes.append(allocate_medium(profile, catalog, dest, "optical")[0])
+        except Exception as exc:  # an IntegrityError here is the bug this test is about
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make, args=(15,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(codes) == 60 and len(set(codes)) == 60

@@ -190,14 +190,13 @@ def _local_root(job: Job) -> tuple[Path, str, list[str]]:
 
 def _removable_medium(job: Job, dev):
     from dse_tui.core.devices import volume_key
-    from dse_tui.core.media import new_code, refresh_expiry
+    from dse_tui.core.media import allocate_medium, refresh_expiry
 
     catalog = job.catalog
     medium = catalog.medium_by_volume(job.dest.id, volume_key(dev))
     if medium is None:
-        code, scope, seq = new_code(job.profile, catalog, job.dest)
-        mid = catalog.create_medium(code, "removable", destination=job.dest.id, volume=volume_key(dev),
-                                    capacity=dev.size, scope=scope, seq=seq,
+        code, mid = allocate_medium(job.profile, catalog, job.dest, "removable", volume=volume_key(dev),
+                                    capacity=dev.size,
                                     location=job.dest.settings.get("location") or job.dest.settings.get("description"))
         catalog.record_event("medium created", "ok", operator=job.operator,
                              detail={"code": code, "kind": "removable", "volume": volume_key(dev)})

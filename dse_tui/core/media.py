@@ -28,6 +28,15 @@ def new_code(profile, catalog: Catalog, dest, now: datetime | None = None) -> tu
     return pattern.format(**fields, seq=seq), scope, seq
 
 
+def allocate_medium(profile, catalog: Catalog, dest, kind: str, **fields) -> tuple[str, int]:
+    """A new medium with the next code, in one write transaction: two copies made at once (parallel runs,
+    another console) never draw the same number."""
+    with catalog.transaction():
+        code, scope, seq = new_code(profile, catalog, dest)
+        mid = catalog.create_medium(code, kind, destination=dest.id, scope=scope, seq=seq, **fields)
+    return code, mid
+
+
 def retention_span(r: Retention) -> timedelta:
     """How long the longest-kept class of the repository's retention keeps a run."""
     if r.yearly:

@@ -65,7 +65,7 @@ def volume_id(code: str) -> str:
 
 
 def copy_optical(job: Job) -> tuple[str, str, list[str]]:
-    from dse_tui.core.media import new_code, refresh_expiry
+    from dse_tui.core.media import allocate_medium, refresh_expiry
 
     if not shutil.which("xorriso"):
         raise CopyError("xorriso is not installed (Debian package xorriso): it makes the disc images")
@@ -79,12 +79,9 @@ def copy_optical(job: Job) -> tuple[str, str, list[str]]:
         raise CopyError(f"{folder} has {free} bytes free; the images need about {job.size}")
     codes = []
     for _ in discs:
-        code, scope, seq = new_code(job.profile, catalog, dest)
         # Recorded at once (blank until verified), so two images never get one code.
-        mid = catalog.create_medium(code, "optical", destination=dest.id, capacity=capacity, scope=scope, seq=seq,
-                                    state="blank", location=dest.settings.get("location")
-                                    or f"image in {folder}, to burn")
-        codes.append((code, mid))
+        codes.append(allocate_medium(job.profile, catalog, dest, "optical", capacity=capacity, state="blank",
+                                     location=dest.settings.get("location") or f"image in {folder}, to burn"))
     index = _index(job, discs, [c for c, _ in codes])
     images = []
     try:
