@@ -150,3 +150,29 @@ def test_session_screen(snap_compare, site):
 
     assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=(160, 40),
                         run_before=resume)
+
+
+def test_media_screen(snap_compare, site):
+    """Two media: a disc image holding a run, and a USB disk past its expiry (flagged)."""
+    from datetime import timedelta
+
+    from tests.conftest import FIXED_NOW
+
+    profile = load_profile(site)
+    with Catalog(profile.catalog_path) as catalog:
+        run = catalog.recent_runs("www-main", 2)[1]
+        disc = catalog.create_medium("DEMO-2026-0007", "optical", destination="disc-images", capacity=700 * 1024**2,
+                                     location="burner tray, server room", volume=None)
+        usb = catalog.create_medium("DEMO-2025-0031", "removable", destination="shelf-disk", volume="5E2B-9C41",
+                                    location="safe, building B", state="offsite")
+        copy = catalog.add_copy(run.id, "disc-images", device="optical:DEMO-2026-0007")
+        catalog.link_copy_medium(copy, disc, 1, 1, path="/media/discs/DEMO-2026-0007.iso")
+        catalog.update_medium(disc, expires_at=FIXED_NOW + timedelta(days=365))
+        catalog.update_medium(usb, expires_at=FIXED_NOW - timedelta(days=3))
+
+    async def open_media(pilot):
+        await pilot.press("i")
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=(150, 30),
+                        run_before=open_media)

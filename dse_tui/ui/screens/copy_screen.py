@@ -9,7 +9,7 @@ import time
 from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
@@ -29,7 +29,6 @@ class CopyScreen(ModalScreen):
                             background: $surface; padding: 1 2; }
     CopyScreen #lines { height: auto; margin-top: 1; }
     """
-    BINDINGS = [Binding("x", "cancel", "Cancel"), Binding("escape", "close", "Close")]
 
     def __init__(self, repo, lang: str):
         super().__init__()
@@ -37,6 +36,8 @@ class CopyScreen(ModalScreen):
         self.cancel_event = threading.Event()
         self.busy = True
         self.lines: dict[str, str] = {d: tr("copy.waiting", lang) for d in repo.destinations}
+        self._bindings = BindingsMap([Binding("x", "cancel", tr("scmd.cancel", lang)),
+                                      Binding("escape", "close", tr("scmd.back", lang))])
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -97,7 +98,7 @@ class CopyScreen(ModalScreen):
         if outcomes is None:
             self.lines = {"-": tr("copy.no_run", self.lang)}
         for o in outcomes or []:
-            detail = (o.path or "") if o.state == "verified" else (o.message or "")
+            detail = {"verified": o.path or "", "skipped": ""}.get(o.state, o.message or "")
             media = f" [{', '.join(o.media)}]" if o.media else ""
             self.lines[o.destination] = f"{MARKS.get(o.state, '')} {tr('copy.state.' + o.state, self.lang)} " \
                                         f"{escape(detail)}{escape(media)}"

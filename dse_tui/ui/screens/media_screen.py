@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -26,15 +26,15 @@ class MediaScreen(Screen):
     MediaScreen #media { height: 1fr; }
     MediaScreen #contents-box { height: 12; border-top: solid $primary; padding: 0 1; }
     """
-    BINDINGS = [Binding("slash", "search", "Search"), Binding("w", "move", "Location"),
-                Binding("n", "next_state", "State"), Binding("d", "retire", "Retire"),
-                Binding("escape", "back", "Back")]
+    KEYS = (("slash", "search", "media.key.search"), ("w", "move", "media.key.where"),
+            ("n", "next_state", "media.key.state"), ("d", "retire", "media.retire"), ("escape", "back", "scmd.back"))
     AUTO_FOCUS = "#media"
 
     def __init__(self, lang: str):
         super().__init__()
         self.lang = lang
         self.items: list[dict] = []
+        self._bindings = BindingsMap([Binding(key, action, tr(text, lang)) for key, action, text in self.KEYS])
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -56,7 +56,8 @@ class MediaScreen(Screen):
 
         catalog = self.app.catalog
         wanted = self.query_one("#search", Input).value.strip().lower()
-        self.items = [inventory_item(catalog, m) for m in catalog.media() if wanted in m.code.lower()]
+        now = self.app.now()
+        self.items = [inventory_item(catalog, m, now) for m in catalog.media() if wanted in m.code.lower()]
         table = self.query_one("#media", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -83,8 +84,8 @@ class MediaScreen(Screen):
         if item is None:
             target.update(tr("media.none", self.lang))
             return
-        lines = [f"[b]{escape(item['code'])}[/b] · {item['kind']} · {escape(item['volume'] or '')} · "
-                 f"{', '.join(item['sequence'])}"]
+        facts = [item["kind"], item["volume"] or "", ", ".join(item["sequence"]), item["destination"] or ""]
+        lines = [f"[b]{escape(item['code'])}[/b] · " + " · ".join(escape(f) for f in facts if f)]
         for r in item["runs"]:
             lines.append(f"  r{r['run_id']}  {escape(r['repository'])}  {r['started_at'][:16]}")
         if item["note"]:
