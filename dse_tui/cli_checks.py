@@ -132,7 +132,11 @@ def _verify_copies(profile, catalog, args, cancel) -> list:
     from dse_tui.core.timeutil import utcnow
 
     checks = []
-    for copy in due_copies(profile, catalog, utcnow(), args.repos or None):
+    if args.run:
+        copies = catalog.verified_copies_list(list(args.run))
+    else:
+        copies = due_copies(profile, catalog, utcnow(), args.repos or None)
+    for copy in copies:
         if cancel.is_set():
             break
         check = verify_copy(profile, catalog, copy, trigger="cli", cancel=cancel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 
 
@@ -53,8 +54,8 @@ def cmd_copy(args) -> int:
         try:
             outcomes = copy_pending(profile, catalog, args.repos or None, run_id=args.run, to=args.to,
                                     cancel=_cancel_on_signals(), log=lambda line: print(line, file=sys.stderr))
-        except (CopyError, KeyError) as exc:
-            _fail(str(exc))
+        except (CopyError, KeyError, sqlite3.Error, OSError) as exc:
+            _fail(f"copy failed: {exc}")
             return 1
     if args.json:
         json.dump([o.as_json() for o in outcomes], sys.stdout, indent=2, ensure_ascii=False)

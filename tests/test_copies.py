@@ -26,8 +26,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SHM = Path("/dev/shm")
 
 
-def site(tmp_path: Path, destinations: str, names: str, *, size: int = 200_000, copies: int = 2):
-    """A files repository of random data, backed up once, with these destinations."""
+def site(tmp_path: Path, destinations: str, names: str, *, size: int = 200_000, copies: int = 2,
+         mounted: bool = True):
+    """A files repository of random data, backed up once, with these destinations (their folders there,
+    as mounted disks and shares are, unless `mounted` is false)."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "data.bin").write_bytes(os.urandom(size))
@@ -45,7 +47,11 @@ repositories:
     profile = load_profile(write_profile(tmp_path, body.replace(f"destinations: [{names}]", "destinations: []")))
     outcome = run_repository(profile, profile.repository("docs"))
     assert outcome.state == "good", outcome.message
-    return load_profile(write_profile(tmp_path, body)), outcome.run_id
+    profile = load_profile(write_profile(tmp_path, body))
+    for dest in profile.destinations.values():
+        if mounted and dest.kind == "directory" and not dest.path.exists():
+            dest.path.mkdir(parents=True)
+    return profile, outcome.run_id
 
 
 @pytest.fixture
@@ -54,6 +60,7 @@ def shm_dir():
     if not SHM.is_dir() or not os.access(SHM, os.W_OK):
         pytest.skip("/dev/shm is not a writable tmpfs here")
     path = SHM / f"dse-test-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
@@ -261,6 +268,7 @@ def test_a_copy_over_ssh_is_read_back_on_the_server(tmp_path, sshd):
 def test_a_good_run_is_copied_at_once_and_retention_keeps_what_is_not_stored(tmp_path, shm_dir):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.txt").write_text("a")
+    (tmp_path / "shelf").mkdir()
     profile = load_profile(write_profile(tmp_path, f"""\
 site: {{id: t, name: Test}}
 storage: {{root: ./backups, catalog: ./catalog.sqlite}}
@@ -320,3 +328,109 @@ def test_a_copy_that_no_longer_matches_is_reported_and_stops_counting(tmp_path, 
         assert catalog.copy(outcomes["shelf"].copy_id).state == "failed"
         # The run's own record is untouched by its copies' checks: still the one made after the run.
         assert catalog.last_verifications([run_id])[run_id].trigger == "after run"
+
+
+def test_a_share_that_is_not_mounted_is_never_filled_on_the_local_disk(tmp_path):
+    profile, run_id = site(tmp_path, "  - {id: nas, kind: directory, path: ./mnt/nas-share}", "nas", copies=1,
+                           mounted=False)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+    assert outcome.state == "failed" and "does not exist: is the disk or share of nas mounted?" in outcome.message
+    assert not (tmp_path / "mnt").exists()
+
+
+def test_an_image_larger_than_the_medium_is_refused_and_removed(tmp_path, monkeypatch):
+    from dse_tui.core import optical
+
+    profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, capacity: 6M}", "discs",
+                           size=1_000_000, copies=1)
+    monkeypatch.setattr(optical, "RESERVE", 0)  # the plan fills a disc to the byte: the ISO's own blocks overflow it
+    monkeypatch.setattr(optical, "plan_discs", lambda files, capacity: [[
+        optical.Piece(f["file"], f["file"], 0, f["size"]) for f in files]])
+    profile.destinations["discs"].settings["capacity"] = 500_000
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+        assert outcome.state == "failed" and "larger than the medium" in outcome.message
+        assert list((tmp_path / "discs").glob("*.iso")) == []
+        assert all(m.state == "destroyed" for m in catalog.media())
+        assert catalog.verified_copies([run_id]) == {}
+
+
+def test_copies_on_retired_media_stop_counting(tmp_path):
+    from dse_tui.core.media import MediaError, retire
+
+    profile, run_id = site(tmp_path, "  - {id: cd-a, kind: optical, path: ./a, disc: cd}\n"
+                                     "  - {id: cd-b, kind: optical, path: ./b, disc: cd}", "cd-a, cd-b", copies=2)
+    with Catalog(profile.catalog_path) as catalog:
+        a, b = copy_pending(profile, catalog)
+        assert catalog.verified_copies([run_id]) == {run_id: 2}
+        retire(catalog, a.media[0], reason="cracked")
+        assert catalog.verified_copies([run_id]) == {run_id: 1}
+        assert catalog.last_status()["docs"].copies == 1
+        with pytest.raises(MediaError, match="only verified copy"):
+            retire(catalog, b.media[0])
+
+
+def test_copies_of_a_run_pruned_here_are_still_verified(tmp_path):
+    """Once retention removed the run from the storage, its copies are all there is: still checked."""
+    from dse_tui.core.copyverify import due_copies, verify_copy
+    from dse_tui.core.timeutil import utcnow
+
+    profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}\n"
+                                     "  - {id: discs, kind: optical, path: ./discs, capacity: 6M}", "shelf, discs",
+                           size=5_000_000)
+    with Catalog(profile.catalog_path) as catalog:
+        outcomes = {o.destination: o for o in copy_pending(profile, catalog)}
+        shutil.rmtree(catalog.run(run_id).artifact)
+        catalog.mark_pruned(run_id)
+        due = due_copies(profile, catalog, utcnow(), ["docs"])
+        assert sorted(c.destination for c in due) == ["discs", "shelf"]
+        assert [verify_copy(profile, catalog, c).outcome for c in due] == ["passed", "passed"]
+        part = next(Path(outcomes["shelf"].path).glob("*.tar.zst"))
+        part.write_bytes(part.read_bytes()[:-10])
+        check = verify_copy(profile, catalog, catalog.copy(outcomes["shelf"].copy_id))
+        assert check.outcome == "failed" and "no longer matches" in check.message
+
+
+def test_a_removable_disk_mounted_elsewhere_later_is_found_again(tmp_path, monkeypatch):
+    import dse_tui.core.devices as devices_mod
+    from dse_tui.core.copyverify import verify_copy
+
+    first, second = tmp_path / "media" / "jaa" / "STICK", tmp_path / "mnt" / "stick"
+    first.mkdir(parents=True)
+    text = (FIXTURES / "lsblk-usb-stick.json").read_text()
+    monkeypatch.setattr(devices_mod, "block_devices",
+                        lambda: parse_lsblk(text.replace("/media/jaa/DSE-USB-01", str(first))))
+    profile, run_id = site(tmp_path, "  - {id: usb, kind: removable, uuid: 5E2B-9C41}", "usb", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+        assert outcome.state == "verified", outcome.message
+        shutil.move(str(first), str(second))  # unplugged, plugged in again: mounted somewhere else
+        monkeypatch.setattr(devices_mod, "block_devices",
+                            lambda: parse_lsblk(text.replace("/media/jaa/DSE-USB-01", str(second))))
+        assert verify_copy(profile, catalog, catalog.copy(outcome.copy_id)).outcome == "passed"
+        monkeypatch.setattr(devices_mod, "block_devices",
+                            lambda: parse_lsblk(text.replace('"uuid": "5E2B-9C41"', '"uuid": "0000-0000"')))
+        check = verify_copy(profile, catalog, catalog.copy(outcome.copy_id))
+        assert check.outcome == "unreachable" and "not plugged in" in check.message
+        assert catalog.copy(outcome.copy_id).state == "verified", "out of reach is not damaged"
+
+
+def test_a_copy_over_ssh_that_is_gone_fails_and_a_host_down_is_unreachable(tmp_path, sshd):
+    from dse_tui.core.copyverify import verify_copy
+
+    remote = tmp_path / "remote-share"
+    options = ", ".join(f"'{o}'" for o in sshd["options"])
+    profile, run_id = site(tmp_path, f"  - {{id: nas, kind: ssh, host: {sshd['host']}, user: {sshd['user']}, "
+                                     f"port: {sshd['port']}, identity_file: {sshd['identity_file']}, "
+                                     f"options: [{options}], path: {remote}}}", "nas", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+        copy = catalog.copy(outcome.copy_id)
+        assert verify_copy(profile, catalog, copy).outcome == "passed"
+        profile.destinations["nas"].settings["port"] = 1  # nothing listens there
+        assert verify_copy(profile, catalog, copy).outcome == "unreachable"
+        profile.destinations["nas"].settings["port"] = sshd["port"]
+        shutil.rmtree(remote / "t")
+        check = verify_copy(profile, catalog, copy)
+        assert check.outcome == "failed", check.message

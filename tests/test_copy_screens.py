@@ -67,3 +67,23 @@ async def test_retiring_the_only_copy_is_refused_on_screen(tmp_path):
         assert any("only verified copy" in n.message for n in app._notifications)
         with Catalog(profile.catalog_path) as catalog:
             assert catalog.medium(outcome.media[0]).state == "in-use"
+
+
+async def test_the_media_screen_shows_which_known_disks_are_plugged_in(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import dse_tui.core.devices as devices_mod
+    from dse_tui.core.devices import parse_lsblk
+
+    text = (Path(__file__).parent / "fixtures" / "lsblk-usb-stick.json").read_text()
+    monkeypatch.setattr(devices_mod, "block_devices", lambda: parse_lsblk(text))
+    profile, _ = site(tmp_path, "  - {id: stick, kind: removable, label: DSE-USB-01}\n"
+                                "  - {id: offsite, kind: removable, uuid: a7c9e2d4-51f0-4b3a-8c61-0d2e4f9b7a35}\n"
+                                "  - {id: rotation, kind: removable, label: DSE-ROTATION}", "stick")
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        text = str(app.screen.query_one("#plugged", Static).render())
+        assert "stick (DSE-USB-01): /media/jaa/DSE-USB-01" in text
+        assert "offsite (a7c9e2d4-51f0-4b3a-8c61-0d2e4f9b7a35): plugged in, not mounted" in text
+        assert "rotation (DSE-ROTATION): not plugged in" in text

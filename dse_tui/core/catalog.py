@@ -232,7 +232,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin):
         marks = ",".join("?" * len(run_ids))
         # Distinct devices, as the procedure asks: two copies on one destination count once.
         rows = self.db.execute(f"SELECT run_id, count(DISTINCT coalesce(device, destination)) FROM copies WHERE state = 'verified'"
-                               f" AND run_id IN ({marks}) GROUP BY run_id", run_ids)
+                               f" AND {ON_LIVE_MEDIA} AND run_id IN ({marks}) GROUP BY run_id", run_ids)
         return dict(rows.fetchall())
 
     def mark_pruned(self, run_id: int, at: datetime | None = None) -> None:
@@ -350,6 +350,11 @@ def event_hash(prev_hash: str, fields: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# A copy counts while every medium it is on is still in service (a retired disc holds nothing one can use).
+ON_LIVE_MEDIA = ("NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id"
+                 " WHERE cm.copy_id = copies.id AND m.state IN ('expired', 'destroyed'))")
+
+
 def _prefixed(alias: str) -> str:
     return ", ".join(f"{alias}.{c.strip()}" for c in _RUN_COLUMNS.split(","))
 
@@ -358,7 +363,9 @@ def _prefixed(alias: str) -> str:
 # whatever the number of runs (bench/catalog_scale.py measures it with a million).
 LAST_STATUS_SQL = f"""SELECT r.key, r.manual_required_since, r.manual_required_reason,
        {_prefixed('a')}, {_prefixed('g')},
-       (SELECT count(DISTINCT coalesce(c.device, c.destination)) FROM copies c WHERE c.run_id = g.id AND c.state = 'verified')
+       (SELECT count(DISTINCT coalesce(c.device, c.destination)) FROM copies c WHERE c.run_id = g.id AND c.state = 'verified'
+        AND NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id
+                        WHERE cm.copy_id = c.id AND m.state IN ('expired', 'destroyed')))
 FROM (
     SELECT r.*,
         (SELECT id FROM runs WHERE repository_id = r.id

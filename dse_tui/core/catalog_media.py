@@ -93,13 +93,23 @@ class MediaMixin:
                                                   (run_id,))]
 
     def verified_copies_list(self, run_ids: list[int] | None = None) -> list[Copy]:
+        """Verified copies that count: on no retired medium."""
+        from dse_tui.core.catalog import ON_LIVE_MEDIA
+
         if run_ids is None:
-            rows = self.db.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' ORDER BY id")
+            rows = self.db.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
+                                   " ORDER BY id")
         else:
             marks = ",".join("?" * len(run_ids)) or "NULL"
-            rows = self.db.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND run_id IN ({marks})"
-                                   " ORDER BY id", run_ids)
+            rows = self.db.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
+                                   f" AND run_id IN ({marks}) ORDER BY id", run_ids)
         return [_copy(r) for r in rows]
+
+    def runs_with_copies(self, key: str) -> list[int]:
+        """The repository's runs that have a verified copy somewhere, pruned here or not."""
+        rows = self.db.execute("SELECT DISTINCT c.run_id FROM copies c JOIN runs r ON r.id = c.run_id"
+                               " WHERE r.repository_id = ? AND c.state = 'verified'", (self.repository_id(key),))
+        return [r[0] for r in rows]
 
     def interrupt_stale_copies(self, run_id: int) -> None:
         self.db.execute("UPDATE copies SET state = 'failed', message = 'interrupted' WHERE run_id = ? AND "

@@ -129,8 +129,9 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
         elif dest.kind == "ssh":
             path, device, media = _copy_ssh(job), _ssh_device(dest), []
         else:
-            root, device, media = _local_root(job)
+            root, device, medium = _local_root(job)
             path = _copy_local(job, root / profile.site.id / run.repository / job.name)
+            media = _link_removable(job, *medium) if medium else []
         out.state, out.path, out.media, out.size = "verified", str(path), media, job.size
         catalog.finish_copy(job.copy_id, "verified", path=str(path), size=job.size, sha256=run.sha256, device=device)
     except Cancelled:
@@ -171,7 +172,9 @@ def local_device(path: Path) -> str:
 def _local_root(job: Job) -> tuple[Path, str, list[str]]:
     dest = job.dest
     if dest.kind == "directory":
-        return Path(dest.path), local_device(Path(dest.path)), []
+        if not Path(dest.path).is_dir():  # never made here: an unmounted share must not fill the local disk
+            raise CopyError(f"{dest.path} does not exist: is the disk or share of {dest.id} mounted?")
+        return Path(dest.path), local_device(Path(dest.path)), None
     from dse_tui.core.devices import DevicesError, block_devices, find_volume, volume_key
 
     wanted = dest.settings.get("uuid") or dest.settings.get("label")
@@ -184,11 +187,11 @@ def _local_root(job: Job) -> tuple[Path, str, list[str]]:
     if not dev.mountpoint:
         raise CopyError(f"the removable disk {wanted} ({dev.path}) is plugged in but not mounted: mount it "
                         f"(udisksctl mount -b {dev.path}) and copy again")
-    medium = _removable_medium(job, dev)
-    return Path(dev.mountpoint) / "dse-tui", f"vol:{volume_key(dev)}", [medium.code]
+    return Path(dev.mountpoint) / "dse-tui", f"vol:{volume_key(dev)}", (dev,)
 
 
-def _removable_medium(job: Job, dev):
+def _link_removable(job: Job, dev) -> list[str]:
+    """The disk's medium (made on its first copy), linked to the copy once it verified."""
     from dse_tui.core.devices import volume_key
     from dse_tui.core.media import allocate_medium, refresh_expiry
 
@@ -203,7 +206,7 @@ def _removable_medium(job: Job, dev):
         medium = catalog.medium(mid)
     catalog.link_copy_medium(job.copy_id, medium.id, 1, 1, path=dev.mountpoint)
     refresh_expiry(job.profile, catalog, medium.id)
-    return medium
+    return [medium.code]
 
 
 def _copy_local(job: Job, final: Path) -> Path:
@@ -226,6 +229,7 @@ def _copy_local(job: Job, final: Path) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for f in job.files:  # read back from the final name, as the next restore would
+        _drop_cache(final / f["file"])
         size, digest = _sha256(final / f["file"])
         if size != f["size"] or digest != f["sha256"]:
             raise CopyError(f"{f['file']} read back from {final} differs from the manifest (size {size}, "
@@ -244,6 +248,18 @@ def _copy_file(job: Job, src: Path, dst: Path, expected: dict) -> None:
         os.fsync(fout.fileno())
     if digest.hexdigest() != expected["sha256"]:
         raise CopyError(f"{src} no longer matches its manifest: run {job.run.id} is damaged; verify it")
+
+
+def _drop_cache(path: Path) -> None:
+    """Written and fsynced: evict it from the page cache so the read-back comes from the medium itself."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    except (OSError, AttributeError):
+        pass  # not every filesystem or platform has it; the hash still runs
 
 
 def _sha256(path: Path) -> tuple[int, str]:
@@ -352,17 +368,28 @@ def copy_pending(profile: Profile, catalog: Catalog, repo_ids: list[str] | None 
             run = latest_good(catalog, repo.id)
             if run is not None:
                 targets.append((repo, run))
+    from dse_tui.core.locks import AlreadyRunning, RepoLock
+
     outcomes = []
     for repo, run in targets:
-        for dest_id in (to or repo.destinations):
-            if cancel.is_set():
-                return outcomes
-            dest = profile.destinations.get(dest_id)
-            if dest is None:
-                outcomes.append(CopyOutcome(run.id, repo.id, dest_id, "failed", message=f"no destination {dest_id}"))
-                continue
-            outcomes.append(copy_run(profile, catalog, run, dest, cancel=cancel, log=log, operator=operator,
-                                     on_bytes=(lambda n, d=dest_id: on_bytes(d, n)) if on_bytes else None))
+        try:  # one writer per repository: a run (which copies too) or another copy waits its turn
+            lock = RepoLock(profile.storage_root, repo.id).acquire()
+        except AlreadyRunning as exc:
+            outcomes += [CopyOutcome(run.id, repo.id, d, "failed", message=f"{exc}: copy again when it ends")
+                         for d in (to or repo.destinations)]
+            continue
+        try:
+            for dest_id in (to or repo.destinations):
+                if cancel.is_set():
+                    return outcomes
+                dest = profile.destinations.get(dest_id)
+                if dest is None:
+                    outcomes.append(CopyOutcome(run.id, repo.id, dest_id, "failed", message=f"no destination {dest_id}"))
+                    continue
+                outcomes.append(copy_run(profile, catalog, run, dest, cancel=cancel, log=log, operator=operator,
+                                         on_bytes=(lambda n, d=dest_id: on_bytes(d, n)) if on_bytes else None))
+        finally:
+            lock.release()
     return outcomes
 
 

@@ -4,6 +4,7 @@ a host down) is said and left as it was."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 import threading
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, current_operator
 from dse_tui.core.catalog_media import Copy
-from dse_tui.core.copies import CopyError, Job, _remote, _sha256, run_files
+from dse_tui.core.copies import CopyError, Job, _sha256, run_files
 from dse_tui.core.stream import Cancelled
 
 
@@ -53,7 +54,7 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
         elif dest.kind == "optical":
             _check_optical(profile, catalog, run, copy, dest, files, cancel or threading.Event(), operator)
         else:
-            _check_local(dest, copy, files)
+            _check_local(catalog, dest, copy, files)
         check.outcome = "passed"
     except Unreachable as exc:
         check.outcome, check.message = "unreachable", str(exc)
@@ -81,10 +82,12 @@ def _expected(run, copy: Copy) -> list[dict]:
     return run_files(run)
 
 
-def _check_local(dest, copy: Copy, files: list[dict]) -> None:
+def _check_local(catalog: Catalog, dest, copy: Copy, files: list[dict]) -> None:
     folder = Path(copy.path or "")
-    if dest.kind == "removable" and not folder.exists():
-        raise Unreachable(f"the disk of {dest.id} is not plugged in (or not mounted): {folder} is not there")
+    if dest.kind == "removable":
+        folder = _where_mounted_now(catalog, dest, copy, folder)
+    elif not Path(dest.path).is_dir():
+        raise Unreachable(f"{dest.path} is not there: is the disk or share of {dest.id} mounted?")
     if not folder.is_dir():
         raise CopyError(f"{folder} is gone")
     if files[0]["size"] is None:
@@ -98,6 +101,27 @@ def _check_local(dest, copy: Copy, files: list[dict]) -> None:
             raise CopyError(f"{f['file']} in {folder} no longer matches its SHA-256")
 
 
+def _where_mounted_now(catalog: Catalog, dest, copy: Copy, folder: Path) -> Path:
+    """A removable disk is found by its volume wherever it is mounted today."""
+    from dse_tui.core.devices import DevicesError, block_devices, find_volume
+
+    links = catalog.copy_media(copy.id)
+    medium = catalog.medium(links[0].medium_id) if links else None
+    volume = medium.volume if medium else None
+    uuid, label = (None, volume[6:]) if volume and volume.startswith("label:") else (volume, None)
+    try:
+        dev = find_volume(block_devices(), uuid, label) if volume else None
+    except DevicesError as exc:
+        raise Unreachable(str(exc)) from None
+    if dev is None or not dev.mountpoint:
+        raise Unreachable(f"the disk {medium.code if medium else volume} of {dest.id} is not plugged in or not mounted")
+    old_mount = Path(links[0].path) if links and links[0].path else None
+    try:
+        return Path(dev.mountpoint) / folder.relative_to(old_mount) if old_mount else folder
+    except ValueError:
+        return folder
+
+
 def _own_manifest(path: Path, sha256: str) -> list[dict]:
     size, digest = _sha256(path)
     if digest != sha256:
@@ -107,20 +131,39 @@ def _own_manifest(path: Path, sha256: str) -> list[dict]:
         [{"file": "manifest.json", "size": size, "sha256": sha256}]
 
 
-def _check_ssh(dest, copy: Copy, files: list[dict]) -> None:
+def _ssh_run(dest, folder: str, script: str) -> bytes:
     import subprocess
 
-    folder = (copy.path or "").split(":", 1)[-1]
-    names = " ".join(shlex.quote(f["file"]) for f in files)
+    from dse_tui.core.copies import _ssh
+
+    host = dest.settings["host"]
     try:
-        listing = _remote(dest, f"cd {shlex.quote(folder)} && sha256sum -- {names}", timeout=3600)
+        out = subprocess.run(_ssh(dest) + [script], capture_output=True, timeout=3600)
     except subprocess.TimeoutExpired:
-        raise Unreachable(f"{dest.settings['host']} did not answer") from None
-    except CopyError as exc:
-        if "No such file" in str(exc) or "FAILED" in str(exc) or "sha256sum" in str(exc):
-            raise CopyError(f"{folder} on {dest.settings['host']}: {exc}") from None
-        raise Unreachable(str(exc)) from None
-    got = dict(reversed(line.split("  ", 1)) for line in listing.splitlines() if "  " in line)
+        raise Unreachable(f"{host} did not answer") from None
+    err = out.stderr.decode(errors="replace").strip()
+    last = err.splitlines()[-1] if err else f"exit {out.returncode}"
+    if out.returncode == 255:  # ssh's own failure: the host, not the copy
+        raise Unreachable(f"{host}: {last}")
+    if out.returncode != 0:
+        raise CopyError(f"{folder} on {host}: {last}")
+    return out.stdout
+
+
+def _check_ssh(dest, copy: Copy, files: list[dict]) -> None:
+    folder = (copy.path or "").split(":", 1)[-1]
+    q = shlex.quote
+    if files[0]["size"] is None:  # pruned here: the copy's own manifest, if it is still the one recorded
+        text = _ssh_run(dest, folder, f"cat {q(folder + '/manifest.json')}")
+        if hashlib.sha256(text).hexdigest() != files[0]["sha256"]:
+            raise CopyError(f"manifest.json on {dest.settings['host']}:{folder} no longer matches the catalog's")
+        parts = json.loads(text)["parts"]
+        files = [{"file": p["file"], "sha256": p["sha256"]} for p in parts] + files
+    listing = _ssh_run(dest, folder, f"cd {q(folder)} && sha256sum -- " + " ".join(q(f["file"]) for f in files))
+    got = {}
+    for line in listing.decode(errors="replace").splitlines():
+        digest, _, name = line.partition("  ")
+        got[name] = digest
     for f in files:
         if got.get(f["file"]) != f["sha256"]:
             raise CopyError(f"{f['file']} on {dest.settings['host']}:{folder} no longer matches its SHA-256")
@@ -136,20 +179,40 @@ def _check_optical(profile, catalog: Catalog, run, copy: Copy, dest, files, canc
         raise Unreachable(f"image(s) {', '.join(missing)} not on disk (burned and removed?): verify the discs "
                           "in a drive with xorriso -indev /dev/sr0 -check_media")
     capacity = catalog.medium(links[0].medium_id).capacity
+    if files[0]["size"] is None:  # pruned here: the set's own manifest (on every disc), checked first
+        files = _manifest_from_image(profile, images[0], files[0]["sha256"])
     job = Job(profile, catalog, run, dest, files, cancel, lambda line: None, None, operator, copy.id)
     _read_back(job, plan_discs(files, capacity), images)
 
 
+def _manifest_from_image(profile, image: Path, sha256: str) -> list[dict]:
+    import os
+    import shutil
+    import subprocess
+
+    scratch = profile.storage_root / ".scratch" / f"manifest-{image.stem}-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    try:
+        out = subprocess.run(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/manifest.json",
+                              str(scratch / "manifest.json")], capture_output=True, text=True, timeout=600)
+        if out.returncode != 0 or not (scratch / "manifest.json").is_file():
+            raise CopyError(f"{image.name}: its manifest cannot be read back")
+        return _own_manifest(scratch / "manifest.json", sha256)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def due_copies(profile, catalog: Catalog, now: datetime, repo_ids: list[str] | None = None) -> list[Copy]:
-    """Verified copies of kept runs whose last check is older than their repository's `verify_every`
-    (all of them, without `verify_every`, when repositories are named)."""
+    """Verified copies (of runs kept here or pruned) whose last check is older than their repository's
+    `verify_every` (all of them, without `verify_every`, when repositories are named)."""
     out = []
     for repo in profile.repositories:
         if repo_ids is not None and repo.id not in repo_ids:
             continue
         if repo_ids is None and repo.verify_every is None:
             continue
-        runs = [r.id for r in catalog.prunable_runs(repo.id)]
+        runs = catalog.runs_with_copies(repo.id)  # pruned here too: then the copies are all there is
         for copy in catalog.verified_copies_list(runs):
             last = catalog.copy_verified_at(copy.id) or copy.verified_at
             if repo_ids is not None or last is None or last + repo.verify_every <= now:

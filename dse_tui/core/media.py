@@ -81,13 +81,14 @@ def is_expired(medium: Medium, now: datetime | None = None) -> bool:
 
 
 def only_copies(catalog: Catalog, medium: Medium) -> list[int]:
-    """Runs (still kept) whose every verified copy is on this medium."""
+    """Runs retention still keeps whose every usable verified copy is on this medium."""
     mine = {c.id for c, _ in catalog.medium_copies(medium.id)}
     out = []
     for run in medium_runs(catalog, medium):
         if run is None or catalog.is_pruned(run.id):
-            continue
-        others = [c for c in catalog.copies_of(run.id) if c.state == "verified" and c.id not in mine]
+            continue  # retention let it go: its copies may go too
+        # Copies on retired media do not count.
+        others = [c for c in catalog.verified_copies_list([run.id]) if c.id not in mine]
         if not others:
             out.append(run.id)
     return out

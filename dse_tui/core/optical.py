@@ -42,6 +42,9 @@ def plan_discs(files: list[dict], capacity: int) -> list[list[Piece]]:
     for f in files:
         if f["file"] == MANIFEST:
             continue
+        if f["size"] == 0:  # an empty part is still a part: on the current disc, whole
+            discs[-1].append(Piece(f["file"], f["file"], 0, 0))
+            continue
         cuts = []
         offset, left = 0, f["size"]
         while left > 0:
@@ -88,10 +91,10 @@ def copy_optical(job: Job) -> tuple[str, str, list[str]]:
         for n, (disc, (code, mid)) in enumerate(zip(discs, codes), 1):
             image = folder / f"{code}.iso"
             _build(job, disc, image, code, index, n)
+            images.append(image)  # from here on removed again if anything fails
             size = image.stat().st_size
             if size > capacity:
                 raise CopyError(f"image {image.name} is {size} bytes, larger than the medium ({capacity})")
-            images.append(image)
         _read_back(job, discs, images)
     except BaseException:
         for image in images:

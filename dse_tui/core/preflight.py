@@ -81,6 +81,10 @@ def check_distinct_devices(profile: Profile) -> list[Finding]:
             findings.append(Finding("warn", f"destinations {', '.join(ids)}",
                                     f"on one device ({device}): copies on them count once"))
     storage = local_device(profile.storage_root)
+    for dest in profile.destinations.values():
+        if dest.kind == "optical" and local_device(dest.path) in {storage, *groups}:
+            findings.append(Finding("warn", f"destination {dest.id}", "its images wait on a disk other copies use: "
+                                    "each disc counts as a device of its own once burned and filed away"))
     for dest_id, device in devices.items():
         if device == storage:
             findings.append(Finding("warn", f"destination {dest_id}", "on the same device as storage.root: a copy "

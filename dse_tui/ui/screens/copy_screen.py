@@ -79,32 +79,40 @@ class CopyScreen(ModalScreen):
                 last[0] = now
                 self.app.call_from_thread(self._progress, dest, n)
 
-        with Catalog(self.app.profile.catalog_path) as catalog:
-            run = latest_good(catalog, self.repo.id)
-            if run is None:
-                outcomes, total = None, 0
-            else:
-                total = run.size or 0
-                outcomes = copy_pending(self.app.profile, catalog, [self.repo.id], cancel=self.cancel_event,
-                                        on_bytes=progress)
-        self.app.call_from_thread(self._done, outcomes, total)
+        error = None
+        outcomes, total = None, 0
+        try:
+            with Catalog(self.app.profile.catalog_path) as catalog:
+                run = latest_good(catalog, self.repo.id)
+                if run is not None:
+                    total = run.size or 0
+                    outcomes = copy_pending(self.app.profile, catalog, [self.repo.id], cancel=self.cancel_event,
+                                            on_bytes=progress)
+        except Exception as exc:  # the catalog locked, a bug: said on the screen, never the end of the console
+            error = str(exc) or repr(exc)
+        self.app.call_from_thread(self._done, outcomes, total, error)
 
     def _progress(self, dest: str, n: int) -> None:
         self.lines[dest] = tr("copy.copying", self.lang, done=size(n))
         self.show()
 
-    def _done(self, outcomes, total: int) -> None:
+    def _done(self, outcomes, total: int, error: str | None = None) -> None:
         self.busy = False
-        if outcomes is None:
+        if error is not None:
+            self.lines["-"] = f"[bold red]✗[/] {escape(error)}"
+        elif outcomes is None:
             self.lines = {"-": tr("copy.no_run", self.lang)}
         for o in outcomes or []:
             detail = {"verified": o.path or "", "skipped": ""}.get(o.state, o.message or "")
             media = f" [{', '.join(o.media)}]" if o.media else ""
             self.lines[o.destination] = f"{MARKS.get(o.state, '')} {tr('copy.state.' + o.state, self.lang)} " \
                                         f"{escape(detail)}{escape(media)}"
+        for dest, line in self.lines.items():
+            if line == tr("copy.waiting", self.lang):  # never reached: cancelled before it
+                self.lines[dest] = tr("copy.state.cancelled", self.lang)
         self.show()
         self.refresh_bindings()
         self.app.refresh_statuses()
-        bad = [o for o in outcomes or [] if o.state not in ("verified", "skipped")]
+        bad = ([None] if error else []) + [o for o in outcomes or [] if o.state not in ("verified", "skipped")]
         self.notify(tr("copy.done_bad" if bad else "copy.done", self.lang, n=len(bad)),
                     severity="error" if bad else "information", timeout=10)

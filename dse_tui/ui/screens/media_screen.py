@@ -23,6 +23,7 @@ MOVABLE = [s for s in MEDIUM_STATES if s not in ("expired", "destroyed")]
 class MediaScreen(Screen):
     DEFAULT_CSS = """
     MediaScreen #search { margin: 0 1; }
+    MediaScreen #plugged { height: auto; padding: 0 1; }
     MediaScreen #media { height: 1fr; }
     MediaScreen #contents-box { height: 12; border-top: solid $primary; padding: 0 1; }
     """
@@ -38,6 +39,7 @@ class MediaScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static(id="plugged")
         yield Input(id="search", placeholder=tr("media.search", self.lang))
         yield DataTable(id="media", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="contents-box"):
@@ -49,7 +51,33 @@ class MediaScreen(Screen):
         table = self.query_one("#media", DataTable)
         for key in ("code", "kind", "state", "location", "runs", "expires"):
             table.add_column(tr(f"media.col.{key}", self.lang), key=key)
+        self.show_plugged()
         self.reload()
+
+    def show_plugged(self) -> None:
+        """Which of the profile's removable disks are plugged in now, and where they are mounted."""
+        from dse_tui.core.devices import DevicesError, block_devices, find_volume
+
+        removable = [d for d in self.app.profile.destinations.values() if d.kind == "removable"]
+        target = self.query_one("#plugged", Static)
+        target.display = bool(removable)
+        if not removable:
+            return
+        try:
+            devices = block_devices()
+        except DevicesError as exc:
+            target.update(f"[red]{escape(str(exc))}[/red]")
+            return
+        parts = []
+        for dest in removable:
+            dev = find_volume(devices, dest.settings.get("uuid"), dest.settings.get("label"))
+            name = escape(f"{dest.id} ({dest.settings.get('label') or dest.settings.get('uuid')})")
+            if dev is None:
+                parts.append(f"[dim]{name}: {tr('media.unplugged', self.lang)}[/dim]")
+            else:
+                where = escape(dev.mountpoint) if dev.mountpoint else tr("media.not_mounted", self.lang)
+                parts.append(f"[green]●[/] {name}: {where}")
+        target.update(f"{tr('media.removable', self.lang)}: " + " · ".join(parts))
 
     def reload(self) -> None:
         from dse_tui.core.media import inventory_item
