@@ -434,3 +434,20 @@ def test_a_copy_over_ssh_that_is_gone_fails_and_a_host_down_is_unreachable(tmp_p
         shutil.rmtree(remote / "t")
         check = verify_copy(profile, catalog, copy)
         assert check.outcome == "failed", check.message
+
+
+def test_a_cancelled_copy_leaves_nothing_that_counts_and_a_stale_one_is_closed(tmp_path):
+    import threading
+
+    profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}\n"
+                                     "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "shelf, discs",
+                           size=3_000_000, copies=1)
+    cancel = threading.Event()
+    with Catalog(profile.catalog_path) as catalog:
+        stale = catalog.add_copy(run_id, "shelf", state="copying")  # a process killed mid-copy, earlier
+        outcomes = copy_pending(profile, catalog, cancel=cancel, on_bytes=lambda dest, n: cancel.set())
+        assert [o.state for o in outcomes] == ["cancelled"]  # the second destination is not started
+        assert catalog.copy(stale).state == "failed" and "interrupted" in catalog.copy(stale).message
+        assert catalog.verified_copies([run_id]) == {}
+        leftovers = [p for p in (tmp_path / "shelf").rglob("*") if p.name.startswith(".tmp-")]
+        assert leftovers == []

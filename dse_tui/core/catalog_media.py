@@ -111,9 +111,14 @@ class MediaMixin:
                                " WHERE r.repository_id = ? AND c.state = 'verified'", (self.repository_id(key),))
         return [r[0] for r in rows]
 
-    def interrupt_stale_copies(self, run_id: int) -> None:
-        self.db.execute("UPDATE copies SET state = 'failed', message = 'interrupted' WHERE run_id = ? AND "
-                        "state = 'copying'", (run_id,))
+    def interrupt_stale_copies(self, key: str) -> int:
+        """Copies of the repository left `copying` by a process that stopped (called under its lock, when no
+        copy of it can be running): failed, as they are."""
+        cur = self.db.execute(
+            "UPDATE copies SET state = 'failed', message = 'interrupted: the process stopped before it finished'"
+            " WHERE state = 'copying' AND run_id IN (SELECT id FROM runs WHERE repository_id = ?)",
+            (self.repository_id(key),))
+        return cur.rowcount
 
     # ------------------------------------------------------------------ media
 

@@ -379,6 +379,7 @@ def copy_pending(profile: Profile, catalog: Catalog, repo_ids: list[str] | None 
                          for d in (to or repo.destinations)]
             continue
         try:
+            catalog.interrupt_stale_copies(repo.id)
             for dest_id in (to or repo.destinations):
                 if cancel.is_set():
                     return outcomes

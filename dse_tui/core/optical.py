@@ -146,9 +146,9 @@ def _build(job: Job, disc: list[Piece], image: Path, code: str, index: dict, n: 
                                                               f"/{p.name}"]
         argv.append("-commit")
         tmp.unlink(missing_ok=True)
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT)
-        if out.returncode != 0:
-            tail = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"
+        code_, stderr = _xorriso(argv, job)
+        if code_ != 0:
+            tail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {code_}"
             raise CopyError(f"xorriso could not make {image.name}: {tail}")
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
@@ -169,10 +169,10 @@ def _read_back(job: Job, discs: list[list[Piece]], images: list[Path]) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
         try:
-            out = subprocess.run(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/",
-                                  str(scratch)], capture_output=True, text=True, timeout=TIMEOUT)
-            if out.returncode != 0:
-                tail = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"
+            status, stderr = _xorriso(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/",
+                                       str(scratch)], job)
+            if status != 0:
+                tail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {status}"
                 raise CopyError(f"{image.name} cannot be read back: {tail}")
             for p in disc:
                 path = scratch / p.name
@@ -192,6 +192,26 @@ def _read_back(job: Job, discs: list[list[Piece]], images: list[Path]) -> None:
     for name, digest in digests.items():
         if digest.hexdigest() != expected[name]["sha256"]:
             raise CopyError(f"{name} read back from the disc images differs from the manifest")
+
+
+def _xorriso(argv: list[str], job: Job) -> tuple[int, str]:
+    """xorriso, stopped when the operator cancels (a DVD image takes minutes) or after TIMEOUT."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + TIMEOUT
+        while proc.poll() is None:
+            if job.cancel.is_set() or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                if job.cancel.is_set():
+                    raise Cancelled()
+                raise CopyError(f"xorriso did not finish in {TIMEOUT} s")
+            time.sleep(0.05)
+        err.seek(0)
+        return proc.returncode, err.read().decode(errors="replace")
 
 
 def _sha256(path: Path) -> str:

@@ -79,6 +79,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
             shutil.rmtree(orphan, ignore_errors=True)
             log(f"removed {orphan.name}, which the interrupted run {stale} never confirmed")
     _remove_stale_temporaries(repo_dir, log)
+    catalog.interrupt_stale_copies(repo.id)
     expected = next(iter(catalog.good_sizes(repo.id, 1)), None)  # the last good run's size, for an ETA
     started = utcnow()
     t0 = time.monotonic()
