@@ -249,12 +249,16 @@ def test_disc_plan_cuts_only_where_a_disc_fills():
 
 # ---------------------------------------------------------------------- ssh
 
+def ssh_site(tmp_path: Path, sshd: dict, remote: Path):
+    options = ", ".join(f"'{o}'" for o in sshd["options"])
+    return site(tmp_path, f"  - {{id: nas, kind: ssh, host: {sshd['host']}, user: {sshd['user']}, "
+                          f"port: {sshd['port']}, identity_file: {sshd['identity_file']}, "
+                          f"options: [{options}], path: {remote}}}", "nas", copies=1)
+
+
 def test_a_copy_over_ssh_is_read_back_on_the_server(tmp_path, sshd):
     remote = tmp_path / "remote-share"
-    options = ", ".join(f"'{o}'" for o in sshd["options"])
-    profile, run_id = site(tmp_path, f"  - {{id: nas, kind: ssh, host: {sshd['host']}, user: {sshd['user']}, "
-                                     f"port: {sshd['port']}, identity_file: {sshd['identity_file']}, "
-                                     f"options: [{options}], path: {remote}}}", "nas", copies=1)
+    profile, run_id = ssh_site(tmp_path, sshd, remote)
     with Catalog(profile.catalog_path) as catalog:
         (outcome,) = copy_pending(profile, catalog)
         assert outcome.state == "verified", outcome.message
@@ -420,10 +424,7 @@ def test_a_copy_over_ssh_that_is_gone_fails_and_a_host_down_is_unreachable(tmp_p
     from dse_tui.core.copyverify import verify_copy
 
     remote = tmp_path / "remote-share"
-    options = ", ".join(f"'{o}'" for o in sshd["options"])
-    profile, run_id = site(tmp_path, f"  - {{id: nas, kind: ssh, host: {sshd['host']}, user: {sshd['user']}, "
-                                     f"port: {sshd['port']}, identity_file: {sshd['identity_file']}, "
-                                     f"options: [{options}], path: {remote}}}", "nas", copies=1)
+    profile, run_id = ssh_site(tmp_path, sshd, remote)
     with Catalog(profile.catalog_path) as catalog:
         (outcome,) = copy_pending(profile, catalog)
         copy = catalog.copy(outcome.copy_id)

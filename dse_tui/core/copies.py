@@ -22,6 +22,7 @@ from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
 from dse_tui.core.config import Destination, Profile
+from dse_tui.core.fsutil import fsync_dir
 from dse_tui.core.stream import Cancelled
 
 CHUNK = 4 << 20
@@ -221,11 +222,11 @@ def _copy_local(job: Job, final: Path) -> Path:
     try:
         for f in job.files:
             _copy_file(job, job.source / f["file"], tmp / f["file"], f)
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         if final.exists():  # an earlier copy that did not verify: replaced, never trusted
             shutil.rmtree(final)
         os.rename(tmp, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for f in job.files:  # read back from the final name, as the next restore would
@@ -271,13 +272,6 @@ def _sha256(path: Path) -> tuple[int, str]:
             size += len(chunk)
     return size, digest.hexdigest()
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------------- ssh

@@ -27,6 +27,7 @@ from dse_tui import __version__
 from dse_tui.core.catalog import Catalog, CatalogError, current_operator
 from dse_tui.core.config import Profile, Repository
 from dse_tui.core.drivers import BackupContext, BackupError, driver_module
+from dse_tui.core.fsutil import fsync_dir
 from dse_tui.core.locks import AlreadyRunning, RepoLock
 from dse_tui.core.preflight import find_tool, tool_version
 from dse_tui.core.retention import prune
@@ -105,9 +106,9 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger, session_id)
         # ASCII JSON: file names that are not UTF-8 (surrogate escapes) must not break the manifest.
         _write_synced(workdir / MANIFEST, json.dumps(manifest, indent=2).encode())
-        _fsync_dir(workdir)
+        fsync_dir(workdir)
         os.rename(workdir, final)  # the moment the run gets its final name: complete, or not there at all
-        _fsync_dir(repo_dir)
+        fsync_dir(repo_dir)
         manifest_path = final / MANIFEST
         _read_back(final, manifest)
         digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
@@ -237,13 +238,6 @@ def _write_synced(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _read_back(final: Path, manifest: dict) -> None:
