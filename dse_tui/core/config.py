@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from dse_tui.core.checklist_schema import EXTRA_STEP, unique_steps
+from dse_tui.core.label_schema import LABELS, build as build_labels, check_references as check_label_references
 from dse_tui.core.periods import Periodicity, parse_duration, parse_size
 from dse_tui.core.problems import ConfigError
 from dse_tui.core.schema import (
@@ -141,6 +142,10 @@ class Profile:
     repositories: tuple[Repository, ...]
     checklists_dir: Path | None = None
     media_code: str = "DSE-{year}-{seq:04}"
+    label_stocks: dict = field(default_factory=dict)  # id → stocks.Stock (built-in and the site's own)
+    label_stock: str = "avery-l7160"
+    barcode: str = "code39"
+    printers: dict = field(default_factory=dict)  # id → (CUPS queue, stock id or None)
 
     def repository(self, repo_id: str) -> Repository:
         for r in self.repositories:
@@ -310,6 +315,7 @@ _PROFILE = Mapping({
     "media": Field(Mapping({
         "code": Field(_code_pattern, default=DEFAULT_CODE),
     }), default=dict),
+    "labels": Field(LABELS, default=dict),
     "repositories": Field(List(_repository), default=list),
 })
 
@@ -374,6 +380,8 @@ def _valid_items(value) -> list[tuple[int, dict]]:
 
 def _cross_check(data: dict, c: Checker) -> None:
     """Checks across sections; parts that already failed their own check are skipped."""
+    if isinstance(data.get("labels"), dict):
+        check_label_references(data["labels"], c)
     dest_ids: dict[str, int] = {}
     for i, d in _valid_items(data["destinations"]):
         if d["id"] in (None, INVALID) or d["kind"] in (None, INVALID):
@@ -440,6 +448,7 @@ def _build(file: Path, data: dict) -> Profile:
         repositories=tuple(repos),
         checklists_dir=data["checklists"],
         media_code=(data["media"] or {}).get("code") or DEFAULT_CODE,
+        **dict(zip(("label_stocks", "label_stock", "barcode", "printers"), build_labels(data["labels"]))),
     )
 
 
