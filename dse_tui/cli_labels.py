@@ -1,0 +1,59 @@
+"""`dse-tui label MEDIUM...`: labels for media, as a preview, a PDF, ZPL, or printed through CUPS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parsers(sub, common) -> None:
+    label = sub.add_parser("label", parents=[common],
+                           help="labels for media: a text preview, --pdf FILE, --zpl FILE or --print QUEUE")
+    label.add_argument("codes", nargs="+", metavar="MEDIUM", help="medium codes (see `dse-tui media list`)")
+    label.add_argument("--stock", metavar="S", help="label stock (default: the printer's, then the profile's)")
+    out = label.add_mutually_exclusive_group()
+    out.add_argument("--pdf", type=Path, metavar="FILE")
+    out.add_argument("--zpl", type=Path, metavar="FILE")
+    out.add_argument("--print", dest="printer", metavar="QUEUE", help="a printer of the profile or a CUPS queue")
+    label.add_argument("--start-position", type=int, default=1, metavar="N",
+                       help="first free position on a half-used sheet (1 = top left)")
+    label.add_argument("--copies", type=int, default=1, metavar="N", help="of each label")
+
+
+def cmd_label(args) -> int:
+    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.core.labeljob import make_labels, resolve
+    from dse_tui.core.labels import labels_for, preview
+    from dse_tui.core.media import MediaError
+    from dse_tui.core.printing import PrintError
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    if args.copies < 1:
+        _fail("--copies must be 1 or more")
+        return EXIT_UNKNOWN
+    with catalog:
+        try:
+            if not (args.pdf or args.zpl or args.printer):
+                stock, _ = resolve(profile, args.stock, None)
+                print(f"stock {stock.id}: {stock.description}")
+                for label in labels_for(profile, catalog, args.codes):
+                    print(preview(label))
+                return 0
+            job = make_labels(profile, catalog, args.codes, stock_id=args.stock, printer=args.printer,
+                              output=args.pdf or args.zpl, fmt="zpl" if args.zpl else None,
+                              start=args.start_position, copies=args.copies)
+        except (MediaError, ValueError) as exc:
+            _fail(str(exc))
+            return EXIT_UNKNOWN if isinstance(exc, MediaError) and "no medium" in str(exc) else 1
+        except PrintError as exc:
+            _fail(str(exc))
+            return 1
+    where = f", job {job.job_id} on {job.queue}" if job.job_id else ""
+    pages = f"{max(p.page for p in job.placed)} page(s), " if job.placed else ""
+    print(f"{len(job.labels)} label(s) on {job.stock.id}: {pages}{job.path}{where}")
+    return 0
+
+
+COMMANDS = {"label": cmd_label}

@@ -1,0 +1,41 @@
+"""Printing through CUPS (`lp -d QUEUE`), the job id recorded. A missing queue or a CUPS that is not
+running is said plainly, and the file to print is kept so nothing is lost."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+TIMEOUT = 30
+
+
+class PrintError(Exception):
+    """The job was not accepted; the message says why and where the file is kept."""
+
+
+def print_file(path: Path, queue: str, *, copies: int = 1, raw: bool = False, title: str | None = None) -> str:
+    """Send `path` to CUPS queue `queue`; the job id (`QUEUE-42`)."""
+    lp = shutil.which("lp")
+    kept = f"the file to print is kept at {path}"
+    if lp is None:
+        raise PrintError(f"CUPS' lp is not installed (Debian package cups-client); {kept}")
+    argv = [lp, "-d", queue, "-n", str(copies)]
+    if title:
+        argv += ["-t", title]
+    if raw:
+        argv += ["-o", "raw"]  # ZPL goes to the Zebra as it is
+    try:
+        out = subprocess.run(argv + ["--", str(path)], capture_output=True, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise PrintError(f"CUPS did not answer in {TIMEOUT} s; {kept}") from None
+    if out.returncode != 0:
+        err = out.stderr.strip()
+        if "does not exist" in err or "not exist" in err:
+            raise PrintError(f"there is no printer queue {queue!r} in CUPS (lpstat -p lists them); {kept}")
+        if "scheduler" in err.lower() or "connect" in err.lower() or "refused" in err.lower():
+            raise PrintError(f"CUPS is not running ({err.splitlines()[-1]}): start it (systemctl start cups); {kept}")
+        raise PrintError(f"lp failed: {err.splitlines()[-1] if err else f'exit {out.returncode}'}; {kept}")
+    match = re.search(r"request id is (\S+)", out.stdout)
+    return match.group(1) if match else "?"
