@@ -168,3 +168,29 @@ def ssh_yaml(settings: dict) -> str:
     options = ", ".join(f"'{o}'" for o in settings["options"])
     return (f"{{host: {settings['host']}, user: {settings['user']}, port: {settings['port']}, "
             f"identity_file: {settings['identity_file']}, options: [{options}]}}")
+
+
+@pytest.fixture(scope="session")
+def cups_queue():
+    """A CUPS queue that prints to PDF files (cups-pdf): its name and the folder its PDFs land in."""
+    if not shutil.which("lpadmin") or not shutil.which("lp"):
+        _unavailable("CUPS", "cups is not installed")
+    if not os.path.exists("/usr/lib/cups/backend/cups-pdf"):
+        _unavailable("CUPS", "printer-driver-cups-pdf is not installed")
+    if subprocess.run(["lpstat", "-r"], capture_output=True, text=True).stdout.strip() != "scheduler is running":
+        if os.geteuid() != 0:
+            _unavailable("CUPS", "the scheduler is not running")
+        subprocess.run(["cupsd"], check=False)
+        for _ in range(50):
+            if subprocess.run(["lpstat", "-r"], capture_output=True, text=True).stdout.strip() == "scheduler is running":
+                break
+            time.sleep(0.1)
+    queue = "dse-test-pdf"
+    if subprocess.run(["lpstat", "-p", queue], capture_output=True).returncode != 0:
+        ppd = next((line.split()[0] for line in subprocess.run(["lpinfo", "-m"], capture_output=True,
+                                                                 text=True).stdout.splitlines() if "CUPS-PDF" in line), None)
+        made = subprocess.run(["lpadmin", "-p", queue, "-E", "-v", "cups-pdf:/", *(["-m", ppd] if ppd else [])],
+                              capture_output=True, text=True)
+        if made.returncode != 0:
+            _unavailable("CUPS", f"cannot add the queue: {made.stderr.strip()}")
+    yield queue, Path.home() / "PDF"
