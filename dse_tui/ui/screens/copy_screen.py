@@ -36,7 +36,9 @@ class CopyScreen(ModalScreen):
         self.cancel_event = threading.Event()
         self.busy = True
         self.lines: dict[str, str] = {d: tr("copy.waiting", lang) for d in repo.destinations}
+        self.new_media: list[str] = []
         self._bindings = BindingsMap([Binding("x", "cancel", tr("scmd.cancel", lang)),
+                                      Binding("l", "label", tr("media.key.label", lang)),
                                       Binding("escape", "close", tr("scmd.back", lang))])
 
     def compose(self) -> ComposeResult:
@@ -52,7 +54,15 @@ class CopyScreen(ModalScreen):
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "cancel":
             return self.busy or None
+        if action == "label":
+            return (not self.busy and bool(self.new_media)) or None
         return True
+
+    def action_label(self) -> None:
+        """Step 4.4.1: the media the copies just made, labelled."""
+        from dse_tui.ui.screens.label_screen import LabelScreen
+
+        self.app.push_screen(LabelScreen(self.new_media, self.lang))
 
     def show(self) -> None:
         self.query_one("#lines", Static).update(
@@ -113,6 +123,10 @@ class CopyScreen(ModalScreen):
         self.show()
         self.refresh_bindings()
         self.app.refresh_statuses()
+        self.new_media = [code for o in outcomes or [] if o.state == "verified" for code in o.media]
+        self.refresh_bindings()
+        if self.new_media:
+            self.notify(tr("label.offer", self.lang), timeout=10)
         bad = ([None] if error else []) + [o for o in outcomes or [] if o.state not in ("verified", "skipped")]
         self.notify(tr("copy.done_bad" if bad else "copy.done", self.lang, n=len(bad)),
                     severity="error" if bad else "information", timeout=10)

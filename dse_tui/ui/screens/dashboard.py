@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 ATTENTION = "attention"
 DETAIL_DELAY = 0.08  # seconds the cursor must rest before the detail pane follows it  # state filter: everything that is not ok
-PENDING_ACTIONS = {"label"}  # arrives with a later issue
+PENDING_ACTIONS: set[str] = set()  # actions whose feature has not landed: shown dimmed
 EMPTY_EXAMPLE = """repositories:
   - id: web-main
     kind: web
@@ -228,7 +228,7 @@ class DashboardScreen(Screen):
                 return None
             running = panels.first().is_running(selected.repository.id)
             return {"run_backup": not running, "cancel_run": running, "show_log": True}[action] or None
-        if action == "copy":
+        if action in ("copy", "label"):
             selected = self.selected()
             return (selected is not None and bool(selected.repository.destinations)
                     and selected.last_good is not None) or None
@@ -346,6 +346,25 @@ class DashboardScreen(Screen):
         status = self.selected()
         if status is not None:
             self.app.push_screen(CopyScreen(status.repository, self.app.language))
+
+    def action_label(self) -> None:
+        """Step 4.4.1: labels for the media that hold the selected repository's last good run."""
+        from dse_tui.ui.screens.label_screen import LabelScreen
+
+        status = self.selected()
+        if status is None or status.last_good is None:
+            return
+        catalog = self.app.catalog
+        codes = []
+        for copy in catalog.copies_of(status.last_good.id):
+            for link in catalog.copy_media(copy.id) if copy.state == "verified" else []:
+                code = catalog.medium(link.medium_id).code
+                if code not in codes:
+                    codes.append(code)
+        if not codes:
+            self.notify(tr("label.none", self.app.language), severity="warning", timeout=10)
+            return
+        self.app.push_screen(LabelScreen(codes, self.app.language))
 
     def action_media(self) -> None:
         from dse_tui.ui.screens.media_screen import MediaScreen

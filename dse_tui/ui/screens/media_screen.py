@@ -28,7 +28,8 @@ class MediaScreen(Screen):
     MediaScreen #contents-box { height: 12; border-top: solid $primary; padding: 0 1; }
     """
     KEYS = (("slash", "search", "media.key.search"), ("w", "move", "media.key.where"),
-            ("n", "next_state", "media.key.state"), ("d", "retire", "media.retire"), ("escape", "back", "scmd.back"))
+            ("n", "next_state", "media.key.state"), ("d", "retire", "media.retire"), ("p", "label", "media.key.label"),
+            ("escape", "back", "scmd.back"))
     AUTO_FOCUS = "#media"
 
     def __init__(self, lang: str):
@@ -150,6 +151,14 @@ class MediaScreen(Screen):
             self.notify(str(exc), severity="error", timeout=10)
             return
         self.reload()
+
+    def action_label(self) -> None:
+        """A label lost or damaged: printed again, one key away."""
+        from dse_tui.ui.screens.label_screen import LabelScreen
+
+        item = self.selected()
+        if item is not None:
+            self.app.push_screen(LabelScreen([item["code"]], self.lang))
 
     def action_next_state(self) -> None:
         from dse_tui.core.media import move
