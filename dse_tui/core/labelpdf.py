@@ -109,12 +109,21 @@ def _draw(pdf, font: str, label: Label, x: float, y: float, w: float, h: float) 
         return
     # The barcode across the whole width at the bottom (wide modules scan best); above it the words, and
     # the QR code on the right.
-    bar_h = max(5.0, inner_h * 0.24)
+    bar_h = min(max(5.0, inner_h * 0.24), 25.0)
     top_h = inner_h - bar_h - 1.0
-    qr_side = min(top_h, inner_w * 0.38)
+    qr_side = min(top_h, inner_w * 0.38, 40.0)
     _qr(pdf, label.qr, x + w - PAD - qr_side, y + PAD, qr_side)
     _barcode(pdf, label, x + PAD, y + h - PAD - bar_h, inner_w, bar_h)
-    _text(pdf, font, _lines(label, font), x + PAD, y + PAD, inner_w - qr_side - PAD, top_h)
+    lines = _lines(label, font)
+    max_pt = min(14.0, max(MAX_PT, h / 8))
+    below = top_h - qr_side - PAD
+    if below < 8:  # a small label: the words beside the QR code only
+        _text(pdf, font, lines, x + PAD, y + PAD, inner_w - qr_side - PAD, top_h, max_pt=max_pt)
+        return
+    # A tall label (a case insert): the code and sequence beside the QR code, the rest across the width.
+    _text(pdf, font, lines[:1], x + PAD, y + PAD, inner_w - qr_side - PAD, qr_side, max_pt=max_pt * 1.6)
+    _text(pdf, font, lines[1:], x + PAD, y + PAD + qr_side + PAD, inner_w, below, bold_first=False,
+          max_pt=max_pt)
 
 
 def _draw_strip(pdf, font: str, label: Label, x: float, y: float, w: float, h: float) -> None:
@@ -131,8 +140,14 @@ def _lines(label: Label, font: str) -> list[str]:
 def _text(pdf, font: str, lines: list[str], x: float, y: float, w: float, h: float, *, bold_first: bool = True,
           max_pt: float = MAX_PT) -> None:
     """As many lines as fit, at the largest size (MIN_PT..max_pt) that fits them; each cut to the width."""
-    size = min(max_pt, MAX_PT * 2)
+    size = max_pt
     while size > MIN_PT and len(lines) * size * PT * 1.15 > h:
+        size -= 0.25
+    # Smaller still, down to MIN_PT, until the widest line fits too; past that, lines are cut.
+    while size > MIN_PT:
+        pdf.set_font(font, "", size)
+        if max(pdf.get_string_width(line) for line in lines[1 if bold_first and len(lines) > 1 else 0:] or lines) <= w:
+            break
         size -= 0.25
     line_h = size * PT * 1.15
     fitting = max(1, int(h // line_h))

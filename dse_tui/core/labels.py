@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from dse_tui.core.catalog import Catalog, current_operator
 from dse_tui.core.media import MediaError, medium_runs
-from dse_tui.core.timeutil import utcnow
 
 CODE39 = re.compile(r"[0-9A-Z\-. $/+%]+")
 LTO = re.compile(r"[A-Z0-9]{6}L[5-9]")  # six characters and the generation: what tape libraries read
@@ -90,11 +89,13 @@ def labels_for(profile, catalog: Catalog, codes: list[str], operator: str | None
 
 def text_lines(label: Label) -> list[str]:
     """The label's words, in the order they are printed (PDF, ZPL and the preview share them)."""
-    lines = [label.code + (f"  ({label.sequence})" if label.sequence else ""),
-             f"{label.site}" + (f" — {label.department}" if label.department else "")]
+    lines = [label.code + (f"  ({label.sequence})" if label.sequence else ""), label.site]
+    if label.department:
+        lines.append(label.department)
     lines += list(label.contents)
-    lines.append(f"Made {label.made} · keep {label.retention}" + (f" · expires {label.expires}" if label.expires else ""))
-    lines.append(f"{label.operator} · manifest {label.manifest}")
+    lines.append(f"Made {label.made} by {label.operator}")
+    lines.append(f"Keep {label.retention}" + (f" · expires {label.expires}" if label.expires else ""))
+    lines.append(f"Manifest {label.manifest}")
     return lines
 
 
@@ -107,7 +108,3 @@ def preview(label: Label, width: int = 60) -> str:
     top = "┌" + "─" * (width - 2) + "┐"
     bottom = "└" + "─" * (width - 2) + "┘"
     return "\n".join([top] + [f"│ {line:<{inner}} │" for line in body] + [bottom])
-
-
-def today() -> str:
-    return f"{utcnow().astimezone():%Y-%m-%d}"
