@@ -39,10 +39,10 @@ def cmd_label(args) -> int:
                 stock, _ = resolve(profile, args.stock, None)
                 print(f"stock {stock.id}: {stock.description}")
                 for label in labels_for(profile, catalog, args.codes):
-                    print(preview(label))
+                    print(preview(label, stock=stock))
                 return 0
             job = make_labels(profile, catalog, args.codes, stock_id=args.stock, printer=args.printer,
-                              output=args.pdf or args.zpl, fmt="zpl" if args.zpl else None,
+                              output=args.pdf or args.zpl, fmt="zpl" if args.zpl else "pdf" if args.pdf else None,
                               start=args.start_position, copies=args.copies)
         except (MediaError, ValueError) as exc:
             _fail(str(exc))

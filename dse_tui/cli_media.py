@@ -95,6 +95,9 @@ def cmd_media(args) -> int:
                     if not items:
                         print("no media yet: they are made by copies to removable and optical destinations")
                 return 0
+            from dse_tui.core.labels import code_from_scan
+
+            args.code = code_from_scan(args.code)  # a scanned QR payload names its medium
             medium = catalog.medium(args.code)
             if medium is None:
                 _fail(f"no medium {args.code!r} in the inventory (see `dse-tui media list`)")

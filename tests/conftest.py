@@ -193,4 +193,6 @@ def cups_queue():
                               capture_output=True, text=True)
         if made.returncode != 0:
             _unavailable("CUPS", f"cannot add the queue: {made.stderr.strip()}")
-    yield queue, Path.home() / "PDF"
+    import pwd
+
+    yield queue, Path(pwd.getpwuid(os.getuid()).pw_dir) / "PDF"  # cups-pdf's `Out ${HOME}/PDF`: the passwd home

@@ -112,7 +112,7 @@ def test_long_contents_never_leave_the_label(disc, tmp_path):
                                               f"2026-11-{i:02} 02:00 · r{i}" for i in range(1, 30)))
     for stock_id in ("avery-l7160", "avery-5160", "brother-62", "lto-a4"):
         stock = profile.label_stocks[stock_id]
-        data, placed = render([long, long], stock, start=2)
+        data, placed = render([long, long], stock, start=2 if stock.kind == "sheet" else 1)
         pdf = tmp_path / f"long-{stock_id}.pdf"
         pdf.write_bytes(data)
         rects = {(p.page, round(p.x, 2), round(p.y, 2)): p for p in placed}
@@ -128,7 +128,7 @@ def test_the_qr_code_and_the_barcode_say_what_the_catalog_says(disc, tmp_path):
     decoded = decode(job.path)
     assert f"QR-Code:{qr_payload(code, run.sha256[:8])}" in decoded
     assert f"CODE-39:{code}" in decoded
-    assert catalog.medium(code) is not None and code in (job.labels[0].qr)
+    assert job.labels[0].qr == qr_payload(code, run.sha256[:8])
 
 
 def test_lto_codes_print_as_code_39_on_lto_labels(tmp_path):
@@ -161,26 +161,29 @@ def test_zpl_of_a_known_medium_has_its_fields(disc):
     assert "^PW812" in zpl and "^LL406" in zpl  # 4 × 2 inches at 203 dpi
     assert f"^FD{code}^FS" in zpl
     assert "^BQN,2," in zpl and f"^FDMA,{qr_payload(code, run.sha256[:8])}^FS" in zpl
-    assert re.search(rf"\^B3N,N,\d+,N,N\^FD{code}\^FS", zpl)
+    bar = re.search(rf"\^FO(\d+),\d+\^BY(\d),3,\d+\^B3N,N,\d+,N,N\^FH\\\^FD{code}\^FS", zpl)
+    assert bar and int(bar.group(1)) >= 10 * int(bar.group(2)), "a quiet zone of ten modules before the bars"
     assert "^PQ2" in zpl
     label128 = dataclasses.replace(label, symbology="code128")
-    assert re.search(rf"\^BCN,\d+,N,N,N\^FD{code}\^FS", render_zpl([label128], profile.label_stocks["zebra-4x2"]))
+    assert re.search(rf"\^BCN,\d+,N,N,N\^FH\\\^FD{code}\^FS", render_zpl([label128], profile.label_stocks["zebra-4x2"]))
+    odd = dataclasses.replace(label128, barcode="A^B~C")
+    assert "^FH\\^FDA\\5EB\\7EC^FS" in render_zpl([odd], profile.label_stocks["zebra-4x2"])
 
 
 def test_printing_through_the_real_cups_queue(disc, cups_queue):
     profile, catalog, code, run = disc
     queue, out_dir = cups_queue
-    before = set(out_dir.glob("*.pdf")) if out_dir.is_dir() else set()
+    started = time.time() - 1
     job = make_labels(profile, catalog, [code], printer=queue)
     assert job.job_id.startswith(f"{queue}-") and job.path.is_file()
     printed = None
-    for _ in range(150):  # cups-pdf writes the file once the job has gone through its filters
-        new = set(out_dir.glob("*.pdf")) - before if out_dir.is_dir() else set()
-        if new:
-            printed = new.pop()
-            if printed.stat().st_size > 0:
-                time.sleep(0.3)
-                break
+    for _ in range(150):  # cups-pdf writes the file (named after the job's title) once the job is through
+        new = [p for p in out_dir.glob(f"*{job.path.stem}*.pdf") if p.stat().st_mtime >= started] \
+            if out_dir.is_dir() else []
+        if new and new[0].stat().st_size > 0:
+            printed = new[0]
+            time.sleep(0.3)
+            break
         time.sleep(0.2)
     assert printed is not None, f"no PDF appeared in {out_dir}"
     assert f"QR-Code:{qr_payload(code, run.sha256[:8])}" in decode(printed)
@@ -231,3 +234,46 @@ labels:
         "    - {id: too-wide, page: [210, 297], label: [80, 36], cols: 3, rows: 8}\n", "")))
     stock = profile.label_stocks["herma-4360"]
     assert profile.label_stock == "herma-4360" and stock.per_page == 24 and stock.position(24) == (140, 4.5 + 7 * 36)
+
+
+def test_sheet_positions_are_where_the_manufacturer_puts_them():
+    """Independent figures from the stocks' data sheets: the last label of each sheet."""
+    from dse_tui.core.stocks import BUILT_IN
+
+    l7160, us5160 = BUILT_IN["avery-l7160"], BUILT_IN["avery-5160"]
+    assert l7160.per_page == 21 and l7160.position(21) == pytest.approx((7.25 + 2 * 66.04, 15.15 + 6 * 38.1))
+    assert us5160.per_page == 30 and us5160.position(30) == pytest.approx((4.7625 + 2 * 69.85, 12.7 + 9 * 25.4))
+    for stock in BUILT_IN.values():  # and every label within its page
+        x, y = stock.position(stock.per_page)
+        assert x + stock.label[0] <= stock.page[0] + 0.01 and y + stock.label[1] <= stock.page[1] + 0.01, stock.id
+
+
+def test_the_expiry_and_manifest_are_readable_on_the_default_stock(disc, tmp_path):
+    profile, catalog, code, run = disc
+    job = make_labels(profile, catalog, [code], output=tmp_path / "default.pdf")
+    text = " ".join(w[5] for w in words(job.path))
+    medium = catalog.medium(code)
+    assert f"{medium.expires_at.astimezone():%Y-%m-%d}" in text and run.sha256[:8] in text
+    assert "…" not in text.split("Manifest")[0], "the lines every label must show are whole"
+
+
+def test_cups_not_running_is_said_as_such(disc, monkeypatch):
+    profile, catalog, code, _ = disc
+    monkeypatch.setenv("CUPS_SERVER", "/nonexistent/cups.sock")  # the client finds no scheduler
+    with pytest.raises(PrintError, match="CUPS is not running") as err:
+        make_labels(profile, catalog, [code], printer="dse-test-pdf")
+    assert "kept at" in str(err.value)
+
+
+def test_a_scanned_qr_code_finds_its_medium(disc):
+    profile, catalog, code, run = disc
+    shown = dse("media", "show", qr_payload(code, run.sha256[:8]), "--profile", str(profile.file))
+    assert shown.returncode == 0 and code in shown.stdout
+
+
+def test_a_roll_has_no_start_position_and_a_pdf_is_a_pdf(disc, tmp_path):
+    profile, catalog, code, _ = disc
+    with pytest.raises(ValueError, match="roll, not a sheet"):
+        make_labels(profile, catalog, [code], stock_id="brother-62", start=3, output=tmp_path / "r.pdf")
+    made = dse("label", code, "--stock", "zebra-4x2", "--pdf", str(tmp_path / "z.pdf"), "--profile", str(profile.file))
+    assert made.returncode == 0 and (tmp_path / "z.pdf").read_bytes().startswith(b"%PDF")

@@ -3,7 +3,7 @@ and the printers (CUPS queues) with the stock each holds."""
 
 from __future__ import annotations
 
-from dse_tui.core.schema import Checker, Enum, Field, List, Mapping, Schema, Str
+from dse_tui.core.schema import INVALID, Checker, Enum, Field, List, Mapping, Schema, Str
 from dse_tui.core.stocks import BUILT_IN, Stock
 
 BARCODES = ("code39", "code128")
@@ -38,8 +38,8 @@ class _Count(Schema):
 
 
 def _fits(stock: dict, path, c: Checker) -> None:
-    if any(stock[k] is None for k in ("page", "label")) or "INVALID" in map(str, stock.values()):
-        return
+    if any(stock[k] is None for k in ("page", "label")) or any(v is INVALID for v in stock.values()):
+        return  # already reported
     px, py = stock["pitch"] or stock["label"]
     right = stock["left"] + (stock["cols"] - 1) * px + stock["label"][0]
     bottom = stock["top"] + (stock["rows"] - 1) * py + stock["label"][1]

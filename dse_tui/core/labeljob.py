@@ -59,7 +59,10 @@ def make_labels(profile, catalog: Catalog, codes: list[str], *, stock_id: str | 
     job.path = output
     detail = {"codes": codes, "stock": stock.id, "file": str(output), "start": start, "copies": copies}
     if queue:
-        job.job_id = print_file(output, queue, raw=fmt == "zpl", title=f"dse-tui labels {' '.join(codes)}")
+        # The sheet at its own size, never scaled: a label position is a position on the stock.
+        media = {(210, 297): "A4", (215.9, 279.4): "Letter"}.get(stock.page, f"Custom.{stock.page[0]:g}x{stock.page[1]:g}mm")
+        job.job_id = print_file(output, queue, raw=fmt == "zpl", title=f"dse-tui labels {output.stem}",
+                                options=[] if fmt == "zpl" else [f"media={media}", "print-scaling=none"])
         catalog.record_event("label printed", "ok", operator=operator, detail={**detail, "queue": queue,
                                                                                  "job": job.job_id})
     else:

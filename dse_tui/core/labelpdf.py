@@ -76,6 +76,8 @@ def render(labels: list[Label], stock: Stock, *, start: int = 1, copies: int = 1
     """The PDF of `labels` (each `copies` times) on `stock`, from sheet position `start`."""
     from fpdf import FPDF
 
+    if stock.kind != "sheet" and start != 1:
+        raise ValueError(f"{stock.id} is a {stock.kind}, not a sheet: it has no positions to start from")
     if stock.kind == "sheet" and not 1 <= start <= stock.per_page:
         raise ValueError(f"start position {start} is not on a {stock.id} sheet (1–{stock.per_page})")
     pdf = FPDF(unit="mm", format=stock.page)

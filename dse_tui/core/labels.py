@@ -11,7 +11,7 @@ from dse_tui.core.catalog import Catalog, current_operator
 from dse_tui.core.media import MediaError, medium_runs
 
 CODE39 = re.compile(r"[0-9A-Z\-. $/+%]+")
-LTO = re.compile(r"[A-Z0-9]{6}L[5-9]")  # six characters and the generation: what tape libraries read
+LTO = re.compile(r"[A-Z0-9]{6}L[6-9]")  # six characters and the generation: what tape libraries read
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,15 @@ class Label:
     @property
     def is_lto(self) -> bool:
         return bool(LTO.fullmatch(self.code))
+
+
+QR_PATTERN = re.compile(r"DSE-TUI MEDIUM (\S+)")
+
+
+def code_from_scan(text: str) -> str:
+    """A medium code from what a scanner typed: the QR payload or the bare code."""
+    match = QR_PATTERN.search(text)
+    return match.group(1) if match else text.strip()
 
 
 def qr_payload(code: str, manifest: str) -> str:
@@ -89,21 +98,25 @@ def labels_for(profile, catalog: Catalog, codes: list[str], operator: str | None
 
 def text_lines(label: Label) -> list[str]:
     """The label's words, in the order they are printed (PDF, ZPL and the preview share them)."""
+    # What every label must show comes first; the contents last, where a small label may cut them short.
     lines = [label.code + (f"  ({label.sequence})" if label.sequence else ""), label.site]
     if label.department:
         lines.append(label.department)
-    lines += list(label.contents)
     lines.append(f"Made {label.made} by {label.operator}")
     lines.append(f"Keep {label.retention}" + (f" · expires {label.expires}" if label.expires else ""))
     lines.append(f"Manifest {label.manifest}")
-    return lines
+    return lines + list(label.contents)
 
 
-def preview(label: Label, width: int = 60) -> str:
-    """The label as plain text, as it will print: its words, then the codes as text."""
+def preview(label: Label, width: int = 60, stock=None) -> str:
+    """The label as plain text, as it will print on `stock`: its words, then the codes as text (a tape's
+    strip, or a label under 20 mm, has only its code and barcode)."""
     inner = width - 4
-    body = [line if len(line) <= inner else line[: inner - 1] + "…" for line in text_lines(label)]
-    body.append(f"[QR {label.qr}]"[:inner])
+    strip = label.is_lto or (stock is not None and stock.label[1] < 20)
+    words = [label.code] if strip else text_lines(label)
+    body = [line if len(line) <= inner else line[: inner - 1] + "…" for line in words]
+    if not strip:
+        body.append(f"[QR {label.qr}]"[:inner])
     body.append(f"[{'Code 39' if label.symbology == 'code39' else 'Code 128'} {label.barcode}]"[:inner])
     top = "┌" + "─" * (width - 2) + "┐"
     bottom = "└" + "─" * (width - 2) + "┘"

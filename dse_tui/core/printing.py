@@ -15,7 +15,16 @@ class PrintError(Exception):
     """The job was not accepted; the message says why and where the file is kept."""
 
 
-def print_file(path: Path, queue: str, *, copies: int = 1, raw: bool = False, title: str | None = None) -> str:
+def scheduler_running() -> bool:
+    try:
+        out = subprocess.run(["lpstat", "-r"], capture_output=True, text=True, timeout=TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.stdout.strip() == "scheduler is running"
+
+
+def print_file(path: Path, queue: str, *, copies: int = 1, raw: bool = False, title: str | None = None,
+               options: list[str] | None = None) -> str:
     """Send `path` to CUPS queue `queue`; the job id (`QUEUE-42`)."""
     lp = shutil.which("lp")
     kept = f"the file to print is kept at {path}"
@@ -26,12 +35,18 @@ def print_file(path: Path, queue: str, *, copies: int = 1, raw: bool = False, ti
         argv += ["-t", title]
     if raw:
         argv += ["-o", "raw"]  # ZPL goes to the Zebra as it is
+    for option in options or []:
+        argv += ["-o", option]
     try:
         out = subprocess.run(argv + ["--", str(path)], capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         raise PrintError(f"CUPS did not answer in {TIMEOUT} s; {kept}") from None
     if out.returncode != 0:
         err = out.stderr.strip()
+        # With the scheduler down, lp says the queue "does not exist": ask the scheduler first.
+        if not scheduler_running():
+            raise PrintError(f"CUPS is not running (lpstat -r: scheduler is not running): start it "
+                             f"(systemctl start cups); {kept}")
         if "does not exist" in err or "not exist" in err:
             raise PrintError(f"there is no printer queue {queue!r} in CUPS (lpstat -p lists them); {kept}")
         if "scheduler" in err.lower() or "connect" in err.lower() or "refused" in err.lower():

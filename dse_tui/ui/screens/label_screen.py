@@ -57,7 +57,7 @@ class LabelScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        from dse_tui.core.labels import labels_for, preview
+        from dse_tui.core.labels import labels_for
         from dse_tui.core.media import MediaError
 
         self.title = tr("label.title", self.lang, n=len(self.codes))
@@ -66,8 +66,7 @@ class LabelScreen(Screen):
         except MediaError as exc:
             self.query_one("#previews", Static).update(f"[red]{escape(str(exc))}[/red]")
             return
-        # Text, not markup: "[QR …]" in a preview would read as a style tag.
-        self.query_one("#previews", Static).update(Text("\n".join(preview(lb) for lb in labels)))
+        self.labels = labels
         self._printer_changed()
 
     @on(Select.Changed, "#printer")
@@ -81,7 +80,12 @@ class LabelScreen(Screen):
 
     @on(Select.Changed, "#stock")
     def _describe(self) -> None:
+        from dse_tui.core.labels import preview
+
         stock = self.app.profile.label_stocks[self.query_one("#stock", Select).value]
+        # Text, not markup: "[QR …]" in a preview would read as a style tag.
+        self.query_one("#previews", Static).update(Text("\n".join(preview(lb, stock=stock)
+                                                                 for lb in getattr(self, "labels", []))))
         self.query_one("#status", Static).update(
             tr("label.sheet", self.lang, n=stock.per_page) if stock.kind == "sheet" else stock.description)
 

@@ -84,7 +84,10 @@ class MediaScreen(Screen):
         from dse_tui.core.media import inventory_item
 
         catalog = self.app.catalog
-        wanted = self.query_one("#search", Input).value.strip().lower()
+        from dse_tui.core.labels import code_from_scan
+
+        # A scanner types the QR code's payload or the barcode: either finds the medium.
+        wanted = code_from_scan(self.query_one("#search", Input).value).lower()
         now = self.app.now()
         self.items = [inventory_item(catalog, m, now) for m in catalog.media() if wanted in m.code.lower()]
         table = self.query_one("#media", DataTable)
