@@ -277,3 +277,13 @@ def test_a_roll_has_no_start_position_and_a_pdf_is_a_pdf(disc, tmp_path):
         make_labels(profile, catalog, [code], stock_id="brother-62", start=3, output=tmp_path / "r.pdf")
     made = dse("label", code, "--stock", "zebra-4x2", "--pdf", str(tmp_path / "z.pdf"), "--profile", str(profile.file))
     assert made.returncode == 0 and (tmp_path / "z.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_label_speaks_the_sites_language(disc):
+    profile, catalog, code, _ = disc
+    label = dataclasses.replace(labels_for(profile, catalog, [code])[0], lang="es", sequence="2 of 3")
+    from dse_tui.core.labels import text_lines
+
+    lines = text_lines(label)
+    assert lines[0].endswith("(2 de 3)") and any(line.startswith("Hecho ") for line in lines)
+    assert any(line.startswith("Conservar ") and "caduca" in line for line in lines)

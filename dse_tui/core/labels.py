@@ -14,6 +14,14 @@ CODE39 = re.compile(r"[0-9A-Z\-. $/+%]+")
 LTO = re.compile(r"[A-Z0-9]{6}L[6-9]")  # six characters and the generation: what tape libraries read
 
 
+# A label speaks the site's language (the profile's `site.language`, English by default).
+WORDS = {
+    "en": {"made": "Made", "by": "by", "keep": "Keep", "expires": "expires", "manifest": "Manifest", "of": "of"},
+    "es": {"made": "Hecho", "by": "por", "keep": "Conservar", "expires": "caduca", "manifest": "Manifiesto",
+           "of": "de"},
+}
+
+
 @dataclass(frozen=True)
 class Label:
     code: str
@@ -30,6 +38,7 @@ class Label:
     barcode: str  # what the barcode says
     symbology: str  # code39 | code128
     kind: str  # the medium's kind
+    lang: str = "en"
 
     @property
     def is_lto(self) -> bool:
@@ -92,19 +101,22 @@ def labels_for(profile, catalog: Catalog, codes: list[str], operator: str | None
             expires=f"{medium.expires_at.astimezone():%Y-%m-%d}" if medium.expires_at else None,
             retention=retention, operator=name, manifest=manifest,
             qr=qr_payload(medium.code, hashes[0] if hashes else "-"), barcode=medium.code,
-            symbology=symbology_for(medium.code, profile.barcode), kind=medium.kind))
+            symbology=symbology_for(medium.code, profile.barcode), kind=medium.kind,
+            lang=profile.site.language if profile.site.language in WORDS else "en"))
     return out
 
 
 def text_lines(label: Label) -> list[str]:
     """The label's words, in the order they are printed (PDF, ZPL and the preview share them)."""
     # What every label must show comes first; the contents last, where a small label may cut them short.
-    lines = [label.code + (f"  ({label.sequence})" if label.sequence else ""), label.site]
+    w = WORDS[label.lang]
+    sequence = label.sequence.replace(" of ", f" {w['of']} ") if label.sequence else None
+    lines = [label.code + (f"  ({sequence})" if sequence else ""), label.site]
     if label.department:
         lines.append(label.department)
-    lines.append(f"Made {label.made} by {label.operator}")
-    lines.append(f"Keep {label.retention}" + (f" · expires {label.expires}" if label.expires else ""))
-    lines.append(f"Manifest {label.manifest}")
+    lines.append(f"{w['made']} {label.made} {w['by']} {label.operator}")
+    lines.append(f"{w['keep']} {label.retention}" + (f" · {w['expires']} {label.expires}" if label.expires else ""))
+    lines.append(f"{w['manifest']} {label.manifest}")
     return lines + list(label.contents)
 
 
