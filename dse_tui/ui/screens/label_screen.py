@@ -23,7 +23,7 @@ class LabelScreen(Screen):
     DEFAULT_CSS = """
     LabelScreen #options { height: auto; padding: 0 1; }
     LabelScreen #options Label { padding: 1 1 0 0; }
-    LabelScreen #options Select { width: 40; }
+    LabelScreen #options Select { width: 30; }
     LabelScreen #options Input { width: 10; }
     LabelScreen #previews-box { height: 1fr; padding: 0 1; }
     LabelScreen #status { height: auto; padding: 0 1; }
@@ -42,7 +42,7 @@ class LabelScreen(Screen):
         yield Header()
         with Horizontal(id="options"):
             yield Label(tr("label.stock", self.lang))
-            yield Select([(f"{s.id}: {s.description}"[:60], s.id) for s in profile.label_stocks.values()],
+            yield Select([(s.id, s.id) for s in profile.label_stocks.values()],
                          value=profile.label_stock, allow_blank=False, id="stock")
             yield Label(tr("label.printer", self.lang))
             yield Select([(tr("label.pdf_only", self.lang), PDF_ONLY)] + printers,
@@ -87,7 +87,7 @@ class LabelScreen(Screen):
         self.query_one("#previews", Static).update(Text("\n".join(preview(lb, stock=stock)
                                                                  for lb in getattr(self, "labels", []))))
         self.query_one("#status", Static).update(
-            tr("label.sheet", self.lang, n=stock.per_page) if stock.kind == "sheet" else stock.description)
+            stock.description + (" · " + tr("label.sheet", self.lang, n=stock.per_page) if stock.kind == "sheet" else ""))
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "print":
