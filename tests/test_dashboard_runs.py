@@ -32,7 +32,7 @@ async def test_run_the_selected_repository_and_see_its_log(demo_profile):
         await pilot.press("o")
         assert isinstance(app.screen, RunLogScreen)
         lines = list(app.screen.query_one(RunLogView).lines)
-        assert any(line.startswith("good: 1 part(s)") for line in lines)
+        assert any(line.startswith("good: 2 part(s)") for line in lines)  # the dump and the audit log
         await pilot.press("escape")
 
 

@@ -40,7 +40,7 @@ def test_postgresql_dump_restores_with_the_same_rows(tmp_path, postgres_db, rest
         outcome = run_repository(profile, profile.repository("pg"))
     assert outcome.state == "good", outcome.message
     manifest = manifest_of(outcome)
-    assert [p["file"] for p in manifest["parts"]] == ["globals.sql.zst", f"{db}.pgdump.zst"]
+    assert [p["file"] for p in manifest["parts"]] == ["globals.sql.zst", f"{db}.pgdump.zst", "audit-log.jsonl.zst"]
     assert any("pg_dump -Fc -Z0 --snapshot=" in c and c.rstrip().endswith("-d " + db) for c in watcher.cmdlines), "the watcher saw the dump run"
     assert not any(secret in c for c in watcher.cmdlines)
     dump = f"{outcome.artifact}/{db}.pgdump.zst"

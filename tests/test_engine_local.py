@@ -24,7 +24,10 @@ from tests.engine_helpers import manifest_of, profile_with, slow_profile
 
 
 def only_part(outcome) -> Path:
-    (part,) = manifest_of(outcome)["parts"]
+    """The driver's one part (beside it, every run carries the audit log)."""
+    parts = manifest_of(outcome)["parts"]
+    assert parts[-1]["file"] == "audit-log.jsonl.zst"
+    (part,) = parts[:-1]
     return Path(outcome.artifact) / part["file"]
 
 

@@ -261,7 +261,8 @@ def test_a_compressed_manual_archive_is_checked_for_what_is_inside(tmp_path):
         made = profile.storage_root / ".manual" / f"cfg-s{s.id}" / "cfg.tar.zst"
         outcome = register_files(profile, catalog, s.id, [str(made)])
         assert outcome.state == "good", outcome.message
-        assert [p["file"] for p in json.loads(open(outcome.manifest).read())["parts"]] == ["cfg.tar.zst"]
+        assert [p["file"] for p in json.loads(open(outcome.manifest).read())["parts"]] == ["cfg.tar.zst",
+                                                                                              "audit-log.jsonl.zst"]
         checks = catalog.last_verifications([outcome.run_id])[outcome.run_id].checks
         assert any(c["name"] == "archive cfg.tar.zst" and c["ok"] for c in checks), checks
 

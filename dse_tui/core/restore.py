@@ -157,7 +157,7 @@ def _check(result, what: str) -> None:
 def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
     target = Path(p.target)
     target.mkdir(parents=True, exist_ok=True)
-    for part in v.parts():
+    for part in v.parts(".tar.zst"):  # the archives (not the audit log, or a manual backup's notes)
         result, _ = v.pipe(part, [Stage(["tar", "-x", "-f", "-", "-C", str(target)], name="tar -x")])
         _check(result, part["file"])
 
@@ -166,7 +166,7 @@ def _git_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
     import subprocess
 
     target = Path(p.target)
-    bundle = v.decompressed(v.parts()[0])
+    bundle = v.decompressed(v.parts(".bundle.zst")[0])
     if p.live or (target / ".git").exists() or target.name.endswith(".git") and target.exists():
         # Into an existing repository: every ref as it was in the run, forced.
         argv = ["git", "-C", str(target), "fetch", "--quiet", "--force", "--update-head-ok", str(bundle), "refs/*:refs/*"]
@@ -194,8 +194,9 @@ def _sqlite_file(v: VerifyContext, p: RestorePlan, force: bool) -> None:
     tmp = target.with_name(f".{target.name}.restoring-{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
-            result, _ = v.pipe(v.parts()[0], [], f)
-            _check(result, v.parts()[0]["file"])
+            part = v.parts(".sqlite.zst")[0]
+            result, _ = v.pipe(part, [], f)
+            _check(result, part["file"])
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)  # the target is the old file or the whole restored one, never half

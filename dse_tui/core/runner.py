@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui import __version__
+from dse_tui.core.audit import export_jsonl
 from dse_tui.core.catalog import Catalog, CatalogError, current_operator
 from dse_tui.core.config import Profile, Repository
 from dse_tui.core.drivers import BackupContext, BackupError, driver_module
@@ -38,6 +39,7 @@ from dse_tui.core.verifier import check_run, clear_manual_required
 from dse_tui.core.verify import summary
 
 MANIFEST = "manifest.json"
+AUDIT_LOG = "audit-log.jsonl.zst"
 TMP_PREFIX = ".tmp-"
 
 
@@ -103,6 +105,9 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         (producer or driver.backup)(ctx)
         if not ctx.parts:
             raise BackupError("the driver produced nothing to keep")
+        # The records travel with the backup set: the catalog is never their only copy (ISO 9001 4.2.4).
+        log_bytes = export_jsonl(catalog)
+        ctx.part(AUDIT_LOG, [], feed=lambda pipe: pipe.write(log_bytes))
         manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger, session_id)
         # ASCII JSON: file names that are not UTF-8 (surrogate escapes) must not break the manifest.
         _write_synced(workdir / MANIFEST, json.dumps(manifest, indent=2).encode())

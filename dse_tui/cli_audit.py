@@ -1,0 +1,83 @@
+"""`dse-tui audit verify|export|log`: the hash-chained event log, checked, exported and read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def add_parsers(sub, common) -> None:
+    audit = sub.add_parser("audit", parents=[common], help="the event log: verify its hash chain, export, read")
+    actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True,
+                                   parser_class=sub._parser_class)
+    verify = actions.add_parser("verify", parents=[common],
+                                help="check the hash chain: an edited, deleted or inserted event is named; exit 0 "
+                                     "only if intact")
+    verify.add_argument("--against", type=Path, metavar="FILE",
+                        help="an exported log (or a run's audit-log.jsonl.zst) to catch events deleted from the end")
+    export = actions.add_parser("export", parents=[common], help="the whole log as JSON lines, hashes included")
+    export.add_argument("--output", type=Path, metavar="FILE")
+    log = actions.add_parser("log", parents=[common], help="events, newest first, filtered")
+    log.add_argument("--repo", metavar="REPO")
+    log.add_argument("--action", metavar="TEXT", help="events whose action contains TEXT")
+    log.add_argument("--limit", type=int, default=50)
+    log.add_argument("--json", action="store_true")
+
+
+def _read_log(path: Path) -> bytes:
+    if path.suffix == ".zst":
+        return subprocess.run(["zstd", "-dc", "--", str(path)], capture_output=True, check=True).stdout
+    return path.read_bytes()
+
+
+def cmd_audit(args) -> int:
+    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.core.audit import export_jsonl, head_of, verify_chain
+
+    loaded = _load(args, readonly=True)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    with catalog:
+        if args.audit_command == "export":
+            data = export_jsonl(catalog)
+            if args.output:
+                args.output.write_bytes(data)
+                count = data.count(b"\n")
+                print(f"{count} event(s) written to {args.output}")
+            else:
+                sys.stdout.buffer.write(data)
+            return 0
+        if args.audit_command == "log":
+            rows = [e for e in catalog.events(100_000)
+                    if (not args.repo or e["repository"] == args.repo)
+                    and (not args.action or args.action in e["action"])][: args.limit]
+            if args.json:
+                json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+                print()
+            else:
+                for e in rows:
+                    print(f"{e['id']:>7} {e['at'][:19]} {e['operator']:<10} {(e['repository'] or '-'):<16} "
+                          f"{e['action']:<26} {e['outcome']:<9} {(e['detail'] or '')[:80]}")
+            return 0
+        head = None
+        if args.against:
+            try:
+                head = head_of(_read_log(args.against))
+            except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as exc:
+                _fail(f"cannot read {args.against}: {exc}")
+                return EXIT_UNKNOWN
+        count, breaks = verify_chain(catalog, head)
+    for b in breaks:
+        print(f"BROKEN {b.kind:<9} {b.message}")
+    if breaks:
+        print(f"dse-tui audit verify: the event log of {profile.catalog_path} is not intact "
+              f"({len(breaks)} break(s) in {count} events)", file=sys.stderr)
+        return 1
+    print(f"ok     {count} event(s), the hash chain is intact" + (f" and matches {args.against}" if head else ""))
+    return 0
+
+
+COMMANDS = {"audit": cmd_audit}

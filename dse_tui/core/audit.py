@@ -1,0 +1,73 @@
+"""The event log as a record (ISO 9001 4.2.4): each event carries the hash of the one before it, so an
+edited, deleted or inserted event breaks the chain where it happened; `verify_chain` says which. A copy of
+the log travels with every backup set (`audit-log.jsonl.zst` in each run), so the catalog is never its only
+copy."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterator
+
+from dse_tui.core.catalog import GENESIS_HASH, Catalog, event_hash
+
+COLUMNS = ("id", "at", "operator", "repository", "action", "outcome", "detail", "prev_hash", "hash")
+
+
+@dataclass(frozen=True)
+class Break:
+    kind: str  # edited | deleted | inserted | truncated
+    event_id: int | None
+    message: str
+
+
+def all_events(catalog: Catalog) -> Iterator[dict]:
+    cur = catalog.db.execute(f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY id")
+    for row in cur:
+        yield dict(zip(COLUMNS, row))
+
+
+def verify_chain(catalog: Catalog, expected_head: tuple[int, str] | None = None) -> tuple[int, list[Break]]:
+    """(events checked, what is wrong). `expected_head` (count, last hash) from a copy kept elsewhere (an
+    exported log) also catches events deleted from the end."""
+    breaks: list[Break] = []
+    seen: dict[str, int] = {GENESIS_HASH: 0}  # hash → id of the event that has it
+    prev_hash, prev_id, count = GENESIS_HASH, 0, 0
+    for e in all_events(catalog):
+        count += 1
+        fields = {k: e[k] for k in ("at", "operator", "repository", "action", "outcome", "detail")}
+        own = event_hash(e["prev_hash"], fields)
+        if own != e["hash"]:
+            breaks.append(Break("edited", e["id"], f"event {e['id']} ({e['action']}, {e['at']}) was changed after "
+                                                  "it was written: its content no longer matches its hash"))
+        if e["prev_hash"] != prev_hash:
+            if e["prev_hash"] in seen and seen[e["prev_hash"]] < prev_id:
+                breaks.append(Break("inserted", prev_id, f"event {prev_id} was inserted: event {e['id']} follows "
+                                                         f"event {seen[e['prev_hash']] or 'the start'} directly"))
+            else:
+                breaks.append(Break("deleted", e["id"], f"event(s) before event {e['id']} were deleted: it follows "
+                                                        "an event that is no longer in the log"))
+        elif prev_id and e["id"] != prev_id + 1 and not breaks:
+            breaks.append(Break("deleted", e["id"], f"events {prev_id + 1}–{e['id'] - 1} are missing"))
+        seen[e["hash"]] = e["id"]
+        prev_hash, prev_id = e["hash"], e["id"]
+    if expected_head is not None:
+        n, last = expected_head
+        if count < n or (last not in seen):
+            breaks.append(Break("truncated", prev_id or None,
+                                f"the log ends at event {prev_id} but a copy of it had {n} event(s) ending in "
+                                f"{last[:12]}: events were deleted from its end"))
+    return count, breaks
+
+
+def export_jsonl(catalog: Catalog) -> bytes:
+    """The whole log, one JSON object per line, with its hashes (verifiable without dse-tui's catalog)."""
+    return b"".join(json.dumps(e, ensure_ascii=False, sort_keys=True).encode() + b"\n" for e in all_events(catalog))
+
+
+def head_of(jsonl: bytes) -> tuple[int, str] | None:
+    """(events, last hash) of an exported log."""
+    lines = [line for line in jsonl.splitlines() if line.strip()]
+    if not lines:
+        return None
+    return len(lines), json.loads(lines[-1])["hash"]

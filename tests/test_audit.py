@@ -1,0 +1,86 @@
+"""The event log as a record: the hash chain catches each kind of tampering and says which event; a copy
+of the log travels with every run and catches events deleted from the end."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from dse_tui.core.audit import head_of, verify_chain
+from dse_tui.core.catalog import Catalog, event_hash
+from dse_tui.core.runner import run_repository
+from tests.engine_helpers import profile_with
+from tests.test_cli import dse
+
+
+def a_log(tmp_path, n: int = 6) -> Path:
+    path = tmp_path / "catalog.sqlite"
+    with Catalog(path) as catalog:
+        for i in range(n):
+            catalog.record_event("run ended", "good", repository="www", operator="jaa", detail={"run_id": i + 1})
+    return path
+
+
+def raw(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)  # what someone with the file and sqlite3 could do
+
+
+def test_an_intact_log_verifies(tmp_path):
+    with Catalog(a_log(tmp_path)) as catalog:
+        assert verify_chain(catalog) == (6, [])
+
+
+def test_an_edited_event_is_named(tmp_path):
+    path = a_log(tmp_path)
+    raw(path).execute("UPDATE events SET outcome = 'failed' WHERE id = 3")
+    with Catalog(path) as catalog:
+        count, breaks = verify_chain(catalog)
+    assert [(b.kind, b.event_id) for b in breaks] == [("edited", 3)]
+
+
+def test_a_deleted_event_is_found(tmp_path):
+    path = a_log(tmp_path)
+    raw(path).execute("DELETE FROM events WHERE id = 4")
+    with Catalog(path) as catalog:
+        count, breaks = verify_chain(catalog)
+    assert count == 5 and [(b.kind, b.event_id) for b in breaks] == [("deleted", 5)]
+
+
+def test_an_inserted_event_is_found_even_with_a_correct_hash_of_its_own(tmp_path):
+    """The forger computes the inserted event's hash properly; the next event still points past it."""
+    path = a_log(tmp_path)
+    db = raw(path)
+    rows = db.execute("SELECT id, hash FROM events ORDER BY id").fetchall()
+    db.execute("UPDATE events SET id = id + 100 WHERE id > 3")
+    fields = {"at": "2026-11-20T10:00:00+00:00", "operator": "mallory", "repository": "www", "action": "run ended",
+              "outcome": "good", "detail": None}
+    forged = event_hash(rows[2][1], fields)
+    db.execute("INSERT INTO events(id, at, operator, repository, action, outcome, detail, prev_hash, hash) VALUES "
+               "(4, :at, :operator, :repository, :action, :outcome, :detail, :prev, :hash)",
+               {**fields, "prev": rows[2][1], "hash": forged})
+    with Catalog(path) as catalog:
+        count, breaks = verify_chain(catalog)
+    assert count == 7 and [(b.kind, b.event_id) for b in breaks] == [("inserted", 4)]
+
+
+def test_events_deleted_from_the_end_are_caught_by_the_copy_in_a_run(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a").write_text("a")
+    profile = profile_with(tmp_path, "{id: docs, kind: config, driver: files, source: {path: ./src}}")
+    run_repository(profile, profile.repository("docs"))
+    outcome = run_repository(profile, profile.repository("docs"))
+    exported = Path(outcome.artifact) / "audit-log.jsonl.zst"
+    assert exported.is_file()
+    text = subprocess.run(["zstd", "-dc", str(exported)], capture_output=True, check=True).stdout
+    events = [json.loads(line) for line in text.splitlines()]
+    assert events[-1]["action"] == "run started" and events[0]["prev_hash"] == "0" * 64
+    with Catalog(profile.catalog_path) as catalog:
+        n = catalog.db.execute("SELECT count(*) FROM events").fetchone()[0]
+        assert verify_chain(catalog, head_of(text)) == (n, [])
+    raw(profile.catalog_path).execute("DELETE FROM events WHERE id >= (SELECT max(id) - 6 FROM events)")
+    ok = dse("audit", "verify", "--profile", str(profile.file))
+    assert ok.returncode == 0, "without a copy, a cut end looks whole: the copy is what catches it"
+    caught = dse("audit", "verify", "--against", str(exported), "--profile", str(profile.file))
+    assert caught.returncode == 1 and "BROKEN truncated" in caught.stdout
