@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                             help="one row per repository; exit 0 ok, 1 due/overdue/never, 2 failed/manual-required")
     fmt = status.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="a JSON list of objects (stable, see README)")
+    fmt.add_argument("--prometheus", action="store_true",
+                     help="node-exporter textfile format (last good run time, size, copies, state per repository)")
     run = sub.add_parser("run", parents=[common], help="back up what is due (default), --all, or the repositories named")
     which = run.add_mutually_exclusive_group()
     which.add_argument("--due", action="store_true", help="the repositories that are due, overdue or never backed up")
@@ -215,6 +217,10 @@ def cmd_status(args) -> int:
     if args.json:
         json.dump([s.as_json() for s in items], sys.stdout, indent=2, ensure_ascii=False)
         print()
+    elif args.prometheus:
+        from dse_tui.core.prometheus import render
+
+        sys.stdout.write(render(items, profile.site.id))
     else:
         from dse_tui.status_table import render_table
 

@@ -84,3 +84,24 @@ def test_events_deleted_from_the_end_are_caught_by_the_copy_in_a_run(tmp_path):
     assert ok.returncode == 0, "without a copy, a cut end looks whole: the copy is what catches it"
     caught = dse("audit", "verify", "--against", str(exported), "--profile", str(profile.file))
     assert caught.returncode == 1 and "BROKEN truncated" in caught.stdout
+
+
+def test_status_prometheus_is_the_textfile_format(demo_profile):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from dse_tui.core.config import load_profile
+    from tests.conftest import record_runs
+
+    profile = load_profile(demo_profile)
+    record_runs(profile.catalog_path, "library-db", "gg", size=2_400_000)
+    result = dse("status", "--prometheus", "--profile", str(demo_profile))
+    assert result.returncode in (0, 1, 2), result.stderr
+    families = {f.name: f for f in text_string_to_metric_families(result.stdout)}
+    size = {s.labels["repository"]: s.value for s in families["dse_tui_last_good_size_bytes"].samples}
+    assert size["library-db"] == 2_400_000 and size["timetable-app"] == 0
+    states = {(s.labels["repository"], s.labels["state"]): s.value for s in families["dse_tui_state"].samples}
+    by_json = {s["id"]: s["state"] for s in json.loads(dse("status", "--json", "--profile", str(demo_profile)).stdout)}
+    for repo, state in by_json.items():  # one state each, the same as status --json
+        assert states[(repo, state)] == 1 and sum(v for (r, _), v in states.items() if r == repo) == 1
+    stamps = {s.labels["repository"]: s.value for s in families["dse_tui_last_good_timestamp_seconds"].samples}
+    assert stamps["library-db"] > 1.7e9 and stamps["www-main"] == 0
