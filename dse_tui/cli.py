@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every repository")
     run.add_argument("repos", nargs="*", metavar="REPO", help="repository ids")
     run.add_argument("--json", action="store_true", help="a JSON list, one object per run (see README)")
+    notify_p = sub.add_parser("notify", parents=[common],
+                              help="mail what is overdue or expiring, the daily summary, and every mail that waits")
+    notify_p.add_argument("--test", action="store_true", help="also send a test message")
     prune_p = sub.add_parser("prune", parents=[common], help="remove runs that retention no longer keeps")
     prune_p.add_argument("repos", nargs="*", metavar="REPO", help="repository ids (default: all)")
     prune_p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
@@ -198,6 +201,47 @@ def cmd_check(args) -> int:
     return 1 if errors else 0
 
 
+def _notify(profile, scan: bool = True) -> None:
+    """After the work of a headless command: the state's alerts, then the mail that waits (never fatal)."""
+    if profile.notify is None:
+        return
+    from dse_tui.core import notify
+    from dse_tui.core.catalog import open_catalog
+
+    try:
+        with open_catalog(profile) as catalog:
+            if scan:
+                notify.scan(profile, catalog)
+                notify.daily_summary(profile, catalog)
+            notify.flush(profile, catalog, log=lambda line: print(f"dse-tui: {line}", file=sys.stderr))
+    except Exception as exc:  # mail must never turn a good backup into a failed command
+        print(f"dse-tui: notifications not sent: {exc}", file=sys.stderr)
+
+
+def cmd_notify(args) -> int:
+    """`dse-tui notify [--test]`: alerts for what is overdue or expiring, the daily summary, and every mail
+    that waits; `--test` sends a test message."""
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    if profile.notify is None:
+        _fail(f"the profile {profile.file} has no `notify:` section")
+        return EXIT_UNKNOWN
+    from dse_tui.core import notify
+
+    with catalog:
+        if args.test:
+            notify.queue(profile, catalog, profile.notify.on[0] if profile.notify.on else "summary",
+                         "Test message", f"dse-tui can send mail from {profile.site.name}.\n",
+                         key=None)
+        notify.scan(profile, catalog)
+        notify.daily_summary(profile, catalog)
+        sent, waiting = notify.flush(profile, catalog, log=lambda line: print(f"dse-tui: {line}", file=sys.stderr))
+    print(f"{sent} mail(s) sent, {waiting} waiting")
+    return 0 if waiting == 0 else 1
+
+
 def cmd_status(args) -> int:
     from dse_tui.core.schedule import exit_code, statuses
     from dse_tui.core.timeutil import utcnow
@@ -266,6 +310,7 @@ def cmd_run(args) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     outcomes = run_many(profile, repos, trigger="cli", on_outcome=report, cancel=cancel)
+    _notify(profile)
     if args.json:
         json.dump([o.as_json() for o in outcomes], sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -311,4 +356,5 @@ def cmd_prune(args) -> int:
     return status
 
 
-COMMANDS = {"prune": cmd_prune, "run": cmd_run, "tui": cmd_tui, "demo": cmd_demo, "check": cmd_check, "status": cmd_status}
+COMMANDS = {"prune": cmd_prune, "run": cmd_run, "tui": cmd_tui, "demo": cmd_demo, "check": cmd_check, "status": cmd_status,
+            "notify": cmd_notify}

@@ -113,6 +113,9 @@ def cmd_verify(args) -> int:
                 for check in outcome.checks:
                     if not check.ok:
                         print(f"    FAIL {check.name}: {check.detail}")
+    from dse_tui.cli import _notify
+
+    _notify(profile, scan=False)
     if args.json:
         items = [o.as_json() for o in outcomes] + [{"kind": "copy", **c.as_json()} for c in copy_checks]
         json.dump(items, sys.stdout, indent=2, ensure_ascii=False)

@@ -57,6 +57,9 @@ def cmd_copy(args) -> int:
         except (CopyError, KeyError, sqlite3.Error, OSError) as exc:
             _fail(f"copy failed: {exc}")
             return 1
+    from dse_tui.cli import _notify
+
+    _notify(profile, scan=False)
     if args.json:
         json.dump([o.as_json() for o in outcomes], sys.stdout, indent=2, ensure_ascii=False)
         print()

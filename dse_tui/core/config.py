@@ -10,6 +10,7 @@ from typing import Any
 
 from dse_tui.core.checklist_schema import EXTRA_STEP, unique_steps
 from dse_tui.core.label_schema import LABELS, build as build_labels, check_references as check_label_references
+from dse_tui.core.notify_schema import NOTIFY, Notify
 from dse_tui.core.periods import Periodicity, parse_duration, parse_size
 from dse_tui.core.problems import ConfigError
 from dse_tui.core.schema import (
@@ -146,6 +147,7 @@ class Profile:
     label_stock: str = "avery-l7160"
     barcode: str = "code39"
     printers: dict = field(default_factory=dict)  # id → (CUPS queue, stock id or None)
+    notify: Notify | None = None
 
     def repository(self, repo_id: str) -> Repository:
         for r in self.repositories:
@@ -316,6 +318,7 @@ _PROFILE = Mapping({
         "code": Field(_code_pattern, default=DEFAULT_CODE),
     }), default=dict),
     "labels": Field(LABELS, default=dict),
+    "notify": Field(NOTIFY),
     "repositories": Field(List(_repository), default=list),
 })
 
@@ -449,6 +452,7 @@ def _build(file: Path, data: dict) -> Profile:
         checklists_dir=data["checklists"],
         media_code=(data["media"] or {}).get("code") or DEFAULT_CODE,
         **dict(zip(("label_stocks", "label_stock", "barcode", "printers"), build_labels(data["labels"]))),
+        notify=Notify.from_data(data["notify"]) if data["notify"] else None,
     )
 
 

@@ -145,6 +145,10 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
         out.message = f"{exc.cmd[0]} did not answer in {exc.timeout:.0f} s"
     if out.state != "verified":
         catalog.finish_copy(job.copy_id, "failed", message=out.message)
+        if out.state == "failed":
+            from dse_tui.core import notify
+
+            notify.copy_failed(profile, catalog, run, dest.id, out.message, job.copy_id)
     out.copy_id, out.elapsed = job.copy_id, time.monotonic() - t0
     catalog.record_event("copy", out.state, repository=run.repository, operator=job.operator,
                          detail={"run_id": run.id, "destination": dest.id, "copy_id": job.copy_id, "path": out.path,

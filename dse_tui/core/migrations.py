@@ -157,4 +157,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX copy_media_by_medium ON copy_media(medium_id);
     """,
+    # 7: mail waiting to be sent (and what was sent): a notification that cannot go now goes on the next try
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        repository TEXT,
+        key TEXT UNIQUE,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;
+    """,
 ]

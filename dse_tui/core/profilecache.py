@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dse_tui import __version__
 
-_CODE = ("config.py", "schema.py", "periods.py", "yamlsource.py", "checklist_schema.py", "label_schema.py", "stocks.py")
+_CODE = ("config.py", "schema.py", "periods.py", "yamlsource.py", "checklist_schema.py", "label_schema.py", "stocks.py", "notify_schema.py")
 _fingerprint: str | None = None
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui import __version__
+from dse_tui.core import notify
 from dse_tui.core.audit import export_jsonl
 from dse_tui.core.catalog import Catalog, CatalogError, current_operator
 from dse_tui.core.config import Profile, Repository
@@ -159,6 +160,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     if state == "failed":
         # Procedure 4.2.1: a backup that is not satisfactory calls for a manual one.
         catalog.set_manual_required(repo.id, f"run {run_id} failed: {message}")
+        notify.run_failed(profile, catalog, repo, run_id, message)
     elif state == "good":
         clear_manual_required(catalog, repo.id, started)
     copies = _copy_good_run(profile, repo, catalog, run_id, operator, cancel, log) if state == "good" else None

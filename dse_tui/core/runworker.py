@@ -54,6 +54,15 @@ def main(argv: list[str] | None = None) -> int:
                              cancel=cancel, on_progress=progress,
                              log=lambda line: say(log=line))
     say(outcome=asdict(outcome))
+    if profile.notify is not None:  # after the outcome is told: mail never delays the console's result
+        from dse_tui.core import notify
+        from dse_tui.core.catalog import open_catalog
+
+        try:
+            with open_catalog(profile) as catalog:
+                notify.flush(profile, catalog, log=lambda line: say(log=line))
+        except Exception as exc:
+            say(log=f"notifications not sent: {exc}")
     return 0
 
 

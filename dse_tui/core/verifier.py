@@ -89,11 +89,11 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
     catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
                          detail={"run_id": run.id, "level": level, "trigger": trigger, "message": message})
     result = VerifyOutcome(repo.id, run.id, level, outcome, checks, message, verification, time.monotonic() - t0)
-    settle(catalog, repo, run, result)
+    settle(catalog, repo, run, result, profile)
     return result
 
 
-def settle(catalog: Catalog, repo: Repository, run: Run, result: VerifyOutcome) -> None:
+def settle(catalog: Catalog, repo: Repository, run: Run, result: VerifyOutcome, profile=None) -> None:
     """What a verification means for the run and its repository."""
     if result.outcome == "cancelled":
         return
@@ -102,6 +102,10 @@ def settle(catalog: Catalog, repo: Repository, run: Run, result: VerifyOutcome) 
         if run.state == "good":
             catalog.fail_run(run.id, f"verification failed: {result.message}")
         catalog.set_manual_required(repo.id, reason)
+        if profile is not None:
+            from dse_tui.core import notify
+
+            notify.manual_required(profile, catalog, repo.id, reason, key=f"verify:{result.verification_id}")
         return
     clear_manual_required(catalog, repo.id, run.started_at, run.id)
 
