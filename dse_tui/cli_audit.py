@@ -9,6 +9,7 @@ from pathlib import Path
 
 
 def add_parsers(sub, common) -> None:
+    add_report_parser(sub, common)
     audit = sub.add_parser("audit", parents=[common], help="the event log: verify its hash chain, export, read")
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True,
                                    parser_class=sub._parser_class)
@@ -24,6 +25,54 @@ def add_parsers(sub, common) -> None:
     log.add_argument("--action", metavar="TEXT", help="events whose action contains TEXT")
     log.add_argument("--limit", type=int, default=50)
     log.add_argument("--json", action="store_true")
+
+
+def add_report_parser(sub, common) -> None:
+    report = sub.add_parser("report", parents=[common],
+                            help="the auditor's report for a period: runs, verifications, copies, labels, sessions, gaps")
+    report.add_argument("--from", dest="start", required=True, metavar="DATE", help="first day (YYYY-MM-DD)")
+    report.add_argument("--to", dest="end", required=True, metavar="DATE", help="last day, included (YYYY-MM-DD)")
+    report.add_argument("--repo", action="append", metavar="ID", help="only this repository (repeatable)")
+    report.add_argument("--format", choices=("pdf", "csv", "md"), default="md")
+    report.add_argument("--output", type=Path, metavar="FILE", help="default: standard output (md, csv)")
+
+
+def cmd_report(args) -> int:
+    from datetime import datetime, timedelta, timezone
+
+    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.core.report import build, to_csv, to_markdown, to_pdf
+
+    try:
+        start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        end = datetime.strptime(args.end, "%Y-%m-%d").replace(tzinfo=timezone.utc) + timedelta(days=1)
+    except ValueError:
+        _fail("dates are YYYY-MM-DD, e.g. --from 2026-01-01 --to 2026-03-31")
+        return EXIT_UNKNOWN
+    if end <= start:
+        _fail("--to is before --from")
+        return EXIT_UNKNOWN
+    if args.format == "pdf" and not args.output:
+        _fail("a PDF report needs --output FILE")
+        return EXIT_UNKNOWN
+    loaded = _load(args, readonly=True)
+    if loaded is None:
+        return EXIT_UNKNOWN
+    profile, catalog = loaded
+    unknown = [r for r in args.repo or [] if r not in {x.id for x in profile.repositories}]
+    if unknown:
+        _fail(f"unknown repository: {', '.join(unknown)}")
+        return EXIT_UNKNOWN
+    with catalog:
+        report = build(profile, catalog, start, end, args.repo)
+    data = {"md": lambda: to_markdown(report).encode(), "csv": lambda: to_csv(report).encode(),
+            "pdf": lambda: to_pdf(report)}[args.format]()
+    if args.output:
+        args.output.write_bytes(data)
+        print(f"report for {args.start} to {args.end}: {args.output}")
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
 
 
 def _read_log(path: Path) -> bytes:
@@ -80,4 +129,4 @@ def cmd_audit(args) -> int:
     return 0
 
 
-COMMANDS = {"audit": cmd_audit}
+COMMANDS = {"audit": cmd_audit, "report": cmd_report}

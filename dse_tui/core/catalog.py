@@ -71,6 +71,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin):
 
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False):
         self.path = Path(path)
+        self.readonly = readonly
         try:
             if not readonly:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -171,8 +172,12 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin):
 
     def repository_id(self, key: str) -> int:
         if key not in self._repo_ids:
-            self.db.execute("INSERT OR IGNORE INTO repositories(key) VALUES (?)", (key,))
             row = self.db.execute("SELECT id FROM repositories WHERE key = ?", (key,)).fetchone()
+            if row is None and self.readonly:
+                return -1  # never recorded: nothing in the catalog is about it
+            if row is None:  # first seen: recorded
+                self.db.execute("INSERT OR IGNORE INTO repositories(key) VALUES (?)", (key,))
+                row = self.db.execute("SELECT id FROM repositories WHERE key = ?", (key,)).fetchone()
             self._repo_ids[key] = row[0]
         return self._repo_ids[key]
 

@@ -1,0 +1,82 @@
+"""The auditor's report: exactly the period's runs and gaps, in Markdown, CSV and a PDF whose text has the
+sections an auditor reads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+from datetime import datetime, timezone
+
+import pytest
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.config import load_profile
+from dse_tui.core.report import build, to_csv, to_markdown
+from tests.conftest import FIXED_NOW, record_runs
+from tests.test_cli import dse
+
+START = datetime(2026, 11, 17, tzinfo=timezone.utc)
+END = datetime(2026, 11, 23, tzinfo=timezone.utc)  # to 2026-11-22 included
+
+
+@pytest.fixture
+def history(demo_profile):
+    """library-db, daily, from Nov 15 to Nov 24: g g g . . g f g g g (each at 12:05)."""
+    profile = load_profile(demo_profile)
+    ids = record_runs(profile.catalog_path, "library-db", "ggg..gfggg", now=FIXED_NOW)
+    return profile, ids
+
+
+def test_the_report_has_exactly_the_periods_runs_and_gaps(history):
+    profile, ids = history
+    with Catalog(profile.catalog_path) as catalog:
+        report = build(profile, catalog, START, END, ["library-db"], now=FIXED_NOW)
+    (rr,) = report.repos
+    in_period = [i for i, day in zip(ids, (15, 16, 17, 20, 21, 22, 23, 24)) if 17 <= day <= 22]
+    assert [r["run_id"] for r in rr.runs] == in_period
+    assert [r["state"] for r in rr.runs] == ["good", "good", "failed", "good"]
+    assert [(g["start"][:10], g["outcome"]) for g in rr.gaps] == [("2026-11-18", "missing"), ("2026-11-19", "missing"),
+                                                                  ("2026-11-21", "failed")]
+    assert rr.overdue_days == ["2026-11-18", "2026-11-19", "2026-11-21"]
+
+
+def test_a_period_that_has_not_ended_has_no_gaps_yet(history):
+    profile, _ = history
+    with Catalog(profile.catalog_path) as catalog:
+        report = build(profile, catalog, datetime(2026, 11, 24, tzinfo=timezone.utc),
+                       datetime(2026, 12, 31, tzinfo=timezone.utc), ["library-db"], now=FIXED_NOW)
+    assert report.repos[0].gaps == [] and report.repos[0].overdue_days == []
+
+
+def test_markdown_and_csv_say_the_same(history):
+    profile, ids = history
+    with Catalog(profile.catalog_path) as catalog:
+        report = build(profile, catalog, START, END, now=FIXED_NOW)
+    md = to_markdown(report)
+    assert "Period: 2026-11-17 to 2026-11-22" in md and "| library-db | 4 | 3 | 1 | 3 | 3 | 0 |" in md
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    lib = [r for r in rows if r["repository"] == "library-db"]
+    assert sum(r["record"] == "run" for r in lib) == 4 and sum(r["record"] == "gap" for r in lib) == 3
+    assert sum(r["record"] == "overdue" for r in lib) == 3
+
+
+def test_the_pdf_report_reads_as_sections_on_paper(history, tmp_path):
+    profile, _ = history
+    if not shutil.which("pdftotext"):
+        pytest.fail("pdftotext is needed (poppler-utils; .ci/run installs it)")
+    out = tmp_path / "report.pdf"
+    result = dse("report", "--from", "2026-11-17", "--to", "2026-11-22", "--format", "pdf", "--output", str(out),
+                 "--profile", str(profile.file))
+    assert result.returncode == 0, result.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    assert "Backup report" in pages[0] and "DSE demo site" in pages[0] and "2026-11-17 to 2026-11-22" in pages[0]
+    assert "Summary" in pages[1] and "library-db" in pages[1]
+    rest = "\f".join(pages[2:])
+    for section in ("Details", "Library catalogue database (library-db)", "Runs", "Gaps", "Manual sessions",
+                    "Labels printed"):
+        assert section in rest, section
+    bad = dse("report", "--from", "2026-11-30", "--to", "2026-11-01", "--profile", str(profile.file))
+    assert bad.returncode == 3 and "before" in bad.stderr
