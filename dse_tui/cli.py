@@ -127,6 +127,10 @@ def _load(args, readonly: bool = False):
 
     try:
         catalog = open_catalog(profile, readonly=readonly)
+        if not readonly:
+            from dse_tui.core.audit import note_profile
+
+            note_profile(catalog, profile)
     except (CatalogError, sqlite3.Error) as exc:
         _fail(f"cannot use the catalog {profile.catalog_path}: {exc}")
         return None

@@ -105,3 +105,48 @@ def test_status_prometheus_is_the_textfile_format(demo_profile):
         assert states[(repo, state)] == 1 and sum(v for (r, _), v in states.items() if r == repo) == 1
     stamps = {s.labels["repository"]: s.value for s in families["dse_tui_last_good_timestamp_seconds"].samples}
     assert stamps["library-db"] > 1.7e9 and stamps["www-main"] == 0
+
+
+async def test_the_event_log_screen_filters_and_shows_the_chain(tmp_path):
+    from textual.widgets import DataTable, Input, Static
+
+    from dse_tui.ui.app import make_app
+    from dse_tui.ui.screens.event_log import EventLogScreen
+    from dse_tui.ui.screens.repo_runs import RepoRunsScreen
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a").write_text("a")
+    profile = profile_with(tmp_path, "{id: docs, kind: config, driver: files, source: {path: ./src}}")
+    run_repository(profile, profile.repository("docs"))
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("e")
+        assert isinstance(app.screen, EventLogScreen)
+        assert "the hash chain is intact" in str(app.screen.query_one("#chain", Static).render())
+        table = app.screen.query_one("#events", DataTable)
+        actions = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
+        assert "run started" in actions and "run ended" in actions and "verification" in actions
+        app.screen.query_one("#words", Input).value = "verification"
+        await pilot.pause(0.1)
+        assert {str(table.get_row_at(i)[4]) for i in range(table.row_count)} == {"verification"}
+        await pilot.press("escape")
+        await pilot.press("v", "h")  # a repository's history, from its runs screen
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, EventLogScreen) and app.screen.repository == "docs"
+        assert app.screen.query_one("#events", DataTable).row_count >= 3
+        await pilot.press("escape")
+        assert isinstance(app.screen, RepoRunsScreen)
+
+
+def test_a_changed_profile_is_an_event(demo_profile):
+    from dse_tui.core.audit import note_profile
+    from dse_tui.core.config import load_profile
+
+    profile = load_profile(demo_profile)
+    with Catalog(profile.catalog_path) as catalog:
+        assert note_profile(catalog, profile) is True
+        assert note_profile(catalog, profile) is False, "the same bytes: nothing new"
+        demo_profile.write_text(demo_profile.read_text().replace("grace: 6h", "grace: 8h"))
+        assert note_profile(catalog, load_profile(demo_profile)) is True
+        changes = [e for e in catalog.events(50) if e["action"] == "profile changed"]
+        assert len(changes) == 2 and str(demo_profile) in changes[0]["detail"]

@@ -71,3 +71,20 @@ def head_of(jsonl: bytes) -> tuple[int, str] | None:
     if not lines:
         return None
     return len(lines), json.loads(lines[-1])["hash"]
+
+
+def note_profile(catalog: Catalog, profile) -> bool:
+    """Record a "profile changed" event when the profile's bytes differ from the last ones recorded (the
+    first load counts as a change): who changed what the site's backups do is a record too."""
+    import hashlib
+
+    try:
+        digest = hashlib.sha256(profile.file.read_bytes()).hexdigest()
+    except OSError:
+        return False
+    row = catalog.db.execute("SELECT detail FROM events WHERE action = 'profile changed' ORDER BY id DESC LIMIT 1"
+                             ).fetchone()
+    if row and json.loads(row[0] or "{}").get("sha256") == digest:
+        return False
+    catalog.record_event("profile changed", "ok", detail={"file": str(profile.file), "sha256": digest})
+    return True

@@ -112,6 +112,9 @@ class DseApp(App):
                                  n=len(exc.problems), file=path)
         try:
             self.catalog = open_catalog(self.profile)
+            from dse_tui.core.audit import note_profile
+
+            note_profile(self.catalog, self.profile)
             self._data_version = self.catalog.data_version()
             self._refreshed_at = time.monotonic()
             self.statuses = statuses(self.profile, self.catalog, self.now())

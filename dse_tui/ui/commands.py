@@ -32,6 +32,7 @@ DASHBOARD_COMMANDS: tuple[Command, ...] = (
     Command("copy", "c", "copy"),
     Command("label", "l", "label"),
     Command("media", "i", "media"),
+    Command("events", "e", "events", show=False),
     Command("kind", "k", "cycle_kind"),
     Command("state", "s", "cycle_state"),
     Command("reload", "ctrl+r", "reload", key_display="^r"),

@@ -366,6 +366,11 @@ class DashboardScreen(Screen):
             return
         self.app.push_screen(LabelScreen(codes, self.app.language))
 
+    def action_events(self) -> None:
+        from dse_tui.ui.screens.event_log import EventLogScreen
+
+        self.app.push_screen(EventLogScreen(self.app.language))
+
     def action_media(self) -> None:
         from dse_tui.ui.screens.media_screen import MediaScreen
 

@@ -28,7 +28,7 @@ PROGRESS_EVERY = 0.1  # seconds between progress updates from the worker
 RUN_STYLES = {"good": "green", "failed": "bold red", "cancelled": "yellow", "running": "cyan"}
 COMMANDS = (("verify", "v", "verify"), ("level", "n", "next_level"), ("cancel", "x", "cancel"),
             ("restore", "t", "restore"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
-            ("sessions", "s", "sessions"), ("back", "escape", "back"))
+            ("sessions", "s", "sessions"), ("events", "h", "events"), ("back", "escape", "back"))
 
 
 class RepoRunsScreen(Screen):
@@ -172,6 +172,12 @@ class RepoRunsScreen(Screen):
         status = next((s for s in self.app.statuses if s.repository.id == self.repo.id), None)
         if status is not None:
             open_checklist(self.app, status)
+
+    def action_events(self) -> None:
+        """The repository's history: every event about it, newest first."""
+        from dse_tui.ui.screens.event_log import EventLogScreen
+
+        self.app.push_screen(EventLogScreen(self.lang, self.repo.id))
 
     def action_sessions(self) -> None:
         from dse_tui.ui.screens.session_list import SessionListScreen

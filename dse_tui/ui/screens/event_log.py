@@ -1,0 +1,84 @@
+"""The event log in the console: newest first, filtered by repository and by words (action, operator,
+outcome, detail), with the chain's state at the top."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingsMap
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from dse_tui.i18n import tr
+
+LIMIT = 2000
+OUTCOME_STYLES = {"ok": "green", "good": "green", "passed": "green", "verified": "green", "failed": "bold red",
+                  "cancelled": "yellow"}
+
+
+class EventLogScreen(Screen):
+    DEFAULT_CSS = """
+    EventLogScreen #chain { height: auto; padding: 0 1; }
+    EventLogScreen #filters { height: auto; layout: horizontal; }
+    EventLogScreen #filters Select { width: 36; }
+    EventLogScreen #filters Input { width: 1fr; }
+    EventLogScreen #events { height: 1fr; }
+    """
+    AUTO_FOCUS = "#events"
+
+    def __init__(self, lang: str, repository: str | None = None):
+        super().__init__()
+        self.lang, self.repository = lang, repository
+        self._bindings = BindingsMap([Binding("slash", "search", tr("media.key.search", lang)),
+                                      Binding("escape", "back", tr("scmd.back", lang))])
+
+    def compose(self) -> ComposeResult:
+        repos = [(r.id, r.id) for r in self.app.profile.repositories]
+        yield Header()
+        yield Static(id="chain")
+        with Static(id="filters"):
+            yield Select(repos, prompt=tr("events.all", self.lang), value=self.repository or Select.NULL,
+                         id="repo")
+            yield Input(placeholder=tr("events.filter", self.lang), id="words")
+        yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from dse_tui.core.audit import verify_chain
+
+        self.title = tr("events.title", self.lang)
+        table = self.query_one("#events", DataTable)
+        for key in ("id", "at", "operator", "repository", "action", "outcome", "detail"):
+            table.add_column(tr(f"events.col.{key}", self.lang), key=key)
+        count, breaks = verify_chain(self.app.catalog)
+        self.query_one("#chain", Static).update(
+            tr("events.intact", self.lang, n=count) if not breaks
+            else f"[bold red]{tr('events.broken', self.lang, n=len(breaks))}[/] " + "; ".join(b.message for b in breaks[:3]))
+        self.reload()
+
+    def reload(self) -> None:
+        repo = self.query_one("#repo", Select).value
+        words = self.query_one("#words", Input).value.strip().lower()
+        table = self.query_one("#events", DataTable)
+        table.clear()
+        for e in self.app.catalog.events(LIMIT):
+            if repo not in (Select.NULL, None) and e["repository"] != repo:
+                continue
+            text = " ".join(str(e[k] or "") for k in ("action", "operator", "outcome", "detail")).lower()
+            if words and words not in text:
+                continue
+            table.add_row(str(e["id"]), e["at"][:19].replace("T", " "), e["operator"], e["repository"] or "-",
+                          e["action"], Text(e["outcome"], style=OUTCOME_STYLES.get(e["outcome"], "")),
+                          Text((e["detail"] or "")[:120]))
+
+    @on(Select.Changed, "#repo")
+    @on(Input.Changed, "#words")
+    def _filter(self) -> None:
+        self.reload()
+
+    def action_search(self) -> None:
+        self.query_one("#words", Input).focus()
+
+    def action_back(self) -> None:
+        self.dismiss()
