@@ -150,3 +150,34 @@ def test_a_changed_profile_is_an_event(demo_profile):
         assert note_profile(catalog, load_profile(demo_profile)) is True
         changes = [e for e in catalog.events(50) if e["action"] == "profile changed"]
         assert len(changes) == 2 and str(demo_profile) in changes[0]["detail"]
+
+
+def test_each_run_carries_the_log_since_its_previous_run(tmp_path, monkeypatch):
+    """A site's whole history is not copied into every run: a segment, overlapping the previous one."""
+    from dse_tui.core import audit
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a").write_text("a")
+    profile = profile_with(tmp_path, "{id: docs, kind: config, driver: files, source: {path: ./src}}")
+    real = audit.segment_start
+    monkeypatch.setattr("dse_tui.core.runner.segment_start", lambda catalog, repo_id: real(catalog, repo_id, 5))
+    def busy_day(n):
+        with Catalog(profile.catalog_path) as catalog:
+            for i in range(n):
+                catalog.record_event("medium moved", "ok", detail={"n": i})
+
+    busy_day(20)
+    first = run_repository(profile, profile.repository("docs"))
+    busy_day(30)
+    second = run_repository(profile, profile.repository("docs"))
+
+    def segment(outcome):
+        data = subprocess.run(["zstd", "-dc", str(Path(outcome.artifact) / "audit-log.jsonl.zst")],
+                              capture_output=True, check=True).stdout
+        return [json.loads(line)["id"] for line in data.splitlines()], json.loads(open(outcome.manifest).read())
+
+    ids1, m1 = segment(first)
+    ids2, m2 = segment(second)
+    assert ids1[0] == 1 and ids2[0] > 1, "the second run starts after what the first carried"
+    assert ids2[0] <= ids1[-1], "with an overlap: consecutive copies chain"
+    assert m2["audit_log"]["first_id"] == ids2[0] and m2["audit_log"]["last_id"] == ids2[-1]

@@ -21,15 +21,15 @@ class Break:
     message: str
 
 
-def all_events(catalog: Catalog) -> Iterator[dict]:
-    cur = catalog.db.execute(f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY id")
+def all_events(catalog: Catalog, after_id: int = 0) -> Iterator[dict]:
+    cur = catalog.db.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after_id,))
     for row in cur:
         yield dict(zip(COLUMNS, row))
 
 
 def verify_chain(catalog: Catalog, expected_head: tuple[int, str] | None = None) -> tuple[int, list[Break]]:
-    """(events checked, what is wrong). `expected_head` (count, last hash) from a copy kept elsewhere (an
-    exported log) also catches events deleted from the end."""
+    """(events checked, what is wrong). `expected_head` (id, hash) of the last event of a copy kept elsewhere
+    (a run's audit log) also catches events deleted from the end."""
     breaks: list[Break] = []
     seen: dict[str, int] = {GENESIS_HASH: 0}  # hash → id of the event that has it
     prev_hash, prev_id, count = GENESIS_HASH, 0, 0
@@ -52,25 +52,43 @@ def verify_chain(catalog: Catalog, expected_head: tuple[int, str] | None = None)
         seen[e["hash"]] = e["id"]
         prev_hash, prev_id = e["hash"], e["id"]
     if expected_head is not None:
-        n, last = expected_head
-        if count < n or (last not in seen):
+        last_id, last = expected_head
+        if prev_id < last_id or last not in seen:
             breaks.append(Break("truncated", prev_id or None,
-                                f"the log ends at event {prev_id} but a copy of it had {n} event(s) ending in "
-                                f"{last[:12]}: events were deleted from its end"))
+                                f"the log ends at event {prev_id} but a copy of it reaches event {last_id} "
+                                f"({last[:12]}): events were deleted from its end"))
     return count, breaks
 
 
-def export_jsonl(catalog: Catalog) -> bytes:
-    """The whole log, one JSON object per line, with its hashes (verifiable without dse-tui's catalog)."""
-    return b"".join(json.dumps(e, ensure_ascii=False, sort_keys=True).encode() + b"\n" for e in all_events(catalog))
+def export_jsonl(catalog: Catalog, after_id: int = 0) -> bytes:
+    """The log (from event `after_id` + 1), one JSON object per line with its hashes: a segment of the chain
+    that verifies on its own, since each event's hash covers the one before."""
+    return b"".join(json.dumps(e, ensure_ascii=False, sort_keys=True).encode() + b"\n"
+                    for e in all_events(catalog, after_id))
+
+
+def segment_start(catalog: Catalog, repo_id: str, overlap: int = 1000) -> int:
+    """Where a run's copy of the log starts: just after what this repository's previous run carried, with
+    an overlap (so consecutive copies chain), never more than the whole log."""
+    row = catalog.db.execute(
+        "SELECT r.manifest FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
+        "r.manifest IS NOT NULL ORDER BY r.id DESC LIMIT 1", (repo_id,)).fetchone()
+    last = 0
+    if row and row[0]:
+        try:
+            last = json.loads(open(row[0]).read()).get("audit_log", {}).get("last_id", 0)
+        except (OSError, ValueError):
+            last = 0
+    return max(0, last - overlap)
 
 
 def head_of(jsonl: bytes) -> tuple[int, str] | None:
-    """(events, last hash) of an exported log."""
+    """(id, hash) of the last event of an exported log."""
     lines = [line for line in jsonl.splitlines() if line.strip()]
     if not lines:
         return None
-    return len(lines), json.loads(lines[-1])["hash"]
+    last = json.loads(lines[-1])
+    return last["id"], last["hash"]
 
 
 def note_profile(catalog: Catalog, profile) -> bool:

@@ -25,7 +25,7 @@ from typing import Callable
 
 from dse_tui import __version__
 from dse_tui.core import notify
-from dse_tui.core.audit import export_jsonl
+from dse_tui.core.audit import export_jsonl, segment_start
 from dse_tui.core.catalog import Catalog, CatalogError, current_operator
 from dse_tui.core.config import Profile, Repository
 from dse_tui.core.drivers import BackupContext, BackupError, driver_module
@@ -107,8 +107,13 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         if not ctx.parts:
             raise BackupError("the driver produced nothing to keep")
         # The records travel with the backup set: the catalog is never their only copy (ISO 9001 4.2.4).
-        log_bytes = export_jsonl(catalog)
+        # Each run carries the log since its repository's previous run (and an overlap): together the runs
+        # hold all of it, and no run carries a site's whole history.
+        start = segment_start(catalog, repo.id)
+        log_bytes = export_jsonl(catalog, start)
         ctx.part(AUDIT_LOG, [], feed=lambda pipe: pipe.write(log_bytes))
+        last = catalog.db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+        ctx.meta["audit_log"] = {"part": AUDIT_LOG, "first_id": start + 1, "last_id": last}
         manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger, session_id)
         # ASCII JSON: file names that are not UTF-8 (surrogate escapes) must not break the manifest.
         _write_synced(workdir / MANIFEST, json.dumps(manifest, indent=2).encode())
