@@ -236,8 +236,7 @@ def cmd_notify(args) -> int:
 
     with catalog:
         if args.test:
-            notify.queue(profile, catalog, profile.notify.on[0] if profile.notify.on else "summary",
-                         "Test message", f"dse-tui can send mail from {profile.site.name}.\n",
+            notify.queue(profile, catalog, "test", "Test message", f"dse-tui can send mail from {profile.site.name}.\n",
                          key=None)
         notify.scan(profile, catalog)
         notify.daily_summary(profile, catalog)

@@ -100,9 +100,8 @@ def cmd_audit(args) -> int:
                 sys.stdout.buffer.write(data)
             return 0
         if args.audit_command == "log":
-            rows = [e for e in catalog.events(100_000)
-                    if (not args.repo or e["repository"] == args.repo)
-                    and (not args.action or args.action in e["action"])][: args.limit]
+            rows = [e for e in catalog.events(args.limit if not args.action else 1_000_000, repository=args.repo)
+                    if not args.action or args.action in e["action"]][: args.limit]
             if args.json:
                 json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
                 print()

@@ -44,6 +44,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "events.all": {"en": "All repositories", "es": "Todos los repositorios"},
     "events.filter": {"en": "Words in the action, operator, outcome or detail (/)",
                       "es": "Palabras de la acción, el operador, el resultado o el detalle (/)"},
+    "events.checking": {"en": "Checking the hash chain…", "es": "Comprobando la cadena de hashes…"},
     "events.intact": {"en": "{n} events; the hash chain is intact", "es": "{n} eventos; la cadena de hashes está intacta"},
     "events.broken": {"en": "The hash chain is broken in {n} place(s):", "es": "La cadena de hashes está rota en {n} punto(s):"},
     "events.col.id": {"en": "#", "es": "#"},

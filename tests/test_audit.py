@@ -122,6 +122,8 @@ async def test_the_event_log_screen_filters_and_shows_the_chain(tmp_path):
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("e")
         assert isinstance(app.screen, EventLogScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
         assert "the hash chain is intact" in str(app.screen.query_one("#chain", Static).render())
         table = app.screen.query_one("#events", DataTable)
         actions = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
@@ -181,3 +183,25 @@ def test_each_run_carries_the_log_since_its_previous_run(tmp_path, monkeypatch):
     assert ids1[0] == 1 and ids2[0] > 1, "the second run starts after what the first carried"
     assert ids2[0] <= ids1[-1], "with an overlap: consecutive copies chain"
     assert m2["audit_log"]["first_id"] == ids2[0] and m2["audit_log"]["last_id"] == ids2[-1]
+
+
+def test_a_deleted_end_then_new_events_leave_a_hole_that_shows(tmp_path):
+    """Ids are never given again: deleting the last events and writing new ones cannot hide the deletion."""
+    path = a_log(tmp_path)
+    raw(path).execute("DELETE FROM events WHERE id >= 5")
+    with Catalog(path) as catalog:
+        catalog.record_event("run ended", "good", repository="www")  # chains onto event 4, as id 7
+        count, breaks = verify_chain(catalog)
+    assert [(b.kind, b.event_id) for b in breaks] == [("deleted", 7)]
+
+
+def test_an_event_changed_and_rehashed_is_named(tmp_path):
+    path = a_log(tmp_path)
+    db = raw(path)
+    prev, = db.execute("SELECT prev_hash FROM events WHERE id = 3").fetchone()
+    row = db.execute("SELECT at, operator, repository, action, outcome, detail FROM events WHERE id = 3").fetchone()
+    fields = dict(zip(("at", "operator", "repository", "action", "outcome", "detail"), row), outcome="failed")
+    db.execute("UPDATE events SET outcome = 'failed', hash = ? WHERE id = 3", (event_hash(prev, fields),))
+    with Catalog(path) as catalog:
+        count, breaks = verify_chain(catalog)
+    assert [(b.kind, b.event_id) for b in breaks] == [("edited", 3)]

@@ -123,3 +123,55 @@ def test_a_failed_copy_is_mailed(tmp_path, smtp):
     assert result.returncode == 0, result.stderr
     (msg,) = [m for m in inbox.messages if "Copy failed" in m["Subject"]]
     assert "to usb" in msg["Subject"] and "not plugged in" in msg.get_content()
+
+
+class PickyInbox(Inbox):
+    """Refuses any mail whose subject says REJECT (a 554, as a content filter does)."""
+
+    async def handle_DATA(self, server, session, envelope):
+        if b"REJECT" in envelope.content:
+            return "554 5.7.1 refused by policy"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_refused_mail_does_not_hold_back_the_others_and_none_goes_twice(tmp_path):
+    import threading
+
+    inbox = PickyInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        profile = make_site(tmp_path, controller.port)
+        with Catalog(profile.catalog_path) as catalog:
+            notify.queue(profile, catalog, "failed", "REJECT me", "x", key="a")
+            notify.queue(profile, catalog, "failed", "first", "x", key="b")
+            notify.queue(profile, catalog, "failed", "second", "x", key="c")
+
+        def flush():
+            with Catalog(profile.catalog_path) as catalog:
+                notify.flush(profile, catalog)
+
+        threads = [threading.Thread(target=flush) for _ in range(3)]  # three senders at once
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        subjects = sorted(m["Subject"] for m in inbox.messages)
+        assert subjects == ["[dse-tui t] first", "[dse-tui t] second"], "each once; the refused one held none back"
+        with Catalog(profile.catalog_path) as catalog:
+            (row,) = catalog.db.execute("SELECT subject, last_error FROM outbox WHERE sent_at IS NULL").fetchall()
+        assert "REJECT" in row[0] and "554" in row[1]
+        sent = dse("notify", "--test", "--profile", str(profile.file))
+        assert "Test message" in [m["Subject"].split("] ")[1] for m in inbox.messages][-1]
+        assert sent.returncode == 1, "the refused mail still waits"
+    finally:
+        controller.stop()
+
+
+def test_a_password_over_a_plain_connection_is_refused_by_the_profile(tmp_path):
+    from dse_tui.core.problems import ConfigError
+
+    body = ("site: {id: t, name: T}\nstorage: {root: ./b}\nnotify:\n  smtp: {host: mail, user: dse, "
+            "password_env: PW}\n  from: a@b\n  to: [c@d]\n")
+    with pytest.raises(ConfigError, match="sends the password in clear"):
+        load_profile(write_profile(tmp_path, body))

@@ -44,11 +44,15 @@ def verify_chain(catalog: Catalog, expected_head: tuple[int, str] | None = None)
             if e["prev_hash"] in seen and seen[e["prev_hash"]] < prev_id:
                 breaks.append(Break("inserted", prev_id, f"event {prev_id} was inserted: event {e['id']} follows "
                                                          f"event {seen[e['prev_hash']] or 'the start'} directly"))
+            elif e["id"] == prev_id + 1:
+                breaks.append(Break("edited", prev_id, f"event {prev_id} was changed and its hash computed again: "
+                                                       f"event {e['id']} was written after another version of it"))
             else:
-                breaks.append(Break("deleted", e["id"], f"event(s) before event {e['id']} were deleted: it follows "
-                                                        "an event that is no longer in the log"))
-        elif prev_id and e["id"] != prev_id + 1 and not breaks:
-            breaks.append(Break("deleted", e["id"], f"events {prev_id + 1}–{e['id'] - 1} are missing"))
+                breaks.append(Break("deleted", e["id"], f"event(s) {prev_id + 1}–{e['id'] - 1} were deleted: event "
+                                                        f"{e['id']} follows one that is no longer in the log"))
+        elif e["id"] != prev_id + 1:
+            # The chain was mended over the hole, but ids are never given twice: the hole shows.
+            breaks.append(Break("deleted", e["id"], f"event(s) {prev_id + 1}–{e['id'] - 1} are missing"))
         seen[e["hash"]] = e["id"]
         prev_hash, prev_id = e["hash"], e["id"]
     if expected_head is not None:

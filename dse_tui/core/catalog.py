@@ -327,10 +327,18 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin):
                 {**fields, "prev": prev_hash, "hash": digest})
             return cur.lastrowid
 
-    def events(self, limit: int = 100) -> Iterator[dict]:
+    def events(self, limit: int = 100, *, repository: str | None = None, action: str | None = None,
+               since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
+        """Newest first; filtered in SQL, so a repository's history is whole however busy the site."""
+        where, args = [], []
+        for clause, value in (("repository = ?", repository), ("action = ?", action),
+                              ("at >= ?", to_db(since) if since else None), ("at < ?", to_db(until) if until else None)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
         cur = self.db.execute(
-            "SELECT id, at, operator, repository, action, outcome, detail FROM events ORDER BY id DESC LIMIT ?",
-            (limit,))
+            "SELECT id, at, operator, repository, action, outcome, detail FROM events"
+            f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id DESC LIMIT ?", (*args, limit))
         names = [d[0] for d in cur.description]
         for row in cur:
             yield dict(zip(names, row))

@@ -385,6 +385,10 @@ def _cross_check(data: dict, c: Checker) -> None:
     """Checks across sections; parts that already failed their own check are skipped."""
     if isinstance(data.get("labels"), dict):
         check_label_references(data["labels"], c)
+    smtp = data["notify"].get("smtp") if isinstance(data.get("notify"), dict) else None
+    if isinstance(smtp, dict) and smtp.get("user") and smtp.get("security") == "none":
+        c.error(("notify", "smtp", "security"), "a login over a plain connection sends the password in clear: "
+                                               "use security: starttls or tls")
     dest_ids: dict[str, int] = {}
     for i, d in _valid_items(data["destinations"]):
         if d["id"] in (None, INVALID) or d["kind"] in (None, INVALID):

@@ -169,8 +169,26 @@ MIGRATIONS: list[str] = [
         body TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
         last_error TEXT,
+        claimed_at TEXT,
         sent_at TEXT
     );
     CREATE INDEX outbox_unsent ON outbox(sent_at) WHERE sent_at IS NULL;
+    -- events ids are never given again (AUTOINCREMENT): a deleted event leaves a gap audit verify sees
+    CREATE TABLE events_chain (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        repository TEXT,
+        action TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    INSERT INTO events_chain SELECT id, at, operator, repository, action, outcome, detail, prev_hash, hash FROM events;
+    DROP TABLE events;
+    ALTER TABLE events_chain RENAME TO events;
+    CREATE INDEX events_by_time ON events(at);
+    CREATE INDEX events_by_repository ON events(repository, id);
     """,
 ]

@@ -24,6 +24,8 @@ def wanted(profile, event: str) -> bool:
     """The daily summary is asked for by `daily_summary`; every other mail by `on`."""
     if profile.notify is None:
         return False
+    if event == "test":  # asked for by the operator: always
+        return True
     return profile.notify.daily_summary if event == "summary" else event in profile.notify.on
 
 
@@ -41,43 +43,86 @@ def queue(profile, catalog: Catalog, event: str, subject: str, body: str, *, rep
     return cur.rowcount == 1
 
 
+MAX_ATTEMPTS = 20  # a mail refused this often stays in the outbox, with its error, and is no longer tried
+CLAIM_MINUTES = 10  # a flush that died holding mail lets it go after this
+
+
 def flush(profile, catalog: Catalog, log: Callable[[str], None] | None = None) -> tuple[int, int]:
-    """Send what waits in the outbox: (sent, still waiting). Errors are recorded on each mail and logged."""
+    """Send what waits in the outbox: (sent, still waiting). Errors are recorded on each mail and logged.
+    The mail to send is claimed first, so two flushes at once (two consoles, cron) never send one twice."""
     log = log or (lambda line: None)
     if profile.notify is None:
         return 0, 0
-    rows = catalog.db.execute("SELECT id, subject, body FROM outbox WHERE sent_at IS NULL ORDER BY id").fetchall()
+    now = utcnow()
+    with catalog.transaction():
+        rows = catalog.db.execute(
+            "SELECT id, subject, body FROM outbox WHERE sent_at IS NULL AND attempts < ? AND "
+            "(claimed_at IS NULL OR claimed_at < ?) ORDER BY id",
+            (MAX_ATTEMPTS, to_db(now - timedelta(minutes=CLAIM_MINUTES)))).fetchall()
+        catalog.db.executemany("UPDATE outbox SET claimed_at = ? WHERE id = ?", [(to_db(now), r[0]) for r in rows])
     if not rows:
         return 0, 0
     n = profile.notify
-    sent = 0
+    sent, error = 0, None
     try:
-        with _connect(n) as smtp:
+        smtp = _connect(n)
+        try:
             for mid, subject, body in rows:
-                smtp.send_message(_message(n, subject, body))
+                try:
+                    smtp.send_message(_message(n, subject, body))
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+                    # This mail refused: said on it; the others still go.
+                    catalog.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_at = NULL"
+                                       " WHERE id = ?", (f"{type(exc).__name__}: {exc}", mid))
+                    log(f"mail '{subject}' refused by {n.host}: {exc}")
+                    continue
                 catalog.db.execute("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
                                    "WHERE id = ?", (to_db(utcnow()), mid))
                 sent += 1
-    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        finally:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+    except (OSError, smtplib.SMTPException, ssl.SSLError, MailSetupError) as exc:
         error = f"{type(exc).__name__}: {exc}"
-        catalog.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE sent_at IS NULL", (error,))
-        log(f"mail to {', '.join(n.to)} through {n.host}:{n.port} failed ({error}); {len(rows) - sent} message(s) "
+    # Whatever was claimed and not sent is free again for the next try.
+    waiting = catalog.db.execute(
+        "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND claimed_at = ?", (to_db(now),)).fetchone()[0]
+    if error:
+        catalog.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_at = NULL "
+                           "WHERE sent_at IS NULL AND claimed_at = ?", (error, to_db(now)))
+        log(f"mail to {', '.join(n.to)} through {n.host}:{n.port} failed ({error}); {waiting} message(s) "
             "wait for the next try")
-        catalog.record_event("mail", "failed", detail={"error": error, "waiting": len(rows) - sent})
+        catalog.record_event("mail", "failed", detail={"error": error, "waiting": waiting})
+    catalog.db.execute("UPDATE outbox SET claimed_at = NULL WHERE sent_at IS NULL AND claimed_at = ?", (to_db(now),))
     if sent:
         catalog.record_event("mail", "ok", detail={"sent": sent, "to": list(n.to)})
     return sent, len(rows) - sent
 
 
+class MailSetupError(Exception):
+    """The profile's mail settings cannot work as they are."""
+
+
 def _connect(n) -> smtplib.SMTP:
+    password = None
+    if n.user:
+        if n.password_env and n.password_env not in os.environ:
+            raise MailSetupError(f"the environment variable {n.password_env} (notify.smtp.password_env) is not set")
+        password = os.environ.get(n.password_env or "", "")
     if n.security == "tls":
         smtp = smtplib.SMTP_SSL(n.host, n.port, timeout=n.timeout, context=ssl.create_default_context())
     else:
         smtp = smtplib.SMTP(n.host, n.port, timeout=n.timeout)
+    try:
         if n.security == "starttls":
             smtp.starttls(context=ssl.create_default_context())
-    if n.user:
-        smtp.login(n.user, os.environ.get(n.password_env or "", ""))
+        if n.user:
+            smtp.login(n.user, password)
+    except BaseException:
+        smtp.close()  # no socket left behind when the server says no
+        raise
     return smtp
 
 

@@ -47,8 +47,7 @@ def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: l
 
     now = now or utcnow()
     out = []
-    label_events = [e for e in catalog.events(1_000_000) if e["action"] == "label printed"
-                    and start <= from_db(e["at"]) < end]
+    label_events = list(catalog.events(1_000_000, action="label printed", since=start, until=end))
     for repo in profile.repositories:
         if repo_ids and repo.id not in repo_ids:
             continue
@@ -91,19 +90,26 @@ def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: l
 
 
 def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[dict], list[str]]:
-    bounds = [repo.periodicity.previous_before(start)]
+    first = catalog.first_run_at(repo.id)
+    if repo.periodicity.interval is not None and first is not None:
+        # Periods of an interval counted from the repository's first run: the same whatever --from says.
+        k = (start - first) // repo.periodicity.interval
+        bounds = [first + repo.periodicity.interval * (k if start >= first else min(k, -1))]
+    else:
+        bounds = [repo.periodicity.previous_before(start)]
     while bounds[-1] < end and len(bounds) < 20000:
         bounds.append(repo.periodicity.next_after(bounds[-1]))
     bounds = [b for b in bounds if b <= end] or bounds[:1]  # a period still open at `end` is not a gap yet
     runs = catalog.runs_since(repo.id, bounds[0])
-    first = catalog.first_run_at(repo.id)
     gaps = [{"start": p.start.isoformat(), "end": p.end.isoformat(), "outcome": p.outcome}
             for p in period_strip(bounds, runs, first)
             if p.outcome in ("missing", "failed") and p.end > start and p.start < end]
     good = sorted(r.started_at for r in runs if r.state == "good")
-    before = [r for r in catalog.recent_runs(repo.id, 1000) if r.state == "good" and r.started_at < bounds[0]]
-    if before:
-        good = [max(r.started_at for r in before)] + good
+    row = catalog.db.execute(
+        "SELECT max(r.started_at) FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
+        "r.state = 'good' AND r.started_at < ?", (repo.id, to_db(bounds[0]))).fetchone()
+    if row and row[0]:
+        good = [from_db(row[0])] + good
     overdue = []
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
     while day < end:
@@ -215,7 +221,9 @@ def to_pdf(r: Report) -> bytes:
     pdf.add_page()
     pdf.set_font(font, "B", 14)
     pdf.cell(0, 10, "Details", new_x="LMARGIN", new_y="NEXT")
-    for line in to_markdown(r).split("## Summary", 1)[1].splitlines()[3 + len(r.repos):]:
+    details = to_markdown(r).split("## Summary", 1)[1].splitlines()
+    first_repo = next(i for i, line in enumerate(details) if line.startswith("## ")) if r.repos else len(details)
+    for line in details[first_repo:]:
         if line.startswith("## "):
             pdf.set_font(font, "B", 12)
             pdf.multi_cell(0, 7, line[3:], new_x="LMARGIN", new_y="NEXT")

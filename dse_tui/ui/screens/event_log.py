@@ -4,7 +4,7 @@ outcome, detail), with the chain's state at the top."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.screen import Screen
@@ -45,26 +45,33 @@ class EventLogScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        from dse_tui.core.audit import verify_chain
-
         self.title = tr("events.title", self.lang)
         table = self.query_one("#events", DataTable)
         for key in ("id", "at", "operator", "repository", "action", "outcome", "detail"):
             table.add_column(tr(f"events.col.{key}", self.lang), key=key)
-        count, breaks = verify_chain(self.app.catalog)
-        self.query_one("#chain", Static).update(
-            tr("events.intact", self.lang, n=count) if not breaks
-            else f"[bold red]{tr('events.broken', self.lang, n=len(breaks))}[/] " + "; ".join(b.message for b in breaks[:3]))
+        self.query_one("#chain", Static).update(tr("events.checking", self.lang))
+        self._verify()
         self.reload()
+
+    @work(thread=True, exclusive=True, group="events")
+    def _verify(self) -> None:
+        """The whole chain is read: a worker, so a long log never freezes the console."""
+        from dse_tui.core.audit import verify_chain
+        from dse_tui.core.catalog import Catalog
+
+        with Catalog(self.app.profile.catalog_path, readonly=True) as catalog:
+            count, breaks = verify_chain(catalog)
+        text = (tr("events.intact", self.lang, n=count) if not breaks else
+                f"[bold red]{tr('events.broken', self.lang, n=len(breaks))}[/] " + "; ".join(b.message for b in breaks[:3]))
+        self.app.call_from_thread(self.query_one("#chain", Static).update, text)
 
     def reload(self) -> None:
         repo = self.query_one("#repo", Select).value
         words = self.query_one("#words", Input).value.strip().lower()
         table = self.query_one("#events", DataTable)
         table.clear()
-        for e in self.app.catalog.events(LIMIT):
-            if repo not in (Select.NULL, None) and e["repository"] != repo:
-                continue
+        chosen = None if repo in (Select.NULL, None) else str(repo)
+        for e in self.app.catalog.events(LIMIT, repository=chosen):
             text = " ".join(str(e[k] or "") for k in ("action", "operator", "outcome", "detail")).lower()
             if words and words not in text:
                 continue
