@@ -142,3 +142,27 @@ def test_another_sessions_temporary_table_does_not_break_the_row_counts(tmp_path
     finally:
         holder.stdin.close()
         holder.wait()
+
+
+def test_a_server_down_makes_a_scheduled_verification_inconclusive_not_a_verdict(tmp_path, postgres_db):
+    """The trial restore needs the server; when it is down the run is not damaged: it stays good, no manual
+    backup is asked for, and the verification says it could not be made."""
+    from dse_tui.core.catalog import Catalog
+    from dse_tui.core.config import load_profile
+    from dse_tui.core.verifier import verify_run
+
+    db = postgres_db["database"]
+    psql(db, "CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);")
+    profile = pg_profile(tmp_path, db)
+    outcome = run_repository(profile, profile.repository("pg"))
+    assert outcome.state == "good", outcome.message
+    profile.file.write_text(profile.file.read_text().replace("port: 5432", "port: 1"))  # the server "is down"
+    down = load_profile(profile.file)
+    with Catalog(down.catalog_path) as catalog:
+        result = verify_run(down, catalog, catalog.run(outcome.run_id), level="restore", trigger="cli")
+        assert result.outcome == "inconclusive", result.message
+        assert any(c.inconclusive and "scratch database" in c.name for c in result.checks)
+        assert all(c.ok for c in result.checks if not c.inconclusive), "what could be checked passed"
+        assert catalog.run(outcome.run_id).state == "good"
+        assert catalog.manual_required_since("pg") is None
+        assert catalog.verifications(outcome.run_id)[0].outcome == "inconclusive"

@@ -191,4 +191,25 @@ MIGRATIONS: list[str] = [
     CREATE INDEX events_by_time ON events(at);
     CREATE INDEX events_by_repository ON events(repository, id);
     """,
+    # 8: a verification may be inconclusive (a server down, a tool missing): it says nothing of the run
+    """
+    CREATE TABLE verifications_v8 (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        level TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('running', 'passed', 'failed', 'inconclusive', 'cancelled')),
+        detail TEXT,
+        trigger TEXT,
+        operator TEXT,
+        message TEXT,
+        copy_id INTEGER REFERENCES copies(id)
+    );
+    INSERT INTO verifications_v8 SELECT id, run_id, level, started_at, ended_at, outcome, detail, trigger, operator,
+        message, copy_id FROM verifications;
+    DROP TABLE verifications;
+    ALTER TABLE verifications_v8 RENAME TO verifications;
+    CREATE INDEX verifications_by_run ON verifications(run_id);
+    """,
 ]

@@ -212,6 +212,8 @@ def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, dig
                          detail={"run_id": run_id, "level": repo.verify, "trigger": "after run", "message": message})
     if outcome == "cancelled":
         raise Cancelled()
+    if outcome == "inconclusive":  # a fresh run that could not be verified is not a good backup yet
+        return "unsatisfactory", f"could not be verified: {message}"
     return ("good", None) if outcome == "passed" else ("unsatisfactory", f"not satisfactory: {message}")
 
 

@@ -26,7 +26,7 @@ class VerifyOutcome:
     repository: str
     run_id: int
     level: str
-    outcome: str  # passed | failed | cancelled
+    outcome: str  # passed | failed | inconclusive (could not be checked now) | cancelled
     checks: list[Check] = field(default_factory=list)
     message: str | None = None
     verification_id: int | None = None
@@ -46,7 +46,9 @@ def check_run(profile: Profile, repo: Repository, run: Run, catalog: Catalog, le
               cancel: threading.Event | None = None, log: Callable[[str], None] | None = None,
               on_bytes: Callable[[int], None] | None = None, checksum_done: bool = False,
               timeout: float | None = None) -> tuple[str, list[Check]]:
-    """The artifact's levels and the site's rules, nothing recorded: ('passed'|'failed'|'cancelled', checks)."""
+    """The artifact's levels and the site's rules, nothing recorded: ('passed'|'failed'|'inconclusive'|
+    'cancelled', checks). Inconclusive: nothing failed, but a check could not be made (a server down, a tool
+    missing, out of time)."""
     cancel = cancel or threading.Event()
     v = VerifyContext(profile, repo, run.id, _run_dir(run), {}, scratch_for(profile, run.id), cancel,
                       deadline=time.monotonic() + (timeout or repo.timeout.total_seconds()),
@@ -62,10 +64,14 @@ def check_run(profile: Profile, repo: Repository, run: Run, catalog: Catalog, le
     except Cancelled:
         return "cancelled", v.checks
     except TimedOut:
-        v.check("time", False, f"timed out after {repo.timeout}")
+        v.check("time", False, f"timed out after {repo.timeout}", unable=True)
+    except FileNotFoundError as exc:  # a tool the level needs is not installed here
+        v.check("tools", False, f"{exc.filename or exc} is not installed", unable=True)
     except Exception as exc:  # a bug must not leave the verification "running" nor stop the others
-        v.check("internal", False, f"internal error: {exc!r}")
-    return ("passed" if all(c.ok for c in v.checks) and v.checks else "failed"), v.checks
+        v.check("internal", False, f"internal error: {exc!r}", unable=True)
+    if any(not c.ok and not c.inconclusive for c in v.checks) or not v.checks:
+        return "failed", v.checks
+    return ("inconclusive" if any(c.inconclusive for c in v.checks) else "passed"), v.checks
 
 
 def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | None = None, trigger: str = "console",
@@ -95,8 +101,8 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
 
 def settle(catalog: Catalog, repo: Repository, run: Run, result: VerifyOutcome, profile=None) -> None:
     """What a verification means for the run and its repository."""
-    if result.outcome == "cancelled":
-        return
+    if result.outcome in ("cancelled", "inconclusive"):
+        return  # nothing is known of the run: it stays as it was, and is due again
     if result.outcome == "failed":
         reason = f"run {run.id} failed verification ({result.level}): {result.message}"
         if run.state == "good":

@@ -35,9 +35,14 @@ class Check:
     name: str
     ok: bool
     detail: str = ""
+    # The check could not be made (a server down, a tool missing, out of time): it says nothing of the run.
+    inconclusive: bool = False
 
     def as_json(self) -> dict:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+        out = {"name": self.name, "ok": self.ok, "detail": self.detail}
+        if self.inconclusive:
+            out["inconclusive"] = True
+        return out
 
 
 @dataclass
@@ -58,9 +63,11 @@ class VerifyContext:
 
     # ---------------------------------------------------------- for drivers
 
-    def check(self, name: str, ok: bool, detail: str = "") -> bool:
-        self.checks.append(Check(name, ok, detail))
-        self.log(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+    def check(self, name: str, ok: bool, detail: str = "", *, unable: bool = False) -> bool:
+        """Record a check; `unable` when a failure is of the surroundings (the server, a tool, time), not of
+        the run: such a verification is inconclusive, never a verdict on the backup."""
+        self.checks.append(Check(name, ok, detail, inconclusive=unable and not ok))
+        self.log(f"{'ok  ' if ok else ('N/A ' if unable else 'FAIL')} {name}: {detail}")
         return ok
 
     def parts(self, suffix: str = "") -> list[dict]:

@@ -132,7 +132,7 @@ def trial(v) -> None:
         try:
             query(repo, client, f"CREATE DATABASE {quote_name(name)}", v.remaining(60), "create a scratch database")
         except BackupError as exc:
-            v.check(f"scratch database for {db}", False, str(exc))
+            v.check(f"scratch database for {db}", False, str(exc), unable=True)
             continue
         try:
             result = load(v, part, repo, client, name)

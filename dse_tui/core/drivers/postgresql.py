@@ -107,7 +107,7 @@ def trial(v) -> None:
         db = part["file"].removesuffix(".pgdump.zst")
         name = v.scratch_name()
         made = psql(repo, "postgres", f'CREATE DATABASE "{name}"', v.remaining(60))
-        if not v.check(f"scratch database for {db}", made.returncode == 0,
+        if not v.check(f"scratch database for {db}", made.returncode == 0, unable=True, detail=
                        name if made.returncode == 0 else made.stderr.strip()):
             continue
         try:

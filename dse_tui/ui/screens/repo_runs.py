@@ -251,7 +251,8 @@ class RepoRunsScreen(Screen):
 
     def _verified(self, outcome) -> None:
         self._stop()
-        key = {"passed": "runs.verify.passed", "failed": "runs.verify.failed"}.get(outcome.outcome, "runs.verify.cancelled")
+        key = {"passed": "runs.verify.passed", "failed": "runs.verify.failed",
+               "inconclusive": "runs.verify.inconclusive"}.get(outcome.outcome, "runs.verify.cancelled")
         self.notify(tr(key, self.lang, run=outcome.run_id, level=tr("level." + outcome.level, self.lang),
                        message=outcome.message or ""),
                     severity={"passed": "information", "failed": "error"}.get(outcome.outcome, "warning"),
