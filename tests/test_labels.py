@@ -214,6 +214,12 @@ def test_label_command_line(disc, tmp_path):
     assert bad_stock.returncode != 0 and "unknown stock 'nope'" in bad_stock.stderr
 
 
+def labels_for_none():
+    from dse_tui.core.labels import Label
+
+    return Label("X", "Site", "", ("r",), None, "2026-01-01", None, "-", "op", "-", "Q", "X", "code39", "optical")
+
+
 def test_a_stock_of_the_sites_own_is_checked_and_used(tmp_path):
     from dse_tui.core.config import load_profile
     from dse_tui.core.problems import ConfigError
@@ -225,15 +231,19 @@ labels:
   stock: herma-4360
   stocks:
     - {id: herma-4360, page: [210, 297], label: [70, 36], cols: 3, rows: 8, left: 0, top: 4.5}
+    - {id: zebra-300, page: [101.6, 50.8], label: [101.6, 50.8], kind: zpl, dpi: 300}
     - {id: too-wide, page: [210, 297], label: [80, 36], cols: 3, rows: 8}
 """
     with pytest.raises(ConfigError) as err:
         load_profile(write_profile(tmp_path, body))
-    assert "profile.yaml:7" in str(err.value) and "do not fit the page" in str(err.value)
+    assert "profile.yaml:8" in str(err.value) and "do not fit the page" in str(err.value)
     profile = load_profile(write_profile(tmp_path, body.replace("      - {id: too-wide", "#").replace(
         "    - {id: too-wide, page: [210, 297], label: [80, 36], cols: 3, rows: 8}\n", "")))
     stock = profile.label_stocks["herma-4360"]
     assert profile.label_stock == "herma-4360" and stock.per_page == 24 and stock.position(24) == (140, 4.5 + 7 * 36)
+    assert profile.label_stocks["zebra-300"].dpi == 300  # a 300 dpi Zebra: 4 inches are 1200 dots
+    label = dataclasses.replace(labels_for_none(), code="Z1", barcode="Z1", qr="Q")
+    assert "^PW1200" in render_zpl([label], profile.label_stocks["zebra-300"])
 
 
 def test_sheet_positions_are_where_the_manufacturer_puts_them():

@@ -3,7 +3,7 @@ and the printers (CUPS queues) with the stock each holds."""
 
 from __future__ import annotations
 
-from dse_tui.core.schema import INVALID, Checker, Enum, Field, List, Mapping, Schema, Str
+from dse_tui.core.schema import INVALID, Checker, Enum, Field, Int, List, Mapping, Schema, Str
 from dse_tui.core.stocks import BUILT_IN, Stock
 
 BARCODES = ("code39", "code128")
@@ -59,6 +59,7 @@ STOCK = Mapping({
     "top": Field(_Mm(), default=0.0),
     "pitch": Field(_Pair()),
     "kind": Field(Enum("sheet", "roll", "zpl"), default="sheet"),
+    "dpi": Field(Int(100, 1200), default=203),  # a ZPL printer's resolution
 }, extra_check=_fits)
 
 LABELS = Mapping({
@@ -93,6 +94,6 @@ def build(labels: dict) -> tuple[dict[str, Stock], str, str, dict[str, tuple[str
     stocks = dict(BUILT_IN)
     for s in labels["stocks"]:
         stocks[s["id"]] = Stock(s["id"], s["description"] or s["id"], s["page"], s["label"], s["cols"], s["rows"],
-                                s["left"], s["top"], s["pitch"], s["kind"])
+                                s["left"], s["top"], s["pitch"], s["kind"], s["dpi"])
     printers = {p["id"]: (p["queue"], p["stock"]) for p in labels["printers"]}
     return stocks, labels["stock"], labels["barcode"], printers

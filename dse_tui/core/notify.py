@@ -180,7 +180,7 @@ def scan(profile, catalog: Catalog, now=None) -> int:
                                 f"Medium {m.code} ({m.kind}, {m.location or 'no location'}) expires on "
                                 f"{m.expires_at:%Y-%m-%d}: what it holds leaves its retention. Retire it with "
                                 f"`dse-tui media retire {m.code}` when the time comes.\n",
-                                key=f"expiring:{m.code}")
+                                key=f"expiring:{m.code}:{m.expires_at:%Y-%m-%d}")  # a new date: a new mail
     return queued
 
 

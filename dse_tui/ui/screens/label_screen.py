@@ -33,7 +33,8 @@ class LabelScreen(Screen):
         super().__init__()
         self.codes, self.lang = codes, lang
         self.busy = False
-        self._bindings = BindingsMap([Binding("p", "print", tr("label.print", lang)),
+        # The fields take digits only, so `p` prints from anywhere on the screen.
+        self._bindings = BindingsMap([Binding("p", "print", tr("label.print", lang), priority=True),
                                       Binding("escape", "back", tr("scmd.back", lang))])
 
     def compose(self) -> ComposeResult:
