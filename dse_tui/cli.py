@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     prune_p = sub.add_parser("prune", parents=[common], help="remove runs that retention no longer keeps")
     prune_p.add_argument("repos", nargs="*", metavar="REPO", help="repository ids (default: all)")
     prune_p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
-    from dse_tui import cli_audit, cli_checklists, cli_checks, cli_labels, cli_media, cli_sessions
+    from dse_tui import cli_audit, cli_checklists, cli_checks, cli_keys, cli_labels, cli_media, cli_sessions
 
     cli_checks.add_parsers(sub, common)
     cli_checklists.add_parsers(sub, common)
@@ -73,16 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     cli_media.add_parsers(sub, common)
     cli_labels.add_parsers(sub, common)
     cli_audit.add_parsers(sub, common)
+    cli_keys.add_parsers(sub, common)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "tui"
-    from dse_tui import cli_audit, cli_checklists, cli_checks, cli_labels, cli_media, cli_sessions
+    from dse_tui import cli_audit, cli_checklists, cli_checks, cli_keys, cli_labels, cli_media, cli_sessions
 
     commands = {**COMMANDS}
-    for module in (cli_checks, cli_checklists, cli_sessions, cli_media, cli_labels, cli_audit):
+    for module in (cli_checks, cli_checklists, cli_sessions, cli_media, cli_labels, cli_audit, cli_keys):
         commands.update(module.COMMANDS)
     try:
         return commands[command](args)

@@ -1,0 +1,140 @@
+"""Encryption keys for media that leave the building (age X25519 key pairs), and their recovery sheet.
+
+`init` makes a key pair with `age-keygen`, keeps the identity readable by its owner only, and writes the
+recovery sheet: a PDF with the site, the key id, the date, the identity as text and as a QR code, and how to
+restore without dse-tui (only `age` and `zstd`). A key is named by its id, never shown on a label."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dse_tui.core.timeutil import utcnow
+
+
+class KeyError_(Exception):
+    """The key cannot be made or read; the message says why."""
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    recipient: str  # the public key: age1…
+    identity_file: Path
+    created: datetime
+
+
+def key_id(recipient: str) -> str:
+    """A short, stable name for a key: the start of its public key (what labels and manifests show)."""
+    return "age-" + recipient.removeprefix("age1")[:10]
+
+
+def keys_dir(profile) -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("dse-tui") / "keys" / profile.site.id
+
+
+def init_key(folder: Path) -> Key:
+    """A new key pair in `folder` (made 0700): `<id>.key` (0600, the identity) and `<id>.pub`."""
+    if not shutil.which("age-keygen"):
+        raise KeyError_("age-keygen is not installed (Debian package age)")
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(folder, 0o700)
+    out = subprocess.run(["age-keygen"], capture_output=True, text=True, timeout=30)
+    if out.returncode != 0:
+        raise KeyError_(f"age-keygen failed: {out.stderr.strip()}")
+    identity = out.stdout
+    recipient = next(line.split(": ", 1)[1] for line in identity.splitlines() if line.startswith("# public key: "))
+    kid = key_id(recipient)
+    path = folder / f"{kid}.key"
+    # Written with its final permissions from the first byte: the identity is never readable by others.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(identity)
+    (folder / f"{kid}.pub").write_text(recipient + "\n")
+    return Key(kid, recipient, path, utcnow())
+
+
+def list_keys(folder: Path) -> list[Key]:
+    keys = []
+    for pub in sorted(folder.glob("*.pub")) if folder.is_dir() else []:
+        recipient = pub.read_text().strip()
+        keys.append(Key(key_id(recipient), recipient, pub.with_suffix(".key"),
+                        datetime.fromtimestamp(pub.stat().st_mtime).astimezone()))
+    return keys
+
+
+INSTRUCTIONS = {
+    "en": ["How to restore without dse-tui (only age and zstd are needed):",
+           "1. Type the identity below into a file, e.g. identity.txt (or scan the QR code), then: chmod 600 identity.txt",
+           "2. For each part of the backup (NAME.zst, encrypted):  age -d -i identity.txt NAME.zst | zstd -d > NAME",
+           "3. A files or web backup is then a tar archive:  tar -xf NAME  (NAME ends in .tar)",
+           "4. A PostgreSQL dump:  pg_restore -d DATABASE NAME   · a MariaDB dump:  mariadb DATABASE < NAME",
+           "Keep this sheet in the safe, apart from the media it opens."],
+    "es": ["Cómo restaurar sin dse-tui (solo hacen falta age y zstd):",
+           "1. Escriba la identidad de abajo en un fichero, p. ej. identity.txt (o escanee el código QR) y: chmod 600 identity.txt",
+           "2. Para cada parte del respaldo (NOMBRE.zst, cifrada):  age -d -i identity.txt NOMBRE.zst | zstd -d > NOMBRE",
+           "3. Un respaldo de ficheros o web es entonces un archivo tar:  tar -xf NOMBRE  (NOMBRE termina en .tar)",
+           "4. Un volcado de PostgreSQL:  pg_restore -d BASE NOMBRE   · uno de MariaDB:  mariadb BASE < NOMBRE",
+           "Guarde esta hoja en la caja fuerte, lejos de los soportes que abre."],
+}
+
+
+def recovery_sheet(key: Key, site: str, department: str = "") -> bytes:
+    """The recovery sheet (A4 PDF): what is needed to read the media on the worst day."""
+    from fpdf import FPDF
+
+    from dse_tui.core.labelpdf import FONT_DIRS, qr_matrix
+
+    identity = next(line for line in key.identity_file.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-"))
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(True, margin=12)
+    pdf.add_page()
+    font = "helvetica"
+    for folder in FONT_DIRS:
+        if Path(folder, "DejaVuSans.ttf").is_file():
+            pdf.add_font("doc", "", f"{folder}/DejaVuSans.ttf")
+            pdf.add_font("doc", "B", f"{folder}/DejaVuSans-Bold.ttf")
+            if Path(folder, "DejaVuSansMono.ttf").is_file():
+                pdf.add_font("mono", "", f"{folder}/DejaVuSansMono.ttf")
+            font = "doc"
+            break
+    mono = "mono" if "mono" in pdf.fonts else "courier"
+    down = {"new_x": "LMARGIN", "new_y": "NEXT"}
+    pdf.set_font(font, "B", 18)
+    pdf.multi_cell(0, 10, "Recovery sheet · Hoja de recuperación", **down)
+    pdf.set_font(font, "", 11)
+    pdf.multi_cell(0, 6, f"{site}" + (f" — {department}" if department else ""), **down)
+    pdf.multi_cell(0, 6, f"Key id · Id. de clave: {key.id}    Date · Fecha: {key.created:%Y-%m-%d}", **down)
+    pdf.multi_cell(0, 6, "Public key · Clave pública:", **down)
+    pdf.set_font("courier", "", 9)
+    pdf.multi_cell(0, 5, key.recipient, **down)
+    pdf.ln(3)
+    pdf.set_font(font, "B", 11)
+    pdf.multi_cell(0, 6, "Identity (secret) · Identidad (secreta):", **down)
+    pdf.set_font(mono, "", 10)
+    pdf.multi_cell(0, 6, identity, **down)
+    # The identity as a QR code (full QR, error level M), drawn as vector squares.
+    matrix = qr_matrix(identity)
+    side = 60.0
+    module = side / (len(matrix) + 8)
+    x0, y0 = pdf.l_margin, pdf.get_y() + 3
+    pdf.set_fill_color(0)
+    for r, row in enumerate(matrix):
+        for c, dark in enumerate(row):
+            if dark:
+                pdf.rect(x0 + (c + 4) * module, y0 + (r + 4) * module, module, module, style="F")
+    pdf.set_y(y0 + side + 4)
+    for lang in ("en", "es"):
+        pdf.set_font(font, "B", 10)
+        pdf.multi_cell(0, 5.5, INSTRUCTIONS[lang][0], **down)
+        pdf.set_font(font, "", 9)
+        for line in INSTRUCTIONS[lang][1:]:
+            pdf.multi_cell(0, 5, line, **down)
+        pdf.ln(2)
+    return bytes(pdf.output())
