@@ -4,6 +4,7 @@ databases that are always dropped, row counts compared with those taken at backu
 from __future__ import annotations
 
 import subprocess
+import time
 
 from dse_tui.core.runner import run_repository
 from tests.engine_helpers import failed_checks, profile_with, rewrite_part, unzstd, verify, zstd_bytes
@@ -166,3 +167,37 @@ def test_a_server_down_makes_a_scheduled_verification_inconclusive_not_a_verdict
         assert catalog.run(outcome.run_id).state == "good"
         assert catalog.manual_required_since("pg") is None
         assert catalog.verifications(outcome.run_id)[0].outcome == "inconclusive"
+
+
+def test_a_scratch_database_with_a_stuck_session_is_still_dropped(tmp_path, postgres_db, monkeypatch):
+    """A client left connected to the scratch database (here: one the test opens) must not leave it behind."""
+    import dse_tui.core.drivers.postgresql as pg
+
+    db = postgres_db["database"]
+    psql(db, "CREATE TABLE t (id int); INSERT INTO t VALUES (1);")
+    profile = pg_profile(tmp_path, db)
+    outcome = run_repository(profile, profile.repository("pg"))
+    assert outcome.state == "good", outcome.message
+    stuck = []
+    real = pg.count_rows
+
+    def count_and_leave_a_session(stage, timeout):
+        name = stage.argv[stage.argv.index("-d") + 1]
+        stuck.append(subprocess.Popen(["psql", "-XAtq", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-c",
+                                       "select pg_sleep(60)"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for _ in range(50):  # until the session is really in
+            if psql("postgres", f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}'").strip() != "0":
+                break
+            time.sleep(0.1)
+        return real(stage, timeout)
+
+    monkeypatch.setattr(pg, "count_rows", count_and_leave_a_session)
+    before = scratch_pg()
+    try:
+        result = verify(profile, outcome.run_id, "restore")
+        assert result.outcome == "passed", failed_checks(result)
+        assert scratch_pg() == before, "the scratch database was dropped, its stuck session ended"
+    finally:
+        for p in stuck:
+            p.kill()
+            p.wait()

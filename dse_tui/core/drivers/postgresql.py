@@ -121,5 +121,7 @@ def trial(v) -> None:
             compare_counts(v, f"rows {db}", v.manifest.get("row_counts", {}).get(db), counts)
         finally:
             dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}"', 120)
+            if dropped.returncode != 0:  # a session still in it (a stuck client): PostgreSQL 13+ can end it
+                dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 120)
             if dropped.returncode != 0:
                 v.check(f"drop {name}", False, f"the scratch database could not be dropped: {dropped.stderr.strip()}")
