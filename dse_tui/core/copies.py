@@ -24,6 +24,7 @@ from dse_tui.core.catalog import Catalog, Run, current_operator
 from dse_tui.core.config import Destination, Profile
 from dse_tui.core.fsutil import fsync_dir
 from dse_tui.core.stream import Cancelled
+from dse_tui.core.verify import sha256_file
 
 CHUNK = 4 << 20
 MANIFEST = "manifest.json"
@@ -235,7 +236,7 @@ def _copy_local(job: Job, final: Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     for f in job.files:  # read back from the final name, as the next restore would
         _drop_cache(final / f["file"])
-        size, digest = _sha256(final / f["file"])
+        size, digest = sha256_file(final / f["file"])
         if size != f["size"] or digest != f["sha256"]:
             raise CopyError(f"{f['file']} read back from {final} differs from the manifest (size {size}, "
                             f"expected {f['size']}): the medium may be failing")
@@ -265,16 +266,6 @@ def _drop_cache(path: Path) -> None:
             os.close(fd)
     except (OSError, AttributeError):
         pass  # not every filesystem or platform has it; the hash still runs
-
-
-def _sha256(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
 
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, current_operator
 from dse_tui.core.catalog_media import Copy
-from dse_tui.core.copies import CopyError, Job, _sha256, run_files
+from dse_tui.core.copies import CopyError, Job, run_files
 from dse_tui.core.stream import Cancelled
+from dse_tui.core.verify import sha256_file
 
 
 @dataclass
@@ -96,7 +97,7 @@ def _check_local(catalog: Catalog, dest, copy: Copy, files: list[dict]) -> None:
         path = folder / f["file"]
         if not path.is_file():
             raise CopyError(f"{f['file']} is missing from {folder}")
-        size, digest = _sha256(path)
+        size, digest = sha256_file(path)
         if digest != f["sha256"]:
             raise CopyError(f"{f['file']} in {folder} no longer matches its SHA-256")
 
@@ -123,7 +124,7 @@ def _where_mounted_now(catalog: Catalog, dest, copy: Copy, folder: Path) -> Path
 
 
 def _own_manifest(path: Path, sha256: str) -> list[dict]:
-    size, digest = _sha256(path)
+    size, digest = sha256_file(path)
     if digest != sha256:
         raise CopyError(f"{path} no longer matches the catalog's SHA-256")
     manifest = json.loads(path.read_text())

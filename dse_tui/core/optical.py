@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dse_tui.core.copies import CHUNK, MANIFEST, CopyError, Job
 from dse_tui.core.stream import Cancelled
+from dse_tui.core.verify import sha256_file
 
 RESERVE = 4 << 20  # per disc: the ISO's own structures, the index and a margin
 TIMEOUT = 3600
@@ -104,7 +105,7 @@ def copy_optical(job: Job) -> tuple[str, str, list[str]]:
         raise
     for n, (image, (code, mid)) in enumerate(zip(images, codes), 1):
         catalog.link_copy_medium(job.copy_id, mid, n, len(images), path=str(image), size=image.stat().st_size,
-                                 sha256=_sha256(image))
+                                 sha256=sha256_file(image)[1])
         catalog.update_medium(mid, state="in-use")
         catalog.record_event("medium created", "ok", repository=job.run.repository, operator=job.operator,
                              detail={"code": code, "kind": "optical", "image": str(image), "seq": f"{n} of {len(images)}"})
@@ -179,7 +180,7 @@ def _read_back(job: Job, discs: list[list[Piece]], images: list[Path]) -> None:
                 if not path.is_file() or path.stat().st_size != p.length:
                     raise CopyError(f"{image.name}: {p.name} is missing or of the wrong size when read back")
                 if p.file == MANIFEST:
-                    if _sha256(path) != job.run.sha256:
+                    if sha256_file(path)[1] != job.run.sha256:
                         raise CopyError(f"{image.name}: the manifest read back differs from the catalog's")
                     continue
                 with open(path, "rb") as f:
@@ -214,9 +215,3 @@ def _xorriso(argv: list[str], job: Job) -> tuple[int, str]:
         return proc.returncode, err.read().decode(errors="replace")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
