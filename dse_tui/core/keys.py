@@ -89,22 +89,14 @@ def recovery_sheet(key: Key, site: str, department: str = "") -> bytes:
     """The recovery sheet (A4 PDF): what is needed to read the media on the worst day."""
     from fpdf import FPDF
 
-    from dse_tui.core.labelpdf import FONT_DIRS, qr_matrix
+    from dse_tui.core.labelpdf import draw_qr, use_font
 
     identity = next(line for line in key.identity_file.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-"))
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()
-    font = "helvetica"
-    for folder in FONT_DIRS:
-        if Path(folder, "DejaVuSans.ttf").is_file():
-            pdf.add_font("doc", "", f"{folder}/DejaVuSans.ttf")
-            pdf.add_font("doc", "B", f"{folder}/DejaVuSans-Bold.ttf")
-            if Path(folder, "DejaVuSansMono.ttf").is_file():
-                pdf.add_font("mono", "", f"{folder}/DejaVuSansMono.ttf")
-            font = "doc"
-            break
-    mono = "mono" if "mono" in pdf.fonts else "courier"
+    font = use_font(pdf, "doc", "DejaVuSans")
+    mono = use_font(pdf, "mono", "DejaVuSansMono", fallback="courier")
     down = {"new_x": "LMARGIN", "new_y": "NEXT"}
     pdf.set_font(font, "B", 18)
     pdf.multi_cell(0, 10, "Recovery sheet · Hoja de recuperación", **down)
@@ -119,16 +111,8 @@ def recovery_sheet(key: Key, site: str, department: str = "") -> bytes:
     pdf.multi_cell(0, 6, "Identity (secret) · Identidad (secreta):", **down)
     pdf.set_font(mono, "", 10)
     pdf.multi_cell(0, 6, identity, **down)
-    # The identity as a QR code (full QR, error level M), drawn as vector squares.
-    matrix = qr_matrix(identity)
-    side = 60.0
-    module = side / (len(matrix) + 8)
-    x0, y0 = pdf.l_margin, pdf.get_y() + 3
-    pdf.set_fill_color(0)
-    for r, row in enumerate(matrix):
-        for c, dark in enumerate(row):
-            if dark:
-                pdf.rect(x0 + (c + 4) * module, y0 + (r + 4) * module, module, module, style="F")
+    side, y0 = 60.0, pdf.get_y() + 3
+    draw_qr(pdf, identity, pdf.l_margin, y0, side)  # the identity as a full QR code
     pdf.set_y(y0 + side + 4)
     for lang in ("en", "es"):
         pdf.set_font(font, "B", 10)

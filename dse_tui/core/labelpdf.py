@@ -46,14 +46,16 @@ def qr_matrix(payload: str) -> tuple[tuple[int, ...], ...]:
     return segno.make(payload, micro=False, error="m").matrix
 
 
-def _font(pdf) -> str:
+def use_font(pdf, family: str = "label", stem: str = "DejaVuSansCondensed", fallback: str = "helvetica") -> str:
+    """DejaVu `stem` (regular and bold) added to `pdf` as `family`; `fallback`, a core font, where it is not
+    installed (latin-1 only: text is folded to it in _safe)."""
     for folder in FONT_DIRS:
-        regular, bold = Path(folder) / "DejaVuSansCondensed.ttf", Path(folder) / "DejaVuSansCondensed-Bold.ttf"
+        regular, bold = Path(folder) / f"{stem}.ttf", Path(folder) / f"{stem}-Bold.ttf"
         if regular.is_file() and bold.is_file():
-            pdf.add_font("label", "", str(regular))
-            pdf.add_font("label", "B", str(bold))
-            return "label"
-    return "helvetica"  # latin-1 only: text is folded to it in _safe
+            pdf.add_font(family, "", str(regular))
+            pdf.add_font(family, "B", str(bold))
+            return family
+    return fallback
 
 
 def _safe(text: str, font: str) -> str:
@@ -84,7 +86,7 @@ def render(labels: list[Label], stock: Stock, *, start: int = 1, copies: int = 1
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     pdf.set_creator("dse-tui")
-    font = _font(pdf)
+    font = use_font(pdf)
     placed: list[Placed] = []
     position = start if stock.kind == "sheet" else 1
     page = 0
@@ -114,7 +116,7 @@ def _draw(pdf, font: str, label: Label, x: float, y: float, w: float, h: float) 
     bar_h = min(max(5.0, inner_h * 0.24), 25.0)
     top_h = inner_h - bar_h - 1.0
     qr_side = min(top_h, inner_w * 0.38, 40.0)
-    _qr(pdf, label.qr, x + w - PAD - qr_side, y + PAD, qr_side)
+    draw_qr(pdf, label.qr, x + w - PAD - qr_side, y + PAD, qr_side)
     _barcode(pdf, label, x + PAD, y + h - PAD - bar_h, inner_w, bar_h)
     lines = _lines(label, font)
     max_pt = min(14.0, max(MAX_PT, h / 8))
@@ -164,7 +166,8 @@ def _text(pdf, font: str, lines: list[str], x: float, y: float, w: float, h: flo
         pdf.cell(w, line_h, fit(pdf, line, w))
 
 
-def _qr(pdf, payload: str, x: float, y: float, side: float) -> None:
+def draw_qr(pdf, payload: str, x: float, y: float, side: float) -> None:
+    """A full QR code of `payload` in a `side` mm square (its quiet zone included), as vector rectangles."""
     matrix = qr_matrix(payload)
     n = len(matrix) + 8  # the 4-module quiet zone on each side is part of the square
     module = side / n

@@ -186,19 +186,11 @@ def to_pdf(r: Report) -> bytes:
     """A4, for paper: a title page with the site and period, the summary table, then the details."""
     from fpdf import FPDF
 
-    from dse_tui.core.labelpdf import FONT_DIRS
+    from dse_tui.core.labelpdf import use_font
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)
-    font = "helvetica"
-    for folder in FONT_DIRS:
-        try:
-            pdf.add_font("doc", "", f"{folder}/DejaVuSans.ttf")
-            pdf.add_font("doc", "B", f"{folder}/DejaVuSans-Bold.ttf")
-            font = "doc"
-            break
-        except (OSError, FileNotFoundError):
-            continue
+    font = use_font(pdf, "doc", "DejaVuSans")
     pdf.add_page()
     pdf.set_font(font, "B", 22)
     pdf.ln(60)

@@ -90,23 +90,22 @@ class CopyScreen(ModalScreen):
                 self.app.call_from_thread(self._progress, dest, n)
 
         error = None
-        outcomes, total = None, 0
+        outcomes = None
         try:
             with Catalog(self.app.profile.catalog_path) as catalog:
                 run = latest_good(catalog, self.repo.id)
                 if run is not None:
-                    total = run.size or 0
                     outcomes = copy_pending(self.app.profile, catalog, [self.repo.id], cancel=self.cancel_event,
                                             on_bytes=progress)
         except Exception as exc:  # the catalog locked, a bug: said on the screen, never the end of the console
             error = str(exc) or repr(exc)
-        self.app.call_from_thread(self._done, outcomes, total, error)
+        self.app.call_from_thread(self._done, outcomes, error)
 
     def _progress(self, dest: str, n: int) -> None:
         self.lines[dest] = tr("copy.copying", self.lang, done=size(n))
         self.show()
 
-    def _done(self, outcomes, total: int, error: str | None = None) -> None:
+    def _done(self, outcomes, error: str | None = None) -> None:
         self.busy = False
         if error is not None:
             self.lines["-"] = f"[bold red]✗[/] {escape(error)}"
