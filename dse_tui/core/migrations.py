@@ -212,4 +212,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE verifications_v8 RENAME TO verifications;
     CREATE INDEX verifications_by_run ON verifications(run_id);
     """,
+    # 9: the latest event of an action is an index seek (the console checks the profile's at every start)
+    """
+    CREATE INDEX events_by_action ON events(action, id);
+    """,
 ]
