@@ -47,6 +47,13 @@ def make_site(tmp_path):
                                   "checklist: test-config, verify: structure}", extra="checklists: ./lists")
 
 
+def with_command(session, step_id: str, command: str) -> None:
+    """The session's step `step_id` with another command (as a site's own checklist might say)."""
+    from dataclasses import replace
+
+    session.steps = tuple(replace(step, command=command) if step.id == step_id else step for step in session.steps)
+
+
 @pytest.fixture
 def site(tmp_path):
     profile = make_site(tmp_path)
@@ -129,9 +136,7 @@ def test_a_running_command_is_cancelled_and_its_output_so_far_kept(site):
     profile, catalog, checklist = site
     repo = profile.repositories[0]
     s = start_session(catalog, profile, repo, checklist)
-    # A step's command that would run for minutes.
-    s.steps = tuple(step if step.id != "first" else type(step)(**{**step.__dict__, "command": "echo begun; sleep 300"})
-                    for step in s.steps)
+    with_command(s, "first", "echo begun; sleep 300")  # a step's command that would run for minutes
     cancel = threading.Event()
     result = {}
     t = threading.Thread(target=lambda: result.update(status=run_step_command(s, "first", repo, cancel=cancel)))
@@ -311,8 +316,7 @@ def test_a_note_written_while_the_command_runs_is_kept(site):
     profile, catalog, checklist = site
     repo = profile.repositories[0]
     s = start_session(catalog, profile, repo, checklist)
-    s.steps = tuple(step if step.id != "first" else type(step)(**{**step.__dict__, "command": "echo a; sleep 2.5; echo b"})
-                    for step in s.steps)
+    with_command(s, "first", "echo a; sleep 2.5; echo b")
     t = threading.Thread(target=run_step_command, args=(s, "first", repo))
     t.start()
     time.sleep(0.7)
