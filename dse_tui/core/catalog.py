@@ -42,6 +42,11 @@ class Run:
     artifact: str | None
     manifest: str | None
     message: str | None
+    key_ids: str | None = None  # the age keys its artifact is encrypted to, space-separated; None: plaintext
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.key_ids)
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,8 @@ class LastStatus:
     manual_required_reason: str | None
 
 
-_RUN_COLUMNS = "id, repository_id, started_at, ended_at, state, trigger, operator, size, sha256, artifact, manifest, message"
+_RUN_COLUMNS = ("id, repository_id, started_at, ended_at, state, trigger, operator, size, sha256, artifact, manifest, "
+                "message, key_ids")
 
 
 def current_operator() -> str:
@@ -208,11 +214,12 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin):
 
     def finish_run(self, run_id: int, state: str, *, size: int | None = None, sha256: str | None = None,
                    artifact: str | None = None, manifest: str | None = None, message: str | None = None,
-                   log: str | None = None, at: datetime | None = None) -> None:
+                   log: str | None = None, at: datetime | None = None, key_ids: list[str] | None = None) -> None:
         self.db.execute(
             "UPDATE runs SET state = ?, ended_at = ?, size = ?, sha256 = ?, artifact = ?, manifest = ?, message = ?,"
-            " log = ? WHERE id = ?",
-            (state, to_db(at or utcnow()), size, sha256, artifact, manifest, message, log, run_id))
+            " log = ?, key_ids = ? WHERE id = ?",
+            (state, to_db(at or utcnow()), size, sha256, artifact, manifest, message, log,
+             " ".join(key_ids) if key_ids else None, run_id))
 
     def interrupt_stale_runs(self, key: str) -> list[int]:
         """Runs of `key` still marked running: their process died (the caller holds the repository's lock,
@@ -296,7 +303,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin):
         if key is None:
             key = self._repo_key(row[1])
         return Run(row[0], key, from_db(row[2]), from_db(row[3]), row[4], row[5], row[6], row[7], row[8],
-                   row[9], row[10], row[11])
+                   row[9], row[10], row[11], row[12])
 
     def _repo_key(self, repo_id: int) -> str:
         for key, value in self._repo_ids.items():

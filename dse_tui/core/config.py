@@ -83,6 +83,11 @@ class Repository:
     verify_every: timedelta | None = None
     rules: Rules = Rules()
     checklist_steps: tuple[dict, ...] = ()  # the site's own steps for this repository (EXTRA_STEP)
+    recipients: tuple[str, ...] = ()  # age public keys its artifacts are encrypted to; () = not encrypted
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.recipients)
 
     @property
     def location(self) -> str:
@@ -113,6 +118,15 @@ class Destination:
     def capacity(self) -> int | None:
         """One disc's usable bytes (optical)."""
         return self.settings.get("capacity") or DISC_CAPACITY.get(self.settings.get("disc"))
+
+
+@dataclass(frozen=True)
+class Encryption:
+    """The site's keys: public keys artifacts are encrypted to, and where verify and restore find the
+    identities (the keys folder of `dse-tui keys init` is always looked in too)."""
+    recipients: tuple[str, ...] = ()
+    identities: tuple[Path, ...] = ()
+    passphrase_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +162,7 @@ class Profile:
     barcode: str = "code39"
     printers: dict = field(default_factory=dict)  # id → (CUPS queue, stock id or None)
     notify: Notify | None = None
+    encryption: Encryption | None = None
 
     def repository(self, repo_id: str) -> Repository:
         for r in self.repositories:
@@ -193,6 +208,7 @@ _duration = Parsed(parse_duration, "a duration such as 6h, 1d, 1w")
 _periodicity = Parsed(Periodicity.parse, "a duration (6h, 1d, 1w) or a cron expression")
 _size = Parsed(parse_size, "a size such as 500M or 2G", accept_int=True)
 _id = Str(ID_PATTERN, ID_HINT)
+_recipient = Str(r"age1[02-9ac-hj-np-z]{58}", "an age public key: age1… (dse-tui keys init prints it)")
 _glob = Str(r"[A-Za-z0-9_.*?\[\]/@+:=,~%-]+", "a path pattern such as 'cache/*' or '*.log' (no spaces or quotes)")
 
 _ssh = Mapping({
@@ -238,6 +254,9 @@ _repo_settings = {
     "retention": Field(_retention),
     "timeout": Field(_duration),
     "verify_every": Field(_duration),
+    # Encrypt the artifacts with age: true (to the site's encryption.recipients), or the repository's own.
+    "encrypt": Field(Bool()),
+    "recipients": Field(List(_recipient)),
     "rules": Field(Mapping({
         "min_size": Field(_size, default=Rules.min_size),
         "require": Field(List(Str()), default=list),
@@ -312,6 +331,7 @@ _PROFILE = Mapping({
         "disc": Field(Enum(*DISC_CAPACITY)),
         "code": Field(_code_pattern),
         "location": Field(Str()),
+        "require_encryption": Field(Bool(), default=False),
         "description": Field(Str(), default=""),
     })), default=list),
     "media": Field(Mapping({
@@ -319,6 +339,11 @@ _PROFILE = Mapping({
     }), default=dict),
     "labels": Field(LABELS, default=dict),
     "notify": Field(NOTIFY),
+    "encryption": Field(Mapping({
+        "recipients": Field(List(_recipient), default=list),
+        "identities": Field(List(FilePath()), default=list),
+        "passphrase_env": Field(Str(r"[A-Za-z_][A-Za-z0-9_]*", "an environment variable name")),
+    })),
     "repositories": Field(List(_repository), default=list),
 })
 
@@ -331,6 +356,8 @@ DEFAULTS = {
     "retention": {k: getattr(Retention(), k) for k in ("daily", "weekly", "monthly", "yearly")},
     "timeout": timedelta(hours=6),
     "verify_every": None,
+    "encrypt": False,
+    "recipients": [],
     "rules": {"min_size": 0, "require": [], "shrink_percent": Rules.shrink_percent,
               "shrink_window": Rules.shrink_window},
 }
@@ -418,6 +445,29 @@ def _cross_check(data: dict, c: Checker) -> None:
         for name in r["destinations"] if isinstance(r["destinations"], list) else []:
             if name is not INVALID and name not in dest_ids:
                 c.error(("repositories", i, "destinations"), f"unknown destination '{name}'{_known(dest_ids)}")
+    _check_encryption(data, defaults, dest_ids, c)
+
+
+def _check_encryption(data: dict, defaults: dict, dest_ids: dict[str, int], c: Checker) -> None:
+    """A repository that is to be encrypted has someone to encrypt to; one whose copies go where
+    encryption is required is encrypted."""
+    site = data["encryption"] if isinstance(data.get("encryption"), dict) else {}
+    site_recipients = site.get("recipients") if isinstance(site.get("recipients"), list) else []
+    requiring = {d["id"] for _, d in _valid_items(data["destinations"]) if d.get("require_encryption")}
+    for i, r in _valid_items(data["repositories"]):
+        def pick(key):
+            return r[key] if r[key] is not None else defaults.get(key)
+        encrypt, own = pick("encrypt"), pick("recipients")
+        if encrypt in (None, INVALID):
+            encrypt = bool(own)  # naming recipients is asking for encryption
+        if encrypt and not own and not site_recipients:
+            c.error(("repositories", i, "encrypt"), "encrypt is on but there is no one to encrypt to: add "
+                                                    "encryption.recipients (dse-tui keys init makes a key)")
+        dests = pick("destinations")
+        strict = [d for d in dests if d in requiring] if isinstance(dests, list) else []
+        if strict and not encrypt:
+            c.error(("repositories", i), f"destination {', '.join(strict)} requires encryption: set encrypt: true "
+                                         "on this repository, or copy it elsewhere")
 
 
 def _known(ids) -> str:
@@ -440,6 +490,7 @@ def _build(file: Path, data: dict) -> Profile:
             verify_every=merged["verify_every"],
             rules=Rules(**{**merged["rules"], "require": tuple(merged["rules"]["require"])}),
             checklist_steps=tuple(r["checklist_steps"]),
+            recipients=_recipients(r, defaults, data["encryption"]),
         ))
     storage = data["storage"]
     return Profile(
@@ -457,7 +508,17 @@ def _build(file: Path, data: dict) -> Profile:
         media_code=(data["media"] or {}).get("code") or DEFAULT_CODE,
         **dict(zip(("label_stocks", "label_stock", "barcode", "printers"), build_labels(data["labels"]))),
         notify=Notify.from_data(data["notify"]) if data["notify"] else None,
+        encryption=Encryption(tuple(data["encryption"]["recipients"]), tuple(data["encryption"]["identities"]),
+                              data["encryption"]["passphrase_env"]) if data["encryption"] else None,
     )
+
+
+def _recipients(r: dict, defaults: dict, site: dict | None) -> tuple[str, ...]:
+    own = r["recipients"] if r["recipients"] is not None else defaults["recipients"]
+    encrypt = r["encrypt"] if r["encrypt"] is not None else defaults["encrypt"] or bool(own)
+    if not encrypt:
+        return ()
+    return tuple(dict.fromkeys(own or (site or {}).get("recipients") or ()))
 
 
 def profile_path_from_env(explicit: str | None) -> Path:

@@ -89,6 +89,14 @@ class Job:
             raise Cancelled()
 
 
+def _encrypted(run: Run) -> bool:
+    """What the artifact says, not only the catalog: every part of it written by age."""
+    from dse_tui.core.crypto import is_encrypted
+
+    parts = json.loads(Path(run.manifest).read_text())["parts"]
+    return bool(parts) and all(is_encrypted(p) for p in parts)
+
+
 def run_files(run: Run) -> list[dict]:
     """The parts and the manifest, with what they must read back as."""
     manifest_path = Path(run.manifest)
@@ -113,6 +121,12 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
     job = Job(profile, catalog, run, dest, [], cancel or threading.Event(), log or (lambda line: None), on_bytes,
               operator or current_operator())
     try:
+        if dest.settings.get("require_encryption") and not _encrypted(run):
+            out.message = (f"{dest.id} requires encryption and run {run.id} is not encrypted: it is not copied there "
+                           f"(set encrypt: true on {run.repository}; its next runs can go there)")
+            catalog.record_event("copy refused", "failed", repository=run.repository, operator=job.operator,
+                                 detail={"run_id": run.id, "destination": dest.id, "message": out.message})
+            return out
         job.files = run_files(run)
         for f in job.files:  # the source first: a damaged run is not spread onto other devices
             if not (job.source / f["file"]).is_file():

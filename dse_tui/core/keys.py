@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from dse_tui.core.crypto import key_id, protect, read_identity
 from dse_tui.core.timeutil import utcnow
 
 
@@ -28,19 +29,15 @@ class Key:
     created: datetime
 
 
-def key_id(recipient: str) -> str:
-    """A short, stable name for a key: the start of its public key (what labels and manifests show)."""
-    return "age-" + recipient.removeprefix("age1")[:10]
-
-
 def keys_dir(profile) -> Path:
     from platformdirs import user_config_path
 
     return user_config_path("dse-tui") / "keys" / profile.site.id
 
 
-def init_key(folder: Path) -> Key:
-    """A new key pair in `folder` (made 0700): `<id>.key` (0600, the identity) and `<id>.pub`."""
+def init_key(folder: Path, passphrase: str | None = None) -> Key:
+    """A new key pair in `folder` (made 0700): `<id>.key` (0600, the identity; encrypted with `passphrase`
+    in age's format when one is given) and `<id>.pub`."""
     if not shutil.which("age-keygen"):
         raise KeyError_("age-keygen is not installed (Debian package age)")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -54,8 +51,8 @@ def init_key(folder: Path) -> Key:
     path = folder / f"{kid}.key"
     # Written with its final permissions from the first byte: the identity is never readable by others.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(identity)
+    with os.fdopen(fd, "wb") as f:
+        f.write(protect(identity, passphrase) if passphrase else identity.encode())
     (folder / f"{kid}.pub").write_text(recipient + "\n")
     return Key(kid, recipient, path, utcnow())
 
@@ -72,26 +69,27 @@ def list_keys(folder: Path) -> list[Key]:
 INSTRUCTIONS = {
     "en": ["How to restore without dse-tui (only age and zstd are needed):",
            "1. Type the identity below into a file, e.g. identity.txt (or scan the QR code), then: chmod 600 identity.txt",
-           "2. For each part of the backup (NAME.zst, encrypted):  age -d -i identity.txt NAME.zst | zstd -d > NAME",
+           "2. For each part of the backup (NAME.zst.age):  age -d -i identity.txt NAME.zst.age | zstd -d > NAME",
            "3. A files or web backup is then a tar archive:  tar -xf NAME  (NAME ends in .tar)",
            "4. A PostgreSQL dump:  pg_restore -d DATABASE NAME   · a MariaDB dump:  mariadb DATABASE < NAME",
            "Keep this sheet in the safe, apart from the media it opens."],
     "es": ["Cómo restaurar sin dse-tui (solo hacen falta age y zstd):",
            "1. Escriba la identidad de abajo en un fichero, p. ej. identity.txt (o escanee el código QR) y: chmod 600 identity.txt",
-           "2. Para cada parte del respaldo (NOMBRE.zst, cifrada):  age -d -i identity.txt NOMBRE.zst | zstd -d > NOMBRE",
+           "2. Para cada parte del respaldo (NOMBRE.zst.age):  age -d -i identity.txt NOMBRE.zst.age | zstd -d > NOMBRE",
            "3. Un respaldo de ficheros o web es entonces un archivo tar:  tar -xf NOMBRE  (NOMBRE termina en .tar)",
            "4. Un volcado de PostgreSQL:  pg_restore -d BASE NOMBRE   · uno de MariaDB:  mariadb BASE < NOMBRE",
            "Guarde esta hoja en la caja fuerte, lejos de los soportes que abre."],
 }
 
 
-def recovery_sheet(key: Key, site: str, department: str = "") -> bytes:
-    """The recovery sheet (A4 PDF): what is needed to read the media on the worst day."""
+def recovery_sheet(key: Key, site: str, department: str = "", passphrase: str | None = None) -> bytes:
+    """The recovery sheet (A4 PDF): what is needed to read the media on the worst day. The identity is
+    printed in clear even when its file is protected: the sheet is the key of last resort, kept in the safe."""
     from fpdf import FPDF
 
     from dse_tui.core.labelpdf import draw_qr, use_font
 
-    identity = next(line for line in key.identity_file.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-"))
+    _, identity = read_identity(key.identity_file, passphrase)
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()

@@ -119,7 +119,7 @@ def _producer(files: list[tuple[Path, str]], session_id: int, driver: str) -> Ca
         listed = []
         for path, part in files:
             written = ctx.part(part, [_reader(path)])
-            listed.append({"path": str(path), "part": part, "size": written.size})
+            listed.append({"path": str(path), "part": written.file, "size": written.size})
         ctx.meta["manual"] = {"session_id": session_id, "files": listed}
         dbs = [p.removesuffix(".pgdump.zst") for _, p in files if p.endswith(".pgdump.zst")]
         if driver == "mysql":

@@ -216,4 +216,9 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX events_by_action ON events(action, id);
     """,
+    # 10: the age keys a run is encrypted to (keys list, labels and the console show them)
+    """
+    ALTER TABLE runs ADD COLUMN key_ids TEXT;
+    CREATE INDEX runs_by_key ON runs(key_ids) WHERE key_ids IS NOT NULL;
+    """,
 ]

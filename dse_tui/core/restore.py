@@ -21,6 +21,7 @@ from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
 from dse_tui.core.config import Profile, Repository
+from dse_tui.core.crypto import IdentityError, plain_name
 from dse_tui.core.drivers import BackupError
 from dse_tui.core.stream import Cancelled, Stage, TimedOut
 from dse_tui.core.verify import VerifyContext, VerifyFailed, checksum, load_manifest, scratch_for
@@ -128,7 +129,7 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
         _RESTORERS[(repo.driver, p.into)](v, p, force)
         outcome = "done"
         log(f"restored {p.describe()}")
-    except (RestoreError, BackupError, VerifyFailed) as exc:
+    except (RestoreError, BackupError, VerifyFailed, IdentityError) as exc:
         message = str(exc)
     except Cancelled:
         outcome, message = "cancelled", "cancelled by the operator"
@@ -149,9 +150,9 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
 
 # ---------------------------------------------------------------- per driver and target
 
-def _check(result, what: str) -> None:
+def _check(v: VerifyContext, result, what: str) -> None:
     if not result.ok:
-        raise RestoreError(f"{what}: {result.failure()}")
+        raise RestoreError(f"{what}: {v.failure(result)}")
 
 
 def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
@@ -159,7 +160,7 @@ def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for part in v.parts(".tar.zst"):  # the archives (not the audit log, or a manual backup's notes)
         result, _ = v.pipe(part, [Stage(["tar", "-x", "-f", "-", "-C", str(target)], name="tar -x")])
-        _check(result, part["file"])
+        _check(v, result, part["file"])
 
 
 def _git_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
@@ -196,7 +197,7 @@ def _sqlite_file(v: VerifyContext, p: RestorePlan, force: bool) -> None:
         with open(tmp, "wb") as f:
             part = v.parts(".sqlite.zst")[0]
             result, _ = v.pipe(part, [], f)
-            _check(result, part["file"])
+            _check(v, result, part["file"])
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)  # the target is the old file or the whole restored one, never half
@@ -209,9 +210,9 @@ def _dumps_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
     target = Path(p.target)
     target.mkdir(parents=True, exist_ok=True)
     for part in v.parts():
-        with open(target / part["file"].removesuffix(".zst"), "wb") as f:
+        with open(target / plain_name(part["file"]).removesuffix(".zst"), "wb") as f:
             result, _ = v.pipe(part, [], f)
-        _check(result, part["file"])
+        _check(v, result, part["file"])
 
 
 def _postgresql_database(v: VerifyContext, p: RestorePlan, force: bool) -> None:
@@ -225,10 +226,10 @@ def _postgresql_database(v: VerifyContext, p: RestorePlan, force: bool) -> None:
         made = psql(repo, "postgres", f'CREATE DATABASE "{p.target}"', v.remaining(60))
         if made.returncode != 0:
             raise RestoreError(f"cannot create the database {p.target}: {made.stderr.strip()}")
-    part = next(x for x in v.parts(".pgdump.zst") if x["file"] == f"{p.database}.pgdump.zst")
+    part = next(x for x in v.parts(".pgdump.zst") if plain_name(x["file"]) == f"{p.database}.pgdump.zst")
     result, _ = v.pipe(part, [connect_stage(repo, ["pg_restore", *clean, "--exit-on-error", "-d", p.target],
                                             "pg_restore")])
-    _check(result, f"restore into {p.target}")
+    _check(v, result, f"restore into {p.target}")
 
 
 def _mysql_database(v: VerifyContext, p: RestorePlan, force: bool) -> None:
@@ -237,8 +238,8 @@ def _mysql_database(v: VerifyContext, p: RestorePlan, force: bool) -> None:
     client = _tool("mariadb|mysql", v.repo)
     if not p.exists:
         query(v.repo, client, f"CREATE DATABASE {quote_name(p.target)}", v.remaining(60), f"create {p.target}")
-    part = next(x for x in v.parts(".sql.zst") if x["file"] == f"{p.database}.sql.zst")
-    _check(load(v, part, v.repo, client, p.target), f"restore into {p.target}")
+    part = next(x for x in v.parts(".sql.zst") if plain_name(x["file"]) == f"{p.database}.sql.zst")
+    _check(v, load(v, part, v.repo, client, p.target), f"restore into {p.target}")
 
 
 _RESTORERS = {

@@ -28,6 +28,7 @@ from dse_tui.core import notify
 from dse_tui.core.audit import export_jsonl, segment_start
 from dse_tui.core.catalog import Catalog, CatalogError, current_operator
 from dse_tui.core.config import Profile, Repository
+from dse_tui.core.crypto import key_id, manifest_block
 from dse_tui.core.drivers import BackupContext, BackupError, driver_module
 from dse_tui.core.fsutil import fsync_dir
 from dse_tui.core.locks import AlreadyRunning, RepoLock
@@ -98,7 +99,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         deadline=t0 + repo.timeout.total_seconds(),
         on_bytes=(lambda n: on_progress(RunProgress(repo.id, n, expected, time.monotonic() - t0)))
         if on_progress else None,
-        log=log)
+        log=log, recipients=repo.recipients)
     state, message, manifest_path, digest, size = "failed", None, None, None, None
     try:
         workdir.mkdir(parents=True)
@@ -159,7 +160,8 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     elapsed = time.monotonic() - t0
     full_log = "\n".join(ctx.stderr) or None
     catalog.finish_run(run_id, state, size=size, sha256=digest, artifact=str(final) if kept else None,
-                       manifest=str(manifest_path) if kept else None, message=message, log=full_log)
+                       manifest=str(manifest_path) if kept else None, message=message, log=full_log,
+                       key_ids=[key_id(r) for r in ctx.recipients] if kept else None)
     catalog.record_event("run ended", state, repository=repo.id, operator=operator,
                          detail={"run_id": run_id, "size": size, "sha256": digest, "message": message})
     if state == "failed":
@@ -242,6 +244,7 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
         "size": sum(p.size for p in ctx.parts),
         "parts": [p.as_json() for p in ctx.parts],
         "tools": tools,
+        **({"encryption": manifest_block(ctx.recipients)} if ctx.recipients else {}),
         **ctx.meta,
     }
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 CHUNK = 1 << 20
+HEAD = 128  # bytes of a tapped stream kept, to look inside a tiny one (an empty dump)
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named in Python 3.10+ only on some builds
 KILL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 
@@ -37,6 +38,10 @@ class Stage:
     argv: list[str]
     env: dict[str, str] | None = None  # extra environment (secrets go here, never in argv)
     name: str = ""
+    # Pipes the child reads a secret from as /dev/fd/N (secret_pipe); the parent's ends close once it starts.
+    pass_fds: tuple[int, ...] = ()
+    # Hash this stage's output on its way to the next one (the plaintext before an encryption stage).
+    tap: bool = False
 
     @property
     def label(self) -> str:
@@ -52,11 +57,20 @@ class StageResult:
 
 
 @dataclass
+class Tap:
+    """What passed between a `tap` stage and the next: size, SHA-256, and the first bytes."""
+    size: int = 0
+    sha256: str = ""
+    head: bytes = b""
+
+
+@dataclass
 class StreamResult:
     size: int
     sha256: str
     stages: list[StageResult] = field(default_factory=list)
     feed_error: str | None = None
+    tap: Tap | None = None
 
     @property
     def ok(self) -> bool:
@@ -103,21 +117,34 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
     errs = []
     pgid = None
     feed_error: list[str] = []
+    relays: list[threading.Thread] = []
+    tap = None
+    handed = 0  # stages whose secret pipes are closed on our side
     try:
         prev_stdout = None
         for i, stage in enumerate(stages):
             err = tempfile.TemporaryFile()
             errs.append(err)
-            stdin = prev_stdout if prev_stdout is not None else (subprocess.PIPE if feed else subprocess.DEVNULL)
+            tapped = i > 0 and stages[i - 1].tap
+            stdin = (subprocess.PIPE if tapped or (i == 0 and feed)
+                     else prev_stdout if prev_stdout is not None else subprocess.DEVNULL)
             env = {**os.environ, **stage.env} if stage.env else None
-            proc = subprocess.Popen(
-                stage.argv, stdin=stdin, stdout=subprocess.PIPE, stderr=err, env=env,
-                process_group=0 if pgid is None else pgid)
+            try:
+                proc = subprocess.Popen(
+                    stage.argv, stdin=stdin, stdout=subprocess.PIPE, stderr=err, env=env,
+                    process_group=0 if pgid is None else pgid, pass_fds=stage.pass_fds)
+            finally:
+                _close_fds(stage.pass_fds)
+                handed = i + 1
             if pgid is None:
                 pgid = proc.pid
             _widen(proc.stdin)
             _widen(proc.stdout)
-            if prev_stdout is not None:
+            if tapped:
+                tap = Tap()
+                relays.append(threading.Thread(target=_relay, args=(prev_stdout, proc.stdin, tap, feed_error),
+                                               daemon=True))
+            elif prev_stdout is not None:
                 prev_stdout.close()  # the child has it now; our copy would keep the pipe open
             prev_stdout = proc.stdout
             procs.append(proc)
@@ -125,6 +152,8 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
         if feed:
             feeder = threading.Thread(target=_feed, args=(feed, procs[0].stdin, feed_error), daemon=True)
             feeder.start()
+        for relay in relays:
+            relay.start()
         # A watchdog stops the group on cancel or timeout; the reads below then meet end of file. Blocking
         # reads with no select() per chunk keep the copy as cheap as a shell pipe.
         stopped: list[str] = []
@@ -143,6 +172,8 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
                 report(size)
             if feeder:
                 feeder.join()
+            for relay in relays:
+                relay.join()
             for proc in procs:
                 proc.wait()
         finally:
@@ -159,8 +190,10 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
             err.seek(0)
             results.append(StageResult(stage.label, stage.argv, proc.returncode,
                                        err.read().decode("utf-8", "replace")))
-        return StreamResult(size, digest.hexdigest(), results, feed_error[0] if feed_error else None)
+        return StreamResult(size, digest.hexdigest(), results, feed_error[0] if feed_error else None, tap)
     except BaseException:
+        for later in stages[handed:]:
+            _close_fds(later.pass_fds)
         if pgid is not None:
             stop_group(pgid, procs)
         raise
@@ -205,6 +238,51 @@ def _feed(feed: Callable[[BinaryIO], None], pipe: BinaryIO, errors: list[str]) -
     finally:
         try:
             pipe.close()
+        except OSError:
+            pass
+
+
+def _relay(src: BinaryIO, dst: BinaryIO, tap: Tap, errors: list[str]) -> None:
+    """Copy one stage's output into the next one's input, hashing it on the way."""
+    digest = hashlib.sha256()
+    fd = src.fileno()
+    try:
+        while chunk := os.read(fd, CHUNK):
+            digest.update(chunk)
+            if len(tap.head) < HEAD:
+                tap.head += chunk[:HEAD - len(tap.head)]
+            tap.size += len(chunk)
+            dst.write(chunk)
+    except BrokenPipeError:
+        errors.append("the last stage stopped reading (see its status)")
+    except OSError as exc:
+        errors.append(f"passing the stream on failed: {exc}")
+    finally:
+        tap.sha256 = digest.hexdigest()
+        for pipe in (dst, src):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+
+def secret_pipe(data: bytes) -> int:
+    """The read end of a pipe that holds `data` whole: a child reads the secret from /dev/fd/N (give N
+    in Stage.pass_fds), so it is never in argv, in the environment or on disk."""
+    if len(data) > 60_000:  # must fit the pipe's buffer: nobody reads it before the child starts
+        raise ValueError("secret too large for a pipe")
+    read, write = os.pipe()
+    try:
+        os.write(write, data)
+    finally:
+        os.close(write)
+    return read
+
+
+def _close_fds(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
         except OSError:
             pass
 

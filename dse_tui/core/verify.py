@@ -21,9 +21,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 from dse_tui.core.config import VERIFY_LEVELS, Profile, Repository
+from dse_tui.core.crypto import IdentityError, Keyring, explain, is_encrypted, manifest_key_ids, plain_name
 from dse_tui.core.stream import Cancelled, Stage, StreamResult, TimedOut, stream
 
 READ_CHUNK = 4 << 20  # large reads keep the checksum at OpenSSL's speed (bench/verify_checksum.py)
@@ -58,6 +59,7 @@ class VerifyContext:
     log: Callable[[str], None] = lambda line: None
     on_bytes: Callable[[int], None] | None = None
     checks: list[Check] = field(default_factory=list)
+    keyring: Keyring | None = None  # the identities that open an encrypted run (none needed for checksum)
     _read: int = 0
     _decompressed: dict[str, Path] = field(default_factory=dict)
 
@@ -71,7 +73,24 @@ class VerifyContext:
         return ok
 
     def parts(self, suffix: str = "") -> list[dict]:
-        return [p for p in self.manifest.get("parts", []) if p["file"].endswith(suffix)]
+        """The parts whose plaintext name ends with `suffix` (`.tar.zst` finds `x.tar.zst.age` too)."""
+        return [p for p in self.manifest.get("parts", []) if plain_name(p["file"]).endswith(suffix)]
+
+    def source(self, part: dict | str) -> list[Stage]:
+        """The stages that read a part back as its uncompressed content: `zstd -d`, after `age -d` when it
+        is encrypted (IdentityError when no identity at hand opens it)."""
+        path = self.path(part)
+        if isinstance(part, str):
+            part = next((p for p in self.parts() if p["file"] == part), {"file": part})
+        if not is_encrypted(part):
+            return [Stage(["zstd", "-dc", "--", str(path)], name="zstd -d")]
+        keyring = self.keyring or Keyring.for_profile(self.profile)
+        self.keyring = keyring
+        return [keyring.decrypt_stage(path, manifest_key_ids(self.manifest)), Stage(["zstd", "-dc"], name="zstd -d")]
+
+    def failure(self, result: StreamResult) -> str | None:
+        """A stream's failure in words, with the key needed when age found none that opens it."""
+        return explain(result.failure(), manifest_key_ids(self.manifest))
 
     def path(self, part: dict | str) -> Path:
         return self.run_dir / (part["file"] if isinstance(part, dict) else part)
@@ -92,7 +111,7 @@ class VerifyContext:
         """`zstd -dc PART | stages...`, the last stdout into `out` (a binary file) or discarded; returns the
         result and the last `tail` bytes of that output."""
         sink = _Tail(out, tail)
-        first = [Stage(["zstd", "-dc", "--", str(self.path(part))], name="zstd -d")]
+        first = self.source(part)
         base = self._read
 
         def progress(n: int) -> None:
@@ -104,22 +123,47 @@ class VerifyContext:
         self._read = base + result.size
         return result, sink.tail
 
+    def read_with(self, part: dict | str, reader: Callable[[BinaryIO], None]) -> tuple[StreamResult, Exception | None]:
+        """Stream a part's content into `reader` (e.g. Python's tarfile), which runs in a thread reading a
+        pipe; (the stream's result, what the reader raised)."""
+        read_end, write_end = os.pipe()
+        raised: list[Exception] = []
+
+        def run() -> None:
+            with open(read_end, "rb") as f:
+                try:
+                    reader(f)
+                except Exception as exc:
+                    raised.append(exc)
+                finally:
+                    while f.read(1 << 20):  # drain: the stream must never block on a reader that stopped
+                        pass
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        try:
+            with open(write_end, "wb") as sink:
+                result, _ = self.pipe(part, [], sink)
+        finally:
+            thread.join()
+        return result, raised[0] if raised else None
+
     def ends_with(self, part: dict, marker: bytes, whose: str) -> None:
         """A dump tool writes its completion line last: without it the dump was cut short."""
         result, tail = self.pipe(part, [], tail=512)
         complete = result.ok and marker in tail
         self.check(f"complete {part['file']}", complete, f"ends with {whose} completion line" if complete
-                   else result.failure() or f"{whose} completion line is missing: the dump was cut short")
+                   else self.failure(result) or f"{whose} completion line is missing: the dump was cut short")
 
     def decompressed(self, part: dict | str) -> Path:
         """The part decompressed into the scratch folder (once per verification)."""
         name = part["file"] if isinstance(part, dict) else part
         if name not in self._decompressed:
-            target = self.scratch / name.removesuffix(".zst")
+            target = self.scratch / plain_name(name).removesuffix(".zst")
             with open(target, "wb") as f:
                 result, _ = self.pipe(part, [], f)
             if not result.ok:
-                raise VerifyFailed(f"{name}: {result.failure()}")
+                raise VerifyFailed(f"{name}: {self.failure(result)}")
             self._decompressed[name] = target
         return self._decompressed[name]
 
@@ -216,6 +260,8 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
                 steps[name]()
             except VerifyFailed as exc:
                 v.check(name, False, str(exc))
+            except IdentityError as exc:  # the run may be fine: what is missing is the key, not the backup
+                v.check(name, False, str(exc), unable=True)
             except subprocess.TimeoutExpired:  # a tool past the repository's timeout: the same as a stream's
                 raise TimedOut() from None
             except FileNotFoundError as exc:

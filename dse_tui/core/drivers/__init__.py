@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Callable
 
 from dse_tui.core.config import Profile, Repository
 from dse_tui.core.ssh import remote_command, target_argv
-from dse_tui.core.stream import Stage, stream
+from dse_tui.core.stream import Stage, Tap, stream
 
 DRIVER_NAMES = ("postgresql", "mysql", "sqlite", "git", "files")
 EMPTY_FRAME = 64  # a zstd stream this small may hold nothing at all: look inside before trusting it
@@ -33,14 +33,19 @@ class BackupError(Exception):
 @dataclass
 class Part:
     file: str
-    size: int
+    size: int  # of what was written (encrypted, when it is)
     sha256: str
     commands: list[list[str]]
     exit_status: list[dict[str, Any]]
+    plaintext: Tap | None = None  # the zstd stream before age, when encrypted
 
     def as_json(self) -> dict:
-        return {"file": self.file, "size": self.size, "sha256": self.sha256, "compression": "zstd",
-                "commands": self.commands, "exit_status": self.exit_status}
+        out = {"file": self.file, "size": self.size, "sha256": self.sha256, "compression": "zstd",
+               "commands": self.commands, "exit_status": self.exit_status}
+        if self.plaintext is not None:
+            out |= {"encryption": "age", "plaintext_size": self.plaintext.size,
+                    "plaintext_sha256": self.plaintext.sha256}
+        return out
 
 
 @dataclass
@@ -55,6 +60,7 @@ class BackupContext:
     parts: list[Part] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     stderr: list[str] = field(default_factory=list)
+    recipients: tuple[str, ...] = ()  # age public keys: every part is encrypted as it is written
     _written: int = 0
 
     def remaining(self, cap: float = 60.0) -> float:
@@ -68,9 +74,16 @@ class BackupContext:
 
     def part(self, file: str, stages: list[Stage], *, feed: Callable[[BinaryIO], None] | None = None,
              expect_data: bool = True) -> Part:
-        """Stream `stages` | zstd into `file` in the run's work folder; fail on any non-zero exit."""
+        """Stream `stages` | zstd [| age -r …] into `file` in the run's work folder (`file.age` when
+        encrypted: no plaintext ever reaches the disk); fail on any non-zero exit."""
+        from dse_tui.core.crypto import SUFFIX, encrypt_stage
+
+        tail = [self.zstd()]
+        if self.recipients:
+            file += SUFFIX
+            tail = [Stage(tail[0].argv, name="zstd", tap=True), encrypt_stage(self.recipients)]
         path = self.workdir / file
-        shown = " | ".join(shlex.join(s.argv) for s in stages + [self.zstd()])
+        shown = " | ".join(shlex.join(s.argv) for s in stages + tail)
         self.log(f"{file}: {shown}")
         base = self._written
 
@@ -80,7 +93,7 @@ class BackupContext:
                 self.on_bytes(self._written)
 
         with open(path, "wb") as out:
-            result = stream(stages + [self.zstd()], out, feed=feed, cancel=self.cancel, deadline=self.deadline,
+            result = stream(stages + tail, out, feed=feed, cancel=self.cancel, deadline=self.deadline,
                             progress=progress)
         for s in result.stages:
             if s.stderr.strip():
@@ -88,10 +101,12 @@ class BackupContext:
         if not result.ok:
             failure = result.failure()
             raise BackupError(f"{file}: {failure}{advice(failure)}")
-        if expect_data and result.size <= EMPTY_FRAME and decompressed_size(path) == 0:
+        plain = result.tap
+        if expect_data and (plain.size if plain else result.size) <= EMPTY_FRAME and \
+                decompressed_size(plain.head if plain else path.read_bytes()) == 0:
             raise BackupError(f"{file}: the dump is empty where data was expected")
-        part = Part(file, result.size, result.sha256, [s.argv for s in stages + [self.zstd()]],
-                    [{"process": s.name, "status": s.returncode} for s in result.stages])
+        part = Part(file, result.size, result.sha256, [s.argv for s in stages + tail],
+                    [{"process": s.name, "status": s.returncode} for s in result.stages], plain)
         self.parts.append(part)
         self.log(f"{file}: {result.size} bytes, sha256 {result.sha256[:16]}…")
         return part
@@ -129,8 +144,9 @@ def database_contents(manifest: dict) -> list[str]:
     return out
 
 
-def decompressed_size(path: Path) -> int:
-    out = subprocess.run(["zstd", "-dc", str(path)], capture_output=True)
+def decompressed_size(data: bytes) -> int:
+    """The size of a (tiny) zstd stream's content; 0 when it holds nothing or is not zstd."""
+    out = subprocess.run(["zstd", "-dc"], input=data, capture_output=True)
     return len(out.stdout) if out.returncode == 0 else 0
 
 

@@ -93,33 +93,26 @@ def _expected(v) -> dict[str, dict]:
 
 def structure(v) -> None:
     """zstd's own frame checks, and the archive's full listing against the per-file manifest."""
-    import subprocess
     import tarfile
 
+    from dse_tui.core.stream import Cancelled, TimedOut
+
     for part in v.parts(".tar.zst"):
-        proc = subprocess.Popen(["zstd", "-dc", "--", str(v.path(part))], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
         listed: dict[str, tuple[str, int]] = {}
-        error = None
-        try:
-            with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+
+        def read(stream) -> None:
+            with tarfile.open(fileobj=stream, mode="r|") as tar:
                 for member in tar:
                     v.stopping()
                     kind = "dir" if member.isdir() else "symlink" if member.issym() else "file" if member.isfile() else "other"
                     listed[member.name.removeprefix("./")] = (kind, member.size if member.isfile() else 0)
-            while proc.stdout.read(1 << 20):  # the end of the stream: zstd checks its frame checksum last
-                pass
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            error = f"the archive cannot be read: {exc}"
-        finally:
-            proc.stdout.close()
-            if error is not None or proc.poll() is None and v.cancel.is_set():
-                proc.kill()
-            status = proc.wait()
-            stderr = proc.stderr.read().decode(errors="replace").strip()
-            proc.stderr.close()
-        if status != 0 and error is None:
-            error = f"zstd -d: {stderr.splitlines()[-1] if stderr else f'exit {status}'}"
+
+        result, raised = v.read_with(part, read)
+        if isinstance(raised, (Cancelled, TimedOut)):
+            raise raised
+        error = v.failure(result) if not result.ok else None  # zstd's frame checksum, age's authentication
+        if error is None and raised is not None:
+            error = f"the archive cannot be read: {raised}"
         if not v.check(f"archive {part['file']}", error is None, error or f"{len(listed)} member(s) read"):
             continue
         listed.pop("", None)
@@ -151,7 +144,7 @@ def trial(v) -> None:
         result, _ = v.pipe(part, [Stage(["tar", "-x", "-f", "-", "-C", str(tree), "--no-same-owner"],
                                         name="tar -x")])
         if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
-                       else result.failure()):
+                       else v.failure(result)):
             continue
         if "files" not in v.manifest:
             continue  # a manual backup's archive: extracted whole is all there is to check

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 
 from dse_tui.core.config import Repository
+from dse_tui.core.crypto import plain_name
 from dse_tui.core.dbconn import mysql_connection_args, mysql_option_text
 from dse_tui.core.drivers import BackupContext, BackupError, advice, database_contents, remote
 from dse_tui.core.preflight import find_tool
@@ -127,7 +128,7 @@ def trial(v) -> None:
     repo = v.repo
     client = _tool("mariadb|mysql", repo)
     for part in v.parts(".sql.zst"):
-        db = part["file"].removesuffix(".sql.zst")
+        db = plain_name(part["file"]).removesuffix(".sql.zst")
         name = v.scratch_name()
         try:
             query(repo, client, f"CREATE DATABASE {quote_name(name)}", v.remaining(60), "create a scratch database")
@@ -136,7 +137,7 @@ def trial(v) -> None:
             continue
         try:
             result = load(v, part, repo, client, name)
-            if not v.check(f"restore {db}", result.ok, f"loaded into {name}" if result.ok else result.failure()):
+            if not v.check(f"restore {db}", result.ok, f"loaded into {name}" if result.ok else v.failure(result)):
                 continue
             compare_counts(v, f"rows {db}", v.manifest.get("row_counts", {}).get(db),
                            count_rows(repo, client, name, v.remaining()))
@@ -149,19 +150,20 @@ def trial(v) -> None:
 
 def load(v, part, repo: Repository, client: str, db: str):
     """Stream a dump part into database `db`; the StreamResult."""
-    from dse_tui.core.stream import stream
+    from dse_tui.core.stream import secret_pipe, stream
 
     consumer, text = load_stage(repo, client, db)
-    source = Stage(["bash", "-c", 'cat; exec zstd -dc -- "$0"', str(v.path(part))], name="zstd -d")
-    if not text:
-        source = Stage(["zstd", "-dc", "--", str(v.path(part))], name="zstd -d")
+    stages = v.source(part)
+    if text:
+        # The option file goes ahead of the SQL on the client's stdin, from a pipe only this child reads.
+        fd = secret_pipe(text.encode())
+        stages.append(Stage(["bash", "-c", f"cat /dev/fd/{fd} && exec cat"], name="cat", pass_fds=(fd,)))
 
     class _Null:
         def write(self, data): pass
         def flush(self): pass
 
-    return stream([source, consumer], _Null(), feed=(lambda pipe: pipe.write(text.encode())) if text else None,
-                  cancel=v.cancel, deadline=v.deadline, sync=False)
+    return stream(stages + [consumer], _Null(), cancel=v.cancel, deadline=v.deadline, sync=False)
 
 
 def contents(manifest: dict) -> list[str]:

@@ -8,6 +8,7 @@ import os
 import subprocess
 
 from dse_tui.core.config import Repository
+from dse_tui.core.crypto import plain_name
 from dse_tui.core.dbconn import pg_env
 from dse_tui.core.drivers import BackupContext, BackupError, database_contents, remote
 from dse_tui.core.drivers.pgsnapshot import Snapshot, count_rows
@@ -93,7 +94,7 @@ def structure(v) -> None:
         entries = [line for line in listing.read_text(errors="replace").splitlines() if line and line[0] != ";"]
         data = sum(" TABLE DATA " in line for line in entries)
         v.check(f"pg_restore --list {part['file']}", result.ok,
-                f"{len(entries)} entries, {data} with table data" if result.ok else result.failure())
+                f"{len(entries)} entries, {data} with table data" if result.ok else v.failure(result))
     for part in v.parts("globals.sql.zst"):
         v.ends_with(part, b"PostgreSQL database cluster dump complete", "pg_dumpall's")
 
@@ -104,7 +105,7 @@ def trial(v) -> None:
 
     repo = v.repo
     for part in v.parts(".pgdump.zst"):
-        db = part["file"].removesuffix(".pgdump.zst")
+        db = plain_name(part["file"]).removesuffix(".pgdump.zst")
         name = v.scratch_name()
         made = psql(repo, "postgres", f'CREATE DATABASE "{name}"', v.remaining(60))
         if not v.check(f"scratch database for {db}", made.returncode == 0, unable=True, detail=
@@ -114,7 +115,7 @@ def trial(v) -> None:
             restore = connect_stage(repo, ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
                                            "-d", name], "pg_restore")
             result, _ = v.pipe(part, [restore])
-            if not v.check(f"restore {db}", result.ok, f"pg_restore into {name}" if result.ok else result.failure()):
+            if not v.check(f"restore {db}", result.ok, f"pg_restore into {name}" if result.ok else v.failure(result)):
                 continue
             counts = count_rows(connect_stage(repo, ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", name], "psql"),
                                 v.remaining())
