@@ -6,8 +6,13 @@ import json
 import signal
 import sys
 import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dse_tui.core.config import VERIFY_LEVELS
+
+if TYPE_CHECKING:
+    from dse_tui.core.crypto import Keyring
 
 
 def add_parsers(sub, common) -> None:
@@ -21,6 +26,7 @@ def add_parsers(sub, common) -> None:
     verify.add_argument("--copies", action="store_true",
                         help="only the copies: of the repositories named (all their copies), else those due")
     verify.add_argument("--json", action="store_true", help="a JSON list, one object per verification (see README)")
+    _identity_option(verify)
 
     restore = sub.add_parser("restore", parents=[common], help="restore a run into a new folder, file or database")
     restore.add_argument("run", type=int, metavar="RUN", help="the run id (see `dse-tui status` or the console)")
@@ -32,11 +38,44 @@ def add_parsers(sub, common) -> None:
     restore.add_argument("--confirm", metavar="REPO",
                          help="the repository id, to restore over its live source (asked for on a terminal)")
     restore.add_argument("--json", action="store_true", help="one JSON object in a list")
+    _identity_option(restore)
 
     accept = sub.add_parser("accept", parents=[common],
                             help="accept a run that only the shrink rule held back, with the reason")
     accept.add_argument("run", type=int, metavar="RUN")
     accept.add_argument("--reason", required=True, help="why the smaller backup is right (kept in the records)")
+
+
+def _identity_option(parser) -> None:
+    parser.add_argument("--identity", action="append", type=Path, metavar="FILE",
+                        help="an age identity that opens encrypted runs (repeatable; the keys folder and the "
+                             "profile's encryption.identities are looked in too)")
+
+
+def keyring_for(profile, args, runs) -> "Keyring":
+    """The identities for these runs; a passphrase is asked for on a terminal when one is needed (else
+    read from the profile's encryption.passphrase_env)."""
+    import getpass
+
+    from dse_tui.core.crypto import IdentityError, Keyring, PassphraseNeeded, WrongPassphrase
+
+    keyring = Keyring.for_profile(profile, getattr(args, "identity", None))
+    for run in runs:
+        if not run.encrypted:
+            continue
+        for _ in range(3):
+            try:
+                keyring.secret_for(run.key_ids.split())
+                break
+            except (PassphraseNeeded, WrongPassphrase) as exc:
+                if not sys.stdin.isatty():
+                    break  # the run's verification says which key and why
+                if isinstance(exc, WrongPassphrase):
+                    print(exc, file=sys.stderr)
+                keyring.passphrase = getpass.getpass(f"Passphrase for {getattr(exc, 'path', 'the identity')}: ")
+            except IdentityError:
+                break
+    return keyring
 
 
 def _cancel_on_signals() -> threading.Event:
@@ -99,20 +138,21 @@ def cmd_verify(args) -> int:
         if args.copies:
             runs = []
         cancel = _cancel_on_signals()
+        keyring = keyring_for(profile, args, runs)
         outcomes = []
         copy_checks = _verify_copies(profile, catalog, args, cancel) if (args.copies or not (args.repos or args.run)) \
             else []
         for run in runs:
             if cancel.is_set():
                 break
-            outcome = verify_run(profile, catalog, run, level=args.level, trigger="cli", cancel=cancel)
+            outcome = verify_run(profile, catalog, run, level=args.level, trigger="cli", cancel=cancel, keyring=keyring)
             outcomes.append(outcome)
             if not args.json:
                 print(f"{outcome.outcome:<9} {outcome.repository:<20} r{outcome.run_id:<6} {outcome.level:<9} "
                       f"{outcome.elapsed:6.1f}s  {outcome.message or ''}", flush=True)
                 for check in outcome.checks:
                     if not check.ok:
-                        print(f"    FAIL {check.name}: {check.detail}")
+                        print(f"    {'N/A ' if check.inconclusive else 'FAIL'} {check.name}: {check.detail}")
     from dse_tui.cli import _notify
 
     _notify(profile, scan=False)
@@ -176,7 +216,8 @@ def cmd_restore(args) -> int:
             confirm = sys.stdin.readline().strip()
         try:
             outcome = restore(profile, catalog, p, force=args.force, confirm=confirm, cancel=_cancel_on_signals(),
-                              log=lambda line: print(line, file=sys.stderr))
+                              log=lambda line: print(line, file=sys.stderr),
+                              keyring=keyring_for(profile, args, [run]))
         except RestoreError as exc:
             _fail(str(exc))
             return 1

@@ -13,14 +13,20 @@ def add_parsers(sub, common) -> None:
                               help="make a key pair (the identity readable by its owner only) and its recovery sheet")
     init.add_argument("--dir", type=Path, metavar="DIR", help="where the keys live (default: the user's config)")
     init.add_argument("--sheet", type=Path, metavar="FILE", help="the recovery sheet PDF (default: beside the key)")
-    listing = actions.add_parser("list", parents=[common], help="the key ids and public keys")
+    init.add_argument("--passphrase", action="store_true",
+                      help="protect the identity file with a passphrase (asked twice on the terminal)")
+    init.add_argument("--passphrase-env", metavar="VAR",
+                      help="protect it with the passphrase in this environment variable (never on the command line)")
+    listing = actions.add_parser("list", parents=[common],
+                                 help="the key ids, public keys, and which runs and media each one opens")
     listing.add_argument("--dir", type=Path, metavar="DIR")
+    listing.add_argument("--json", action="store_true")
 
 
 def cmd_keys(args) -> int:
     from dse_tui.cli import EXIT_UNKNOWN, _fail, _profile_path
     from dse_tui.core.config import load_profile
-    from dse_tui.core.keys import KeyError_, init_key, keys_dir, list_keys, recovery_sheet
+    from dse_tui.core.keys import KeyError_, init_key, keys_dir, recovery_sheet
     from dse_tui.core.problems import ConfigError
 
     try:
@@ -30,14 +36,14 @@ def cmd_keys(args) -> int:
         return EXIT_UNKNOWN
     folder = args.dir or keys_dir(profile)
     if args.keys_command == "list":
-        keys = list_keys(folder)
-        for k in keys:
-            print(f"{k.id:<16} {k.recipient}  {'identity here' if k.identity_file.is_file() else 'no identity here'}")
-        if not keys:
-            print(f"no keys in {folder}: make one with `dse-tui keys init`")
-        return 0
+        return _list(profile, folder, args.json)
     try:
-        key = init_key(folder)
+        passphrase = _new_passphrase(args)
+    except ValueError as exc:
+        _fail(str(exc))
+        return EXIT_UNKNOWN
+    try:
+        key = init_key(folder, passphrase)
     except (KeyError_, OSError) as exc:
         _fail(str(exc))
         return 1
@@ -47,10 +53,69 @@ def cmd_keys(args) -> int:
     # The sheet holds the secret until it is printed: readable by its owner only, like the identity.
     fd = os.open(sheet, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
-        f.write(recovery_sheet(key, profile.site.name, profile.site.department))
-    print(f"key {key.id}: identity {key.identity_file} (readable by you only), public key {key.recipient}")
+        f.write(recovery_sheet(key, profile.site.name, profile.site.department, passphrase))
+    protected = ", protected by the passphrase" if passphrase else ""
+    print(f"key {key.id}: identity {key.identity_file} (readable by you only{protected}), public key {key.recipient}")
+    print(f"to encrypt with it, add to the profile:  encryption: {{recipients: [{key.recipient}]}}  and  encrypt: true")
     print(f"recovery sheet: {sheet} — print it, keep it in the safe, then delete the file")
     return 0
+
+
+def _new_passphrase(args) -> str | None:
+    import getpass
+    import os
+    import sys
+
+    if args.passphrase_env:
+        value = os.environ.get(args.passphrase_env)
+        if not value:
+            raise ValueError(f"the environment variable {args.passphrase_env} is not set or empty")
+        return value
+    if not args.passphrase:
+        return None
+    if not sys.stdin.isatty():
+        raise ValueError("--passphrase asks on a terminal: use --passphrase-env VAR without one")
+    first = getpass.getpass("Passphrase for the new identity: ")
+    if len(first) < 8:
+        raise ValueError("a passphrase of at least 8 characters, please")
+    if getpass.getpass("The same passphrase again: ") != first:
+        raise ValueError("the two passphrases differ: nothing was made")
+    return first
+
+
+def _list(profile, folder: Path, as_json: bool) -> int:
+    """Every key the keys folder holds or a run uses, with the runs and media it opens."""
+    import json
+
+    from dse_tui.core.catalog import Catalog
+    from dse_tui.core.keys import key_usage, list_keys
+
+    keys = {k.id: k for k in list_keys(folder)}
+    usage = {}
+    if profile.catalog_path.is_file():  # no catalog yet: no run uses any key
+        with Catalog(profile.catalog_path, readonly=True) as catalog:
+            usage = key_usage(catalog)
+    rows = []
+    for kid in sorted(set(keys) | set(usage)):
+        k, used = keys.get(kid), usage.get(kid, {"runs": [], "media": []})
+        rows.append({"key_id": kid, "recipient": k.recipient if k else None,
+                     "identity": str(k.identity_file) if k and k.identity_file.is_file() else None,
+                     "runs": used["runs"], "media": used["media"]})
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        where = f"identity {r['identity']}" if r["identity"] else "no identity here"
+        print(f"{r['key_id']:<16} {r['recipient'] or '(public key not here)'}  {where}")
+        print(f"{'':<16} {len(r['runs'])} run(s)" + (f": {_ids(r['runs'])}" if r["runs"] else "")
+              + (f"; media: {', '.join(r['media'])}" if r["media"] else "; no media"))
+    if not rows:
+        print(f"no keys in {folder}: make one with `dse-tui keys init`")
+    return 0
+
+
+def _ids(ids: list[int], shown: int = 12) -> str:
+    return ", ".join(map(str, ids[:shown])) + (f" … ({len(ids) - shown} more)" if len(ids) > shown else "")
 
 
 COMMANDS = {"keys": cmd_keys}

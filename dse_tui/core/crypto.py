@@ -99,8 +99,14 @@ def read_identity(path: Path, passphrase: str | None = None) -> tuple[str, str]:
     secret = next((line for line in lines if line.startswith("AGE-SECRET-KEY-")), None)
     if secret is None:
         raise ValueError(f"{path} holds no age identity (AGE-SECRET-KEY-…)")
-    recipient = str(pyrage.x25519.Identity.from_str(secret).to_public())
-    return key_id(recipient), secret
+    return key_id(recipient_of(secret)), secret
+
+
+def recipient_of(secret: str) -> str:
+    """The public key of an identity."""
+    import pyrage
+
+    return str(pyrage.x25519.Identity.from_str(secret).to_public())
 
 
 def protect(secret_text: str, passphrase: str) -> bytes:

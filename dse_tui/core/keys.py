@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from dse_tui.core.crypto import key_id, protect, read_identity
+from dse_tui.core.crypto import key_id, protect, read_identity, recipient_of
 from dse_tui.core.timeutil import utcnow
 
 
@@ -58,12 +58,43 @@ def init_key(folder: Path, passphrase: str | None = None) -> Key:
 
 
 def list_keys(folder: Path) -> list[Key]:
-    keys = []
+    """The keys of a folder: each `.pub` (its identity beside it or not), and identities without one."""
+    keys = {}
     for pub in sorted(folder.glob("*.pub")) if folder.is_dir() else []:
         recipient = pub.read_text().strip()
-        keys.append(Key(key_id(recipient), recipient, pub.with_suffix(".key"),
-                        datetime.fromtimestamp(pub.stat().st_mtime).astimezone()))
-    return keys
+        keys[key_id(recipient)] = Key(key_id(recipient), recipient, pub.with_suffix(".key"), _mtime(pub))
+    for ident in sorted(folder.glob("*.key")) if folder.is_dir() else []:
+        if ident.with_suffix(".pub").exists():
+            continue
+        try:
+            _, secret = read_identity(ident)
+        except Exception:  # protected without a .pub beside it, or not an identity at all
+            continue
+        recipient = recipient_of(secret)
+        keys.setdefault(key_id(recipient), Key(key_id(recipient), recipient, ident, _mtime(ident)))
+    return list(keys.values())
+
+
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+
+
+def key_usage(catalog) -> dict[str, dict]:
+    """key id → the runs encrypted to it (kept ones) and the codes of the media that hold them."""
+    out: dict[str, dict] = {}
+    for run_id, key_ids in catalog.db.execute(
+            "SELECT id, key_ids FROM runs WHERE key_ids IS NOT NULL AND artifact IS NOT NULL ORDER BY id"):
+        for kid in key_ids.split():
+            out.setdefault(kid, {"runs": [], "media": []})["runs"].append(run_id)
+    for code, key_ids in catalog.db.execute(
+            "SELECT DISTINCT m.code, r.key_ids FROM media m JOIN copy_media cm ON cm.medium_id = m.id"
+            " JOIN copies c ON c.id = cm.copy_id JOIN runs r ON r.id = c.run_id"
+            " WHERE r.key_ids IS NOT NULL AND c.state = 'verified' ORDER BY m.code"):
+        for kid in key_ids.split():
+            media = out.setdefault(kid, {"runs": [], "media": []})["media"]
+            if code not in media:
+                media.append(code)
+    return out
 
 
 INSTRUCTIONS = {

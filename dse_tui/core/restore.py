@@ -100,7 +100,7 @@ def plan(profile: Profile, run: Run, target: str, database: str | None = None, *
 
 def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool = False, confirm: str | None = None,
             operator: str | None = None, cancel: threading.Event | None = None,
-            log: Callable[[str], None] | None = None) -> RestoreOutcome:
+            log: Callable[[str], None] | None = None, keyring=None) -> RestoreOutcome:
     """Restore as planned and record it. Refuses (RestoreError, nothing recorded) what needs --force or
     the typed confirmation."""
     repo, run = p.repository, p.run
@@ -117,7 +117,7 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
     log(f"restoring {p.describe()}")
     restore_id = catalog.start_restore(run.id, p.target, operator=operator)
     v = VerifyContext(profile, repo, run.id, Path(run.artifact), load_manifest(run.manifest), scratch_for(profile, run.id),
-                      cancel, deadline=time.monotonic() + repo.timeout.total_seconds(), log=log)
+                      cancel, deadline=time.monotonic() + repo.timeout.total_seconds(), log=log, keyring=keyring)
     outcome, message = "failed", None
     try:
         v.scratch.mkdir(parents=True, exist_ok=True)

@@ -45,14 +45,14 @@ class VerifyOutcome:
 def check_run(profile: Profile, repo: Repository, run: Run, catalog: Catalog, level: str, *,
               cancel: threading.Event | None = None, log: Callable[[str], None] | None = None,
               on_bytes: Callable[[int], None] | None = None, checksum_done: bool = False,
-              timeout: float | None = None) -> tuple[str, list[Check]]:
+              timeout: float | None = None, keyring=None) -> tuple[str, list[Check]]:
     """The artifact's levels and the site's rules, nothing recorded: ('passed'|'failed'|'inconclusive'|
     'cancelled', checks). Inconclusive: nothing failed, but a check could not be made (a server down, a tool
     missing, out of time)."""
     cancel = cancel or threading.Event()
     v = VerifyContext(profile, repo, run.id, _run_dir(run), {}, scratch_for(profile, run.id), cancel,
                       deadline=time.monotonic() + (timeout or repo.timeout.total_seconds()),
-                      log=log or (lambda line: None), on_bytes=on_bytes)
+                      log=log or (lambda line: None), on_bytes=on_bytes, keyring=keyring)
     try:
         v.manifest = load_manifest(run.manifest or "")
         if verify_artifact(v, level, manifest_sha256=run.sha256, checksum_done=checksum_done):
@@ -76,8 +76,10 @@ def check_run(profile: Profile, repo: Repository, run: Run, catalog: Catalog, le
 
 def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | None = None, trigger: str = "console",
                operator: str | None = None, cancel: threading.Event | None = None,
-               log: Callable[[str], None] | None = None, on_bytes: Callable[[int], None] | None = None) -> VerifyOutcome:
-    """Verify a stored run at `level` (default: its repository's) and record it all."""
+               log: Callable[[str], None] | None = None, on_bytes: Callable[[int], None] | None = None,
+               keyring=None) -> VerifyOutcome:
+    """Verify a stored run at `level` (default: its repository's) and record it all. `keyring`: the
+    identities that open an encrypted run (default: the profile's and the keys folder)."""
     repo = profile.repository(run.repository)
     level = level or repo.verify
     operator = operator or current_operator()
@@ -87,7 +89,8 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
                              [Check("artifact", False, "the run has no artifact (it failed, or retention pruned it)")],
                              "the run has no artifact to verify")
     verification = catalog.start_verification(run.id, level, trigger=trigger, operator=operator)
-    outcome, checks = check_run(profile, repo, run, catalog, level, cancel=cancel, log=log, on_bytes=on_bytes)
+    outcome, checks = check_run(profile, repo, run, catalog, level, cancel=cancel, log=log, on_bytes=on_bytes,
+                                keyring=keyring)
     if outcome == "failed" and catalog.is_pruned(run.id):  # retention removed it meanwhile: says nothing
         outcome, checks = "cancelled", checks + [Check("artifact", False, "pruned by retention while verified")]
     message = None if outcome == "passed" else ("cancelled by the operator" if outcome == "cancelled" else summary(checks))
