@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 CHUNK = 1 << 20
+NOISE = ("Exiting with failure status", "report unexpected or unhelpful errors", "did you mean to use -a")
 HEAD = 128  # bytes of a tapped stream kept, to look inside a tiny one (an empty dump)
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named in Python 3.10+ only on some builds
 KILL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
@@ -82,9 +83,10 @@ class StreamResult:
             return self.feed_error
         for s in self.stages:
             if s.returncode != 0:
-                # The last line that says something: tar's "Exiting with failure status…" only repeats it.
+                # The last line that says something: tar's "Exiting with failure status…" only repeats it,
+                # age's "report unexpected or unhelpful errors at …" is a link.
                 last = [line for line in s.stderr.strip().splitlines()
-                        if line.strip() and "Exiting with failure status" not in line]
+                        if line.strip() and not any(noise in line for noise in NOISE)]
                 why = f": {last[-1].strip()}" if last else ""
                 return f"{s.name} exited with status {s.returncode}{why}"
         return None

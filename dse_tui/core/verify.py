@@ -121,7 +121,14 @@ class VerifyContext:
         result = stream(first + stages, sink, feed=feed, cancel=self.cancel, deadline=self.deadline,
                         progress=progress, sync=False)
         self._read = base + result.size
+        self.refuse_wrong_key(result)
         return result, sink.tail
+
+    def refuse_wrong_key(self, result: StreamResult) -> None:
+        """age finding no identity of ours in a header whose bytes are as written is a key problem, not a
+        damaged backup: IdentityError (inconclusive), naming the key needed."""
+        if not result.ok and "no identity matched" in (result.failure() or ""):
+            raise IdentityError(self.failure(result) or "", manifest_key_ids(self.manifest))
 
     def read_with(self, part: dict | str, reader: Callable[[BinaryIO], None]) -> tuple[StreamResult, Exception | None]:
         """Stream a part's content into `reader` (e.g. Python's tarfile), which runs in a thread reading a

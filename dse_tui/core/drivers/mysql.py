@@ -163,7 +163,9 @@ def load(v, part, repo: Repository, client: str, db: str):
         def write(self, data): pass
         def flush(self): pass
 
-    return stream(stages + [consumer], _Null(), cancel=v.cancel, deadline=v.deadline, sync=False)
+    result = stream(stages + [consumer], _Null(), cancel=v.cancel, deadline=v.deadline, sync=False)
+    v.refuse_wrong_key(result)
+    return result
 
 
 def contents(manifest: dict) -> list[str]:

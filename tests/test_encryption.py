@@ -1,0 +1,297 @@
+"""Encryption with age: every driver's round trip with encryption on, no plaintext in what is written, the
+identity kept out of argv, a missing or wrong identity named by its key id, passphrase-protected identities,
+and destinations that require encryption."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.crypto import Keyring
+from dse_tui.core.restore import plan, restore
+from dse_tui.core.runner import run_repository
+from dse_tui.core.verifier import verify_run
+from tests.engine_helpers import ProcWatcher, failed_checks, manifest_of, profile_with
+from tests.test_engine_databases import psql
+from tests.test_verify_databases import maria
+
+
+def need(*tools):
+    for tool in tools:
+        if not shutil.which(tool):
+            pytest.fail(f"{tool} is needed (.ci/run installs the Debian package age)")
+
+
+def make_key(folder: Path, name: str = "key") -> tuple[Path, str, str]:
+    """(identity file, public key, secret line) made by age-keygen."""
+    need("age", "age-keygen")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.key"
+    subprocess.run(["age-keygen", "-o", str(path)], check=True, capture_output=True)
+    recipient = subprocess.run(["age-keygen", "-y", str(path)], check=True, capture_output=True,
+                               text=True).stdout.strip()
+    secret = next(line for line in path.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-"))
+    return path, recipient, secret
+
+
+def encrypted_profile(tmp_path: Path, repo_yaml: str, identity: Path, recipient: str, extra: str = ""):
+    return profile_with(tmp_path, repo_yaml, f"encryption: {{recipients: [{recipient}], identities: [{identity}]}}\n"
+                                             + extra)
+
+
+def assert_no_plaintext(run_dir: Path, markers: list[bytes]) -> None:
+    """Neither the bytes written nor what zstd would make of them hold the source's strings: the parts are
+    age files, not zstd streams."""
+    for part in json.loads((run_dir / "manifest.json").read_text())["parts"]:
+        path = run_dir / part["file"]
+        assert part["file"].endswith(".zst.age") and part["encryption"] == "age", part["file"]
+        data = path.read_bytes()
+        assert data.startswith(b"age-encryption.org/v1\n"), f"{path.name} is not an age file"
+        opened = subprocess.run(["zstd", "-dc"], input=data, capture_output=True)
+        for marker in markers:
+            assert marker not in data and marker not in opened.stdout, f"{marker!r} readable in {path.name}"
+
+
+def decrypt(path: Path, identity: Path) -> bytes:
+    return subprocess.run(["age", "-d", "-i", str(identity), str(path)], check=True, capture_output=True).stdout
+
+
+def check_plaintext_digests(run_dir: Path, identity: Path) -> None:
+    for part in json.loads((run_dir / "manifest.json").read_text())["parts"]:
+        plain = decrypt(run_dir / part["file"], identity)
+        assert hashlib.sha256(plain).hexdigest() == part["plaintext_sha256"]
+        assert len(plain) == part["plaintext_size"]
+        assert hashlib.sha256((run_dir / part["file"]).read_bytes()).hexdigest() == part["sha256"]
+
+
+def round_trip(profile, repo_id: str, identity: Path, secret: str, markers: list[bytes], target: str):
+    """Run (verified at restore level), check the artifact, verify again, restore: the outcome of the restore."""
+    with ProcWatcher() as watcher:
+        outcome = run_repository(profile, profile.repository(repo_id))
+        assert outcome.state == "good", outcome.message
+        run_dir = Path(outcome.artifact)
+        manifest = manifest_of(outcome)
+        assert [r["recipient"] for r in manifest["encryption"]["recipients"]] == list(profile.repository(repo_id).recipients)
+        assert_no_plaintext(run_dir, markers)
+        check_plaintext_digests(run_dir, identity)
+        with Catalog(profile.catalog_path) as catalog:
+            run = catalog.run(outcome.run_id)
+            assert run.key_ids == manifest["encryption"]["recipients"][0]["key_id"]
+            result = verify_run(profile, catalog, run, level="restore", trigger="test")
+            assert result.outcome == "passed", failed_checks(result)
+            done = restore(profile, catalog, plan(profile, run, target))
+            assert done.outcome == "done", done.message
+    assert not any(secret in c for c in watcher.cmdlines), "the identity never reaches argv"
+    return outcome
+
+
+def test_files_round_trip_encrypted(tmp_path):
+    identity, recipient, secret = make_key(tmp_path / "keys")
+    marker = f"student-record-{uuid.uuid4().hex}".encode()
+    tree = tmp_path / "site"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "grades.txt").write_bytes(marker + b"\n" * 10)
+    (tree / "sub" / "big.txt").write_bytes(b"".join(b"%d %s\n" % (i, marker) for i in range(20000)))
+    profile = encrypted_profile(tmp_path, "{id: web, kind: web, driver: files, source: {path: ./site}, verify: restore, "
+                                          "encrypt: true}", identity, recipient)
+    round_trip(profile, "web", identity, secret, [marker], str(tmp_path / "restored"))
+    assert (tmp_path / "restored" / "grades.txt").read_bytes() == (tree / "grades.txt").read_bytes()
+    assert (tmp_path / "restored" / "sub" / "big.txt").read_bytes() == (tree / "sub" / "big.txt").read_bytes()
+
+
+def test_sqlite_round_trip_encrypted(tmp_path):
+    import sqlite3
+
+    identity, recipient, secret = make_key(tmp_path / "keys")
+    marker = f"dni-{uuid.uuid4().hex}"
+    with sqlite3.connect(tmp_path / "lib.sqlite") as db:
+        db.execute("CREATE TABLE readers (name TEXT)")
+        db.executemany("INSERT INTO readers VALUES (?)", [(f"{marker}-{i}",) for i in range(500)])
+    profile = encrypted_profile(tmp_path, "{id: lib, kind: database, driver: sqlite, source: {path: ./lib.sqlite}, "
+                                          "verify: restore, encrypt: true}", identity, recipient)
+    round_trip(profile, "lib", identity, secret, [marker.encode()], str(tmp_path / "restored.sqlite"))
+    with sqlite3.connect(tmp_path / "restored.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM readers WHERE name LIKE ?", (f"{marker}%",)).fetchone()[0] == 500
+
+
+def test_git_round_trip_encrypted(tmp_path):
+    identity, recipient, secret = make_key(tmp_path / "keys")
+    marker = f"timetable-secret-{uuid.uuid4().hex}"
+    src = tmp_path / "proj"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(src)], check=True)
+    (src / "README").write_text(marker + "\n")
+    subprocess.run(["git", "-C", str(src), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(src), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm",
+                    f"commit {marker}"], check=True)
+    profile = encrypted_profile(tmp_path, "{id: proj, kind: software, driver: git, source: {path: ./proj}, "
+                                          "verify: restore, encrypt: true}", identity, recipient)
+    round_trip(profile, "proj", identity, secret, [marker.encode()], str(tmp_path / "restored"))
+    assert (tmp_path / "restored" / "README").read_text() == marker + "\n"
+
+
+def test_postgresql_round_trip_encrypted(tmp_path, postgres_db):
+    identity, recipient, secret = make_key(tmp_path / "keys")
+    db = postgres_db["database"]
+    marker = f"staff-{uuid.uuid4().hex}"
+    psql(db, f"CREATE TABLE staff (name text); INSERT INTO staff SELECT '{marker}-' || g FROM generate_series(1, 800) g;")
+    profile = encrypted_profile(tmp_path, f"{{id: pg, kind: database, driver: postgresql, source: {{host: 127.0.0.1, "
+                                          f"port: 5432, user: postgres, databases: [{db}]}}, verify: restore, "
+                                          f"encrypt: true}}", identity, recipient)
+    restored = f"{db}_restored"
+    try:
+        round_trip(profile, "pg", identity, secret, [marker.encode()], restored)
+        assert psql(restored, "SELECT count(*) FROM staff").strip() == "800"
+    finally:
+        psql("postgres", f"DROP DATABASE IF EXISTS {restored} WITH (FORCE)")
+
+
+def test_mariadb_round_trip_encrypted_with_a_password(tmp_path, mariadb_db, mariadb_user, monkeypatch):
+    """The option file with the password and the identity both travel by pipes: neither is in any argv."""
+    identity, recipient, secret = make_key(tmp_path / "keys")
+    db = mariadb_db["database"]
+    user, password = mariadb_user
+    marker = f"payroll-{uuid.uuid4().hex}"
+    maria(mariadb_db, f"CREATE TABLE payroll (name TEXT); INSERT INTO payroll VALUES ('{marker}'), ('{marker}-2');", db)
+    monkeypatch.setenv("DSE_TEST_MY_PASSWORD", password)
+    profile = encrypted_profile(tmp_path, f"{{id: my, kind: database, driver: mysql, source: {{host: 127.0.0.1, "
+                                          f"port: 3306, user: {user}, databases: [{db}], password_env: "
+                                          f"DSE_TEST_MY_PASSWORD}}, verify: restore, encrypt: true}}",
+                                identity, recipient)
+    restored = f"{db}_restored"
+    try:
+        round_trip(profile, "my", identity, password, [marker.encode()], restored)
+        assert maria(mariadb_db, "SELECT count(*) FROM payroll", restored).strip() == "2"
+    finally:
+        maria(mariadb_db, f"DROP DATABASE IF EXISTS {restored}")
+
+
+def test_two_recipients_either_identity_opens_the_run(tmp_path):
+    first, r1, _ = make_key(tmp_path / "keys", "first")
+    second, r2, _ = make_key(tmp_path / "keys", "second")
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "a.conf").write_text("x = 1\n")
+    profile = profile_with(tmp_path, f"{{id: cfg, kind: config, driver: files, source: {{path: ./cfg}}, "
+                                     f"recipients: [{r1}, {r2}]}}", f"encryption: {{identities: [{second}]}}")
+    outcome = run_repository(profile, profile.repository("cfg"))
+    assert outcome.state == "good", outcome.message
+    assert len(manifest_of(outcome)["encryption"]["recipients"]) == 2
+    for identity in (first, second):
+        with Catalog(profile.catalog_path) as catalog:
+            result = verify_run(profile, catalog, catalog.run(outcome.run_id), level="restore",
+                                keyring=Keyring([identity]))
+        assert result.outcome == "passed", failed_checks(result)
+
+
+def test_a_missing_or_wrong_identity_is_named_by_the_key_it_needs(tmp_path):
+    identity, recipient, _ = make_key(tmp_path / "keys", "right")
+    wrong, _, _ = make_key(tmp_path / "keys", "wrong")
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "a.conf").write_text("x = 1\n")
+    profile = encrypted_profile(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, "
+                                          "encrypt: true}", identity, recipient)
+    outcome = run_repository(profile, profile.repository("cfg"))
+    assert outcome.state == "good", outcome.message
+    kid = manifest_of(outcome)["encryption"]["recipients"][0]["key_id"]
+    with Catalog(profile.catalog_path) as catalog:
+        run = catalog.run(outcome.run_id)
+        checksum = verify_run(profile, catalog, run, level="checksum", keyring=Keyring([]))
+        assert checksum.outcome == "passed", "checksum needs no identity: it reads what was written"
+        result = verify_run(profile, catalog, run, level="structure", keyring=Keyring([wrong]))
+        assert result.outcome == "inconclusive", "a key not at hand says nothing of the backup"
+        assert kid in result.message and "wrong.key" in result.message
+        assert catalog.run(run.id).state == "good"
+        done = restore(profile, catalog, plan(profile, run, str(tmp_path / "out")), keyring=Keyring([]))
+        assert done.outcome == "failed" and kid in done.message
+    # An identity file that claims to be the key (a .pub beside it) but is not: age's refusal, with the key.
+    from dse_tui.core.crypto import protect
+
+    lying = tmp_path / "lying"
+    lying.mkdir()
+    (lying / "x.pub").write_text(recipient + "\n")
+    protected = lying / "x.key"
+    protected.write_bytes(protect(wrong.read_text(), "correct horse"))
+    with Catalog(profile.catalog_path) as catalog:
+        result = verify_run(profile, catalog, catalog.run(outcome.run_id), level="structure",
+                            keyring=Keyring([protected], passphrase="correct horse"))
+    assert result.outcome == "inconclusive", result.message
+    assert "no identity matched" in result.message and kid in result.message
+
+
+def test_a_passphrase_protected_identity(tmp_path, monkeypatch):
+    """keys init --passphrase-env: the identity file is age-encrypted; verification opens it with the
+    passphrase from the profile's passphrase_env, and says so when it is not given."""
+    from tests.test_cli import dse
+
+    keys = tmp_path / "keys"
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "a.conf").write_text("x = 1\n")
+    base = profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}}")
+    made = dse("keys", "init", "--dir", str(keys), "--passphrase-env", "DSE_TEST_PASS", "--profile", str(base.file),
+               env={"DSE_TEST_PASS": "a long passphrase"})
+    assert made.returncode == 0, made.stderr
+    (identity,) = keys.glob("*.key")
+    assert identity.read_bytes().startswith(b"age-encryption.org/v1\n") and b"AGE-SECRET-KEY" not in identity.read_bytes()
+    recipient = next(keys.glob("*.pub")).read_text().strip()
+    profile = profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, encrypt: true}",
+                           f"encryption: {{recipients: [{recipient}], identities: [{identity}], "
+                           "passphrase_env: DSE_TEST_PASS}")
+    monkeypatch.setenv("DSE_TEST_PASS", "a long passphrase")
+    outcome = run_repository(profile, profile.repository("cfg"))
+    assert outcome.state == "good", outcome.message
+    monkeypatch.delenv("DSE_TEST_PASS")
+    with Catalog(profile.catalog_path) as catalog:
+        run = catalog.run(outcome.run_id)
+        result = verify_run(profile, catalog, run, level="restore")
+        assert result.outcome == "inconclusive" and "passphrase" in result.message
+        wrong = verify_run(profile, catalog, run, level="restore", keyring=Keyring([identity], passphrase="nope"))
+        assert wrong.outcome == "inconclusive" and "does not open" in wrong.message
+        right = verify_run(profile, catalog, run, level="restore",
+                           keyring=Keyring([identity], passphrase="a long passphrase"))
+        assert right.outcome == "passed", failed_checks(right)
+
+
+def test_a_destination_that_requires_encryption(tmp_path):
+    """The profile refuses a plaintext repository copied there; a plaintext run made before the switch is
+    refused at copy time with a clear message, an encrypted one goes."""
+    from dse_tui.core.copies import copy_run
+    from dse_tui.core.problems import ConfigError
+
+    identity, recipient, _ = make_key(tmp_path / "keys")
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "a.conf").write_text("x = 1\n")
+    (tmp_path / "offsite").mkdir()
+    dest = "destinations: [{id: offsite, kind: directory, path: ./offsite, require_encryption: true}]\n"
+    keys = f"encryption: {{recipients: [{recipient}], identities: [{identity}]}}\n"
+    with pytest.raises(ConfigError, match="offsite requires encryption"):
+        profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, "
+                               "destinations: [offsite]}", dest + keys)
+    plain_profile = profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}}", dest + keys)
+    plain = run_repository(plain_profile, plain_profile.repository("cfg"))
+    assert plain.state == "good"
+    profile = profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, encrypt: true, "
+                                     "destinations: [offsite]}", dest + keys)
+    encrypted = run_repository(profile, profile.repository("cfg"))
+    assert encrypted.state == "good" and encrypted.copies[0]["state"] == "verified", encrypted.copies[0]["message"]
+    with Catalog(profile.catalog_path) as catalog:
+        refused = copy_run(profile, catalog, catalog.run(plain.run_id), profile.destinations["offsite"])
+        assert refused.state == "failed" and "requires encryption" in refused.message
+        assert not any(c.destination == "offsite" for c in catalog.copies_of(plain.run_id))
+    assert not list((tmp_path / "offsite").rglob(f"*-r{plain.run_id}"))
+
+
+def test_encrypt_without_recipients_is_a_profile_error(tmp_path):
+    from dse_tui.core.problems import ConfigError
+
+    (tmp_path / "cfg").mkdir()
+    with pytest.raises(ConfigError, match=r"repositories\[0\].*no one to encrypt to"):
+        profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, encrypt: true}")
+    with pytest.raises(ConfigError, match="age public key"):
+        profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, "
+                               "recipients: [AGE-SECRET-KEY-1XYZ]}")
