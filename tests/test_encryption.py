@@ -295,3 +295,67 @@ def test_encrypt_without_recipients_is_a_profile_error(tmp_path):
     with pytest.raises(ConfigError, match="age public key"):
         profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, "
                                "recipients: [AGE-SECRET-KEY-1XYZ]}")
+
+
+def readme_block(marker: str) -> str:
+    text = (Path(__file__).parent.parent / "README.md").read_text()
+    after = text[text.index(marker):]
+    return after.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_manual_restore_works_on_a_real_artifact(tmp_path):
+    """The README's block, run as written with bash in a copy of a real encrypted run, with an identity.txt
+    typed as from the recovery sheet: only age, zstd and tar."""
+    need("age", "zstd", "tar")
+    identity, recipient, secret = make_key(tmp_path / "keys")
+    tree = tmp_path / "www"
+    (tree / "img").mkdir(parents=True)
+    (tree / "index.html").write_text("<h1>Departamento</h1>\n")
+    (tree / "img" / "logo.bin").write_bytes(bytes(range(256)) * 300)
+    profile = encrypted_profile(tmp_path, "{id: www, kind: web, driver: files, source: {path: ./www}, encrypt: true}",
+                                identity, recipient)
+    outcome = run_repository(profile, profile.repository("www"))
+    assert outcome.state == "good", outcome.message
+    work = tmp_path / "disc"
+    shutil.copytree(outcome.artifact, work)
+    (work / "identity.txt").write_text(secret + "\n")
+    block = readme_block("<!-- manual-restore:")
+    assert "age -d -i identity.txt" in block
+    done = subprocess.run(["bash", "-e", "-c", block], cwd=work, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (work / "plain").iterdir()) == ["audit-log.jsonl", "www.tar"]
+    out = tmp_path / "restored"
+    out.mkdir()
+    subprocess.run(["tar", "-xf", str(work / "plain" / "www.tar"), "-C", str(out)], check=True)
+    assert (out / "index.html").read_text() == (tree / "index.html").read_text()
+    assert (out / "img" / "logo.bin").read_bytes() == (tree / "img" / "logo.bin").read_bytes()
+
+
+def test_keys_list_and_labels_name_the_key_of_what_a_disc_holds(tmp_path):
+    """An encrypted run copied onto a disc image: `keys list` names the run and the medium, the label the
+    key id (never the key), and the image holds no plaintext."""
+    from dse_tui.core.labels import labels_for, text_lines
+    from tests.test_cli import dse
+
+    need("xorriso")
+    identity, recipient, secret = make_key(tmp_path / "keys")
+    marker = f"exam-{uuid.uuid4().hex}".encode()
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "exam.txt").write_bytes(marker * 50)
+    profile = encrypted_profile(
+        tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, encrypt: true, destinations: [discs]}",
+        identity, recipient, "destinations: [{id: discs, kind: optical, path: ./discs, disc: cd}]\n")
+    outcome = run_repository(profile, profile.repository("cfg"))
+    assert outcome.state == "good" and outcome.copies[0]["state"] == "verified", outcome.copies
+    (code,) = outcome.copies[0]["media"]
+    kid = manifest_of(outcome)["encryption"]["recipients"][0]["key_id"]
+    listed = dse("keys", "list", "--json", "--dir", str(tmp_path / "keys"), "--profile", str(profile.file))
+    assert listed.returncode == 0, listed.stderr
+    row = next(r for r in json.loads(listed.stdout) if r["key_id"] == kid)
+    assert row["runs"] == [outcome.run_id] and row["media"] == [code]
+    with Catalog(profile.catalog_path) as catalog:
+        (label,) = labels_for(profile, catalog, [code])
+    lines = text_lines(label)
+    assert any(kid in line for line in lines) and not any(secret in line or recipient in line for line in lines)
+    (image,) = (tmp_path / "discs").rglob("*.iso")
+    assert marker not in image.read_bytes()

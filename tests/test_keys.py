@@ -37,7 +37,7 @@ def test_keys_init_makes_a_private_identity_and_a_sheet_whose_qr_is_the_identity
     text = subprocess.run(["pdftotext", str(sheet), "-"], capture_output=True, text=True, check=True).stdout
     assert identity.stem in text and "age -d -i identity.txt" in text and "Cómo restaurar sin dse-tui" in text
     listed = dse("keys", "list", "--dir", str(folder), "--profile", str(demo_profile))
-    assert identity.stem in listed.stdout and "identity here" in listed.stdout
+    assert identity.stem in listed.stdout and f"identity {identity}" in listed.stdout
 
 
 def test_the_sheets_restore_commands_work_with_only_age_and_zstd(demo_profile, tmp_path):
@@ -53,10 +53,10 @@ def test_the_sheets_restore_commands_work_with_only_age_and_zstd(demo_profile, t
     assert b"INSERT INTO grades" not in encrypted
     work = tmp_path / "restore"
     work.mkdir()
-    (work / "grades.sql.zst").write_bytes(encrypted)
+    (work / "grades.sql.zst.age").write_bytes(encrypted)
     shutil.copy(next(folder.glob("*.key")), work / "identity.txt")
     from dse_tui.core.keys import INSTRUCTIONS
 
-    command = INSTRUCTIONS["en"][2].split(":  ", 1)[1].replace("NAME.zst", "grades.sql.zst").replace("NAME", "grades.sql")
+    command = INSTRUCTIONS["en"][2].split(":  ", 1)[1].replace("NAME.zst.age", "grades.sql.zst.age").replace("NAME", "grades.sql")
     subprocess.run(["sh", "-c", command], cwd=work, check=True)
     assert (work / "grades.sql").read_text() == plain.read_text()

@@ -16,9 +16,10 @@ LTO = re.compile(r"[A-Z0-9]{6}L[6-9]")  # six characters and the generation: wha
 
 # A label speaks the site's language (the profile's `site.language`, English by default).
 WORDS = {
-    "en": {"made": "Made", "by": "by", "keep": "Keep", "expires": "expires", "manifest": "Manifest", "of": "of"},
+    "en": {"made": "Made", "by": "by", "keep": "Keep", "expires": "expires", "manifest": "Manifest", "of": "of",
+           "key": "Encrypted, key", "plain": "Some not encrypted"},
     "es": {"made": "Hecho", "by": "por", "keep": "Conservar", "expires": "caduca", "manifest": "Manifiesto",
-           "of": "de"},
+           "of": "de", "key": "Cifrado, clave", "plain": "Parte sin cifrar"},
 }
 
 
@@ -39,6 +40,8 @@ class Label:
     symbology: str  # code39 | code128
     kind: str  # the medium's kind
     lang: str = "en"
+    # The ids of the age keys that open what it holds (never a key); "" where a run on it is not encrypted.
+    key_ids: tuple[str, ...] = ()
 
     @property
     def is_lto(self) -> bool:
@@ -82,6 +85,8 @@ def labels_for(profile, catalog: Catalog, codes: list[str], operator: str | None
             raise MediaError(f"no medium {code!r} in the inventory (see `dse-tui media list`)")
         runs = [r for r in medium_runs(catalog, medium) if r is not None]
         contents, hashes, retention = [], [], "-"
+        key_ids = tuple(dict.fromkeys(kid for run in runs for kid in (run.key_ids or "").split())) + \
+            (("",) if any(not run.encrypted for run in runs) else ())
         for run in runs:
             try:
                 repo = profile.repository(run.repository)
@@ -102,7 +107,7 @@ def labels_for(profile, catalog: Catalog, codes: list[str], operator: str | None
             retention=retention, operator=name, manifest=manifest,
             qr=qr_payload(medium.code, hashes[0] if hashes else "-"), barcode=medium.code,
             symbology=symbology_for(medium.code, profile.barcode), kind=medium.kind,
-            lang=profile.site.language if profile.site.language in WORDS else "en"))
+            lang=profile.site.language if profile.site.language in WORDS else "en", key_ids=key_ids))
     return out
 
 
@@ -117,6 +122,9 @@ def text_lines(label: Label) -> list[str]:
     lines.append(f"{w['made']} {label.made} {w['by']} {label.operator}")
     lines.append(f"{w['keep']} {label.retention}" + (f" · {w['expires']} {label.expires}" if label.expires else ""))
     lines.append(f"{w['manifest']} {label.manifest}")
+    keys = [k for k in label.key_ids if k]
+    if keys:  # a site that does not encrypt keeps the labels it had
+        lines.append(f"{w['key']} {' '.join(keys)}" + (f" · {w['plain'].lower()} +" if "" in label.key_ids else ""))
     return lines + list(label.contents)
 
 
