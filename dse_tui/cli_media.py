@@ -92,7 +92,7 @@ def cmd_media(args) -> int:
                 else:
                     for i in items:
                         flag = "  EXPIRED" if i["expired"] else ""
-                        runs = ",".join(f"r{r['run_id']}" for r in i["runs"]) or "-"
+                        runs = ",".join(f"r{r['run_id']}" + ("*" if r["key_ids"] else "") for r in i["runs"]) or "-"
                         print(f"{i['code']:<16} {i['kind']:<9} {i['state']:<9} {(i['location'] or '-')[:30]:<30} "
                               f"{runs:<14} {(i['expires_at'] or '-')[:10]}{flag}")
                     if not items:
@@ -115,7 +115,8 @@ def cmd_media(args) -> int:
                         if key != "runs":
                             print(f"{key:<12} {value if value is not None else '-'}")
                     for r in item["runs"]:
-                        print(f"run          r{r['run_id']} {r['repository']} {r['started_at']}")
+                        key = f"  encrypted, key {' '.join(r['key_ids'])}" if r["key_ids"] else ""
+                        print(f"run          r{r['run_id']} {r['repository']} {r['started_at']}{key}")
                 return 0
             if args.media_command == "move":
                 if args.location is None and args.state is None:

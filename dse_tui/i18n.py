@@ -58,6 +58,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "detail.grace": {"en": "grace", "es": "margen"},
     "detail.verify": {"en": "Verification", "es": "Verificación"},
     "detail.destinations": {"en": "Destinations", "es": "Destinos"},
+    "detail.encrypted": {"en": "Encrypted to", "es": "Cifrado para"},
     "detail.none_set": {"en": "none", "es": "ninguno"},
     "detail.periods": {"en": "Last {n} periods", "es": "Últimos {n} periodos"},
     "detail.legend": {"en": "good  failed  missing  not yet", "es": "correcto  fallido  falta  aún no"},

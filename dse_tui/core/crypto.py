@@ -205,6 +205,10 @@ class Keyring:
         raise IdentityError(f"needs the identity of key {needed}; identities at hand: {here}. Give it with "
                             "--identity FILE (the recovery sheet has it), or put it in the keys folder", list(key_ids))
 
+    def source_of(self, secret: str) -> Path | None:
+        """The file an identity was read from."""
+        return next((i.path for i in self._seen.values() if i.secret == secret), None)
+
     def decrypt_stage(self, path: Path, key_ids: list[str]) -> Stage:
         fd = secret_pipe((self.secret_for(key_ids) + "\n").encode())
         return Stage(["age", "--decrypt", "-i", f"/dev/fd/{fd}", str(path)], name="age -d", pass_fds=(fd,))

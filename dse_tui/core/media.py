@@ -138,7 +138,8 @@ def inventory_item(catalog: Catalog, medium: Medium, now: datetime | None = None
         "destination": medium.destination, "volume": medium.volume, "capacity": medium.capacity,
         "created_at": iso(medium.created_at), "expires_at": iso(medium.expires_at) if medium.expires_at else None,
         "expired": is_expired(medium, now),
-        "runs": [{"run_id": r.id, "repository": r.repository, "started_at": iso(r.started_at)} for r in runs if r],
+        "runs": [{"run_id": r.id, "repository": r.repository, "started_at": iso(r.started_at),
+                  "key_ids": r.key_ids.split() if r.key_ids else []} for r in runs if r],
         "sequence": [f"{seq} of {total}" for seq, total in sets.values()],
         "note": medium.note,
     }

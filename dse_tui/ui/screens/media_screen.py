@@ -98,7 +98,8 @@ class MediaScreen(Screen):
                            style="bold red" if i["expired"] else "")
             table.add_row(i["code"], i["kind"], Text(tr(f"medium.{i['state']}", self.lang),
                                                      style=STATE_STYLES.get(i["state"], "")),
-                          i["location"] or "-", ", ".join(f"r{r['run_id']}" for r in i["runs"]) or "-", expires,
+                          i["location"] or "-",
+                          ", ".join(f"r{r['run_id']}" + (" 🔒" if r["key_ids"] else "") for r in i["runs"]) or "-", expires,
                           key=i["code"])
         if self.items:
             table.move_cursor(row=min(keep or 0, len(self.items) - 1))
@@ -119,7 +120,8 @@ class MediaScreen(Screen):
         facts = [item["kind"], item["volume"] or "", ", ".join(item["sequence"]), item["destination"] or ""]
         lines = [f"[b]{escape(item['code'])}[/b] · " + " · ".join(escape(f) for f in facts if f)]
         for r in item["runs"]:
-            lines.append(f"  r{r['run_id']}  {escape(r['repository'])}  {r['started_at'][:16]}")
+            key = f"  🔒 {tr('detail.encrypted', self.lang).lower()} {' '.join(r['key_ids'])}" if r["key_ids"] else ""
+            lines.append(f"  r{r['run_id']}  {escape(r['repository'])}  {r['started_at'][:16]}{key}")
         if item["note"]:
             lines.append(escape(item["note"]))
         target.update("\n".join(lines))

@@ -273,13 +273,13 @@ class RepoRunsScreen(Screen):
         self.app.push_screen(RestoreDialog(self.app.profile, run, self.lang), chosen)
 
     @work(thread=True, exclusive=True, group="runs-screen")
-    def _restore(self, plan, force: bool, confirm: str | None) -> None:
+    def _restore(self, plan, force: bool, confirm: str | None, keyring=None) -> None:
         from dse_tui.core.restore import restore
 
         with Catalog(self.app.profile.catalog_path) as catalog:
             try:
                 outcome = restore(self.app.profile, catalog, plan, force=force, confirm=confirm,
-                                  cancel=self.cancel_event)
+                                  cancel=self.cancel_event, keyring=keyring)
                 message = outcome.message
                 done = outcome.outcome == "done"
             except Exception as exc:  # RestoreError says what to do; anything else must not end the console

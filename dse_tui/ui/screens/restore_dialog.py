@@ -19,7 +19,8 @@ from dse_tui.ui.screens.reason_dialog import DIALOG_CSS, ReasonDialog
 
 
 class RestoreDialog(ModalScreen):
-    """Dismissed with (plan, force, confirm) or None."""
+    """Dismissed with (plan, force, confirm, keyring) or None. An encrypted run whose identity is not at hand
+    asks for the identity file, or for the passphrase of a protected one, before it lets the restore go."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="RestoreDialog")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -29,6 +30,7 @@ class RestoreDialog(ModalScreen):
         self.profile, self.run, self.lang = profile, run, lang
         self.repo = profile.repository(run.repository)
         self.plan = None
+        self.keyring = None
 
     def _databases(self) -> list[str]:
         from dse_tui.core.verify import VerifyFailed, load_manifest
@@ -48,6 +50,10 @@ class RestoreDialog(ModalScreen):
             yield Label(tr("restore.target", self.lang))
             yield Input(self._suggestion(databases), id="target")
             yield Checkbox(tr("restore.force", self.lang), id="force")
+            if self.run.encrypted:
+                yield Static(id="key")
+                yield Input(id="identity", placeholder="/path/to/identity.txt")
+                yield Input(id="passphrase", password=True)
             yield Static(id="live")
             yield Input(id="confirm", placeholder=self.repo.id)
             yield Static(id="plan")
@@ -66,6 +72,39 @@ class RestoreDialog(ModalScreen):
     def on_mount(self) -> None:
         self.query_one("#confirm").display = False
         self._replan()
+        if self.run.encrypted:
+            self._check_key()
+
+    def _check_key(self) -> bool:
+        """Whether an identity at hand (or typed here) opens the run; says which key and what is missing."""
+        from pathlib import Path
+
+        from dse_tui.core.crypto import IdentityError, Keyring, PassphraseNeeded, WrongPassphrase
+
+        typed = self.query_one("#identity", Input).value.strip()
+        passphrase = self.query_one("#passphrase", Input).value or None
+        keys = self.run.key_ids or ""
+        self.keyring = Keyring.for_profile(self.profile, [Path(typed).expanduser()] if typed else [],
+                                           passphrase=passphrase)
+        note = self.query_one("#key", Static)
+        ask_file = ask_pass = False
+        try:
+            secret = self.keyring.secret_for(keys.split())
+        except (PassphraseNeeded, WrongPassphrase) as exc:
+            path = getattr(exc, "path", None) or typed
+            text = tr("restore.key_passphrase", self.lang, keys=keys, path=path)
+            note.update(escape(text + (f"\n{exc}" if isinstance(exc, WrongPassphrase) else "")))
+            ask_pass, ok = True, False
+        except IdentityError:
+            note.update(escape(tr("restore.key_missing", self.lang, keys=keys)))
+            ask_file, ok = True, False
+        else:
+            path = self.keyring.source_of(secret) or ""
+            note.update(escape(tr("restore.key_here", self.lang, keys=keys, path=path)))
+            ok = True
+        self.query_one("#identity").display = ask_file or bool(typed)
+        self.query_one("#passphrase").display = ask_pass
+        return ok
 
     @on(Input.Changed, "#target")
     @on(Select.Changed, "#database")
@@ -92,11 +131,22 @@ class RestoreDialog(ModalScreen):
     def _cancel(self) -> None:
         self.dismiss(None)
 
-    @on(Button.Pressed, "#go")
-    @on(Input.Submitted)
-    def _go(self) -> None:
+    @on(Input.Submitted, "#identity")
+    @on(Input.Submitted, "#passphrase")
+    def _key_given(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._check_key():
+            self.query_one("#target", Input).focus()
 
+    @on(Button.Pressed, "#go")
+    @on(Input.Submitted, "#target")
+    @on(Input.Submitted, "#confirm")
+    def _go(self) -> None:
         if self.plan is None:
+            return
+        if self.run.encrypted and not self._check_key():
+            shown = self.query_one("#passphrase") if self.query_one("#passphrase").display else self.query_one("#identity")
+            shown.focus()
             return
         try:  # now with the server asked whether the database exists
             self.plan = plan(self.profile, self.run, self.plan.target, self.plan.database)
@@ -108,7 +158,7 @@ class RestoreDialog(ModalScreen):
             self.query_one("#confirm", Input).focus()
             self.notify(tr("restore.live", self.lang, target=self.plan.target, repo=self.repo.id), severity="error")
             return
-        self.dismiss((self.plan, self.query_one("#force", Checkbox).value, confirm))
+        self.dismiss((self.plan, self.query_one("#force", Checkbox).value, confirm, self.keyring))
 
 
 class AcceptDialog(ReasonDialog):

@@ -11,6 +11,7 @@ from rich.table import Table
 from textual.widgets import Button, Label, Static
 
 from dse_tui.core.catalog import Run
+from dse_tui.core.crypto import key_id
 from dse_tui.core.schedule import Period, RepoStatus
 from dse_tui.fmt import size, until
 from dse_tui.i18n import tr
@@ -89,6 +90,8 @@ class RepoDetail(VerticalScroll):
             (f"{tr('detail.every', lang)}: ", "dim"), f"{r.periodicity.text} (+{_short(r.grace)} {tr('detail.grace', lang)})",
             (f"   {tr('detail.verify', lang)}: ", "dim"), f"{r.verify}\n",
             (f"{tr('detail.destinations', lang)}: ", "dim"), f"{dests}",
+            *([(f"\n{tr('detail.encrypted', lang)}: ", "dim"), "🔒 " + ", ".join(key_id(k) for k in r.recipients)]
+              if r.encrypted else []),
         ), layout=False)
         q("#periods-title", Label).update(tr("detail.periods", lang, n=len(periods)), layout=False)
         q("#periods", Static).update(strip_text(periods), layout=False)
@@ -120,8 +123,10 @@ class RepoDetail(VerticalScroll):
         table.add_column(tr("col.note", lang), no_wrap=True, overflow="ellipsis", ratio=1)
         for run in runs:
             took = _short(run.ended_at - run.started_at) if run.ended_at else "…"
-            table.add_row(run.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                          Text(tr(f"run.{run.state}", lang), style=RUN_STYLES.get(run.state, "")),
+            state = Text(tr(f"run.{run.state}", lang), style=RUN_STYLES.get(run.state, ""))
+            if run.encrypted:  # which runs are encrypted (a key id on hover would need a DataTable)
+                state.append(" 🔒")
+            table.add_row(run.started_at.astimezone().strftime("%Y-%m-%d %H:%M"), state,
                           size(run.size), took, run.message or "")
         self.query_one("#runs", Static).update(table, layout=False)
         self.run_count = len(runs)

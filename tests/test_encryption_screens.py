@@ -1,0 +1,107 @@
+"""The console with encrypted runs: the dashboard says which runs are encrypted and to which key, and a
+restore asks for the identity file, or for a protected identity's passphrase, when it is not at hand."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Static
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.crypto import protect
+from dse_tui.core.runner import run_repository
+from dse_tui.ui.app import make_app
+from dse_tui.ui.screens.repo_runs import RepoRunsScreen
+from dse_tui.ui.screens.restore_dialog import RestoreDialog
+from tests.engine_helpers import manifest_of, profile_with
+from tests.test_encryption import make_key
+
+SIZE = (200, 50)
+REPO = "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, encrypt: true}"
+
+
+def site(tmp_path, monkeypatch, identities: str):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no keys folder of the machine's user
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "a.conf").write_text("listen 443\n")
+    identity, recipient, _ = make_key(tmp_path / "keys")
+    profile = profile_with(tmp_path, REPO, f"encryption: {{recipients: [{recipient}]{identities}}}")
+    outcome = run_repository(profile, profile.repository("cfg"))
+    return profile, identity, outcome
+
+
+def text(widget) -> str:
+    """What a Static shows, as plain text (a Rich table rendered as a terminal would)."""
+    from rich.console import Console
+
+    console = Console(width=160, record=True, file=open("/dev/null", "w"))
+    console.print(widget.content)
+    return console.export_text()
+
+
+async def open_restore(pilot, app) -> RestoreDialog:
+    await pilot.press("v", "t")
+    assert isinstance(app.screen, RestoreDialog)
+    return app.screen
+
+
+async def restore_into(pilot, app, target) -> None:
+    field = app.screen.query_one("#target", Input)
+    field.value = str(target)
+    field.focus()
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+async def test_the_dashboard_shows_the_key_and_a_missing_identity_is_asked_for(tmp_path, monkeypatch):
+    profile, identity, outcome = site(tmp_path, monkeypatch, "")
+    assert outcome.state == "good", outcome.message
+    kid = manifest_of(outcome)["encryption"]["recipients"][0]["key_id"]
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        settings = text(app.screen.query_one("#settings", Static))
+        assert f"Encrypted to: 🔒 {kid}" in settings
+        assert "🔒" in text(app.screen.query_one("#runs", Static))
+        dialog = await open_restore(pilot, app)
+        await pilot.pause(0.1)
+        assert kid in text(dialog.query_one("#key", Static)) and "no identity here" in text(dialog.query_one("#key"))
+        assert dialog.query_one("#identity", Input).display
+        await restore_into(pilot, app, tmp_path / "out")
+        assert isinstance(app.screen, RestoreDialog), "not without an identity that opens it"
+        dialog.query_one("#identity", Input).value = str(identity)
+        dialog.query_one("#identity", Input).focus()
+        await pilot.press("enter")
+        assert "opens it" in text(dialog.query_one("#key", Static))
+        await restore_into(pilot, app, tmp_path / "out")
+        assert isinstance(app.screen, RepoRunsScreen)
+    assert (tmp_path / "out" / "a.conf").read_text() == "listen 443\n"
+
+
+async def test_a_protected_identity_asks_for_its_passphrase(tmp_path, monkeypatch):
+    keys = tmp_path / "protected"
+    keys.mkdir()
+    profile, identity, outcome = site(tmp_path, monkeypatch, f", identities: [{keys / 'k.key'}]")
+    assert outcome.state == "good", outcome.message
+    (keys / "k.key").write_bytes(protect(identity.read_text(), "the right words"))
+    (keys / "k.pub").write_text(manifest_of(outcome)["encryption"]["recipients"][0]["recipient"] + "\n")
+    app = make_app(profile.file, language="es", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        dialog = await open_restore(pilot, app)
+        await pilot.pause(0.1)
+        passphrase = dialog.query_one("#passphrase", Input)
+        assert passphrase.display and passphrase.password, "asked for, and not shown as typed"
+        assert "protegida" in text(dialog.query_one("#key", Static))
+        passphrase.value = "wrong words"
+        passphrase.focus()
+        await pilot.press("enter")
+        assert "does not open" in text(dialog.query_one("#key", Static))
+        passphrase.value = "the right words"
+        passphrase.focus()
+        await pilot.press("enter")
+        assert "la abre la identidad" in text(dialog.query_one("#key", Static))
+        await restore_into(pilot, app, tmp_path / "out")
+        assert isinstance(app.screen, RepoRunsScreen)
+    assert (tmp_path / "out" / "a.conf").read_text() == "listen 443\n"
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.restores(outcome.run_id)[0].outcome == "done"
