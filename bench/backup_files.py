@@ -3,7 +3,9 @@
 Prints wall times and ratios for: `tar -cf - DIR | zstd -T0 -3 > out` (the baseline), dse-tui's run of
 the same tree (stream, per-file SHA-256 manifest, fsync, rename, read-back), and, when installed, the first
 backup of the tree by restic and by borg. Also the peak RSS of the dse-tui process (target <= 150 MB).
-Targets: dse-tui <= 1.10x the baseline. Not a test: run it by hand.
+With `age` installed, the same run encrypted (`encrypt: true`) against the plain one in the same run, and
+`tar | zstd | age` against the baseline. Targets: dse-tui <= 1.10x the baseline; encrypted <= 1.05x the
+plain dse-tui run. Not a test: run it by hand.
 
     python bench/backup_files.py [--size-gib 2] [--keep DIR]
 """
@@ -107,18 +109,33 @@ def main() -> None:
         base.append(timed(f"tar -cf - -C {tree} . | zstd -q -T0 -3 > {out}/plain.tar.zst", shell=True))
     results["tar | zstd -T0"] = min(base)
 
-    profile = work / "profile.yaml"
-    profile.write_text(f"site: {{id: bench, name: Bench}}\nstorage: {{root: {out}/dse, catalog: {out}/c.sqlite}}\n"
-                       f"repositories:\n  - {{id: tree, kind: web, driver: files, source: {{path: {tree}}}, "
-                       f"copies: 0, retention: {{daily: 1, weekly: 0, monthly: 0}}}}\n")
-    dse, rss, child_rss = [], 0, 0
-    for _ in range(2):
-        res = subprocess.run([sys.executable, "-c", DSE_RUN, str(profile)], capture_output=True, text=True,
-                             cwd=ROOT, check=True)
-        seconds, maxrss_kib, child_kib, size = res.stdout.split()
-        dse.append(float(seconds))
-        rss, child_rss = max(rss, int(maxrss_kib)), max(child_rss, int(child_kib))
-    results["dse-tui files driver"] = min(dse)
+    def dse_run(encrypt: str = "") -> tuple[float, int, int]:
+        profile = work / "profile.yaml"
+        profile.write_text(f"site: {{id: bench, name: Bench}}\nstorage: {{root: {out}/dse, catalog: {out}/c.sqlite}}\n"
+                           f"{encrypt and f'encryption: {{recipients: [{encrypt}]}}'}\n"
+                           f"repositories:\n  - {{id: tree, kind: web, driver: files, source: {{path: {tree}}}, "
+                           f"copies: 0, retention: {{daily: 1, weekly: 0, monthly: 0}}, encrypt: {str(bool(encrypt)).lower()}}}\n")
+        times, rss, child_rss = [], 0, 0
+        for _ in range(2):
+            res = subprocess.run([sys.executable, "-c", DSE_RUN, str(profile)], capture_output=True, text=True,
+                                 cwd=ROOT, check=True)
+            seconds, maxrss_kib, child_kib, _size = res.stdout.split()
+            times.append(float(seconds))
+            rss, child_rss = max(rss, int(maxrss_kib)), max(child_rss, int(child_kib))
+        return min(times), rss, child_rss
+
+    results["dse-tui files driver"], rss, child_rss = dse_run()
+    recipient = None
+    if shutil.which("age-keygen"):
+        key = subprocess.run(["age-keygen"], capture_output=True, text=True, check=True).stdout
+        recipient = next(line.split(": ")[1] for line in key.splitlines() if line.startswith("# public key: "))
+        results["tar | zstd | age"] = min(
+            timed(f"tar -cf - -C {tree} . | zstd -q -T0 -3 | age -r {recipient} > {out}/plain.tar.zst.age", shell=True)
+            for _ in range(2))
+        # Interleaved with a plain run, so both see the same page cache and the same machine load.
+        plain_again, _, _ = dse_run()
+        results["dse-tui files driver"] = min(results["dse-tui files driver"], plain_again)
+        results["dse-tui encrypted (age)"], _, _ = dse_run(recipient)
 
     if shutil.which("restic"):
         env = {**os.environ, "RESTIC_PASSWORD": "bench"}
@@ -137,6 +154,9 @@ def main() -> None:
         print(f"  {name:<24} {seconds:7.2f} s   {seconds / baseline:5.2f}x")
     print(f"  dse-tui peak RSS: {rss / 1024:.0f} MB (target <= 150 MB); largest child (zstd or the tar "
           f"writer) {child_rss / 1024:.0f} MB; dse-tui target <= 1.10x")
+    if recipient:
+        ratio = results["dse-tui encrypted (age)"] / results["dse-tui files driver"]
+        print(f"  encrypted / plain dse-tui run: {ratio:.3f}x (target <= 1.05x)")
     if not args.keep:
         shutil.rmtree(work)
 

@@ -75,15 +75,39 @@ def cmd_report(args) -> int:
     return 0
 
 
-def _read_log(path: Path) -> bytes:
+def _read_log(path: Path, profile) -> bytes:
+    """An exported log, or a run's audit-log part (zstd; encrypted with age when it ends in .age)."""
+    if path.suffix == ".age":
+        from dse_tui.core.crypto import Keyring, manifest_key_ids
+        from dse_tui.core.stream import Stage, stream
+
+        manifest = json.loads((path.parent / "manifest.json").read_text())  # which key opens it
+        decrypt = Keyring.for_profile(profile).decrypt_stage(path, manifest_key_ids(manifest))
+        out = _Bytes()
+        result = stream([decrypt, Stage(["zstd", "-dc"], name="zstd -d")], out, sync=False)
+        if not result.ok:
+            raise ValueError(result.failure())
+        return bytes(out.data)
     if path.suffix == ".zst":
         return subprocess.run(["zstd", "-dc", "--", str(path)], capture_output=True, check=True).stdout
     return path.read_bytes()
 
 
+class _Bytes:
+    def __init__(self):
+        self.data = bytearray()
+
+    def write(self, chunk: bytes) -> None:
+        self.data += chunk
+
+    def flush(self) -> None:
+        pass
+
+
 def cmd_audit(args) -> int:
     from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
     from dse_tui.core.audit import export_jsonl, head_of, verify_chain
+    from dse_tui.core.crypto import IdentityError
 
     loaded = _load(args, readonly=True)
     if loaded is None:
@@ -113,8 +137,8 @@ def cmd_audit(args) -> int:
         head = None
         if args.against:
             try:
-                head = head_of(_read_log(args.against))
-            except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as exc:
+                head = head_of(_read_log(args.against, profile))
+            except (OSError, subprocess.CalledProcessError, ValueError, KeyError, IdentityError) as exc:
                 _fail(f"cannot read {args.against}: {exc}")
                 return EXIT_UNKNOWN
         count, breaks = verify_chain(catalog, head)

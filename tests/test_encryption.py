@@ -359,3 +359,29 @@ def test_keys_list_and_labels_name_the_key_of_what_a_disc_holds(tmp_path):
     assert any(kid in line for line in lines) and not any(secret in line or recipient in line for line in lines)
     (image,) = (tmp_path / "discs").rglob("*.iso")
     assert marker not in image.read_bytes()
+
+
+def test_an_encrypted_runs_audit_log_and_the_check_of_its_key(tmp_path, monkeypatch):
+    """`audit verify --against` opens the run's encrypted copy of the log; `check` says whether the key's
+    identity is here, and warns when deeper verifications would need one that is not."""
+    from dse_tui.core.preflight import check_keys
+    from tests.test_cli import dse
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # not the machine user's keys folder
+    identity, recipient, _ = make_key(tmp_path / "keys")
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "a.conf").write_text("x = 1\n")
+    profile = encrypted_profile(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, "
+                                          "encrypt: true, verify: structure}", identity, recipient)
+    run_repository(profile, profile.repository("cfg"))
+    outcome = run_repository(profile, profile.repository("cfg"))
+    part = Path(outcome.artifact) / "audit-log.jsonl.zst.age"
+    checked = dse("audit", "verify", "--against", str(part), "--profile", str(profile.file))
+    assert checked.returncode == 0 and f"matches {part}" in checked.stdout, checked.stdout + checked.stderr
+    (finding,) = check_keys(profile)
+    assert finding.level == "ok" and str(identity) in finding.message
+    no_identity = profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, "
+                                         "encrypt: true, verify: structure}",
+                               f"encryption: {{recipients: [{recipient}]}}")
+    (finding,) = check_keys(no_identity)
+    assert finding.level == "warn" and "inconclusive" in finding.message

@@ -46,6 +46,7 @@ def run_checks(profile: Profile, checklists: dict[str, Checklist]) -> list[Findi
     jobs += [lambda r=repo: check_repository(profile, r, checklists) for repo in profile.repositories]
     jobs += [lambda d=dest: [check_destination(d)] for dest in profile.destinations.values()]
     jobs += [lambda: check_distinct_devices(profile)]
+    jobs += [lambda: check_keys(profile)]
     # Servers and disks answer slowly: probe them side by side, report in a stable order.
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda job: job(), jobs))
@@ -105,9 +106,41 @@ def needed_tools(profile: Profile) -> dict[str, list[str]]:
 
     tools: dict[str, list[str]] = {}
     for repo in profile.repositories:
-        for tool in driver_module(repo.driver).tools(repo):
+        for tool in driver_module(repo.driver).tools(repo) + (["age"] if repo.encrypted else []):
             tools.setdefault(tool, []).append(repo.id)
     return tools
+
+
+def check_keys(profile: Profile) -> list[Finding]:
+    """Each key the repositories encrypt to: whether an identity here opens its runs, which the structure
+    and restore verifications need (a missing one makes them inconclusive, never a verdict)."""
+    from dse_tui.core.crypto import IdentityError, Keyring, PassphraseNeeded, key_id
+
+    users: dict[str, list] = {}
+    for repo in profile.repositories:
+        for recipient in repo.recipients:
+            users.setdefault(key_id(recipient), []).append(repo)
+    if not users:
+        return []
+    keyring = Keyring.for_profile(profile)
+    findings = []
+    for kid, repos in users.items():
+        deep = [r.id for r in repos if r.verify != "checksum"]
+        try:
+            source = keyring.source_of(keyring.secret_for([kid]))
+            findings.append(Finding("ok", f"key {kid}", f"its identity is here ({source})"))
+        except PassphraseNeeded as exc:
+            findings.append(Finding("warn" if deep else "ok", f"key {kid}",
+                                    f"its identity {exc.path} is protected by a passphrase"
+                                    + (f": unattended verifications of {', '.join(deep)} will be inconclusive "
+                                       "without encryption.passphrase_env" if deep else "")))
+        except IdentityError:
+            findings.append(Finding("warn" if deep else "ok", f"key {kid}",
+                                    "no identity here opens its runs (the recovery sheet has it)"
+                                    + (f": the {'/'.join(sorted({r.verify for r in repos}))} verifications of "
+                                       f"{', '.join(deep)} need it and will be inconclusive" if deep else
+                                       ": only checksum verification here, which needs none")))
+    return findings
 
 
 def check_tool(spec: str, users: list[str]) -> Finding:
