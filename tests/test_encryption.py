@@ -385,3 +385,35 @@ def test_an_encrypted_runs_audit_log_and_the_check_of_its_key(tmp_path, monkeypa
                                f"encryption: {{recipients: [{recipient}]}}")
     (finding,) = check_keys(no_identity)
     assert finding.level == "warn" and "inconclusive" in finding.message
+
+
+def test_a_manual_backup_of_an_encrypted_repository_is_encrypted_too(tmp_path):
+    """Files registered from a manual session go through the same stream: encrypted, then verified."""
+    from dse_tui.core.checklists import repository_checklist, site_checklists
+    from dse_tui.core.manualrun import register_files
+    from dse_tui.core.sessioncmd import run_step_command
+    from dse_tui.core.sessions import start_session
+    from tests.test_sessions import CHECKLIST
+
+    identity, recipient, _ = make_key(tmp_path / "keys")
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "test-config.yaml").write_text(CHECKLIST)
+    (tmp_path / "src").mkdir()
+    marker = f"vpn-secret-{uuid.uuid4().hex}"
+    (tmp_path / "src" / "vpn.conf").write_text(marker + "\n")
+    profile = encrypted_profile(tmp_path, "{id: etc, kind: config, driver: files, source: {path: ./src}, "
+                                          "checklist: test-config, verify: restore, encrypt: true}",
+                                identity, recipient, "checklists: ./lists\n")
+    repo = profile.repositories[0]
+    with Catalog(profile.catalog_path) as catalog:
+        s = start_session(catalog, profile, repo, repository_checklist(profile, repo, site_checklists(profile)))
+        assert run_step_command(s, "make", repo) == 0
+        for step in ("first", "make"):
+            s.tick(step)
+        s.tick("count", "1")
+        s.finish()
+        outcome = register_files(profile, catalog, s.id, [str(profile.storage_root / ".manual" / f"etc-s{s.id}" / "etc.tar")])
+        assert outcome.state == "good", outcome.message
+        assert catalog.run(outcome.run_id).key_ids
+    assert_no_plaintext(Path(outcome.artifact), [marker.encode()])
+    assert manifest_of(outcome)["manual"]["files"][0]["part"] == "etc.tar.zst.age"
