@@ -176,3 +176,26 @@ def test_media_screen(snap_compare, site):
 
     assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=(150, 30),
                         run_before=open_media)
+
+
+# A public key only (its identity was never kept): what the screen shows of a key is its id.
+DEMO_RECIPIENT = "age183tkzznu8nylhmne3djz05jdjhthcesj9cqqp4z3fs8n4pzmmf5qycvvca"
+
+
+def test_dashboard_with_an_encrypted_repository(snap_compare, site):
+    """www-main encrypted to a key: its id in the detail pane, and a lock on each encrypted run."""
+    www = '      exclude: ["cache/*", "*.tmp"]\n'
+    text = site.read_text().replace(www, www + "    encrypt: true\n", 1)
+    assert "encrypt: true" in text
+    site.write_text(text + f"\nencryption: {{recipients: [{DEMO_RECIPIENT}]}}\n")
+    profile = load_profile(site)
+    with Catalog(profile.catalog_path) as catalog:
+        catalog.db.execute("UPDATE runs SET key_ids = 'age-83tkzznu8n' WHERE repository_id = ? AND state = 'good'",
+                           (catalog.repository_id("www-main"),))
+
+    async def select_www(pilot):
+        table = pilot.app.screen.query_one("RepoTable")
+        table.move_cursor(row=table.get_row_index("www-main"))
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=SIZE, run_before=select_www)

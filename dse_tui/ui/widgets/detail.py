@@ -83,6 +83,10 @@ class RepoDetail(VerticalScroll):
             title.append(f"  {reason}", style="italic")
         q("#title", Static).update(title, layout=False)
         dests = ", ".join(r.destinations) or tr("detail.none_set", lang)
+        settings = q("#settings", Static)
+        lines = 5 if r.encrypted else 4  # a fixed height: moving the cursor repaints, never relayouts
+        if settings.styles.height is None or settings.styles.height.value != lines:
+            settings.styles.height = lines
         q("#settings", Static).update(Text.assemble(
             (f"{r.id}", "dim"), f" · {tr(f'kind.{r.kind}', lang)} · {r.driver}\n",
             (f"{tr('detail.source', lang)}: ", "dim"),
