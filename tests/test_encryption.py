@@ -209,6 +209,8 @@ def test_a_missing_or_wrong_identity_is_named_by_the_key_it_needs(tmp_path):
         assert catalog.run(run.id).state == "good"
         done = restore(profile, catalog, plan(profile, run, str(tmp_path / "out")), keyring=Keyring([]))
         assert done.outcome == "failed" and kid in done.message
+        typo = verify_run(profile, catalog, run, level="structure", keyring=Keyring([tmp_path / "idenity.key"]))
+        assert typo.outcome == "inconclusive" and "idenity.key: No such file" in typo.message
     # An identity file that claims to be the key (a .pub beside it) but is not: age's refusal, with the key.
     from dse_tui.core.crypto import protect
 

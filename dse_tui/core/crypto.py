@@ -79,6 +79,7 @@ class _Identity:
     kid: str | None  # None: protected, no .pub beside it to say which key it is
     protected: bool
     secret: str | None = None  # the AGE-SECRET-KEY line, once read
+    problem: str | None = None  # why it cannot be used (unreadable, not an identity)
 
 
 def read_identity(path: Path, passphrase: str | None = None) -> tuple[str, str]:
@@ -130,14 +131,14 @@ def _peek(path: Path) -> _Identity:
     try:
         with open(path, "rb") as f:
             head = f.read(len(PROTECTED))
-    except OSError:
-        return _Identity(path, None, False)
+    except OSError as exc:
+        return _Identity(path, None, False, problem=exc.strerror or str(exc))
     if head == PROTECTED:
         return _Identity(path, _sidecar_id(path), True)
     try:
         kid, secret = read_identity(path)
-    except (OSError, ValueError, IdentityError):
-        return _Identity(path, None, False)
+    except (OSError, ValueError, IdentityError) as exc:
+        return _Identity(path, None, False, problem="not an age identity" if isinstance(exc, ValueError) else str(exc))
     return _Identity(path, kid, False, secret)
 
 
@@ -202,8 +203,11 @@ class Keyring:
                 return secret
         needed = ", ".join(key_ids) or "(none recorded)"
         here = ", ".join(f"{i.kid} ({i.path})" for i in self._identities() if i.kid) or "none"
-        raise IdentityError(f"needs the identity of key {needed}; identities at hand: {here}. Give it with "
-                            "--identity FILE (the recovery sheet has it), or put it in the keys folder", list(key_ids))
+        unusable = "; ".join(f"{i.path}: {i.problem}" for i in self._identities() if i.problem)
+        raise IdentityError(f"needs the identity of key {needed}; identities at hand: {here}"
+                            + (f" (not usable: {unusable})" if unusable else "")
+                            + ". Give it with --identity FILE (the recovery sheet has it), or put it in the keys folder",
+                            list(key_ids))
 
     def source_of(self, secret: str) -> Path | None:
         """The file an identity was read from."""

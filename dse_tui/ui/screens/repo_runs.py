@@ -143,7 +143,7 @@ class RepoRunsScreen(Screen):
         lines = [tr("runs.checks", self.lang, run=run.id, level=tr("level." + v.level, self.lang),
                     outcome=tr("outcome." + v.outcome, self.lang),
                     when=f"{v.started_at.astimezone():%Y-%m-%d %H:%M}") + f" · {v.trigger or ''} {v.operator or ''}"]
-        lines += [_check_line(c["name"], c["ok"], c["detail"]) for c in v.checks]
+        lines += [_check_line(c["name"], c["ok"], c["detail"], c.get("inconclusive", False)) for c in v.checks]
         target.update("\n".join(lines))
 
     @on(DataTable.RowHighlighted, "#runs")
@@ -317,6 +317,7 @@ class RepoRunsScreen(Screen):
         self.app.push_screen(AcceptDialog(run, self.lang), given)
 
 
-def _check_line(name: str, ok: bool, detail: str) -> str:
-    mark = "[green]✓[/]" if ok else "[bold red]✗[/]"
+def _check_line(name: str, ok: bool, detail: str, inconclusive: bool = False) -> str:
+    # A check that could not be made (a key, a server, a tool out of reach) is not a failed one.
+    mark = "[green]✓[/]" if ok else "[yellow]?[/]" if inconclusive else "[bold red]✗[/]"
     return f"{mark} {escape(name)}: {escape(detail)}"
