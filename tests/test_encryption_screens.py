@@ -95,7 +95,7 @@ async def test_a_protected_identity_asks_for_its_passphrase(tmp_path, monkeypatc
         passphrase.value = "wrong words"
         passphrase.focus()
         await pilot.press("enter")
-        assert "does not open" in text(dialog.query_one("#key", Static))
+        assert "Esa frase de paso no la abre" in text(dialog.query_one("#key", Static))
         passphrase.value = "the right words"
         passphrase.focus()
         await pilot.press("enter")

@@ -93,7 +93,8 @@ class RestoreDialog(ModalScreen):
         except (PassphraseNeeded, WrongPassphrase) as exc:
             path = getattr(exc, "path", None) or typed
             text = tr("restore.key_passphrase", self.lang, keys=keys, path=path)
-            note.update(escape(text + (f"\n{exc}" if isinstance(exc, WrongPassphrase) else "")))
+            wrong = isinstance(exc, WrongPassphrase)
+            note.update(escape(text + (f"\n{tr('restore.key_wrong', self.lang)}" if wrong else "")))
             ask_pass, ok = True, False
         except IdentityError:
             note.update(escape(tr("restore.key_missing", self.lang, keys=keys)))
