@@ -71,6 +71,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "es": "Cifrada para {keys}: la abre la identidad {path}"},
     "restore.key_missing": {"en": "Encrypted to {keys}: no identity here opens it. Identity file (the recovery sheet has it):",
                             "es": "Cifrada para {keys}: ninguna identidad de aquí la abre. Fichero de identidad (está en la hoja de recuperación):"},
+    "key.title": {"en": "The key of run {run}", "es": "La clave de la ejecución {run}"},
+    "key.go": {"en": "Use it", "es": "Usarla"},
     "restore.key_wrong": {"en": "That passphrase does not open it.", "es": "Esa frase de paso no la abre."},
     "restore.key_passphrase": {"en": "Encrypted to {keys}: the identity {path} is protected. Passphrase:",
                                "es": "Cifrada para {keys}: la identidad {path} está protegida. Frase de paso:"},

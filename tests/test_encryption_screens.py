@@ -105,3 +105,33 @@ async def test_a_protected_identity_asks_for_its_passphrase(tmp_path, monkeypatc
     assert (tmp_path / "out" / "a.conf").read_text() == "listen 443\n"
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.restores(outcome.run_id)[0].outcome == "done"
+
+
+async def test_verifying_an_encrypted_run_asks_for_the_key_first(tmp_path, monkeypatch):
+    """Structure and restore decrypt: with no identity at hand the console asks for one, then verifies."""
+    from dse_tui.ui.screens.key_dialog import KeyDialog
+
+    profile, identity, outcome = site(tmp_path, monkeypatch, "")
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        assert isinstance(app.screen, RepoRunsScreen) and app.screen.level == "checksum"
+        await pilot.press("v")  # checksum reads what was written: no key, no question
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, RepoRunsScreen)
+        await pilot.press("n", "v")  # structure
+        assert isinstance(app.screen, KeyDialog)
+        await pilot.press("escape")
+        assert isinstance(app.screen, RepoRunsScreen) and app.screen.busy is None, "cancelled: nothing started"
+        await pilot.press("v")
+        field = app.screen.query_one("#identity", Input)
+        field.value = str(identity)
+        field.focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, RepoRunsScreen)
+    with Catalog(profile.catalog_path) as catalog:
+        levels = [(v.level, v.outcome) for v in catalog.verifications(outcome.run_id)]
+    assert ("structure", "passed") in levels and ("checksum", "passed") in levels

@@ -199,13 +199,28 @@ class RepoRunsScreen(Screen):
             self.cancel_event.set()
 
     def action_verify(self) -> None:
+        from dse_tui.ui.screens.key_dialog import KeyDialog, keyring_opens
+
         run = self.selected_run()
         if run is None:
             return
+        keyring = None
+        if run.encrypted and self.level != "checksum":  # the deeper levels decrypt: ask for a key not at hand
+            keyring = keyring_opens(self.app.profile, run)
+            if keyring is None:
+                def given(chosen) -> None:
+                    if chosen is not None:
+                        self._begin_verify(run, chosen)
+
+                self.app.push_screen(KeyDialog(self.app.profile, run, self.lang), given)
+                return
+        self._begin_verify(run, keyring)
+
+    def _begin_verify(self, run, keyring) -> None:
         self._start("verify", tr("runs.verifying", self.lang, run=run.id, level=self.level, read="0 B"))
         self.live_checks = []
         self.query_one("#checks", Static).update("")
-        self._verify(run.id, self.level)
+        self._verify(run.id, self.level, keyring)
 
     def _start(self, busy: str, label: str) -> None:
         self.busy = busy
@@ -222,7 +237,7 @@ class RepoRunsScreen(Screen):
         self.reload()
 
     @work(thread=True, exclusive=True, group="runs-screen")
-    def _verify(self, run_id: int, level: str) -> None:
+    def _verify(self, run_id: int, level: str, keyring=None) -> None:
         from dse_tui.core.verifier import verify_run
 
         cancel = self.cancel_event
@@ -239,7 +254,7 @@ class RepoRunsScreen(Screen):
 
         with Catalog(self.app.profile.catalog_path) as catalog:
             outcome = verify_run(self.app.profile, catalog, catalog.run(run_id), level=level, trigger="console",
-                                 cancel=cancel, log=log, on_bytes=progress)
+                                 cancel=cancel, log=log, on_bytes=progress, keyring=keyring)
         self.app.call_from_thread(self._verified, outcome)
 
     def _progress(self, run_id: int, level: str, n: int) -> None:

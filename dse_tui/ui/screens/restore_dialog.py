@@ -15,6 +15,7 @@ from dse_tui.core.catalog import Run
 from dse_tui.core.config import Profile
 from dse_tui.core.restore import RestoreError, plan
 from dse_tui.i18n import tr
+from dse_tui.ui.screens.key_dialog import KeyPrompt
 from dse_tui.ui.screens.reason_dialog import DIALOG_CSS, ReasonDialog
 
 
@@ -30,7 +31,6 @@ class RestoreDialog(ModalScreen):
         self.profile, self.run, self.lang = profile, run, lang
         self.repo = profile.repository(run.repository)
         self.plan = None
-        self.keyring = None
 
     def _databases(self) -> list[str]:
         from dse_tui.core.verify import VerifyFailed, load_manifest
@@ -51,9 +51,7 @@ class RestoreDialog(ModalScreen):
             yield Input(self._suggestion(databases), id="target")
             yield Checkbox(tr("restore.force", self.lang), id="force")
             if self.run.encrypted:
-                yield Static(id="key")
-                yield Input(id="identity", placeholder="/path/to/identity.txt")
-                yield Input(id="passphrase", password=True)
+                yield KeyPrompt(self.profile, self.run, self.lang)
             yield Static(id="live")
             yield Input(id="confirm", placeholder=self.repo.id)
             yield Static(id="plan")
@@ -72,40 +70,6 @@ class RestoreDialog(ModalScreen):
     def on_mount(self) -> None:
         self.query_one("#confirm").display = False
         self._replan()
-        if self.run.encrypted:
-            self._check_key()
-
-    def _check_key(self) -> bool:
-        """Whether an identity at hand (or typed here) opens the run; says which key and what is missing."""
-        from pathlib import Path
-
-        from dse_tui.core.crypto import IdentityError, Keyring, PassphraseNeeded, WrongPassphrase
-
-        typed = self.query_one("#identity", Input).value.strip()
-        passphrase = self.query_one("#passphrase", Input).value or None
-        keys = self.run.key_ids or ""
-        self.keyring = Keyring.for_profile(self.profile, [Path(typed).expanduser()] if typed else [],
-                                           passphrase=passphrase)
-        note = self.query_one("#key", Static)
-        ask_file = ask_pass = False
-        try:
-            secret = self.keyring.secret_for(keys.split())
-        except (PassphraseNeeded, WrongPassphrase) as exc:
-            path = getattr(exc, "path", None) or typed
-            text = tr("restore.key_passphrase", self.lang, keys=keys, path=path)
-            wrong = isinstance(exc, WrongPassphrase)
-            note.update(escape(text + (f"\n{tr('restore.key_wrong', self.lang)}" if wrong else "")))
-            ask_pass, ok = True, False
-        except IdentityError:
-            note.update(escape(tr("restore.key_missing", self.lang, keys=keys)))
-            ask_file, ok = True, False
-        else:
-            path = self.keyring.source_of(secret) or ""
-            note.update(escape(tr("restore.key_here", self.lang, keys=keys, path=path)))
-            ok = True
-        self.query_one("#identity").display = ask_file or bool(typed)
-        self.query_one("#passphrase").display = ask_pass
-        return ok
 
     @on(Input.Changed, "#target")
     @on(Select.Changed, "#database")
@@ -132,12 +96,9 @@ class RestoreDialog(ModalScreen):
     def _cancel(self) -> None:
         self.dismiss(None)
 
-    @on(Input.Submitted, "#identity")
-    @on(Input.Submitted, "#passphrase")
-    def _key_given(self, event: Input.Submitted) -> None:
-        event.stop()
-        if self._check_key():
-            self.query_one("#target", Input).focus()
+    @on(KeyPrompt.Opened)
+    def _key_given(self) -> None:
+        self.query_one("#target", Input).focus()
 
     @on(Button.Pressed, "#go")
     @on(Input.Submitted, "#target")
@@ -145,10 +106,13 @@ class RestoreDialog(ModalScreen):
     def _go(self) -> None:
         if self.plan is None:
             return
-        if self.run.encrypted and not self._check_key():
-            shown = self.query_one("#passphrase") if self.query_one("#passphrase").display else self.query_one("#identity")
-            shown.focus()
-            return
+        keyring = None
+        if self.run.encrypted:
+            prompt = self.query_one(KeyPrompt)
+            if not prompt.check():
+                prompt.focus_missing()
+                return
+            keyring = prompt.keyring
         try:  # now with the server asked whether the database exists
             self.plan = plan(self.profile, self.run, self.plan.target, self.plan.database)
         except Exception as exc:  # RestoreError, or a server that does not answer in time
@@ -159,7 +123,7 @@ class RestoreDialog(ModalScreen):
             self.query_one("#confirm", Input).focus()
             self.notify(tr("restore.live", self.lang, target=self.plan.target, repo=self.repo.id), severity="error")
             return
-        self.dismiss((self.plan, self.query_one("#force", Checkbox).value, confirm, self.keyring))
+        self.dismiss((self.plan, self.query_one("#force", Checkbox).value, confirm, keyring))
 
 
 class AcceptDialog(ReasonDialog):
