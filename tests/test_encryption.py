@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -15,7 +16,7 @@ import pytest
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.crypto import Keyring
-from dse_tui.core.restore import plan, restore
+from dse_tui.core.restore import RestoreError, plan, restore
 from dse_tui.core.runner import run_repository
 from dse_tui.core.verifier import verify_run
 from tests.engine_helpers import ProcWatcher, failed_checks, manifest_of, profile_with
@@ -207,8 +208,9 @@ def test_a_missing_or_wrong_identity_is_named_by_the_key_it_needs(tmp_path):
         assert result.outcome == "inconclusive", "a key not at hand says nothing of the backup"
         assert kid in result.message and "wrong.key" in result.message
         assert catalog.run(run.id).state == "good"
-        done = restore(profile, catalog, plan(profile, run, str(tmp_path / "out")), keyring=Keyring([]))
-        assert done.outcome == "failed" and kid in done.message
+        with pytest.raises(RestoreError, match=kid):
+            restore(profile, catalog, plan(profile, run, str(tmp_path / "out")), keyring=Keyring([]))
+        assert not (tmp_path / "out").exists() and catalog.restores(run.id) == [], "nothing made, nothing recorded"
         typo = verify_run(profile, catalog, run, level="structure", keyring=Keyring([tmp_path / "idenity.key"]))
         assert typo.outcome == "inconclusive" and "idenity.key: No such file" in typo.message
     # An identity file that claims to be the key (a .pub beside it) but is not: age's refusal, with the key.
@@ -241,13 +243,16 @@ def test_a_passphrase_protected_identity(tmp_path, monkeypatch):
     (identity,) = keys.glob("*.key")
     assert identity.read_bytes().startswith(b"age-encryption.org/v1\n") and b"AGE-SECRET-KEY" not in identity.read_bytes()
     recipient = next(keys.glob("*.pub")).read_text().strip()
+    monkeypatch.setenv("DSE_TEST_PASS", "a long passphrase")
     profile = profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, encrypt: true}",
                            f"encryption: {{recipients: [{recipient}], identities: [{identity}], "
                            "passphrase_env: DSE_TEST_PASS}")
-    monkeypatch.setenv("DSE_TEST_PASS", "a long passphrase")
     outcome = run_repository(profile, profile.repository("cfg"))
     assert outcome.state == "good", outcome.message
-    monkeypatch.delenv("DSE_TEST_PASS")
+    import dse_tui.core.crypto as crypto
+
+    assert "DSE_TEST_PASS" not in os.environ, "taken out of the environment: pg_dump, tar, age do not inherit it"
+    monkeypatch.setattr(crypto, "_ENV_SECRETS", {})  # as a later process without it would be
     with Catalog(profile.catalog_path) as catalog:
         run = catalog.run(outcome.run_id)
         result = verify_run(profile, catalog, run, level="restore")
@@ -419,3 +424,88 @@ def test_a_manual_backup_of_an_encrypted_repository_is_encrypted_too(tmp_path):
         assert catalog.run(outcome.run_id).key_ids
     assert_no_plaintext(Path(outcome.artifact), [marker.encode()])
     assert manifest_of(outcome)["manual"]["files"][0]["part"] == "etc.tar.zst.age"
+
+
+@pytest.mark.parametrize("defaults, repo, encrypted", [
+    ("{encrypt: false}", "recipients: [R]", True),  # the repository naming its keys asks for it
+    ("{encrypt: false, recipients: [R]}", "copies: 0", False),  # the defaults say no
+    ("{recipients: [R]}", "copies: 0", True),
+    ("{encrypt: true}", "encrypt: false", False),
+    ("{}", "copies: 0", False),
+])
+def test_encrypt_and_recipients_from_defaults_and_repository_agree(tmp_path, defaults, repo, encrypted):
+    """The check and the build read `encrypt`/`recipients` the same way: a destination that requires
+    encryption is refused exactly when the built repository would not be encrypted."""
+    from dse_tui.core.problems import ConfigError
+
+    recipient = "age183tkzznu8nylhmne3djz05jdjhthcesj9cqqp4z3fs8n4pzmmf5qycvvca"
+    (tmp_path / "cfg").mkdir(exist_ok=True)
+    repo_yaml = "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, " + repo.replace("R", recipient) + "}"
+    extra = (f"encryption: {{recipients: [{recipient}]}}\ndefaults: {defaults.replace('R', recipient)}\n"
+             "destinations: [{id: offsite, kind: directory, path: ./o, require_encryption: true}]\n")
+    assert profile_with(tmp_path, repo_yaml, extra).repositories[0].encrypted == encrypted
+    strict = repo_yaml[:-1] + ", destinations: [offsite]}"
+    if encrypted:
+        assert profile_with(tmp_path, strict, extra).repositories[0].encrypted
+    else:
+        with pytest.raises(ConfigError, match="requires encryption"):
+            profile_with(tmp_path, strict, extra)
+
+
+def test_a_bad_destination_id_with_require_encryption_is_a_profile_error_not_a_crash(tmp_path):
+    from dse_tui.core.problems import ConfigError
+
+    (tmp_path / "cfg").mkdir()
+    with pytest.raises(ConfigError, match=r"destinations\[0\]\.id"):
+        profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, destinations: [off]}",
+                     "destinations: [{id: off, kind: directory, path: ./o, require_encryption: true}]\n")
+
+
+def test_a_protected_identity_does_not_hide_a_plain_one_that_opens_the_run(tmp_path):
+    """Keys of two people: one's identity protected (no passphrase given, or a wrong one), the other's
+    plain. The run is encrypted to both: the plain one opens it."""
+    from dse_tui.core.crypto import PassphraseNeeded, WrongPassphrase, protect
+
+    first, r1, _ = make_key(tmp_path / "a", "a")
+    second, r2, _ = make_key(tmp_path / "b", "b")
+    (tmp_path / "a" / "a.key").write_bytes(protect(first.read_text(), "secret words"))
+    (tmp_path / "a" / "a.pub").write_text(r1 + "\n")
+    from dse_tui.core.crypto import key_id
+
+    both = [key_id(r1), key_id(r2)]
+    assert "AGE-SECRET-KEY" in Keyring([tmp_path / "a" / "a.key", second]).secret_for(both)
+    with pytest.raises(PassphraseNeeded):
+        Keyring([tmp_path / "a" / "a.key"]).secret_for(both)
+    # Protected and without a .pub: a wrong passphrase is said as such, not "no identity at hand".
+    (tmp_path / "a" / "a.pub").unlink()
+    with pytest.raises(WrongPassphrase):
+        Keyring([tmp_path / "a" / "a.key"], passphrase="nope").secret_for(both)
+
+
+def test_a_run_on_a_machine_without_the_key_is_good_and_its_deep_check_waits(tmp_path, monkeypatch):
+    """The backup host needs only public keys. A run whose repository verifies at structure level is
+    written, read back and hashed: good, copied, with its structure check inconclusive for want of the key
+    (and the site's rules still applied) until a verification with the key."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    identity, recipient, _ = make_key(tmp_path / "keys")
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "a.conf").write_text("x = 1\n")
+    (tmp_path / "shelf").mkdir()
+    profile = profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, encrypt: true, "
+                                     "verify: structure, destinations: [shelf], rules: {min_size: 1G}}",
+                           f"encryption: {{recipients: [{recipient}]}}\n"
+                           "destinations: [{id: shelf, kind: directory, path: ./shelf}]\n")
+    failed = run_repository(profile, profile.repository("cfg"))
+    assert failed.state == "failed" and "min_size" in failed.message, "the rules still apply without the key"
+    relaxed = profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, encrypt: true, "
+                                     "verify: structure, destinations: [shelf]}",
+                           f"encryption: {{recipients: [{recipient}]}}\n"
+                           "destinations: [{id: shelf, kind: directory, path: ./shelf}]\n")
+    outcome = run_repository(relaxed, relaxed.repository("cfg"))
+    assert outcome.state == "good", outcome.message
+    assert outcome.copies[0]["state"] == "verified"
+    with Catalog(relaxed.catalog_path) as catalog:
+        (after_run,) = catalog.verifications(outcome.run_id)
+        assert after_run.outcome == "inconclusive" and catalog.manual_required_since("cfg") is None
+        later = verify_run(relaxed, catalog, catalog.run(outcome.run_id), keyring=Keyring([identity]))
+        assert later.outcome == "passed", failed_checks(later)

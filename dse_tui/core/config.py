@@ -356,8 +356,8 @@ DEFAULTS = {
     "retention": {k: getattr(Retention(), k) for k in ("daily", "weekly", "monthly", "yearly")},
     "timeout": timedelta(hours=6),
     "verify_every": None,
-    "encrypt": False,
-    "recipients": [],
+    "encrypt": None,  # unset: encrypted when recipients are named (encryption_of)
+    "recipients": None,
     "rules": {"min_size": 0, "require": [], "shrink_percent": Rules.shrink_percent,
               "shrink_window": Rules.shrink_window},
 }
@@ -390,7 +390,7 @@ def load_profile(file: str | os.PathLike, text: str | None = None, *, cache: boo
         except OSError:
             raw = None  # load_document reports it
         if raw is not None and (cached := profilecache.get(file, raw)) is not None:
-            return cached
+            return _take_secrets(cached)
     doc = parse_document(file, text) if text is not None else load_document(file)
     c = Checker(doc)
     data = _PROFILE.check(doc.data, (), c)
@@ -401,6 +401,15 @@ def load_profile(file: str | os.PathLike, text: str | None = None, *, cache: boo
     profile = _build(file, data)
     if raw is not None:
         profilecache.put(file, raw, profile)
+    return _take_secrets(profile)
+
+
+def _take_secrets(profile: Profile) -> Profile:
+    """The key's passphrase leaves the environment as soon as the profile names it: no child inherits it."""
+    if profile.encryption and profile.encryption.passphrase_env:
+        from dse_tui.core.crypto import _env_secret
+
+        _env_secret(profile.encryption.passphrase_env)
     return profile
 
 
@@ -453,21 +462,36 @@ def _check_encryption(data: dict, defaults: dict, dest_ids: dict[str, int], c: C
     encryption is required is encrypted."""
     site = data["encryption"] if isinstance(data.get("encryption"), dict) else {}
     site_recipients = site.get("recipients") if isinstance(site.get("recipients"), list) else []
-    requiring = {d["id"] for _, d in _valid_items(data["destinations"]) if d.get("require_encryption")}
+    requiring = {d["id"] for _, d in _valid_items(data["destinations"])
+                 if d.get("require_encryption") is True and isinstance(d.get("id"), str)}
     for i, r in _valid_items(data["repositories"]):
-        def pick(key):
-            return r[key] if r[key] is not None else defaults.get(key)
-        encrypt, own = pick("encrypt"), pick("recipients")
-        if encrypt in (None, INVALID):
-            encrypt = bool(own)  # naming recipients is asking for encryption
+        encrypt, own = encryption_of(r, defaults)
         if encrypt and not own and not site_recipients:
             c.error(("repositories", i, "encrypt"), "encrypt is on but there is no one to encrypt to: add "
                                                     "encryption.recipients (dse-tui keys init makes a key)")
-        dests = pick("destinations")
-        strict = [d for d in dests if d in requiring] if isinstance(dests, list) else []
+        dests = r["destinations"] if r["destinations"] is not None else defaults.get("destinations")
+        strict = [d for d in dests if isinstance(d, str) and d in requiring] if isinstance(dests, list) else []
         if strict and not encrypt:
             c.error(("repositories", i), f"destination {', '.join(strict)} requires encryption: set encrypt: true "
                                          "on this repository, or copy it elsewhere")
+
+
+def encryption_of(r: dict, defaults: dict) -> tuple[bool, list[str]]:
+    """(encrypted?, the recipients named for it): the repository's own `encrypt` decides; else naming its
+    own recipients asks for encryption; else the defaults' `encrypt`, else whether they name recipients.
+    The profile check and the build share it, so they never disagree."""
+    def given(source: dict, key: str):
+        value = source.get(key)
+        return None if value is INVALID else value
+
+    def names(value) -> list[str]:
+        return [x for x in value or [] if isinstance(x, str)]
+
+    own, shared = names(given(r, "recipients")), names(given(defaults, "recipients"))
+    for decided in (given(r, "encrypt"), True if own else None, given(defaults, "encrypt")):
+        if decided is not None:
+            return bool(decided), own or shared
+    return bool(shared), shared
 
 
 def _known(ids) -> str:
@@ -514,8 +538,7 @@ def _build(file: Path, data: dict) -> Profile:
 
 
 def _recipients(r: dict, defaults: dict, site: dict | None) -> tuple[str, ...]:
-    own = r["recipients"] if r["recipients"] is not None else defaults["recipients"]
-    encrypt = r["encrypt"] if r["encrypt"] is not None else defaults["encrypt"] or bool(own)
+    encrypt, own = encryption_of(r, defaults)
     if not encrypt:
         return ()
     return tuple(dict.fromkeys(own or (site or {}).get("recipients") or ()))

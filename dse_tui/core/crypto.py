@@ -70,7 +70,9 @@ class PassphraseNeeded(IdentityError):
 
 
 class WrongPassphrase(IdentityError):
-    pass
+    def __init__(self, path: Path, kid: str):
+        super().__init__(f"the passphrase does not open {path} (key {kid})", [kid])
+        self.path = path
 
 
 @dataclass
@@ -95,7 +97,7 @@ def read_identity(path: Path, passphrase: str | None = None) -> tuple[str, str]:
         try:
             data = pyrage.passphrase.decrypt(data, passphrase)
         except pyrage.DecryptError:
-            raise WrongPassphrase(f"the passphrase does not open {path} (key {kid})", [kid]) from None
+            raise WrongPassphrase(path, kid) from None
     lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines()]
     secret = next((line for line in lines if line.startswith("AGE-SECRET-KEY-")), None)
     if secret is None:
@@ -159,7 +161,7 @@ class Keyring:
         if enc is not None:
             files += [Path(p).expanduser() for p in enc.identities]
             if passphrase is None and enc.passphrase_env:
-                passphrase = os.environ.get(enc.passphrase_env)
+                passphrase = _env_secret(enc.passphrase_env)
         folder = keys_dir(profile)
         if folder.is_dir():
             files += sorted(folder.glob("*.key"))
@@ -178,29 +180,34 @@ class Keyring:
 
     def secret_for(self, key_ids: list[str]) -> str:
         """The identity that opens something encrypted to any of `key_ids`, or IdentityError saying which
-        key is needed and which are at hand."""
+        key is needed and which are at hand. A protected identity that cannot be opened (no passphrase, a
+        wrong one) does not hide another that opens the run: its error is raised only if none does."""
         wanted = set(key_ids)
-        unknown_protected = []
+        blocked: IdentityError | None = None
+        unknown = []
         for ident in self._identities():
-            if ident.kid is not None and ident.kid not in wanted:
-                continue
-            if ident.secret is None and ident.protected:
-                if ident.kid is None:
-                    unknown_protected.append(ident)
-                    continue
-                _, ident.secret = read_identity(ident.path, self.passphrase)
-            if ident.secret is not None:
-                return ident.secret
-        for ident in unknown_protected:  # no .pub beside them: open them to see which key they are
-            if self.passphrase is None:
-                raise PassphraseNeeded(ident.path, "?")
+            if ident.kid is None and ident.protected:
+                unknown.append(ident)  # no .pub beside it: open it to learn which key it is, last
+            elif ident.kid in wanted:
+                try:
+                    if ident.secret is None:
+                        _, ident.secret = read_identity(ident.path, self.passphrase)
+                    return ident.secret
+                except IdentityError as exc:
+                    blocked = blocked or exc
+        for ident in unknown:
             try:
-                kid, secret = read_identity(ident.path, self.passphrase)
-            except WrongPassphrase:
+                ident.kid, ident.secret = read_identity(ident.path, self.passphrase)
+            except IdentityError as exc:
+                blocked = blocked or exc
                 continue
-            ident.kid, ident.secret = kid, secret
-            if kid in wanted:
-                return secret
+            except (OSError, ValueError) as exc:  # opened, but not an identity
+                ident.problem = str(exc)
+                continue
+            if ident.kid in wanted:
+                return ident.secret
+        if blocked is not None:
+            raise blocked
         needed = ", ".join(key_ids) or "(none recorded)"
         here = ", ".join(f"{i.kid} ({i.path})" for i in self._identities() if i.kid) or "none"
         unusable = "; ".join(f"{i.path}: {i.problem}" for i in self._identities() if i.problem)
@@ -216,6 +223,17 @@ class Keyring:
     def decrypt_stage(self, path: Path, key_ids: list[str]) -> Stage:
         fd = secret_pipe((self.secret_for(key_ids) + "\n").encode())
         return Stage(["age", "--decrypt", "-i", f"/dev/fd/{fd}", str(path)], name="age -d", pass_fds=(fd,))
+
+
+_ENV_SECRETS: dict[str, str] = {}
+
+
+def _env_secret(name: str) -> str | None:
+    """A secret given in the environment (cron, a systemd credential), taken out of it at first use so
+    the children (pg_dump, tar, age…) do not inherit it."""
+    if name in os.environ:
+        _ENV_SECRETS[name] = os.environ.pop(name)
+    return _ENV_SECRETS.get(name)
 
 
 def explain(failure: str | None, key_ids: list[str]) -> str | None:

@@ -21,7 +21,7 @@ from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
 from dse_tui.core.config import Profile, Repository
-from dse_tui.core.crypto import IdentityError, plain_name
+from dse_tui.core.crypto import IdentityError, Keyring, plain_name
 from dse_tui.core.drivers import BackupError
 from dse_tui.core.stream import Cancelled, Stage, TimedOut
 from dse_tui.core.verify import VerifyContext, VerifyFailed, checksum, load_manifest, scratch_for
@@ -110,6 +110,12 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
     if p.exists and not force and not p.live:
         raise RestoreError(f"{p.target} already exists" + (" and is not empty" if p.into == "folder" else "")
                            + ": choose another target, or --force to restore over it")
+    if run.encrypted:  # the key first: nothing is created or truncated for a restore that cannot read
+        keyring = keyring or Keyring.for_profile(profile)
+        try:
+            keyring.secret_for(run.key_ids.split())
+        except IdentityError as exc:
+            raise RestoreError(f"run {run.id} is encrypted: {exc}") from None
     operator = operator or current_operator()
     log = log or (lambda line: None)
     cancel = cancel or threading.Event()

@@ -38,7 +38,7 @@ from dse_tui.core.runtypes import RunOutcome, RunProgress
 from dse_tui.core.stream import Cancelled, TimedOut
 from dse_tui.core.timeutil import iso, utcnow
 from dse_tui.core.verifier import check_run, clear_manual_required
-from dse_tui.core.verify import summary
+from dse_tui.core.verify import only_key_missing, summary
 
 MANIFEST = "manifest.json"
 AUDIT_LOG = "audit-log.jsonl.zst"
@@ -102,7 +102,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         log=log, recipients=repo.recipients)
     state, message, manifest_path, digest, size = "failed", None, None, None, None
     try:
-        workdir.mkdir(parents=True)
+        workdir.mkdir(parents=True, mode=0o700)  # transient plaintext (an SQLite copy) is the owner's only
         driver = driver_module(repo.driver)
         (producer or driver.backup)(ctx)
         if not ctx.parts:
@@ -112,9 +112,9 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         # hold all of it, and no run carries a site's whole history.
         start = segment_start(catalog, repo.id)
         log_bytes = export_jsonl(catalog, start)
-        ctx.part(AUDIT_LOG, [], feed=lambda pipe: pipe.write(log_bytes))
+        written = ctx.part(AUDIT_LOG, [], feed=lambda pipe: pipe.write(log_bytes))
         last = catalog.db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
-        ctx.meta["audit_log"] = {"part": AUDIT_LOG, "first_id": start + 1, "last_id": last}
+        ctx.meta["audit_log"] = {"part": written.file, "first_id": start + 1, "last_id": last}
         manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger, session_id)
         # ASCII JSON: file names that are not UTF-8 (surrogate escapes) must not break the manifest.
         _write_synced(workdir / MANIFEST, json.dumps(manifest, indent=2).encode())
@@ -214,6 +214,11 @@ def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, dig
                          detail={"run_id": run_id, "level": repo.verify, "trigger": "after run", "message": message})
     if outcome == "cancelled":
         raise Cancelled()
+    if outcome == "inconclusive" and only_key_missing(checks):
+        # Written, read back and its plaintext hashed on the way: what only the key could add is the
+        # deeper levels, which the next verification with the key makes. Not a reason for a manual backup.
+        log(f"warning: verified to checksum only, the key is not at hand: {message}")
+        return "good", None
     if outcome == "inconclusive":  # a fresh run that could not be verified is not a good backup yet
         return "unsatisfactory", f"could not be verified: {message}"
     return ("good", None) if outcome == "passed" else ("unsatisfactory", f"not satisfactory: {message}")

@@ -63,6 +63,7 @@ class Tap:
     size: int = 0
     sha256: str = ""
     head: bytes = b""
+    broken: bool = False  # the next stage stopped reading before the end
 
 
 @dataclass
@@ -120,6 +121,7 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
     pgid = None
     feed_error: list[str] = []
     relays: list[threading.Thread] = []
+    threads: list[threading.Thread] = []  # the feeder and the relays, joined whatever happens
     tap = None
     handed = 0  # stages whose secret pipes are closed on our side
     try:
@@ -153,8 +155,10 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
         feeder = None
         if feed:
             feeder = threading.Thread(target=_feed, args=(feed, procs[0].stdin, feed_error), daemon=True)
+            threads.append(feeder)
             feeder.start()
         for relay in relays:
+            threads.append(relay)
             relay.start()
         # A watchdog stops the group on cancel or timeout; the reads below then meet end of file. Blocking
         # reads with no select() per chunk keep the copy as cheap as a shell pipe.
@@ -192,12 +196,16 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
             err.seek(0)
             results.append(StageResult(stage.label, stage.argv, proc.returncode,
                                        err.read().decode("utf-8", "replace")))
+        if tap and tap.broken and all(r.returncode == 0 for r in results):
+            feed_error.append("the stage after the hash stopped reading before the end")
         return StreamResult(size, digest.hexdigest(), results, feed_error[0] if feed_error else None, tap)
     except BaseException:
         for later in stages[handed:]:
             _close_fds(later.pass_fds)
         if pgid is not None:
             stop_group(pgid, procs)
+        for thread in threads:  # their pipes meet end of file once the group is gone: then close them
+            thread.join(timeout=KILL_GRACE)
         raise
     finally:
         for proc in procs:
@@ -256,8 +264,8 @@ def _relay(src: BinaryIO, dst: BinaryIO, tap: Tap, errors: list[str]) -> None:
             tap.size += len(chunk)
             dst.write(chunk)
     except BrokenPipeError:
-        errors.append("the last stage stopped reading (see its status)")
-    except OSError as exc:
+        tap.broken = True  # the next stage died: its own status says why (checked after the stream)
+    except (OSError, ValueError) as exc:  # ValueError: a pipe closed under us by a stop
         errors.append(f"passing the stream on failed: {exc}")
     finally:
         tap.sha256 = digest.hexdigest()

@@ -38,12 +38,21 @@ class Check:
     detail: str = ""
     # The check could not be made (a server down, a tool missing, out of time): it says nothing of the run.
     inconclusive: bool = False
+    needs_key: bool = False  # inconclusive because no identity at hand opens the encrypted run
 
     def as_json(self) -> dict:
         out = {"name": self.name, "ok": self.ok, "detail": self.detail}
         if self.inconclusive:
             out["inconclusive"] = True
+        if self.needs_key:
+            out["needs_key"] = True
         return out
+
+
+def only_key_missing(checks: list[Check]) -> bool:
+    """Every check that did not pass failed only for want of the key (and at least one did)."""
+    failed = [c for c in checks if not c.ok]
+    return bool(failed) and all(c.needs_key for c in failed)
 
 
 @dataclass
@@ -257,7 +266,7 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
              "structure": lambda: driver.structure(v),
              "restore": lambda: driver.trial(v)}
     try:
-        v.scratch.mkdir(parents=True, exist_ok=True)
+        v.scratch.mkdir(parents=True, exist_ok=True, mode=0o700)  # decrypted copies: the owner's only
     except OSError as exc:
         v.check("scratch", False, f"cannot create {v.scratch}: {exc.strerror or exc}")
         return False
@@ -269,6 +278,7 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
                 v.check(name, False, str(exc))
             except IdentityError as exc:  # the run may be fine: what is missing is the key, not the backup
                 v.check(name, False, str(exc), unable=True)
+                v.checks[-1].needs_key = True
             except subprocess.TimeoutExpired:  # a tool past the repository's timeout: the same as a stream's
                 raise TimedOut() from None
             except FileNotFoundError as exc:
