@@ -44,6 +44,7 @@ class KeyPrompt(Vertical):
         super().__init__()
         self.profile, self.run, self.lang = profile, run, lang
         self.keyring: Keyring | None = None
+        self._opened: tuple | None = None  # the (identity, passphrase) the keyring last opened the run with
 
     def compose(self) -> ComposeResult:
         yield Static(id="key")
@@ -56,6 +57,9 @@ class KeyPrompt(Vertical):
     def check(self) -> bool:
         typed = self.query_one("#identity", Input).value.strip()
         passphrase = self.query_one("#passphrase", Input).value or None
+        if self.keyring is not None and self._opened == (typed, passphrase):
+            return True  # opening a protected identity costs a second of scrypt: not twice for one answer
+        self._opened = None
         keys = self.run.key_ids or ""
         self.keyring = Keyring.for_profile(self.profile, [Path(typed).expanduser()] if typed else [],
                                            passphrase=passphrase)
@@ -75,6 +79,7 @@ class KeyPrompt(Vertical):
         else:
             note.update(escape(tr("restore.key_here", self.lang, keys=keys, path=self.keyring.source_of(secret) or "")))
             ok = True
+            self._opened = (typed, passphrase)
         self.query_one("#identity").display = ask_file or bool(typed)
         self.query_one("#passphrase").display = ask_pass
         return ok
