@@ -43,13 +43,18 @@ async def open_restore(pilot, app) -> RestoreDialog:
     return app.screen
 
 
-async def restore_into(pilot, app, target) -> None:
-    field = app.screen.query_one("#target", Input)
-    field.value = str(target)
+async def submit(pilot, app, field_id: str, value) -> None:
+    """Type `value` into the screen's field and press enter; wait for what that starts."""
+    field = app.screen.query_one(field_id, Input)
+    field.value = str(value)
     field.focus()
     await pilot.press("enter")
     await app.workers.wait_for_complete()
     await pilot.pause(0.1)
+
+
+async def restore_into(pilot, app, target) -> None:
+    await submit(pilot, app, "#target", target)
 
 
 async def test_the_dashboard_shows_the_key_and_a_missing_identity_is_asked_for(tmp_path, monkeypatch):
@@ -125,12 +130,7 @@ async def test_verifying_an_encrypted_run_asks_for_the_key_first(tmp_path, monke
         await pilot.press("escape")
         assert isinstance(app.screen, RepoRunsScreen) and app.screen.busy is None, "cancelled: nothing started"
         await pilot.press("v")
-        field = app.screen.query_one("#identity", Input)
-        field.value = str(identity)
-        field.focus()
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await submit(pilot, app, "#identity", identity)
         assert isinstance(app.screen, RepoRunsScreen)
     with Catalog(profile.catalog_path) as catalog:
         levels = [(v.level, v.outcome) for v in catalog.verifications(outcome.run_id)]
