@@ -299,6 +299,9 @@ def test_encrypt_without_recipients_is_a_profile_error(tmp_path):
     (tmp_path / "cfg").mkdir()
     with pytest.raises(ConfigError, match=r"repositories\[0\].*no one to encrypt to"):
         profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, encrypt: true}")
+    with pytest.raises(ConfigError, match=r"destinations\[0\].*no one to encrypt to"):
+        profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}}",
+                     "destinations: [{id: off, kind: directory, path: ./o, encrypt: true}]\n")
     with pytest.raises(ConfigError, match="age public key"):
         profile_with(tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, "
                                "recipients: [AGE-SECRET-KEY-1XYZ]}")
@@ -509,3 +512,66 @@ def test_a_run_on_a_machine_without_the_key_is_good_and_its_deep_check_waits(tmp
         assert after_run.outcome == "inconclusive" and catalog.manual_required_since("cfg") is None
         later = verify_run(relaxed, catalog, catalog.run(outcome.run_id), keyring=Keyring([identity]))
         assert later.outcome == "passed", failed_checks(later)
+
+
+def test_a_destination_that_encrypts_on_the_way(tmp_path):
+    """A plaintext run copied to a destination with `encrypt: true`: the copy is age files with their own
+    manifest (the run's twin), verified now and later against it, opened by the README's manual restore;
+    the run here stays as it was. The same destination may require encryption: it satisfies it itself."""
+    from dse_tui.core.copyverify import verify_copy
+    from dse_tui.core.labels import labels_for, text_lines
+    from tests.test_cli import dse
+
+    need("xorriso")
+    identity, recipient, secret = make_key(tmp_path / "keys")
+    marker = f"dni-{uuid.uuid4().hex}".encode()
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "people.csv").write_bytes(marker * 100)
+    (tmp_path / "offsite").mkdir()
+    profile = profile_with(
+        tmp_path, "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, destinations: [offsite, discs]}",
+        f"encryption: {{recipients: [{recipient}], identities: [{identity}]}}\n"
+        "destinations:\n"
+        "  - {id: offsite, kind: directory, path: ./offsite, encrypt: true, require_encryption: true}\n"
+        "  - {id: discs, kind: optical, path: ./discs, disc: cd, encrypt: true}\n")
+    outcome = run_repository(profile, profile.repository("cfg"))
+    assert outcome.state == "good", outcome.message
+    assert [c["state"] for c in outcome.copies] == ["verified", "verified"], outcome.copies
+    assert not manifest_of(outcome).get("encryption"), "the run here stays plaintext"
+    assert not (profile.storage_root / ".encrypted").exists() or not any((profile.storage_root / ".encrypted").iterdir())
+    copy_dir = Path(outcome.copies[0]["path"])
+    assert_no_plaintext(copy_dir, [marker])
+    twin = json.loads((copy_dir / "manifest.json").read_text())
+    run_sha = hashlib.sha256(Path(outcome.manifest).read_bytes()).hexdigest()
+    assert twin["encrypted_copy_of"]["manifest_sha256"] == run_sha
+    assert [p["plaintext_sha256"] for p in twin["parts"]] == [p["sha256"] for p in manifest_of(outcome)["parts"]]
+    (image,) = (tmp_path / "discs").rglob("*.iso")
+    assert marker not in image.read_bytes()
+    with Catalog(profile.catalog_path) as catalog:
+        copies = catalog.copies_of(outcome.run_id)
+        assert all(c.key_ids for c in copies) and not catalog.run(outcome.run_id).encrypted
+        assert [verify_copy(profile, catalog, c).outcome for c in copies] == ["passed", "passed"]
+        code = outcome.copies[1]["media"][0]
+        (label,) = labels_for(profile, catalog, [code])
+        assert any(copies[0].key_ids in line for line in text_lines(label))
+        part = next(copy_dir.glob("*.tar.zst.age"))
+        data = bytearray(part.read_bytes())
+        data[len(data) // 2] ^= 1
+        part.write_bytes(bytes(data))
+        assert verify_copy(profile, catalog, copies[0]).outcome == "failed"
+    listed = json.loads(dse("keys", "list", "--json", "--dir", str(tmp_path / "keys"), "--profile",
+                            str(profile.file)).stdout)
+    assert [r["media"] for r in listed if r["key_id"] == copies[0].key_ids] == [[code]]
+    # The disc, opened as on the worst day: its files and the README's commands.
+    disc = tmp_path / "disc"
+    subprocess.run(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/", str(disc)],
+                   check=True, capture_output=True)
+    subprocess.run(["chmod", "-R", "u+w", str(disc)], check=True)
+    (disc / "identity.txt").write_text(secret + "\n")
+    done = subprocess.run(["bash", "-e", "-c", readme_block("<!-- manual-restore:")], cwd=disc, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "restored"
+    out.mkdir()
+    subprocess.run(["tar", "-xf", str(disc / "plain" / "cfg.tar"), "-C", str(out)], check=True)
+    assert (out / "people.csv").read_bytes() == marker * 100

@@ -25,6 +25,7 @@ class Copy:
     verified_at: datetime | None
     state: str  # copying | verified | failed
     message: str | None
+    key_ids: str | None = None  # encrypted on its way there (the run is not): the keys that open it
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class CopyMedium:
     sha256: str | None
 
 
-_COPY = "id, run_id, destination, device, path, size, sha256, copied_at, verified_at, state, message"
+_COPY = "id, run_id, destination, device, path, size, sha256, copied_at, verified_at, state, message, key_ids"
 _MEDIUM = ("id, code, kind, state, location, destination, created_at, expires_at, volume, capacity, note, "
            "updated_at")
 
@@ -76,13 +77,15 @@ class MediaMixin:
         return cur.lastrowid
 
     def finish_copy(self, copy_id: int, state: str, *, message: str | None = None, path: str | None = None,
-                    size: int | None = None, sha256: str | None = None, device: str | None = None) -> None:
+                    size: int | None = None, sha256: str | None = None, device: str | None = None,
+                    key_ids: list[str] | None = None) -> None:
         now = to_db(utcnow())
         self.db.execute(
             "UPDATE copies SET state = ?, message = ?, path = coalesce(?, path), size = coalesce(?, size),"
-            " sha256 = coalesce(?, sha256), device = coalesce(?, device),"
+            " sha256 = coalesce(?, sha256), device = coalesce(?, device), key_ids = coalesce(?, key_ids),"
             " verified_at = CASE WHEN ? = 'verified' THEN ? ELSE verified_at END WHERE id = ?",
-            (state, message, path, size, sha256, device, state, now, copy_id))
+            (state, message, path, size, sha256, device, " ".join(key_ids) if key_ids else None, state, now,
+             copy_id))
 
     def copy(self, copy_id: int) -> Copy | None:
         row = self.db.execute(f"SELECT {_COPY} FROM copies WHERE id = ?", (copy_id,)).fetchone()
@@ -173,12 +176,13 @@ class MediaMixin:
             f"SELECT {', '.join('c.' + c.strip() for c in _COPY.split(','))}, cm.copy_id, cm.medium_id, cm.seq,"
             " cm.total, cm.path, cm.size, cm.sha256 FROM copy_media cm JOIN copies c ON c.id = cm.copy_id"
             " WHERE cm.medium_id = ? ORDER BY c.id", (medium_id,))
-        return [(_copy(r[:11]), CopyMedium(*r[11:])) for r in rows]
+        width = len(_COPY.split(","))
+        return [(_copy(r[:width]), CopyMedium(*r[width:])) for r in rows]
 
 
 def _copy(row) -> Copy:
     return Copy(row[0], row[1], row[2], row[3], row[4], row[5], row[6], from_db(row[7]), from_db(row[8]), row[9],
-                row[10])
+                row[10], row[11])
 
 
 def _medium(row) -> Medium:

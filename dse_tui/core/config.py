@@ -119,6 +119,11 @@ class Destination:
         """One disc's usable bytes (optical)."""
         return self.settings.get("capacity") or DISC_CAPACITY.get(self.settings.get("disc"))
 
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """The keys a plaintext run is encrypted to on its way here; () when it copies as it is."""
+        return tuple(self.settings.get("encrypt_to") or ())
+
 
 @dataclass(frozen=True)
 class Encryption:
@@ -332,6 +337,9 @@ _PROFILE = Mapping({
         "code": Field(_code_pattern),
         "location": Field(Str()),
         "require_encryption": Field(Bool(), default=False),
+        # Encrypt on the way there what is not encrypted yet: true (the site's recipients) or its own.
+        "encrypt": Field(Bool()),
+        "recipients": Field(List(_recipient)),
         "description": Field(Str(), default=""),
     })), default=list),
     "media": Field(Mapping({
@@ -462,8 +470,15 @@ def _check_encryption(data: dict, defaults: dict, dest_ids: dict[str, int], c: C
     encryption is required is encrypted."""
     site = data["encryption"] if isinstance(data.get("encryption"), dict) else {}
     site_recipients = site.get("recipients") if isinstance(site.get("recipients"), list) else []
+    # A destination that encrypts on the way satisfies its own requirement.
     requiring = {d["id"] for _, d in _valid_items(data["destinations"])
-                 if d.get("require_encryption") is True and isinstance(d.get("id"), str)}
+                 if d.get("require_encryption") is True and isinstance(d.get("id"), str)
+                 and not encryption_of(d, {})[0]}
+    for i, d in _valid_items(data["destinations"]):
+        encrypt, own = encryption_of(d, {})
+        if encrypt and not own and not site_recipients:
+            c.error(("destinations", i, "encrypt"), "encrypt is on but there is no one to encrypt to: add "
+                                                    "encryption.recipients (dse-tui keys init makes a key)")
     for i, r in _valid_items(data["repositories"]):
         encrypt, own = encryption_of(r, defaults)
         if encrypt and not own and not site_recipients:
@@ -526,7 +541,7 @@ def _build(file: Path, data: dict) -> Profile:
         min_free=storage["min_free"],
         parallel=storage["parallel"],
         compression_level=storage["compression_level"],
-        destinations={d["id"]: Destination(d["id"], d["kind"], {k: v for k, v in d.items() if k not in ("id", "kind") and v is not None}) for d in data["destinations"]},
+        destinations={d["id"]: _destination(d, data["encryption"]) for d in data["destinations"]},
         repositories=tuple(repos),
         checklists_dir=data["checklists"],
         media_code=(data["media"] or {}).get("code") or DEFAULT_CODE,
@@ -535,6 +550,14 @@ def _build(file: Path, data: dict) -> Profile:
         encryption=Encryption(tuple(data["encryption"]["recipients"]), tuple(data["encryption"]["identities"]),
                               data["encryption"]["passphrase_env"]) if data["encryption"] else None,
     )
+
+
+def _destination(d: dict, site_encryption: dict | None) -> Destination:
+    settings = {k: v for k, v in d.items() if k not in ("id", "kind", "encrypt", "recipients") and v is not None}
+    recipients = _recipients(d, {}, site_encryption)
+    if recipients:
+        settings["encrypt_to"] = recipients
+    return Destination(d["id"], d["kind"], settings)
 
 
 def _recipients(r: dict, defaults: dict, site: dict | None) -> tuple[str, ...]:

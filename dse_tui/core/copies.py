@@ -22,6 +22,8 @@ from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
 from dse_tui.core.config import Destination, Profile
+from dse_tui.core.copycrypt import StagingError, remove_staged
+from dse_tui.core.crypto import key_id
 from dse_tui.core.fsutil import fsync_dir
 from dse_tui.core.stream import Cancelled
 from dse_tui.core.verify import sha256_file
@@ -68,14 +70,21 @@ class Job:
     operator: str
     copy_id: int = 0
     done: int = 0
+    staged: Path | None = None  # the run's encrypted twin, when the destination encrypts (copycrypt)
+    staged_sha256: str | None = None  # its manifest's
 
     @property
     def source(self) -> Path:
-        return Path(self.run.artifact)
+        return self.staged or Path(self.run.artifact)
+
+    @property
+    def manifest_sha256(self) -> str | None:
+        """Of the manifest the copy carries: the run's, or its encrypted twin's."""
+        return self.staged_sha256 or self.run.sha256
 
     @property
     def name(self) -> str:
-        return self.source.name
+        return Path(self.run.artifact).name
 
     @property
     def size(self) -> int:
@@ -120,8 +129,9 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
         return out
     job = Job(profile, catalog, run, dest, [], cancel or threading.Event(), log or (lambda line: None), on_bytes,
               operator or current_operator())
+    encrypt_on_the_way = bool(dest.recipients) and not _encrypted(run)
     try:
-        if dest.settings.get("require_encryption") and not _encrypted(run):
+        if dest.settings.get("require_encryption") and not encrypt_on_the_way and not _encrypted(run):
             out.message = (f"{dest.id} requires encryption and run {run.id} is not encrypted: it is not copied there "
                            f"(set encrypt: true on {run.repository}; its next runs can go there)")
             catalog.record_event("copy refused", "failed", repository=run.repository, operator=job.operator,
@@ -138,6 +148,10 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
     catalog.record_event("copy started", "ok", repository=run.repository, operator=job.operator,
                          detail={"run_id": run.id, "destination": dest.id, "copy_id": job.copy_id})
     try:
+        if encrypt_on_the_way:
+            from dse_tui.core.copycrypt import stage_encrypted
+
+            job.staged, job.staged_sha256, job.files = stage_encrypted(job, dest.recipients)
         if dest.kind == "optical":
             from dse_tui.core.optical import copy_optical
 
@@ -149,15 +163,18 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
             path = _copy_local(job, root / profile.site.id / run.repository / job.name)
             media = _link_removable(job, *medium) if medium else []
         out.state, out.path, out.media, out.size = "verified", str(path), media, job.size
-        catalog.finish_copy(job.copy_id, "verified", path=str(path), size=job.size, sha256=run.sha256, device=device)
+        catalog.finish_copy(job.copy_id, "verified", path=str(path), size=job.size, sha256=job.manifest_sha256,
+                            device=device, key_ids=[key_id(r) for r in dest.recipients] if job.staged else None)
     except Cancelled:
         out.state, out.message = "cancelled", "cancelled by the operator"
-    except CopyError as exc:
+    except (CopyError, StagingError) as exc:
         out.message = str(exc)
     except OSError as exc:
         out.message = _os_message(exc, dest)
     except subprocess.TimeoutExpired as exc:
         out.message = f"{exc.cmd[0]} did not answer in {exc.timeout:.0f} s"
+    finally:
+        remove_staged(job.staged)  # the copy carries it; the run keeps its own form
     if out.state != "verified":
         catalog.finish_copy(job.copy_id, "failed", message=out.message)
         if out.state == "failed":

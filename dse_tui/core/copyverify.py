@@ -77,6 +77,9 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
 
 
 def _expected(run, copy: Copy) -> list[dict]:
+    if copy.sha256 and copy.sha256 != run.sha256:
+        # Encrypted on its way there: the copy carries its own manifest, whose hash the catalog keeps.
+        return [{"file": "manifest.json", "size": None, "sha256": copy.sha256}]
     if not run.manifest or not Path(run.manifest).is_file():
         # The run was pruned here: the copy is held against its own manifest, whose hash the catalog keeps.
         return [{"file": "manifest.json", "size": None, "sha256": run.sha256}]
@@ -182,7 +185,8 @@ def _check_optical(profile, catalog: Catalog, run, copy: Copy, dest, files, canc
     capacity = catalog.medium(links[0].medium_id).capacity
     if files[0]["size"] is None:  # pruned here: the set's own manifest (on every disc), checked first
         files = _manifest_from_image(profile, images[0], files[0]["sha256"])
-    job = Job(profile, catalog, run, dest, files, cancel, lambda line: None, None, operator, copy.id)
+    job = Job(profile, catalog, run, dest, files, cancel, lambda line: None, None, operator, copy.id,
+              staged_sha256=copy.sha256)  # the manifest on the discs: the run's, or its encrypted twin's
     _read_back(job, plan_discs(files, capacity), images)
 
 

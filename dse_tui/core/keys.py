@@ -87,9 +87,10 @@ def key_usage(catalog) -> dict[str, dict]:
         for kid in key_ids.split():
             out.setdefault(kid, {"runs": [], "media": []})["runs"].append(run_id)
     for code, key_ids in catalog.db.execute(
-            "SELECT DISTINCT m.code, r.key_ids FROM media m JOIN copy_media cm ON cm.medium_id = m.id"
-            " JOIN copies c ON c.id = cm.copy_id JOIN runs r ON r.id = c.run_id"
-            " WHERE r.key_ids IS NOT NULL AND c.state = 'verified' ORDER BY m.code"):
+            "SELECT DISTINCT m.code, coalesce(c.key_ids, r.key_ids) FROM media m"
+            " JOIN copy_media cm ON cm.medium_id = m.id JOIN copies c ON c.id = cm.copy_id"
+            " JOIN runs r ON r.id = c.run_id"
+            " WHERE coalesce(c.key_ids, r.key_ids) IS NOT NULL AND c.state = 'verified' ORDER BY m.code"):
         for kid in key_ids.split():
             media = out.setdefault(kid, {"runs": [], "media": []})["media"]
             if code not in media:

@@ -49,11 +49,16 @@ def retention_span(r: Retention) -> timedelta:
 
 
 def medium_runs(catalog: Catalog, medium: Medium) -> list:
+    """The runs a medium holds, each with the keys of what is on it (a copy encrypted on its way there
+    has keys its run has not)."""
+    from dataclasses import replace
+
     seen, runs = set(), []
     for copy, _ in catalog.medium_copies(medium.id):
         if copy.run_id not in seen:
             seen.add(copy.run_id)
-            runs.append(catalog.run(copy.run_id))
+            run = catalog.run(copy.run_id)
+            runs.append(replace(run, key_ids=copy.key_ids) if run is not None and copy.key_ids else run)
     return runs
 
 

@@ -221,4 +221,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN key_ids TEXT;
     CREATE INDEX runs_by_key ON runs(key_ids) WHERE key_ids IS NOT NULL;
     """,
+    # 11: a copy encrypted on its way to a destination that encrypts (the run itself is not): its keys
+    """
+    ALTER TABLE copies ADD COLUMN key_ids TEXT;
+    """,
 ]

@@ -116,7 +116,7 @@ def copy_optical(job: Job) -> tuple[str, str, list[str]]:
 def _index(job: Job, discs: list[list[Piece]], codes: list[str]) -> dict:
     return {
         "format": "dse-tui-disc-set/1", "site": job.profile.site.id, "repository": job.run.repository,
-        "run_id": job.run.id, "run": job.name, "manifest_sha256": job.run.sha256,
+        "run_id": job.run.id, "run": job.name, "manifest_sha256": job.manifest_sha256,
         "discs": [{"seq": n, "of": len(discs), "code": code,
                    "pieces": [{"file": p.file, "name": p.name, "offset": p.offset, "length": p.length}
                               for p in disc]} for n, (disc, code) in enumerate(zip(discs, codes), 1)],
@@ -180,7 +180,7 @@ def _read_back(job: Job, discs: list[list[Piece]], images: list[Path]) -> None:
                 if not path.is_file() or path.stat().st_size != p.length:
                     raise CopyError(f"{image.name}: {p.name} is missing or of the wrong size when read back")
                 if p.file == MANIFEST:
-                    if sha256_file(path)[1] != job.run.sha256:
+                    if sha256_file(path)[1] != job.manifest_sha256:
                         raise CopyError(f"{image.name}: the manifest read back differs from the catalog's")
                     continue
                 with open(path, "rb") as f:
