@@ -452,3 +452,28 @@ def test_a_cancelled_copy_leaves_nothing_that_counts_and_a_stale_one_is_closed(t
         assert catalog.verified_copies([run_id]) == {}
         leftovers = [p for p in (tmp_path / "shelf").rglob("*") if p.name.startswith(".tmp-")]
         assert leftovers == []
+
+
+def test_a_copy_over_ssh_to_a_destination_that_encrypts(tmp_path, sshd):
+    """The server receives only age files and the twin's manifest, and the copy verifies there against it."""
+    from dse_tui.core.copyverify import verify_copy
+    from tests.test_encryption import make_key
+
+    remote = tmp_path / "remote-share"
+    _, recipient, _ = make_key(tmp_path / "keys")
+    options = ", ".join(f"'{o}'" for o in sshd["options"])
+    profile, run_id = site(tmp_path, f"  - {{id: nas, kind: ssh, host: {sshd['host']}, user: {sshd['user']}, "
+                                     f"port: {sshd['port']}, identity_file: {sshd['identity_file']}, "
+                                     f"options: [{options}], path: {remote}, recipients: [{recipient}]}}",
+                           "nas", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+        assert outcome.state == "verified", outcome.message
+        run = catalog.run(run_id)
+        copied = remote / "t" / "docs" / Path(run.artifact).name
+        assert sorted(p.name for p in copied.iterdir()) == ["audit-log.jsonl.zst.age", "docs.tar.zst.age",
+                                                            "manifest.json"]
+        assert b"the department's notes" not in (copied / "docs.tar.zst.age").read_bytes()
+        (copy,) = catalog.copies_of(run_id)
+        assert copy.key_ids and copy.sha256 != run.sha256
+        assert verify_copy(profile, catalog, copy).outcome == "passed"
