@@ -554,6 +554,7 @@ def test_a_destination_that_encrypts_on_the_way(tmp_path):
         code = outcome.copies[1]["media"][0]
         (label,) = labels_for(profile, catalog, [code])
         assert any(copies[0].key_ids in line for line in text_lines(label))
+        assert label.manifest == copies[1].sha256[:8], "the hash of the manifest on the disc: the twin's"
         part = next(copy_dir.glob("*.tar.zst.age"))
         data = bytearray(part.read_bytes())
         data[len(data) // 2] ^= 1

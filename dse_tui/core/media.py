@@ -49,8 +49,8 @@ def retention_span(r: Retention) -> timedelta:
 
 
 def medium_runs(catalog: Catalog, medium: Medium) -> list:
-    """The runs a medium holds, each with the keys of what is on it (a copy encrypted on its way there
-    has keys its run has not)."""
+    """The runs a medium holds, each as it is on it: a copy encrypted on its way there has keys its run
+    has not, and a manifest of its own."""
     from dataclasses import replace
 
     seen, runs = set(), []
@@ -58,7 +58,9 @@ def medium_runs(catalog: Catalog, medium: Medium) -> list:
         if copy.run_id not in seen:
             seen.add(copy.run_id)
             run = catalog.run(copy.run_id)
-            runs.append(replace(run, key_ids=copy.key_ids) if run is not None and copy.key_ids else run)
+            # Its manifest on the medium is the encrypted twin's: the label's hash is of that one.
+            runs.append(replace(run, key_ids=copy.key_ids, sha256=copy.sha256) if run is not None and copy.key_ids
+                        else run)
     return runs
 
 
