@@ -477,3 +477,20 @@ def test_a_copy_over_ssh_to_a_destination_that_encrypts(tmp_path, sshd):
         (copy,) = catalog.copies_of(run_id)
         assert copy.key_ids and copy.sha256 != run.sha256
         assert verify_copy(profile, catalog, copy).outcome == "passed"
+
+
+def test_a_run_missing_its_manifest_or_a_part_is_not_copied_and_says_why(tmp_path):
+    """copy_run never raises for a damaged source: the outcome says what is missing."""
+    from dse_tui.core.copies import copy_run
+
+    profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        run = catalog.run(run_id)
+        part = next(Path(run.artifact).glob("*.tar.zst"))
+        part.rename(part.with_name("moved"))
+        missing_part = copy_run(profile, catalog, run, profile.destinations["shelf"])
+        assert missing_part.state == "failed" and "is missing from" in missing_part.message
+        Path(run.manifest).unlink()
+        missing_manifest = copy_run(profile, catalog, run, profile.destinations["shelf"])
+        assert missing_manifest.state == "failed" and "manifest" in missing_manifest.message
+        assert catalog.copies_of(run_id) == []

@@ -129,9 +129,10 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
         return out
     job = Job(profile, catalog, run, dest, [], cancel or threading.Event(), log or (lambda line: None), on_bytes,
               operator or current_operator())
-    encrypt_on_the_way = bool(dest.recipients) and not _encrypted(run)
     try:
-        if dest.settings.get("require_encryption") and not encrypt_on_the_way and not _encrypted(run):
+        encrypted = _encrypted(run)
+        encrypt_on_the_way = bool(dest.recipients) and not encrypted
+        if dest.settings.get("require_encryption") and not encrypted and not encrypt_on_the_way:
             out.message = (f"{dest.id} requires encryption and run {run.id} is not encrypted: it is not copied there "
                            f"(set encrypt: true on {run.repository}; its next runs can go there)")
             catalog.record_event("copy refused", "failed", repository=run.repository, operator=job.operator,
@@ -141,6 +142,9 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
         for f in job.files:  # the source first: a damaged run is not spread onto other devices
             if not (job.source / f["file"]).is_file():
                 raise CopyError(f"{f['file']} is missing from {job.source}: verify run {run.id}")
+    except CopyError as exc:
+        out.message = str(exc)
+        return out
     except (OSError, ValueError, KeyError) as exc:
         out.message = f"cannot read run {run.id}'s manifest: {exc}"
         return out
