@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -83,25 +84,14 @@ def _read_log(path: Path, profile) -> bytes:
 
         manifest = json.loads((path.parent / "manifest.json").read_text())  # which key opens it
         decrypt = Keyring.for_profile(profile).decrypt_stage(path, manifest_key_ids(manifest))
-        out = _Bytes()
+        out = io.BytesIO()
         result = stream([decrypt, Stage(["zstd", "-dc"], name="zstd -d")], out, sync=False)
         if not result.ok:
             raise ValueError(result.failure())
-        return bytes(out.data)
+        return out.getvalue()
     if path.suffix == ".zst":
         return subprocess.run(["zstd", "-dc", "--", str(path)], capture_output=True, check=True).stdout
     return path.read_bytes()
-
-
-class _Bytes:
-    def __init__(self):
-        self.data = bytearray()
-
-    def write(self, chunk: bytes) -> None:
-        self.data += chunk
-
-    def flush(self) -> None:
-        pass
 
 
 def cmd_audit(args) -> int:

@@ -30,9 +30,11 @@ def site(tmp_path, monkeypatch, identities: str):
 
 def text(widget) -> str:
     """What a Static shows, as plain text (a Rich table rendered as a terminal would)."""
+    import io
+
     from rich.console import Console
 
-    console = Console(width=160, record=True, file=open("/dev/null", "w"))
+    console = Console(width=160, record=True, file=io.StringIO())
     console.print(widget.content)
     return console.export_text()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dse_tui.core.checklist_schema import EXTRA_STEP, unique_steps
+from dse_tui.core.crypto import RECIPIENT
 from dse_tui.core.label_schema import LABELS, build as build_labels, check_references as check_label_references
 from dse_tui.core.notify_schema import NOTIFY, Notify
 from dse_tui.core.periods import Periodicity, parse_duration, parse_size
@@ -213,7 +214,7 @@ _duration = Parsed(parse_duration, "a duration such as 6h, 1d, 1w")
 _periodicity = Parsed(Periodicity.parse, "a duration (6h, 1d, 1w) or a cron expression")
 _size = Parsed(parse_size, "a size such as 500M or 2G", accept_int=True)
 _id = Str(ID_PATTERN, ID_HINT)
-_recipient = Str(r"age1[02-9ac-hj-np-z]{58}", "an age public key: age1… (dse-tui keys init prints it)")
+_recipient = Str(RECIPIENT.pattern, "an age public key: age1… (dse-tui keys init prints it)")
 _glob = Str(r"[A-Za-z0-9_.*?\[\]/@+:=,~%-]+", "a path pattern such as 'cache/*' or '*.log' (no spaces or quotes)")
 
 _ssh = Mapping({
