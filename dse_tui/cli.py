@@ -6,12 +6,12 @@ Imports are local to each command so `dse-tui status` from cron does not pay for
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 from dse_tui import __version__
+from dse_tui.jsonout import print_json
 
 EXIT_UNKNOWN = 3  # monitoring plugins' UNKNOWN: the profile or catalog could not be used
 
@@ -263,8 +263,7 @@ def cmd_status(args) -> int:
         _fail(f"cannot read the catalog {profile.catalog_path}: {exc}")
         return EXIT_UNKNOWN
     if args.json:
-        json.dump([s.as_json() for s in items], sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        print_json([s.as_json() for s in items])
     elif args.prometheus:
         from dse_tui.core.prometheus import render
 
@@ -316,8 +315,7 @@ def cmd_run(args) -> int:
     outcomes = run_many(profile, repos, trigger="cli", on_outcome=report, cancel=cancel)
     _notify(profile)
     if args.json:
-        json.dump([o.as_json() for o in outcomes], sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        print_json([o.as_json() for o in outcomes])
     elif not repos:
         print("nothing is due")
     failed = [o for o in outcomes if o.state != "good"]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dse_tui.jsonout import print_json
+
 
 def add_parsers(sub, common) -> None:
     add_report_parser(sub, common)
@@ -117,8 +119,7 @@ def cmd_audit(args) -> int:
             rows = [e for e in catalog.events(args.limit if not args.action else 1_000_000, repository=args.repo)
                     if not args.action or args.action in e["action"]][: args.limit]
             if args.json:
-                json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
-                print()
+                print_json(rows)
             else:
                 for e in rows:
                     print(f"{e['id']:>7} {e['at'][:19]} {e['operator']:<10} {(e['repository'] or '-'):<16} "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dse_tui.core.config import VERIFY_LEVELS
+from dse_tui.jsonout import print_json
 
 if TYPE_CHECKING:
     from dse_tui.core.crypto import Keyring
@@ -166,8 +166,7 @@ def cmd_verify(args) -> int:
     _notify(profile, scan=False)
     if args.json:
         items = [o.as_json() for o in outcomes] + [{"kind": "copy", **c.as_json()} for c in copy_checks]
-        json.dump(items, sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        print_json(items)
     elif not runs and not copy_checks:
         print("nothing is due for verification")
     bad = [o for o in outcomes if not o.passed] + [c for c in copy_checks if c.outcome in ("failed", "cancelled")]
@@ -230,8 +229,7 @@ def cmd_restore(args) -> int:
             _fail(str(exc))
             return 1
     if args.json:
-        json.dump([outcome.as_json()], sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        print_json([outcome.as_json()])
     else:
         print(f"{outcome.outcome:<9} r{outcome.run_id:<6} {outcome.elapsed:6.1f}s  {outcome.target}"
               + (f"  {outcome.message}" if outcome.message else ""))

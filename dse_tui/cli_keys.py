@@ -85,10 +85,9 @@ def _new_passphrase(args) -> str | None:
 
 def _list(profile, folder: Path, as_json: bool) -> int:
     """Every key the keys folder holds or a run uses, with the runs and media it opens."""
-    import json
-
     from dse_tui.core.catalog import Catalog
     from dse_tui.core.keys import key_usage, list_keys
+    from dse_tui.jsonout import print_json
 
     keys = {k.id: k for k in list_keys(folder)}
     usage = {}
@@ -102,7 +101,7 @@ def _list(profile, folder: Path, as_json: bool) -> int:
                      "identity": str(k.identity_file) if k and k.identity_file.is_file() else None,
                      "runs": used["runs"], "media": used["media"]})
     if as_json:
-        print(json.dumps(rows, indent=2))
+        print_json(rows)
         return 0
     for r in rows:
         where = f"identity {r['identity']}" if r["identity"] else "no identity here"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import sys
+
+from dse_tui.jsonout import print_json
 
 
 def add_parsers(sub, common) -> None:
@@ -61,8 +62,7 @@ def cmd_copy(args) -> int:
 
     _notify(profile, scan=False)
     if args.json:
-        json.dump([o.as_json() for o in outcomes], sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        print_json([o.as_json() for o in outcomes])
     else:
         for o in outcomes:
             media = f" [{', '.join(o.media)}]" if o.media else ""
@@ -87,8 +87,7 @@ def cmd_media(args) -> int:
                 items = [inventory_item(catalog, m) for m in catalog.media()
                          if not args.state or m.state == args.state]
                 if args.json:
-                    json.dump(items, sys.stdout, indent=2, ensure_ascii=False)
-                    print()
+                    print_json(items)
                 else:
                     for i in items:
                         flag = "  EXPIRED" if i["expired"] else ""
@@ -108,8 +107,7 @@ def cmd_media(args) -> int:
             if args.media_command == "show":
                 item = inventory_item(catalog, medium)
                 if args.json:
-                    json.dump(item, sys.stdout, indent=2, ensure_ascii=False)
-                    print()
+                    print_json(item)
                 else:
                     for key, value in item.items():
                         if key != "runs":

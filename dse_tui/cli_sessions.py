@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
+
+from dse_tui.jsonout import print_json
 
 
 def add_parsers(sub, common) -> None:
@@ -61,8 +62,7 @@ def _list(catalog, args) -> int:
                       "reason": r.reason, "steps": len(r.steps), "dealt_with": dealt,
                       "runs": [run.id for run in catalog.session_runs(r.id)]})
     if args.json:
-        json.dump(items, sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        print_json(items)
         return 0
     if not items:
         print("no sessions")
@@ -86,8 +86,7 @@ def _show(catalog, row, args) -> int:
 
     data = record(catalog, row)
     if args.format == "json":
-        json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        print_json(data)
     else:
         sys.stdout.write(markdown(data, args.lang or default_language(), outputs=not args.no_output))
     return 0
@@ -125,8 +124,7 @@ def _register(profile, catalog, row, args) -> int:
         _fail(str(exc))
         return 1
     if args.json:
-        json.dump([outcome.as_json()], sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        print_json([outcome.as_json()])
     else:
         print(f"{outcome.state:<9} r{outcome.run_id}  {outcome.size or 0} bytes  {outcome.artifact or ''}"
               + (f"  {outcome.message}" if outcome.message else ""))
