@@ -74,10 +74,12 @@ class VerifyContext:
 
     # ---------------------------------------------------------- for drivers
 
-    def check(self, name: str, ok: bool, detail: str = "", *, unable: bool = False) -> bool:
+    def check(self, name: str, ok: bool, detail: str = "", *, unable: bool = False, needs_key: bool = False) -> bool:
         """Record a check; `unable` when a failure is of the surroundings (the server, a tool, time), not of
-        the run: such a verification is inconclusive, never a verdict on the backup."""
-        self.checks.append(Check(name, ok, detail, inconclusive=unable and not ok))
+        the run: such a verification is inconclusive, never a verdict on the backup. `needs_key`: unable for
+        want of the identity that opens an encrypted run."""
+        unable = unable or needs_key
+        self.checks.append(Check(name, ok, detail, inconclusive=unable and not ok, needs_key=needs_key and not ok))
         self.log(f"{'ok  ' if ok else ('N/A ' if unable else 'FAIL')} {name}: {detail}")
         return ok
 
@@ -277,8 +279,7 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
             except VerifyFailed as exc:
                 v.check(name, False, str(exc))
             except IdentityError as exc:  # the run may be fine: what is missing is the key, not the backup
-                v.check(name, False, str(exc), unable=True)
-                v.checks[-1].needs_key = True
+                v.check(name, False, str(exc), needs_key=True)
             except subprocess.TimeoutExpired:  # a tool past the repository's timeout: the same as a stream's
                 raise TimedOut() from None
             except FileNotFoundError as exc:
