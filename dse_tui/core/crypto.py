@@ -18,7 +18,6 @@ from dse_tui.core.stream import Stage, secret_pipe
 
 SUFFIX = ".age"
 RECIPIENT = re.compile(r"age1[02-9ac-hj-np-z]{58}")
-KEY_ID = re.compile(r"age-[02-9ac-hj-np-z]{10}")
 PROTECTED = b"age-encryption.org/v1\n"
 
 
@@ -174,9 +173,6 @@ class Keyring:
                 self._seen[path] = _peek(path)
             out.append(self._seen[path])
         return out
-
-    def key_ids(self) -> list[str]:
-        return [i.kid for i in self._identities() if i.kid]
 
     def secret_for(self, key_ids: list[str]) -> str:
         """The identity that opens something encrypted to any of `key_ids`, or IdentityError saying which
