@@ -142,7 +142,7 @@ def trial(v) -> None:
         tree = v.scratch / "tree"
         tree.mkdir(exist_ok=True)
         result, _ = v.pipe(part, [Stage(["tar", "-x", "-f", "-", "-C", str(tree), "--no-same-owner"],
-                                        name="tar -x")])
+                                        name="tar -x", stops_early=True)])
         if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
                        else v.failure(result)):
             continue
