@@ -24,10 +24,20 @@ class RepoStatus:
     copies: int
     reason: str | None  # why the state is not ok, in words, for the dashboard and `status`
     running: bool = False  # a run of it is in progress now (console, cron or another console)
+    now: datetime | None = None  # the time the status was taken at
 
     @property
     def last_run_at(self) -> datetime | None:
         return self.last_good.started_at if self.last_good else None
+
+    @property
+    def pending(self) -> bool:
+        """A run is wanted now: due, overdue, never done, or the last one failed. A repository waiting for
+        a manual backup is still backed up at its periodicity (procedure 4.1.1): one failed night must not
+        stop the next period's automatic backup, and a good one then clears the state."""
+        if self.state == "manual-required":
+            return self.next_due_at is None or self.now >= self.next_due_at
+        return self.state in ("due", "overdue", "never", "failed")
 
     @property
     def size(self) -> int | None:
@@ -74,7 +84,7 @@ def repo_status(repo: Repository, last: LastStatus | None, now: datetime) -> Rep
         state, reason = "due", None
     else:
         state, reason = "ok", None
-    return RepoStatus(repo, state, good, attempt, next_due, copies, reason)
+    return RepoStatus(repo, state, good, attempt, next_due, copies, reason, now=now)
 
 
 def statuses(profile: Profile, catalog: Catalog, now: datetime) -> list[RepoStatus]:
