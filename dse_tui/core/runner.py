@@ -34,6 +34,7 @@ from dse_tui.core.fsutil import fsync_dir
 from dse_tui.core.locks import AlreadyRunning, RepoLock
 from dse_tui.core.preflight import find_tool, tool_version
 from dse_tui.core.retention import prune
+from dse_tui.core.rules import data_size
 from dse_tui.core.runtypes import RunOutcome, RunProgress
 from dse_tui.core.stream import Cancelled, TimedOut
 from dse_tui.core.timeutil import iso, utcnow
@@ -124,7 +125,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         manifest_path = final / MANIFEST
         _read_back(final, manifest)
         digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
-        size = manifest["size"]
+        size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
         state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log)
         if state == "good":
             log(f"good: {len(ctx.parts)} part(s), {size} bytes in {final}")
@@ -247,6 +248,7 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
         "started_at": iso(started),
         "ended_at": iso(utcnow()),
         "size": sum(p.size for p in ctx.parts),
+        "data_size": data_size({"parts": [p.as_json() for p in ctx.parts], **ctx.meta}),
         "parts": [p.as_json() for p in ctx.parts],
         "tools": tools,
         **({"encryption": manifest_block(ctx.recipients)} if ctx.recipients else {}),
