@@ -113,6 +113,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         # hold all of it, and no run carries a site's whole history.
         start = segment_start(catalog, repo.id)
         log_bytes = export_jsonl(catalog, start)
+        ctx.on_bytes = None  # progress is of the data, measured against the last good run's data size
         written = ctx.part(AUDIT_LOG, [], feed=lambda pipe: pipe.write(log_bytes))
         last = catalog.db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
         ctx.meta["audit_log"] = {"part": written.file, "first_id": start + 1, "last_id": last}
