@@ -14,6 +14,7 @@ from dse_tui import __version__
 from dse_tui.jsonout import print_json
 
 EXIT_UNKNOWN = 3  # monitoring plugins' UNKNOWN: the profile or catalog could not be used
+EXIT_NOT_STORED = 4  # `run`: every run good, but not all on as many distinct devices as asked (4.2.1)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -322,7 +323,13 @@ def cmd_run(args) -> int:
     if failed:
         print(f"dse-tui run: {len(failed)} of {len(outcomes)} run(s) did not succeed: "
               f"{', '.join(o.repository for o in failed)}", file=sys.stderr)
-    return 1 if failed else 0
+        return 1
+    unstored = [o for o in outcomes if not o.stored]
+    if unstored:
+        print(f"dse-tui run: {len(unstored)} good run(s) not stored on enough distinct devices yet: "
+              f"{', '.join(o.repository for o in unstored)}; `dse-tui copy` tries again", file=sys.stderr)
+        return EXIT_NOT_STORED
+    return 0
 
 
 def cmd_prune(args) -> int:

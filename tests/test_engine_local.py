@@ -256,7 +256,16 @@ def test_run_json_and_exit_status(tmp_path):
     assert rows[1]["state"] == "failed" and rows[1]["artifact"] is None
     only_good = subprocess.run([sys.executable, "-m", "dse_tui", "run", "ok", "--json", "--profile",
                                 str(profile.file)], capture_output=True, text=True, cwd=ROOT)
-    assert only_good.returncode == 0 and len(json.loads(only_good.stdout)) == 1
+    # Good, but on none of the two distinct devices asked for: cron gets a code of its own to alert on.
+    assert only_good.returncode == 4 and [r["stored"] for r in json.loads(only_good.stdout)] == [False]
+    assert "not stored on enough distinct devices" in only_good.stderr
+    stored = profile_with(tmp_path, "{id: ok, kind: web, driver: files, source: {path: ./www}, copies: 1, "
+                                    "destinations: [shelf]}", "destinations:\n  - {id: shelf, kind: directory, "
+                                    "path: ./shelf}")
+    (tmp_path / "shelf").mkdir()
+    result = subprocess.run([sys.executable, "-m", "dse_tui", "run", "ok", "--json", "--profile", str(stored.file)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and [r["stored"] for r in json.loads(result.stdout)] == [True], result.stderr
 
 
 def test_run_without_arguments_runs_what_is_pending(tmp_path):

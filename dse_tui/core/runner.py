@@ -180,8 +180,9 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
                 log(f"retention: pruned run(s) {', '.join(map(str, removed))}")
         except OSError as exc:  # pruning is housekeeping: it must not turn a good run into a failure
             log(f"retention: could not prune: {exc}")
+    stored = catalog.verified_copies([run_id]).get(run_id, 0) >= repo.copies if state == "good" else None
     return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
-                      str(manifest_path) if kept else None, size, digest, message, elapsed, copies)
+                      str(manifest_path) if kept else None, size, digest, message, elapsed, copies, stored)
 
 
 def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cancel, log) -> list[dict]:

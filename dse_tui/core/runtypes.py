@@ -25,8 +25,11 @@ class RunOutcome:
     message: str | None = None
     elapsed: float = 0.0
     copies: list[dict] | None = None  # CopyOutcome.as_json() of each destination, after a good run
+    # A good run on as many distinct devices as its repository asks (procedure 4.2.1); None: not good.
+    stored: bool | None = None
 
     def as_json(self) -> dict:
         return {"repository": self.repository, "run_id": self.run_id, "state": self.state,
                 "artifact": self.artifact, "manifest": self.manifest, "size": self.size, "sha256": self.sha256,
-                "message": self.message, "elapsed": round(self.elapsed, 3), "copies": self.copies or []}
+                "message": self.message, "elapsed": round(self.elapsed, 3), "copies": self.copies or [],
+                "stored": self.stored}
