@@ -95,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if isinstance(exc, OSError) and exc.filename is not None:
+            # A file the command was told to write or read (`--output /no/such/dir/x.pdf`): the path and why.
+            print(f"dse-tui: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         if os.environ.get("DSE_TUI_DEBUG"):
             raise
         print(f"dse-tui: internal error: {exc!r} (run with DSE_TUI_DEBUG=1 for the traceback, "

@@ -108,3 +108,12 @@ def test_cancelled_runs_gone_copies_end_times_and_sizes_are_reported_as_they_are
     runs = [r for r in rows if r["record"] == "run"]
     assert all(r["end"] for r in runs), "every finished run has its end"
     assert [r["state"] for r in rows if r["record"] == "copy"] == ["gone (DSE-T-0001 destroyed)"]
+
+
+def test_a_report_into_a_folder_that_does_not_exist_says_the_path(history, tmp_path):
+    profile, _ = history
+    out = tmp_path / "no" / "such" / "report.pdf"
+    result = dse("report", "--from", "2026-11-17", "--to", "2026-11-22", "--format", "pdf", "--output", str(out),
+                 "--profile", str(profile.file))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"dse-tui: {out}: No such file or directory"
