@@ -222,3 +222,16 @@ def test_check_changes_nothing_on_disk(tmp_path):
     result = dse("check", "--profile", str(write_profile(tmp_path, body)))
     assert f"storage: {tmp_path}/not/yet/there will be created by the first run; {tmp_path} writable" in result.stdout
     assert not (tmp_path / "not").exists()
+
+
+def test_copies_beyond_those_required_read_as_extra_not_as_more_than_whole(demo_profile):
+    """Issue 17: the copies column could read "3/2"."""
+    profile = load_profile(demo_profile)
+    repo = profile.repository("library-db")
+    (run,) = record_runs(profile.catalog_path, repo.id, "g", now=_now())
+    with Catalog(profile.catalog_path) as catalog:
+        for n in range(repo.copies + 1):
+            catalog.add_copy(run, f"device-{n}", path=f"/media/{n}")
+    out = dse("status", "--profile", str(demo_profile)).stdout
+    row = next(line for line in out.splitlines() if line.startswith("library-db"))
+    assert f"{repo.copies}/{repo.copies} +1" in row and f"{repo.copies + 1}/{repo.copies}" not in row, row
