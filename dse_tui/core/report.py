@@ -110,9 +110,9 @@ def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: l
 def _copy_state(state: str, media) -> str:
     """A verified copy on a medium since destroyed or expired is gone, and says which: it no longer counts
     as a distinct device (the catalog's counts already leave it out)."""
-    from dse_tui.core.catalog_media import RETIRED
+    from dse_tui.core.media import ERASING
 
-    gone = [m for m in media if m.state in RETIRED]
+    gone = [m for m in media if m.state in ERASING]
     if state == "verified" and gone:
         return "gone (" + ", ".join(f"{m.code} {m.state}" for m in gone) + ")"
     return state
