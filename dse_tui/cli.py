@@ -281,6 +281,11 @@ def cmd_status(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from dse_tui.cli_checks import _cancel_on_signals
+
+    # First of all: a ^C or a systemd stop from here on cancels the runs cleanly (their tools stopped,
+    # the runs recorded cancelled), however early it comes.
+    cancel = _cancel_on_signals()
     from dse_tui.core.batch import pick, run_many
     from dse_tui.fmt import size
     from dse_tui.core.timeutil import utcnow
@@ -307,16 +312,6 @@ def cmd_run(args) -> int:
                   f"{('r' + str(outcome.run_id)) if outcome.run_id else '-':<7} "
                   f"{size(outcome.size):>10} {outcome.elapsed:6.1f}s  {where}", flush=True)
 
-    import signal
-    import threading
-
-    cancel = threading.Event()
-
-    def stop(signum, frame) -> None:  # ^C or a systemd stop: every run stops its tools and says cancelled
-        cancel.set()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     outcomes = run_many(profile, repos, trigger="cli", on_outcome=report, cancel=cancel)
     _notify(profile)
     if args.json:

@@ -19,7 +19,8 @@ from dse_tui.core.drivers import BackupContext, BackupError
 from dse_tui.core.locks import RepoLock
 from dse_tui.core.runner import run_repository
 from dse_tui.core.stream import Stage
-from tests.conftest import ROOT
+from dse_tui.core.locks import lock_holder
+from tests.conftest import ROOT, wait_until
 from tests.engine_helpers import manifest_of, profile_with, slow_profile
 
 
@@ -214,11 +215,8 @@ def test_a_killed_run_leaves_nothing_that_looks_good(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "dse_tui", "run", "big", "--profile", str(profile.file)],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     repo_dir = tmp_path / "backups" / "big"
-    for _ in range(200):
-        time.sleep(0.05)
-        if repo_dir.is_dir() and any(repo_dir.iterdir()):
-            break
-    time.sleep(0.3)
+    # Killed while its part is being written (bytes on disk under the temporary name).
+    wait_until(lambda: any(f.stat().st_size > 0 for f in repo_dir.glob(".tmp-*/*.zst")), what="the part to grow")
     proc.kill()
     proc.wait()
     leftovers = [p.name for p in repo_dir.iterdir()]
@@ -423,9 +421,8 @@ def test_ctrl_c_cancels_the_cli_run(tmp_path):
     profile = slow_profile(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "dse_tui", "run", "big", "--json", "--profile",
                              str(profile.file)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    time.sleep(1.0)
-    started = time.monotonic()
+    # Once the run holds its repository's lock it is under way (a loaded machine may take seconds to get there).
+    wait_until(lambda: lock_holder(profile.storage_root, "big") == proc.pid or proc.poll() is not None)
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
-    assert time.monotonic() - started < 8
-    assert proc.returncode == 1 and json.loads(out)[0]["state"] == "cancelled"
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and json.loads(out)[0]["state"] == "cancelled", "3 GiB were not read to the end"
