@@ -117,3 +117,19 @@ def test_a_report_into_a_folder_that_does_not_exist_says_the_path(history, tmp_p
                  "--profile", str(profile.file))
     assert result.returncode == 1
     assert result.stderr.strip() == f"dse-tui: {out}: No such file or directory"
+
+
+def test_a_failed_period_covered_by_a_manual_backup_is_no_gap(history):
+    """Issue 17: the failed period stays a gap in the auditor's report unless a manual backup covers it."""
+    from datetime import timedelta
+
+    profile, ids = history
+    with Catalog(profile.catalog_path) as catalog:
+        failed = catalog.run(ids[4])  # Nov 21's failed run
+        at = failed.started_at + timedelta(days=1, minutes=5)  # made the next morning, in the next period
+        manual = catalog.start_run("library-db", trigger="manual", at=at)
+        catalog.finish_run(manual, "good", size=100_000, at=at + timedelta(minutes=20))
+        report = build(profile, catalog, START, END, ["library-db"], now=FIXED_NOW)
+    (rr,) = report.repos
+    assert [(g["start"][:10], g["outcome"]) for g in rr.gaps] == [("2026-11-18", "missing"),
+                                                                  ("2026-11-19", "missing")]

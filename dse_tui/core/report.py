@@ -118,6 +118,15 @@ def _copy_state(state: str, media) -> str:
     return state
 
 
+def _covered(period, runs) -> bool:
+    """A failed period whose manual backup (procedure 4.2.1) was made and verified good before the next
+    period ended: the procedure was followed, it is no gap."""
+    if period.outcome != "failed":
+        return False
+    until = period.end + (period.end - period.start)
+    return any(r.state == "good" and r.trigger == "manual" and period.start <= r.started_at < until for r in runs)
+
+
 def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[dict], list[str]]:
     first = catalog.first_run_at(repo.id)
     if repo.periodicity.interval is not None and first is not None:
@@ -132,7 +141,8 @@ def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[
     runs = catalog.runs_since(repo.id, bounds[0])
     gaps = [{"start": p.start.isoformat(), "end": p.end.isoformat(), "outcome": p.outcome}
             for p in period_strip(bounds, runs, first)
-            if p.outcome in ("missing", "failed") and p.end > start and p.start < end]
+            if p.outcome in ("missing", "failed") and p.end > start and p.start < end
+            and not _covered(p, runs)]
     good = sorted(r.started_at for r in runs if r.state == "good")
     row = catalog.db.execute(
         "SELECT max(r.started_at) FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
