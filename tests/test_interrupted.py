@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,18 @@ def start_cli(profile, *args: str, tools: Path) -> subprocess.Popen:
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
+@contextmanager
+def cli_stuck_in(tmp_path: Path, tool: str, profile, *args: str):
+    """`dse-tui ARGS` at work, caught in `tool`; every process of it killed on the way out."""
+    tools, started = stuck_tool(tmp_path, tool)
+    proc = start_cli(profile, *args, tools=tools)
+    try:
+        wait_for(started.exists, f"dse-tui {args[0]} reaching {tool}", proc)
+        yield proc
+    finally:
+        kill_group(proc)
+
+
 def wait_for(condition, what: str, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + WAIT
     while not condition():
@@ -96,13 +109,8 @@ def scratch_folders(profile) -> list[Path]:
 
 def test_kill_9_of_verify_is_marked_interrupted_by_the_next_verification_of_the_run(tmp_path):
     profile, run_id = files_run(tmp_path)
-    tools, started = stuck_tool(tmp_path, "zstd")  # the structure level reads the archive through zstd
-    proc = start_cli(profile, "verify", "w", "--level", "structure", tools=tools)
-    try:
-        wait_for(started.exists, "the verification reading the archive", proc)
-        kill_9(proc)
-    finally:
-        kill_group(proc)
+    with cli_stuck_in(tmp_path, "zstd", profile, "verify", "w", "--level", "structure") as proc:
+        kill_9(proc)  # reading the archive (through zstd) for the structure level
     with Catalog(profile.catalog_path) as catalog:
         (killed,) = [v for v in catalog.verifications(run_id) if v.trigger == "cli"]
         assert killed.outcome == "running", "the kill left it running"
@@ -124,13 +132,8 @@ def test_kill_9_of_verify_is_marked_interrupted_by_the_next_verification_of_the_
 
 def test_kill_9_of_copy_is_marked_interrupted_by_the_next_copy(tmp_path):
     profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs", copies=1)
-    tools, started = stuck_tool(tmp_path, "xorriso")  # the copy is making its disc image
-    proc = start_cli(profile, "copy", "docs", tools=tools)
-    try:
-        wait_for(started.exists, "the copy making its image", proc)
-        kill_9(proc)
-    finally:
-        kill_group(proc)
+    with cli_stuck_in(tmp_path, "xorriso", profile, "copy", "docs") as proc:
+        kill_9(proc)  # making its disc image
     with Catalog(profile.catalog_path) as catalog:
         (killed,) = catalog.copies_of(run_id)
         assert killed.state == "copying", "the kill left it copying"
@@ -147,13 +150,8 @@ def test_kill_9_of_copy_is_marked_interrupted_by_the_next_copy(tmp_path):
 
 def test_kill_9_of_restore_is_marked_interrupted_by_the_next_restore(tmp_path):
     profile, run_id = files_run(tmp_path)
-    tools, started = stuck_tool(tmp_path, "zstd")  # the restore is reading the archive
-    proc = start_cli(profile, "restore", str(run_id), "--to", str(tmp_path / "first"), tools=tools)
-    try:
-        wait_for(started.exists, "the restore reading the archive", proc)
-        kill_9(proc)
-    finally:
-        kill_group(proc)
+    with cli_stuck_in(tmp_path, "zstd", profile, "restore", str(run_id), "--to", str(tmp_path / "first")) as proc:
+        kill_9(proc)  # reading the archive
     with Catalog(profile.catalog_path) as catalog:
         (killed,) = catalog.restores(run_id)
         assert killed.outcome == "running", "the kill left it running"
@@ -222,10 +220,7 @@ def test_a_dead_steps_scratch_goes_even_when_its_pid_is_alive_again(tmp_path):
     """A killed verification's scratch folder named by a pid that now belongs to a live process (here, this
     test's) is removed by the next verification; that of a verification still at work is not."""
     profile, run_id = files_run(tmp_path)
-    tools, started = stuck_tool(tmp_path, "zstd")
-    working = start_cli(profile, "verify", "w", "--level", "structure", tools=tools)
-    try:
-        wait_for(started.exists, "the other verification at work", working)
+    with cli_stuck_in(tmp_path, "zstd", profile, "verify", "w", "--level", "structure"):
         (theirs,) = scratch_folders(profile)
         reused = profile.storage_root / ".scratch" / f"verify-r{run_id}-{os.getpid()}-0a1b2c"
         reused.mkdir()
@@ -233,8 +228,6 @@ def test_a_dead_steps_scratch_goes_even_when_its_pid_is_alive_again(tmp_path):
         assert verify(profile, run_id, "restore").outcome == "passed"
         assert not reused.exists()
         assert theirs.is_dir(), "the folder of a verification at work is never taken"
-    finally:
-        kill_group(working)
 
 
 # ------------------------------------------------------------------ the rule

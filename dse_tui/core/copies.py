@@ -156,7 +156,7 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
     try:
         lock = catalog.begin_step(profile.storage_root)
     except OSError as exc:
-        out.message = f"cannot take a lock under {profile.storage_root}: {exc.strerror or exc}"
+        out.message = str(exc)
         return out
     with lock:
         _copy_recorded(job, out, encrypt_on_the_way, lock.mark)

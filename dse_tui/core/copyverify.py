@@ -49,7 +49,7 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
     try:
         lock = catalog.begin_step(profile.storage_root)
     except OSError as exc:
-        check.outcome, check.message = "unreachable", f"cannot take a lock under {profile.storage_root}: {exc}"
+        check.outcome, check.message = "unreachable", str(exc)
         return check
     with lock:
         verification = catalog.start_verification(run.id, "checksum", trigger=trigger, operator=operator,

@@ -41,8 +41,44 @@ def try_flock(path: Path, *, create: bool = True) -> int | None:
     return fd
 
 
+def lock_state(path: Path) -> str:
+    """'held' (its owner is alive), 'free' (its owner is gone), 'missing', or 'unknown' (it cannot be read,
+    or its filesystem has no flock). Taking a free lock for a moment disturbs no one: its owner is dead."""
+    try:
+        fd = try_flock(path, create=False)
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "unknown"
+    if fd is None:
+        return "held"
+    os.close(fd)
+    return "free"
+
+
 def _holder_text() -> bytes:
     return f"pid {os.getpid()} on {socket.gethostname()}\n".encode()
+
+
+class _Held:
+    """A lock this process holds until release(), and what goes with it then (`_let_go`)."""
+
+    fd: int | None
+
+    def _let_go(self) -> None:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        if self.fd is not None:
+            self._let_go()  # while still held: nobody sees the lock free and what it guards still there
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 class RepoLock:
@@ -99,32 +135,30 @@ def lock_holder(storage_root: Path, repo_id: str) -> int | None:
 
 # ---------------------------------------------------------------- steps
 
-class StepLock:
+class LockUnavailable(OSError):
+    """A step's lock cannot be taken (its folder cannot be written): the step does not start."""
+
+
+class StepLock(_Held):
     """A lock file of the step's own (a fresh name nobody else uses), flocked before the step's catalog
     row is written and kept until the row says how the step ended. `mark` is what the row records."""
 
     def __init__(self, storage_root: Path):
         self.path = storage_root / LOCKS / "steps" / f"{secrets.token_hex(8)}.lock"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd: int | None = try_flock(self.path)
-        os.pwrite(self.fd, _holder_text(), 0)  # for a person who looks; judging never reads it
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd: int | None = try_flock(self.path)
+            os.pwrite(self.fd, _holder_text(), 0)  # for a person who looks; judging never reads it
+        except OSError as exc:
+            raise LockUnavailable(f"cannot take a lock under {self.path.parent}: {exc.strerror or exc}") from None
 
     @property
     def mark(self) -> str:
         # The path, not only a token: whoever judges the row finds the file without knowing the profile.
         return f"{socket.gethostname()}:{self.path}"
 
-    def release(self) -> None:
-        if self.fd is not None:
-            self.path.unlink(missing_ok=True)  # while still held: its row has already said how it ended
-            os.close(self.fd)
-            self.fd = None
-
-    def __enter__(self) -> StepLock:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
+    def _let_go(self) -> None:
+        self.path.unlink(missing_ok=True)  # its row has already said how the step ended
 
 
 def owner_gone(mark: str | None) -> bool:
@@ -137,16 +171,8 @@ def owner_gone(mark: str | None) -> bool:
     host, _, path = mark.partition(":")
     if host != socket.gethostname():
         return False
-    try:
-        fd = try_flock(Path(path), create=False)
-    except FileNotFoundError:
-        return Path(path).parent.is_dir()
-    except OSError:
-        return False
-    if fd is None:
-        return False
-    os.close(fd)
-    return True
+    state = lock_state(Path(path))
+    return state == "free" or (state == "missing" and Path(path).parent.is_dir())
 
 
 def forget(mark: str | None) -> None:
@@ -161,23 +187,14 @@ def forget(mark: str | None) -> None:
 
 # ---------------------------------------------------------------- folders
 
-class OwnedFolder:
+class OwnedFolder(_Held):
     """A work folder and the flock on its `.lock`, held until release() removes the folder."""
 
     def __init__(self, path: Path, fd: int):
         self.path, self.fd = path, fd
 
-    def release(self) -> None:
+    def _let_go(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-    def __enter__(self) -> OwnedFolder:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
 
 
 def claim_folder(root: Path, prefix: str) -> OwnedFolder:
@@ -199,16 +216,6 @@ def claim_folder(root: Path, prefix: str) -> OwnedFolder:
 
 def _sweep(root: Path) -> None:
     for entry in root.iterdir():
-        if entry.is_symlink() or not entry.is_dir():
-            continue
-        try:
-            fd = try_flock(entry / FOLDER_LOCK, create=False)
-        except FileNotFoundError:  # never had one (made before folders held locks) or half removed
-            fd = -1
-        except OSError:  # cannot tell: left alone
-            continue
-        if fd is None:
-            continue  # its owner is alive
-        shutil.rmtree(entry, ignore_errors=True)
-        if fd >= 0:
-            os.close(fd)
+        # No lock at all: made before folders held one, or half removed. Unknown: left alone.
+        if entry.is_dir() and not entry.is_symlink() and lock_state(entry / FOLDER_LOCK) in ("free", "missing"):
+            shutil.rmtree(entry, ignore_errors=True)

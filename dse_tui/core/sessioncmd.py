@@ -45,7 +45,7 @@ def run_step_command(session: Session, step_id: str, repo, *, storage_root: Path
     try:
         lock = session.catalog.begin_step(storage_root)
     except OSError as exc:
-        raise SessionError(f"cannot take a lock under {storage_root}: {exc.strerror or exc}") from None
+        raise SessionError(str(exc)) from None
     with lock:
         return _run_locked(session, step, repo, lock.mark, on_output, cancel or threading.Event())
 

@@ -105,10 +105,8 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
     try:
         lock = catalog.begin_step(profile.storage_root)
     except OSError as exc:  # nothing is known of the run: it stays as it was
-        return VerifyOutcome(repo.id, run.id, level, "inconclusive",
-                             [Check("lock", False, f"cannot take a lock under {profile.storage_root}: "
-                                                   f"{exc.strerror or exc}", inconclusive=True)],
-                             "cannot take a lock under the storage root")
+        return VerifyOutcome(repo.id, run.id, level, "inconclusive", [Check("lock", False, str(exc), inconclusive=True)],
+                             str(exc))
     with lock:
         verification = catalog.start_verification(run.id, level, trigger=trigger, operator=operator, lock=lock.mark)
         outcome, checks = check_run(profile, repo, run, catalog, level, cancel=cancel, log=log, on_bytes=on_bytes,
