@@ -290,3 +290,45 @@ async def test_the_console_marks_a_dead_step_interrupted_when_it_loads(tmp_path)
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
         assert outcome_of(profile, run_id, verification_id) == "interrupted"
+
+
+def test_steps_left_running_before_the_upgrade_are_interrupted_after_it(tmp_path):
+    """A catalog of the version before steps held locks, with one of each kind still running when the old
+    version was killed: migrated, every record kept, and each interrupted once."""
+    import sqlite3
+
+    from dse_tui.core.catalog import _split_sql
+    from dse_tui.core.migrations import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    for version, script in enumerate(MIGRATIONS[:11], 1):
+        for statement in _split_sql(script):
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {version}")
+    db.executescript("""
+        INSERT INTO repositories(id, key) VALUES (1, 'w');
+        INSERT INTO runs(id, repository_id, started_at, state) VALUES (1, 1, '2026-11-24T10:00:00Z', 'good');
+        INSERT INTO verifications(id, run_id, level, started_at, outcome, operator)
+            VALUES (1, 1, 'restore', '2026-11-24T10:01:00Z', 'running', 'jaa'),
+                   (2, 1, 'checksum', '2026-11-24T09:00:00Z', 'passed', 'jaa');
+        INSERT INTO restores(id, run_id, target, started_at, outcome) VALUES (1, 1, '/srv/x', '2026-11-24T11:00:00Z',
+                                                                             'running');
+        INSERT INTO copies(id, run_id, destination, copied_at, state) VALUES (1, 1, 'usb', '2026-11-24T12:00:00Z',
+                                                                              'copying');
+        INSERT INTO sessions(id, repository_id, checklist, operator, started_at, state)
+            VALUES (1, 1, 'web', 'jaa', '2026-11-24T13:00:00Z', 'open');
+        INSERT INTO session_steps(session_id, step_id, outcome, at, output, exit_status)
+            VALUES (1, 'dump', 'pending', '2026-11-24T13:01:00Z', '$ pg_dump\n', NULL),
+                   (1, 'list', 'done', '2026-11-24T13:02:00Z', '$ ls\n[exit status 0]\n', 0);
+    """)
+    db.close()
+    with Catalog(path) as catalog:
+        assert catalog.schema_version == len(MIGRATIONS)
+        found = catalog.interrupt_dead_steps()
+        assert sorted(s.action for s in found) == ["copy", "restore", "session command", "verification"]
+        assert catalog.interrupt_dead_steps() == []
+        assert [(v.id, v.outcome) for v in catalog.verifications(1)] == [(1, "interrupted"), (2, "passed")]
+        assert catalog.restores(1)[0].outcome == "interrupted" and catalog.copy(1).state == "failed"
+        assert catalog.step_row(1, "dump").output == f"$ pg_dump\n\n[{INTERRUPTED}]\n"
+        assert catalog.step_row(1, "list").output == "$ ls\n[exit status 0]\n"
