@@ -39,6 +39,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "outcome.failed": {"en": "failed", "es": "fallida"},
     "outcome.inconclusive": {"en": "inconclusive", "es": "no concluyente"},
     "outcome.cancelled": {"en": "cancelled", "es": "cancelada"},
+    "outcome.interrupted": {"en": "interrupted", "es": "interrumpida"},
     "outcome.running": {"en": "running", "es": "en curso"},
     "level.checksum": {"en": "checksum", "es": "suma de control"},
     "level.structure": {"en": "structure", "es": "estructura"},

@@ -417,7 +417,7 @@ def test_a_manual_backup_of_an_encrypted_repository_is_encrypted_too(tmp_path):
     repo = profile.repositories[0]
     with Catalog(profile.catalog_path) as catalog:
         s = start_session(catalog, profile, repo, repository_checklist(profile, repo, site_checklists(profile)))
-        assert run_step_command(s, "make", repo) == 0
+        assert run_step_command(s, "make", repo, storage_root=profile.storage_root) == 0
         for step in ("first", "make"):
             s.tick(step)
         s.tick("count", "1")

@@ -69,7 +69,7 @@ def test_abandon_needs_an_open_session_and_a_reason(tmp_path):
     repo = profile.repositories[0]
     with Catalog(profile.catalog_path) as catalog:
         s = start_session(catalog, profile, repo, repository_checklist(profile, repo, load_checklists()))
-        assert run_step_command(s, s.steps[0].id, repo) == 0  # uname -a
+        assert run_step_command(s, s.steps[0].id, repo, storage_root=profile.storage_root) == 0  # uname -a
     empty = dse("session", "abandon", str(s.id), "--reason", " ", "--profile", str(profile.file))
     assert empty.returncode == 1 and "needs a reason" in empty.stderr
     done = dse("session", "abandon", str(s.id), "--reason", "server replaced", "--profile", str(profile.file))

@@ -122,13 +122,14 @@ def test_a_step_command_runs_in_the_session_folder_and_its_output_is_recorded(si
     profile, catalog, checklist = site
     s = start_session(catalog, profile, profile.repositories[0], checklist)
     seen = []
-    status = run_step_command(s, "first", profile.repositories[0], on_output=seen.append)
+    status = run_step_command(s, "first", profile.repositories[0], on_output=seen.append,
+                              storage_root=profile.storage_root)
     assert status == 3
     row = catalog.session(s.id).step_rows["first"]
     assert row.exit_status == 3 and "hello-from-step" in row.output and "oops" in row.output
     assert "hello-from-step" in "".join(seen)
     # Placeholders were filled from the repository: the archive lands in the session's own folder.
-    assert run_step_command(s, "make", profile.repositories[0]) == 0
+    assert run_step_command(s, "make", profile.repositories[0], storage_root=profile.storage_root) == 0
     assert (profile.storage_root / ".manual" / f"etc-s{s.id}" / "etc.tar").stat().st_size > 0
 
 
@@ -139,7 +140,8 @@ def test_a_running_command_is_cancelled_and_its_output_so_far_kept(site):
     with_command(s, "first", "echo begun; sleep 300")  # a step's command that would run for minutes
     cancel = threading.Event()
     result = {}
-    t = threading.Thread(target=lambda: result.update(status=run_step_command(s, "first", repo, cancel=cancel)))
+    t = threading.Thread(target=lambda: result.update(status=run_step_command(s, "first", repo, cancel=cancel,
+                                                                            storage_root=profile.storage_root)))
     t.start()
 
     def saved() -> bool:  # the output so far is saved while the command runs, seen from another connection
@@ -163,7 +165,7 @@ def test_registering_the_manual_backup_makes_a_good_manual_run_and_clears_manual
     s = start_session(catalog, profile, repo, checklist)
     with pytest.raises(SessionError, match="finish"):
         register_files(profile, catalog, s.id, ["/etc/hostname"])
-    assert run_step_command(s, "make", repo) == 0
+    assert run_step_command(s, "make", repo, storage_root=profile.storage_root) == 0
     for step in ("first", "make"):
         s.tick(step)
     s.tick("count", "5")
@@ -242,7 +244,7 @@ def test_a_postgresql_manual_backup_made_with_the_shipped_checklist_registers_an
         catalog.set_manual_required("pg", "run 7 failed: pg_dump: connection refused")
         s = start_session(catalog, profile, repo, repository_checklist(profile, repo, load_checklists()))
         for step in ("server-up", "globals", "dump", "list"):
-            assert run_step_command(s, step, repo) == 0, s.state(step).output
+            assert run_step_command(s, step, repo, storage_root=profile.storage_root) == 0, s.state(step).output
         dump = profile.storage_root / ".manual" / f"pg-s{s.id}" / f"{db}.dump"
         for step in s.steps:
             if step.required:
@@ -263,7 +265,7 @@ def test_a_compressed_manual_archive_is_checked_for_what_is_inside(tmp_path):
     repo = profile.repositories[0]
     with Catalog(profile.catalog_path) as catalog:
         s = start_session(catalog, profile, repo, repository_checklist(profile, repo, load_checklists()))
-        assert run_step_command(s, "etc", repo) == 0, s.state("etc").output
+        assert run_step_command(s, "etc", repo, storage_root=profile.storage_root) == 0, s.state("etc").output
         for step in s.steps:
             s.tick(step.id, evidence="x" if step.evidence else None)
         s.finish()
@@ -322,7 +324,8 @@ def test_a_note_written_while_the_command_runs_is_kept(site):
     s = start_session(catalog, profile, repo, checklist)
     go = profile.storage_root.parent / f"go-{s.id}"  # the command goes on only once the note is written
     with_command(s, "first", f"echo at-work; while [ ! -e {go} ]; do sleep 0.05; done; echo b")
-    t = threading.Thread(target=run_step_command, args=(s, "first", repo))
+    t = threading.Thread(target=run_step_command, args=(s, "first", repo),
+                         kwargs={"storage_root": profile.storage_root})
     t.start()
 
     def saving() -> bool:
@@ -380,7 +383,7 @@ def test_the_command_record_is_completed_when_the_screen_is_gone(site):
         calls.append(text)
         raise RuntimeError("App is not running")
 
-    assert run_step_command(s, "first", repo, on_output=gone) == 3
+    assert run_step_command(s, "first", repo, on_output=gone, storage_root=profile.storage_root) == 3
     row = catalog.session(s.id).step_rows["first"]
     assert row.exit_status == 3 and "hello-from-step" in row.output and len(calls) > 1
 

@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 from dse_tui.core.catalog_checks import ChecksMixin
 from dse_tui.core.catalog_media import MediaMixin
 from dse_tui.core.catalog_sessions import SessionsMixin
+from dse_tui.core.catalog_steps import StepsMixin
 from dse_tui.core.migrations import MIGRATIONS
 from dse_tui.core.timeutil import from_db, to_db, utcnow
 
@@ -72,7 +73,7 @@ def current_operator() -> str:
         return f"uid:{os.getuid()}"
 
 
-class Catalog(ChecksMixin, SessionsMixin, MediaMixin):
+class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin):
     """One connection to the catalog. Not shared between threads: each worker opens its own."""
 
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False):
@@ -227,8 +228,12 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin):
         repo = self.repository_id(key)
         ids = [r[0] for r in self.db.execute(
             "SELECT id FROM runs WHERE repository_id = ? AND state = 'running'", (repo,))]
+        message = "interrupted: the process stopped before the run finished"
         for run_id in ids:
-            self.finish_run(run_id, "failed", message="interrupted: the process stopped before the run finished")
+            with self.transaction():
+                self.finish_run(run_id, "failed", message=message)
+                self._append_event("run ended", "interrupted", repository=key,
+                                   detail={"run_id": run_id, "message": message})
         return ids
 
     def prunable_runs(self, key: str) -> list[Run]:
@@ -320,19 +325,25 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin):
                      at: datetime | None = None) -> int:
         """Append an event to the hash-chained log (each event carries the hash of the one before)."""
         with self.transaction():
-            prev = self.db.execute("SELECT hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
-            prev_hash = prev[0] if prev else GENESIS_HASH
-            fields = {
-                "at": to_db(at or utcnow()), "operator": operator or current_operator(),
-                "repository": repository, "action": action, "outcome": outcome,
-                "detail": json.dumps(detail, sort_keys=True) if detail is not None else None,
-            }
-            digest = event_hash(prev_hash, fields)
-            cur = self.db.execute(
-                "INSERT INTO events(at, operator, repository, action, outcome, detail, prev_hash, hash)"
-                " VALUES (:at, :operator, :repository, :action, :outcome, :detail, :prev, :hash)",
-                {**fields, "prev": prev_hash, "hash": digest})
-            return cur.lastrowid
+            return self._append_event(action, outcome, repository=repository, operator=operator, detail=detail,
+                                      at=at)
+
+    def _append_event(self, action: str, outcome: str, *, repository: str | None = None,
+                      operator: str | None = None, detail: dict | None = None, at: datetime | None = None) -> int:
+        """record_event inside the caller's transaction: the event and the change it records commit together."""
+        prev = self.db.execute("SELECT hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        prev_hash = prev[0] if prev else GENESIS_HASH
+        fields = {
+            "at": to_db(at or utcnow()), "operator": operator or current_operator(),
+            "repository": repository, "action": action, "outcome": outcome,
+            "detail": json.dumps(detail, sort_keys=True) if detail is not None else None,
+        }
+        digest = event_hash(prev_hash, fields)
+        cur = self.db.execute(
+            "INSERT INTO events(at, operator, repository, action, outcome, detail, prev_hash, hash)"
+            " VALUES (:at, :operator, :repository, :action, :outcome, :detail, :prev, :hash)",
+            {**fields, "prev": prev_hash, "hash": digest})
+        return cur.lastrowid
 
     def events(self, limit: int = 100, *, repository: str | None = None, action: str | None = None,
                since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:

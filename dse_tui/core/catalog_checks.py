@@ -16,7 +16,7 @@ class Verification:
     level: str
     started_at: datetime
     ended_at: datetime | None
-    outcome: str  # running | passed | failed | cancelled
+    outcome: str  # running | passed | failed | inconclusive | cancelled | interrupted
     checks: list[dict]  # [{"name", "ok", "detail"}], in the order they ran
     trigger: str | None
     operator: str | None
@@ -30,7 +30,7 @@ class Restore:
     target: str
     started_at: datetime
     ended_at: datetime | None
-    outcome: str  # running | done | failed | cancelled
+    outcome: str  # running | done | failed | cancelled | interrupted
     operator: str | None
     message: str | None
 
@@ -42,11 +42,12 @@ class ChecksMixin:
     """Needs `self.db` (sqlite3 connection in autocommit) and `self.repository_id`."""
 
     def start_verification(self, run_id: int, level: str, *, trigger: str, operator: str,
-                           at: datetime | None = None, copy_id: int | None = None) -> int:
+                           at: datetime | None = None, copy_id: int | None = None, lock: str | None = None) -> int:
+        """`lock`: the mark of the StepLock its process holds until it finishes (catalog_steps)."""
         cur = self.db.execute(
-            "INSERT INTO verifications(run_id, level, started_at, outcome, trigger, operator, copy_id)"
-            " VALUES (?, ?, ?, 'running', ?, ?, ?)",
-            (run_id, level, to_db(at or utcnow()), trigger, operator, copy_id))
+            "INSERT INTO verifications(run_id, level, started_at, outcome, trigger, operator, copy_id, lock)"
+            " VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+            (run_id, level, to_db(at or utcnow()), trigger, operator, copy_id, lock))
         return cur.lastrowid
 
     def finish_verification(self, verification_id: int, outcome: str, checks: list[dict],
@@ -79,11 +80,6 @@ class ChecksMixin:
         row = self.db.execute("SELECT max(ended_at) FROM verifications WHERE copy_id = ? AND outcome = 'passed'",
                               (copy_id,)).fetchone()
         return from_db(row[0]) if row and row[0] else None
-
-    def interrupt_stale_verifications(self, run_id: int) -> None:
-        self.db.execute("UPDATE verifications SET outcome = 'cancelled', ended_at = ?, message = ?"
-                        " WHERE run_id = ? AND outcome = 'running'",
-                        (to_db(utcnow()), "interrupted: the process stopped before it finished", run_id))
 
     def latest_kept_run(self, key: str):
         """The repository's latest run that still has its artifact (good, or held back by a check)."""
@@ -138,9 +134,11 @@ class ChecksMixin:
 
     # -------------------------------------------------------------- restores
 
-    def start_restore(self, run_id: int, target: str, *, operator: str, at: datetime | None = None) -> int:
-        cur = self.db.execute("INSERT INTO restores(run_id, target, started_at, outcome, operator)"
-                              " VALUES (?, ?, ?, 'running', ?)", (run_id, target, to_db(at or utcnow()), operator))
+    def start_restore(self, run_id: int, target: str, *, operator: str, at: datetime | None = None,
+                      lock: str | None = None) -> int:
+        cur = self.db.execute("INSERT INTO restores(run_id, target, started_at, outcome, operator, lock)"
+                              " VALUES (?, ?, ?, 'running', ?, ?)",
+                              (run_id, target, to_db(at or utcnow()), operator, lock))
         return cur.lastrowid
 
     def finish_restore(self, restore_id: int, outcome: str, message: str | None = None) -> None:

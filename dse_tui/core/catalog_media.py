@@ -67,13 +67,14 @@ class MediaMixin:
 
     def add_copy(self, run_id: int, destination: str, *, state: str = "verified", path: str | None = None,
                  size: int | None = None, sha256: str | None = None, at: datetime | None = None,
-                 device: str | None = None, message: str | None = None) -> int:
+                 device: str | None = None, message: str | None = None, lock: str | None = None) -> int:
+        """`lock`: of a copy still `copying`, the mark of the StepLock its process holds (catalog_steps)."""
         when = to_db(at or utcnow())
         cur = self.db.execute(
             "INSERT INTO copies(run_id, destination, device, path, size, sha256, copied_at, verified_at, state,"
-            " message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " message, lock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, destination, device, path, size, sha256, when, when if state == "verified" else None, state,
-             message))
+             message, lock))
         return cur.lastrowid
 
     def finish_copy(self, copy_id: int, state: str, *, message: str | None = None, path: str | None = None,
@@ -113,15 +114,6 @@ class MediaMixin:
         rows = self.db.execute("SELECT DISTINCT c.run_id FROM copies c JOIN runs r ON r.id = c.run_id"
                                " WHERE r.repository_id = ? AND c.state = 'verified'", (self.repository_id(key),))
         return [r[0] for r in rows]
-
-    def interrupt_stale_copies(self, key: str) -> int:
-        """Copies of the repository left `copying` by a process that stopped (called under its lock, when no
-        copy of it can be running): failed, as they are."""
-        cur = self.db.execute(
-            "UPDATE copies SET state = 'failed', message = 'interrupted: the process stopped before it finished'"
-            " WHERE state = 'copying' AND run_id IN (SELECT id FROM runs WHERE repository_id = ?)",
-            (self.repository_id(key),))
-        return cur.rowcount
 
     # ------------------------------------------------------------------ media
 

@@ -35,6 +35,7 @@ class StepRow:
     output: str | None = None  # the last run of its command: stdout and stderr as they came
     exit_status: int | None = None
     operator: str | None = None
+    lock: str | None = None  # while its command runs: the mark of the lock its process holds (catalog_steps)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ class SessionRow:
 
 _SESSION_COLUMNS = ("s.id, r.key, s.checklist, s.title, s.operator, s.started_at, s.ended_at, s.state, s.reason,"
                     " s.steps, s.current, s.workdir")
-_STEP_COLUMNS = ("step_id", "outcome", "at", "evidence", "note", "reason", "output", "exit_status", "operator")
+_STEP_COLUMNS = ("step_id", "outcome", "at", "evidence", "note", "reason", "output", "exit_status", "operator",
+                 "lock")
 
 
 class SessionsMixin:

@@ -22,9 +22,10 @@ from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
 from dse_tui.core.config import Destination, Profile
-from dse_tui.core.copycrypt import StagingError, remove_staged
+from dse_tui.core.copycrypt import StagingError
 from dse_tui.core.crypto import key_id
 from dse_tui.core.fsutil import fsync_dir
+from dse_tui.core.locks import OwnedFolder
 from dse_tui.core.stream import Cancelled
 from dse_tui.core.verify import sha256_file
 
@@ -70,8 +71,12 @@ class Job:
     operator: str
     copy_id: int = 0
     done: int = 0
-    staged: Path | None = None  # the run's encrypted twin, when the destination encrypts (copycrypt)
+    staging: OwnedFolder | None = None  # the run's encrypted twin, when the destination encrypts (copycrypt)
     staged_sha256: str | None = None  # its manifest's
+
+    @property
+    def staged(self) -> Path | None:
+        return self.staging.path if self.staging else None
 
     @property
     def source(self) -> Path:
@@ -148,14 +153,32 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
     except (OSError, ValueError, KeyError) as exc:
         out.message = f"cannot read run {run.id}'s manifest: {exc}"
         return out
-    job.copy_id = catalog.add_copy(run.id, dest.id, state="copying")
+    try:
+        lock = catalog.begin_step(profile.storage_root)
+    except OSError as exc:
+        out.message = str(exc)
+        return out
+    with lock:
+        _copy_recorded(job, out, encrypt_on_the_way, lock.mark)
+    out.copy_id, out.elapsed = job.copy_id, time.monotonic() - t0
+    catalog.record_event("copy", out.state, repository=run.repository, operator=job.operator,
+                         detail={"run_id": run.id, "destination": dest.id, "copy_id": job.copy_id, "path": out.path,
+                                 "media": out.media, "message": out.message})
+    job.log(f"{dest.id}: {out.state}" + (f": {out.message}" if out.message else f" ({out.path})"))
+    return out
+
+
+def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: str) -> None:
+    """The copy itself, from its row (`copying`, naming the lock held meanwhile) to its end in the catalog."""
+    profile, catalog, run, dest = job.profile, job.catalog, job.run, job.dest
+    job.copy_id = catalog.add_copy(run.id, dest.id, state="copying", lock=mark)
     catalog.record_event("copy started", "ok", repository=run.repository, operator=job.operator,
                          detail={"run_id": run.id, "destination": dest.id, "copy_id": job.copy_id})
     try:
         if encrypt_on_the_way:
             from dse_tui.core.copycrypt import stage_encrypted
 
-            job.staged, job.staged_sha256, job.files = stage_encrypted(job, dest.recipients)
+            job.staging, job.staged_sha256, job.files = stage_encrypted(job, dest.recipients)
         if dest.kind == "optical":
             from dse_tui.core.optical import copy_optical
 
@@ -178,19 +201,14 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
     except subprocess.TimeoutExpired as exc:
         out.message = f"{exc.cmd[0]} did not answer in {exc.timeout:.0f} s"
     finally:
-        remove_staged(job.staged)  # the copy carries it; the run keeps its own form
+        if job.staging:  # the copy carries it; the run keeps its own form
+            job.staging.release()
     if out.state != "verified":
         catalog.finish_copy(job.copy_id, "failed", message=out.message)
         if out.state == "failed":
             from dse_tui.core import notify
 
             notify.copy_failed(profile, catalog, run, dest.id, out.message, job.copy_id)
-    out.copy_id, out.elapsed = job.copy_id, time.monotonic() - t0
-    catalog.record_event("copy", out.state, repository=run.repository, operator=job.operator,
-                         detail={"run_id": run.id, "destination": dest.id, "copy_id": job.copy_id, "path": out.path,
-                                 "media": out.media, "message": out.message})
-    job.log(f"{dest.id}: {out.state}" + (f": {out.message}" if out.message else f" ({out.path})"))
-    return out
 
 
 def _os_message(exc: OSError, dest: Destination) -> str:
@@ -407,7 +425,6 @@ def copy_pending(profile: Profile, catalog: Catalog, repo_ids: list[str] | None 
                          for d in (to or repo.destinations)]
             continue
         try:
-            catalog.interrupt_stale_copies(repo.id)
             for dest_id in (to or repo.destinations):
                 if cancel.is_set():
                     return outcomes

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dse_tui.core.crypto import SUFFIX, encrypt_stage, key_id, manifest_block
 from dse_tui.core.fsutil import fsync_dir
+from dse_tui.core.locks import OwnedFolder, claim_folder
 from dse_tui.core.stream import stream
 
 STAGING = ".encrypted"
@@ -26,15 +27,22 @@ class StagingError(Exception):
     pass
 
 
-def stage_encrypted(job, recipients: tuple[str, ...]) -> tuple[Path, str, list[dict]]:
-    """(the twin's folder, its manifest's SHA-256, its files as a copy job lists them). The caller removes
-    the folder (remove_staged) once the copy is done."""
+def stage_encrypted(job, recipients: tuple[str, ...]) -> tuple[OwnedFolder, str, list[dict]]:
+    """(the twin's folder, its manifest's SHA-256, its files as a copy job lists them). The caller releases
+    the folder once the copy is done; a twin left by a copy that was killed goes with the next one."""
+    folder = claim_folder(job.profile.storage_root / STAGING, f"{Path(job.run.artifact).name}-{job.dest.id}")
+    try:
+        digest, files = _stage(job, folder.path, recipients)
+    except BaseException:
+        folder.release()
+        raise
+    return folder, digest, files
+
+
+def _stage(job, folder: Path, recipients: tuple[str, ...]) -> tuple[str, list[dict]]:
     run = job.run
     source = Path(run.artifact)
     manifest = json.loads(Path(run.manifest).read_text())
-    folder = job.profile.storage_root / STAGING / f"{source.name}-{job.dest.id}-{os.getpid()}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, mode=0o700)
     needed = sum(p["size"] for p in manifest["parts"])
     free = shutil.disk_usage(folder).free
     if free < needed:
@@ -59,7 +67,7 @@ def stage_encrypted(job, recipients: tuple[str, ...]) -> tuple[Path, str, list[d
     files = [{"file": q["file"], "size": q["size"], "sha256": q["sha256"]} for q in parts]
     files.append({"file": "manifest.json", "size": len(data), "sha256": digest})
     job.log(f"{job.dest.id}: run {run.id} encrypted for it to {', '.join(key_id(r) for r in recipients)}")
-    return folder, digest, files
+    return digest, files
 
 
 def _encrypt_part(job, src: Path, dst: Path, part: dict, recipients) -> dict:
@@ -83,8 +91,3 @@ def _encrypt_part(job, src: Path, dst: Path, part: dict, recipients) -> dict:
     return {**part, "file": dst.name, "size": result.size, "sha256": result.sha256,
             "commands": part.get("commands", []) + [stage.argv], "encryption": "age",
             "plaintext_size": part["size"], "plaintext_sha256": part["sha256"]}
-
-
-def remove_staged(folder: Path | None) -> None:
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)

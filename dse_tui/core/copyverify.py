@@ -46,14 +46,37 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
     if dest is None:
         check.outcome, check.message = "unreachable", f"destination {copy.destination} is no longer in the profile"
         return check
-    verification = catalog.start_verification(run.id, "checksum", trigger=trigger, operator=operator,
-                                              copy_id=copy.id)
+    try:
+        lock = catalog.begin_step(profile.storage_root)
+    except OSError as exc:
+        check.outcome, check.message = "unreachable", str(exc)
+        return check
+    with lock:
+        verification = catalog.start_verification(run.id, "checksum", trigger=trigger, operator=operator,
+                                                  copy_id=copy.id, lock=lock.mark)
+        _check_copy(profile, catalog, run, copy, dest, check, cancel or threading.Event(), operator)
+        outcome = {"unreachable": "cancelled"}.get(check.outcome, check.outcome)
+        catalog.finish_verification(verification, outcome, [{"name": f"copy on {copy.destination}",
+                                                             "ok": check.outcome == "passed",
+                                                             "detail": check.message or copy.path or ""}],
+                                    check.message)
+    if check.outcome == "failed":
+        catalog.finish_copy(copy.id, "failed", message=f"verification failed: {check.message}")
+    catalog.record_event("copy verification", check.outcome, repository=run.repository, operator=operator,
+                         detail={"copy_id": copy.id, "run_id": run.id, "destination": copy.destination,
+                                 "message": check.message})
+    return check
+
+
+def _check_copy(profile, catalog: Catalog, run, copy: Copy, dest, check: CopyCheck, cancel: threading.Event,
+                operator: str) -> None:
+    """The copy re-read where it is; `check` says how that went."""
     try:
         files = _expected(run, copy)
         if dest.kind == "ssh":
             _check_ssh(dest, copy, files)
         elif dest.kind == "optical":
-            _check_optical(profile, catalog, run, copy, dest, files, cancel or threading.Event(), operator)
+            _check_optical(profile, catalog, run, copy, dest, files, cancel, operator)
         else:
             _check_local(catalog, dest, copy, files)
         check.outcome = "passed"
@@ -63,17 +86,6 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
         check.outcome, check.message = "cancelled", "cancelled by the operator"
     except (CopyError, OSError) as exc:
         check.message = str(exc) if isinstance(exc, CopyError) else f"{exc.strerror or exc}: {exc.filename or ''}"
-    outcome = {"unreachable": "cancelled"}.get(check.outcome, check.outcome)
-    catalog.finish_verification(verification, outcome, [{"name": f"copy on {copy.destination}",
-                                                         "ok": check.outcome == "passed",
-                                                         "detail": check.message or copy.path or ""}],
-                                check.message)
-    if check.outcome == "failed":
-        catalog.finish_copy(copy.id, "failed", message=f"verification failed: {check.message}")
-    catalog.record_event("copy verification", check.outcome, repository=run.repository, operator=operator,
-                         detail={"copy_id": copy.id, "run_id": run.id, "destination": copy.destination,
-                                 "message": check.message})
-    return check
 
 
 def _expected(run, copy: Copy) -> list[dict]:
@@ -191,21 +203,18 @@ def _check_optical(profile, catalog: Catalog, run, copy: Copy, dest, files, canc
 
 
 def _manifest_from_image(profile, image: Path, sha256: str) -> list[dict]:
-    import os
-    import shutil
     import subprocess
 
-    scratch = profile.storage_root / ".scratch" / f"manifest-{image.stem}-{os.getpid()}"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    try:
+    from dse_tui.core.locks import claim_folder
+    from dse_tui.core.verify import SCRATCH
+
+    with claim_folder(profile.storage_root / SCRATCH, f"manifest-{image.stem}") as owned:
+        manifest = owned.path / "manifest.json"
         out = subprocess.run(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/manifest.json",
-                              str(scratch / "manifest.json")], capture_output=True, text=True, timeout=600)
-        if out.returncode != 0 or not (scratch / "manifest.json").is_file():
+                              str(manifest)], capture_output=True, text=True, timeout=600)
+        if out.returncode != 0 or not manifest.is_file():
             raise CopyError(f"{image.name}: its manifest cannot be read back")
-        return _own_manifest(scratch / "manifest.json", sha256)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        return _own_manifest(manifest, sha256)
 
 
 def due_copies(profile, catalog: Catalog, now: datetime, repo_ids: list[str] | None = None) -> list[Copy]:

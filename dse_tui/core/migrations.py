@@ -225,4 +225,55 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE copies ADD COLUMN key_ids TEXT;
     """,
+    # 12: a verification, copy, restore or session command names the lock its process holds while it works
+    # (host:path, locks.StepLock); one left running whose lock is free was interrupted. Verifications and
+    # restores can say so ('interrupted'); a copy counts or not, and an interrupted one is failed, as a
+    # cancelled one is (rebuilding copies, which verifications and copy_media refer to, needs foreign keys
+    # off, and a migration's transaction cannot switch them). A command is running while it has a mark and
+    # no exit status: those a version without marks left so get an empty one (owner unknown: interrupted).
+    """
+    CREATE TABLE verifications_v12 (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        level TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('running', 'passed', 'failed', 'inconclusive', 'cancelled',
+                                                 'interrupted')),
+        detail TEXT,
+        trigger TEXT,
+        operator TEXT,
+        message TEXT,
+        copy_id INTEGER REFERENCES copies(id),
+        lock TEXT
+    );
+    INSERT INTO verifications_v12 SELECT id, run_id, level, started_at, ended_at, outcome, detail, trigger, operator,
+        message, copy_id, NULL FROM verifications;
+    DROP TABLE verifications;
+    ALTER TABLE verifications_v12 RENAME TO verifications;
+    CREATE INDEX verifications_by_run ON verifications(run_id);
+    CREATE INDEX running_verifications ON verifications(id) WHERE outcome = 'running';
+    CREATE TABLE restores_v12 (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        target TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('running', 'done', 'failed', 'cancelled', 'interrupted')),
+        operator TEXT,
+        message TEXT,
+        lock TEXT
+    );
+    INSERT INTO restores_v12 SELECT id, run_id, target, started_at, ended_at, outcome, operator, message, NULL
+        FROM restores;
+    DROP TABLE restores;
+    ALTER TABLE restores_v12 RENAME TO restores;
+    CREATE INDEX restores_by_run ON restores(run_id);
+    CREATE INDEX running_restores ON restores(id) WHERE outcome = 'running';
+    ALTER TABLE copies ADD COLUMN lock TEXT;
+    CREATE INDEX copies_in_progress ON copies(id) WHERE state = 'copying';
+    ALTER TABLE session_steps ADD COLUMN lock TEXT;
+    UPDATE session_steps SET lock = '' WHERE output IS NOT NULL AND exit_status IS NULL;
+    CREATE INDEX running_commands ON session_steps(session_id) WHERE lock IS NOT NULL AND exit_status IS NULL;
+    """,
 ]

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dse_tui.core.copies import CHUNK, MANIFEST, CopyError, Job
+from dse_tui.core.locks import claim_folder
 from dse_tui.core.stream import Cancelled
-from dse_tui.core.verify import sha256_file
+from dse_tui.core.verify import SCRATCH, sha256_file
 
 RESERVE = 4 << 20  # per disc: the ISO's own structures, the index and a margin
 TIMEOUT = 3600
@@ -166,33 +167,33 @@ def _read_back(job: Job, discs: list[list[Piece]], images: list[Path]) -> None:
     expected = {f["file"]: f for f in job.files}
     digests = {name: hashlib.sha256() for name in expected if name != MANIFEST}
     for disc, image in zip(discs, images):
-        scratch = job.profile.storage_root / ".scratch" / f"disc-{image.stem}-{os.getpid()}"
-        shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir(parents=True)
-        try:
-            status, stderr = _xorriso(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/",
-                                       str(scratch)], job)
-            if status != 0:
-                tail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {status}"
-                raise CopyError(f"{image.name} cannot be read back: {tail}")
-            for p in disc:
-                path = scratch / p.name
-                if not path.is_file() or path.stat().st_size != p.length:
-                    raise CopyError(f"{image.name}: {p.name} is missing or of the wrong size when read back")
-                if p.file == MANIFEST:
-                    if sha256_file(path)[1] != job.manifest_sha256:
-                        raise CopyError(f"{image.name}: the manifest read back differs from the catalog's")
-                    continue
-                with open(path, "rb") as f:
-                    while chunk := f.read(CHUNK):
-                        digests[p.file].update(chunk)
-                        if job.cancel.is_set():
-                            raise Cancelled()
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        with claim_folder(job.profile.storage_root / SCRATCH, f"disc-{image.stem}") as owned:
+            _read_disc(job, disc, image, owned.path, digests)
     for name, digest in digests.items():
         if digest.hexdigest() != expected[name]["sha256"]:
             raise CopyError(f"{name} read back from the disc images differs from the manifest")
+
+
+def _read_disc(job: Job, disc: list[Piece], image: Path, scratch: Path, digests: dict) -> None:
+    """One image extracted into `scratch`: its pieces checked, its parts' bytes added to `digests`."""
+    status, stderr = _xorriso(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/",
+                               str(scratch)], job)
+    if status != 0:
+        tail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {status}"
+        raise CopyError(f"{image.name} cannot be read back: {tail}")
+    for p in disc:
+        path = scratch / p.name
+        if not path.is_file() or path.stat().st_size != p.length:
+            raise CopyError(f"{image.name}: {p.name} is missing or of the wrong size when read back")
+        if p.file == MANIFEST:
+            if sha256_file(path)[1] != job.manifest_sha256:
+                raise CopyError(f"{image.name}: the manifest read back differs from the catalog's")
+            continue
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                digests[p.file].update(chunk)
+                if job.cancel.is_set():
+                    raise Cancelled()
 
 
 def _xorriso(argv: list[str], job: Job) -> tuple[int, str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from dse_tui.core.config import Profile, Repository
 from dse_tui.core.crypto import IdentityError, Keyring, plain_name
 from dse_tui.core.drivers import BackupError
 from dse_tui.core.stream import Cancelled, Stage, TimedOut
-from dse_tui.core.verify import VerifyContext, VerifyFailed, checksum, load_manifest, scratch_for
+from dse_tui.core.verify import VerifyContext, VerifyFailed, checksum, claim_scratch, load_manifest
 
 
 class RestoreError(Exception):
@@ -121,37 +120,43 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
     cancel = cancel or threading.Event()
     t0 = time.monotonic()
     log(f"restoring {p.describe()}")
-    restore_id = catalog.start_restore(run.id, p.target, operator=operator)
-    v = VerifyContext(profile, repo, run.id, Path(run.artifact), load_manifest(run.manifest), scratch_for(profile, run.id),
-                      cancel, deadline=time.monotonic() + repo.timeout.total_seconds(), log=log, keyring=keyring)
-    outcome, message = "failed", None
+    try:  # the restore's own errors are its outcome (_restored): an OSError here is of the storage root
+        with catalog.begin_step(profile.storage_root) as lock, claim_scratch(profile, run.id) as scratch:
+            restore_id = catalog.start_restore(run.id, p.target, operator=operator, lock=lock.mark)
+            v = VerifyContext(profile, repo, run.id, Path(run.artifact), {}, scratch.path, cancel,
+                              deadline=time.monotonic() + repo.timeout.total_seconds(), log=log, keyring=keyring)
+            outcome, message = _restored(v, p, force, run)
+            catalog.finish_restore(restore_id, outcome, message)
+    except OSError as exc:
+        raise RestoreError(f"cannot work under {profile.storage_root}: {exc.strerror or exc}") from None
+    catalog.record_event("restore", outcome, repository=repo.id, operator=operator,
+                         detail={"run_id": run.id, "target": p.target, "database": p.database, "live": p.live,
+                                 "message": message})
+    return RestoreOutcome(run.id, p.target, outcome, message, time.monotonic() - t0)
+
+
+def _restored(v: VerifyContext, p: RestorePlan, force: bool, run: Run) -> tuple[str, str | None]:
+    """(done | failed | cancelled, why not done): the artifact's checksums, then the driver's restore."""
     try:
-        v.scratch.mkdir(parents=True, exist_ok=True)
+        v.manifest = load_manifest(run.manifest)
         checksum(v, run.sha256)
         bad = [c for c in v.checks if not c.ok]
         if bad:
             raise RestoreError(f"the artifact does not match its manifest ({bad[0].name}: {bad[0].detail}): "
                                "restore another run, or a copy")
-        _RESTORERS[(repo.driver, p.into)](v, p, force)
-        outcome = "done"
-        log(f"restored {p.describe()}")
+        _RESTORERS[(v.repo.driver, p.into)](v, p, force)
+        v.log(f"restored {p.describe()}")
+        return "done", None
     except (RestoreError, BackupError, VerifyFailed, IdentityError) as exc:
-        message = str(exc)
+        return "failed", str(exc)
     except Cancelled:
-        outcome, message = "cancelled", "cancelled by the operator"
+        return "cancelled", "cancelled by the operator"
     except TimedOut:
-        message = f"timed out after {repo.timeout}"
+        return "failed", f"timed out after {v.repo.timeout}"
     except OSError as exc:
-        message = f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
+        return "failed", f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
     except Exception as exc:  # a tool's timeout, a bug: recorded as a failed restore, never left running
-        message = f"{type(exc).__name__}: {exc}"
-    finally:
-        shutil.rmtree(v.scratch, ignore_errors=True)
-    catalog.finish_restore(restore_id, outcome, message)
-    catalog.record_event("restore", outcome, repository=repo.id, operator=operator,
-                         detail={"run_id": run.id, "target": p.target, "database": p.database, "live": p.live,
-                                 "message": message})
-    return RestoreOutcome(run.id, p.target, outcome, message, time.monotonic() - t0)
+        return "failed", f"{type(exc).__name__}: {exc}"
 
 
 # ---------------------------------------------------------------- per driver and target

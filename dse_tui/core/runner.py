@@ -2,7 +2,8 @@
 
 What the catalog calls good has been written completely, fsynced, renamed to its final name and read
 back against its manifest. A crash at any moment leaves at most a `.tmp-*` folder (removed by the next
-run of that repository) and a run marked running, which the next run marks failed.
+run of that repository) and a run marked running, which the next run marks failed (its verification and
+copies, interrupted).
 """
 
 from __future__ import annotations
@@ -79,13 +80,13 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     repo_dir = profile.storage_root / repo.id
     for stale in catalog.interrupt_stale_runs(repo.id):
         log(f"run {stale} had been interrupted: marked failed")
-        catalog.interrupt_stale_verifications(stale)
         # Killed between the rename and the catalog's "good": complete maybe, but never read back.
         for orphan in repo_dir.glob(f"*-r{stale}") if repo_dir.is_dir() else ():
             shutil.rmtree(orphan, ignore_errors=True)
             log(f"removed {orphan.name}, which the interrupted run {stale} never confirmed")
+    for step in catalog.interrupt_dead_steps():  # the dead run's own verification and copies among them
+        log(f"a {step.action} of {step.repository} had been interrupted: marked so")
     _remove_stale_temporaries(repo_dir, log)
-    catalog.interrupt_stale_copies(repo.id)
     expected = next(iter(catalog.good_sizes(repo.id, 1)), None)  # the last good run's size, for an ETA
     started = utcnow()
     t0 = time.monotonic()
@@ -209,10 +210,13 @@ def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, dig
     """The run's verification at its repository's level and the site's rules, recorded: a run is good only
     once it passes. ('good' | 'unsatisfactory', message); raises Cancelled."""
     run = replace(catalog.run(run_id), artifact=str(final), manifest=str(final / MANIFEST), sha256=digest)
-    verification = catalog.start_verification(run_id, repo.verify, trigger="after run", operator=operator)
-    outcome, checks = check_run(profile, repo, run, catalog, repo.verify, cancel=cancel, log=log, checksum_done=True)
-    message = None if outcome == "passed" else ("cancelled" if outcome == "cancelled" else summary(checks))
-    catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
+    with catalog.begin_step(profile.storage_root) as lock:
+        verification = catalog.start_verification(run_id, repo.verify, trigger="after run", operator=operator,
+                                                  lock=lock.mark)
+        outcome, checks = check_run(profile, repo, run, catalog, repo.verify, cancel=cancel, log=log,
+                                    checksum_done=True)
+        message = None if outcome == "passed" else ("cancelled" if outcome == "cancelled" else summary(checks))
+        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
     catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
                          detail={"run_id": run_id, "level": repo.verify, "trigger": "after run", "message": message})
     if outcome == "cancelled":

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 from dse_tui.core.dbconn import pg_env
@@ -31,16 +32,26 @@ def command_env(repo) -> dict[str, str]:
     return env
 
 
-def run_step_command(session: Session, step_id: str, repo, *, on_output: Callable[[str], None] | None = None,
-                     cancel: threading.Event | None = None) -> int:
+def run_step_command(session: Session, step_id: str, repo, *, storage_root: Path,
+                     on_output: Callable[[str], None] | None = None, cancel: threading.Event | None = None) -> int:
     """Run the step's command with bash in the session's folder; returns its exit status (negative: the
-    signal that ended it). The output is saved into the session while it runs and at the end."""
+    signal that ended it). The output is saved into the session while it runs and at the end. While it
+    runs, a lock under `storage_root` tells others this process is alive (catalog_steps)."""
     step = session.step(step_id)
     if not step.command:
         raise SessionError(f"step '{step_id}' has no command")
     if not session.is_open:
         raise SessionError(f"session {session.id} is {session.row.state}: its commands cannot run again")
-    cancel = cancel or threading.Event()
+    try:
+        lock = session.catalog.begin_step(storage_root)
+    except OSError as exc:
+        raise SessionError(str(exc)) from None
+    with lock:
+        return _run_locked(session, step, repo, lock.mark, on_output, cancel or threading.Event())
+
+
+def _run_locked(session: Session, step, repo, mark: str, on_output, cancel: threading.Event) -> int:
+    step_id = step.id
     cwd = session.row.workdir if session.row.workdir and os.path.isdir(session.row.workdir) else None
     header = f"$ {step.command}\n"
     chunks = [header]
@@ -53,6 +64,7 @@ def run_step_command(session: Session, step_id: str, repo, *, on_output: Callabl
                 pass
 
     show(header)
+    session.record_output(step_id, header, None, final=False, lock=mark)
     try:
         proc = subprocess.Popen(["bash", "-c", step.command], cwd=cwd, env=command_env(repo),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -65,7 +77,6 @@ def run_step_command(session: Session, step_id: str, repo, *, on_output: Callabl
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character split across reads stays whole
     read_all = False
     try:
-        session.record_output(step_id, header, None, final=False)
         last_save = time.monotonic()
         killed_at = None
         fd = proc.stdout.fileno()

@@ -194,13 +194,16 @@ class Session:
     def set_note(self, step_id: str, text: str) -> StepRow:
         return self._update(self.step(step_id).id, note=text or None)
 
-    def record_output(self, step_id: str, output: str, exit_status: int | None, *, final: bool = True) -> StepRow:
-        """A command's output so far (or in full, with its exit status, when `final`)."""
+    def record_output(self, step_id: str, output: str, exit_status: int | None, *, final: bool = True,
+                      lock: str | None = None) -> StepRow:
+        """A command's output so far (or in full, with its exit status, when `final`). `lock`, when it
+        starts: the mark of the lock its process holds while it runs."""
         if len(output) > OUTPUT_LIMIT:
             output = "[… earlier output not kept …]\n" + output[-OUTPUT_LIMIT:]
         detail = {"exit_status": exit_status, "command": self.step(step_id).command} if final else None
+        columns = {"lock": lock} if lock else {}
         return self._update(self.step(step_id).id, "session command" if final else None, detail,
-                            output=output, exit_status=exit_status)
+                            output=output, exit_status=exit_status, **columns)
 
     def move_to(self, step_id: str) -> None:
         self.step(step_id)

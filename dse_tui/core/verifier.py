@@ -18,7 +18,8 @@ from dse_tui.core.catalog import Catalog, Run, current_operator
 from dse_tui.core.config import Profile, Repository
 from dse_tui.core.rules import SHRINK, evaluate
 from dse_tui.core.stream import Cancelled, TimedOut
-from dse_tui.core.verify import Check, VerifyContext, VerifyFailed, load_manifest, scratch_for, summary, verify_artifact, only_key_missing
+from dse_tui.core.verify import (Check, VerifyContext, VerifyFailed, claim_scratch, load_manifest, only_key_missing,
+                                 summary, verify_artifact)
 
 
 @dataclass
@@ -50,9 +51,20 @@ def check_run(profile: Profile, repo: Repository, run: Run, catalog: Catalog, le
     'cancelled', checks). Inconclusive: nothing failed, but a check could not be made (a server down, a tool
     missing, out of time)."""
     cancel = cancel or threading.Event()
-    v = VerifyContext(profile, repo, run.id, _run_dir(run), {}, scratch_for(profile, run.id), cancel,
+    try:
+        scratch = claim_scratch(profile, run.id)
+    except OSError as exc:
+        return "failed", [Check("scratch", False, f"cannot create a scratch folder under {profile.storage_root}: "
+                                                  f"{exc.strerror or exc}")]
+    v = VerifyContext(profile, repo, run.id, _run_dir(run), {}, scratch.path, cancel,
                       deadline=time.monotonic() + (timeout or repo.timeout.total_seconds()),
                       log=log or (lambda line: None), on_bytes=on_bytes, keyring=keyring)
+    with scratch:
+        return _checked(v, catalog, level, run, checksum_done)
+
+
+def _checked(v: VerifyContext, catalog: Catalog, level: str, run: Run, checksum_done: bool) -> tuple[str, list[Check]]:
+    repo = v.repo
     try:
         v.manifest = load_manifest(run.manifest or "")
         # The site's rules read the manifest only: a key not at hand does not stop them.
@@ -90,13 +102,20 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
         return VerifyOutcome(repo.id, run.id, level, "failed",
                              [Check("artifact", False, "the run has no artifact (it failed, or retention pruned it)")],
                              "the run has no artifact to verify")
-    verification = catalog.start_verification(run.id, level, trigger=trigger, operator=operator)
-    outcome, checks = check_run(profile, repo, run, catalog, level, cancel=cancel, log=log, on_bytes=on_bytes,
-                                keyring=keyring)
-    if outcome == "failed" and catalog.is_pruned(run.id):  # retention removed it meanwhile: says nothing
-        outcome, checks = "cancelled", checks + [Check("artifact", False, "pruned by retention while verified")]
-    message = None if outcome == "passed" else ("cancelled by the operator" if outcome == "cancelled" else summary(checks))
-    catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
+    try:
+        lock = catalog.begin_step(profile.storage_root)
+    except OSError as exc:  # nothing is known of the run: it stays as it was
+        return VerifyOutcome(repo.id, run.id, level, "inconclusive", [Check("lock", False, str(exc), inconclusive=True)],
+                             str(exc))
+    with lock:
+        verification = catalog.start_verification(run.id, level, trigger=trigger, operator=operator, lock=lock.mark)
+        outcome, checks = check_run(profile, repo, run, catalog, level, cancel=cancel, log=log, on_bytes=on_bytes,
+                                    keyring=keyring)
+        if outcome == "failed" and catalog.is_pruned(run.id):  # retention removed it meanwhile: says nothing
+            outcome, checks = "cancelled", checks + [Check("artifact", False, "pruned by retention while verified")]
+        message = None if outcome == "passed" else ("cancelled by the operator" if outcome == "cancelled"
+                                                    else summary(checks))
+        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
     catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
                          detail={"run_id": run.id, "level": level, "trigger": trigger, "message": message})
     result = VerifyOutcome(repo.id, run.id, level, outcome, checks, message, verification, time.monotonic() - t0)

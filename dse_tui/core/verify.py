@@ -6,7 +6,7 @@
 
 then the site's rules (core/rules.py). A level stops at its first failure: a part that fails its checksum
 is not worth a trial restore. Drivers add their checks with `v.check(...)`; everything they make goes
-under `v.scratch`, which is removed whatever happens.
+under `v.scratch`, which is removed whatever happens (after a kill, by the next verification: claim_scratch).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import threading
 import time
@@ -25,6 +24,7 @@ from typing import BinaryIO, Callable
 
 from dse_tui.core.config import VERIFY_LEVELS, Profile, Repository
 from dse_tui.core.crypto import IdentityError, Keyring, explain, is_encrypted, manifest_key_ids, plain_name
+from dse_tui.core.locks import OwnedFolder, claim_folder
 from dse_tui.core.stream import Cancelled, Stage, StreamResult, TimedOut, stream
 
 READ_CHUNK = 4 << 20  # large reads keep the checksum at OpenSSL's speed (bench/verify_checksum.py)
@@ -267,50 +267,29 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
                                                         "writing") if checksum_done else checksum(v, manifest_sha256),
              "structure": lambda: driver.structure(v),
              "restore": lambda: driver.trial(v)}
-    try:
-        v.scratch.mkdir(parents=True, exist_ok=True, mode=0o700)  # decrypted copies: the owner's only
-    except OSError as exc:
-        v.check("scratch", False, f"cannot create {v.scratch}: {exc.strerror or exc}")
-        return False
-    try:
-        for name in VERIFY_LEVELS[:VERIFY_LEVELS.index(level) + 1]:
-            try:
-                steps[name]()
-            except VerifyFailed as exc:
-                v.check(name, False, str(exc))
-            except IdentityError as exc:  # the run may be fine: what is missing is the key, not the backup
-                v.check(name, False, str(exc), needs_key=True)
-            except subprocess.TimeoutExpired:  # a tool past the repository's timeout: the same as a stream's
-                raise TimedOut() from None
-            except FileNotFoundError as exc:
-                v.check(name, False, f"{exc.filename} is not installed or not on PATH"
-                        if exc.filename and "/" not in str(exc.filename) else f"{exc.strerror}: {exc.filename}")
-            except OSError as exc:  # unreadable part, full scratch disk: this run's verification fails, says why
-                v.check(name, False, f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
-            if not all(c.ok for c in v.checks):
-                return False
-        return True
-    finally:
-        shutil.rmtree(v.scratch, ignore_errors=True)
-
-
-def scratch_for(profile: Profile, run_id: int) -> Path:
-    root = profile.storage_root / SCRATCH
-    _remove_abandoned(root)
-    return root / f"verify-r{run_id}-{os.getpid()}-{secrets.token_hex(3)}"
-
-
-def _remove_abandoned(root: Path) -> None:
-    """Scratch folders of processes that died (kill -9, power cut) before they could remove them."""
-    if not root.is_dir():
-        return
-    for entry in root.iterdir():
+    for name in VERIFY_LEVELS[:VERIFY_LEVELS.index(level) + 1]:
         try:
-            pid = int(entry.name.split("-")[2])
-        except (IndexError, ValueError):
-            continue
-        if not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(entry, ignore_errors=True)
+            steps[name]()
+        except VerifyFailed as exc:
+            v.check(name, False, str(exc))
+        except IdentityError as exc:  # the run may be fine: what is missing is the key, not the backup
+            v.check(name, False, str(exc), needs_key=True)
+        except subprocess.TimeoutExpired:  # a tool past the repository's timeout: the same as a stream's
+            raise TimedOut() from None
+        except FileNotFoundError as exc:
+            v.check(name, False, f"{exc.filename} is not installed or not on PATH"
+                    if exc.filename and "/" not in str(exc.filename) else f"{exc.strerror}: {exc.filename}")
+        except OSError as exc:  # unreadable part, full scratch disk: this run's verification fails, says why
+            v.check(name, False, f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
+        if not all(c.ok for c in v.checks):
+            return False
+    return True
+
+
+def claim_scratch(profile: Profile, run_id: int) -> OwnedFolder:
+    """A scratch folder of this process's own for checking `run_id`, removed on release; those of processes
+    that died (kill -9, power cut) go when the next one is claimed."""
+    return claim_folder(profile.storage_root / SCRATCH, f"verify-r{run_id}")
 
 
 def load_manifest(path: str | Path) -> dict:

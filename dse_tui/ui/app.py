@@ -115,6 +115,7 @@ class DseApp(App):
             from dse_tui.core.audit import note_profile
 
             note_profile(self.catalog, self.profile)
+            self.catalog.interrupt_dead_steps()
             self._data_version = self.catalog.data_version()
             self._refreshed_at = time.monotonic()
             self.statuses = statuses(self.profile, self.catalog, self.now())
@@ -126,6 +127,9 @@ class DseApp(App):
     def refresh_statuses(self) -> None:
         if self.catalog is None or self.profile is None:
             return
+        # A step whose process died (a console closed mid-verification, a killed cron job) stops showing
+        # as running here, and is recorded as interrupted.
+        self.catalog.interrupt_dead_steps()
         self._data_version = self.catalog.data_version()
         self._refreshed_at = time.monotonic()
         self.statuses = statuses(self.profile, self.catalog, self.now())

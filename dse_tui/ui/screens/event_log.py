@@ -14,7 +14,7 @@ from dse_tui.i18n import tr
 
 LIMIT = 2000
 OUTCOME_STYLES = {"ok": "green", "good": "green", "passed": "green", "verified": "green", "failed": "bold red",
-                  "cancelled": "yellow"}
+                  "cancelled": "yellow", "interrupted": "yellow"}
 
 
 class EventLogScreen(Screen):

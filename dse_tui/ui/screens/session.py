@@ -372,6 +372,7 @@ class SessionScreen(Screen):
             session = Session.load(db, self.session_id)
             try:
                 status = run_step_command(session, step_id, self.repo, cancel=cancel,
+                                          storage_root=self.app.profile.storage_root,
                                           on_output=lambda text: self.app.call_from_thread(self._output, text))
             except Exception as exc:  # SessionError, or a bug: said, never the end of the console
                 status = None
