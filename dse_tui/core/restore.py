@@ -162,11 +162,20 @@ def _check(v: VerifyContext, result, what: str) -> None:
 
 
 def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
+    from dse_tui.core.drivers.files import devices_left_out, extract_argv, not_stored_line
+
     target = Path(p.target)
     target.mkdir(parents=True, exist_ok=True)
     for part in v.parts(".tar.zst"):  # the archives (not the audit log, or a manual backup's notes)
-        result, _ = v.pipe(part, [Stage(["tar", "-x", "-f", "-", "-C", str(target)], name="tar -x")])
+        result, _ = v.pipe(part, [Stage(extract_argv(target, v.manifest), name="tar -x")])
         _check(v, result, part["file"])
+    for path in devices_left_out(v.manifest):
+        v.log(f"not made: {path}, a device (only root can make one)")
+    missing = v.manifest.get("not_stored", [])
+    if missing:  # the restore is whole, the run was not: say so where the operator looks
+        v.log(f"the run did not store {len(missing)} path(s) as they were on disk:")
+        for entry in missing:
+            v.log(f"  {not_stored_line(entry)}")
 
 
 def _git_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:

@@ -126,6 +126,8 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
         size = manifest["size"]
         state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log)
+        if state == "good" and ctx.unsatisfactory:
+            state, message = "unsatisfactory", ctx.unsatisfactory
         if state == "good":
             log(f"good: {len(ctx.parts)} part(s), {size} bytes in {final}")
     except BackupError as exc:
@@ -179,7 +181,8 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         except OSError as exc:  # pruning is housekeeping: it must not turn a good run into a failure
             log(f"retention: could not prune: {exc}")
     return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
-                      str(manifest_path) if kept else None, size, digest, message, elapsed, copies)
+                      str(manifest_path) if kept else None, size, digest, message, elapsed, copies,
+                      ctx.meta.get("not_stored", []))
 
 
 def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cancel, log) -> list[dict]:
