@@ -166,10 +166,11 @@ def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
 
     target = Path(p.target)
     target.mkdir(parents=True, exist_ok=True)
+    devices = devices_left_out(v.manifest, target)
     for part in v.parts(".tar.zst"):  # the archives (not the audit log, or a manual backup's notes)
-        result, _ = v.pipe(part, [Stage(extract_argv(target, v.manifest), name="tar -x")])
+        result, _ = v.pipe(part, [Stage(extract_argv(target, devices), name="tar -x")])
         _check(v, result, part["file"])
-    for path in devices_left_out(v.manifest):
+    for path in devices:
         v.log(f"not made: {path}, a device (only root can make one)")
     missing = v.manifest.get("not_stored", [])
     if missing:  # the restore is whole, the run was not: say so where the operator looks

@@ -187,14 +187,12 @@ def _some_diffs(diffs: list[str]) -> str:
     return "; ".join(diffs[:4]) + (f" … ({len(diffs)} in all)" if len(diffs) > 4 else "")
 
 
-def extract_argv(target, manifest: dict, *, numeric_owner: bool = False) -> list[str]:
-    """`tar -x` of a run's archive into `target`, keeping modes (-p: as root does, also for any other user).
-    Devices are left out for a user who is not root: only root can make them, and tar would fail the
-    whole extraction on the first one."""
+def extract_argv(target, devices: list[str], *, numeric_owner: bool = False) -> list[str]:
+    """`tar -x` of a run's archive into `target`, keeping modes (-p: as root does, also for any other user),
+    without `devices` (see devices_left_out)."""
     argv = ["tar", "-x", "-p", "-f", "-", "-C", str(target)]
     if numeric_owner and os.geteuid() == 0:
         argv.append("--numeric-owner")
-    devices = devices_left_out(manifest)
     if devices:
         argv += ["--no-wildcards", "--anchored"]  # each name exactly, not as a pattern
         for path in devices:
@@ -202,10 +200,21 @@ def extract_argv(target, manifest: dict, *, numeric_owner: bool = False) -> list
     return argv
 
 
-def devices_left_out(manifest: dict) -> list[str]:
-    if os.geteuid() == 0:
-        return []
-    return [f["path"] for f in manifest.get("files", []) if f["type"] in ("char", "block")]
+def devices_left_out(manifest: dict, folder) -> list[str]:
+    """The run's devices when this process cannot make them in `folder` (only root can, and not in every
+    container): tar would fail the whole extraction on the first one."""
+    devices = [f["path"] for f in manifest.get("files", []) if f["type"] in ("char", "block")]
+    return devices if devices and not _can_make_devices(folder) else []
+
+
+def _can_make_devices(folder) -> bool:
+    probe = os.path.join(folder, ".dse-tui-device-probe")
+    try:
+        os.mknod(probe, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    except OSError:
+        return False
+    os.unlink(probe)
+    return True
 
 
 def trial(v) -> None:
@@ -214,20 +223,20 @@ def trial(v) -> None:
     for part in v.parts(".tar.zst"):
         tree = v.scratch / "tree"
         tree.mkdir(exist_ok=True)
+        skipped = devices_left_out(v.manifest, tree)
         try:
-            result, _ = v.pipe(part, [Stage(extract_argv(tree, v.manifest, numeric_owner=True), name="tar -x")])
+            result, _ = v.pipe(part, [Stage(extract_argv(tree, skipped, numeric_owner=True), name="tar -x")])
             if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
                            else v.failure(result)):
                 continue
             if "files" in v.manifest:  # else a manual backup's archive: extracted whole is all there is to check
-                _compare_tree(v, part, tree)
+                _compare_tree(v, part, tree, set(skipped))
         finally:
             make_writable(tree)  # read-only folders, as recorded: the scratch must still be removable
 
 
-def _compare_tree(v, part: dict, tree) -> None:
+def _compare_tree(v, part: dict, tree, skipped: set[str]) -> None:
     slack = _mtime_slack(v.scratch)
-    skipped = set(devices_left_out(v.manifest))
     diffs = []
     if "root" in v.manifest:
         why = _restored_differently(tree, {**v.manifest["root"], "path": ".", "type": "dir"}, v, slack)
