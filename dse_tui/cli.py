@@ -297,10 +297,15 @@ def cmd_run(args) -> int:
 
     def report(outcome) -> None:
         if not args.json:
-            where = outcome.artifact or outcome.message or ""
+            from dse_tui.core.drivers.files import not_stored_line
+
+            # A failed run may keep its artifact (as evidence): why it failed is what to read first.
+            where = (outcome.artifact if outcome.state == "good" else outcome.message) or outcome.artifact or ""
             print(f"{outcome.state:<9} {outcome.repository:<20} "
                   f"{('r' + str(outcome.run_id)) if outcome.run_id else '-':<7} "
                   f"{size(outcome.size):>10} {outcome.elapsed:6.1f}s  {where}", flush=True)
+            for entry in outcome.not_stored or []:
+                print(f"{'':<9} not stored: {not_stored_line(entry)}", flush=True)
 
     import signal
     import threading

@@ -157,3 +157,24 @@ async def test_accept_a_shrunk_run_with_a_reason(tmp_path):
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.run(held.run_id).state == "good"
         assert catalog.acknowledged(held.run_id) == "files moved to the archive"
+
+
+async def test_the_run_detail_lists_what_the_run_did_not_store(tmp_path):
+    from tests.tree_helpers import fidelity_tree, make_socket
+
+    fidelity_tree(tmp_path / "srv")
+    (tmp_path / "srv" / "sockets").mkdir()
+    for i in range(2):
+        make_socket(tmp_path / "srv" / "sockets" / f"s{i}.sock")
+    profile = profile_with(tmp_path, "{id: t, kind: config, driver: files, source: {path: ./srv}}")
+    outcome = run_repository(profile, profile.repository("t"))
+    assert outcome.state == "good" and len(outcome.not_stored) == 3
+    app = make_app(profile.file, language="es", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        text = checks_text(app)
+        assert "No guardado tal como está en disco (3)" in text
+        for path in ("app.sock", "sockets/s0.sock", "sockets/s1.sock"):
+            assert f"! {path}: un socket: tar no puede guardarlo" in text

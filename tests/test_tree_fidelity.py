@@ -227,3 +227,19 @@ def test_folder_times_and_modes_survive_a_plain_extraction_with_include_patterns
         assert {p: got[p] for p in got if p != "."} == {p: want[p] for p in got if p != "."}
     finally:
         remove(world)
+
+
+def test_the_quick_headers_are_tarfiles_byte_for_byte(tmp_path, monkeypatch):
+    """Most headers are made directly (tarfile's general way costs as much as reading a small file): the
+    archive must be the very bytes tarfile itself writes."""
+    from dse_tui.core import tarstream
+
+    fidelity_tree(tmp_path / "srv")
+    (tmp_path / "srv" / ("long name " * 12)).write_text("a pax path")
+    (tmp_path / "srv" / "año.txt").write_text("a name not in ASCII")
+    quick = io.BytesIO()
+    write_tar(tmp_path / "srv", quick, [], [], TreeReport())
+    monkeypatch.setattr(tarstream, "_ustar_with_time", lambda info: None)
+    general = io.BytesIO()
+    write_tar(tmp_path / "srv", general, [], [], TreeReport())
+    assert quick.getvalue() == general.getvalue()

@@ -54,13 +54,13 @@ def fidelity_tree(root: Path, *, unreadable: int = 0, with_socket: bool = True) 
     for i in range(unreadable):
         _write(root, f"secrets/s{i:02d}.key", "secret\n", 0o000)
     if with_socket:
-        _socket(root / "app.sock")
+        make_socket(root / "app.sock")
     for folder in RO_FOLDERS:
         (root / folder).chmod(0o555)
     _set_times(root)
 
 
-def _socket(path: Path) -> None:
+def make_socket(path: Path) -> None:
     # A socket's path must be short (108 bytes): bound in a short folder, then moved into the tree.
     short = Path(tempfile.mkdtemp(prefix="s", dir="/tmp"))
     with socket.socket(socket.AF_UNIX) as s:

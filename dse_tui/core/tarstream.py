@@ -15,6 +15,7 @@ import hashlib
 import os
 import pwd
 import stat
+import struct
 import tarfile
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -27,16 +28,11 @@ RECORD = 20 * BLOCK
 CHUNK = 1 << 20
 NS = 1_000_000_000
 
-# Why a path is not in the archive as it is on disk. The first two make the run unsatisfactory: something
-# that exists was not kept. The others are what GNU tar only warns about.
+# Why a path is not in the archive as it is on disk (the manifest's `not_stored`): unreadable, shrank (its
+# copy padded), socket (tar cannot hold one), vanished (removed before it was read), changed (while it was
+# read). The first two make the run unsatisfactory: something that exists was not kept. GNU tar only warns
+# about the others.
 FAILING = ("unreadable", "shrank")
-REASONS = {
-    "unreadable": "could not be read",
-    "shrank": "shrank while it was read: its copy is padded",
-    "socket": "a socket: tar cannot hold one",
-    "vanished": "removed before it could be read",
-    "changed": "changed while it was read: its copy may mix old and new",
-}
 
 
 @dataclass
@@ -156,6 +152,53 @@ def header(rel: str, st: os.stat_result) -> tuple[tarfile.TarInfo, dict]:
     return info, entry
 
 
+_USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s12x")
+
+
+def _octal(n: int, width: int) -> bytes:
+    return b"%0*o\0" % (width - 1, n)
+
+
+def _ustar(name: bytes, kind: bytes, size: int, mode: int = 0, uid: int = 0, gid: int = 0, mtime: int = 0,
+           linkname: bytes = b"", uname: bytes = b"", gname: bytes = b"", device: tuple[int, int] | None = None) -> bytes:
+    """One ustar header block, byte for byte as tarfile makes it."""
+    major, minor = (_octal(device[0], 8), _octal(device[1], 8)) if device else (b"", b"")
+    block = _USTAR.pack(name, _octal(mode, 8), _octal(uid, 8), _octal(gid, 8), _octal(size, 12), _octal(mtime, 12),
+                        b" " * 8, kind, linkname, tarfile.POSIX_MAGIC, uname, gname, major, minor, b"")
+    return block[:148] + b"%06o\0 " % sum(block) + block[156:]
+
+
+def _pax_record(keyword: bytes, value: bytes) -> bytes:
+    length = len(keyword) + len(value) + 3  # " ", "=", "\n"; then the length's own digits
+    total = 0
+    while (n := length + len(str(total))) != total:
+        total = n
+    return b"%d %s=%s\n" % (total, keyword, value)
+
+
+def _ustar_with_time(info: tarfile.TarInfo) -> bytes | None:
+    """What tarfile writes for `info` (a pax header for the time's nanoseconds, then the ustar header),
+    made directly: tarfile's general way costs as much as reading a small file. None when the entry needs
+    more of pax than its time (long or non-ASCII names, numbers too large): tarfile writes it then."""
+    try:
+        name = (info.name + "/" if info.type == tarfile.DIRTYPE else info.name).encode("ascii")
+        linkname, uname, gname = (info.linkname.encode("ascii"), info.uname.encode("ascii"),
+                                  info.gname.encode("ascii"))
+    except UnicodeEncodeError:
+        return None
+    if (len(name) > 100 or len(linkname) > 100 or len(uname) > 32 or len(gname) > 32
+            or max(info.uid, info.gid) >= 8 ** 7 or not 0 <= info.mtime < 8 ** 11 or info.size >= 8 ** 11
+            or set(info.pax_headers) - {"mtime"}):
+        return None
+    out = b""
+    if info.pax_headers:
+        record = _pax_record(b"mtime", info.pax_headers["mtime"].encode())
+        out = _ustar(b"././@PaxHeader", tarfile.XHDTYPE, len(record)) + record + b"\0" * (-len(record) % BLOCK)
+    device = (info.devmajor, info.devminor) if info.type in (tarfile.CHRTYPE, tarfile.BLKTYPE) else None
+    return out + _ustar(name, info.type, info.size, info.mode, info.uid, info.gid, info.mtime, linkname, uname,
+                        gname, device)
+
+
 class _Writer:
     def __init__(self, root: Path, out: BinaryIO, report: TreeReport):
         self.root, self.out, self.report = root, out, report
@@ -167,7 +210,7 @@ class _Writer:
         self.written += len(data)
 
     def put_header(self, info: tarfile.TarInfo) -> None:
-        self.put(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        self.put(_ustar_with_time(info) or info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
 
     def member(self, rel: str, st: os.stat_result) -> None:
         kind = file_kind(st.st_mode)
