@@ -96,11 +96,14 @@ def walk(root: Path, include: list[str], exclude: list[str], report: TreeReport)
         rel, st = item
         if exclude and _matches(rel, exclude):
             continue
+        is_dir = stat.S_ISDIR(st.st_mode)
         if not include or _matches(rel, include):
-            yield from _folders_above(root, rel, emitted)
-            emitted.add(rel)
+            if include:
+                yield from _folders_above(root, rel, emitted)
+            if is_dir:
+                emitted.add(rel)
             yield rel, st
-        if stat.S_ISDIR(st.st_mode):
+        if is_dir:
             stack.append(_children(root, rel, report))
 
 

@@ -1,7 +1,8 @@
 """files: a directory tree as a tar stream compressed with zstd (what GNU tar makes of it, see
-core/tarstream.py), with a per-file manifest (path, type, mode, mtime, owner, size and SHA-256 of files,
-targets of links) and the list of what is not stored as it is on disk. Locally the tree is read once, by Python, hashing as it archives;
-over SSH the remote `tar` streams it back and the manifest is read from that stream."""
+core/tarstream.py), with a per-file manifest (path, type, mode, mtime, owner; size and SHA-256 of files,
+targets of links) and the list of what is not stored as it is on disk. Locally the tree is read once, by
+Python, hashing as it archives; over SSH the remote `tar` streams it back and the manifest is read from
+that stream."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from dse_tui.core.config import Repository
 from dse_tui.core.drivers import BackupContext, BackupError, remote_shell
 from dse_tui.core.fsutil import make_writable
 from dse_tui.core.stream import Cancelled, Stage, TimedOut
-from dse_tui.core.tarstream import NS, TreeReport, file_kind, member_entry
+from dse_tui.core.tarstream import FAILING, NS, TreeReport, file_kind, member_entry
 
 
 def tools(repo: Repository) -> list[str]:
@@ -60,10 +61,27 @@ def _record(ctx: BackupContext, report: TreeReport) -> None:
     if ctx.meta["file_count"] == 0 and not ctx.repo.source.get("allow_empty"):
         raise BackupError(f"no file was archived from {ctx.repo.source['path']} (an unmounted disk? patterns that "
                           "match nothing?); set source.allow_empty: true if an empty tree is expected")
-    # What exists and was not kept makes the run unsatisfactory; its archive of everything else is kept.
-    reasons = [why for why in (_unreadable(report.not_stored), _shrunk(report.not_stored)) if why]
-    if reasons:
-        ctx.unsatisfactory = "; ".join(reasons)
+    ctx.unsatisfactory = _why_unsatisfactory(report.not_stored)
+
+
+# What exists and was not kept (tarstream.FAILING) makes the run unsatisfactory: what it says, what to do.
+_FAILURES = {
+    "unreadable": ("could not be read", "run as a user who can read them, or exclude them in the profile"),
+    "shrank": ("shrank while they were read", "their copy is padded, not what was on disk; run again when they "
+                                              "are quiet, or exclude them"),
+}
+
+
+def _why_unsatisfactory(entries: list[dict]) -> str | None:
+    reasons = []
+    for reason in FAILING:
+        bad = [e for e in entries if e["reason"] == reason]
+        if bad:
+            shown = "; ".join(e["path"] + (f": {e['detail']}" if e.get("detail") else "") for e in bad[:5])
+            more = f" … and {len(bad) - 5} more, all in the run's log" if len(bad) > 5 else ""
+            what, advice = _FAILURES[reason]
+            reasons.append(f"{len(bad)} file(s) {what} ({shown}{more}): {advice}")
+    return "; ".join(reasons) or None
 
 
 def not_stored_line(entry: dict) -> str:
@@ -81,27 +99,6 @@ def _log_not_stored(ctx: BackupContext, entries: list[dict]) -> None:
     for line in lines:
         ctx.log(f"  {line}")
     ctx.stderr.append("\n".join([f"--- {title}", *lines]))
-
-
-def _some(entries: list[dict], sep: str, with_detail: bool) -> str:
-    shown = sep.join(e["path"] + (f": {e['detail']}" if with_detail and e.get("detail") else "") for e in entries[:5])
-    return shown + (f" … and {len(entries) - 5} more, all in the run's log" if len(entries) > 5 else "")
-
-
-def _unreadable(entries: list[dict]) -> str | None:
-    bad = [e for e in entries if e["reason"] == "unreadable"]
-    if not bad:
-        return None
-    return (f"{len(bad)} file(s) could not be read ({_some(bad, '; ', True)}): run as a user who can read "
-                    "them, or exclude them in the profile")
-
-
-def _shrunk(entries: list[dict]) -> str | None:
-    bad = [e for e in entries if e["reason"] == "shrank"]
-    if not bad:
-        return None
-    return (f"{len(bad)} file(s) shrank while they were read ({_some(bad, ', ', False)}): their copy is "
-                    "padded, not what was on disk; run again when they are quiet, or exclude them")
 
 
 def _backup_remote(ctx: BackupContext) -> None:
@@ -237,18 +234,19 @@ def trial(v) -> None:
 
 def _compare_tree(v, part: dict, tree, skipped: set[str]) -> None:
     slack = _mtime_slack(v.scratch)
+    expected = _expected(v)
     diffs = []
     if "root" in v.manifest:
         why = _restored_differently(tree, {**v.manifest["root"], "path": ".", "type": "dir"}, v, slack)
         diffs += [f"./: {why}"] if why else []
-    for path, entry in _expected(v).items():
+    for path, entry in expected.items():
         v.stopping()
         why = None if path in skipped else _restored_differently(tree, entry, v, slack)
         if why:
             diffs.append(f"{path}: {why}")
-    count = sum(e["type"] == "file" for e in _expected(v).values())
+    count = sum(e["type"] == "file" for e in expected.values())
     ok = f"{count} file(s) extracted with the recorded SHA-256" + (
-        ", folders, links, modes and times as recorded" if any("mtime_ns" in e for e in _expected(v).values())
+        ", folders, links, modes and times as recorded" if any("mtime_ns" in e for e in expected.values())
         else "") + (", owners too" if os.geteuid() == 0 else "")
     if skipped:
         ok += f"; {len(skipped)} device(s) not made: only root can"
@@ -292,11 +290,11 @@ def _restored_differently(tree, entry: dict, v, slack: int) -> str | None:
 def _metadata_differs(st, entry: dict, slack: int) -> list[str]:
     problems = []
     root = os.geteuid() == 0
-    # tar run by another user than root gives no set-user/group-id bits back: no file of theirs may have them.
+    # For a user who is not root, tar (or the kernel) may drop set-user/group-id bits: not held against it.
     mask = 0o7777 if root else 0o1777
     if entry["type"] != "symlink" and stat.S_IMODE(st.st_mode) & mask != int(entry["mode"], 8) & mask:
         problems.append(f"mode {stat.S_IMODE(st.st_mode):04o}, recorded {entry['mode']}")
-    if abs(st.st_mtime_ns - entry["mtime_ns"]) > slack:
+    if abs(st.st_mtime_ns - entry["mtime_ns"]) > slack:  # what the filesystem cannot keep is no difference
         problems.append(f"modified {_when(st.st_mtime_ns)}, recorded {_when(entry['mtime_ns'])}")
     if root and (st.st_uid, st.st_gid) != (entry["uid"], entry["gid"]):
         problems.append(f"owner {st.st_uid}:{st.st_gid}, recorded {entry['uid']}:{entry['gid']}")
@@ -315,6 +313,6 @@ def _mtime_slack(folder) -> int:
     try:
         want = 1_600_000_001_999_999_999  # every digit below the second set: any rounding shows
         os.utime(probe, ns=(want, want))
-        return want - probe.stat().st_mtime_ns
+        return abs(want - probe.stat().st_mtime_ns)
     finally:
         probe.unlink()
