@@ -119,18 +119,11 @@ def _folders_above(root: Path, rel: str, emitted: set[str]) -> Iterator[tuple[st
         yield folder, os.lstat(root / folder)
 
 
-@lru_cache(maxsize=4096)
-def _user(uid: int) -> str:
+@lru_cache(maxsize=8192)
+def _owner_name(group: bool, number: int) -> str:
+    """A user's (or group's) name, as tar writes it beside the number; empty when the system has none."""
     try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return ""
-
-
-@lru_cache(maxsize=4096)
-def _group(gid: int) -> str:
-    try:
-        return grp.getgrgid(gid).gr_name
+        return grp.getgrgid(number).gr_name if group else pwd.getpwuid(number).pw_name
     except KeyError:
         return ""
 
@@ -146,7 +139,7 @@ def header(rel: str, st: os.stat_result) -> tuple[tarfile.TarInfo, dict]:
     info = tarfile.TarInfo(rel)
     info.mode = stat.S_IMODE(st.st_mode)
     info.uid, info.gid = st.st_uid, st.st_gid
-    info.uname, info.gname = _user(st.st_uid), _group(st.st_gid)
+    info.uname, info.gname = _owner_name(False, st.st_uid), _owner_name(True, st.st_gid)
     info.mtime = st.st_mtime_ns // NS
     if st.st_mtime_ns % NS:
         info.pax_headers = {"mtime": _decimal(st.st_mtime_ns)}
