@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -39,7 +40,7 @@ def nobody_python():
     try:
         yield python_for_nobody(folder)
     finally:
-        remove(folder)
+        shutil.rmtree(folder)  # root's twin of the interpreter: nothing read-only in it
 
 
 @pytest.fixture

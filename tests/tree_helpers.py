@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 import pwd
+import re
 import shutil
 import socket
 import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -132,19 +134,48 @@ def give_to_nobody(tree: Path) -> None:
 
 def python_for_nobody(folder: Path) -> tuple[str, dict[str, str]]:
     """An interpreter with dse-tui's packages that nobody can run, and the environment it needs: this one,
-    or, where no other user may read it (pyenv under /root), a twin of its installation hard-linked into
-    `folder` (a second or two; nothing is copied) and told where its libpython is."""
+    or, where no other user may read it (pyenv under /root), a twin in `folder` of the interpreter, its
+    standard library and the packages dse-tui needs, hard-linked (copied across filesystems), and told
+    where its libpython is."""
     probe = subprocess.run(as_nobody([sys.executable, "-c", "import yaml, textual"]), capture_output=True)
     if probe.returncode == 0:
         return sys.executable, {}
     if sys.prefix != sys.base_prefix:
         raise RuntimeError(f"nobody cannot run {sys.executable}, and a virtual environment's twin is not made here")
-    twin = folder / "python"
-    made = subprocess.run(["cp", "-al", sys.prefix, str(twin)], capture_output=True)
-    if made.returncode != 0:  # another filesystem: copied, then
-        shutil.rmtree(twin, ignore_errors=True)
-        subprocess.run(["cp", "-a", sys.prefix, str(twin)], check=True)
-    return str(twin / Path(sys.executable).relative_to(sys.prefix)), {"LD_LIBRARY_PATH": str(twin / "lib")}
+    prefix, twin = Path(sys.prefix), folder / "python"
+    paths = sysconfig.get_paths()
+    stdlib, site = Path(paths["stdlib"]), Path(paths["purelib"])
+    files = [Path(sys.executable).resolve(), *(prefix / "lib").glob("libpython*")]
+    files += [p for p in stdlib.rglob("*") if p.is_file() and not p.is_relative_to(site)
+              and not p.is_relative_to(stdlib / "test")]
+    files += [Path(dist.locate_file(f)) for dist in _needed_distributions("dse-tui") for f in dist.files or ()]
+    for path in files:
+        copy = twin / path.relative_to(prefix)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, copy)
+        except OSError:
+            shutil.copy2(path, copy)
+    return str(twin / Path(sys.executable).resolve().relative_to(prefix)), {"LD_LIBRARY_PATH": str(twin / "lib")}
+
+
+def _needed_distributions(name: str) -> list:
+    """The installed distributions `name` requires, at any depth (not its own: tests import it from here)."""
+    from importlib import metadata
+
+    seen, todo, found = {name.lower()}, [name], []
+    while todo:
+        for requirement in metadata.requires(todo.pop()) or ():
+            dependency = re.match(r"[A-Za-z0-9._-]+", requirement).group().lower()
+            if "extra ==" in requirement or dependency in seen:
+                continue
+            seen.add(dependency)
+            try:
+                found.append(metadata.distribution(dependency))
+            except metadata.PackageNotFoundError:  # for another platform or Python
+                continue
+            todo.append(dependency)
+    return found
 
 
 def plain_tar_extract(part: Path, into: Path) -> subprocess.CompletedProcess:
