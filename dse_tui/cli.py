@@ -14,6 +14,7 @@ from dse_tui import __version__
 from dse_tui.jsonout import print_json
 
 EXIT_UNKNOWN = 3  # monitoring plugins' UNKNOWN: the profile or catalog could not be used
+EXIT_NOT_STORED = 4  # `run`: every run good, but not all on as many distinct devices as asked (4.2.1)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if isinstance(exc, OSError) and exc.filename is not None:
+            # A file the command was told to write or read (`--output /no/such/dir/x.pdf`): the path and why.
+            print(f"dse-tui: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         if os.environ.get("DSE_TUI_DEBUG"):
             raise
         print(f"dse-tui: internal error: {exc!r} (run with DSE_TUI_DEBUG=1 for the traceback, "
@@ -276,6 +281,11 @@ def cmd_status(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from dse_tui.cli_checks import _cancel_on_signals
+
+    # First of all: a ^C or a systemd stop from here on cancels the runs cleanly (their tools stopped,
+    # the runs recorded cancelled), however early it comes.
+    cancel = _cancel_on_signals()
     from dse_tui.core.batch import pick, run_many
     from dse_tui.fmt import size
     from dse_tui.core.timeutil import utcnow
@@ -307,16 +317,6 @@ def cmd_run(args) -> int:
             for entry in outcome.not_stored or []:
                 print(f"{'':<9} not stored: {not_stored_line(entry)}", flush=True)
 
-    import signal
-    import threading
-
-    cancel = threading.Event()
-
-    def stop(signum, frame) -> None:  # ^C or a systemd stop: every run stops its tools and says cancelled
-        cancel.set()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     outcomes = run_many(profile, repos, trigger="cli", on_outcome=report, cancel=cancel)
     _notify(profile)
     if args.json:
@@ -327,7 +327,13 @@ def cmd_run(args) -> int:
     if failed:
         print(f"dse-tui run: {len(failed)} of {len(outcomes)} run(s) did not succeed: "
               f"{', '.join(o.repository for o in failed)}", file=sys.stderr)
-    return 1 if failed else 0
+        return 1
+    unstored = [o for o in outcomes if not o.stored]
+    if unstored:
+        print(f"dse-tui run: {len(unstored)} good run(s) not stored on enough distinct devices yet: "
+              f"{', '.join(o.repository for o in unstored)}; `dse-tui copy` tries again", file=sys.stderr)
+        return EXIT_NOT_STORED
+    return 0
 
 
 def cmd_prune(args) -> int:

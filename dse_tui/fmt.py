@@ -38,3 +38,11 @@ def until(moment: datetime | None, now: datetime, none: str = "-") -> str:
 
 def size(value: int | None) -> str:
     return "-" if value is None else humanize.naturalsize(value, binary=True)
+
+
+def copies(have: int, need: int) -> str:
+    """Verified copies on distinct devices against those required: "1/2", "2/2", and "2/2 +1" for a
+    copy beyond the requirement (never "3/2", which reads as more than whole)."""
+    if have <= need:
+        return f"{have}/{need}"
+    return f"{need}/{need} +{have - need}"

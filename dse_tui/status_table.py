@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dse_tui.core.schedule import RepoStatus
-from dse_tui.fmt import age, size, until
+from dse_tui.fmt import age, copies, size, until
 
 _COLORS = {"ok": "32", "due": "33", "never": "33", "overdue": "31;1", "failed": "31;1", "manual-required": "41;97"}
 
@@ -15,7 +15,7 @@ def render_table(items: list[RepoStatus], now: datetime, color: bool = False) ->
     rows = [(
         s.repository.id, s.repository.kind, s.repository.driver, s.state,
         age(s.last_run_at, now), size(s.size), until(s.next_due_at, now),
-        f"{s.copies}/{s.repository.copies}",
+        copies(s.copies, s.repository.copies),
     ) for s in items]
     if not rows:
         return "the profile has no repositories"

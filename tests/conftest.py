@@ -43,7 +43,8 @@ def write_profile(directory: Path, body: str, name: str = "profile.yaml") -> Pat
 
 
 def record_runs(catalog_path: Path, repo: str, outcomes: str, *, now: datetime = FIXED_NOW,
-                every: timedelta = timedelta(days=1), size: int = 100_000, shrink: int = 0) -> list[int]:
+                every: timedelta = timedelta(days=1), size: int = 100_000, shrink: int = 0,
+                failure: str = "pg_dump exited with status 1") -> list[int]:
     """One run per period ending at `now`, oldest first: g=good, f=failed, .=no run. Returns run ids."""
     from dse_tui.core.catalog import Catalog
 
@@ -56,7 +57,7 @@ def record_runs(catalog_path: Path, repo: str, outcomes: str, *, now: datetime =
             run = catalog.start_run(repo, at=at)
             good = outcome == "g"
             catalog.finish_run(run, "good" if good else "failed", size=size - shrink * i if good else None,
-                               message=None if good else "pg_dump exited with status 1",
+                               message=None if good else failure,
                                at=at + timedelta(seconds=42))
             ids.append(run)
     return ids
@@ -196,3 +197,30 @@ def cups_queue():
     import pwd
 
     yield queue, Path(pwd.getpwuid(os.getuid()).pw_dir) / "PDF"  # cups-pdf's `Out ${HOME}/PDF`: the passwd home
+
+
+# ------------------------------------------------------------------ waiting for a condition, never a time
+
+def wait_until(condition, timeout: float = 120.0, interval: float = 0.02, what: str = "the condition"):
+    """Poll `condition` until it is truthy (and return it). A loaded CI machine is slow, not wrong: the
+    timeout is only there to end a test that would hang."""
+    end = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+async def pilot_until(pilot, condition, timeout: float = 120.0, what: str = "the condition"):
+    """wait_until for a Textual Pilot: the app keeps running between the polls."""
+    end = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await pilot.pause(0.02)

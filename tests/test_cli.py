@@ -63,8 +63,14 @@ def test_status_json_of_a_new_site_is_never_and_exit_1(demo_profile):
 
 def test_status_exit_codes_follow_the_worst_state(demo_profile):
     profile = load_profile(demo_profile)
-    for repo in profile.repositories:
-        record_runs(profile.catalog_path, repo.id, "g", now=_now())
+    runs = {repo.id: record_runs(profile.catalog_path, repo.id, "g", now=_now())[0] for repo in profile.repositories}
+    unstored = dse("status", "--json", "--profile", str(demo_profile))
+    assert unstored.returncode == 1, "good but on no device yet: not stored (procedure 4.2.1), a warning"
+    assert not any(r["stored"] for r in json.loads(unstored.stdout))
+    with Catalog(profile.catalog_path) as catalog:
+        for repo in profile.repositories:
+            for n in range(repo.copies):
+                catalog.add_copy(runs[repo.id], f"device-{n}", path=f"/media/{n}")
     ok = dse("--profile", str(demo_profile), "status", "--json")  # --profile before the command works too
     assert ok.returncode == 0, ok.stdout
     row = next(r for r in json.loads(ok.stdout) if r["id"] == "library-db")
@@ -216,3 +222,16 @@ def test_check_changes_nothing_on_disk(tmp_path):
     result = dse("check", "--profile", str(write_profile(tmp_path, body)))
     assert f"storage: {tmp_path}/not/yet/there will be created by the first run; {tmp_path} writable" in result.stdout
     assert not (tmp_path / "not").exists()
+
+
+def test_copies_beyond_those_required_read_as_extra_not_as_more_than_whole(demo_profile):
+    """Issue 17: the copies column could read "3/2"."""
+    profile = load_profile(demo_profile)
+    repo = profile.repository("library-db")
+    (run,) = record_runs(profile.catalog_path, repo.id, "g", now=_now())
+    with Catalog(profile.catalog_path) as catalog:
+        for n in range(repo.copies + 1):
+            catalog.add_copy(run, f"device-{n}", path=f"/media/{n}")
+    out = dse("status", "--profile", str(demo_profile)).stdout
+    row = next(line for line in out.splitlines() if line.startswith("library-db"))
+    assert f"{repo.copies}/{repo.copies} +1" in row and f"{repo.copies + 1}/{repo.copies}" not in row, row

@@ -77,7 +77,7 @@ def test_unknown_key_suggests_the_right_one(tmp_path):
 def test_yaml_syntax_error_names_the_line(tmp_path):
     body = MINIMAL.replace("source: {path: ./db.sqlite}", "source: {path: ./db.sqlite")
     (problem,) = problems_of(tmp_path, body)
-    assert problem.startswith(f"{tmp_path / 'profile.yaml'}:11: YAML syntax error")
+    assert problem.startswith(f"{tmp_path / 'profile.yaml'}:10: YAML syntax error"), "the line of the unclosed {"
 
 
 def test_empty_file(tmp_path):
@@ -257,3 +257,17 @@ def test_an_invalid_profile_is_never_cached(tmp_path):
     for _ in range(2):
         with pytest.raises(ConfigError, match="did you mean 'database'"):
             load_profile(path)
+
+
+@pytest.mark.parametrize("text, line, opened", [
+    ("site: {id: t, name: T}\nrepositories:\n  - {id: a, kind: config\n  - {id: b}\n", 3, "flow mapping"),
+    ("site: {id: t, name: \"T}\nstorage: {root: ./b}\n", 1, "quoted scalar"),
+    ("site:\n  id: t\n  name x\n  foo: 1\n", 3, "simple key"),
+])
+def test_a_syntax_error_names_the_line_where_the_thing_left_open_is(tmp_path, text, line, opened):
+    """Issue 17: an unclosed `{` on line 28 was reported at :29, where the parser noticed it."""
+    path = write_profile(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_profile(path)
+    (problem,) = err.value.problems
+    assert problem.line == line and opened in problem.message, str(problem)

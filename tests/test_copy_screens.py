@@ -87,3 +87,24 @@ async def test_the_media_screen_shows_which_known_disks_are_plugged_in(tmp_path,
         assert "stick (DSE-USB-01): /media/jaa/DSE-USB-01" in text
         assert "offsite (a7c9e2d4-51f0-4b3a-8c61-0d2e4f9b7a35): plugged in, not mounted" in text
         assert "rotation (DSE-ROTATION): not plugged in" in text
+
+
+async def test_the_state_key_never_erases_a_disc(tmp_path):
+    """Issue 17: `n` cycled a disc holding a run into blank without asking."""
+    profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        from dse_tui.core.copies import copy_pending
+
+        (outcome,) = copy_pending(profile, catalog)
+        (code,) = outcome.media
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        assert isinstance(app.screen, MediaScreen)
+        seen = []
+        for _ in range(6):
+            await pilot.press("n")
+            await pilot.pause(0.05)
+            with Catalog(profile.catalog_path) as catalog:
+                seen.append(catalog.medium(code).state)
+        assert seen == ["full", "offsite", "in-use"] * 2

@@ -10,6 +10,7 @@ from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.runlog import RunLogScreen, RunLogView
 from dse_tui.ui.widgets.repo_table import RepoTable
 from dse_tui.ui.widgets.runs import Progressed, RunRow, RunsPanel
+from tests.conftest import pilot_until
 from tests.engine_helpers import profile_with, slow_profile
 
 SIZE = (200, 50)
@@ -170,16 +171,20 @@ async def test_run_all_due_queues_beyond_the_parallel_limit(tmp_path):
     app = make_app(path, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("R")
-        await pilot.pause(0.5)
         panel = app.screen.query_one(RunsPanel)
+        await pilot_until(pilot, lambda: len(panel.active) == 3, what="three runs asked for")
         assert [r.queued for r in panel.active.values()] == [False, False, True]
         assert sum(1 for w in app.workers if w.group == "runs" and not w.is_finished) == 2
         panel.cancel("c")  # a queued run just leaves the queue
-        await pilot.pause(0.2)
-        assert list(panel.active) == ["a", "b"]
+        await pilot_until(pilot, lambda: list(panel.active) == ["a", "b"], what="c to leave the queue")
+
+        def both_recorded() -> bool:  # their processes started and wrote their runs (slow under load)
+            with Catalog(load_profile(path).catalog_path) as catalog:
+                return all(catalog.recent_runs(n) for n in "ab")
+
+        await pilot_until(pilot, both_recorded, what="a and b to be under way")
         panel.cancel_all()
         await app.workers.wait_for_complete()
-        await pilot.pause(0.2)
-        assert not panel.active
+        await pilot_until(pilot, lambda: not panel.active, what="the panel to empty")
     with Catalog(load_profile(path).catalog_path) as catalog:
         assert [len(catalog.recent_runs(n)) for n in "abc"] == [1, 1, 0]

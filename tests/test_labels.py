@@ -297,3 +297,15 @@ def test_a_label_speaks_the_sites_language(disc):
     lines = text_lines(label)
     assert lines[0].endswith("(2 de 3)") and any(line.startswith("Hecho ") for line in lines)
     assert any(line.startswith("Conservar ") and "caduca" in line for line in lines)
+
+
+@pytest.mark.parametrize("stock_id", ["case-insert", "avery-l7160", "avery-5160"])
+def test_a_disc_sets_sequence_is_printed_whole(disc, tmp_path, stock_id):
+    """Issue 17: the case insert cut "(1 of 3)" to "(1 …": the bold first line was measured in regular type."""
+    profile, catalog, code, _ = disc
+    label = dataclasses.replace(labels_for(profile, catalog, [code])[0], sequence="1 of 3")
+    data, _ = render([label], profile.label_stocks[stock_id])
+    pdf = tmp_path / "set.pdf"
+    pdf.write_bytes(data)
+    text = " ".join(w[5] for w in words(pdf))
+    assert f"{code} (1 of 3)" in text, text

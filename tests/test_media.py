@@ -116,3 +116,49 @@ def test_media_made_at_once_by_two_connections_never_share_a_code(tmp_path):
     for t in threads:
         t.join()
     assert not errors and len(codes) == 60 and len(set(codes)) == 60
+
+
+@pytest.mark.parametrize("holds_only_copy", [False, True])
+def test_every_medium_transition_is_allowed_or_refused_as_the_table_says(tmp_path, holds_only_copy):
+    """Issue 17: every state × every state. A medium holding a kept run's only copy is never erased (blank)
+    or retired; a retired one never comes back; each change that happens is an event."""
+    from itertools import product
+
+    from dse_tui.core.catalog_media import MEDIUM_STATES
+    from dse_tui.core.copies import copy_pending
+    from dse_tui.core.media import ERASING, TRANSITIONS
+
+    profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+        (code,) = outcome.media
+        medium_id = catalog.medium(code).id
+        if not holds_only_copy:
+            catalog.mark_pruned(run_id)  # retention let its run go: the disc may be erased or retired
+        for before, after in product(MEDIUM_STATES, MEDIUM_STATES):
+            catalog.update_medium(medium_id, state=before)
+            events = len(list(catalog.events(10_000)))
+            allowed = after == before or after in TRANSITIONS[before]
+            refused_for_copy = holds_only_copy and after in ERASING and after != before
+            if allowed and not refused_for_copy:
+                move(catalog, code, state=after)
+                assert catalog.medium(code).state == after, (before, after)
+                assert len(list(catalog.events(10_000))) == events + 1, f"{before} -> {after} is recorded"
+            else:
+                with pytest.raises(MediaError):
+                    move(catalog, code, state=after)
+                assert catalog.medium(code).state == before, (before, after)
+                assert len(list(catalog.events(10_000))) == events, f"{before} -> {after} refused, nothing recorded"
+
+
+def test_an_erased_medium_no_longer_counts_as_a_copy(tmp_path):
+    from dse_tui.core.copies import copy_pending
+
+    profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}\n"
+                                     "  - {id: shelf, kind: directory, path: ./shelf}", "discs, shelf", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        copy_pending(profile, catalog)
+        code = next(m.code for m in catalog.media())
+        assert catalog.verified_copies([run_id]) == {run_id: 2}
+        move(catalog, code, state="blank")  # the shelf still holds the run: the disc may be erased
+        assert catalog.verified_copies([run_id]) == {run_id: 1}

@@ -55,7 +55,7 @@ def test_markdown_and_csv_say_the_same(history):
     with Catalog(profile.catalog_path) as catalog:
         report = build(profile, catalog, START, END, now=FIXED_NOW)
     md = to_markdown(report)
-    assert "Period: 2026-11-17 to 2026-11-22" in md and "| library-db | 4 | 3 | 1 | 3 | 3 | 0 |" in md
+    assert "Period: 2026-11-17 to 2026-11-22" in md and "| library-db | 4 | 3 | 1 | 0 | 3 | 3 | 0 |" in md
     rows = list(csv.DictReader(io.StringIO(to_csv(report))))
     lib = [r for r in rows if r["repository"] == "library-db"]
     assert sum(r["record"] == "run" for r in lib) == 4 and sum(r["record"] == "gap" for r in lib) == 3
@@ -80,3 +80,56 @@ def test_the_pdf_report_reads_as_sections_on_paper(history, tmp_path):
         assert section in rest, section
     bad = dse("report", "--from", "2026-11-30", "--to", "2026-11-01", "--profile", str(profile.file))
     assert bad.returncode == 3 and "before" in bad.stderr
+
+
+def test_cancelled_runs_gone_copies_end_times_and_sizes_are_reported_as_they_are(history):
+    """Issue 17: a cancelled run is not a failed one; a copy on a destroyed medium is gone, not verified;
+    run rows have their end; sizes are read by people."""
+    from datetime import timedelta
+
+    profile, ids = history
+    with Catalog(profile.catalog_path) as catalog:
+        at = START + timedelta(days=2, hours=20)
+        cancelled = catalog.start_run("library-db", at=at)
+        catalog.finish_run(cancelled, "cancelled", message="cancelled by the operator", at=at + timedelta(minutes=1))
+        good = ids[2]  # Nov 17's good run (15, 16, 17, 20, …)
+        copy = catalog.add_copy(good, "shelf-disk", path="/media/x", size=10)
+        disc = catalog.create_medium("DSE-T-0001", "disk", destination="shelf-disk")
+        catalog.link_copy_medium(copy, disc, 1, 1)
+        catalog.update_medium(disc, state="destroyed")
+        report = build(profile, catalog, START, END, ["library-db"], now=FIXED_NOW)
+    (rr,) = report.repos
+    assert (rr.good, rr.failed, rr.cancelled) == (3, 1, 1)
+    md = to_markdown(report)
+    assert "| library-db | 5 | 3 | 1 | 1 | 3 | 3 | 0 |" in md
+    assert "shelf-disk gone (DSE-T-0001 destroyed)" in md and "shelf-disk verified" not in md
+    assert "97.7 KiB" in md and "100000 bytes" not in md
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    runs = [r for r in rows if r["record"] == "run"]
+    assert all(r["end"] for r in runs), "every finished run has its end"
+    assert [r["state"] for r in rows if r["record"] == "copy"] == ["gone (DSE-T-0001 destroyed)"]
+
+
+def test_a_report_into_a_folder_that_does_not_exist_says_the_path(history, tmp_path):
+    profile, _ = history
+    out = tmp_path / "no" / "such" / "report.pdf"
+    result = dse("report", "--from", "2026-11-17", "--to", "2026-11-22", "--format", "pdf", "--output", str(out),
+                 "--profile", str(profile.file))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"dse-tui: {out}: No such file or directory"
+
+
+def test_a_failed_period_covered_by_a_manual_backup_is_no_gap(history):
+    """Issue 17: the failed period stays a gap in the auditor's report unless a manual backup covers it."""
+    from datetime import timedelta
+
+    profile, ids = history
+    with Catalog(profile.catalog_path) as catalog:
+        failed = catalog.run(ids[4])  # Nov 21's failed run
+        at = failed.started_at + timedelta(days=1, minutes=5)  # made the next morning, in the next period
+        manual = catalog.start_run("library-db", trigger="manual", at=at)
+        catalog.finish_run(manual, "good", size=100_000, at=at + timedelta(minutes=20))
+        report = build(profile, catalog, START, END, ["library-db"], now=FIXED_NOW)
+    (rr,) = report.repos
+    assert [(g["start"][:10], g["outcome"]) for g in rr.gaps] == [("2026-11-18", "missing"),
+                                                                  ("2026-11-19", "missing")]

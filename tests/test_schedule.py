@@ -100,3 +100,29 @@ def test_period_strip_shows_gaps_and_failures(site):
         periods = period_strip(bounds, catalog.runs_since("daily", bounds[0]), catalog.first_run_at("daily"))
     assert [p.outcome for p in periods] == ["before", "before", "good", "good", "missing", "good", "failed", "good"]
     assert periods[-1].end == FIXED_NOW
+
+
+def test_a_failed_night_does_not_stop_the_next_automatic_backup(tmp_path):
+    """Issue 17: manual-required stays on the dashboard, but `run --due` still backs the repository up at
+    its periodicity, and a good run then clears the state."""
+    import sqlite3
+
+    from dse_tui.core.batch import pick, run_many
+
+    site = load_profile(write_profile(tmp_path, PROFILE))
+    record_runs(site.catalog_path, "daily", "gf", size=1)  # good the day before, failed last night
+    with Catalog(site.catalog_path) as catalog:
+        catalog.set_manual_required("daily", "run failed: the source is missing")
+        (status,) = statuses(site, catalog, FIXED_NOW)
+        assert status.state == "manual-required" and status.pending, "due since the good run's period passed"
+        assert [r.id for r in pick(site, catalog, FIXED_NOW)] == ["daily"]
+        early = FIXED_NOW - timedelta(days=1)  # still within the good run's period: not yet
+        assert not statuses(site, catalog, early)[0].pending
+        assert pick(site, catalog, early) == []
+    with sqlite3.connect(tmp_path / "x") as db:
+        db.execute("CREATE TABLE t (x)")
+        db.execute("INSERT INTO t VALUES (1)")
+    (outcome,) = run_many(site, [site.repository("daily")])
+    assert outcome.state == "good", outcome.message
+    with Catalog(site.catalog_path) as catalog:
+        assert catalog.manual_required_since("daily") is None

@@ -14,7 +14,7 @@ from dse_tui.core.manualrun import register_files
 from dse_tui.core.problems import ConfigError
 from dse_tui.core.sessioncmd import run_step_command
 from dse_tui.core.sessions import Session, SessionAlreadyOpen, SessionError, start_session
-from tests.conftest import write_profile
+from tests.conftest import wait_until, write_profile
 from tests.engine_helpers import profile_with
 
 CHECKLIST = """\
@@ -140,14 +140,18 @@ def test_a_running_command_is_cancelled_and_its_output_so_far_kept(site):
     cancel = threading.Event()
     result = {}
     t = threading.Thread(target=lambda: result.update(status=run_step_command(s, "first", repo, cancel=cancel)))
-    t0 = time.monotonic()
     t.start()
-    time.sleep(1.5)
-    with Catalog(profile.catalog_path) as other:  # saved while it runs
-        assert "begun" in (other.session(s.id).step_rows["first"].output or "")
+
+    def saved() -> bool:  # the output so far is saved while the command runs, seen from another connection
+        with Catalog(profile.catalog_path) as other:
+            row = other.session(s.id).step_rows.get("first")
+            return row is not None and "begun" in (row.output or "")
+
+    wait_until(saved, what="the output to be saved while the command runs")
+    assert t.is_alive()
     cancel.set()
-    t.join(30)
-    assert not t.is_alive() and time.monotonic() - t0 < 20
+    t.join(120)
+    assert not t.is_alive(), "cancelled, not left to sleep its 300 s"
     assert result["status"] < 0
     assert "cancelled by the operator" in catalog.session(s.id).step_rows["first"].output
 
@@ -316,15 +320,23 @@ def test_a_note_written_while_the_command_runs_is_kept(site):
     profile, catalog, checklist = site
     repo = profile.repositories[0]
     s = start_session(catalog, profile, repo, checklist)
-    with_command(s, "first", "echo a; sleep 2.5; echo b")
+    go = profile.storage_root.parent / f"go-{s.id}"  # the command goes on only once the note is written
+    with_command(s, "first", f"echo at-work; while [ ! -e {go} ]; do sleep 0.05; done; echo b")
     t = threading.Thread(target=run_step_command, args=(s, "first", repo))
     t.start()
-    time.sleep(0.7)
+
+    def saving() -> bool:
+        with Catalog(profile.catalog_path) as other:
+            row = other.session(s.id).step_rows.get("first")
+            return row is not None and "at-work\n" in (row.output or "")
+
+    wait_until(saving, what="the command's first output to be saved")
     with Catalog(profile.catalog_path) as other:  # the console's own connection
         console = Session.load(other, s.id)
         console.set_note("first", "tape DSE007L6 in drive 2")
         console.set_evidence("count", "77")
-    t.join(30)
+    go.touch()
+    t.join(120)
     row = catalog.session(s.id).step_rows
     assert row["first"].note == "tape DSE007L6 in drive 2" and "b" in row["first"].output
     assert row["first"].exit_status == 0 and row["count"].evidence == "77"

@@ -37,12 +37,16 @@ def site(one_at_a_time) -> Path:
     # A history with something to see: a gap, a failure, a shrinking backup, a manual-required hand-off.
     record_runs(profile.catalog_path, "library-db", "gggggggggggggggggggggggggggggg", size=2_400_000)
     record_runs(profile.catalog_path, "timetable-app", "ggggggggggggggggg..gggggggggggg.", size=350_000)
-    record_runs(profile.catalog_path, "www-main", "gggggggggggggggggggggggggggggf", size=9_000_000, shrink=150_000)
+    # The failures a files run really reports (a fixture must show a state the app can produce).
+    missing = "the folder {} does not exist or is not a folder: check source.path"
+    record_runs(profile.catalog_path, "www-main", "gggggggggggggggggggggggggggggf", size=9_000_000, shrink=150_000,
+                failure=missing.format(profile.repository("www-main").source["path"]))
     ids = record_runs(profile.catalog_path, "server-config", "gggf", size=64_000,
-                      every=profile.repository("server-config").periodicity.interval)
+                      every=profile.repository("server-config").periodicity.interval,
+                      failure=missing.format(profile.repository("server-config").source["path"]))
     with Catalog(profile.catalog_path) as catalog:
         catalog.add_copy(ids[2], "shelf-disk")
-        catalog.set_manual_required("server-config", "verification failed: checksum mismatch")
+        catalog.set_manual_required("server-config", f"run {ids[3]} failed: " + catalog.run(ids[3]).message)
     yield profile_path
     shutil.rmtree(SITE, ignore_errors=True)
 
@@ -86,16 +90,24 @@ def test_runs_screen_with_checks(snap_compare, site):
 
     from tests.conftest import FIXED_NOW
 
+    from dse_tui.core.verifier import VerifyOutcome, settle
+    from dse_tui.core.verify import Check
+
     profile = load_profile(site)
+    repo = profile.repository("www-main")
     with Catalog(profile.catalog_path) as catalog:
         runs = catalog.recent_runs("www-main", 3)
         at = FIXED_NOW - timedelta(hours=3)
-        passed = catalog.start_verification(runs[1].id, "restore", trigger="cli", operator="jaa", at=at)
-        catalog.finish_verification(passed, "failed", [
-            {"name": "checksum www-main.tar.zst", "ok": True, "detail": "8.4 MiB, SHA-256 as recorded"},
-            {"name": "listing www-main.tar.zst", "ok": True, "detail": "412 entries as the manifest lists them"},
-            {"name": "files www-main.tar.zst", "ok": False, "detail": "index.html: not restored as recorded"},
-        ], at=at + timedelta(seconds=20))
+        checks = [Check("checksum www-main.tar.zst", True, "8.4 MiB, SHA-256 as recorded"),
+                  Check("listing www-main.tar.zst", True, "412 entries as the manifest lists them"),
+                  Check("files www-main.tar.zst", False, "index.html: not restored as recorded")]
+        message = "files www-main.tar.zst: index.html: not restored as recorded"
+        verification = catalog.start_verification(runs[1].id, "restore", trigger="cli", operator="jaa", at=at)
+        catalog.finish_verification(verification, "failed", [c.as_json() for c in checks], message,
+                                    at=at + timedelta(seconds=20))
+        # What the app then decides (the run stops counting, a manual backup is required), as it decides it.
+        settle(catalog, repo, runs[1], VerifyOutcome(repo.id, runs[1].id, "restore", "failed", checks, message,
+                                                     verification))
 
     async def open_runs(pilot):
         table = pilot.app.screen.query_one("RepoTable")

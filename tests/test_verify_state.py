@@ -181,3 +181,23 @@ def test_a_second_failure_keeps_the_time_the_state_was_first_set(tmp_path):
         assert catalog.last_status()["w"].manual_required_reason == "run 2 failed"
         catalog.set_manual_required("w", None)
         assert catalog.manual_required_since("w") is None
+
+
+def test_sizes_and_the_shrink_rule_count_the_data_not_the_runs_audit_log(tmp_path):
+    """Issue 17: a small repository emptied passed the shrink rule because the run's audit-log part (which
+    grows with the event log) was counted as backup size."""
+    import json
+
+    profile = site(tmp_path)
+    for _ in range(3):
+        fill(tmp_path, 1_000)  # a small database: its audit-log part weighs more than its data
+        good = run_repository(profile, profile.repository("w"))
+        assert good.state == "good", good.message
+    manifest = json.loads(Path(good.manifest).read_text())
+    data = [p["size"] for p in manifest["parts"] if p["file"] == "w.tar.zst"]
+    assert good.size == manifest["data_size"] == sum(data) < manifest["size"]
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.run(good.run_id).size == sum(data), "the dashboard's Size is the data's"
+    (tmp_path / "www" / "data.bin").write_bytes(b"")
+    emptied = run_repository(profile, profile.repository("w"))
+    assert emptied.state == "failed" and "shrink" in emptied.message, emptied.message

@@ -12,18 +12,15 @@ from dse_tui.core.config import Profile, Repository
 from dse_tui.core.runner import RunOutcome, RunProgress, run_repository
 from dse_tui.core.schedule import statuses
 
-PENDING = {"due", "overdue", "never", "failed"}
-
-
 def pick(profile: Profile, catalog: Catalog, now: datetime, *, names: list[str] | None = None,
          everything: bool = False) -> list[Repository]:
     """The repositories named (KeyError for an unknown one), all of them, or those pending: due, overdue,
-    never backed up, or whose last run failed."""
+    never backed up, or whose last run failed (RepoStatus.pending)."""
     if names:
         return [profile.repository(n) for n in dict.fromkeys(names)]
     if everything:
         return list(profile.repositories)
-    return [s.repository for s in statuses(profile, catalog, now) if s.state in PENDING]
+    return [s.repository for s in statuses(profile, catalog, now) if s.pending]
 
 
 def run_many(profile: Profile, repos: list[Repository], *, trigger: str = "auto", operator: str | None = None,

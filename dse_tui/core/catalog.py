@@ -371,8 +371,10 @@ def event_hash(prev_hash: str, fields: dict) -> str:
 
 
 # A copy counts while every medium it is on is still in service (a retired disc holds nothing one can use).
+# A copy counts while none of its media was retired or erased (made blank).
+_GONE_MEDIA = "('expired', 'destroyed', 'blank')"
 ON_LIVE_MEDIA = ("NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id"
-                 " WHERE cm.copy_id = copies.id AND m.state IN ('expired', 'destroyed'))")
+                 f" WHERE cm.copy_id = copies.id AND m.state IN {_GONE_MEDIA})")
 
 
 def _prefixed(alias: str) -> str:
@@ -385,7 +387,7 @@ LAST_STATUS_SQL = f"""SELECT r.key, r.manual_required_since, r.manual_required_r
        {_prefixed('a')}, {_prefixed('g')},
        (SELECT count(DISTINCT coalesce(c.device, c.destination)) FROM copies c WHERE c.run_id = g.id AND c.state = 'verified'
         AND NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id
-                        WHERE cm.copy_id = c.id AND m.state IN ('expired', 'destroyed')))
+                        WHERE cm.copy_id = c.id AND m.state IN {_GONE_MEDIA}))
 FROM (
     SELECT r.*,
         (SELECT id FROM runs WHERE repository_id = r.id

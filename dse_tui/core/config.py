@@ -15,7 +15,7 @@ from dse_tui.core.notify_schema import NOTIFY, Notify
 from dse_tui.core.periods import Periodicity, parse_duration, parse_size
 from dse_tui.core.problems import ConfigError
 from dse_tui.core.schema import (
-    INVALID, AnyMapping, Bool, Checker, Enum, Field, FilePath, Int, List, Mapping, Parsed, Str,
+    INVALID, AnyMapping, Bool, BoolOr, Checker, Enum, Field, FilePath, Int, List, Mapping, Parsed, Str,
 )
 from dse_tui.core.yamlsource import Path_, load_document, parse_document
 
@@ -237,7 +237,7 @@ _db_common = {
     "passfile": Field(FilePath()),
 }
 SOURCE_SCHEMAS: dict[str, Mapping] = {
-    "postgresql": Mapping({**_db_common, "globals": Field(Bool(), default=True)}),
+    "postgresql": Mapping({**_db_common, "globals": Field(BoolOr("without-passwords"), default=True)}),
     "mysql": Mapping(dict(_db_common)),
     "sqlite": Mapping({"path": Field(FilePath(), required=True)}),
     "git": Mapping({"path": Field(FilePath(), required=True)}),

@@ -245,6 +245,10 @@ def _link_removable(job: Job, dev) -> list[str]:
         catalog.record_event("medium created", "ok", operator=job.operator,
                              detail={"code": code, "kind": "removable", "volume": volume_key(dev)})
         medium = catalog.medium(mid)
+    elif medium.state == "blank":  # an erased disk written again: what it holds counts from now on
+        catalog.update_medium(medium.id, state="in-use")
+        catalog.record_event("medium moved", "ok", operator=job.operator,
+                             detail={"code": medium.code, "state": "in-use", "why": "a copy was written on it"})
     catalog.link_copy_medium(job.copy_id, medium.id, 1, 1, path=dev.mountpoint)
     refresh_expiry(job.profile, catalog, medium.id)
     return [medium.code]

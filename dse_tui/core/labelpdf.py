@@ -144,22 +144,31 @@ def _lines(label: Label, font: str) -> list[str]:
 def _text(pdf, font: str, lines: list[str], x: float, y: float, w: float, h: float, *, bold_first: bool = True,
           max_pt: float = MAX_PT) -> None:
     """As many lines as fit, at the largest size (MIN_PT..max_pt) that fits them; each cut to the width."""
+    def style(i: int, size: float, count: int) -> tuple[str, float]:
+        bold = bold_first and i == 0
+        return ("B" if bold else ""), size * (1.25 if bold and count > 1 else 1)
+
+    def widest(size: float) -> float:
+        # Each line measured as it will be drawn: a bold first line is wider than its regular text (the
+        # case insert's "CODE  (1 of 3)" was cut to "(1 …").
+        out = 0.0
+        for i, line in enumerate(lines):
+            pdf.set_font(font, *style(i, size, len(lines)))
+            out = max(out, pdf.get_string_width(line))
+        return out
+
     size = max_pt
     while size > MIN_PT and len(lines) * size * PT * 1.15 > h:
         size -= 0.25
     # Smaller still, down to MIN_PT, until the widest line fits too; past that, lines are cut.
-    while size > MIN_PT:
-        pdf.set_font(font, "", size)
-        if max(pdf.get_string_width(line) for line in lines[1 if bold_first and len(lines) > 1 else 0:] or lines) <= w:
-            break
+    while size > MIN_PT and widest(size) > w:
         size -= 0.25
     line_h = size * PT * 1.15
     fitting = max(1, int(h // line_h))
     if len(lines) > fitting:  # the last line that fits says there is more
         lines = lines[: fitting - 1] + ["…" if font != "helvetica" else "..."] if fitting > 1 else lines[:1]
     for i, line in enumerate(lines):
-        pdf.set_font(font, "B" if bold_first and i == 0 else "", size * (1.25 if bold_first and i == 0 and
-                                                                          len(lines) > 1 else 1))
+        pdf.set_font(font, *style(i, size, len(lines)))
         if (i + 1) * line_h > h + 0.01:
             break
         pdf.set_xy(x, y + i * line_h)

@@ -101,14 +101,53 @@ def only_copies(catalog: Catalog, medium: Medium) -> list[int]:
     return out
 
 
+# Where a medium may go from each state. Blank means erased (what it held no longer counts as a copy) and
+# retired media do not come back; both are refused while it holds the only copy of a run retention keeps.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "blank": ("in-use", "expired", "destroyed"),
+    "in-use": ("full", "offsite", "blank", "expired", "destroyed"),
+    "full": ("in-use", "offsite", "blank", "expired", "destroyed"),
+    "offsite": ("in-use", "full", "expired", "destroyed"),  # brought back before it is erased
+    "expired": ("destroyed",),
+    "destroyed": (),
+}
+ERASING = ("blank",) + RETIRED
+# The `n` key of the media screen: where a medium goes next, never erased or retired by a key press.
+CYCLE = ("in-use", "full", "offsite")
+
+
+def next_state(state: str) -> str | None:
+    """The state after `state` in the everyday cycle (in use → full → off site → in use)."""
+    if state == "blank":
+        return "in-use"
+    return CYCLE[(CYCLE.index(state) + 1) % len(CYCLE)] if state in CYCLE else None
+
+
+def check_transition(catalog: Catalog, medium: Medium, state: str) -> None:
+    """MediaError unless `medium` may become `state` now."""
+    if state not in MEDIUM_STATES:
+        raise MediaError(f"unknown state {state!r}: one of {', '.join(MEDIUM_STATES)}")
+    allowed = TRANSITIONS[medium.state]
+    if state != medium.state and state not in allowed:
+        if medium.state in RETIRED and state not in RETIRED:
+            raise MediaError(f"{medium.code} is {medium.state}: a retired medium does not come back")
+        raise MediaError(f"{medium.code} is {medium.state}: it can become {', '.join(allowed) or 'nothing else'}, "
+                         f"not {state}")
+    if state in ERASING and state != medium.state:
+        only = only_copies(catalog, medium)
+        if only:
+            raise MediaError(f"{medium.code} holds the only verified copy of run(s) {', '.join(map(str, only))}: "
+                             "copy them elsewhere first (dse-tui copy --run ID)")
+
+
 def move(catalog: Catalog, code: str, *, location: str | None = None, state: str | None = None,
          operator: str | None = None) -> Medium:
     medium = _get(catalog, code)
-    if state is not None and state not in MEDIUM_STATES:
-        raise MediaError(f"unknown state {state!r}: one of {', '.join(MEDIUM_STATES)}")
     if state in RETIRED:
         return retire(catalog, code, state=state, operator=operator)
-    if medium.state in RETIRED:
+    if state is not None:
+        check_transition(catalog, medium, state)
+    elif medium.state in RETIRED:
         raise MediaError(f"{code} is {medium.state}: a retired medium does not come back")
     catalog.update_medium(medium.id, state=state, location=location)
     catalog.record_event("medium moved", "ok", operator=operator,
@@ -121,10 +160,7 @@ def retire(catalog: Catalog, code: str, *, state: str = "destroyed", reason: str
     medium = _get(catalog, code)
     if state not in RETIRED:
         raise MediaError(f"retiring makes a medium {' or '.join(RETIRED)}, not {state}")
-    only = only_copies(catalog, medium)
-    if only:
-        raise MediaError(f"{code} holds the only verified copy of run(s) {', '.join(map(str, only))}: copy them "
-                         "elsewhere first (dse-tui copy --run ID)")
+    check_transition(catalog, medium, state)
     catalog.update_medium(medium.id, state=state, note=reason)
     catalog.record_event("medium retired", state, operator=operator, detail={"code": code, "reason": reason})
     return catalog.medium(medium.id)

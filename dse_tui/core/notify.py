@@ -18,6 +18,7 @@ from typing import Callable
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.timeutil import to_db, utcnow
+from dse_tui.fmt import copies
 
 
 def wanted(profile, event: str) -> bool:
@@ -190,7 +191,7 @@ def daily_summary(profile, catalog: Catalog, now=None) -> bool:
     now = now or utcnow()
     if profile.notify is None or not profile.notify.daily_summary:
         return False
-    lines = [f"{s.repository.id:<20} {s.state:<16} copies {s.copies}/{s.repository.copies}"
+    lines = [f"{s.repository.id:<20} {s.state:<16} copies {copies(s.copies, s.repository.copies)}"
              for s in statuses(profile, catalog, now)]
     return queue(profile, catalog, "summary", f"Daily summary {now:%Y-%m-%d}", "\n".join(lines) + "\n",
                  key=f"summary:{now:%Y-%m-%d}")

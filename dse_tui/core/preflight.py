@@ -236,7 +236,8 @@ def check_repository(profile: Profile, repo: Repository, checklists: dict[str, C
         except ConfigError as exc:
             findings += [Finding("error", subject, p.message) for p in exc.problems]
     try:
-        findings.append(_SOURCE_CHECKS[repo.driver](repo, subject))
+        found = _SOURCE_CHECKS[repo.driver](repo, subject)
+        findings += found if isinstance(found, list) else [found]
     except (OSError, subprocess.SubprocessError) as exc:  # e.g. a parent folder we may not enter
         findings.append(Finding("error", subject, f"cannot check the source: {exc}"))
     if repo.driver in ("postgresql", "mysql") and not repo.ssh:
@@ -279,8 +280,19 @@ def _where(repo: Repository, default_port: int) -> str:
     return f"{where} via ssh {repo.ssh.destination}" if repo.ssh else where
 
 
-def _check_postgresql(repo: Repository, subject: str) -> Finding:
-    """Connects as the backup will: the driver's own connection, locally or on the SSH host."""
+def _check_postgresql(repo: Repository, subject: str) -> list[Finding]:
+    """Connects as the backup will (the driver's own connection, locally or on the SSH host), then tries
+    what the run and its verification will do with that role."""
+    from dse_tui.core.drivers.postgresql import probe
+
+    answer = _answers_postgresql(repo, subject)
+    if answer.level != "ok":
+        return [answer]
+    problems = probe(repo, TIMEOUT * 6)
+    return [answer] + [Finding(level, subject, message) for level, message in problems]
+
+
+def _answers_postgresql(repo: Repository, subject: str) -> Finding:
     from dse_tui.core.drivers.postgresql import connect_stage
 
     databases = repo.source.get("databases") or ["postgres"]
@@ -295,8 +307,18 @@ def _check_postgresql(repo: Repository, subject: str) -> Finding:
     return Finding("ok", subject, f"PostgreSQL at {where} answers ({', '.join(databases)})")
 
 
-def _check_mysql(repo: Repository, subject: str) -> Finding:
-    """Connects as the backup will: the driver's own command, password as an option file on stdin."""
+def _check_mysql(repo: Repository, subject: str) -> list[Finding]:
+    """Connects as the backup will (the driver's own command, password as an option file on stdin), then
+    tries what the run and its verification will do with that user."""
+    from dse_tui.core.drivers.mysql import probe
+
+    answer = _answers_mysql(repo, subject)
+    if answer.level != "ok":
+        return [answer]
+    return [answer] + [Finding(level, subject, message) for level, message in probe(repo, TIMEOUT * 6)]
+
+
+def _answers_mysql(repo: Repository, subject: str) -> Finding:
     from dse_tui.core.drivers.mysql import command
 
     client = "mariadb" if repo.ssh else find_tool("mariadb|mysql")

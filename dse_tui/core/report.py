@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.schedule import period_strip
 from dse_tui.core.timeutil import from_db, to_db
+from dse_tui.fmt import size as fmt_size
 
 
 @dataclass
@@ -29,6 +30,22 @@ class RepoReport:
     @property
     def good(self) -> int:
         return sum(r["state"] == "good" for r in self.runs)
+
+    @property
+    def failed(self) -> int:
+        return sum(r["state"] == "failed" for r in self.runs)
+
+    @property
+    def cancelled(self) -> int:
+        """Stopped by the operator or a shutdown: neither a backup nor a failure of one."""
+        return sum(r["state"] == "cancelled" for r in self.runs)
+
+    def summary_row(self) -> list[str]:
+        return [self.id, *map(str, (len(self.runs), self.good, self.failed, self.cancelled, len(self.gaps),
+                                    len(self.overdue_days), len(self.sessions)))]
+
+
+SUMMARY_COLUMNS = ["Repository", "Runs", "Good", "Failed", "Cancelled", "Gaps", "Overdue days", "Sessions"]
 
 
 @dataclass
@@ -63,10 +80,11 @@ def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: l
             for c in catalog.copies_of(run.id):
                 media = [catalog.medium(cm.medium_id) for cm in catalog.copy_media(c.id)]
                 codes_of_run.setdefault(run.id, []).extend(m.code for m in media)
-                copies.append({"destination": c.destination, "state": c.state, "path": c.path,
+                copies.append({"destination": c.destination, "state": _copy_state(c.state, media), "path": c.path,
                                "media": [{"code": m.code, "location": m.location, "state": m.state} for m in media]})
             v = verifications.get(run.id)
-            rr.runs.append({"run_id": run.id, "started_at": run.started_at.isoformat(), "state": run.state,
+            rr.runs.append({"run_id": run.id, "started_at": run.started_at.isoformat(),
+                            "ended_at": run.ended_at.isoformat() if run.ended_at else None, "state": run.state,
                             "trigger": run.trigger, "operator": run.operator, "size": run.size,
                             "sha256": run.sha256, "message": run.message,
                             "verification": {"level": v.level, "outcome": v.outcome, "message": v.message}
@@ -89,6 +107,26 @@ def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: l
     return Report(profile.site.name, profile.site.department, start, end, out)
 
 
+def _copy_state(state: str, media) -> str:
+    """A verified copy on a medium since destroyed or expired is gone, and says which: it no longer counts
+    as a distinct device (the catalog's counts already leave it out)."""
+    from dse_tui.core.media import ERASING
+
+    gone = [m for m in media if m.state in ERASING]
+    if state == "verified" and gone:
+        return "gone (" + ", ".join(f"{m.code} {m.state}" for m in gone) + ")"
+    return state
+
+
+def _covered(period, runs) -> bool:
+    """A failed period whose manual backup (procedure 4.2.1) was made and verified good before the next
+    period ended: the procedure was followed, it is no gap."""
+    if period.outcome != "failed":
+        return False
+    until = period.end + (period.end - period.start)
+    return any(r.state == "good" and r.trigger == "manual" and period.start <= r.started_at < until for r in runs)
+
+
 def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[dict], list[str]]:
     first = catalog.first_run_at(repo.id)
     if repo.periodicity.interval is not None and first is not None:
@@ -103,7 +141,8 @@ def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[
     runs = catalog.runs_since(repo.id, bounds[0])
     gaps = [{"start": p.start.isoformat(), "end": p.end.isoformat(), "outcome": p.outcome}
             for p in period_strip(bounds, runs, first)
-            if p.outcome in ("missing", "failed") and p.end > start and p.start < end]
+            if p.outcome in ("missing", "failed") and p.end > start and p.start < end
+            and not _covered(p, runs)]
     good = sorted(r.started_at for r in runs if r.state == "good")
     row = catalog.db.execute(
         "SELECT max(r.started_at) FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
@@ -127,11 +166,10 @@ def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[
 def to_markdown(r: Report) -> str:
     lines = [f"# Backup report: {r.site}", "", f"{r.department}  ",
              f"Period: {r.start:%Y-%m-%d} to {r.end - timedelta(days=1):%Y-%m-%d}",
-             "", "## Summary", "", "| repository | runs | good | failed | gaps | overdue days | sessions |",
-             "|---|---|---|---|---|---|---|"]
+             "", "## Summary", "", "| " + " | ".join(c.lower() for c in SUMMARY_COLUMNS) + " |",
+             "|" + "---|" * len(SUMMARY_COLUMNS)]
     for rr in r.repos:
-        lines.append(f"| {rr.id} | {len(rr.runs)} | {rr.good} | {len(rr.runs) - rr.good} | {len(rr.gaps)} | "
-                     f"{len(rr.overdue_days)} | {len(rr.sessions)} |")
+        lines.append("| " + " | ".join(rr.summary_row()) + " |")
     for rr in r.repos:
         lines += ["", f"## {rr.name} ({rr.id})", "", "### Runs", ""]
         for run in rr.runs:
@@ -139,7 +177,7 @@ def to_markdown(r: Report) -> str:
             copies = "; ".join(f"{c['destination']} {c['state']}" + "".join(
                 f" [{m['code']} @ {m['location'] or '-'}]" for m in c["media"]) for c in run["copies"]) or "no copies"
             lines.append(f"- run {run['run_id']} {run['started_at'][:16]} {run['state']} ({run['trigger']}, "
-                         f"{run['operator']}), {run['size'] or 0} bytes; verification "
+                         f"{run['operator']}), {fmt_size(run['size'] or 0)}; verification "
                          f"{v['level'] + ' ' + v['outcome'] if v else 'none'}; copies: {copies}")
         if not rr.runs:
             lines.append("no runs in this period")
@@ -164,7 +202,7 @@ def to_csv(r: Report) -> str:
     for rr in r.repos:
         for run in rr.runs:
             v = run["verification"]
-            w.writerow([rr.id, "run", run["run_id"], run["started_at"], "", run["state"],
+            w.writerow([rr.id, "run", run["run_id"], run["started_at"], run["ended_at"] or "", run["state"],
                         f"verification {v['level']} {v['outcome']}" if v else "not verified"])
             for c in run["copies"]:
                 w.writerow([rr.id, "copy", run["run_id"], "", "", c["state"],
@@ -205,11 +243,10 @@ def to_pdf(r: Report) -> bytes:
     pdf.set_font(font, "B", 14)
     pdf.cell(0, 10, "Summary", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "", 9)
-    with pdf.table(col_widths=(40, 15, 15, 15, 15, 22, 18), text_align="LEFT") as table:
-        table.row(["Repository", "Runs", "Good", "Failed", "Gaps", "Overdue days", "Sessions"])
+    with pdf.table(col_widths=(40, 13, 13, 13, 18, 13, 22, 18), text_align="LEFT") as table:
+        table.row(SUMMARY_COLUMNS)
         for rr in r.repos:
-            table.row([rr.id, str(len(rr.runs)), str(rr.good), str(len(rr.runs) - rr.good), str(len(rr.gaps)),
-                       str(len(rr.overdue_days)), str(len(rr.sessions))])
+            table.row(rr.summary_row())
     pdf.add_page()
     pdf.set_font(font, "B", 14)
     pdf.cell(0, 10, "Details", new_x="LMARGIN", new_y="NEXT")

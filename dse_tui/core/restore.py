@@ -168,7 +168,7 @@ def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
     target.mkdir(parents=True, exist_ok=True)
     devices = devices_left_out(v.manifest, target)
     for part in v.parts(".tar.zst"):  # the archives (not the audit log, or a manual backup's notes)
-        result, _ = v.pipe(part, [Stage(extract_argv(target, devices), name="tar -x")])
+        result, _ = v.pipe(part, [Stage(extract_argv(target, devices), name="tar -x", stops_early=True)])
         _check(v, result, part["file"])
     for path in devices:
         v.log(f"not made: {path}, a device (only root can make one)")
@@ -242,9 +242,14 @@ def _postgresql_database(v: VerifyContext, p: RestorePlan, force: bool) -> None:
         made = psql(repo, "postgres", f'CREATE DATABASE "{p.target}"', v.remaining(60))
         if made.returncode != 0:
             raise RestoreError(f"cannot create the database {p.target}: {made.stderr.strip()}")
+    superuser = psql(repo, "postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", v.remaining(60))
+    if superuser.stdout.strip() != "t":
+        # Only a superuser may give objects to their recorded owners: the restoring role keeps them.
+        clean.append("--no-owner")
+        v.log("the role is not a superuser: the restored objects belong to it, not to their recorded owners")
     part = next(x for x in v.parts(".pgdump.zst") if plain_name(x["file"]) == f"{p.database}.pgdump.zst")
     result, _ = v.pipe(part, [connect_stage(repo, ["pg_restore", *clean, "--exit-on-error", "-d", p.target],
-                                            "pg_restore")])
+                                            "pg_restore", stops_early=True)])
     _check(v, result, f"restore into {p.target}")
 
 

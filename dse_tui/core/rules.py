@@ -25,12 +25,21 @@ def present_names(manifest: dict) -> set[str]:
     return names
 
 
+def data_size(manifest: dict) -> int:
+    """The size of what was backed up: every part but the run's own audit log, which grows with the event
+    log, not with the data (counted, emptying a database passed the shrink rule)."""
+    if "data_size" in manifest:
+        return manifest["data_size"]
+    log_part = (manifest.get("audit_log") or {}).get("part")
+    return sum(p["size"] for p in manifest.get("parts", []) if p["file"] != log_part)
+
+
 def evaluate(repo: Repository, manifest: dict, sizes_before: list[int], acknowledged: str | None) -> list[tuple[str, bool, str]]:
     """(check name, ok, detail) for each rule that applies. `sizes_before`: the sizes of the good runs
     before this one, oldest first."""
     rules = repo.rules
     out = []
-    size = manifest.get("size", 0)
+    size = data_size(manifest)
     if rules.min_size:
         out.append(("min_size", size >= rules.min_size,
                     f"{fmt_size(size)} (at least {fmt_size(rules.min_size)} required)"))

@@ -34,6 +34,7 @@ from dse_tui.core.fsutil import fsync_dir
 from dse_tui.core.locks import AlreadyRunning, RepoLock
 from dse_tui.core.preflight import find_tool, tool_version
 from dse_tui.core.retention import prune
+from dse_tui.core.rules import data_size
 from dse_tui.core.runtypes import RunOutcome, RunProgress
 from dse_tui.core.stream import Cancelled, TimedOut
 from dse_tui.core.timeutil import iso, utcnow
@@ -112,6 +113,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         # hold all of it, and no run carries a site's whole history.
         start = segment_start(catalog, repo.id)
         log_bytes = export_jsonl(catalog, start)
+        ctx.on_bytes = None  # progress is of the data, measured against the last good run's data size
         written = ctx.part(AUDIT_LOG, [], feed=lambda pipe: pipe.write(log_bytes))
         last = catalog.db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
         ctx.meta["audit_log"] = {"part": written.file, "first_id": start + 1, "last_id": last}
@@ -124,7 +126,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         manifest_path = final / MANIFEST
         _read_back(final, manifest)
         digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
-        size = manifest["size"]
+        size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
         state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log)
         if state == "good" and ctx.unsatisfactory:
             state, message = "unsatisfactory", ctx.unsatisfactory
@@ -180,8 +182,9 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
                 log(f"retention: pruned run(s) {', '.join(map(str, removed))}")
         except OSError as exc:  # pruning is housekeeping: it must not turn a good run into a failure
             log(f"retention: could not prune: {exc}")
+    stored = catalog.verified_copies([run_id]).get(run_id, 0) >= repo.copies if state == "good" else None
     return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
-                      str(manifest_path) if kept else None, size, digest, message, elapsed, copies,
+                      str(manifest_path) if kept else None, size, digest, message, elapsed, copies, stored,
                       ctx.meta.get("not_stored", []))
 
 
@@ -250,6 +253,7 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
         "started_at": iso(started),
         "ended_at": iso(utcnow()),
         "size": sum(p.size for p in ctx.parts),
+        "data_size": data_size({"parts": [p.as_json() for p in ctx.parts], **ctx.meta}),
         "parts": [p.as_json() for p in ctx.parts],
         "tools": tools,
         **({"encryption": manifest_block(ctx.recipients)} if ctx.recipients else {}),

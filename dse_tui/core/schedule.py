@@ -24,10 +24,24 @@ class RepoStatus:
     copies: int
     reason: str | None  # why the state is not ok, in words, for the dashboard and `status`
     running: bool = False  # a run of it is in progress now (console, cron or another console)
+    now: datetime | None = None  # the time the status was taken at
 
     @property
     def last_run_at(self) -> datetime | None:
         return self.last_good.started_at if self.last_good else None
+
+    @property
+    def stored(self) -> bool:
+        return self.last_good is not None and self.copies >= self.repository.copies
+
+    @property
+    def pending(self) -> bool:
+        """A run is wanted now: due, overdue, never done, or the last one failed. A repository waiting for
+        a manual backup is still backed up at its periodicity (procedure 4.1.1): one failed night must not
+        stop the next period's automatic backup, and a good one then clears the state."""
+        if self.state == "manual-required":
+            return self.next_due_at is None or self.now >= self.next_due_at
+        return self.state in ("due", "overdue", "never", "failed")
 
     @property
     def size(self) -> int | None:
@@ -51,7 +65,7 @@ class RepoStatus:
             "copies": self.copies,
             "copies_required": self.repository.copies,
             # Procedure 4.2.1: a good backup on fewer distinct devices than required is not stored yet.
-            "stored": self.last_good is not None and self.copies >= self.repository.copies,
+            "stored": self.stored,
             "running": self.running,
         }
 
@@ -74,7 +88,7 @@ def repo_status(repo: Repository, last: LastStatus | None, now: datetime) -> Rep
         state, reason = "due", None
     else:
         state, reason = "ok", None
-    return RepoStatus(repo, state, good, attempt, next_due, copies, reason)
+    return RepoStatus(repo, state, good, attempt, next_due, copies, reason, now=now)
 
 
 def statuses(profile: Profile, catalog: Catalog, now: datetime) -> list[RepoStatus]:
@@ -95,7 +109,9 @@ def statuses(profile: Profile, catalog: Catalog, now: datetime) -> list[RepoStat
 
 
 def exit_code(items: list[RepoStatus]) -> int:
-    return max((EXIT_CODES[s.state] for s in items), default=0)
+    """The worst state's code; a repository that is ok but whose last good run is on fewer distinct devices
+    than it asks (procedure 4.2.1: not stored yet) is a warning, as due is."""
+    return max((max(EXIT_CODES[s.state], 0 if getattr(s, "stored", True) else 1) for s in items), default=0)
 
 
 # ---------------------------------------------------------------- history strip

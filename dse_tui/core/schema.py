@@ -103,6 +103,20 @@ class Enum(Schema):
         return value
 
 
+class BoolOr(Schema):
+    """true, false, or one of a few words for what lies between (`globals: without-passwords`)."""
+
+    def __init__(self, *words: str):
+        self.words = words
+        self.expected = "true, false or " + ", ".join(words)
+
+    def check(self, value, path, c):
+        if isinstance(value, bool) or value in self.words:
+            return value
+        hint = _suggest(str(value), self.words) if isinstance(value, str) else ""
+        return c.error(path, f"'{value}' is not {self.expected}{hint}")
+
+
 class Parsed(Schema):
     """Text turned into a value by `parse`, whose ValueError message becomes the problem."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -43,6 +44,10 @@ class Stage:
     pass_fds: tuple[int, ...] = ()
     # Hash this stage's output on its way to the next one (the plaintext before an encryption stage).
     tap: bool = False
+    # This stage may stop reading once it has what it needs (`pg_restore --list` after the table of
+    # contents, `tar -x` at the end-of-archive blocks). What feeds it is then drained to its end through a
+    # relay, so the stages before it finish (and check their whole input) instead of dying of SIGPIPE.
+    stops_early: bool = False
 
     @property
     def label(self) -> str:
@@ -64,6 +69,7 @@ class Tap:
     sha256: str = ""
     head: bytes = b""
     broken: bool = False  # the next stage stopped reading before the end
+    drained: int = 0  # bytes read to the end after a stage that stops early had stopped
 
 
 @dataclass
@@ -79,18 +85,39 @@ class StreamResult:
         return self.feed_error is None and all(s.returncode == 0 for s in self.stages)
 
     def failure(self) -> str | None:
-        """The first failure in words: which process, its status and the last line it wrote."""
+        """The first failure in words: which process, its status and the line where it says why."""
         if self.feed_error:
             return self.feed_error
-        for s in self.stages:
-            if s.returncode != 0:
-                # The last line that says something: tar's "Exiting with failure status…" only repeats it,
-                # age's "report unexpected or unhelpful errors at …" is a link.
-                last = [line for line in s.stderr.strip().splitlines()
-                        if line.strip() and not any(noise in line for noise in NOISE)]
-                why = f": {last[-1].strip()}" if last else ""
-                return f"{s.name} exited with status {s.returncode}{why}"
-        return None
+        failed = [s for s in self.stages if s.returncode != 0]
+        # A writer killed by SIGPIPE only tells that its reader died first: the reader's error is the news.
+        cause = [s for s in failed if not _broken_pipe(s.returncode)] or failed
+        if not cause:
+            return None
+        s = cause[0]
+        line = error_line(s.stderr)
+        return f"{s.name} exited with status {s.returncode}" + (f": {line}" if line else "")
+
+
+# A tool's error line, strongest first: `fatal:` (git), PostgreSQL's `ERROR:`/`FATAL:`, then any `error:`.
+_STRONG = re.compile(r"\b(fatal|FATAL|PANIC|ERROR)\b:|\bpermission denied\b", re.IGNORECASE)
+_WEAK = re.compile(r"\berror\b", re.IGNORECASE)
+
+
+def error_line(stderr: str) -> str:
+    """The line of a tool's stderr that says what went wrong: the first that names an error (tools add
+    details and consequences after it: `pg_dumpall: detail: Query was: …`, `error: pack-objects died`),
+    else the last that says something."""
+    lines = [line.strip() for line in stderr.splitlines()
+             if line.strip() and not any(noise in line for noise in NOISE)]
+    for pattern in (_STRONG, _WEAK):
+        for line in lines:
+            if pattern.search(line):
+                return line
+    return lines[-1] if lines else ""
+
+
+def _broken_pipe(status: int | None) -> bool:
+    return status in (-signal.SIGPIPE, 128 + signal.SIGPIPE)  # killed by it, or a shell reporting that
 
 
 class Progress:
@@ -130,7 +157,8 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
             err = tempfile.TemporaryFile()
             errs.append(err)
             tapped = i > 0 and stages[i - 1].tap
-            stdin = (subprocess.PIPE if tapped or (i == 0 and feed)
+            relayed = i > 0 and (tapped or stage.stops_early)
+            stdin = (subprocess.PIPE if relayed or (i == 0 and feed)
                      else prev_stdout if prev_stdout is not None else subprocess.DEVNULL)
             env = {**os.environ, **stage.env} if stage.env else None
             try:
@@ -144,10 +172,12 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
                 pgid = proc.pid
             _widen(proc.stdin)
             _widen(proc.stdout)
-            if tapped:
-                tap = Tap()
-                relays.append(threading.Thread(target=_relay, args=(prev_stdout, proc.stdin, tap, feed_error),
-                                               daemon=True))
+            if relayed:
+                seen = Tap()
+                if tapped:
+                    tap = seen
+                relays.append(threading.Thread(target=_relay, daemon=True, args=(
+                    prev_stdout, proc.stdin, seen, feed_error, stage.stops_early)))
             elif prev_stdout is not None:
                 prev_stdout.close()  # the child has it now; our copy would keep the pipe open
             prev_stdout = proc.stdout
@@ -252,8 +282,9 @@ def _feed(feed: Callable[[BinaryIO], None], pipe: BinaryIO, errors: list[str]) -
             pass
 
 
-def _relay(src: BinaryIO, dst: BinaryIO, tap: Tap, errors: list[str]) -> None:
-    """Copy one stage's output into the next one's input, hashing it on the way."""
+def _relay(src: BinaryIO, dst: BinaryIO, tap: Tap, errors: list[str], drain: bool = False) -> None:
+    """Copy one stage's output into the next one's input, hashing it on the way. With `drain`, a next
+    stage that stops reading is allowed (its own status judges it) and the rest is read to the end."""
     digest = hashlib.sha256()
     fd = src.fileno()
     try:
@@ -262,7 +293,14 @@ def _relay(src: BinaryIO, dst: BinaryIO, tap: Tap, errors: list[str]) -> None:
             if len(tap.head) < HEAD:
                 tap.head += chunk[:HEAD - len(tap.head)]
             tap.size += len(chunk)
-            dst.write(chunk)
+            try:
+                dst.write(chunk)
+            except BrokenPipeError:
+                if not drain:
+                    raise
+                _close_quietly(dst)
+                tap.drained += _read_to_end(fd, digest, tap)
+                break
     except BrokenPipeError:
         tap.broken = True  # the next stage died: its own status says why (checked after the stream)
     except (OSError, ValueError) as exc:  # ValueError: a pipe closed under us by a stop
@@ -270,10 +308,23 @@ def _relay(src: BinaryIO, dst: BinaryIO, tap: Tap, errors: list[str]) -> None:
     finally:
         tap.sha256 = digest.hexdigest()
         for pipe in (dst, src):
-            try:
-                pipe.close()
-            except OSError:
-                pass
+            _close_quietly(pipe)
+
+
+def _read_to_end(fd: int, digest, tap: Tap) -> int:
+    read = 0
+    while chunk := os.read(fd, CHUNK):
+        digest.update(chunk)
+        tap.size += len(chunk)
+        read += len(chunk)
+    return read
+
+
+def _close_quietly(pipe) -> None:
+    try:
+        pipe.close()
+    except (OSError, ValueError):  # BrokenPipeError flushing what the dead reader never took
+        pass
 
 
 def secret_pipe(data: bytes) -> int:

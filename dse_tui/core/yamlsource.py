@@ -70,11 +70,7 @@ def parse_document(file: Path, text: str) -> Document:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        what = exc.problem or "invalid YAML"
-        if exc.context:
-            what = f"{what} ({exc.context})"
+        line, what = _syntax_error(exc)
         raise ConfigError([Problem(file, line, "", f"YAML syntax error: {what}")]) from None
     except yaml.reader.ReaderError as exc:  # e.g. a NUL or other control character
         line = text[:exc.position].count("\n") + 1
@@ -90,6 +86,22 @@ def parse_document(file: Path, text: str) -> Document:
     if problems:
         raise ConfigError(problems)
     return doc
+
+
+# What was left open: the parser notices only at the next token, often on a later line, so the line to name
+# is where it was opened (an unclosed `{` on line 28 was reported at :29).
+_OPENED = ("flow mapping", "flow sequence", "simple key", "quoted scalar")
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int | None, str]:
+    problem, context = exc.problem_mark, exc.context_mark
+    what = exc.problem or "invalid YAML"
+    opened = context is not None and any(kind in (exc.context or "") for kind in _OPENED)
+    if opened and problem is not None and context.line < problem.line:
+        return context.line + 1, f"{what} ({exc.context} at line {context.line + 1}, column {context.column + 1}; " \
+                                 f"noticed at line {problem.line + 1})"
+    mark = problem or context
+    return (mark.line + 1 if mark else None), f"{what} ({exc.context})" if exc.context else what
 
 
 MAX_DEPTH = 50

@@ -117,6 +117,25 @@ class BackupContext:
 
 # What the tools say, and what the operator can do about it.
 ADVICE = (
+    # PostgreSQL: what an ordinary backup role lacks (first match wins: pg_authid before any table).
+    ("permission denied for table pg_authid", "pg_dumpall reads the roles' password hashes, which only a superuser "
+     "may: set source.globals: without-passwords (roles without their passwords) or false, or back up as a "
+     "superuser"),
+    ("permission denied for table", "the role needs SELECT on every table: GRANT pg_read_all_data TO the role "
+     "(PostgreSQL 14+), or grant SELECT table by table"),
+    ("permission denied for schema", "the role needs USAGE on every schema: GRANT pg_read_all_data TO the role "
+     "(PostgreSQL 14+)"),
+    ("permission denied for sequence", "the role needs SELECT on every sequence: GRANT pg_read_all_data TO the role"),
+    ("permission denied to create database", "restore-level verification and restore create databases: ALTER "
+     "ROLE … CREATEDB"),
+    # MariaDB: a privilege missing, not a wrong password ("Access denied for user 'u'@'h' (using password…").
+    ("the PROCESS privilege", "mariadb-dump lists tablespaces, which needs PROCESS: GRANT PROCESS ON *.* TO the "
+     "user"),
+    ("' to database '", "the user lacks privileges on that database: a backup user needs SELECT, SHOW VIEW, "
+     "TRIGGER, EVENT and LOCK TABLES on it (and CREATE, DROP, INSERT… on `dse\\_verify\\_%` for restore-level "
+     "verification)"),
+    ("command denied to user", "the user lacks a privilege the dump needs: SELECT, SHOW VIEW, TRIGGER, EVENT, "
+     "LOCK TABLES (and PROCESS for tablespaces)"),
     ("Access denied", "check the user and the password (password_env or passfile) in the profile"),
     ("password authentication failed", "check the user and the password (password_env or passfile) in the profile"),
     ("Permission denied (publickey", "ssh key authentication failed: check ssh.identity_file and the server's "

@@ -222,7 +222,8 @@ def trial(v) -> None:
         tree.mkdir(exist_ok=True)
         skipped = devices_left_out(v.manifest, tree)
         try:
-            result, _ = v.pipe(part, [Stage(extract_argv(tree, skipped, numeric_owner=True), name="tar -x")])
+            result, _ = v.pipe(part, [Stage(extract_argv(tree, skipped, numeric_owner=True), name="tar -x",
+                                             stops_early=True)])
             if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
                            else v.failure(result)):
                 continue

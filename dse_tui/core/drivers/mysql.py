@@ -4,6 +4,7 @@ from its stdin (locally, and through the ssh connection remotely): never argv, n
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 
 from dse_tui.core.config import Repository
@@ -66,6 +67,41 @@ def backup(ctx: BackupContext) -> None:
         ctx.meta["row_counts"][db] = count_rows(repo, client, db, ctx.remaining())
         stage, text = command(repo, dump, [*DUMP_OPTIONS, db])
         ctx.part(f"{db}.sql.zst", [stage], feed=(lambda pipe, t=text: pipe.write(t.encode())) if text else None)
+
+
+def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
+    """What `check` tries with the profile's user, as the run will: the dump of each database without its
+    rows (the same options, so a privilege the dump needs shows), and a scratch database created and
+    dropped when verification restores. [(level, message)]: only the problems."""
+    from dse_tui.core.stream import error_line
+
+    problems = []
+    try:
+        dump, client = _tool("mariadb-dump|mysqldump", repo), _tool("mariadb|mysql", repo)
+        dbs = repo.source.get("databases") or _all_databases(repo, timeout)
+    except BackupError as exc:
+        return [("error", str(exc))]
+    for db in dbs:
+        stage, text = command(repo, dump, ["--no-data", *DUMP_OPTIONS, db])
+        try:
+            out = subprocess.run(stage.argv, input=text or "", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            problems.append(("error", f"the dump of {db} did not answer within {timeout:.0f} s"))
+            continue
+        if out.returncode != 0:
+            failure = error_line(out.stderr) or f"exit status {out.returncode}"
+            problems.append(("error", f"the dump of {db} as the profile's user fails: {failure}{advice(failure)}"))
+    if repo.verify == "restore":
+        name = f"dse_verify_check_{secrets.token_hex(3)}"
+        try:
+            query(repo, client, f"CREATE DATABASE {quote_name(name)}", timeout, "create a scratch database")
+            query(repo, client, f"DROP DATABASE {quote_name(name)}", timeout, "drop the scratch database")
+        except BackupError as exc:
+            problems.append(("error", f"restore-level verification loads each dump into a scratch database "
+                                      f"dse_verify_…, and {exc}; GRANT ALL ON `dse\\_verify\\_%`.* TO the user "
+                                      "(or set verify: structure)"))
+    return problems
 
 
 def query(repo: Repository, client: str, sql: str, timeout: float, what: str) -> list[list[str]]:

@@ -5,6 +5,7 @@ through PGPASSWORD (from the variable `password_env` names) or a passfile, never
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 
 from dse_tui.core.config import Repository
@@ -14,6 +15,7 @@ from dse_tui.core.drivers import BackupContext, BackupError, database_contents, 
 from dse_tui.core.drivers.pgsnapshot import Snapshot, count_rows
 from dse_tui.core.stream import Stage
 
+WITHOUT_PASSWORDS = "without-passwords"  # the `globals` setting that dumps roles without their password hashes
 LIST_DATABASES = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1"
 
 
@@ -32,12 +34,13 @@ def _libpq_settings(repo: Repository) -> dict[str, str]:
             if s.get(key) is not None}
 
 
-def connect_stage(repo: Repository, argv: list[str], name: str) -> Stage:
-    """`argv` (a libpq tool) connected as the profile says, locally or on the SSH host; also used by `check`."""
+def connect_stage(repo: Repository, argv: list[str], name: str, *, stops_early: bool = False) -> Stage:
+    """`argv` (a libpq tool) connected as the profile says, locally or on the SSH host; also used by `check`.
+    `stops_early`: a reader that may not read its input to the end (pg_restore)."""
     if repo.ssh:
         # On the server: its own .pgpass or peer authentication; no secret travels in the command.
-        return Stage(remote(repo, argv, env=_libpq_settings(repo)), name=f"ssh {name}")
-    return Stage(argv, env=_secret_env(repo), name=name)
+        return Stage(remote(repo, argv, env=_libpq_settings(repo)), name=f"ssh {name}", stops_early=stops_early)
+    return Stage(argv, env=_secret_env(repo), name=name, stops_early=stops_early)
 
 
 def _secret_env(repo: Repository) -> dict[str, str]:
@@ -66,7 +69,7 @@ def backup(ctx: BackupContext) -> None:
     dbs = databases(repo, ctx.remaining())
     ctx.meta["databases"] = dbs
     if repo.source.get("globals", True):
-        ctx.part("globals.sql.zst", [connect_stage(repo, ["pg_dumpall", "--globals-only"], "pg_dumpall")])
+        ctx.part("globals.sql.zst", [connect_stage(repo, globals_argv(repo), "pg_dumpall")])
     ctx.meta["row_counts"] = {}
     for db in dbs:
         # The rows are counted in the very snapshot pg_dump then dumps, so a trial restore can compare
@@ -81,6 +84,53 @@ def backup(ctx: BackupContext) -> None:
                                                                "-d", db], "pg_dump")])
 
 
+def globals_argv(repo: Repository) -> list[str]:
+    """pg_dumpall of the roles and tablespaces. `globals: without-passwords` leaves the password hashes
+    out (--no-role-passwords), which lets a role that is not a superuser dump them: pg_authid, where the
+    hashes are, is readable by superusers only."""
+    argv = ["pg_dumpall", "--globals-only"]
+    return argv + ["--no-role-passwords"] if repo.source.get("globals") == WITHOUT_PASSWORDS else argv
+
+
+def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
+    """What `check` tries with the profile's role, as the run will: pg_dump of each database's schema
+    (which locks every table as the dump does, so a missing SELECT shows), the globals, and the CREATEDB
+    that restore-level verification needs. [(level, message)]: only the problems."""
+    problems = []
+    for db in repo.source.get("databases") or ["postgres"]:
+        failed = _tries(repo, ["pg_dump", "--schema-only", "-d", db], timeout)
+        if failed:
+            problems.append(("error", f"pg_dump of {db} as the profile's role fails: {failed}"))
+    if repo.source.get("globals", True):
+        failed = _tries(repo, globals_argv(repo), timeout)
+        if failed:
+            problems.append(("error", f"{shlex.join(globals_argv(repo))} as the profile's role fails: {failed}"))
+    if repo.verify == "restore":
+        out = psql(repo, "postgres", "SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user",
+                   timeout)
+        if out.returncode == 0 and out.stdout.strip() != "t":
+            problems.append(("error", "restore-level verification creates scratch databases, and the role may "
+                                      "not: ALTER ROLE … CREATEDB (or set verify: structure)"))
+    return problems
+
+
+def _tries(repo: Repository, argv: list[str], timeout: float) -> str | None:
+    """Run a dump tool as the backup would, its output thrown away: None, or the error in its own words."""
+    from dse_tui.core.drivers import advice
+    from dse_tui.core.stream import error_line
+
+    stage = connect_stage(repo, argv, argv[0])
+    try:
+        out = subprocess.run(stage.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             timeout=timeout, env={**os.environ, "PGCONNECT_TIMEOUT": "5", **(stage.env or {})})
+    except subprocess.TimeoutExpired:
+        return f"no answer within {timeout:.0f} s"
+    if out.returncode == 0:
+        return None
+    failure = error_line(out.stderr) or f"exit status {out.returncode}"
+    return failure + advice(failure)
+
+
 def contents(manifest: dict) -> list[str]:
     return database_contents(manifest) + ["roles and globals"]
 
@@ -90,7 +140,8 @@ def structure(v) -> None:
     for part in v.parts(".pgdump.zst"):
         listing = v.scratch / f"{part['file']}.list"
         with open(listing, "wb") as out:
-            result, _ = v.pipe(part, [Stage(["pg_restore", "--list"], name="pg_restore --list")], out)
+            result, _ = v.pipe(part, [Stage(["pg_restore", "--list"], name="pg_restore --list",
+                                                       stops_early=True)], out)
         entries = [line for line in listing.read_text(errors="replace").splitlines() if line and line[0] != ";"]
         data = sum(" TABLE DATA " in line for line in entries)
         v.check(f"pg_restore --list {part['file']}", result.ok,
@@ -113,7 +164,7 @@ def trial(v) -> None:
             continue
         try:
             restore = connect_stage(repo, ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
-                                           "-d", name], "pg_restore")
+                                           "-d", name], "pg_restore", stops_early=True)
             result, _ = v.pipe(part, [restore])
             if not v.check(f"restore {db}", result.ok, f"pg_restore into {name}" if result.ok else v.failure(result)):
                 continue

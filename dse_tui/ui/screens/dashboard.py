@@ -242,9 +242,8 @@ class DashboardScreen(Screen):
             self.refresh_actions()
 
     def action_run_due(self) -> None:
-        from dse_tui.core.batch import PENDING
 
-        due = [s.repository for s in self.app.statuses if s.state in PENDING]
+        due = [s.repository for s in self.app.statuses if s.pending]
         if not due:
             self.notify(tr("runs.none_due", self.app.language))
         panel = self.query_one(RunsPanel)

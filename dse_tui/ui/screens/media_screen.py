@@ -12,12 +12,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from dse_tui.core.catalog_media import MEDIUM_STATES
 from dse_tui.i18n import tr
 
 STATE_STYLES = {"in-use": "green", "offsite": "cyan", "full": "yellow", "blank": "dim", "expired": "red",
                 "destroyed": "dim strike"}
-MOVABLE = [s for s in MEDIUM_STATES if s not in ("expired", "destroyed")]
 
 
 class MediaScreen(Screen):
@@ -166,12 +164,13 @@ class MediaScreen(Screen):
             self.app.push_screen(LabelScreen([item["code"]], self.lang))
 
     def action_next_state(self) -> None:
-        from dse_tui.core.media import move
+        """In use → full → off site → in use; erasing (blank) and retiring are never one key press away."""
+        from dse_tui.core.media import move, next_state
 
         item = self.selected()
-        if item is None or item["state"] not in MOVABLE:
-            return
-        self._change(move, state=MOVABLE[(MOVABLE.index(item["state"]) + 1) % len(MOVABLE)])
+        state = next_state(item["state"]) if item is not None else None
+        if state is not None:
+            self._change(move, state=state)
 
     def action_move(self) -> None:
         from dse_tui.core.media import move

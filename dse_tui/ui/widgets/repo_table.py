@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 
 from dse_tui.core.schedule import RepoStatus
 from dse_tui.fmt import age, size, until
+from dse_tui.fmt import copies as fmt_copies
 from dse_tui.i18n import tr
 
 COLUMNS = ("name", "kind", "driver", "state", "last", "size", "next", "copies")
@@ -63,7 +64,7 @@ class RepoTable(DataTable):
             Text(tr("run.running", self.lang), style="bold cyan") if s.running else state_text(s.state, self.lang),
             Text(age(s.last_run_at, now, never=tr("never", self.lang))), Text(size(s.size)),
             Text(until(s.next_due_at, now)),
-            Text(f"{s.copies}/{r.copies}" + (f" {tr('copies.not_stored', self.lang)}" if copies_style else ""),
+            Text(fmt_copies(s.copies, r.copies) + (f" {tr('copies.not_stored', self.lang)}" if copies_style else ""),
                  style=copies_style),
         )
 
