@@ -371,7 +371,7 @@ def test_a_file_that_shrinks_while_read_fails_the_run(tmp_path, monkeypatch):
     report = tarstream.TreeReport()
     with open(os.devnull, "wb") as sink:
         tarstream.write_tar(tmp_path / "www", sink, [], [], report)
-    assert sorted(e["path"] for e in report.not_stored if e["reason"] == "shrank") == [
+    assert sorted(e["path"] for e in report.not_archived if e["reason"] == "shrank") == [
         "cache/junk.tmp", "docs/deep/big.bin", "docs/notes.txt", "error.log", "index.html"]
 
 

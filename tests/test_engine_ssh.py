@@ -54,7 +54,7 @@ def test_a_remote_tree_comes_back_as_it_was(tmp_path, sshd):
                                      f"ssh: {ssh_yaml(sshd)}, source: {{path: {tree}}}}}")
     outcome = run_repository(profile, profile.repository("re"))
     assert outcome.state == "good", outcome.message
-    assert outcome.not_stored == [{"path": "app.sock", "type": "socket", "reason": "socket"}]
+    assert outcome.not_archived == [{"path": "app.sock", "type": "socket", "reason": "socket"}]
     manifest = manifest_of(outcome)
     files = {f["path"]: f for f in manifest["files"]}
     assert files["docs/data-again.bin"]["type"] == "hardlink" and files["pipe"]["type"] == "fifo"

@@ -162,7 +162,7 @@ def _check(v: VerifyContext, result, what: str) -> None:
 
 
 def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
-    from dse_tui.core.drivers.files import devices_left_out, extract_argv, not_stored_line
+    from dse_tui.core.drivers.files import devices_left_out, extract_argv, not_archived_line
 
     target = Path(p.target)
     target.mkdir(parents=True, exist_ok=True)
@@ -172,11 +172,11 @@ def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
         _check(v, result, part["file"])
     for path in devices:
         v.log(f"not made: {path}, a device (only root can make one)")
-    missing = v.manifest.get("not_stored", [])
+    missing = v.manifest.get("not_archived", [])
     if missing:  # the restore is whole, the run was not: say so where the operator looks
-        v.log(f"the run did not store {len(missing)} path(s) as they were on disk:")
+        v.log(f"the run did not archive {len(missing)} path(s) as they were on disk:")
         for entry in missing:
-            v.log(f"  {not_stored_line(entry)}")
+            v.log(f"  {not_archived_line(entry)}")
 
 
 def _git_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:

@@ -185,7 +185,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     stored = catalog.verified_copies([run_id]).get(run_id, 0) >= repo.copies if state == "good" else None
     return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
                       str(manifest_path) if kept else None, size, digest, message, elapsed, copies, stored,
-                      ctx.meta.get("not_stored", []))
+                      ctx.meta.get("not_archived", []))
 
 
 def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cancel, log) -> list[dict]:

@@ -28,7 +28,7 @@ RECORD = 20 * BLOCK
 CHUNK = 1 << 20
 NS = 1_000_000_000
 
-# Why a path is not in the archive as it is on disk (the manifest's `not_stored`): unreadable, shrank (its
+# Why a path is not in the archive as it is on disk (the manifest's `not_archived`): unreadable, shrank (its
 # copy padded), socket (tar cannot hold one), vanished (removed before it was read), changed (while it was
 # read). The first two make the run unsatisfactory: something that exists was not kept. GNU tar only warns
 # about the others.
@@ -38,13 +38,13 @@ FAILING = ("unreadable", "shrank")
 @dataclass
 class TreeReport:
     files: list[dict] = field(default_factory=list)
-    not_stored: list[dict] = field(default_factory=list)  # {path, type, reason[, detail]}
+    not_archived: list[dict] = field(default_factory=list)  # {path, type, reason[, detail]}
     root: dict | None = None  # the tree's own folder: mode, time, owner
     bytes_read: int = 0
 
     def miss(self, rel: str, kind: str, reason: str, detail: str | None = None) -> None:
         entry = {"path": printable(rel or "."), "type": kind, "reason": reason}
-        self.not_stored.append(entry | ({"detail": detail} if detail else {}))
+        self.not_archived.append(entry | ({"detail": detail} if detail else {}))
 
 
 def printable(path: str) -> str:

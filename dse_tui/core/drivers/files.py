@@ -1,6 +1,6 @@
 """files: a directory tree as a tar stream compressed with zstd (what GNU tar makes of it, see
 core/tarstream.py), with a per-file manifest (path, type, mode, mtime, owner; size and SHA-256 of files,
-targets of links) and the list of what is not stored as it is on disk. Locally the tree is read once, by
+targets of links) and the list of what is not archived as it is on disk. Locally the tree is read once, by
 Python, hashing as it archives; over SSH the remote `tar` streams it back and the manifest is read from
 that stream."""
 
@@ -55,13 +55,13 @@ def _record(ctx: BackupContext, report: TreeReport) -> None:
         ctx.meta["root"] = report.root
     ctx.meta["file_count"] = sum(f["type"] == "file" for f in report.files)
     ctx.meta["bytes"] = report.bytes_read
-    ctx.meta["not_stored"] = report.not_stored
-    if report.not_stored:
-        _log_not_stored(ctx, report.not_stored)
+    ctx.meta["not_archived"] = report.not_archived
+    if report.not_archived:
+        _log_not_archived(ctx, report.not_archived)
     if ctx.meta["file_count"] == 0 and not ctx.repo.source.get("allow_empty"):
         raise BackupError(f"no file was archived from {ctx.repo.source['path']} (an unmounted disk? patterns that "
                           "match nothing?); set source.allow_empty: true if an empty tree is expected")
-    ctx.unsatisfactory = _why_unsatisfactory(report.not_stored)
+    ctx.unsatisfactory = _why_unsatisfactory(report.not_archived)
 
 
 # What exists and was not kept (tarstream.FAILING) makes the run unsatisfactory: what it says, what to do.
@@ -84,17 +84,17 @@ def _why_unsatisfactory(entries: list[dict]) -> str | None:
     return "; ".join(reasons) or None
 
 
-def not_stored_line(entry: dict) -> str:
+def not_archived_line(entry: dict) -> str:
     detail = f" ({entry['detail']})" if entry.get("detail") else ""
     return f"{entry['reason']}: {entry['path']}{'/' if entry['type'] == 'dir' else ''}{detail}"
 
 
-def _log_not_stored(ctx: BackupContext, entries: list[dict]) -> None:
+def _log_not_archived(ctx: BackupContext, entries: list[dict]) -> None:
     """The whole list, in the live log and in the log the catalog keeps with the run."""
     counts = Counter(e["reason"] for e in entries)
-    title = (f"not stored as on disk: {len(entries)} path(s) ("
+    title = (f"not archived as on disk: {len(entries)} path(s) ("
              + ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items())) + ")")
-    lines = [not_stored_line(e) for e in entries]
+    lines = [not_archived_line(e) for e in entries]
     ctx.log(f"warning: {title}")
     for line in lines:
         ctx.log(f"  {line}")

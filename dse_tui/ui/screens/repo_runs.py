@@ -56,7 +56,7 @@ class RepoRunsScreen(Screen):
         self.cancel_event: threading.Event | None = None
         self.busy: str | None = None  # "verify" | "restore" while a worker runs
         self.live_checks: list[str] = []
-        self.not_stored: dict[int, list[dict] | None] = {}  # run id → its manifest's not_stored (None: loading)
+        self.not_archived: dict[int, list[dict] | None] = {}  # run id → its manifest's not_archived (None: loading)
         self._bindings_from_table()
 
     def _bindings_from_table(self) -> None:
@@ -147,31 +147,31 @@ class RepoRunsScreen(Screen):
                         outcome=tr("outcome." + v.outcome, self.lang),
                         when=f"{v.started_at.astimezone():%Y-%m-%d %H:%M}") + f" · {v.trigger or ''} {v.operator or ''}"]
             lines += [_check_line(c["name"], c["ok"], c["detail"], c.get("inconclusive", False)) for c in v.checks]
-        self.query_one("#checks", Static).update("\n".join(lines + self._not_stored_lines(run)))
+        self.query_one("#checks", Static).update("\n".join(lines + self._not_archived_lines(run)))
 
-    def _not_stored_lines(self, run: Run) -> list[str]:
+    def _not_archived_lines(self, run: Run) -> list[str]:
         """What the run's archive lacks of the source (files runs), from its manifest, read off the UI thread:
         a manifest lists every file of the tree."""
-        if run.id not in self.not_stored:
+        if run.id not in self.not_archived:
             if self.repo.driver == "files" and run.manifest:
-                self.not_stored[run.id] = None
-                self._load_not_stored(run.id, run.manifest)
+                self.not_archived[run.id] = None
+                self._load_not_archived(run.id, run.manifest)
             return []
-        entries = self.not_stored[run.id] or []
+        entries = self.not_archived[run.id] or []
         if not entries:
             return []
-        return ["", tr("runs.not_stored", self.lang, n=len(entries))] + [_not_stored_line(e, self.lang) for e in entries]
+        return ["", tr("runs.not_archived", self.lang, n=len(entries))] + [_not_archived_line(e, self.lang) for e in entries]
 
     @work(thread=True, group="not-stored")
-    def _load_not_stored(self, run_id: int, manifest: str) -> None:
+    def _load_not_archived(self, run_id: int, manifest: str) -> None:
         try:
-            entries = json.loads(Path(manifest).read_text()).get("not_stored", [])
+            entries = json.loads(Path(manifest).read_text()).get("not_archived", [])
         except (OSError, ValueError):  # pruned, or not readable here: nothing to show
             entries = []
-        self.app.call_from_thread(self._not_stored_loaded, run_id, entries)
+        self.app.call_from_thread(self._not_archived_loaded, run_id, entries)
 
-    def _not_stored_loaded(self, run_id: int, entries: list[dict]) -> None:
-        self.not_stored[run_id] = entries
+    def _not_archived_loaded(self, run_id: int, entries: list[dict]) -> None:
+        self.not_archived[run_id] = entries
         run = self.selected_run()
         if entries and run is not None and run.id == run_id:
             self.show_checks()
@@ -362,11 +362,11 @@ class RepoRunsScreen(Screen):
         self.app.push_screen(AcceptDialog(run, self.lang), given)
 
 
-def _not_stored_line(entry: dict, lang: str) -> str:
+def _not_archived_line(entry: dict, lang: str) -> str:
     mark = "[bold red]✗[/]" if entry["reason"] in FAILING else "[yellow]![/]"
     path = entry["path"] + ("/" if entry["type"] == "dir" else "")
     detail = f" ({entry['detail']})" if entry.get("detail") else ""
-    return f"{mark} {escape(path)}: {escape(tr('notstored.' + entry['reason'], lang))}{escape(detail)}"
+    return f"{mark} {escape(path)}: {escape(tr('notarchived.' + entry['reason'], lang))}{escape(detail)}"
 
 
 def _check_line(name: str, ok: bool, detail: str, inconclusive: bool = False) -> str:
