@@ -173,7 +173,7 @@ def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
     for path in devices:
         v.log(f"not made: {path}, a device (only root can make one)")
     missing = v.manifest.get("not_archived", [])
-    if missing:  # the restore is whole, the run was not: say so where the operator looks
+    if missing:  # all the run holds is restored; what it never held, the operator reads here too
         v.log(f"the run did not archive {len(missing)} path(s) as they were on disk:")
         for entry in missing:
             v.log(f"  {not_archived_line(entry)}")

@@ -162,7 +162,7 @@ class RepoRunsScreen(Screen):
             return []
         return ["", tr("runs.not_archived", self.lang, n=len(entries))] + [_not_archived_line(e, self.lang) for e in entries]
 
-    @work(thread=True, group="not-stored")
+    @work(thread=True, group="not-archived")
     def _load_not_archived(self, run_id: int, manifest: str) -> None:
         try:
             entries = json.loads(Path(manifest).read_text()).get("not_archived", [])
