@@ -307,10 +307,15 @@ def cmd_run(args) -> int:
 
     def report(outcome) -> None:
         if not args.json:
-            where = outcome.artifact or outcome.message or ""
+            from dse_tui.core.drivers.files import not_archived_line
+
+            # A failed run may keep its artifact (as evidence): why it failed is what to read first.
+            where = (outcome.artifact if outcome.state == "good" else outcome.message) or outcome.artifact or ""
             print(f"{outcome.state:<9} {outcome.repository:<20} "
                   f"{('r' + str(outcome.run_id)) if outcome.run_id else '-':<7} "
                   f"{size(outcome.size):>10} {outcome.elapsed:6.1f}s  {where}", flush=True)
+            for entry in outcome.not_archived or []:
+                print(f"{'':<9} not archived: {not_archived_line(entry)}", flush=True)
 
     outcomes = run_many(profile, repos, trigger="cli", on_outcome=report, cancel=cancel)
     _notify(profile)

@@ -41,6 +41,33 @@ def test_files_over_ssh(tmp_path, sshd):
     assert server_temporaries() == before
 
 
+def test_a_remote_tree_comes_back_as_it_was(tmp_path, sshd):
+    """The server's GNU tar, read by tartee: hard links, the FIFO and the tree's own folder recorded as the
+    local writer records them, the socket tar leaves out listed, and the restore the same as the source."""
+    from dse_tui.core.catalog import Catalog
+    from dse_tui.core.restore import plan, restore
+    from tests.tree_helpers import differences, fidelity_tree, snapshot
+
+    tree = tmp_path / "remote-etc"
+    fidelity_tree(tree)
+    profile = profile_with(tmp_path, f"{{id: re, kind: config, driver: files, verify: restore, "
+                                     f"ssh: {ssh_yaml(sshd)}, source: {{path: {tree}}}}}")
+    outcome = run_repository(profile, profile.repository("re"))
+    assert outcome.state == "good", outcome.message
+    assert outcome.not_archived == [{"path": "app.sock", "type": "socket", "reason": "socket"}]
+    manifest = manifest_of(outcome)
+    files = {f["path"]: f for f in manifest["files"]}
+    assert files["docs/data-again.bin"]["type"] == "hardlink" and files["pipe"]["type"] == "fifo"
+    assert files["docs"]["mtime_ns"] == (tree / "docs").stat().st_mtime_ns
+    assert manifest["root"]["mtime_ns"] == tree.stat().st_mtime_ns
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.verifications(outcome.run_id)[0].outcome == "passed"
+        result = restore(profile, catalog, plan(profile, catalog.run(outcome.run_id), str(tmp_path / "restored")))
+    assert result.outcome == "done", result.message
+    assert differences(snapshot(tree, skip={"app.sock"}, owners=True),
+                       snapshot(tmp_path / "restored", owners=True)) == []
+
+
 def test_postgresql_over_ssh(tmp_path, sshd, postgres_db):
     db = postgres_db["database"]
     psql(db, "CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 1000);")

@@ -17,6 +17,7 @@ from dse_tui.ui.screens.checklist_view import ChecklistView
 from dse_tui.ui.screens.repo_runs import RepoRunsScreen
 from dse_tui.ui.screens.restore_dialog import AcceptDialog, RestoreDialog
 from dse_tui.ui.widgets.repo_table import RepoTable
+from tests.conftest import pilot_until
 from tests.engine_helpers import profile_with
 
 SIZE = (200, 50)
@@ -157,3 +158,23 @@ async def test_accept_a_shrunk_run_with_a_reason(tmp_path):
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.run(held.run_id).state == "good"
         assert catalog.acknowledged(held.run_id) == "files moved to the archive"
+
+
+async def test_the_run_detail_lists_what_the_run_did_not_store(tmp_path):
+    from tests.tree_helpers import fidelity_tree, make_socket
+
+    fidelity_tree(tmp_path / "srv")
+    (tmp_path / "srv" / "sockets").mkdir()
+    for i in range(2):
+        make_socket(tmp_path / "srv" / "sockets" / f"s{i}.sock")
+    profile = profile_with(tmp_path, "{id: t, kind: config, driver: files, source: {path: ./srv}}")
+    outcome = run_repository(profile, profile.repository("t"))
+    assert outcome.state == "good" and len(outcome.not_archived) == 3
+    app = make_app(profile.file, language="es", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        text = await pilot_until(pilot, lambda: "No archivado" in checks_text(app) and checks_text(app),
+                                 what="the run's paths not archived on screen")
+        assert "No archivado tal como está en disco (3)" in text
+        for path in ("app.sock", "sockets/s0.sock", "sockets/s1.sock"):
+            assert f"! {path}: un socket: tar no puede guardarlo" in text

@@ -8,14 +8,16 @@ import os
 import sqlite3
 import subprocess
 import tarfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.runner import run_repository
-from tests.engine_helpers import failed_checks, profile_with, rewrite_part, unzstd, verify, zstd_bytes
+from tests.engine_helpers import failed_checks, manifest_of, profile_with, rewrite_part, unzstd, verify, zstd_bytes
 from tests.test_engine_local import make_tree
+from tests.tree_helpers import fidelity_tree
 
 
 def files_run(tmp_path):
@@ -70,8 +72,9 @@ def test_an_edited_manifest_fails_against_the_catalog(tmp_path):
     assert "manifest.json was changed" in failed_checks(result)["manifest"]
 
 
-def _retar(part: Path, drop: str | None = None, change: str | None = None) -> bytes:
-    """The run's archive rebuilt without `drop`, or with `change`'s bytes altered (same size)."""
+def _retar(part: Path, drop: str | None = None, change: str | None = None, edit=None) -> bytes:
+    """The run's archive rebuilt without `drop`, or with `change`'s bytes altered (same size), or with
+    `edit(member, data) -> data` applied to every member (its header's fields changed in place)."""
     source = tarfile.open(fileobj=io.BytesIO(unzstd(part)), mode="r:")
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -81,6 +84,8 @@ def _retar(part: Path, drop: str | None = None, change: str | None = None) -> by
             data = source.extractfile(member).read() if member.isfile() else None
             if member.name == change:
                 data = bytes([data[0] ^ 1]) + data[1:]
+            if edit is not None:
+                data = edit(member, data)
             tar.addfile(member, io.BytesIO(data) if data is not None else None)
     return zstd_bytes(out.getvalue())
 
@@ -102,6 +107,75 @@ def test_changed_file_contents_fail_only_the_trial_restore(tmp_path):
     result = verify(profile, outcome.run_id, "restore")
     assert "index.html: not restored as recorded" in failed_checks(result)["files w.tar.zst"]
     assert no_scratch_left(profile)
+
+
+def fidelity_run(tmp_path):
+    fidelity_tree(tmp_path / "srv", with_socket=False)
+    profile = profile_with(tmp_path, "{id: t, kind: config, driver: files, source: {path: ./srv}}")
+    outcome = run_repository(profile, profile.repository("t"))
+    assert outcome.state == "good", outcome.message
+    return profile, outcome, Path(outcome.artifact) / "t.tar.zst"
+
+
+def test_the_trial_restore_holds_folder_times_modes_and_owners_to_the_manifest(tmp_path):
+    """An archive whose headers say other times, modes or owners than the manifest lists the same and
+    extracts: only the trial restore, comparing what tar made with the record, can tell."""
+    profile, outcome, part = fidelity_run(tmp_path)
+    assert "modes and times as recorded" in {c.name: c.detail for c in verify(profile, outcome.run_id, "restore").checks}[
+        "files t.tar.zst"]
+
+    def tamper(member, data):
+        if member.name == "docs":  # a folder's time: what a breadth-first archive lost
+            member.mtime = int(member.mtime) + 3600
+            member.pax_headers = {}
+        elif member.name == "bin/run.sh":
+            member.mode = 0o700
+        elif member.name == "a-ro/inner-ro":
+            member.mode = 0o755
+        elif member.name == "docs/guide.txt":
+            member.uid = 4321
+        return data
+
+    rewrite_part(profile, outcome.run_id, "t.tar.zst", _retar(part, edit=tamper), keep_checksums=True)
+    assert verify(profile, outcome.run_id, "structure").outcome == "passed"
+    detail = failed_checks(verify(profile, outcome.run_id, "restore"))["files t.tar.zst"]
+    recorded = {f["path"]: f for f in manifest_of(outcome)["files"]}["docs"]["mtime_ns"]
+    when = datetime.fromtimestamp(recorded // 10**9, timezone.utc)
+    assert (f"docs: not restored as recorded (modified {when + timedelta(hours=1):%Y-%m-%dT%H:%M:%S}.000000000Z, "
+            f"recorded {when:%Y-%m-%dT%H:%M:%S}.{recorded % 10**9:09d}Z)") in detail
+    assert "bin/run.sh: not restored as recorded (mode 0700, recorded 0755)" in detail
+    assert "a-ro/inner-ro: not restored as recorded (mode 0755, recorded 0555)" in detail
+    if os.geteuid() == 0:
+        assert "docs/guide.txt: not restored as recorded (owner 4321:0, recorded 0:0)" in detail
+    assert no_scratch_left(profile), "the trial's read-only folders must not keep its scratch"
+
+
+def test_hard_links_and_link_targets_are_held_to_the_manifest(tmp_path):
+    profile, outcome, part = fidelity_run(tmp_path)
+    files = {f["path"]: f for f in manifest_of(outcome)["files"]}
+    assert files["docs/data-again.bin"] == {**files["docs/data-again.bin"], "type": "hardlink",
+                                            "target": "a-ro/data-ro.bin"}
+    assert files["pipe"]["type"] == "fifo" and files["links/guide"]["target"] == "../docs/guide.txt"
+    whole = (tmp_path / "srv" / "data.bin").read_bytes()
+
+    def unlinked(member, data):  # the second name stored as a file of its own: same bytes, not the same file
+        if member.name == "docs/data-again.bin":
+            member.type, member.linkname, member.size = tarfile.REGTYPE, "", len(whole)
+            return whole
+        return data
+
+    rewrite_part(profile, outcome.run_id, "t.tar.zst", _retar(part, edit=unlinked), keep_checksums=True)
+    assert "docs/data-again.bin: a file in the archive, a hardlink in the manifest" in failed_checks(
+        verify(profile, outcome.run_id, "structure"))["listing t.tar.zst"]
+
+    def elsewhere(member, data):
+        if member.name == "links/guide":
+            member.linkname = "../docs/deep/table.csv"
+        return data
+
+    rewrite_part(profile, outcome.run_id, "t.tar.zst", _retar(part, edit=elsewhere), keep_checksums=True)
+    assert "links/guide: links to ../docs/deep/table.csv in the archive, to ../docs/guide.txt in the manifest" in \
+        failed_checks(verify(profile, outcome.run_id, "structure"))["listing t.tar.zst"]
 
 
 def git_repo(path: Path, message: str = "first") -> None:

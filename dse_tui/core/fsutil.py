@@ -1,8 +1,9 @@
-"""Durability helpers shared by runs and copies."""
+"""Filesystem helpers shared by runs, copies and verification."""
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 
@@ -13,3 +14,20 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def make_writable(tree: Path) -> None:
+    """Give the owner full access to every folder of `tree` (one restored with read-only folders, as
+    recorded), so that a user who is not root can remove it. Links are never followed."""
+    def fix(path) -> None:
+        try:
+            mode = os.lstat(path).st_mode
+            if stat.S_ISDIR(mode) and mode & 0o700 != 0o700:
+                os.chmod(path, stat.S_IMODE(mode) | 0o700)
+        except OSError:
+            pass
+
+    fix(tree)
+    for folder, subdirs, _ in os.walk(tree):  # top down: a folder is fixed before it is listed
+        for name in subdirs:
+            fix(os.path.join(folder, name))

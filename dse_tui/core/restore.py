@@ -167,12 +167,21 @@ def _check(v: VerifyContext, result, what: str) -> None:
 
 
 def _files_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
+    from dse_tui.core.drivers.files import devices_left_out, extract_argv, not_archived_line
+
     target = Path(p.target)
     target.mkdir(parents=True, exist_ok=True)
+    devices = devices_left_out(v.manifest, target)
     for part in v.parts(".tar.zst"):  # the archives (not the audit log, or a manual backup's notes)
-        result, _ = v.pipe(part, [Stage(["tar", "-x", "-f", "-", "-C", str(target)], name="tar -x",
-                                          stops_early=True)])
+        result, _ = v.pipe(part, [Stage(extract_argv(target, devices), name="tar -x", stops_early=True)])
         _check(v, result, part["file"])
+    for path in devices:
+        v.log(f"not made: {path}, a device (only root can make one)")
+    missing = v.manifest.get("not_archived", [])
+    if missing:  # all the run holds is restored; what it never held, the operator reads here too
+        v.log(f"the run did not archive {len(missing)} path(s) as they were on disk:")
+        for entry in missing:
+            v.log(f"  {not_archived_line(entry)}")
 
 
 def _git_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:

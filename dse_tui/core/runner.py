@@ -129,6 +129,8 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
         size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
         state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log)
+        if state == "good" and ctx.unsatisfactory:
+            state, message = "unsatisfactory", ctx.unsatisfactory
         if state == "good":
             log(f"good: {len(ctx.parts)} part(s), {size} bytes in {final}")
     except BackupError as exc:
@@ -183,7 +185,8 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
             log(f"retention: could not prune: {exc}")
     stored = catalog.verified_copies([run_id]).get(run_id, 0) >= repo.copies if state == "good" else None
     return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
-                      str(manifest_path) if kept else None, size, digest, message, elapsed, copies, stored)
+                      str(manifest_path) if kept else None, size, digest, message, elapsed, copies, stored,
+                      ctx.meta.get("not_archived", []))
 
 
 def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cancel, log) -> list[dict]:

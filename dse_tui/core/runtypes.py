@@ -27,9 +27,10 @@ class RunOutcome:
     copies: list[dict] | None = None  # CopyOutcome.as_json() of each destination, after a good run
     # A good run on as many distinct devices as its repository asks (procedure 4.2.1); None: not good.
     stored: bool | None = None
+    not_archived: list[dict] | None = None  # {path, type, reason[, detail]}: what the archive lacks of the source
 
     def as_json(self) -> dict:
         return {"repository": self.repository, "run_id": self.run_id, "state": self.state,
                 "artifact": self.artifact, "manifest": self.manifest, "size": self.size, "sha256": self.sha256,
                 "message": self.message, "elapsed": round(self.elapsed, 3), "copies": self.copies or [],
-                "stored": self.stored}
+                "stored": self.stored, "not_archived": self.not_archived or []}

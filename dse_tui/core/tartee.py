@@ -1,5 +1,6 @@
 """`python -m dse_tui.core.tartee MANIFEST`: copy a tar stream from stdin to stdout, writing the
-per-file manifest (path, type, size, mtime, mode, SHA-256) of its members to MANIFEST."""
+per-file manifest of its members to MANIFEST: {"files": [...], "root": {...} or null}, each entry as the
+local tar writer records it (path, type, mode, mtime, owner; size and SHA-256 of files, targets of links)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import hashlib
 import json
 import sys
 import tarfile
+
+from dse_tui.core.tarstream import member_entry
 
 
 class _Tee:
@@ -21,25 +24,25 @@ class _Tee:
 
 def main(path: str) -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    files = []
+    files, root = [], None
     with tarfile.open(fileobj=_Tee(stdin, stdout), mode="r|") as tar:
         for member in tar:
-            entry = {"path": member.name.removeprefix("./"), "mode": f"{member.mode:04o}", "mtime": int(member.mtime)}
-            if member.isdir():
-                files.append({**entry, "type": "dir"})
-            elif member.issym():
-                files.append({**entry, "type": "symlink", "target": member.linkname})
-            elif member.isfile():
+            entry = member_entry(member)
+            if entry["path"] in ("", "."):  # the tree's own folder (`tar -C ROOT .`)
+                root = {k: v for k, v in entry.items() if k not in ("path", "type")}
+                continue
+            if entry["type"] == "file":
                 digest = hashlib.sha256()
                 f = tar.extractfile(member)
                 while chunk := f.read(1 << 20):
                     digest.update(chunk)
-                files.append({**entry, "type": "file", "size": member.size, "sha256": digest.hexdigest()})
+                entry |= {"size": member.size, "sha256": digest.hexdigest()}
+            files.append(entry)
     while chunk := stdin.read(1 << 20):  # the end-of-archive blocks
         stdout.write(chunk)
     stdout.flush()
     with open(path, "w") as f:
-        json.dump([e for e in files if e["path"] not in ("", ".")], f)
+        json.dump({"files": files, "root": root}, f)
     return 0
 
 

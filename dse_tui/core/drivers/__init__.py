@@ -61,6 +61,9 @@ class BackupContext:
     meta: dict[str, Any] = field(default_factory=dict)
     stderr: list[str] = field(default_factory=list)
     recipients: tuple[str, ...] = ()  # age public keys: every part is encrypted as it is written
+    # Why a complete run is still not a satisfactory backup (files it could not read): the run is kept, as
+    # evidence and for what it does hold, but marked failed.
+    unsatisfactory: str | None = None
     _written: int = 0
 
     def remaining(self, cap: float = 60.0) -> float:

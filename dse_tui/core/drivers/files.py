@@ -1,18 +1,25 @@
-"""files: a directory tree as a tar stream compressed with zstd, with a per-file manifest
-(path, size, mtime, mode, SHA-256). Locally the tree is read once, by Python, hashing as it archives;
-over SSH the remote `tar` streams it back and the manifest is read from that stream."""
+"""files: a directory tree as a tar stream compressed with zstd (what GNU tar makes of it, see
+core/tarstream.py), with a per-file manifest (path, type, mode, mtime, owner; size and SHA-256 of files,
+targets of links) and the list of what is not archived as it is on disk. Locally the tree is read once, by
+Python, hashing as it archives; over SSH the remote `tar` streams it back and the manifest is read from
+that stream."""
 
 from __future__ import annotations
 
-
 import json
+import os
 import shlex
+import stat
 import sys
+import tarfile
+from collections import Counter
+from datetime import datetime, timezone
 
 from dse_tui.core.config import Repository
 from dse_tui.core.drivers import BackupContext, BackupError, remote_shell
-from dse_tui.core.stream import Stage
-from dse_tui.core.tarstream import TreeReport
+from dse_tui.core.fsutil import make_writable
+from dse_tui.core.stream import Cancelled, Stage, TimedOut
+from dse_tui.core.tarstream import FAILING, NS, TreeReport, file_kind, member_entry
 
 
 def tools(repo: Repository) -> list[str]:
@@ -44,42 +51,79 @@ def backup(ctx: BackupContext) -> None:
 
 def _record(ctx: BackupContext, report: TreeReport) -> None:
     ctx.meta["files"] = report.files
+    if report.root is not None:
+        ctx.meta["root"] = report.root
     ctx.meta["file_count"] = sum(f["type"] == "file" for f in report.files)
     ctx.meta["bytes"] = report.bytes_read
-    if report.changed:
-        ctx.meta["changed_while_read"] = report.changed
-        ctx.log(f"warning: {len(report.changed)} file(s) changed while they were read: {', '.join(report.changed[:5])}")
-    if report.skipped:
-        ctx.meta["skipped"] = report.skipped
-    if report.shrunk:
-        shown = ", ".join(report.shrunk[:5]) + (" …" if len(report.shrunk) > 5 else "")
-        raise BackupError(f"{len(report.shrunk)} file(s) shrank while they were read ({shown}): their copy would be "
-                          "padded, not what was on disk; run again when they are quiet, or exclude them")
+    ctx.meta["not_archived"] = report.not_archived
+    if report.not_archived:
+        _log_not_archived(ctx, report.not_archived)
     if ctx.meta["file_count"] == 0 and not ctx.repo.source.get("allow_empty"):
         raise BackupError(f"no file was archived from {ctx.repo.source['path']} (an unmounted disk? patterns that "
                           "match nothing?); set source.allow_empty: true if an empty tree is expected")
-    if report.unreadable:
-        shown = "; ".join(report.unreadable[:5]) + (" …" if len(report.unreadable) > 5 else "")
-        raise BackupError(f"{len(report.unreadable)} file(s) could not be read ({shown}): run as a user who can "
-                          "read them, or exclude them in the profile")
+    ctx.unsatisfactory = _why_unsatisfactory(report.not_archived)
+
+
+# What exists and was not kept (tarstream.FAILING) makes the run unsatisfactory: what it says, what to do.
+_FAILURES = {
+    "unreadable": ("could not be read", "run as a user who can read them, or exclude them in the profile"),
+    "shrank": ("shrank while they were read", "their copy is padded, not what was on disk; run again when they "
+                                              "are quiet, or exclude them"),
+}
+
+
+def _why_unsatisfactory(entries: list[dict]) -> str | None:
+    reasons = []
+    for reason in FAILING:
+        bad = [e for e in entries if e["reason"] == reason]
+        if bad:
+            shown = "; ".join(e["path"] + (f": {e['detail']}" if e.get("detail") else "") for e in bad[:5])
+            more = f" … and {len(bad) - 5} more, all in the run's log" if len(bad) > 5 else ""
+            what, advice = _FAILURES[reason]
+            reasons.append(f"{len(bad)} file(s) {what} ({shown}{more}): {advice}")
+    return "; ".join(reasons) or None
+
+
+def not_archived_line(entry: dict) -> str:
+    detail = f" ({entry['detail']})" if entry.get("detail") else ""
+    return f"{entry['reason']}: {entry['path']}{'/' if entry['type'] == 'dir' else ''}{detail}"
+
+
+def _log_not_archived(ctx: BackupContext, entries: list[dict]) -> None:
+    """The whole list, in the live log and in the log the catalog keeps with the run."""
+    counts = Counter(e["reason"] for e in entries)
+    title = (f"not archived as on disk: {len(entries)} path(s) ("
+             + ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items())) + ")")
+    lines = [not_archived_line(e) for e in entries]
+    ctx.log(f"warning: {title}")
+    for line in lines:
+        ctx.log(f"  {line}")
+    ctx.stderr.append("\n".join([f"--- {title}", *lines]))
 
 
 def _backup_remote(ctx: BackupContext) -> None:
     """The server's tar streams the tree back; Python reads the stream on its way to zstd, hashing
     each member for the manifest, so nothing is read twice and nothing is left on the server."""
     source = ctx.repo.source
-    tar = ["tar", "-cf", "-", "--numeric-owner", *[f"--exclude={p}" for p in source["exclude"]], "--"]
+    # As the local writer: pax headers for nanosecond times (not the access and change times, which
+    # extraction does not restore), owners by number (the server's names mean nothing here).
+    tar = ["tar", "-cf", "-", "--format=posix", "--pax-option=delete=atime,delete=ctime", "--numeric-owner",
+           *[f"--exclude={p}" for p in source["exclude"]], "--"]
     # Include patterns are globs the server's shell expands inside the folder (the profile's schema
     # allows no other shell characters in them).
     script = f"cd {shlex.quote(str(source['path']))} && {shlex.join(tar)} {' '.join(source['include']) or '.'}"
-    report = TreeReport()
     ssh = Stage(remote_shell(ctx.repo, script), name="ssh tar")
     listing = ctx.workdir / ".files.json"  # removed with the work folder, whatever happens
     tee = [sys.executable, "-m", "dse_tui.core.tartee", str(listing)]
     ctx.part(f"{ctx.repo.id}.tar.zst", [ssh, Stage(tee, name="manifest")])
-    report.files = json.loads(listing.read_text())
+    read = json.loads(listing.read_text())
     listing.unlink()
+    report = TreeReport(files=read["files"], root=read["root"])
     report.bytes_read = sum(f.get("size", 0) for f in report.files)
+    for line in "\n".join(ctx.stderr).splitlines():  # GNU tar leaves sockets out with a warning, exit 0
+        if line.startswith("tar: ") and line.endswith(": socket ignored"):
+            report.miss(line.removeprefix("tar: ").removesuffix(": socket ignored").removeprefix("./"),
+                        "socket", "socket")
     _record(ctx, report)
 
 
@@ -93,19 +137,15 @@ def _expected(v) -> dict[str, dict]:
 
 def structure(v) -> None:
     """zstd's own frame checks, and the archive's full listing against the per-file manifest."""
-    import tarfile
-
-    from dse_tui.core.stream import Cancelled, TimedOut
-
     for part in v.parts(".tar.zst"):
-        listed: dict[str, tuple[str, int]] = {}
+        listed: dict[str, dict] = {}
 
         def read(stream) -> None:
             with tarfile.open(fileobj=stream, mode="r|") as tar:
                 for member in tar:
                     v.stopping()
-                    kind = "dir" if member.isdir() else "symlink" if member.issym() else "file" if member.isfile() else "other"
-                    listed[member.name.removeprefix("./")] = (kind, member.size if member.isfile() else 0)
+                    entry = member_entry(member)
+                    listed[entry["path"]] = entry | ({"size": member.size} if entry["type"] == "file" else {})
 
         result, raised = v.read_with(part, read)
         if isinstance(raised, (Cancelled, TimedOut)):
@@ -122,48 +162,158 @@ def structure(v) -> None:
         diffs = []
         for path, entry in _expected(v).items():
             got = listed.pop(path, None)
-            if got is None:
-                diffs.append(f"{path}: missing from the archive")
-            elif got[0] != entry["type"] or (entry["type"] == "file" and got[1] != entry["size"]):
-                diffs.append(f"{path}: {got[0]} of {got[1]} bytes, the manifest says {entry['type']}"
-                             + (f" of {entry['size']} bytes" if entry["type"] == "file" else ""))
+            why = "missing from the archive" if got is None else _listed_differently(got, entry)
+            if why:
+                diffs.append(f"{path}: {why}")
         diffs += [f"{path}: in the archive, not in the manifest" for path in listed]
-        v.check(f"listing {part['file']}", not diffs, "; ".join(diffs[:4]) + (" …" if len(diffs) > 4 else "")
-                if diffs else f"{len(_expected(v))} entries as the manifest lists them")
+        v.check(f"listing {part['file']}", not diffs, _some_diffs(diffs) if diffs
+                else f"{len(_expected(v))} entries as the manifest lists them")
+
+
+def _listed_differently(got: dict, want: dict) -> str | None:
+    if got["type"] != want["type"]:
+        return f"a {got['type']} in the archive, a {want['type']} in the manifest"
+    if want["type"] == "file" and got["size"] != want["size"]:
+        return f"{got['size']} bytes in the archive, {want['size']} in the manifest"
+    if "target" in want and got.get("target") != want["target"]:
+        return f"links to {got.get('target')} in the archive, to {want['target']} in the manifest"
+    return None
+
+
+def _some_diffs(diffs: list[str]) -> str:
+    return "; ".join(diffs[:4]) + (f" … ({len(diffs)} in all)" if len(diffs) > 4 else "")
+
+
+def extract_argv(target, devices: list[str], *, numeric_owner: bool = False) -> list[str]:
+    """`tar -x` of a run's archive into `target`, keeping modes (-p: as root does, also for any other user),
+    without `devices` (see devices_left_out)."""
+    argv = ["tar", "-x", "-p", "-f", "-", "-C", str(target)]
+    if numeric_owner and os.geteuid() == 0:
+        argv.append("--numeric-owner")
+    if devices:
+        argv += ["--no-wildcards", "--anchored"]  # each name exactly, not as a pattern
+        for path in devices:
+            argv += [f"--exclude={path}", f"--exclude=./{path}"]
+    return argv
+
+
+def devices_left_out(manifest: dict, folder) -> list[str]:
+    """The run's devices when this process cannot make them in `folder` (only root can, and not in every
+    container): tar would fail the whole extraction on the first one."""
+    devices = [f["path"] for f in manifest.get("files", []) if f["type"] in ("char", "block")]
+    return devices if devices and not _can_make_devices(folder) else []
+
+
+def _can_make_devices(folder) -> bool:
+    probe = os.path.join(folder, ".dse-tui-device-probe")
+    try:
+        os.mknod(probe, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    except OSError:
+        return False
+    os.unlink(probe)
+    return True
 
 
 def trial(v) -> None:
-    """Extract the tree with tar, then every file's size and SHA-256, every link and folder, compared."""
-    import os
-
-    from dse_tui.core.verify import sha256_file
-
+    """Extract the tree with tar, then compare every entry with the manifest: type, content, link target,
+    hard-link structure, mode, modification time, and owner when running as root."""
     for part in v.parts(".tar.zst"):
         tree = v.scratch / "tree"
         tree.mkdir(exist_ok=True)
-        result, _ = v.pipe(part, [Stage(["tar", "-x", "-f", "-", "-C", str(tree), "--no-same-owner"],
-                                        name="tar -x", stops_early=True)])
-        if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
-                       else v.failure(result)):
-            continue
-        if "files" not in v.manifest:
-            continue  # a manual backup's archive: extracted whole is all there is to check
-        diffs = []
-        for path, entry in _expected(v).items():
-            v.stopping()
-            target = tree / path
-            if entry["type"] == "dir":
-                ok = target.is_dir() and not target.is_symlink()
-            elif entry["type"] == "symlink":
-                ok = target.is_symlink() and os.readlink(target) == entry.get("target")
-            elif not target.is_file() or target.is_symlink():
-                ok = False
-            else:
-                size, digest = sha256_file(target, v)
-                ok = size == entry["size"] and digest == entry["sha256"]
-            if not ok:
-                diffs.append(f"{path}: not restored as recorded" if target.exists() or target.is_symlink()
-                             else f"{path}: missing after extraction")
-        count = sum(e["type"] == "file" for e in _expected(v).values())
-        v.check(f"files {part['file']}", not diffs, "; ".join(diffs[:4]) + (" …" if len(diffs) > 4 else "")
-                if diffs else f"{count} file(s) extracted with the recorded SHA-256")
+        skipped = devices_left_out(v.manifest, tree)
+        try:
+            result, _ = v.pipe(part, [Stage(extract_argv(tree, skipped, numeric_owner=True), name="tar -x",
+                                             stops_early=True)])
+            if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
+                           else v.failure(result)):
+                continue
+            if "files" in v.manifest:  # else a manual backup's archive: extracted whole is all there is to check
+                _compare_tree(v, part, tree, set(skipped))
+        finally:
+            make_writable(tree)  # read-only folders, as recorded: the scratch must still be removable
+
+
+def _compare_tree(v, part: dict, tree, skipped: set[str]) -> None:
+    slack = _mtime_slack(v.scratch)
+    expected = _expected(v)
+    diffs = []
+    if "root" in v.manifest:
+        why = _restored_differently(tree, {**v.manifest["root"], "path": ".", "type": "dir"}, v, slack)
+        diffs += [f"./: {why}"] if why else []
+    for path, entry in expected.items():
+        v.stopping()
+        why = None if path in skipped else _restored_differently(tree, entry, v, slack)
+        if why:
+            diffs.append(f"{path}: {why}")
+    count = sum(e["type"] == "file" for e in expected.values())
+    ok = f"{count} file(s) extracted with the recorded SHA-256" + (
+        ", folders, links, modes and times as recorded" if any("mtime_ns" in e for e in expected.values())
+        else "") + (", owners too" if os.geteuid() == 0 else "")
+    if skipped:
+        ok += f"; {len(skipped)} device(s) not made: only root can"
+    v.check(f"files {part['file']}", not diffs, _some_diffs(diffs) if diffs else ok)
+
+
+def _restored_differently(tree, entry: dict, v, slack: int) -> str | None:
+    """What of `entry` did not come back as recorded, in words; None when all did."""
+    from dse_tui.core.verify import sha256_file
+
+    target = tree / entry["path"]
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        return "missing after extraction"
+    kind = entry["type"]
+    if kind == "hardlink":
+        try:
+            same = os.path.samestat(st, os.lstat(tree / entry["target"]))
+        except FileNotFoundError:
+            same = False
+        return None if same else f"not restored as recorded (not the same file as {entry['target']})"
+    if file_kind(st.st_mode) != kind:
+        return f"not restored as recorded (a {file_kind(st.st_mode)} where a {kind} was recorded)"
+    problems = []
+    if kind == "symlink" and os.readlink(target) != entry.get("target"):
+        problems.append(f"links to {os.readlink(target)}, recorded {entry.get('target')}")
+    if kind == "file":
+        size, digest = sha256_file(target, v)
+        if size != entry["size"] or digest != entry["sha256"]:
+            problems.append("its content differs: SHA-256 or size")
+    if kind in ("char", "block") and (os.major(st.st_rdev), os.minor(st.st_rdev)) != (entry["major"], entry["minor"]):
+        problems.append(f"device {os.major(st.st_rdev)},{os.minor(st.st_rdev)}, recorded {entry['major']},{entry['minor']}")
+    # Modes, times and owners only where the run recorded them to the nanosecond: runs made before the
+    # archive kept folder times (contents after their folder) cannot be held to them.
+    if "mtime_ns" in entry:
+        problems += _metadata_differs(st, entry, slack)
+    return f"not restored as recorded ({'; '.join(problems)})" if problems else None
+
+
+def _metadata_differs(st, entry: dict, slack: int) -> list[str]:
+    problems = []
+    root = os.geteuid() == 0
+    # For a user who is not root, tar (or the kernel) may drop set-user/group-id bits: not held against it.
+    mask = 0o7777 if root else 0o1777
+    if entry["type"] != "symlink" and stat.S_IMODE(st.st_mode) & mask != int(entry["mode"], 8) & mask:
+        problems.append(f"mode {stat.S_IMODE(st.st_mode):04o}, recorded {entry['mode']}")
+    if abs(st.st_mtime_ns - entry["mtime_ns"]) > slack:  # what the filesystem cannot keep is no difference
+        problems.append(f"modified {_when(st.st_mtime_ns)}, recorded {_when(entry['mtime_ns'])}")
+    if root and (st.st_uid, st.st_gid) != (entry["uid"], entry["gid"]):
+        problems.append(f"owner {st.st_uid}:{st.st_gid}, recorded {entry['uid']}:{entry['gid']}")
+    return problems
+
+
+def _when(ns: int) -> str:
+    return f"{datetime.fromtimestamp(ns // NS, timezone.utc):%Y-%m-%dT%H:%M:%S}.{ns % NS:09d}Z"
+
+
+def _mtime_slack(folder) -> int:
+    """Nanoseconds of a modification time that the scratch filesystem cannot keep (0 on ext4, xfs, btrfs,
+    tmpfs; under a second on others): a time is compared to that precision, not finer."""
+    probe = folder / ".mtime-probe"
+    probe.touch()
+    try:
+        want = 1_600_000_001_999_999_999  # every digit below the second set: any rounding shows
+        os.utime(probe, ns=(want, want))
+        return abs(want - probe.stat().st_mtime_ns)
+    finally:
+        probe.unlink()

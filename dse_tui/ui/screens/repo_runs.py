@@ -3,8 +3,10 @@ check's outcome shown), restore one, accept one that only the shrink rule held b
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -18,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Stati
 
 from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.config import VERIFY_LEVELS, Repository
+from dse_tui.core.tarstream import FAILING
 from dse_tui.fmt import size
 from dse_tui.i18n import tr
 
@@ -53,6 +56,7 @@ class RepoRunsScreen(Screen):
         self.cancel_event: threading.Event | None = None
         self.busy: str | None = None  # "verify" | "restore" while a worker runs
         self.live_checks: list[str] = []
+        self.not_archived: dict[int, list[dict] | None] = {}  # run id → its manifest's not_archived (None: loading)
         self._bindings_from_table()
 
     def _bindings_from_table(self) -> None:
@@ -135,16 +139,42 @@ class RepoRunsScreen(Screen):
         if run is None:
             return
         last = self.app.catalog.verifications(run.id, 1)
-        target = self.query_one("#checks", Static)
         if not last:
-            target.update(tr("runs.no_checks", self.lang, run=run.id))
-            return
-        v = last[0]
-        lines = [tr("runs.checks", self.lang, run=run.id, level=tr("level." + v.level, self.lang),
-                    outcome=tr("outcome." + v.outcome, self.lang),
-                    when=f"{v.started_at.astimezone():%Y-%m-%d %H:%M}") + f" · {v.trigger or ''} {v.operator or ''}"]
-        lines += [_check_line(c["name"], c["ok"], c["detail"], c.get("inconclusive", False)) for c in v.checks]
-        target.update("\n".join(lines))
+            lines = [tr("runs.no_checks", self.lang, run=run.id)]
+        else:
+            v = last[0]
+            lines = [tr("runs.checks", self.lang, run=run.id, level=tr("level." + v.level, self.lang),
+                        outcome=tr("outcome." + v.outcome, self.lang),
+                        when=f"{v.started_at.astimezone():%Y-%m-%d %H:%M}") + f" · {v.trigger or ''} {v.operator or ''}"]
+            lines += [_check_line(c["name"], c["ok"], c["detail"], c.get("inconclusive", False)) for c in v.checks]
+        self.query_one("#checks", Static).update("\n".join(lines + self._not_archived_lines(run)))
+
+    def _not_archived_lines(self, run: Run) -> list[str]:
+        """What the run's archive lacks of the source (files runs), from its manifest, read off the UI thread:
+        a manifest lists every file of the tree."""
+        if run.id not in self.not_archived:
+            if self.repo.driver == "files" and run.manifest:
+                self.not_archived[run.id] = None
+                self._load_not_archived(run.id, run.manifest)
+            return []
+        entries = self.not_archived[run.id] or []
+        if not entries:
+            return []
+        return ["", tr("runs.not_archived", self.lang, n=len(entries))] + [_not_archived_line(e, self.lang) for e in entries]
+
+    @work(thread=True, group="not-archived")
+    def _load_not_archived(self, run_id: int, manifest: str) -> None:
+        try:
+            entries = json.loads(Path(manifest).read_text()).get("not_archived", [])
+        except (OSError, ValueError):  # pruned, or not readable here: nothing to show
+            entries = []
+        self.app.call_from_thread(self._not_archived_loaded, run_id, entries)
+
+    def _not_archived_loaded(self, run_id: int, entries: list[dict]) -> None:
+        self.not_archived[run_id] = entries
+        run = self.selected_run()
+        if entries and run is not None and run.id == run_id:
+            self.show_checks()
 
     @on(DataTable.RowHighlighted, "#runs")
     def _highlighted(self) -> None:
@@ -330,6 +360,13 @@ class RepoRunsScreen(Screen):
                 self.reload()
 
         self.app.push_screen(AcceptDialog(run, self.lang), given)
+
+
+def _not_archived_line(entry: dict, lang: str) -> str:
+    mark = "[bold red]✗[/]" if entry["reason"] in FAILING else "[yellow]![/]"
+    path = entry["path"] + ("/" if entry["type"] == "dir" else "")
+    detail = f" ({entry['detail']})" if entry.get("detail") else ""
+    return f"{mark} {escape(path)}: {escape(tr('notarchived.' + entry['reason'], lang))}{escape(detail)}"
 
 
 def _check_line(name: str, ok: bool, detail: str, inconclusive: bool = False) -> str:
