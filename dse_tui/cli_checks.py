@@ -192,8 +192,7 @@ def _verify_copies(profile, catalog, args, cancel) -> list:
         check = verify_copy(profile, catalog, copy, trigger="cli", cancel=cancel)
         checks.append(check)
         if not args.json:
-            shown = {"unreachable": "skipped"}.get(check.outcome, check.outcome)
-            print(f"{shown:<9} {check.repository:<20} r{check.run_id:<6} copy on {check.destination:<14} "
+            print(f"{check.outcome:<12} {check.repository:<20} r{check.run_id:<6} copy on {check.destination:<14} "
                   f"{check.message or ''}", flush=True)
     return checks
 

@@ -416,11 +416,14 @@ def test_a_removable_disk_mounted_elsewhere_later_is_found_again(tmp_path, monke
         monkeypatch.setattr(devices_mod, "block_devices",
                             lambda: parse_lsblk(text.replace('"uuid": "5E2B-9C41"', '"uuid": "0000-0000"')))
         check = verify_copy(profile, catalog, catalog.copy(outcome.copy_id))
-        assert check.outcome == "unreachable" and "not plugged in" in check.message
+        assert check.outcome == "inconclusive" and "not plugged in" in check.message
         assert catalog.copy(outcome.copy_id).state == "verified", "out of reach is not damaged"
+        recorded = catalog.db.execute("SELECT outcome FROM verifications WHERE copy_id = ? ORDER BY id DESC LIMIT 1",
+                                      (outcome.copy_id,)).fetchone()[0]
+        assert recorded == "inconclusive", "recorded as a verification that could not be made, not as cancelled"
 
 
-def test_a_copy_over_ssh_that_is_gone_fails_and_a_host_down_is_unreachable(tmp_path, sshd):
+def test_a_copy_over_ssh_that_is_gone_fails_and_a_host_down_is_inconclusive(tmp_path, sshd):
     from dse_tui.core.copyverify import verify_copy
 
     remote = tmp_path / "remote-share"
@@ -430,7 +433,7 @@ def test_a_copy_over_ssh_that_is_gone_fails_and_a_host_down_is_unreachable(tmp_p
         copy = catalog.copy(outcome.copy_id)
         assert verify_copy(profile, catalog, copy).outcome == "passed"
         profile.destinations["nas"].settings["port"] = 1  # nothing listens there
-        assert verify_copy(profile, catalog, copy).outcome == "unreachable"
+        assert verify_copy(profile, catalog, copy).outcome == "inconclusive"
         profile.destinations["nas"].settings["port"] = sshd["port"]
         shutil.rmtree(remote / "t")
         check = verify_copy(profile, catalog, copy)

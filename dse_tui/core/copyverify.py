@@ -25,7 +25,7 @@ class CopyCheck:
     run_id: int
     repository: str
     destination: str
-    outcome: str  # passed | failed | unreachable | cancelled
+    outcome: str  # passed | failed | inconclusive (out of reach: says nothing of the copy) | cancelled
     message: str | None = None
 
     def as_json(self) -> dict:
@@ -44,19 +44,18 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
     check = CopyCheck(copy.id, run.id, run.repository, copy.destination, "failed")
     dest = profile.destinations.get(copy.destination)
     if dest is None:
-        check.outcome, check.message = "unreachable", f"destination {copy.destination} is no longer in the profile"
+        check.outcome, check.message = "inconclusive", f"destination {copy.destination} is no longer in the profile"
         return check
     try:
         lock = catalog.begin_step(profile.storage_root)
     except OSError as exc:
-        check.outcome, check.message = "unreachable", str(exc)
+        check.outcome, check.message = "inconclusive", str(exc)
         return check
     with lock:
         verification = catalog.start_verification(run.id, "checksum", trigger=trigger, operator=operator,
                                                   copy_id=copy.id, lock=lock.mark)
         _check_copy(profile, catalog, run, copy, dest, check, cancel or threading.Event(), operator)
-        outcome = {"unreachable": "cancelled"}.get(check.outcome, check.outcome)
-        catalog.finish_verification(verification, outcome, [{"name": f"copy on {copy.destination}",
+        catalog.finish_verification(verification, check.outcome, [{"name": f"copy on {copy.destination}",
                                                              "ok": check.outcome == "passed",
                                                              "detail": check.message or copy.path or ""}],
                                     check.message)
@@ -81,7 +80,7 @@ def _check_copy(profile, catalog: Catalog, run, copy: Copy, dest, check: CopyChe
             _check_local(catalog, dest, copy, files)
         check.outcome = "passed"
     except Unreachable as exc:
-        check.outcome, check.message = "unreachable", str(exc)
+        check.outcome, check.message = "inconclusive", str(exc)
     except Cancelled:
         check.outcome, check.message = "cancelled", "cancelled by the operator"
     except (CopyError, OSError) as exc:
