@@ -126,7 +126,7 @@ def test_every_medium_transition_is_allowed_or_refused_as_the_table_says(tmp_pat
 
     from dse_tui.core.catalog_media import MEDIUM_STATES
     from dse_tui.core.copies import copy_pending
-    from dse_tui.core.media import ERASING, TRANSITIONS
+    from dse_tui.core.lifecycle import ERASING, MEDIUM
 
     profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs", copies=1)
     with Catalog(profile.catalog_path) as catalog:
@@ -136,9 +136,10 @@ def test_every_medium_transition_is_allowed_or_refused_as_the_table_says(tmp_pat
         if not holds_only_copy:
             catalog.mark_pruned(run_id)  # retention let its run go: the disc may be erased or retired
         for before, after in product(MEDIUM_STATES, MEDIUM_STATES):
-            catalog.update_medium(medium_id, state=before)
+            # Put there as the test's setup, past the life cycle the catalog otherwise holds it to.
+            catalog.db.execute("UPDATE media SET state = ? WHERE id = ?", (before, medium_id))
             events = len(list(catalog.events(10_000)))
-            allowed = after == before or after in TRANSITIONS[before]
+            allowed = after == before or (before, after) in MEDIUM.moves
             refused_for_copy = holds_only_copy and after in ERASING and after != before
             if allowed and not refused_for_copy:
                 move(catalog, code, state=after)

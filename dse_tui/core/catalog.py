@@ -213,9 +213,24 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin):
             (repo, to_db(at or utcnow()), trigger, operator or current_operator(), session_id))
         return cur.lastrowid
 
+    def moved(self, machine, table: str, column: str, record_id, event: str, key: str = "id") -> str:
+        """The state `event` takes record `record_id` of `table` to, as the life cycle allows
+        (lifecycle.Refused otherwise): every state change of the catalog asks here first."""
+        from dse_tui.core.lifecycle import Refused
+
+        row = self.db.execute(f"SELECT {column} FROM {table} WHERE {key} = ?", (record_id,)).fetchone()
+        if row is None:
+            raise Refused(f"there is no {machine.record} {record_id}")
+        return machine.next(row[0], event)
+
     def finish_run(self, run_id: int, state: str, *, size: int | None = None, sha256: str | None = None,
                    artifact: str | None = None, manifest: str | None = None, message: str | None = None,
-                   log: str | None = None, at: datetime | None = None, key_ids: list[str] | None = None) -> None:
+                   log: str | None = None, at: datetime | None = None, key_ids: list[str] | None = None,
+                   event: str | None = None) -> None:
+        """A running run ends: `state` (good, failed, cancelled), or the state `event` leads to."""
+        from dse_tui.core.lifecycle import RUN
+
+        state = self.moved(RUN, "runs", "state", run_id, event or state)
         self.db.execute(
             "UPDATE runs SET state = ?, ended_at = ?, size = ?, sha256 = ?, artifact = ?, manifest = ?, message = ?,"
             " log = ?, key_ids = ? WHERE id = ?",
@@ -231,7 +246,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin):
         message = "interrupted: the process stopped before the run finished"
         for run_id in ids:
             with self.transaction():
-                self.finish_run(run_id, "failed", message=message)
+                self.finish_run(run_id, "failed", message=message, event="interrupted")
                 self._append_event("run ended", "interrupted", repository=key,
                                    detail={"run_id": run_id, "message": message})
         return ids

@@ -52,8 +52,11 @@ class ChecksMixin:
 
     def finish_verification(self, verification_id: int, outcome: str, checks: list[dict],
                             message: str | None = None, at: datetime | None = None) -> None:
+        from dse_tui.core.lifecycle import VERIFICATION
+
         when = to_db(at or utcnow())
         with self.transaction():
+            outcome = self.moved(VERIFICATION, "verifications", "outcome", verification_id, outcome)
             self.db.execute("UPDATE verifications SET outcome = ?, ended_at = ?, detail = ?, message = ? WHERE id = ?",
                             (outcome, when, json.dumps(checks), message, verification_id))
             if outcome == "passed":
@@ -121,12 +124,18 @@ class ChecksMixin:
 
     def fail_run(self, run_id: int, message: str) -> None:
         """A stored run that no longer verifies: it stops counting as a backup, its artifact stays as evidence."""
-        self.db.execute("UPDATE runs SET state = 'failed', message = ? WHERE id = ?", (message, run_id))
+        from dse_tui.core.lifecycle import RUN
+
+        state = self.moved(RUN, "runs", "state", run_id, "verification failed")
+        self.db.execute("UPDATE runs SET state = ?, message = ? WHERE id = ?", (state, message, run_id))
 
     def accept_run(self, run_id: int, reason: str) -> None:
         """The operator accepts a run that only a site rule held back (a shrunk backup that was expected)."""
-        self.db.execute("UPDATE runs SET state = 'good', acknowledged = ?, message = NULL WHERE id = ?",
-                        (reason, run_id))
+        from dse_tui.core.lifecycle import RUN
+
+        state = self.moved(RUN, "runs", "state", run_id, "accepted")
+        self.db.execute("UPDATE runs SET state = ?, acknowledged = ?, message = NULL WHERE id = ?",
+                        (state, reason, run_id))
 
     def acknowledged(self, run_id: int) -> str | None:
         row = self.db.execute("SELECT acknowledged FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -142,6 +151,9 @@ class ChecksMixin:
         return cur.lastrowid
 
     def finish_restore(self, restore_id: int, outcome: str, message: str | None = None) -> None:
+        from dse_tui.core.lifecycle import RESTORE
+
+        outcome = self.moved(RESTORE, "restores", "outcome", restore_id, outcome)
         self.db.execute("UPDATE restores SET outcome = ?, ended_at = ?, message = ? WHERE id = ?",
                         (outcome, to_db(utcnow()), message, restore_id))
 

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from dse_tui.core.timeutil import from_db, to_db, utcnow
 
-MEDIUM_STATES = ("blank", "in-use", "full", "offsite", "expired", "destroyed")
-RETIRED = ("expired", "destroyed")
+from dse_tui.core.lifecycle import RETIRED, MediumState  # noqa: F401 (RETIRED: where media code looks for it)
+
+MEDIUM_STATES = tuple(str(s) for s in MediumState)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,12 @@ class MediaMixin:
 
     def finish_copy(self, copy_id: int, state: str, *, message: str | None = None, path: str | None = None,
                     size: int | None = None, sha256: str | None = None, device: str | None = None,
-                    key_ids: list[str] | None = None) -> None:
+                    key_ids: list[str] | None = None, event: str | None = None) -> None:
+        """A copy ends (verified, failed) or, once verified, fails a later reading (event "verification
+        failed"): as the life cycle allows."""
+        from dse_tui.core.lifecycle import COPY
+
+        state = self.moved(COPY, "copies", "state", copy_id, event or state)
         now = to_db(utcnow())
         self.db.execute(
             "UPDATE copies SET state = ?, message = ?, path = coalesce(?, path), size = coalesce(?, size),"
@@ -147,6 +153,10 @@ class MediaMixin:
 
     def update_medium(self, medium_id: int, *, state: str | None = None, location: str | None = None,
                       note: str | None = None, expires_at: datetime | None = None) -> None:
+        from dse_tui.core.lifecycle import MEDIUM
+
+        if state is not None and self.medium(medium_id).state != state:
+            state = self.moved(MEDIUM, "media", "state", medium_id, state)
         self.db.execute(
             "UPDATE media SET state = coalesce(?, state), location = coalesce(?, location), note = coalesce(?, note),"
             " expires_at = coalesce(?, expires_at), updated_at = ? WHERE id = ?",

@@ -148,6 +148,12 @@ class SessionsMixin:
     def end_session(self, session_id: int, state: str, reason: str | None = None,
                     at: datetime | None = None) -> bool:
         """False when the session was no longer open (another console ended it)."""
+        from dse_tui.core.lifecycle import SESSION, Refused
+
+        try:
+            state = self.moved(SESSION, "sessions", "state", session_id, state)
+        except Refused:
+            return False
         cur = self.db.execute("UPDATE sessions SET state = ?, reason = ?, ended_at = ? WHERE id = ? AND state = 'open'",
                               (state, reason, to_db(at or utcnow()), session_id))
         return cur.rowcount == 1

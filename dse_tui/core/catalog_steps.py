@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dse_tui.core.lifecycle import COPY, RESTORE, VERIFICATION
 from dse_tui.core.locks import StepLock, forget, owner_gone
 from dse_tui.core.timeutil import to_db, utcnow
 
@@ -28,17 +29,17 @@ _KINDS = (
     _Kind("verification",
           f"SELECT t.id, t.lock, p.key, t.id AS verification_id, t.run_id, t.level, t.copy_id, t.operator,"
           f" t.started_at FROM verifications t {_RUN_REPO} WHERE t.outcome = 'running'",
-          "UPDATE verifications SET outcome = 'interrupted', ended_at = :now, message = :message"
+          f"UPDATE verifications SET outcome = '{VERIFICATION.next('running', 'interrupted')}', ended_at = :now, message = :message"
           " WHERE id = :key AND outcome = 'running' AND lock IS :lock"),
     _Kind("copy",
           f"SELECT t.id, t.lock, p.key, t.id AS copy_id, t.run_id, t.destination, t.copied_at AS started_at"
           f" FROM copies t {_RUN_REPO} WHERE t.state = 'copying'",
-          "UPDATE copies SET state = 'failed', message = :message"
+          f"UPDATE copies SET state = '{COPY.next('copying', 'interrupted')}', message = :message"
           " WHERE id = :key AND state = 'copying' AND lock IS :lock"),
     _Kind("restore",
           f"SELECT t.id, t.lock, p.key, t.id AS restore_id, t.run_id, t.target, t.operator, t.started_at"
           f" FROM restores t {_RUN_REPO} WHERE t.outcome = 'running'",
-          "UPDATE restores SET outcome = 'interrupted', ended_at = :now, message = :message"
+          f"UPDATE restores SET outcome = '{RESTORE.next('running', 'interrupted')}', ended_at = :now, message = :message"
           " WHERE id = :key AND outcome = 'running' AND lock IS :lock"),
     # A command's record is its step's output: it says so at its end, and has no exit status.
     _Kind("session command",

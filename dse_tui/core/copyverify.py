@@ -60,7 +60,8 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
                                                              "detail": check.message or copy.path or ""}],
                                     check.message)
     if check.outcome == "failed":
-        catalog.finish_copy(copy.id, "failed", message=f"verification failed: {check.message}")
+        catalog.finish_copy(copy.id, "failed", message=f"verification failed: {check.message}",
+                            event="verification failed")
     catalog.record_event("copy verification", check.outcome, repository=run.repository, operator=operator,
                          detail={"copy_id": copy.id, "run_id": run.id, "destination": copy.destination,
                                  "message": check.message})

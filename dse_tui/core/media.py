@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.catalog_media import MEDIUM_STATES, RETIRED, Medium
+from dse_tui.core.catalog_media import MEDIUM_STATES, Medium
+from dse_tui.core.lifecycle import ERASING, MEDIUM, RETIRED, Refused
 from dse_tui.core.config import Retention
 from dse_tui.core.timeutil import iso, utcnow
 
@@ -101,17 +102,6 @@ def only_copies(catalog: Catalog, medium: Medium) -> list[int]:
     return out
 
 
-# Where a medium may go from each state. Blank means erased (what it held no longer counts as a copy) and
-# retired media do not come back; both are refused while it holds the only copy of a run retention keeps.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "blank": ("in-use", "expired", "destroyed"),
-    "in-use": ("full", "offsite", "blank", "expired", "destroyed"),
-    "full": ("in-use", "offsite", "blank", "expired", "destroyed"),
-    "offsite": ("in-use", "full", "expired", "destroyed"),  # brought back before it is erased
-    "expired": ("destroyed",),
-    "destroyed": (),
-}
-ERASING = ("blank",) + RETIRED
 # The `n` key of the media screen: where a medium goes next, never erased or retired by a key press.
 CYCLE = ("in-use", "full", "offsite")
 
@@ -127,12 +117,15 @@ def check_transition(catalog: Catalog, medium: Medium, state: str) -> None:
     """MediaError unless `medium` may become `state` now."""
     if state not in MEDIUM_STATES:
         raise MediaError(f"unknown state {state!r}: one of {', '.join(MEDIUM_STATES)}")
-    allowed = TRANSITIONS[medium.state]
-    if state != medium.state and state not in allowed:
-        if medium.state in RETIRED and state not in RETIRED:
-            raise MediaError(f"{medium.code} is {medium.state}: a retired medium does not come back")
-        raise MediaError(f"{medium.code} is {medium.state}: it can become {', '.join(allowed) or 'nothing else'}, "
-                         f"not {state}")
+    if state != medium.state:
+        try:
+            MEDIUM.next(medium.state, state)
+        except Refused:
+            if medium.state in RETIRED:
+                raise MediaError(f"{medium.code} is {medium.state}: a retired medium does not come back") from None
+            allowed = sorted(to for (s, to) in MEDIUM.moves if s == medium.state)
+            raise MediaError(f"{medium.code} is {medium.state}: it can become {', '.join(allowed)}, "
+                             f"not {state}") from None
     if state in ERASING and state != medium.state:
         only = only_copies(catalog, medium)
         if only:

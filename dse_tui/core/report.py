@@ -110,7 +110,7 @@ def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: l
 def _copy_state(state: str, media) -> str:
     """A verified copy on a medium since destroyed or expired is gone, and says which: it no longer counts
     as a distinct device (the catalog's counts already leave it out)."""
-    from dse_tui.core.media import ERASING
+    from dse_tui.core.lifecycle import ERASING
 
     gone = [m for m in media if m.state in ERASING]
     if state == "verified" and gone:
