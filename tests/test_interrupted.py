@@ -332,3 +332,47 @@ def test_steps_left_running_before_the_upgrade_are_interrupted_after_it(tmp_path
         assert catalog.restores(1)[0].outcome == "interrupted" and catalog.copy(1).state == "failed"
         assert catalog.step_row(1, "dump").output == f"$ pg_dump\n\n[{INTERRUPTED}]\n"
         assert catalog.step_row(1, "list").output == "$ ls\n[exit status 0]\n"
+
+
+@pytest.mark.server
+def test_kill_9_during_a_trial_restore_leaves_no_scratch_database_once_the_next_verification_comes(
+        tmp_path, postgres_db):
+    """The scratch database of a killed restore-level verification (gigabytes, on the production server)
+    is dropped by the next verification, found through its dead owner's scratch folder."""
+    from dse_tui.core.runner import run_repository
+    from tests.test_engine_databases import psql
+
+    db = postgres_db["database"]
+    psql(db, "CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 1000);")
+    profile = profile_with(tmp_path, f"{{id: pg, kind: database, driver: postgresql, verify: structure, source: "
+                                     f"{{host: 127.0.0.1, port: 5432, user: postgres, databases: [{db}]}}}}")
+    outcome = run_repository(profile, profile.repository("pg"))
+    assert outcome.state == "good", outcome.message
+    tools = tmp_path / "stuck-tools"
+    tools.mkdir()
+    started = tmp_path / "pg_restore.started"
+    real = subprocess.run(["sh", "-c", "command -v pg_restore"], capture_output=True, text=True).stdout.strip()
+    # pg_restore --list (the structure level) works; the trial restore into the scratch database never ends.
+    (tools / "pg_restore").write_text(f"#!/bin/sh\ncase \"$*\" in *--list*) exec '{real}' \"$@\";; esac\n"
+                                      f": > '{started}'\nexec sleep 3600\n")
+    (tools / "pg_restore").chmod(0o755)
+
+    def scratch_dbs() -> set[str]:
+        return set(psql("postgres", f"SELECT datname FROM pg_database WHERE datname LIKE "
+                                    f"'dse\\_verify\\_r{outcome.run_id}\\_%'").split())
+
+    proc = start_cli(profile, "verify", "--run", str(outcome.run_id), "--level", "restore", tools=tools)
+    try:
+        wait_for(started.exists, "the trial restore to be under way", proc)
+        left = scratch_dbs()
+        assert len(left) == 1
+    finally:
+        kill_group(proc)
+    try:
+        assert scratch_dbs() == left, "killed: nothing dropped it"
+        result = verify(profile, outcome.run_id, "restore")
+        assert result.outcome == "passed"
+        assert scratch_dbs() == set(), "the dead verification's scratch database was dropped"
+    finally:  # whatever happened, the server is left as it was
+        for name in scratch_dbs():
+            psql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

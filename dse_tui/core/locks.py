@@ -197,7 +197,7 @@ class OwnedFolder(_Held):
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def claim_folder(root: Path, prefix: str) -> OwnedFolder:
+def claim_folder(root: Path, prefix: str, on_abandoned=None) -> OwnedFolder:
     """A new folder `<root>/<prefix>-<token>` (the owner's only, mode 0700), locked for as long as this
     process holds it. Folders of `root` whose owner is gone are removed first: `root` must be a folder
     only claimed folders live in. Raises OSError when the folder cannot be made."""
@@ -206,7 +206,7 @@ def claim_folder(root: Path, prefix: str) -> OwnedFolder:
     guard = os.open(root.with_name(root.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(guard, fcntl.LOCK_EX)
-        _sweep(root)
+        _sweep(root, on_abandoned)
         path = root / f"{prefix}-{secrets.token_hex(4)}"
         path.mkdir(mode=0o700)
         return OwnedFolder(path, try_flock(path / FOLDER_LOCK))
@@ -214,8 +214,15 @@ def claim_folder(root: Path, prefix: str) -> OwnedFolder:
         os.close(guard)
 
 
-def _sweep(root: Path) -> None:
+def _sweep(root: Path, on_abandoned=None) -> None:
+    """Remove the folders of `root` whose owner is gone; `on_abandoned(folder)` first undoes what the folder
+    says its owner made elsewhere (a scratch database on a server)."""
     for entry in root.iterdir():
         # No lock at all: made before folders held one, or half removed. Unknown: left alone.
         if entry.is_dir() and not entry.is_symlink() and lock_state(entry / FOLDER_LOCK) in ("free", "missing"):
+            if on_abandoned is not None:
+                try:
+                    on_abandoned(entry)
+                except Exception:  # noqa: BLE001 - cleaning up after the dead must never stop the living
+                    pass
             shutil.rmtree(entry, ignore_errors=True)

@@ -29,6 +29,7 @@ from dse_tui.core.stream import Cancelled, Stage, StreamResult, TimedOut, stream
 
 READ_CHUNK = 4 << 20  # large reads keep the checksum at OpenSSL's speed (bench/verify_checksum.py)
 SCRATCH = ".scratch"
+SCRATCH_DATABASES = "databases.jsonl"  # in a scratch folder: the scratch databases made from it
 
 
 @dataclass
@@ -186,8 +187,15 @@ class VerifyContext:
         return self._decompressed[name]
 
     def scratch_name(self) -> str:
-        """A database name for a trial restore: unique, recognisable, safe unquoted in SQL."""
-        return f"dse_verify_r{self.run_id}_{os.getpid()}_{secrets.token_hex(3)}"
+        """A database name for a trial restore: unique, recognisable, safe unquoted in SQL. It is written
+        in the scratch folder before the database is made: if this process dies, whoever finds the folder
+        abandoned drops the database too (a killed trial restore must not leave gigabytes on the server)."""
+        name = f"dse_verify_r{self.run_id}_{os.getpid()}_{secrets.token_hex(3)}"
+        with open(self.scratch / SCRATCH_DATABASES, "a") as f:
+            f.write(json.dumps({"repository": self.repo.id, "database": name}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        return name
 
 
 class VerifyFailed(Exception):
@@ -288,8 +296,27 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
 
 def claim_scratch(profile: Profile, run_id: int) -> OwnedFolder:
     """A scratch folder of this process's own for checking `run_id`, removed on release; those of processes
-    that died (kill -9, power cut) go when the next one is claimed."""
-    return claim_folder(profile.storage_root / SCRATCH, f"verify-r{run_id}")
+    that died (kill -9, power cut) go when the next one is claimed, with the scratch databases they made."""
+    return claim_folder(profile.storage_root / SCRATCH, f"verify-r{run_id}",
+                        on_abandoned=lambda folder: drop_abandoned_databases(profile, folder))
+
+
+def drop_abandoned_databases(profile: Profile, folder: Path) -> None:
+    """The scratch databases a dead verification or restore listed in its folder, dropped where they are."""
+    from dse_tui.core.drivers import driver_module
+
+    listed = folder / SCRATCH_DATABASES
+    if not listed.is_file():
+        return
+    for line in listed.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+            repo = profile.repository(entry["repository"])
+        except (ValueError, KeyError):  # a line cut by the kill, a repository since removed from the profile
+            continue
+        drop = getattr(driver_module(repo.driver), "drop_scratch", None)
+        if drop is not None and entry["database"].startswith("dse_verify_"):
+            drop(repo, entry["database"])
 
 
 def load_manifest(path: str | Path) -> dict:

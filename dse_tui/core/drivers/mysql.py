@@ -178,10 +178,19 @@ def trial(v) -> None:
             compare_counts(v, f"rows {db}", v.manifest.get("row_counts", {}).get(db),
                            count_rows(repo, client, name, v.remaining()))
         finally:
-            try:
-                query(repo, client, f"DROP DATABASE IF EXISTS {quote_name(name)}", 120, "drop the scratch database")
-            except BackupError as exc:
-                v.check(f"drop {name}", False, str(exc))
+            failure = drop_scratch(repo, name)
+            if failure:
+                v.check(f"drop {name}", False, failure)
+
+
+def drop_scratch(repo: Repository, name: str) -> str | None:
+    """Drop a scratch database; None, or why it could not be."""
+    try:
+        query(repo, _tool("mariadb|mysql", repo), f"DROP DATABASE IF EXISTS {quote_name(name)}", 120,
+              "drop the scratch database")
+    except BackupError as exc:
+        return str(exc)
+    return None
 
 
 def load(v, part, repo: Repository, client: str, db: str):

@@ -172,8 +172,14 @@ def trial(v) -> None:
                                 v.remaining())
             compare_counts(v, f"rows {db}", v.manifest.get("row_counts", {}).get(db), counts)
         finally:
-            dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}"', 120)
-            if dropped.returncode != 0:  # a session still in it (a stuck client): PostgreSQL 13+ can end it
-                dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 120)
-            if dropped.returncode != 0:
-                v.check(f"drop {name}", False, f"the scratch database could not be dropped: {dropped.stderr.strip()}")
+            failure = drop_scratch(repo, name)
+            if failure:
+                v.check(f"drop {name}", False, f"the scratch database could not be dropped: {failure}")
+
+
+def drop_scratch(repo: Repository, name: str) -> str | None:
+    """Drop a scratch database; None, or why it could not be."""
+    dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}"', 120)
+    if dropped.returncode != 0:  # a session still in it (a stuck client, a killed pg_restore): PostgreSQL 13+ ends it
+        dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 120)
+    return dropped.stderr.strip() or "failed" if dropped.returncode != 0 else None
