@@ -245,7 +245,7 @@ def outcome_of(profile, run_id: int, verification_id: int) -> str:
 
 
 def test_only_steps_surely_dead_on_this_host_are_interrupted(tmp_path):
-    from dse_tui.core.locks import StepLock
+    from dse_tui.core.locks import _MINE, StepLock
 
     profile, _ = files_run(tmp_path)
     live = StepLock(profile.storage_root)
@@ -253,6 +253,7 @@ def test_only_steps_surely_dead_on_this_host_are_interrupted(tmp_path):
     dead_mark = dead.mark
     os.close(dead.fd)  # its process died: the kernel dropped the flock, the file stays
     dead.fd = None
+    _MINE.discard(str(dead.path))  # and with the process, its memory of holding it
     gone = StepLock(profile.storage_root)
     gone_mark = gone.mark
     gone.release()  # died after its lock file went (or it was cleaned away)
@@ -376,3 +377,17 @@ def test_kill_9_during_a_trial_restore_leaves_no_scratch_database_once_the_next_
     finally:  # whatever happened, the server is left as it was
         for name in scratch_dbs():
             psql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_process_never_probes_its_own_step_locks(tmp_path, monkeypatch):
+    """On NFS flock is emulated with POSIX locks, which belong to the process: a probe of our own lock would
+    find it free (and, closing its fd, drop it), so the console would call its own live step interrupted."""
+    from dse_tui.core.locks import StepLock, lock_state, owner_gone
+
+    lock = StepLock(tmp_path)
+    opened = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, *a, **k: opened.append(str(path)) or real_open(path, *a, **k))
+    assert lock_state(lock.path) == "held" and not owner_gone(lock.mark)
+    assert str(lock.path) not in opened, "its own lock is known held, never opened to look"
+    lock.release()

@@ -163,3 +163,7 @@ def test_an_erased_medium_no_longer_counts_as_a_copy(tmp_path):
         assert catalog.verified_copies([run_id]) == {run_id: 2}
         move(catalog, code, state="blank")  # the shelf still holds the run: the disc may be erased
         assert catalog.verified_copies([run_id]) == {run_id: 1}
+        (erased,) = [c for c in catalog.copies_of(run_id) if c.destination == "discs"]
+        assert erased.state == "failed" and "erased" in erased.message
+        move(catalog, code, state="in-use")  # written again one day: what was erased does not come back
+        assert catalog.verified_copies([run_id]) == {run_id: 1}

@@ -201,3 +201,21 @@ def test_sizes_and_the_shrink_rule_count_the_data_not_the_runs_audit_log(tmp_pat
     (tmp_path / "www" / "data.bin").write_bytes(b"")
     emptied = run_repository(profile, profile.repository("w"))
     assert emptied.state == "failed" and "shrink" in emptied.message, emptied.message
+
+
+def test_a_damaged_run_verified_twice_at_once_is_failed_once_and_nothing_crashes(tmp_path, capsys):
+    """Two verifications of one damaged run (the console's and cron's, or --run named twice): the second
+    finds the run already failed; that is no error of the life cycle."""
+    from dse_tui.cli import main
+
+    profile = site(tmp_path)
+    fill(tmp_path, 10_000)
+    outcome = run_repository(profile, profile.repository("w"))
+    part = Path(outcome.artifact) / "w.tar.zst"
+    part.write_bytes(part.read_bytes()[:-10])
+    code = main(["verify", "--run", str(outcome.run_id), "--run", str(outcome.run_id), "--level", "checksum",
+                 "--profile", str(profile.file)])
+    err = capsys.readouterr().err
+    assert code == 1 and "internal error" not in err, err
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.run(outcome.run_id).state == "failed"

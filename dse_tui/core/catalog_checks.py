@@ -122,12 +122,17 @@ class ChecksMixin:
         row = self.db.execute("SELECT verified_at FROM runs WHERE id = ?", (run_id,)).fetchone()
         return from_db(row[0]) if row else None
 
-    def fail_run(self, run_id: int, message: str) -> None:
-        """A stored run that no longer verifies: it stops counting as a backup, its artifact stays as evidence."""
+    def fail_run(self, run_id: int, message: str) -> bool:
+        """A stored run that no longer verifies: it stops counting as a backup, its artifact stays as evidence.
+        False when another verification failed it first."""
         from dse_tui.core.lifecycle import RUN
 
-        state = self.moved(RUN, "runs", "state", run_id, "verification failed")
-        self.db.execute("UPDATE runs SET state = ?, message = ? WHERE id = ?", (state, message, run_id))
+        with self.transaction():
+            if self.db.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone() == ("failed",):
+                return False
+            state = self.moved(RUN, "runs", "state", run_id, "verification failed")
+            self.db.execute("UPDATE runs SET state = ?, message = ? WHERE id = ?", (state, message, run_id))
+        return True
 
     def accept_run(self, run_id: int, reason: str) -> None:
         """The operator accepts a run that only a site rule held back (a shrunk backup that was expected)."""

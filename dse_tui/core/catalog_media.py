@@ -81,10 +81,13 @@ class MediaMixin:
     def finish_copy(self, copy_id: int, state: str, *, message: str | None = None, path: str | None = None,
                     size: int | None = None, sha256: str | None = None, device: str | None = None,
                     key_ids: list[str] | None = None, event: str | None = None) -> None:
-        """A copy ends (verified, failed) or, once verified, fails a later reading (event "verification
-        failed"): as the life cycle allows."""
-        from dse_tui.core.lifecycle import COPY
+        """A copy ends (verified, failed) or, once verified, fails a later reading or is erased (events
+        "verification failed", "erased"): as the life cycle allows."""
+        from dse_tui.core.lifecycle import COPY, FAILING
 
+        if event in FAILING and self.db.execute("SELECT state FROM copies WHERE id = ?",
+                                                (copy_id,)).fetchone() == ("failed",):
+            return  # failed meanwhile by another reading: as this one would
         state = self.moved(COPY, "copies", "state", copy_id, event or state)
         now = to_db(utcnow())
         self.db.execute(

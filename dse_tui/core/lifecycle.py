@@ -7,7 +7,7 @@ screen or command asks.
                   verification fails; failed → good when the operator accepts a run held by the shrink rule
     verification  running → passed | failed | inconclusive | cancelled | interrupted
     copy          copying → verified | failed (cancelled and interrupted copies are failed: they never
-                  count); verified → failed when re-reading it fails
+                  count); verified → failed when re-reading it fails or its medium is erased
     restore       running → done | failed | cancelled | interrupted
     session       open → finished | abandoned
     medium        see MEDIUM: everyday moves, erasing (blank) and retiring
@@ -108,7 +108,11 @@ COPY = Machine("copy", CopyState, {
     **_finishing(C.COPYING, {"verified": C.VERIFIED, "failed": C.FAILED, "cancelled": C.FAILED,
                              "interrupted": C.FAILED}),
     (C.VERIFIED, "verification failed"): C.FAILED,
+    (C.VERIFIED, "erased"): C.FAILED,  # its medium was made blank: what was on it is gone
 })
+# Events that fail a record which may already have failed meanwhile (two verifications of one damaged run
+# at once, the console's and cron's): the second finds it failed, and that is what it wanted.
+FAILING = ("verification failed", "erased")
 
 RESTORE = Machine("restore", RestoreOutcome, _finishing(S.RUNNING, {o.value: o for o in S if o is not S.RUNNING}))
 

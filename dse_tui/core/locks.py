@@ -20,6 +20,9 @@ from pathlib import Path
 
 LOCKS = ".locks"
 FOLDER_LOCK = ".lock"
+# The lock files this process holds. They are never probed: on NFS, flock is emulated with POSIX locks,
+# which belong to the process, so a probe of our own lock would find it free and, closing, drop it.
+_MINE: set[str] = set()
 
 
 class AlreadyRunning(Exception):
@@ -44,6 +47,8 @@ def try_flock(path: Path, *, create: bool = True) -> int | None:
 def lock_state(path: Path) -> str:
     """'held' (its owner is alive), 'free' (its owner is gone), 'missing', or 'unknown' (it cannot be read,
     or its filesystem has no flock). Taking a free lock for a moment disturbs no one: its owner is dead."""
+    if str(path) in _MINE:
+        return "held"
     try:
         fd = try_flock(path, create=False)
     except FileNotFoundError:
@@ -64,14 +69,19 @@ class _Held:
     """A lock this process holds until release(), and what goes with it then (`_let_go`)."""
 
     fd: int | None
+    lock_path: Path
 
     def _let_go(self) -> None:
         raise NotImplementedError
+
+    def _mine(self) -> None:
+        _MINE.add(str(self.lock_path))
 
     def release(self) -> None:
         if self.fd is not None:
             self._let_go()  # while still held: nobody sees the lock free and what it guards still there
             os.close(self.fd)
+            _MINE.discard(str(self.lock_path))
             self.fd = None
 
     def __enter__(self):
@@ -148,6 +158,8 @@ class StepLock(_Held):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.fd: int | None = try_flock(self.path)
+            self.lock_path = self.path
+            self._mine()
             os.pwrite(self.fd, _holder_text(), 0)  # for a person who looks; judging never reads it
         except OSError as exc:
             raise LockUnavailable(f"cannot take a lock under {self.path.parent}: {exc.strerror or exc}") from None
@@ -191,7 +203,8 @@ class OwnedFolder(_Held):
     """A work folder and the flock on its `.lock`, held until release() removes the folder."""
 
     def __init__(self, path: Path, fd: int):
-        self.path, self.fd = path, fd
+        self.path, self.fd, self.lock_path = path, fd, path / FOLDER_LOCK
+        self._mine()
 
     def _let_go(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -222,7 +235,9 @@ def _sweep(root: Path, on_abandoned=None) -> None:
         if entry.is_dir() and not entry.is_symlink() and lock_state(entry / FOLDER_LOCK) in ("free", "missing"):
             if on_abandoned is not None:
                 try:
-                    on_abandoned(entry)
+                    done = on_abandoned(entry) is not False
                 except Exception:  # noqa: BLE001 - cleaning up after the dead must never stop the living
-                    pass
+                    done = False
+                if not done:  # kept, with its list of what is left to undo: the next sweep tries again
+                    continue
             shutil.rmtree(entry, ignore_errors=True)

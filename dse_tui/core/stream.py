@@ -99,7 +99,7 @@ class StreamResult:
 
 
 # A tool's error line, strongest first: `fatal:` (git), PostgreSQL's `ERROR:`/`FATAL:`, then any `error:`.
-_STRONG = re.compile(r"\b(fatal|FATAL|PANIC|ERROR)\b:|\bpermission denied\b", re.IGNORECASE)
+_STRONG = re.compile(r"\b(fatal|FATAL|PANIC|ERROR)\b:|\b(?i:permission denied)\b")
 _WEAK = re.compile(r"\berror\b", re.IGNORECASE)
 
 

@@ -301,13 +301,15 @@ def claim_scratch(profile: Profile, run_id: int) -> OwnedFolder:
                         on_abandoned=lambda folder: drop_abandoned_databases(profile, folder))
 
 
-def drop_abandoned_databases(profile: Profile, folder: Path) -> None:
-    """The scratch databases a dead verification or restore listed in its folder, dropped where they are."""
+def drop_abandoned_databases(profile: Profile, folder: Path) -> bool:
+    """The scratch databases a dead verification or restore listed in its folder, dropped where they are;
+    False when one could not be (the server down): the folder then stays, to try again."""
     from dse_tui.core.drivers import driver_module
 
     listed = folder / SCRATCH_DATABASES
     if not listed.is_file():
-        return
+        return True
+    dropped = True
     for line in listed.read_text().splitlines():
         try:
             entry = json.loads(line)
@@ -316,7 +318,8 @@ def drop_abandoned_databases(profile: Profile, folder: Path) -> None:
             continue
         drop = getattr(driver_module(repo.driver), "drop_scratch", None)
         if drop is not None and entry["database"].startswith("dse_verify_"):
-            drop(repo, entry["database"])
+            dropped = drop(repo, entry["database"]) is None and dropped
+    return dropped
 
 
 def load_manifest(path: str | Path) -> dict:

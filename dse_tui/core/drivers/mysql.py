@@ -70,9 +70,9 @@ def backup(ctx: BackupContext) -> None:
 
 
 def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
-    """What `check` tries with the profile's user, as the run will: the dump of each database without its
-    rows (the same options, so a privilege the dump needs shows), and a scratch database created and
-    dropped when verification restores. [(level, message)]: only the problems."""
+    """What `check` tries with the profile's user, as the run will: the dump of each database with the same
+    options, each table read with WHERE 0 (so a SELECT missing shows, yet no row is read), and a scratch
+    database created and dropped when verification restores. [(level, message)]: only the problems."""
     from dse_tui.core.stream import error_line
 
     problems = []
@@ -82,7 +82,7 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
     except BackupError as exc:
         return [("error", str(exc))]
     for db in dbs:
-        stage, text = command(repo, dump, ["--no-data", *DUMP_OPTIONS, db])
+        stage, text = command(repo, dump, ["--where=0", *DUMP_OPTIONS, db])
         try:
             out = subprocess.run(stage.argv, input=text or "", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                  text=True, timeout=timeout)

@@ -11,7 +11,7 @@ import subprocess
 from dse_tui.core.config import Repository
 from dse_tui.core.crypto import plain_name
 from dse_tui.core.dbconn import pg_env
-from dse_tui.core.drivers import BackupContext, BackupError, database_contents, remote
+from dse_tui.core.drivers import BackupContext, BackupError, advice, database_contents, remote
 from dse_tui.core.drivers.pgsnapshot import Snapshot, count_rows
 from dse_tui.core.stream import Stage
 
@@ -97,8 +97,14 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
     (which locks every table as the dump does, so a missing SELECT shows), the globals, and the CREATEDB
     that restore-level verification needs. [(level, message)]: only the problems."""
     problems = []
-    for db in repo.source.get("databases") or ["postgres"]:
+    try:
+        dbs = databases(repo, timeout)  # every database the run will dump, listed as the run lists them
+    except BackupError as exc:
+        return [("error", str(exc))]
+    for db in dbs:
         failed = _tries(repo, ["pg_dump", "--schema-only", "-d", db], timeout)
+        if not failed:
+            failed = _unreadable(repo, db, timeout)  # the schema dump reads no sequence, nor any row
         if failed:
             problems.append(("error", f"pg_dump of {db} as the profile's role fails: {failed}"))
     if repo.source.get("globals", True):
@@ -114,9 +120,24 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
     return problems
 
 
+# What pg_dump will SELECT from and the role may not read (tables, sequences, materialized views).
+UNREADABLE = ("SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+              " WHERE c.relkind IN ('r', 'p', 'S', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+              " AND n.nspname NOT LIKE 'pg\\_%' AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1 LIMIT 6")
+
+
+def _unreadable(repo: Repository, db: str, timeout: float) -> str | None:
+    out = psql(repo, db, UNREADABLE, timeout)
+    names = out.stdout.splitlines() if out.returncode == 0 else []
+    if not names:
+        return None
+    shown = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
+    failure = f"permission denied for table or sequence {shown}"
+    return failure + advice(failure)
+
+
 def _tries(repo: Repository, argv: list[str], timeout: float) -> str | None:
     """Run a dump tool as the backup would, its output thrown away: None, or the error in its own words."""
-    from dse_tui.core.drivers import advice
     from dse_tui.core.stream import error_line
 
     stage = connect_stage(repo, argv, argv[0])
