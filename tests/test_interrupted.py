@@ -26,6 +26,9 @@ from tests.test_copies import site
 
 INTERRUPTED = "interrupted: the process stopped before it finished"
 WAIT = 120.0  # seconds a condition may take on a loaded machine before the test gives up
+# A stuck tool that still ends with the dse-tui that ran it (in its own process group, it outlives a kill -9
+# of its parent, as a real tool would until its pipe breaks): no process is left behind by the tests.
+UNTIL_PARENT_DIES = "while kill -0 $PPID 2>/dev/null; do sleep 0.1; done\n"
 
 
 def files_run(tmp_path: Path):
@@ -47,7 +50,7 @@ def stuck_tool(tmp_path: Path, name: str) -> tuple[Path, Path]:
     tools.mkdir(exist_ok=True)
     started = tmp_path / f"{name}.started"
     script = tools / name
-    script.write_text(f"#!/bin/sh\n: > '{started}'\nexec sleep 3600\n")
+    script.write_text(f"#!/bin/sh\n: > '{started}'\n{UNTIL_PARENT_DIES}")
     script.chmod(0o755)
     return tools, started
 
@@ -355,7 +358,7 @@ def test_kill_9_during_a_trial_restore_leaves_no_scratch_database_once_the_next_
     real = subprocess.run(["sh", "-c", "command -v pg_restore"], capture_output=True, text=True).stdout.strip()
     # pg_restore --list (the structure level) works; the trial restore into the scratch database never ends.
     (tools / "pg_restore").write_text(f"#!/bin/sh\ncase \"$*\" in *--list*) exec '{real}' \"$@\";; esac\n"
-                                      f": > '{started}'\nexec sleep 3600\n")
+                                      f": > '{started}'\n{UNTIL_PARENT_DIES}")
     (tools / "pg_restore").chmod(0o755)
 
     def scratch_dbs() -> set[str]:
