@@ -497,3 +497,21 @@ def test_a_run_missing_its_manifest_or_a_part_is_not_copied_and_says_why(tmp_pat
         missing_manifest = copy_run(profile, catalog, run, profile.destinations["shelf"])
         assert missing_manifest.state == "failed" and "manifest" in missing_manifest.message
         assert catalog.copies_of(run_id) == []
+
+
+def test_a_killed_copys_temporary_is_removed_by_the_next_copy_found_by_its_lock(tmp_path):
+    """Issue 16: stale temporaries are found by lock, not by a pid that another process may have now."""
+    from dse_tui.core.locks import TEMPORARIES
+
+    profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        name = Path(catalog.run(run_id).artifact).name
+        beside = tmp_path / "shelf" / "t" / "docs"
+        dead = beside / TEMPORARIES / f"{name}-{os.getpid()}"  # a live pid in its name: ours
+        (dead / name).mkdir(parents=True)
+        (dead / name / "docs.tar.zst").write_bytes(b"half a copy")
+        (dead / ".lock").touch()  # its owner's lock, no longer held by anyone
+        (outcome,) = copy_pending(profile, catalog)
+        assert outcome.state == "verified", outcome.message
+    assert not dead.exists(), "the dead copy's half is gone"
+    assert sorted(p.name for p in beside.iterdir() if not p.name.startswith(".dse-tmp")) == [name]

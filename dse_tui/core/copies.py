@@ -25,7 +25,7 @@ from dse_tui.core.config import Destination, Profile
 from dse_tui.core.copycrypt import StagingError
 from dse_tui.core.crypto import key_id
 from dse_tui.core.fsutil import fsync_dir
-from dse_tui.core.locks import OwnedFolder
+from dse_tui.core.locks import OwnedFolder, claim_temporary
 from dse_tui.core.stream import Cancelled
 from dse_tui.core.verify import sha256_file
 
@@ -278,10 +278,11 @@ def _copy_local(job: Job, final: Path) -> Path:
     if free < job.size:
         raise CopyError(f"{job.dest.id} has {free} bytes free, the copy needs {job.size}: free space or use "
                         "another medium")
-    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    # Made under a claimed temporary folder: a copy killed half-way is removed by the next one, found by
+    # its lock (a pid in its name would have kept it there for good once the number was reused).
+    with claim_temporary(final.parent, final.name) as claimed:
+        tmp = claimed.path / final.name
+        tmp.mkdir()
         for f in job.files:
             _copy_file(job, job.source / f["file"], tmp / f["file"], f)
         fsync_dir(tmp)
@@ -289,8 +290,6 @@ def _copy_local(job: Job, final: Path) -> Path:
             shutil.rmtree(final)
         os.rename(tmp, final)
         fsync_dir(final.parent)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     for f in job.files:  # read back from the final name, as the next restore would
         _drop_cache(final / f["file"])
         size, digest = sha256_file(final / f["file"])

@@ -210,6 +210,16 @@ class OwnedFolder(_Held):
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+# Beside a destination's or a target's final names: the temporaries that become them, claimed by lock.
+TEMPORARIES = ".dse-tmp"
+
+
+def claim_temporary(beside: Path, name: str) -> OwnedFolder:
+    """A claimed folder under `beside/.dse-tmp` (same filesystem as `beside`, so what is made in it is
+    renamed to its final name at once); those of processes that died are removed first."""
+    return claim_folder(beside / TEMPORARIES, name)
+
+
 def claim_folder(root: Path, prefix: str, on_abandoned=None) -> OwnedFolder:
     """A new folder `<root>/<prefix>-<token>` (the owner's only, mode 0700), locked for as long as this
     process holds it. Folders of `root` whose owner is gone are removed first: `root` must be a folder

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dse_tui.core.copies import CHUNK, MANIFEST, CopyError, Job
-from dse_tui.core.locks import claim_folder
+from dse_tui.core.locks import claim_folder, claim_temporary
 from dse_tui.core.stream import Cancelled
 from dse_tui.core.verify import SCRATCH, sha256_file
 
@@ -126,10 +126,9 @@ def _index(job: Job, discs: list[list[Piece]], codes: list[str]) -> dict:
 
 
 def _build(job: Job, disc: list[Piece], image: Path, code: str, index: dict, n: int) -> None:
-    scratch = image.parent / f".tmp-{image.stem}-{os.getpid()}"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir()
-    tmp = image.with_name(f".tmp-{image.name}")
+    claimed = claim_temporary(image.parent, image.stem)  # a dead build's is removed by the next one
+    scratch = claimed.path
+    tmp = scratch / image.name  # the image being made: renamed to its final name only when complete
     try:
         (scratch / "index.json").write_text(json.dumps({**index, "this_disc": n}, indent=2))
         lines = [f"{code}: disc {n} of {len(index['discs'])} · {index['repository']} · run {index['run_id']} "
@@ -157,8 +156,7 @@ def _build(job: Job, disc: list[Piece], image: Path, code: str, index: dict, n: 
         os.rename(tmp, image)
         job.progress(sum(p.length for p in disc if p.file != MANIFEST))
     finally:
-        tmp.unlink(missing_ok=True)
-        shutil.rmtree(scratch, ignore_errors=True)
+        claimed.release()
 
 
 def _read_back(job: Job, discs: list[list[Piece]], images: list[Path]) -> None:

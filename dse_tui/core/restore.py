@@ -23,6 +23,7 @@ from dse_tui.core.config import Profile, Repository
 from dse_tui.core.crypto import IdentityError, Keyring, plain_name
 from dse_tui.core.drivers import BackupError
 from dse_tui.core.stream import Cancelled, Stage, TimedOut
+from dse_tui.core.locks import claim_temporary
 from dse_tui.core.verify import VerifyContext, VerifyFailed, checksum, claim_scratch, load_manifest
 
 
@@ -213,8 +214,8 @@ def _git_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
 def _sqlite_file(v: VerifyContext, p: RestorePlan, force: bool) -> None:
     target = Path(p.target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.restoring-{os.getpid()}")
-    try:
+    with claim_temporary(target.parent, target.name) as claimed:  # a killed restore's is removed by the next
+        tmp = claimed.path / target.name
         with open(tmp, "wb") as f:
             part = v.parts(".sqlite.zst")[0]
             result, _ = v.pipe(part, [], f)
@@ -222,8 +223,6 @@ def _sqlite_file(v: VerifyContext, p: RestorePlan, force: bool) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)  # the target is the old file or the whole restored one, never half
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _dumps_folder(v: VerifyContext, p: RestorePlan, force: bool) -> None:
