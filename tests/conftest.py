@@ -138,7 +138,7 @@ def sshd(tmp_path_factory):
     config.write_text(f"""Port {port}
 ListenAddress 127.0.0.1
 HostKey {home / 'host_key'}
-AuthorizedKeysFile {home / 'authorized_keys'}
+AuthorizedKeysFile {home / 'authorized_keys'} .ssh/authorized_keys
 PidFile {home / 'sshd.pid'}
 PermitRootLogin prohibit-password
 PasswordAuthentication no
@@ -163,6 +163,24 @@ Subsystem sftp internal-sftp
     yield settings
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def ssh_user(sshd):
+    """The same sshd, logged into as a user who is not root, as a site's backup user is: its settings."""
+    import pwd
+
+    name = "dse-ssh-test"
+    made = subprocess.run(["id", name], capture_output=True).returncode != 0
+    if made:  # '*': no password, yet not a locked account (sshd refuses those)
+        subprocess.run(["useradd", "-m", "-s", "/bin/sh", "-p", "*", name], check=True, capture_output=True)
+    home = Path(pwd.getpwnam(name).pw_dir)
+    (home / ".ssh").mkdir(exist_ok=True)
+    (home / ".ssh" / "authorized_keys").write_text(Path(sshd["identity_file"] + ".pub").read_text())
+    subprocess.run(["chown", "-R", f"{name}:", str(home / ".ssh")], check=True)
+    yield {**sshd, "user": name}
+    if made:
+        subprocess.run(["userdel", "-r", name], capture_output=True)
 
 
 def ssh_yaml(settings: dict) -> str:

@@ -139,3 +139,31 @@ def test_check_connects_over_ssh_as_the_backup_does(tmp_path, sshd, postgres_db,
     monkeypatch.setenv("DSE_TEST_CHECK_PW", "wrong")
     wrong = preflight.check_repository(profile, profile.repository("rmy"), {})[0]
     assert wrong.level == "error" and "Access denied" in wrong.message
+
+
+def test_a_remote_tree_with_what_the_backup_user_cannot_read(tmp_path, ssh_user):
+    """Issue 16: over SSH as over here, what tar could not read is listed whole as not archived and the run
+    is kept as evidence but not satisfactory; the rest of the tree is archived as it was."""
+    import shutil
+    import tempfile
+
+    tree = Path(tempfile.mkdtemp(prefix="ssh-tree-", dir="/tmp"))  # where the backup user may look
+    try:
+        tree.chmod(0o755)
+        (tree / "index.html").write_text("<p>hello</p>\n")
+        (tree / "private").mkdir(mode=0o700)  # root's: the backup user may not list it
+        (tree / "private" / "key.pem").write_text("secret\n")
+        for name in ("shadow", "passwd-"):
+            (tree / name).write_text("root:x\n")
+            (tree / name).chmod(0o600)
+        profile = profile_with(tmp_path, f"{{id: etc, kind: config, driver: files, ssh: {ssh_yaml(ssh_user)}, "
+                                         f"source: {{path: {tree}}}}}")
+        outcome = run_repository(profile, profile.repository("etc"))
+        assert outcome.state == "failed" and "3 file(s) could not be read" in outcome.message, outcome.message
+        assert outcome.artifact, "kept: evidence, and the rest of the tree"
+        manifest = manifest_of(outcome)
+        assert sorted((e["path"], e["reason"]) for e in manifest["not_archived"]) == [
+            ("passwd-", "unreadable"), ("private", "unreadable"), ("shadow", "unreadable")]
+        assert "index.html" in {f["path"] for f in manifest["files"]}
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)

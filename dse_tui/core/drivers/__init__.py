@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Callable
 
 from dse_tui.core.config import Profile, Repository
 from dse_tui.core.ssh import remote_command, target_argv
-from dse_tui.core.stream import Stage, Tap, stream
+from dse_tui.core.stream import Stage, StageResult, Tap, stream
 
 DRIVER_NAMES = ("postgresql", "mysql", "sqlite", "git", "files")
 EMPTY_FRAME = 64  # a zstd stream this small may hold nothing at all: look inside before trusting it
@@ -76,9 +76,10 @@ class BackupContext:
         return Stage(["zstd", "-q", "-c", "-T0", f"-{self.profile.compression_level}"], name="zstd")
 
     def part(self, file: str, stages: list[Stage], *, feed: Callable[[BinaryIO], None] | None = None,
-             expect_data: bool = True) -> Part:
+             expect_data: bool = True, tolerate: Callable[[StageResult], bool] | None = None) -> Part:
         """Stream `stages` | zstd [| age -r …] into `file` in the run's work folder (`file.age` when
-        encrypted: no plaintext ever reaches the disk); fail on any non-zero exit."""
+        encrypted: no plaintext ever reaches the disk); fail on any non-zero exit, but for those `tolerate`
+        says the driver has understood and accounts for itself (GNU tar's per-file warnings)."""
         from dse_tui.core.crypto import SUFFIX, encrypt_stage
 
         tail = [self.zstd()]
@@ -101,7 +102,9 @@ class BackupContext:
         for s in result.stages:
             if s.stderr.strip():
                 self.stderr.append(f"--- {file}: {s.name} (exit {s.returncode})\n{s.stderr.rstrip()}")
-        if not result.ok:
+        understood = tolerate is not None and result.feed_error is None and all(
+            s.returncode == 0 or tolerate(s) for s in result.stages)
+        if not result.ok and not understood:
             failure = result.failure()
             raise BackupError(f"{file}: {failure}{advice(failure)}")
         plain = result.tap

@@ -115,7 +115,18 @@ def _backup_remote(ctx: BackupContext) -> None:
     ssh = Stage(remote_shell(ctx.repo, script), name="ssh tar")
     listing = ctx.workdir / ".files.json"  # removed with the work folder, whatever happens
     tee = [sys.executable, "-m", "dse_tui.core.tartee", str(listing)]
-    ctx.part(f"{ctx.repo.id}.tar.zst", [ssh, Stage(tee, name="manifest")])
+    warnings: list[tuple[str, str, str]] = []
+
+    def per_file_only(stage) -> bool:
+        # GNU tar goes on past a file it cannot read (exit 2) or that changed as it read it (exit 1), and
+        # still ends the archive well: those are the tree's news, listed as not archived, not a broken part.
+        if stage.name != ssh.name or stage.returncode not in (1, 2):
+            return False
+        found = _tar_warnings(stage.stderr, named=set(source["include"]))
+        warnings.extend(found or [])
+        return found is not None
+
+    ctx.part(f"{ctx.repo.id}.tar.zst", [ssh, Stage(tee, name="manifest")], tolerate=per_file_only)
     read = json.loads(listing.read_text())
     listing.unlink()
     report = TreeReport(files=read["files"], root=read["root"])
@@ -124,7 +135,46 @@ def _backup_remote(ctx: BackupContext) -> None:
         if line.startswith("tar: ") and line.endswith(": socket ignored"):
             report.miss(line.removeprefix("tar: ").removesuffix(": socket ignored").removeprefix("./"),
                         "socket", "socket")
+    types = {f["path"]: f["type"] for f in report.files}  # tar's words do not say what the path was
+    for path, kind, reason in warnings:
+        report.miss(path, types.get(path, kind), reason)
     _record(ctx, report)
+
+
+# GNU tar's words for a file it did not archive as it was, and what that is in the manifest's terms.
+_TAR_WARNINGS = (
+    (": Cannot open: Permission denied", "file", "unreadable"),
+    (": Cannot savedir: Permission denied", "dir", "unreadable"),
+    (": Cannot stat: Permission denied", "other", "unreadable"),
+    (": file changed as we read it", "file", "changed"),
+    (": File removed before we read it", "file", "vanished"),
+    (": Cannot stat: No such file or directory", "other", "vanished"),
+    (": Cannot open: No such file or directory", "file", "vanished"),
+    (": socket ignored", None, None),  # listed with the sockets, exit 0
+)
+# Lines that say nothing of the tree: tar's summary, ssh's note on a host key it has just learned.
+_TAR_NOISE = ("tar: Exiting with failure status due to previous errors", "Warning: Permanently added ")
+
+
+def _tar_warnings(stderr: str, named: set[str] = frozenset()) -> list[tuple[str, str, str]] | None:
+    """(path, type, reason) of each per-file warning of GNU tar's stderr; None when it says anything else
+    (a fatal error, ssh's own words, a path the profile names that is not there): then the part failed as
+    it says."""
+    found = []
+    for line in stderr.splitlines():
+        if not line.strip() or line.startswith(_TAR_NOISE):
+            continue
+        match = next(((suffix, kind, reason) for suffix, kind, reason in _TAR_WARNINGS
+                      if line.startswith("tar: ") and line.endswith(suffix)), None)
+        if match is None:
+            return None
+        suffix, kind, reason = match
+        path = line.removeprefix("tar: ").removesuffix(suffix).removeprefix("./")
+        if reason == "vanished" and path in named:
+            return None  # not a file gone while read: the profile's include names nothing there
+        if reason is not None:
+            found.append((path, kind, reason))
+    return found
 
 
 def contents(manifest: dict) -> list[str]:
