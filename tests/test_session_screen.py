@@ -12,6 +12,7 @@ from dse_tui.ui.screens.checklist_view import ChecklistView
 from dse_tui.ui.screens.session import SessionScreen
 from dse_tui.ui.screens.session_dialogs import FilesDialog, ReasonDialog, ResumeDialog
 from dse_tui.ui.widgets.repo_table import RepoTable
+from tests.conftest import pilot_until
 from tests.test_sessions import make_site as make_site_with_checklist
 
 SIZE = (160, 45)
@@ -93,12 +94,14 @@ async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
 
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, ResumeDialog)
+        # The dialog comes once the catalog is read, and is ready once its buttons are there (a loaded
+        # machine takes its time for both).
+        await pilot_until(pilot, lambda: isinstance(app.screen, ResumeDialog) and app.screen.query("#resume"),
+                          what="the resume dialog")
         assert f"Session {session_id} of etc" in str(app.screen.query(Static)[1].render())
         await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, SessionScreen) and app.screen.session.id == session_id
+        await pilot_until(pilot, lambda: isinstance(app.screen, SessionScreen), what="the session screen")
+        assert app.screen.session.id == session_id
         assert current(app) == "first", "resumed at the step it was left at"
         assert "hello-from-step" in "\n".join(app.screen.query_one("#output", Log).lines)
         assert [outcome(app, s) for s in ("first", "count", "optional", "make")] == \

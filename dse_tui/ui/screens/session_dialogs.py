@@ -67,6 +67,8 @@ class ResumeDialog(ModalScreen):
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ResumeDialog")
     BINDINGS = [Binding("escape", "dismiss(False)", "Later")]
+    # Focus by Textual as the screen is shown (a query in on_mount could run after a fast dismissal).
+    AUTO_FOCUS = "#resume"
 
     def __init__(self, body: str, lang: str):
         super().__init__()
@@ -79,9 +81,6 @@ class ResumeDialog(ModalScreen):
             with Horizontal():
                 yield Button(tr("resume.later", self.lang), id="later")
                 yield Button(tr("resume.resume", self.lang), id="resume", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#resume", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
