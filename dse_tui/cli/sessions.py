@@ -31,9 +31,9 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_session(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
 
-    loaded = _load(args, readonly=args.session_command in ("list", "show"))
+    loaded = load(args, readonly=args.session_command in ("list", "show"))
     if loaded is None:
         return EXIT_UNKNOWN
     profile, catalog = loaded
@@ -42,7 +42,7 @@ def cmd_session(args) -> int:
             return _list(catalog, args)
         row = catalog.session(args.id)
         if row is None:
-            _fail(f"no session {args.id} in the catalog {profile.catalog_path} (see `dse-tui session list`)")
+            fail(f"no session {args.id} in the catalog {profile.catalog_path} (see `dse-tui session list`)")
             return EXIT_UNKNOWN
         if args.session_command == "show":
             return _show(catalog, row, args)
@@ -93,13 +93,13 @@ def _show(catalog, row, args) -> int:
 
 
 def _abandon(catalog, row, args) -> int:
-    from dse_tui.cli import _fail
+    from dse_tui.cli.common import fail
     from dse_tui.core.sessions import Session, SessionError
 
     try:
         Session(catalog, row, _operator()).abandon(args.reason)
     except SessionError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return 1
     print(f"session {row.id} abandoned")
     return 0
@@ -112,16 +112,16 @@ def _operator() -> str:
 
 
 def _register(profile, catalog, row, args) -> int:
-    from dse_tui.cli import _fail
-    from dse_tui.cli_checks import _cancel_on_signals
+    from dse_tui.cli.common import fail
+    from dse_tui.cli.common import cancel_on_signals
     from dse_tui.core.manualrun import register_files
     from dse_tui.core.sessions import SessionError
 
     try:
         outcome = register_files(profile, catalog, row.id, args.files, operator=_operator(),
-                                 cancel=_cancel_on_signals(), log=lambda line: print(line, file=sys.stderr))
+                                 cancel=cancel_on_signals(), log=lambda line: print(line, file=sys.stderr))
     except SessionError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return 1
     if args.json:
         print_json([outcome.as_json()])

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dse_tui.cli.common import cancel_on_signals
 from dse_tui.core.config import VERIFY_LEVELS
 from dse_tui.jsonout import print_json
 
@@ -85,66 +84,59 @@ def _level_of(profile, run) -> str:
         return "checksum"
 
 
-def _cancel_on_signals() -> threading.Event:
-    cancel = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: cancel.set())
-    return cancel
-
-
 def _load_run(args):
     """Profile, catalog and the run `args.run`, or None after saying what is wrong."""
-    from dse_tui.cli import _fail, _load
+    from dse_tui.cli.common import fail, load
 
-    loaded = _load(args)
+    loaded = load(args)
     if loaded is None:
         return None
     profile, catalog = loaded
     run = catalog.run(args.run)
     if run is None:
         catalog.close()
-        _fail(f"no run {args.run} in the catalog {profile.catalog_path}")
+        fail(f"no run {args.run} in the catalog {profile.catalog_path}")
         return None
     return profile, catalog, run
 
 
 def cmd_verify(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
     from dse_tui.core.timeutil import utcnow
     from dse_tui.core.verifier import due_runs, verify_run
 
-    loaded = _load(args)
+    loaded = load(args)
     if loaded is None:
         return EXIT_UNKNOWN
     profile, catalog = loaded
     if (args.repos or args.run) and args.due:
-        _fail("name repositories or runs, or use --due, not both")
+        fail("name repositories or runs, or use --due, not both")
         return EXIT_UNKNOWN
     with catalog:
         runs = []
         for run_id in args.run or []:
             run = catalog.run(run_id)
             if run is None:
-                _fail(f"no run {run_id} in the catalog {profile.catalog_path}")
+                fail(f"no run {run_id} in the catalog {profile.catalog_path}")
                 return EXIT_UNKNOWN
             runs.append(run)
         for key in args.repos:
             try:
                 profile.repository(key)
             except KeyError:
-                _fail(f"no repository {key!r} in {profile.file}; known: "
+                fail(f"no repository {key!r} in {profile.file}; known: "
                       f"{', '.join(r.id for r in profile.repositories)}")
                 return EXIT_UNKNOWN
             latest = catalog.latest_kept_run(key)
             if latest is None:
-                _fail(f"{key} has no run with an artifact to verify")
+                fail(f"{key} has no run with an artifact to verify")
                 return 1
             runs.append(latest)
         if not args.repos and not args.run:
             runs = due_runs(profile, catalog, utcnow())
         if args.copies:
             runs = []
-        cancel = _cancel_on_signals()
+        cancel = cancel_on_signals()
         # Only the deeper levels decrypt: a checksum never asks for a passphrase.
         keyring = keyring_for(profile, args, [r for r in runs if (args.level or _level_of(profile, r)) != "checksum"])
         outcomes = []
@@ -161,9 +153,9 @@ def cmd_verify(args) -> int:
                 for check in outcome.checks:
                     if not check.ok:
                         print(f"    {'N/A ' if check.inconclusive else 'FAIL'} {check.name}: {check.detail}")
-    from dse_tui.cli import _notify
+    from dse_tui.cli.common import notify_after
 
-    _notify(profile, scan=False)
+    notify_after(profile, scan=False)
     if args.json:
         items = [o.as_json() for o in outcomes] + [{"kind": "copy", **c.as_json()} for c in copy_checks]
         print_json(items)
@@ -198,7 +190,7 @@ def _verify_copies(profile, catalog, args, cancel) -> list:
 
 
 def cmd_restore(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail
     from dse_tui.core.restore import RestoreError, plan, restore
     from dse_tui.core.verify import VerifyFailed
 
@@ -210,10 +202,10 @@ def cmd_restore(args) -> int:
         try:
             p = plan(profile, run, args.to, args.database)
         except KeyError:
-            _fail(f"run {run.id} belongs to {run.repository}, which the profile no longer has")
+            fail(f"run {run.id} belongs to {run.repository}, which the profile no longer has")
             return 1
         except (RestoreError, VerifyFailed) as exc:
-            _fail(str(exc))
+            fail(str(exc))
             return 1
         confirm = args.confirm
         if p.live and confirm is None and sys.stdin.isatty():
@@ -221,11 +213,11 @@ def cmd_restore(args) -> int:
                   "to go on:", file=sys.stderr)
             confirm = sys.stdin.readline().strip()
         try:
-            outcome = restore(profile, catalog, p, force=args.force, confirm=confirm, cancel=_cancel_on_signals(),
+            outcome = restore(profile, catalog, p, force=args.force, confirm=confirm, cancel=cancel_on_signals(),
                               log=lambda line: print(line, file=sys.stderr),
                               keyring=keyring_for(profile, args, [run]))
         except RestoreError as exc:
-            _fail(str(exc))
+            fail(str(exc))
             return 1
     if args.json:
         print_json([outcome.as_json()])
@@ -236,7 +228,7 @@ def cmd_restore(args) -> int:
 
 
 def cmd_accept(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail
     from dse_tui.core.verifier import AcceptError, accept_run
 
     loaded = _load_run(args)
@@ -247,7 +239,7 @@ def cmd_accept(args) -> int:
         try:
             accept_run(catalog, run, args.reason)
         except AcceptError as exc:
-            _fail(str(exc))
+            fail(str(exc))
             return 1
     print(f"run {run.id} of {run.repository} accepted: {args.reason.strip()}")
     return 0

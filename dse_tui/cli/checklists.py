@@ -18,25 +18,25 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_checklist(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail
     from dse_tui.core.checklists import load_checklists, repository_checklist, site_checklists
     from dse_tui.core.problems import ConfigError
 
     profile = repo = storage = None
     try:
         if args.checklist_command == "show" and args.repo:
-            from dse_tui.cli import _profile_path
+            from dse_tui.cli.common import profile_path
             from dse_tui.core.config import load_profile
 
-            profile = load_profile(_profile_path(args))
+            profile = load_profile(profile_path(args))
             repo, storage = profile.repository(args.repo), str(profile.storage_root)
         checklists = site_checklists(profile) if profile else load_checklists()
     except KeyError:
-        _fail(f"no repository {args.repo!r} in the profile")
+        fail(f"no repository {args.repo!r} in the profile")
         return EXIT_UNKNOWN
     except (ConfigError, OSError) as exc:
         count = f"{len(exc.problems)} problem(s)" if isinstance(exc, ConfigError) else "a problem"
-        _fail(f"the profile or checklists have {count}:\n{exc}")
+        fail(f"the profile or checklists have {count}:\n{exc}")
         return EXIT_UNKNOWN
     if args.checklist_command == "list":
         for c in sorted(checklists.values(), key=lambda c: (c.kind, c.name)):
@@ -45,7 +45,7 @@ def cmd_checklist(args) -> int:
                   f"({required} required)  {c.title['en']}")
         return 0
     if args.name is None and repo is None:
-        _fail("name a checklist (see `dse-tui checklist list`) or a repository with --repo")
+        fail("name a checklist (see `dse-tui checklist list`) or a repository with --repo")
         return EXIT_UNKNOWN
     try:
         if repo is not None and (args.name is None or args.name == repo.checklist):
@@ -53,10 +53,10 @@ def cmd_checklist(args) -> int:
         else:
             checklist = checklists.get(args.name)
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return EXIT_UNKNOWN
     if checklist is None:
-        _fail(f"no checklist {args.name!r}; known: {', '.join(sorted(checklists))}")
+        fail(f"no checklist {args.name!r}; known: {', '.join(sorted(checklists))}")
         return EXIT_UNKNOWN
     print(render(checklist, args.lang or _language(), repo, storage))
     return 0

@@ -24,15 +24,15 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_keys(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail, _profile_path
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, profile_path
     from dse_tui.core.config import load_profile
     from dse_tui.core.keys import KeyError_, init_key, keys_dir, recovery_sheet
     from dse_tui.core.problems import ConfigError
 
     try:
-        profile = load_profile(_profile_path(args))
+        profile = load_profile(profile_path(args))
     except (ConfigError, OSError) as exc:
-        _fail(f"cannot use the profile: {exc}")
+        fail(f"cannot use the profile: {exc}")
         return EXIT_UNKNOWN
     folder = args.dir or keys_dir(profile)
     if args.keys_command == "list":
@@ -40,12 +40,12 @@ def cmd_keys(args) -> int:
     try:
         passphrase = _new_passphrase(args)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return EXIT_UNKNOWN
     try:
         key = init_key(folder, passphrase)
     except (KeyError_, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return 1
     sheet = args.sheet or folder / f"{key.id}-recovery-sheet.pdf"
     import os

@@ -43,28 +43,28 @@ def add_report_parser(sub, common) -> None:
 def cmd_report(args) -> int:
     from datetime import datetime, timedelta, timezone
 
-    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
     from dse_tui.core.report import build, to_csv, to_markdown, to_pdf
 
     try:
         start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=timezone.utc)
         end = datetime.strptime(args.end, "%Y-%m-%d").replace(tzinfo=timezone.utc) + timedelta(days=1)
     except ValueError:
-        _fail("dates are YYYY-MM-DD, e.g. --from 2026-01-01 --to 2026-03-31")
+        fail("dates are YYYY-MM-DD, e.g. --from 2026-01-01 --to 2026-03-31")
         return EXIT_UNKNOWN
     if end <= start:
-        _fail("--to is before --from")
+        fail("--to is before --from")
         return EXIT_UNKNOWN
     if args.format == "pdf" and not args.output:
-        _fail("a PDF report needs --output FILE")
+        fail("a PDF report needs --output FILE")
         return EXIT_UNKNOWN
-    loaded = _load(args, readonly=True)
+    loaded = load(args, readonly=True)
     if loaded is None:
         return EXIT_UNKNOWN
     profile, catalog = loaded
     unknown = [r for r in args.repo or [] if r not in {x.id for x in profile.repositories}]
     if unknown:
-        _fail(f"unknown repository: {', '.join(unknown)}")
+        fail(f"unknown repository: {', '.join(unknown)}")
         return EXIT_UNKNOWN
     with catalog:
         report = build(profile, catalog, start, end, args.repo)
@@ -97,11 +97,11 @@ def _read_log(path: Path, profile) -> bytes:
 
 
 def cmd_audit(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
     from dse_tui.core.audit import export_jsonl, head_of, verify_chain
     from dse_tui.core.crypto import IdentityError
 
-    loaded = _load(args, readonly=True)
+    loaded = load(args, readonly=True)
     if loaded is None:
         return EXIT_UNKNOWN
     profile, catalog = loaded
@@ -130,7 +130,7 @@ def cmd_audit(args) -> int:
             try:
                 head = head_of(_read_log(args.against, profile))
             except (OSError, subprocess.CalledProcessError, ValueError, KeyError, IdentityError) as exc:
-                _fail(f"cannot read {args.against}: {exc}")
+                fail(f"cannot read {args.against}: {exc}")
                 return EXIT_UNKNOWN
         count, breaks = verify_chain(catalog, head)
     for b in breaks:

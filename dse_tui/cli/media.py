@@ -38,29 +38,29 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_copy(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
-    from dse_tui.cli_checks import _cancel_on_signals
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
+    from dse_tui.cli.common import cancel_on_signals
     from dse_tui.core.copies import CopyError, copy_pending
 
-    loaded = _load(args)
+    loaded = load(args)
     if loaded is None:
         return EXIT_UNKNOWN
     profile, catalog = loaded
     unknown = [r for r in args.repos if r not in {x.id for x in profile.repositories}]
     unknown += [d for d in args.to or [] if d not in profile.destinations]
     if unknown:
-        _fail(f"unknown repository or destination: {', '.join(unknown)}")
+        fail(f"unknown repository or destination: {', '.join(unknown)}")
         return EXIT_UNKNOWN
     with catalog:
         try:
             outcomes = copy_pending(profile, catalog, args.repos or None, run_id=args.run, to=args.to,
-                                    cancel=_cancel_on_signals(), log=lambda line: print(line, file=sys.stderr))
+                                    cancel=cancel_on_signals(), log=lambda line: print(line, file=sys.stderr))
         except (CopyError, KeyError, sqlite3.Error, OSError) as exc:
-            _fail(f"copy failed: {exc}")
+            fail(f"copy failed: {exc}")
             return 1
-    from dse_tui.cli import _notify
+    from dse_tui.cli.common import notify_after
 
-    _notify(profile, scan=False)
+    notify_after(profile, scan=False)
     if args.json:
         print_json([o.as_json() for o in outcomes])
     else:
@@ -74,10 +74,10 @@ def cmd_copy(args) -> int:
 
 
 def cmd_media(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
     from dse_tui.core.media import MediaError, inventory_item, move, retire
 
-    loaded = _load(args, readonly=args.media_command in ("list", "show"))
+    loaded = load(args, readonly=args.media_command in ("list", "show"))
     if loaded is None:
         return EXIT_UNKNOWN
     profile, catalog = loaded
@@ -102,7 +102,7 @@ def cmd_media(args) -> int:
             args.code = code_from_scan(args.code)  # a scanned QR payload names its medium
             medium = catalog.medium(args.code)
             if medium is None:
-                _fail(f"no medium {args.code!r} in the inventory (see `dse-tui media list`)")
+                fail(f"no medium {args.code!r} in the inventory (see `dse-tui media list`)")
                 return EXIT_UNKNOWN
             if args.media_command == "show":
                 item = inventory_item(catalog, medium)
@@ -118,13 +118,13 @@ def cmd_media(args) -> int:
                 return 0
             if args.media_command == "move":
                 if args.location is None and args.state is None:
-                    _fail("say --location and/or --state")
+                    fail("say --location and/or --state")
                     return EXIT_UNKNOWN
                 m = move(catalog, args.code, location=args.location, state=args.state)
             else:
                 m = retire(catalog, args.code, state=args.state, reason=args.reason)
         except MediaError as exc:
-            _fail(str(exc))
+            fail(str(exc))
             return 1
     print(f"{m.code}: {m.state}, {m.location or '-'}")
     return 0

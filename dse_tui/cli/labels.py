@@ -20,18 +20,18 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_label(args) -> int:
-    from dse_tui.cli import EXIT_UNKNOWN, _fail, _load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
     from dse_tui.core.labeljob import make_labels, resolve
     from dse_tui.core.labels import labels_for, preview
     from dse_tui.core.media import MediaError
     from dse_tui.core.printing import PrintError
 
-    loaded = _load(args)
+    loaded = load(args)
     if loaded is None:
         return EXIT_UNKNOWN
     profile, catalog = loaded
     if args.copies < 1:
-        _fail("--copies must be 1 or more")
+        fail("--copies must be 1 or more")
         return EXIT_UNKNOWN
     with catalog:
         try:
@@ -45,10 +45,10 @@ def cmd_label(args) -> int:
                               output=args.pdf or args.zpl, fmt="zpl" if args.zpl else "pdf" if args.pdf else None,
                               start=args.start_position, copies=args.copies)
         except (MediaError, ValueError) as exc:
-            _fail(str(exc))
+            fail(str(exc))
             return EXIT_UNKNOWN if isinstance(exc, MediaError) and "no medium" in str(exc) else 1
         except PrintError as exc:
-            _fail(str(exc))
+            fail(str(exc))
             return 1
     where = f", job {job.job_id} on {job.queue}" if job.job_id else ""
     pages = f"{max(p.page for p in job.placed)} page(s), " if job.placed else ""
