@@ -308,7 +308,8 @@ def test_encrypt_without_recipients_is_a_profile_error(tmp_path):
 
 
 def readme_block(marker: str) -> str:
-    text = (Path(__file__).parent.parent / "README.md").read_text()
+    """The shell block after `marker` in the operator's guide (docs/operator.md), where the README's restore went."""
+    text = (Path(__file__).parent.parent / "docs" / "operator.md").read_text()
     after = text[text.index(marker):]
     return after.split("```sh\n", 1)[1].split("```", 1)[0]
 

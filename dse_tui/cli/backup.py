@@ -24,7 +24,7 @@ def add_parsers(sub, common) -> None:
     status = sub.add_parser("status", parents=[common],
                             help="one row per repository; exit 0 ok, 1 due/overdue/never, 2 failed/manual-required")
     fmt = status.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="a JSON list of objects (stable, see README)")
+    fmt.add_argument("--json", action="store_true", help="a JSON list of objects (stable, see docs/operator.md)")
     fmt.add_argument("--prometheus", action="store_true",
                      help="node-exporter textfile format (last good run time, size, copies, state per repository)")
     run = sub.add_parser("run", parents=[common], help="back up what is due (default), --all, or the repositories named")
@@ -32,7 +32,7 @@ def add_parsers(sub, common) -> None:
     which.add_argument("--due", action="store_true", help="the repositories that are due, overdue or never backed up")
     which.add_argument("--all", action="store_true", help="every repository")
     run.add_argument("repos", nargs="*", metavar="REPO", help="repository ids")
-    run.add_argument("--json", action="store_true", help="a JSON list, one object per run (see README)")
+    run.add_argument("--json", action="store_true", help="a JSON list, one object per run (see docs/operator.md)")
     notify_p = sub.add_parser("notify", parents=[common],
                               help="mail what is overdue or expiring, the daily summary, and every mail that waits")
     notify_p.add_argument("--test", action="store_true", help="also send a test message")

@@ -24,7 +24,7 @@ def add_parsers(sub, common) -> None:
     verify.add_argument("--due", action="store_true", help="runs whose verify_every has passed (the default)")
     verify.add_argument("--copies", action="store_true",
                         help="only the copies: of the repositories named (all their copies), else those due")
-    verify.add_argument("--json", action="store_true", help="a JSON list, one object per verification (see README)")
+    verify.add_argument("--json", action="store_true", help="a JSON list, one object per verification (see docs/operator.md)")
     _identity_option(verify)
 
     restore = sub.add_parser("restore", parents=[common], help="restore a run into a new folder, file or database")
