@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shlex
@@ -19,6 +18,7 @@ from dse_tui.core.checklists import Checklist, repository_checklist
 from dse_tui.core.config import Destination, Profile, Repository
 from dse_tui.core.problems import ConfigError
 from dse_tui.core.ssh import ssh_argv, target_argv
+from dse_tui.core.tools import find_tool, tool_version
 
 TIMEOUT = 10  # seconds for any one probe; a silent server must not hang the check
 
@@ -30,14 +30,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.level:<5}  {self.subject}: {self.message}"
-
-
-def find_tool(spec: str) -> str | None:
-    """The path of the first of `a|b` alternatives on PATH."""
-    for name in spec.split("|"):
-        if path := shutil.which(name):
-            return path
-    return None
 
 
 def run_checks(profile: Profile, checklists: dict[str, Checklist]) -> list[Finding]:
@@ -150,21 +142,6 @@ def check_tool(spec: str, users: list[str]) -> Finding:
         return Finding("error", f"tool {spec}", f"not installed ({needed}); install it, e.g. with apt-get")
     version = tool_version(path)
     return Finding("ok", f"tool {spec}", f"{path} ({version})" if version else path)
-
-
-@functools.lru_cache(maxsize=None)
-def tool_version(path: str) -> str:
-    """The first line `path --version` (or `-V`, as ssh wants) prints, or "" (asked once per process)."""
-    for flag in ("--version", "-V"):
-        try:
-            out = subprocess.run([path, flag], capture_output=True, text=True, timeout=TIMEOUT,
-                                 stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-        first = (out.stdout or out.stderr).strip().splitlines()
-        if out.returncode == 0 and first:
-            return first[0][:80]
-    return ""
 
 
 def check_storage(profile: Profile) -> list[Finding]:

@@ -33,7 +33,7 @@ from dse_tui.core.crypto import key_id, manifest_block
 from dse_tui.core.drivers import BackupContext, BackupError, driver_module
 from dse_tui.core.fsutil import fsync_dir
 from dse_tui.core.locks import AlreadyRunning, RepoLock
-from dse_tui.core.preflight import find_tool, tool_version
+from dse_tui.core.tools import find_tool, tool_version
 from dse_tui.core.retention import prune
 from dse_tui.core.rules import data_size
 from dse_tui.core.runtypes import RunOutcome, RunProgress

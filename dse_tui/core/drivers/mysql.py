@@ -11,7 +11,7 @@ from dse_tui.core.config import Repository
 from dse_tui.core.crypto import plain_name
 from dse_tui.core.dbconn import mysql_connection_args, mysql_option_text
 from dse_tui.core.drivers import BackupContext, BackupError, advice, database_contents, remote
-from dse_tui.core.preflight import find_tool
+from dse_tui.core.tools import find_tool
 from dse_tui.core.stream import Stage
 
 SYSTEM_DATABASES = {"information_schema", "performance_schema", "sys"}
