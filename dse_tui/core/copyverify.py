@@ -14,7 +14,8 @@ from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, current_operator
 from dse_tui.core.catalog_media import Copy
-from dse_tui.core.copies import CopyError, Job, run_files
+from dse_tui.core.copies import run_files
+from dse_tui.core.copyjob import CopyError, Job
 from dse_tui.core.stream import Cancelled
 from dse_tui.core.verify import sha256_file
 

@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from dse_tui.core.copies import CHUNK, MANIFEST, CopyError, Job
+from dse_tui.core.copyjob import CHUNK, MANIFEST, CopyError, Job
 from dse_tui.core.locks import claim_folder, claim_temporary
 from dse_tui.core.stream import Cancelled
 from dse_tui.core.verify import SCRATCH, sha256_file
