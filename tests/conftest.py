@@ -219,26 +219,30 @@ def cups_queue():
 
 # ------------------------------------------------------------------ waiting for a condition, never a time
 
+def _deadline(timeout: float, what: str):
+    """A check to call between polls: it ends a test that would hang, and says what never came."""
+    end = time.monotonic() + timeout
+
+    def check() -> None:
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    return check
+
+
 def wait_until(condition, timeout: float = 120.0, interval: float = 0.02, what: str = "the condition"):
     """Poll `condition` until it is truthy (and return it). A loaded CI machine is slow, not wrong: the
     timeout is only there to end a test that would hang."""
-    end = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    check = _deadline(timeout, what)
+    while not (value := condition()):
+        check()
         time.sleep(interval)
+    return value
 
 
 async def pilot_until(pilot, condition, timeout: float = 120.0, what: str = "the condition"):
     """wait_until for a Textual Pilot: the app keeps running between the polls."""
-    end = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    check = _deadline(timeout, what)
+    while not (value := condition()):
+        check()
         await pilot.pause(0.02)
+    return value

@@ -18,6 +18,7 @@ from dse_tui.core.catalog_checks import ChecksMixin
 from dse_tui.core.catalog_media import MediaMixin
 from dse_tui.core.catalog_sessions import SessionsMixin
 from dse_tui.core.catalog_steps import StepsMixin
+from dse_tui.core.lifecycle import ERASING
 from dse_tui.core.migrations import MIGRATIONS
 from dse_tui.core.timeutil import from_db, to_db, utcnow
 
@@ -398,7 +399,7 @@ def event_hash(prev_hash: str, fields: dict) -> str:
 
 # A copy counts while every medium it is on is still in service (a retired disc holds nothing one can use).
 # A copy counts while none of its media was retired or erased (made blank).
-_GONE_MEDIA = "('expired', 'destroyed', 'blank')"
+_GONE_MEDIA = "(" + ", ".join(f"'{state}'" for state in ERASING) + ")"
 ON_LIVE_MEDIA = ("NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id"
                  f" WHERE cm.copy_id = copies.id AND m.state IN {_GONE_MEDIA})")
 

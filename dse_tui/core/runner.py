@@ -241,6 +241,7 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
         path = find_tool(spec)
         if path:
             tools[Path(path).name] = tool_version(path)
+    parts = [p.as_json() for p in ctx.parts]
     return {
         "format": "dse-tui-manifest/1",
         "site": profile.site.id,
@@ -257,8 +258,8 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
         "started_at": iso(started),
         "ended_at": iso(utcnow()),
         "size": sum(p.size for p in ctx.parts),
-        "data_size": data_size({"parts": [p.as_json() for p in ctx.parts], **ctx.meta}),
-        "parts": [p.as_json() for p in ctx.parts],
+        "data_size": data_size({"parts": parts, **ctx.meta}),
+        "parts": parts,
         "tools": tools,
         **({"encryption": manifest_block(ctx.recipients)} if ctx.recipients else {}),
         **ctx.meta,

@@ -241,10 +241,7 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
         for proc in procs:
             for pipe in (proc.stdin, proc.stdout):
                 if pipe:
-                    try:
-                        pipe.close()
-                    except OSError:
-                        pass
+                    _close_quietly(pipe)
         for err in errs:
             err.close()
 
@@ -276,10 +273,7 @@ def _feed(feed: Callable[[BinaryIO], None], pipe: BinaryIO, errors: list[str]) -
     except Exception as exc:  # reported as the part's failure, not lost in a thread
         errors.append(f"reading the source failed: {exc}")
     finally:
-        try:
-            pipe.close()
-        except OSError:
-            pass
+        _close_quietly(pipe)
 
 
 def _relay(src: BinaryIO, dst: BinaryIO, tap: Tap, errors: list[str], drain: bool = False) -> None:

@@ -161,6 +161,23 @@ def advice(failure: str | None) -> str:
     return ""
 
 
+def attempt(stage: Stage, timeout: float, *, stdin: str | None = None,
+            env: dict[str, str] | None = None) -> str | None:
+    """Run a tool as the backup would (what `check` tries), its output thrown away: None, or the error in
+    its own words and what to do about it."""
+    from dse_tui.core.stream import error_line
+
+    try:
+        out = subprocess.run(stage.argv, input=stdin or "", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return f"no answer within {timeout:.0f} s"
+    if out.returncode == 0:
+        return None
+    failure = error_line(out.stderr) or f"exit status {out.returncode}"
+    return failure + advice(failure)
+
+
 def database_contents(manifest: dict) -> list[str]:
     out = []
     for db in manifest.get("databases", []):

@@ -115,28 +115,22 @@ def _backup_remote(ctx: BackupContext) -> None:
     ssh = Stage(remote_shell(ctx.repo, script), name="ssh tar")
     listing = ctx.workdir / ".files.json"  # removed with the work folder, whatever happens
     tee = [sys.executable, "-m", "dse_tui.core.tartee", str(listing)]
-    warnings: list[tuple[str, str, str]] = []
+    named = set(source["include"])
 
     def per_file_only(stage) -> bool:
         # GNU tar goes on past a file it cannot read (exit 2) or that changed as it read it (exit 1), and
         # still ends the archive well: those are the tree's news, listed as not archived, not a broken part.
-        if stage.name != ssh.name or stage.returncode not in (1, 2):
-            return False
-        found = _tar_warnings(stage.stderr, named=set(source["include"]))
-        warnings.extend(found or [])
-        return found is not None
+        return (stage.name == ssh.name and stage.returncode in (1, 2)
+                and _tar_warnings(stage.stderr, named) is not None)
 
     ctx.part(f"{ctx.repo.id}.tar.zst", [ssh, Stage(tee, name="manifest")], tolerate=per_file_only)
     read = json.loads(listing.read_text())
     listing.unlink()
     report = TreeReport(files=read["files"], root=read["root"])
     report.bytes_read = sum(f.get("size", 0) for f in report.files)
-    for line in "\n".join(ctx.stderr).splitlines():  # GNU tar leaves sockets out with a warning, exit 0
-        if line.startswith("tar: ") and line.endswith(": socket ignored"):
-            report.miss(line.removeprefix("tar: ").removesuffix(": socket ignored").removeprefix("./"),
-                        "socket", "socket")
     types = {f["path"]: f["type"] for f in report.files}  # tar's words do not say what the path was
-    for path, kind, reason in warnings:
+    # Sockets come with exit 0, the rest with 1 or 2: the stderr of every stage, read by the same words.
+    for path, kind, reason in _tar_warnings("\n".join(ctx.stderr), named, strict=False):
         report.miss(path, types.get(path, kind), reason)
     _record(ctx, report)
 
@@ -150,16 +144,16 @@ _TAR_WARNINGS = (
     (": File removed before we read it", "file", "vanished"),
     (": Cannot stat: No such file or directory", "other", "vanished"),
     (": Cannot open: No such file or directory", "file", "vanished"),
-    (": socket ignored", None, None),  # listed with the sockets, exit 0
+    (": socket ignored", "socket", "socket"),  # with exit 0
 )
 # Lines that say nothing of the tree: tar's summary, ssh's note on a host key it has just learned.
 _TAR_NOISE = ("tar: Exiting with failure status due to previous errors", "Warning: Permanently added ")
 
 
-def _tar_warnings(stderr: str, named: set[str] = frozenset()) -> list[tuple[str, str, str]] | None:
-    """(path, type, reason) of each per-file warning of GNU tar's stderr; None when it says anything else
-    (a fatal error, ssh's own words, a path the profile names that is not there): then the part failed as
-    it says."""
+def _tar_warnings(stderr: str, named: set[str] = frozenset(), *, strict: bool = True):
+    """(path, type, reason) of each per-file warning of GNU tar's stderr. `strict`: None when it says
+    anything else (a fatal error, ssh's own words, a path the profile names that is not there): then the
+    part failed as it says; otherwise such lines are passed over."""
     found = []
     for line in stderr.splitlines():
         if not line.strip() or line.startswith(_TAR_NOISE):
@@ -167,13 +161,16 @@ def _tar_warnings(stderr: str, named: set[str] = frozenset()) -> list[tuple[str,
         match = next(((suffix, kind, reason) for suffix, kind, reason in _TAR_WARNINGS
                       if line.startswith("tar: ") and line.endswith(suffix)), None)
         if match is None:
-            return None
+            if strict:
+                return None
+            continue
         suffix, kind, reason = match
         path = line.removeprefix("tar: ").removesuffix(suffix).removeprefix("./")
         if reason == "vanished" and path in named:
-            return None  # not a file gone while read: the profile's include names nothing there
-        if reason is not None:
-            found.append((path, kind, reason))
+            if strict:
+                return None  # not a file gone while read: the profile's include names nothing there
+            continue
+        found.append((path, kind, reason))
     return found
 
 

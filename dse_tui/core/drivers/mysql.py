@@ -10,7 +10,7 @@ import subprocess
 from dse_tui.core.config import Repository
 from dse_tui.core.crypto import plain_name
 from dse_tui.core.dbconn import mysql_connection_args, mysql_option_text
-from dse_tui.core.drivers import BackupContext, BackupError, advice, database_contents, remote
+from dse_tui.core.drivers import BackupContext, BackupError, advice, attempt, database_contents, remote
 from dse_tui.core.tools import find_tool
 from dse_tui.core.stream import Stage
 
@@ -73,8 +73,6 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
     """What `check` tries with the profile's user, as the run will: the dump of each database with the same
     options, each table read with WHERE 0 (so a SELECT missing shows, yet no row is read), and a scratch
     database created and dropped when verification restores. [(level, message)]: only the problems."""
-    from dse_tui.core.stream import error_line
-
     problems = []
     try:
         dump, client = _tool("mariadb-dump|mysqldump", repo), _tool("mariadb|mysql", repo)
@@ -83,15 +81,9 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
         return [("error", str(exc))]
     for db in dbs:
         stage, text = command(repo, dump, ["--where=0", *DUMP_OPTIONS, db])
-        try:
-            out = subprocess.run(stage.argv, input=text or "", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                 text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            problems.append(("error", f"the dump of {db} did not answer within {timeout:.0f} s"))
-            continue
-        if out.returncode != 0:
-            failure = error_line(out.stderr) or f"exit status {out.returncode}"
-            problems.append(("error", f"the dump of {db} as the profile's user fails: {failure}{advice(failure)}"))
+        failed = attempt(stage, timeout, stdin=text)
+        if failed:
+            problems.append(("error", f"the dump of {db} as the profile's user fails: {failed}"))
     if repo.verify == "restore":
         name = f"dse_verify_check_{secrets.token_hex(3)}"
         try:

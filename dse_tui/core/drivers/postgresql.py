@@ -11,7 +11,7 @@ import subprocess
 from dse_tui.core.config import Repository
 from dse_tui.core.crypto import plain_name
 from dse_tui.core.dbconn import pg_env
-from dse_tui.core.drivers import BackupContext, BackupError, advice, database_contents, remote
+from dse_tui.core.drivers import BackupContext, BackupError, advice, attempt, database_contents, remote
 from dse_tui.core.drivers.pgsnapshot import Snapshot, count_rows
 from dse_tui.core.stream import Stage
 
@@ -137,19 +137,9 @@ def _unreadable(repo: Repository, db: str, timeout: float) -> str | None:
 
 
 def _tries(repo: Repository, argv: list[str], timeout: float) -> str | None:
-    """Run a dump tool as the backup would, its output thrown away: None, or the error in its own words."""
-    from dse_tui.core.stream import error_line
-
+    """A libpq tool run as the backup runs it (attempt): None, or the error in its own words."""
     stage = connect_stage(repo, argv, argv[0])
-    try:
-        out = subprocess.run(stage.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                             timeout=timeout, env={**os.environ, "PGCONNECT_TIMEOUT": "5", **(stage.env or {})})
-    except subprocess.TimeoutExpired:
-        return f"no answer within {timeout:.0f} s"
-    if out.returncode == 0:
-        return None
-    failure = error_line(out.stderr) or f"exit status {out.returncode}"
-    return failure + advice(failure)
+    return attempt(stage, timeout, env={**os.environ, "PGCONNECT_TIMEOUT": "5", **(stage.env or {})})
 
 
 def contents(manifest: dict) -> list[str]:
