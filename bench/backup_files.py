@@ -74,8 +74,8 @@ def timed(argv, **kw) -> float:
 
 DSE_RUN = """
 import resource, sys, time
-from dse_tui.core.config import load_profile
-from dse_tui.core.runner import run_repository
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.engine.runner import run_repository
 p = load_profile(sys.argv[1])
 t = time.perf_counter()
 o = run_repository(p, p.repository("tree"))

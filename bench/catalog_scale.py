@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dse_tui.core.catalog import Catalog  # noqa: E402
-from dse_tui.core.config import load_profile  # noqa: E402
-from dse_tui.core.schedule import statuses  # noqa: E402
-from dse_tui.core.timeutil import to_db  # noqa: E402
+from dse_tui.core.profile.config import load_profile  # noqa: E402
+from dse_tui.core.engine.schedule import statuses  # noqa: E402
+from dse_tui.core.common.timeutil import to_db  # noqa: E402
 
 KINDS = [("database", "sqlite"), ("software", "git"), ("web", "files"), ("config", "files")]
 

@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dse_tui.core.catalog import Catalog  # noqa: E402
-from dse_tui.core.config import load_profile  # noqa: E402
-from dse_tui.core.copies import copy_run  # noqa: E402
-from dse_tui.core.runner import run_repository  # noqa: E402
+from dse_tui.core.profile.config import load_profile  # noqa: E402
+from dse_tui.core.destinations.copies import copy_run  # noqa: E402
+from dse_tui.core.engine.runner import run_repository  # noqa: E402
 
 
 def main() -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dse_tui.core.verify import sha256_file  # noqa: E402
+from dse_tui.core.verification.levels import sha256_file  # noqa: E402
 
 
 def timed(fn) -> tuple[float, str]:

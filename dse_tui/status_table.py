@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dse_tui.core.schedule import RepoStatus
-from dse_tui.fmt import age, copies, size, until
+from dse_tui.core.engine.schedule import RepoStatus
+from dse_tui.core.common.fmt import age, copies, size, until
 
 _COLORS = {"ok": "32", "due": "33", "never": "33", "overdue": "31;1", "failed": "31;1", "manual-required": "41;97"}
 

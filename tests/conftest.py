@@ -30,7 +30,7 @@ def fixed_clock() -> datetime:
 
 @pytest.fixture
 def demo_profile(tmp_path: Path) -> Path:
-    from dse_tui.core.demo import init_demo
+    from dse_tui.core.profile.demo import init_demo
 
     return init_demo(tmp_path / "demo")
 

@@ -7,7 +7,7 @@ import os
 import threading
 from pathlib import Path
 
-from dse_tui.core.config import load_profile
+from dse_tui.core.profile.config import load_profile
 from tests.conftest import write_profile
 
 
@@ -99,7 +99,7 @@ def unzstd(path) -> bytes:
 
 def verify(profile, run_id: int, level: str):
     from dse_tui.core.catalog import Catalog
-    from dse_tui.core.verifier import verify_run
+    from dse_tui.core.verification.runs import verify_run
 
     with Catalog(profile.catalog_path) as catalog:
         return verify_run(profile, catalog, catalog.run(run_id), level=level, trigger="test")

@@ -8,9 +8,9 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from dse_tui.core.audit import head_of, verify_chain
+from dse_tui.core.records.audit import head_of, verify_chain
 from dse_tui.core.catalog import Catalog, event_hash
-from dse_tui.core.runner import run_repository
+from dse_tui.core.engine.runner import run_repository
 from tests.engine_helpers import profile_with
 from tests.test_cli import dse
 
@@ -89,7 +89,7 @@ def test_events_deleted_from_the_end_are_caught_by_the_copy_in_a_run(tmp_path):
 def test_status_prometheus_is_the_textfile_format(demo_profile):
     from prometheus_client.parser import text_string_to_metric_families
 
-    from dse_tui.core.config import load_profile
+    from dse_tui.core.profile.config import load_profile
     from tests.conftest import record_runs
 
     profile = load_profile(demo_profile)
@@ -141,8 +141,8 @@ async def test_the_event_log_screen_filters_and_shows_the_chain(tmp_path):
 
 
 def test_a_changed_profile_is_an_event(demo_profile):
-    from dse_tui.core.audit import note_profile
-    from dse_tui.core.config import load_profile
+    from dse_tui.core.records.audit import note_profile
+    from dse_tui.core.profile.config import load_profile
 
     profile = load_profile(demo_profile)
     with Catalog(profile.catalog_path) as catalog:
@@ -156,13 +156,12 @@ def test_a_changed_profile_is_an_event(demo_profile):
 
 def test_each_run_carries_the_log_since_its_previous_run(tmp_path, monkeypatch):
     """A site's whole history is not copied into every run: a segment, overlapping the previous one."""
-    from dse_tui.core import audit
-
+    from dse_tui.core.records import audit
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a").write_text("a")
     profile = profile_with(tmp_path, "{id: docs, kind: config, driver: files, source: {path: ./src}}")
     real = audit.segment_start
-    monkeypatch.setattr("dse_tui.core.runner.segment_start", lambda catalog, repo_id: real(catalog, repo_id, 5))
+    monkeypatch.setattr("dse_tui.core.engine.runner.segment_start", lambda catalog, repo_id: real(catalog, repo_id, 5))
     def busy_day(n):
         with Catalog(profile.catalog_path) as catalog:
             for i in range(n):

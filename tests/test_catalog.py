@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from dse_tui.core.catalog import GENESIS_HASH, LAST_STATUS_SQL, Catalog, CatalogError, event_hash
-from dse_tui.core.migrations import MIGRATIONS
+from dse_tui.core.catalog.migrations import MIGRATIONS
 from tests.conftest import ROOT, record_runs
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.config import load_profile
+from dse_tui.core.profile.config import load_profile
 from tests.conftest import ROOT, record_runs, write_profile
 
 
@@ -173,7 +173,7 @@ def test_version_and_help():
 
 
 def _now():
-    from dse_tui.core.timeutil import utcnow
+    from dse_tui.core.common.timeutil import utcnow
 
     return utcnow()
 

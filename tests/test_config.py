@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dse_tui.core.config import load_profile
-from dse_tui.core.problems import ConfigError
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.profile.problems import ConfigError
 from tests.conftest import ROOT, write_profile
 
 MINIMAL = """\
@@ -231,8 +231,7 @@ def test_a_password_pasted_into_password_env_is_not_echoed(tmp_path):
 
 
 def test_a_profile_that_validated_comes_from_the_cache_until_it_changes(tmp_path, monkeypatch):
-    from dse_tui.core import config
-
+    from dse_tui.core.profile import config
     path = write_profile(tmp_path, MINIMAL)
     first = load_profile(path)
     monkeypatch.setattr(config, "load_document", lambda f: pytest.fail("parsed again"))
@@ -243,8 +242,7 @@ def test_a_profile_that_validated_comes_from_the_cache_until_it_changes(tmp_path
 
 
 def test_a_damaged_cache_entry_is_ignored(tmp_path):
-    from dse_tui.core import profilecache
-
+    from dse_tui.core.profile import cache as profilecache
     path = write_profile(tmp_path, MINIMAL)
     load_profile(path)
     entry = profilecache._entry(path.absolute(), path.read_bytes())

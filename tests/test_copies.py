@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from dse_tui.core import copies as copies_mod
+from dse_tui.core.destinations import copies as copies_mod
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.config import load_profile
-from dse_tui.core.copies import copy_pending, local_device
-from dse_tui.core.devices import find_volume, parse_lsblk, block_devices
-from dse_tui.core.optical import plan_discs
-from dse_tui.core.runner import run_repository
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.destinations.copies import copy_pending, local_device
+from dse_tui.core.destinations.devices import find_volume, parse_lsblk, block_devices
+from dse_tui.core.destinations.optical import plan_discs
+from dse_tui.core.engine.runner import run_repository
 from tests.conftest import write_profile
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -183,7 +183,7 @@ def test_a_removable_disk_is_copied_to_wherever_it_is_mounted_and_becomes_a_medi
     mount = tmp_path / "media" / "DSE-USB-01"
     mount.mkdir(parents=True)
     text = (FIXTURES / "lsblk-usb-stick.json").read_text().replace("/media/jaa/DSE-USB-01", str(mount))
-    import dse_tui.core.devices as devices_mod
+    import dse_tui.core.destinations.devices as devices_mod
 
     monkeypatch.setattr(devices_mod, "block_devices", lambda: parse_lsblk(text))
     profile, run_id = site(tmp_path, "  - {id: usb, kind: removable, label: DSE-USB-01, location: safe in room 2}",
@@ -300,7 +300,7 @@ repositories:
 
 
 def test_a_copy_that_no_longer_matches_is_reported_and_stops_counting(tmp_path, shm_dir):
-    from dse_tui.core.copyverify import verify_copy
+    from dse_tui.core.destinations.verify import verify_copy
     from tests.test_cli import dse
 
     profile, run_id = site(tmp_path, f"  - {{id: shelf, kind: directory, path: ./shelf}}\n"
@@ -344,8 +344,7 @@ def test_a_share_that_is_not_mounted_is_never_filled_on_the_local_disk(tmp_path)
 
 
 def test_an_image_larger_than_the_medium_is_refused_and_removed(tmp_path, monkeypatch):
-    from dse_tui.core import optical
-
+    from dse_tui.core.destinations import optical
     profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, capacity: 6M}", "discs",
                            size=1_000_000, copies=1)
     monkeypatch.setattr(optical, "RESERVE", 0)  # the plan fills a disc to the byte: the ISO's own blocks overflow it
@@ -361,7 +360,7 @@ def test_an_image_larger_than_the_medium_is_refused_and_removed(tmp_path, monkey
 
 
 def test_copies_on_retired_media_stop_counting(tmp_path):
-    from dse_tui.core.media import MediaError, retire
+    from dse_tui.core.destinations.media import MediaError, retire
 
     profile, run_id = site(tmp_path, "  - {id: cd-a, kind: optical, path: ./a, disc: cd}\n"
                                      "  - {id: cd-b, kind: optical, path: ./b, disc: cd}", "cd-a, cd-b", copies=2)
@@ -377,8 +376,8 @@ def test_copies_on_retired_media_stop_counting(tmp_path):
 
 def test_copies_of_a_run_pruned_here_are_still_verified(tmp_path):
     """Once retention removed the run from the storage, its copies are all there is: still checked."""
-    from dse_tui.core.copyverify import due_copies, verify_copy
-    from dse_tui.core.timeutil import utcnow
+    from dse_tui.core.destinations.verify import due_copies, verify_copy
+    from dse_tui.core.common.timeutil import utcnow
 
     profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}\n"
                                      "  - {id: discs, kind: optical, path: ./discs, capacity: 6M}", "shelf, discs",
@@ -397,8 +396,8 @@ def test_copies_of_a_run_pruned_here_are_still_verified(tmp_path):
 
 
 def test_a_removable_disk_mounted_elsewhere_later_is_found_again(tmp_path, monkeypatch):
-    import dse_tui.core.devices as devices_mod
-    from dse_tui.core.copyverify import verify_copy
+    import dse_tui.core.destinations.devices as devices_mod
+    from dse_tui.core.destinations.verify import verify_copy
 
     first, second = tmp_path / "media" / "jaa" / "STICK", tmp_path / "mnt" / "stick"
     first.mkdir(parents=True)
@@ -424,7 +423,7 @@ def test_a_removable_disk_mounted_elsewhere_later_is_found_again(tmp_path, monke
 
 
 def test_a_copy_over_ssh_that_is_gone_fails_and_a_host_down_is_inconclusive(tmp_path, sshd):
-    from dse_tui.core.copyverify import verify_copy
+    from dse_tui.core.destinations.verify import verify_copy
 
     remote = tmp_path / "remote-share"
     profile, run_id = ssh_site(tmp_path, sshd, remote)
@@ -459,7 +458,7 @@ def test_a_cancelled_copy_leaves_nothing_that_counts_and_a_stale_one_is_closed(t
 
 def test_a_copy_over_ssh_to_a_destination_that_encrypts(tmp_path, sshd):
     """The server receives only age files and the twin's manifest, and the copy verifies there against it."""
-    from dse_tui.core.copyverify import verify_copy
+    from dse_tui.core.destinations.verify import verify_copy
     from tests.test_encryption import make_key
 
     remote = tmp_path / "remote-share"
@@ -484,7 +483,7 @@ def test_a_copy_over_ssh_to_a_destination_that_encrypts(tmp_path, sshd):
 
 def test_a_run_missing_its_manifest_or_a_part_is_not_copied_and_says_why(tmp_path):
     """copy_run never raises for a damaged source: the outcome says what is missing."""
-    from dse_tui.core.copies import copy_run
+    from dse_tui.core.destinations.copies import copy_run
 
     profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
     with Catalog(profile.catalog_path) as catalog:
@@ -501,7 +500,7 @@ def test_a_run_missing_its_manifest_or_a_part_is_not_copied_and_says_why(tmp_pat
 
 def test_a_killed_copys_temporary_is_removed_by_the_next_copy_found_by_its_lock(tmp_path):
     """Issue 16: stale temporaries are found by lock, not by a pid that another process may have now."""
-    from dse_tui.core.locks import TEMPORARIES
+    from dse_tui.core.engine.locks import TEMPORARIES
 
     profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
     with Catalog(profile.catalog_path) as catalog:

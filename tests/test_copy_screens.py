@@ -54,7 +54,7 @@ async def test_copy_from_the_dashboard_then_find_the_disc_in_the_inventory(tmp_p
 
 async def test_retiring_the_only_copy_is_refused_on_screen(tmp_path):
     profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs", copies=1)
-    from dse_tui.core.copies import copy_pending
+    from dse_tui.core.destinations.copies import copy_pending
 
     with Catalog(profile.catalog_path) as catalog:
         (outcome,) = copy_pending(profile, catalog)
@@ -72,8 +72,8 @@ async def test_retiring_the_only_copy_is_refused_on_screen(tmp_path):
 async def test_the_media_screen_shows_which_known_disks_are_plugged_in(tmp_path, monkeypatch):
     from pathlib import Path
 
-    import dse_tui.core.devices as devices_mod
-    from dse_tui.core.devices import parse_lsblk
+    import dse_tui.core.destinations.devices as devices_mod
+    from dse_tui.core.destinations.devices import parse_lsblk
 
     text = (Path(__file__).parent / "fixtures" / "lsblk-usb-stick.json").read_text()
     monkeypatch.setattr(devices_mod, "block_devices", lambda: parse_lsblk(text))
@@ -93,7 +93,7 @@ async def test_the_state_key_never_erases_a_disc(tmp_path):
     """Issue 17: `n` cycled a disc holding a run into blank without asking."""
     profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs", copies=1)
     with Catalog(profile.catalog_path) as catalog:
-        from dse_tui.core.copies import copy_pending
+        from dse_tui.core.destinations.copies import copy_pending
 
         (outcome,) = copy_pending(profile, catalog)
         (code,) = outcome.media

@@ -6,7 +6,7 @@ import asyncio
 import subprocess
 import sys
 
-from dse_tui.core.config import load_profile
+from dse_tui.core.profile.config import load_profile
 from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.dashboard import DashboardScreen
 from dse_tui.ui.screens.help import HelpScreen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.config import load_profile
+from dse_tui.core.profile.config import load_profile
 from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.runlog import RunLogScreen, RunLogView
 from dse_tui.ui.widgets.repo_table import RepoTable
@@ -95,7 +95,7 @@ async def test_a_failed_run_is_said_and_its_stderr_kept(tmp_path):
 
 
 async def test_the_log_of_a_run_made_elsewhere_comes_from_the_catalog(demo_profile):
-    from dse_tui.core.runner import run_repository
+    from dse_tui.core.engine.runner import run_repository
 
     profile = load_profile(demo_profile)
     outcome = run_repository(profile, profile.repository("library-db"), trigger="cli")
@@ -109,8 +109,8 @@ async def test_the_log_of_a_run_made_elsewhere_comes_from_the_catalog(demo_profi
 
 RUN_IN_BACKGROUND = """
 import sys
-from dse_tui.core.config import load_profile
-from dse_tui.core.runner import run_repository
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.engine.runner import run_repository
 p = load_profile(sys.argv[1])
 run_repository(p, p.repository("big"), trigger="cli")
 """

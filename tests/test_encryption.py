@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.crypto import Keyring
-from dse_tui.core.restore import RestoreError, plan, restore
-from dse_tui.core.runner import run_repository
-from dse_tui.core.verifier import verify_run
+from dse_tui.core.keys.crypto import Keyring
+from dse_tui.core.restore.run import RestoreError, plan, restore
+from dse_tui.core.engine.runner import run_repository
+from dse_tui.core.verification.runs import verify_run
 from tests.engine_helpers import ProcWatcher, failed_checks, manifest_of, profile_with
 from tests.test_engine_databases import psql
 from tests.test_verify_databases import maria
@@ -214,7 +214,7 @@ def test_a_missing_or_wrong_identity_is_named_by_the_key_it_needs(tmp_path):
         typo = verify_run(profile, catalog, run, level="structure", keyring=Keyring([tmp_path / "idenity.key"]))
         assert typo.outcome == "inconclusive" and "idenity.key: No such file" in typo.message
     # An identity file that claims to be the key (a .pub beside it) but is not: age's refusal, with the key.
-    from dse_tui.core.crypto import protect
+    from dse_tui.core.keys.crypto import protect
 
     lying = tmp_path / "lying"
     lying.mkdir()
@@ -249,7 +249,7 @@ def test_a_passphrase_protected_identity(tmp_path, monkeypatch):
                            "passphrase_env: DSE_TEST_PASS}")
     outcome = run_repository(profile, profile.repository("cfg"))
     assert outcome.state == "good", outcome.message
-    import dse_tui.core.crypto as crypto
+    import dse_tui.core.keys.crypto as crypto
 
     assert "DSE_TEST_PASS" not in os.environ, "taken out of the environment: pg_dump, tar, age do not inherit it"
     monkeypatch.setattr(crypto, "_ENV_SECRETS", {})  # as a later process without it would be
@@ -267,8 +267,8 @@ def test_a_passphrase_protected_identity(tmp_path, monkeypatch):
 def test_a_destination_that_requires_encryption(tmp_path):
     """The profile refuses a plaintext repository copied there; a plaintext run made before the switch is
     refused at copy time with a clear message, an encrypted one goes."""
-    from dse_tui.core.copies import copy_run
-    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.destinations.copies import copy_run
+    from dse_tui.core.profile.problems import ConfigError
 
     identity, recipient, _ = make_key(tmp_path / "keys")
     (tmp_path / "cfg").mkdir()
@@ -294,7 +294,7 @@ def test_a_destination_that_requires_encryption(tmp_path):
 
 
 def test_encrypt_without_recipients_is_a_profile_error(tmp_path):
-    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.profile.problems import ConfigError
 
     (tmp_path / "cfg").mkdir()
     with pytest.raises(ConfigError, match=r"repositories\[0\].*no one to encrypt to"):
@@ -345,7 +345,7 @@ def test_the_readmes_manual_restore_works_on_a_real_artifact(tmp_path):
 def test_keys_list_and_labels_name_the_key_of_what_a_disc_holds(tmp_path):
     """An encrypted run copied onto a disc image: `keys list` names the run and the medium, the label the
     key id (never the key), and the image holds no plaintext."""
-    from dse_tui.core.labels import labels_for, text_lines
+    from dse_tui.core.labels.content import labels_for, text_lines
     from tests.test_cli import dse
 
     need("xorriso")
@@ -375,7 +375,7 @@ def test_keys_list_and_labels_name_the_key_of_what_a_disc_holds(tmp_path):
 def test_an_encrypted_runs_audit_log_and_the_check_of_its_key(tmp_path, monkeypatch):
     """`audit verify --against` opens the run's encrypted copy of the log; `check` says whether the key's
     identity is here, and warns when deeper verifications would need one that is not."""
-    from dse_tui.core.preflight import check_keys
+    from dse_tui.core.profile.check import check_keys
     from tests.test_cli import dse
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # not the machine user's keys folder
@@ -400,10 +400,10 @@ def test_an_encrypted_runs_audit_log_and_the_check_of_its_key(tmp_path, monkeypa
 
 def test_a_manual_backup_of_an_encrypted_repository_is_encrypted_too(tmp_path):
     """Files registered from a manual session go through the same stream: encrypted, then verified."""
-    from dse_tui.core.checklists import repository_checklist, site_checklists
-    from dse_tui.core.manualrun import register_files
-    from dse_tui.core.sessioncmd import run_step_command
-    from dse_tui.core.sessions import start_session
+    from dse_tui.core.sessions.checklists import repository_checklist, site_checklists
+    from dse_tui.core.sessions.register import register_files
+    from dse_tui.core.sessions.command import run_step_command
+    from dse_tui.core.sessions.machine import start_session
     from tests.test_sessions import CHECKLIST
 
     identity, recipient, _ = make_key(tmp_path / "keys")
@@ -440,7 +440,7 @@ def test_a_manual_backup_of_an_encrypted_repository_is_encrypted_too(tmp_path):
 def test_encrypt_and_recipients_from_defaults_and_repository_agree(tmp_path, defaults, repo, encrypted):
     """The check and the build read `encrypt`/`recipients` the same way: a destination that requires
     encryption is refused exactly when the built repository would not be encrypted."""
-    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.profile.problems import ConfigError
 
     recipient = "age183tkzznu8nylhmne3djz05jdjhthcesj9cqqp4z3fs8n4pzmmf5qycvvca"
     (tmp_path / "cfg").mkdir(exist_ok=True)
@@ -457,7 +457,7 @@ def test_encrypt_and_recipients_from_defaults_and_repository_agree(tmp_path, def
 
 
 def test_a_bad_destination_id_with_require_encryption_is_a_profile_error_not_a_crash(tmp_path):
-    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.profile.problems import ConfigError
 
     (tmp_path / "cfg").mkdir()
     with pytest.raises(ConfigError, match=r"destinations\[0\]\.id"):
@@ -468,13 +468,13 @@ def test_a_bad_destination_id_with_require_encryption_is_a_profile_error_not_a_c
 def test_a_protected_identity_does_not_hide_a_plain_one_that_opens_the_run(tmp_path):
     """Keys of two people: one's identity protected (no passphrase given, or a wrong one), the other's
     plain. The run is encrypted to both: the plain one opens it."""
-    from dse_tui.core.crypto import PassphraseNeeded, WrongPassphrase, protect
+    from dse_tui.core.keys.crypto import PassphraseNeeded, WrongPassphrase, protect
 
     first, r1, _ = make_key(tmp_path / "a", "a")
     second, r2, _ = make_key(tmp_path / "b", "b")
     (tmp_path / "a" / "a.key").write_bytes(protect(first.read_text(), "secret words"))
     (tmp_path / "a" / "a.pub").write_text(r1 + "\n")
-    from dse_tui.core.crypto import key_id
+    from dse_tui.core.keys.crypto import key_id
 
     both = [key_id(r1), key_id(r2)]
     assert "AGE-SECRET-KEY" in Keyring([tmp_path / "a" / "a.key", second]).secret_for(both)
@@ -519,8 +519,8 @@ def test_a_destination_that_encrypts_on_the_way(tmp_path):
     """A plaintext run copied to a destination with `encrypt: true`: the copy is age files with their own
     manifest (the run's twin), verified now and later against it, opened by the README's manual restore;
     the run here stays as it was. The same destination may require encryption: it satisfies it itself."""
-    from dse_tui.core.copyverify import verify_copy
-    from dse_tui.core.labels import labels_for, text_lines
+    from dse_tui.core.destinations.verify import verify_copy
+    from dse_tui.core.labels.content import labels_for, text_lines
     from tests.test_cli import dse
 
     need("xorriso")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from textual.widgets import Input, Static
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.crypto import protect
-from dse_tui.core.runner import run_repository
+from dse_tui.core.keys.crypto import protect
+from dse_tui.core.engine.runner import run_repository
 from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.repo_runs import RepoRunsScreen
 from dse_tui.ui.screens.restore_dialog import RestoreDialog

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.runner import run_repository
+from dse_tui.core.engine.runner import run_repository
 from tests.engine_helpers import ProcWatcher, manifest_of, profile_with
 
 

@@ -16,10 +16,10 @@ import pytest
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.drivers import BackupContext, BackupError
-from dse_tui.core.locks import RepoLock
-from dse_tui.core.runner import run_repository
-from dse_tui.core.stream import Stage
-from dse_tui.core.locks import lock_holder
+from dse_tui.core.engine.locks import RepoLock
+from dse_tui.core.engine.runner import run_repository
+from dse_tui.core.engine.pipeline import Stage
+from dse_tui.core.engine.locks import lock_holder
 from tests.conftest import ROOT, wait_until
 from tests.engine_helpers import manifest_of, profile_with, slow_profile
 
@@ -38,7 +38,7 @@ def unzstd(path: Path, dest: Path) -> Path:
 
 
 def test_sqlite_online_copy_restores_with_the_same_rows(tmp_path, demo_profile):
-    from dse_tui.core.config import load_profile
+    from dse_tui.core.profile.config import load_profile
 
     profile = load_profile(demo_profile)
     repo = profile.repository("library-db")
@@ -57,7 +57,7 @@ def test_sqlite_online_copy_restores_with_the_same_rows(tmp_path, demo_profile):
 
 
 def test_git_bundle_clones_with_the_same_heads(tmp_path, demo_profile):
-    from dse_tui.core.config import load_profile
+    from dse_tui.core.profile.config import load_profile
 
     profile = load_profile(demo_profile)
     repo = profile.repository("timetable-app")
@@ -142,7 +142,7 @@ def test_missing_source_is_reported_and_the_other_repositories_go_on(tmp_path):
     body = ("{id: gone, kind: web, driver: files, source: {path: ./nowhere}}\n"
             "  - {id: here, kind: web, driver: files, source: {path: ./www}}")
     profile = profile_with(tmp_path, body)
-    from dse_tui.core.batch import run_many
+    from dse_tui.core.engine.batch import run_many
 
     gone, here = run_many(profile, list(profile.repositories))
     assert gone.state == "failed" and "does not exist" in gone.message
@@ -301,9 +301,9 @@ repositories:
 """
     (tmp_path / "tiny").mkdir()
     (tmp_path / "tiny" / "a.conf").write_text("a = 1\n")
-    from dse_tui.core.batch import run_many
+    from dse_tui.core.engine.batch import run_many
     from tests.conftest import write_profile
-    from dse_tui.core.config import load_profile
+    from dse_tui.core.profile.config import load_profile
 
     profile = load_profile(write_profile(tmp_path / "p", body))
     big, small = run_many(profile, list(profile.repositories))
@@ -319,9 +319,9 @@ def test_runs_of_different_repositories_go_in_parallel_up_to_the_limit(tmp_path)
         with open(tmp_path / name / "sparse.img", "wb") as f:
             f.truncate(1024**3)
     repos = "\n".join(f"  - {{id: {n}, kind: config, driver: files, source: {{path: ./{n}}}}}" for n in "abc")
-    from dse_tui.core.batch import run_many
+    from dse_tui.core.engine.batch import run_many
     from tests.conftest import write_profile
-    from dse_tui.core.config import load_profile
+    from dse_tui.core.profile.config import load_profile
 
     profile = load_profile(write_profile(tmp_path, "site: {id: t, name: T}\nstorage: {root: ./backups, "
                                                    "catalog: ./c.sqlite, parallel: 2}\nrepositories:\n" + repos))
@@ -357,8 +357,7 @@ def test_an_empty_tree_is_not_a_good_backup_unless_allowed(tmp_path):
 
 
 def test_a_file_that_shrinks_while_read_fails_the_run(tmp_path, monkeypatch):
-    from dse_tui.core import tarstream
-
+    from dse_tui.core.drivers.files import tarstream
     make_tree(tmp_path / "www")
     real_fstat = os.fstat
 

@@ -8,14 +8,18 @@ import os
 import subprocess
 from pathlib import Path
 
-from dse_tui.core.runner import run_repository
+from dse_tui.core.engine.runner import run_repository
 from tests.conftest import ssh_yaml
 from tests.engine_helpers import ProcWatcher, manifest_of, profile_with
 from tests.test_engine_databases import mariadb, psql
 
 
+# What the test suites themselves make in /tmp (this run's or another's running beside it) is not the server's.
+SUITE_TEMPORARIES = ("pytest", "dse-tui-test-cache-", "dse-tree-")
+
+
 def server_temporaries() -> set[str]:
-    return {p.name for p in Path("/tmp").iterdir() if "dse" in p.name and not p.name.startswith("pytest")}
+    return {p.name for p in Path("/tmp").iterdir() if "dse" in p.name and not p.name.startswith(SUITE_TEMPORARIES)}
 
 
 def test_files_over_ssh(tmp_path, sshd):
@@ -45,7 +49,7 @@ def test_a_remote_tree_comes_back_as_it_was(tmp_path, sshd):
     """The server's GNU tar, read by tartee: hard links, the FIFO and the tree's own folder recorded as the
     local writer records them, the socket tar leaves out listed, and the restore the same as the source."""
     from dse_tui.core.catalog import Catalog
-    from dse_tui.core.restore import plan, restore
+    from dse_tui.core.restore.run import plan, restore
     from tests.tree_helpers import differences, fidelity_tree, snapshot
 
     tree = tmp_path / "remote-etc"
@@ -122,8 +126,7 @@ def test_a_failed_remote_tree_leaves_nothing_behind(tmp_path, sshd):
 
 def test_check_connects_over_ssh_as_the_backup_does(tmp_path, sshd, postgres_db, mariadb_db, mariadb_user,
                                                      monkeypatch):
-    from dse_tui.core import preflight
-
+    from dse_tui.core.profile import check as preflight
     db = mariadb_db["database"]
     user, password = mariadb_user
     monkeypatch.setenv("DSE_TEST_CHECK_PW", password)

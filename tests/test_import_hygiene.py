@@ -18,7 +18,7 @@ def loaded_after(code: str) -> set[str]:
 
 def test_core_never_imports_textual():
     modules = [m.name for m in pkgutil.walk_packages(dse_tui.core.__path__, "dse_tui.core.")]
-    assert "dse_tui.core.catalog" in modules and "dse_tui.core.config" in modules
+    assert "dse_tui.core.catalog" in modules and "dse_tui.core.profile.config" in modules
     loaded = loaded_after("\n".join(f"import {m}" for m in modules))
     assert not any(name == "textual" or name.startswith("textual.") for name in loaded)
     assert not any(name.startswith("dse_tui.ui") for name in loaded)
@@ -30,5 +30,5 @@ def test_package_import_is_light():
 
 
 def test_status_command_does_not_load_textual():
-    loaded = loaded_after("import dse_tui.cli, dse_tui.status_table, dse_tui.core.schedule")
+    loaded = loaded_after("import dse_tui.cli, dse_tui.status_table, dse_tui.core.engine.schedule")
     assert "textual" not in loaded

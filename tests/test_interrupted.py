@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.copies import copy_pending
-from dse_tui.core.restore import plan, restore
+from dse_tui.core.destinations.copies import copy_pending
+from dse_tui.core.restore.run import plan, restore
 from tests.conftest import ROOT, fixed_clock
 from tests.engine_helpers import profile_with, verify
 from tests.test_copies import site
@@ -32,7 +32,7 @@ UNTIL_PARENT_DIES = "while kill -0 $PPID 2>/dev/null; do sleep 0.1; done\n"
 
 
 def files_run(tmp_path: Path):
-    from dse_tui.core.runner import run_repository
+    from dse_tui.core.engine.runner import run_repository
 
     (tmp_path / "www").mkdir()
     for i in range(20):
@@ -171,8 +171,8 @@ def test_kill_9_of_restore_is_marked_interrupted_by_the_next_restore(tmp_path):
 
 def test_kill_9_of_a_session_command_is_marked_interrupted_in_its_output(tmp_path):
     """The console ran a checklist step's command and was killed: the step's record says so at its end."""
-    from dse_tui.core.checklists import load_checklists, repository_checklist
-    from dse_tui.core.sessions import start_session
+    from dse_tui.core.sessions.checklists import load_checklists, repository_checklist
+    from dse_tui.core.sessions.machine import start_session
 
     profile, _ = files_run(tmp_path)
     repo = profile.repository("w")
@@ -185,9 +185,9 @@ import sys
 sys.path.insert(0, {str(ROOT)!r})
 from dataclasses import replace
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.config import load_profile
-from dse_tui.core.sessioncmd import run_step_command
-from dse_tui.core.sessions import Session
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.sessions.command import run_step_command
+from dse_tui.core.sessions.machine import Session
 profile = load_profile({str(profile.file)!r})
 with Catalog(profile.catalog_path) as catalog:
     session = Session.load(catalog, {session.id})
@@ -248,7 +248,7 @@ def outcome_of(profile, run_id: int, verification_id: int) -> str:
 
 
 def test_only_steps_surely_dead_on_this_host_are_interrupted(tmp_path):
-    from dse_tui.core.locks import _MINE, StepLock
+    from dse_tui.core.engine.locks import _MINE, StepLock
 
     profile, _ = files_run(tmp_path)
     live = StepLock(profile.storage_root)
@@ -302,7 +302,7 @@ def test_steps_left_running_before_the_upgrade_are_interrupted_after_it(tmp_path
     import sqlite3
 
     from dse_tui.core.catalog import _split_sql
-    from dse_tui.core.migrations import MIGRATIONS
+    from dse_tui.core.catalog.migrations import MIGRATIONS
 
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path, isolation_level=None)
@@ -343,7 +343,7 @@ def test_kill_9_during_a_trial_restore_leaves_no_scratch_database_once_the_next_
         tmp_path, postgres_db):
     """The scratch database of a killed restore-level verification (gigabytes, on the production server)
     is dropped by the next verification, found through its dead owner's scratch folder."""
-    from dse_tui.core.runner import run_repository
+    from dse_tui.core.engine.runner import run_repository
     from tests.test_engine_databases import psql
 
     db = postgres_db["database"]
@@ -385,7 +385,7 @@ def test_kill_9_during_a_trial_restore_leaves_no_scratch_database_once_the_next_
 def test_a_process_never_probes_its_own_step_locks(tmp_path, monkeypatch):
     """On NFS flock is emulated with POSIX locks, which belong to the process: a probe of our own lock would
     find it free (and, closing its fd, drop it), so the console would call its own live step interrupted."""
-    from dse_tui.core.locks import StepLock, lock_state, owner_gone
+    from dse_tui.core.engine.locks import StepLock, lock_state, owner_gone
 
     lock = StepLock(tmp_path)
     opened = []

@@ -55,7 +55,7 @@ def test_the_sheets_restore_commands_work_with_only_age_and_zstd(demo_profile, t
     work.mkdir()
     (work / "grades.sql.zst.age").write_bytes(encrypted)
     shutil.copy(next(folder.glob("*.key")), work / "identity.txt")
-    from dse_tui.core.keys import INSTRUCTIONS
+    from dse_tui.core.keys.keypairs import INSTRUCTIONS
 
     command = INSTRUCTIONS["en"][2].split(":  ", 1)[1].replace("NAME.zst.age", "grades.sql.zst.age").replace("NAME", "grades.sql")
     subprocess.run(["sh", "-c", command], cwd=work, check=True)

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.copies import copy_pending
-from dse_tui.core.labeljob import make_labels
-from dse_tui.core.labelpdf import render
-from dse_tui.core.labels import labels_for, qr_payload
-from dse_tui.core.labelzpl import render_zpl
-from dse_tui.core.printing import PrintError
+from dse_tui.core.destinations.copies import copy_pending
+from dse_tui.core.labels.job import make_labels
+from dse_tui.core.labels.pdf import render
+from dse_tui.core.labels.content import labels_for, qr_payload
+from dse_tui.core.labels.zpl import render_zpl
+from dse_tui.core.labels.printing import PrintError
 from tests.test_cli import dse
 from tests.test_copies import site
 
@@ -148,7 +148,7 @@ def test_code_128_where_chosen_or_where_code_39_cannot_write_the_code(disc, tmp_
     data, _ = render([label], profile.label_stocks["avery-l7160"])
     (tmp_path / "128.pdf").write_bytes(data)
     assert f"CODE-128:{code}" in decode(tmp_path / "128.pdf")
-    from dse_tui.core.labels import symbology_for
+    from dse_tui.core.labels.content import symbology_for
 
     assert symbology_for("dse-2026-0001", "code39") == "code128"  # lower case is not Code 39
 
@@ -215,14 +215,14 @@ def test_label_command_line(disc, tmp_path):
 
 
 def labels_for_none():
-    from dse_tui.core.labels import Label
+    from dse_tui.core.labels.content import Label
 
     return Label("X", "Site", "", ("r",), None, "2026-01-01", None, "-", "op", "-", "Q", "X", "code39", "optical")
 
 
 def test_a_stock_of_the_sites_own_is_checked_and_used(tmp_path):
-    from dse_tui.core.config import load_profile
-    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.profile.config import load_profile
+    from dse_tui.core.profile.problems import ConfigError
     from tests.conftest import write_profile
 
     body = """site: {id: t, name: T}
@@ -248,7 +248,7 @@ labels:
 
 def test_sheet_positions_are_where_the_manufacturer_puts_them():
     """Independent figures from the stocks' data sheets: the last label of each sheet."""
-    from dse_tui.core.stocks import BUILT_IN
+    from dse_tui.core.labels.stocks import BUILT_IN
 
     l7160, us5160 = BUILT_IN["avery-l7160"], BUILT_IN["avery-5160"]
     assert l7160.per_page == 21 and l7160.position(21) == pytest.approx((7.25 + 2 * 66.04, 15.15 + 6 * 38.1))
@@ -292,7 +292,7 @@ def test_a_roll_has_no_start_position_and_a_pdf_is_a_pdf(disc, tmp_path):
 def test_a_label_speaks_the_sites_language(disc):
     profile, catalog, code, _ = disc
     label = dataclasses.replace(labels_for(profile, catalog, [code])[0], lang="es", sequence="2 of 3")
-    from dse_tui.core.labels import text_lines
+    from dse_tui.core.labels.content import text_lines
 
     lines = text_lines(label)
     assert lines[0].endswith("(2 de 3)") and any(line.startswith("Hecho ") for line in lines)

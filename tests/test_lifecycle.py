@@ -8,7 +8,7 @@ from itertools import product
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.lifecycle import COPY, FAILING, MACHINES, MEDIUM, RESTORE, RUN, SESSION, VERIFICATION, Refused
+from dse_tui.core.catalog.lifecycle import COPY, FAILING, MACHINES, MEDIUM, RESTORE, RUN, SESSION, VERIFICATION, Refused
 
 EXPECTED = {
     # (state, event) -> the state it leads to; every other pair is refused.

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.media import MediaError, move, new_code, retire
+from dse_tui.core.destinations.media import MediaError, move, new_code, retire
 from tests.test_cli import dse, no_traceback
 from tests.test_copies import site
 
@@ -37,8 +37,8 @@ def test_codes_follow_the_pattern_and_are_never_reused(tmp_path):
 
 
 def test_a_bad_code_pattern_is_a_profile_error(tmp_path):
-    from dse_tui.core.config import load_profile
-    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.profile.config import load_profile
+    from dse_tui.core.profile.problems import ConfigError
     from tests.conftest import write_profile
 
     with pytest.raises(ConfigError) as err:
@@ -48,7 +48,7 @@ def test_a_bad_code_pattern_is_a_profile_error(tmp_path):
 
 
 def test_retire_is_refused_for_an_only_copy_and_allowed_once_there_is_another(tmp_path, monkeypatch):
-    from dse_tui.core.copies import copy_pending
+    from dse_tui.core.destinations.copies import copy_pending
 
     profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}\n"
                                      "  - {id: shelf, kind: directory, path: ./shelf}", "discs", copies=1)
@@ -96,7 +96,7 @@ def test_media_cli_lists_moves_and_flags_expiry(tmp_path):
 def test_media_made_at_once_by_two_connections_never_share_a_code(tmp_path):
     import threading
 
-    from dse_tui.core.media import allocate_medium
+    from dse_tui.core.destinations.media import allocate_medium
 
     profile, _ = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs")
     dest = profile.destinations["discs"]
@@ -124,9 +124,9 @@ def test_every_medium_transition_is_allowed_or_refused_as_the_table_says(tmp_pat
     or retired; a retired one never comes back; each change that happens is an event."""
     from itertools import product
 
-    from dse_tui.core.catalog_media import MEDIUM_STATES
-    from dse_tui.core.copies import copy_pending
-    from dse_tui.core.lifecycle import ERASING, MEDIUM
+    from dse_tui.core.catalog.media import MEDIUM_STATES
+    from dse_tui.core.destinations.copies import copy_pending
+    from dse_tui.core.catalog.lifecycle import ERASING, MEDIUM
 
     profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs", copies=1)
     with Catalog(profile.catalog_path) as catalog:
@@ -153,7 +153,7 @@ def test_every_medium_transition_is_allowed_or_refused_as_the_table_says(tmp_pat
 
 
 def test_an_erased_medium_no_longer_counts_as_a_copy(tmp_path):
-    from dse_tui.core.copies import copy_pending
+    from dse_tui.core.destinations.copies import copy_pending
 
     profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}\n"
                                      "  - {id: shelf, kind: directory, path: ./shelf}", "discs, shelf", copies=1)

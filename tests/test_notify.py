@@ -10,9 +10,9 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from dse_tui.core import notify
+from dse_tui.core.records import notify
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.config import load_profile
+from dse_tui.core.profile.config import load_profile
 from tests.conftest import write_profile
 from tests.test_cli import dse
 
@@ -97,7 +97,7 @@ def test_a_mail_server_that_is_down_never_fails_a_backup_and_the_mail_goes_later
 def test_overdue_and_expiring_media_are_mailed_once(tmp_path, smtp):
     from datetime import timedelta
 
-    from dse_tui.core.timeutil import utcnow
+    from dse_tui.core.common.timeutil import utcnow
     from tests.conftest import record_runs
 
     port, inbox = smtp
@@ -169,7 +169,7 @@ def test_a_refused_mail_does_not_hold_back_the_others_and_none_goes_twice(tmp_pa
 
 
 def test_a_password_over_a_plain_connection_is_refused_by_the_profile(tmp_path):
-    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.profile.problems import ConfigError
 
     body = ("site: {id: t, name: T}\nstorage: {root: ./b}\nnotify:\n  smtp: {host: mail, user: dse, "
             "password_env: PW}\n  from: a@b\n  to: [c@d]\n")

@@ -6,8 +6,8 @@ import os
 import subprocess
 
 
-from dse_tui.core import preflight
-from dse_tui.core.config import load_profile
+from dse_tui.core.profile import check as preflight
+from dse_tui.core.profile.config import load_profile
 from tests.conftest import write_profile
 
 

@@ -12,8 +12,8 @@ import uuid
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.preflight import check_repository
-from dse_tui.core.runner import run_repository
+from dse_tui.core.profile.check import check_repository
+from dse_tui.core.engine.runner import run_repository
 from tests.engine_helpers import failed_checks, manifest_of, profile_with, verify
 from tests.test_engine_databases import psql
 from tests.test_restore import do_restore

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.config import load_profile
-from dse_tui.core.report import build, to_csv, to_markdown
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.records.report import build, to_csv, to_markdown
 from tests.conftest import FIXED_NOW, record_runs
 from tests.test_cli import dse
 

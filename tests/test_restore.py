@@ -13,8 +13,8 @@ import pytest
 
 from dse_tui.cli import main
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.restore import RestoreError, plan, restore
-from dse_tui.core.runner import run_repository
+from dse_tui.core.restore.run import RestoreError, plan, restore
+from dse_tui.core.engine.runner import run_repository
 from tests.engine_helpers import profile_with
 from tests.test_engine_databases import psql
 from tests.test_engine_local import make_tree

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, Run
-from dse_tui.core.retention import plan
-from dse_tui.core.runner import run_repository
+from dse_tui.core.engine.retention import plan
+from dse_tui.core.engine.runner import run_repository
 from tests.conftest import ROOT
 from tests.engine_helpers import profile_with
 

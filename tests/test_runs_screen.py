@@ -10,8 +10,8 @@ from pathlib import Path
 from textual.widgets import DataTable, Input, Static
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.config import load_profile
-from dse_tui.core.runner import run_repository
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.engine.runner import run_repository
 from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.checklist_view import ChecklistView
 from dse_tui.ui.screens.repo_runs import RepoRunsScreen

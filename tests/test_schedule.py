@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.config import load_profile
-from dse_tui.core.schedule import exit_code, period_bounds, period_strip, statuses
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.engine.schedule import exit_code, period_bounds, period_strip, statuses
 from tests.conftest import FIXED_NOW, record_runs, write_profile
 
 PROFILE = """\
@@ -107,7 +107,7 @@ def test_a_failed_night_does_not_stop_the_next_automatic_backup(tmp_path):
     its periodicity, and a good run then clears the state."""
     import sqlite3
 
-    from dse_tui.core.batch import pick, run_many
+    from dse_tui.core.engine.batch import pick, run_many
 
     site = load_profile(write_profile(tmp_path, PROFILE))
     record_runs(site.catalog_path, "daily", "gf", size=1)  # good the day before, failed last night

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.checklists import load_checklists, repository_checklist
-from dse_tui.core.sessioncmd import run_step_command
-from dse_tui.core.sessions import start_session
+from dse_tui.core.sessions.checklists import load_checklists, repository_checklist
+from dse_tui.core.sessions.command import run_step_command
+from dse_tui.core.sessions.machine import start_session
 from tests.engine_helpers import profile_with
 from tests.test_cli import dse, no_traceback
 

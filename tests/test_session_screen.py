@@ -136,8 +136,8 @@ async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
 
 
 async def test_a_second_console_cannot_start_another_session_and_an_ended_one_is_a_record(tmp_path):
-    from dse_tui.core.checklists import repository_checklist, site_checklists
-    from dse_tui.core.sessions import start_session
+    from dse_tui.core.sessions.checklists import repository_checklist, site_checklists
+    from dse_tui.core.sessions.machine import start_session
 
     profile = make_site(tmp_path)
     app = make_app(profile.file, language="en", poll_seconds=0.05)

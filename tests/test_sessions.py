@@ -9,11 +9,11 @@ import time
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.checklists import load_checklists, repository_checklist, site_checklists
-from dse_tui.core.manualrun import register_files
-from dse_tui.core.problems import ConfigError
-from dse_tui.core.sessioncmd import run_step_command
-from dse_tui.core.sessions import Session, SessionAlreadyOpen, SessionError, start_session
+from dse_tui.core.sessions.checklists import load_checklists, repository_checklist, site_checklists
+from dse_tui.core.sessions.register import register_files
+from dse_tui.core.profile.problems import ConfigError
+from dse_tui.core.sessions.command import run_step_command
+from dse_tui.core.sessions.machine import Session, SessionAlreadyOpen, SessionError, start_session
 from tests.conftest import wait_until, write_profile
 from tests.engine_helpers import profile_with
 
@@ -223,7 +223,7 @@ def test_a_broken_site_checklist_names_file_line_and_key(tmp_path):
     (tmp_path / "lists" / "mine.yaml").write_text(
         "title: T\nkind: config\nsteps:\n  - id: a\n    text: A\n    evidence_pattern: '[0-9'\n")
     body = ("site: {id: t, name: T}\nstorage: {root: ./b}\nchecklists: ./lists\nrepositories: []\n")
-    from dse_tui.core.config import load_profile
+    from dse_tui.core.profile.config import load_profile
 
     profile = load_profile(write_profile(tmp_path, body))
     with pytest.raises(ConfigError) as err:
@@ -284,7 +284,7 @@ def test_every_kind_of_manual_file_gets_the_checks_that_fit_what_it_holds(tmp_pa
     import sqlite3
     import subprocess
 
-    from dse_tui.core.manualrun import part_name
+    from dse_tui.core.sessions.register import part_name
 
     (tmp_path / "tree").mkdir()
     (tmp_path / "tree" / "a").write_text("a")
@@ -403,7 +403,7 @@ def test_a_manual_backup_without_a_backup_of_the_drivers_kind_is_refused(site, t
 
 
 def test_a_command_with_a_lone_brace_or_an_unknown_placeholder_is_a_checklist_error(tmp_path):
-    from dse_tui.core.checklists import load_checklist
+    from dse_tui.core.sessions.checklists import load_checklist
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("title: T\nkind: config\nsteps:\n  - id: a\n    text: A\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.config import load_profile
-from dse_tui.core.demo import init_demo
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.profile.demo import init_demo
 from dse_tui.ui.app import make_app
 from tests.conftest import ROOT, fixed_clock, record_runs, write_profile
 
@@ -90,8 +90,8 @@ def test_runs_screen_with_checks(snap_compare, site):
 
     from tests.conftest import FIXED_NOW
 
-    from dse_tui.core.verifier import VerifyOutcome, settle
-    from dse_tui.core.verify import Check
+    from dse_tui.core.verification.runs import VerifyOutcome, settle
+    from dse_tui.core.verification.levels import Check
 
     profile = load_profile(site)
     repo = profile.repository("www-main")
@@ -123,9 +123,9 @@ def test_runs_screen_with_checks(snap_compare, site):
 def _session_midway(site: Path) -> int:
     """An open session on server-config: two steps done (one with evidence and its command's output),
     at fixed times so the screen does not change from run to run."""
-    from dse_tui.core.checklists import load_checklists, repository_checklist
-    from dse_tui.core.sessions import start_session
-    from dse_tui.core.timeutil import to_db
+    from dse_tui.core.sessions.checklists import load_checklists, repository_checklist
+    from dse_tui.core.sessions.machine import start_session
+    from dse_tui.core.common.timeutil import to_db
     from tests.conftest import FIXED_NOW
 
     profile = load_profile(site)

@@ -6,7 +6,7 @@ import io
 import os
 import subprocess
 
-from dse_tui.core.stream import Stage, error_line, stream
+from dse_tui.core.engine.pipeline import Stage, error_line, stream
 
 SIZE = 24 << 20  # well past the 1 MiB pipes: what is not read blocks or breaks the writer
 
@@ -54,7 +54,7 @@ def test_the_error_line_is_the_tools_own_not_the_detail_after_it():
 
 def test_a_git_bundle_of_a_damaged_repository_says_which_object(tmp_path):
     from tests.engine_helpers import profile_with
-    from dse_tui.core.runner import run_repository
+    from dse_tui.core.engine.runner import run_repository
 
     repo = tmp_path / "src"
     subprocess.run(["git", "init", "-q", str(repo)], check=True)

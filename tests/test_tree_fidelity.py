@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.runner import run_repository
-from dse_tui.core.tarstream import TreeReport, write_tar
+from dse_tui.core.engine.runner import run_repository
+from dse_tui.core.drivers.files.tarstream import TreeReport, write_tar
 from tests.engine_helpers import manifest_of, profile_with
 from tests.tree_helpers import (NOBODY, Nobody, differences, fidelity_tree, give_to_nobody, plain_tar_extract,
                                 python_for_nobody, remove, snapshot, world_folder)
@@ -105,7 +105,7 @@ def test_owners_modes_and_times_come_back_as_root(tmp_path):
     assert outcome.not_archived == [{"path": "app.sock", "type": "socket", "reason": "socket"}]
     source = snapshot(srv, skip={"app.sock"}, owners=True)
 
-    from dse_tui.core.restore import plan, restore
+    from dse_tui.core.restore.run import plan, restore
 
     with Catalog(profile.catalog_path) as catalog:
         result = restore(profile, catalog, plan(profile, catalog.run(outcome.run_id), str(tmp_path / "restored")))
@@ -156,8 +156,7 @@ def test_a_user_who_cannot_make_devices_gets_the_rest_and_is_told(nobody):
 
 def test_sockets_vanished_and_changed_files_are_warnings_listed_whole(tmp_path, monkeypatch):
     """What GNU tar only warns about does not fail the run, but is listed (the run's log and --json)."""
-    from dse_tui.core import tarstream
-
+    from dse_tui.core.drivers.files import tarstream
     fidelity_tree(tmp_path / "srv")
     real_open = os.open
 
@@ -203,8 +202,7 @@ def test_folder_times_and_modes_survive_a_plain_extraction_with_include_patterns
 def test_the_quick_headers_are_tarfiles_byte_for_byte(tmp_path, monkeypatch):
     """Most headers are made directly (tarfile's general way costs as much as reading a small file): the
     archive must be the very bytes tarfile itself writes."""
-    from dse_tui.core import tarstream
-
+    from dse_tui.core.drivers.files import tarstream
     fidelity_tree(tmp_path / "srv")
     (tmp_path / "srv" / ("long name " * 12)).write_text("a pax path")
     (tmp_path / "srv" / "año.txt").write_text("a name not in ASCII")

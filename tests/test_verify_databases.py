@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import time
 
-from dse_tui.core.runner import run_repository
+from dse_tui.core.engine.runner import run_repository
 from tests.engine_helpers import failed_checks, profile_with, rewrite_part, unzstd, verify, zstd_bytes
 from tests.test_engine_databases import psql
 
@@ -149,8 +149,8 @@ def test_a_server_down_makes_a_scheduled_verification_inconclusive_not_a_verdict
     """The trial restore needs the server; when it is down the run is not damaged: it stays good, no manual
     backup is asked for, and the verification says it could not be made."""
     from dse_tui.core.catalog import Catalog
-    from dse_tui.core.config import load_profile
-    from dse_tui.core.verifier import verify_run
+    from dse_tui.core.profile.config import load_profile
+    from dse_tui.core.verification.runs import verify_run
 
     db = postgres_db["database"]
     psql(db, "CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);")

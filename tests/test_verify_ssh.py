@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from dse_tui.core.runner import run_repository
+from dse_tui.core.engine.runner import run_repository
 from tests.conftest import ssh_yaml
 from tests.engine_helpers import ProcWatcher, failed_checks, profile_with, verify
 from tests.test_engine_databases import mariadb, psql

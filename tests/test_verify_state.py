@@ -8,11 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.config import load_profile
-from dse_tui.core.runner import run_repository
-from dse_tui.core.schedule import statuses
-from dse_tui.core.timeutil import utcnow
-from dse_tui.core.verifier import AcceptError, accept_run, due_runs
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.engine.runner import run_repository
+from dse_tui.core.engine.schedule import statuses
+from dse_tui.core.common.timeutil import utcnow
+from dse_tui.core.verification.runs import AcceptError, accept_run, due_runs
 from tests.conftest import write_profile
 from tests.engine_helpers import verify
 

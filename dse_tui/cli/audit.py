@@ -44,7 +44,7 @@ def cmd_report(args) -> int:
     from datetime import datetime, timedelta, timezone
 
     from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
-    from dse_tui.core.report import build, to_csv, to_markdown, to_pdf
+    from dse_tui.core.records.report import build, to_csv, to_markdown, to_pdf
 
     try:
         start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=timezone.utc)
@@ -81,8 +81,8 @@ def cmd_report(args) -> int:
 def _read_log(path: Path, profile) -> bytes:
     """An exported log, or a run's audit-log part (zstd; encrypted with age when it ends in .age)."""
     if path.suffix == ".age":
-        from dse_tui.core.crypto import Keyring, manifest_key_ids
-        from dse_tui.core.stream import Stage, stream
+        from dse_tui.core.keys.crypto import Keyring, manifest_key_ids
+        from dse_tui.core.engine.pipeline import Stage, stream
 
         manifest = json.loads((path.parent / "manifest.json").read_text())  # which key opens it
         decrypt = Keyring.for_profile(profile).decrypt_stage(path, manifest_key_ids(manifest))
@@ -98,8 +98,8 @@ def _read_log(path: Path, profile) -> bytes:
 
 def cmd_audit(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
-    from dse_tui.core.audit import export_jsonl, head_of, verify_chain
-    from dse_tui.core.crypto import IdentityError
+    from dse_tui.core.records.audit import export_jsonl, head_of, verify_chain
+    from dse_tui.core.keys.crypto import IdentityError
 
     loaded = load(args, readonly=True)
     if loaded is None:

@@ -46,7 +46,7 @@ def cmd_tui(args) -> int:
 
     profile = None
     if args.demo:
-        from dse_tui.core.demo import init_demo
+        from dse_tui.core.profile.demo import init_demo
 
         try:
             profile = init_demo()
@@ -57,7 +57,7 @@ def cmd_tui(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from dse_tui.core.demo import init_demo
+    from dse_tui.core.profile.demo import init_demo
 
     try:
         path = init_demo(args.directory)
@@ -70,10 +70,10 @@ def cmd_demo(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from dse_tui.core.checklists import load_checklists, site_checklists
-    from dse_tui.core.config import load_profile
-    from dse_tui.core.preflight import run_checks
-    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.sessions.checklists import load_checklists, site_checklists
+    from dse_tui.core.profile.config import load_profile
+    from dse_tui.core.profile.check import run_checks
+    from dse_tui.core.profile.problems import ConfigError
 
     path = profile_path(args)
     problems = []
@@ -115,8 +115,7 @@ def cmd_notify(args) -> int:
     if profile.notify is None:
         fail(f"the profile {profile.file} has no `notify:` section")
         return EXIT_UNKNOWN
-    from dse_tui.core import notify
-
+    from dse_tui.core.records import notify
     with catalog:
         if args.test:
             notify.queue(profile, catalog, "test", "Test message", f"dse-tui can send mail from {profile.site.name}.\n",
@@ -129,8 +128,8 @@ def cmd_notify(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from dse_tui.core.schedule import exit_code, statuses
-    from dse_tui.core.timeutil import utcnow
+    from dse_tui.core.engine.schedule import exit_code, statuses
+    from dse_tui.core.common.timeutil import utcnow
 
     import sqlite3
 
@@ -147,7 +146,7 @@ def cmd_status(args) -> int:
     if args.json:
         print_json([s.as_json() for s in items])
     elif args.prometheus:
-        from dse_tui.core.prometheus import render
+        from dse_tui.core.records.prometheus import render
 
         sys.stdout.write(render(items, profile.site.id))
     else:
@@ -162,9 +161,9 @@ def cmd_run(args) -> int:
     # First of all: a ^C or a systemd stop from here on cancels the runs cleanly (their tools stopped,
     # the runs recorded cancelled), however early it comes.
     cancel = cancel_on_signals()
-    from dse_tui.core.batch import pick, run_many
-    from dse_tui.fmt import size
-    from dse_tui.core.timeutil import utcnow
+    from dse_tui.core.engine.batch import pick, run_many
+    from dse_tui.core.common.fmt import size
+    from dse_tui.core.common.timeutil import utcnow
 
     loaded = load(args)
     if loaded is None:
@@ -213,8 +212,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_prune(args) -> int:
-    from dse_tui.core.locks import AlreadyRunning, RepoLock
-    from dse_tui.core.retention import prune
+    from dse_tui.core.engine.locks import AlreadyRunning, RepoLock
+    from dse_tui.core.engine.retention import prune
 
     loaded = load(args)
     if loaded is None:

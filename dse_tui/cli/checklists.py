@@ -19,14 +19,14 @@ def add_parsers(sub, common) -> None:
 
 def cmd_checklist(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail
-    from dse_tui.core.checklists import load_checklists, repository_checklist, site_checklists
-    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.sessions.checklists import load_checklists, repository_checklist, site_checklists
+    from dse_tui.core.profile.problems import ConfigError
 
     profile = repo = storage = None
     try:
         if args.checklist_command == "show" and args.repo:
             from dse_tui.cli.common import profile_path
-            from dse_tui.core.config import load_profile
+            from dse_tui.core.profile.config import load_profile
 
             profile = load_profile(profile_path(args))
             repo, storage = profile.repository(args.repo), str(profile.storage_root)
@@ -70,7 +70,7 @@ def _language() -> str:
 
 def render(checklist, lang: str, repo=None, storage: str | None = None) -> str:
     """Plain text with boxes to tick and blanks for the evidence, for paper."""
-    from dse_tui.core.checklists import fill_command
+    from dse_tui.core.sessions.checklists import fill_command
 
     optional = {"es": "opcional", "en": "optional"}[lang]
     lines = [checklist.title.get(lang) or checklist.title["en"], f"({checklist.name}, ITR 7.5 DSE 01)", ""]

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dse_tui.cli.common import cancel_on_signals
-from dse_tui.core.config import VERIFY_LEVELS
+from dse_tui.core.profile.config import VERIFY_LEVELS
 from dse_tui.jsonout import print_json
 
 if TYPE_CHECKING:
-    from dse_tui.core.crypto import Keyring
+    from dse_tui.core.keys.crypto import Keyring
 
 
 def add_parsers(sub, common) -> None:
@@ -56,7 +56,7 @@ def keyring_for(profile, args, runs) -> "Keyring":
     read from the profile's encryption.passphrase_env)."""
     import getpass
 
-    from dse_tui.core.crypto import IdentityError, Keyring, PassphraseNeeded, WrongPassphrase
+    from dse_tui.core.keys.crypto import IdentityError, Keyring, PassphraseNeeded, WrongPassphrase
 
     keyring = Keyring.for_profile(profile, getattr(args, "identity", None))
     for run in runs:
@@ -102,8 +102,8 @@ def _load_run(args):
 
 def cmd_verify(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
-    from dse_tui.core.timeutil import utcnow
-    from dse_tui.core.verifier import due_runs, verify_run
+    from dse_tui.core.common.timeutil import utcnow
+    from dse_tui.core.verification.runs import due_runs, verify_run
 
     loaded = load(args)
     if loaded is None:
@@ -170,8 +170,8 @@ def cmd_verify(args) -> int:
 
 def _verify_copies(profile, catalog, args, cancel) -> list:
     """Copies: all those of the repositories named, else those due by `verify_every`."""
-    from dse_tui.core.copyverify import due_copies, verify_copy
-    from dse_tui.core.timeutil import utcnow
+    from dse_tui.core.destinations.verify import due_copies, verify_copy
+    from dse_tui.core.common.timeutil import utcnow
 
     checks = []
     if args.run:
@@ -191,8 +191,8 @@ def _verify_copies(profile, catalog, args, cancel) -> list:
 
 def cmd_restore(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail
-    from dse_tui.core.restore import RestoreError, plan, restore
-    from dse_tui.core.verify import VerifyFailed
+    from dse_tui.core.restore.run import RestoreError, plan, restore
+    from dse_tui.core.verification.levels import VerifyFailed
 
     loaded = _load_run(args)
     if loaded is None:
@@ -229,7 +229,7 @@ def cmd_restore(args) -> int:
 
 def cmd_accept(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail
-    from dse_tui.core.verifier import AcceptError, accept_run
+    from dse_tui.core.verification.runs import AcceptError, accept_run
 
     loaded = _load_run(args)
     if loaded is None:

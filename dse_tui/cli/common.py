@@ -23,7 +23,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def profile_path(args) -> Path:
-    from dse_tui.core.config import profile_path_from_env
+    from dse_tui.core.profile.config import profile_path_from_env
 
     return profile_path_from_env(getattr(args, "profile", None))
 
@@ -32,8 +32,8 @@ def load(args, readonly: bool = False):
     """Profile and catalog for a headless command, or a short error on stderr and None.
     `readonly`: for commands that only read (a monitoring user may have no write access)."""
     from dse_tui.core.catalog import CatalogError, open_catalog
-    from dse_tui.core.problems import ConfigError
-    from dse_tui.core.config import load_profile
+    from dse_tui.core.profile.problems import ConfigError
+    from dse_tui.core.profile.config import load_profile
 
     path = profile_path(args)
     if not path.exists():
@@ -50,7 +50,7 @@ def load(args, readonly: bool = False):
     try:
         catalog = open_catalog(profile, readonly=readonly)
         if not readonly:
-            from dse_tui.core.audit import note_profile
+            from dse_tui.core.records.audit import note_profile
 
             note_profile(catalog, profile)
     except (CatalogError, sqlite3.Error) as exc:
@@ -67,7 +67,7 @@ def notify_after(profile, scan: bool = True) -> None:
     """After the work of a headless command: the state's alerts, then the mail that waits (never fatal)."""
     if profile.notify is None:
         return
-    from dse_tui.core import notify
+    from dse_tui.core.records import notify
     from dse_tui.core.catalog import open_catalog
 
     try:

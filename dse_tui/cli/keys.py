@@ -25,9 +25,9 @@ def add_parsers(sub, common) -> None:
 
 def cmd_keys(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail, profile_path
-    from dse_tui.core.config import load_profile
-    from dse_tui.core.keys import KeyError_, init_key, keys_dir, recovery_sheet
-    from dse_tui.core.problems import ConfigError
+    from dse_tui.core.profile.config import load_profile
+    from dse_tui.core.keys.keypairs import KeyError_, init_key, keys_dir, recovery_sheet
+    from dse_tui.core.profile.problems import ConfigError
 
     try:
         profile = load_profile(profile_path(args))
@@ -86,7 +86,7 @@ def _new_passphrase(args) -> str | None:
 def _list(profile, folder: Path, as_json: bool) -> int:
     """Every key the keys folder holds or a run uses, with the runs and media it opens."""
     from dse_tui.core.catalog import Catalog
-    from dse_tui.core.keys import key_usage, list_keys
+    from dse_tui.core.keys.keypairs import key_usage, list_keys
     from dse_tui.jsonout import print_json
 
     keys = {k.id: k for k in list_keys(folder)}

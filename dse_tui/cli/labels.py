@@ -21,10 +21,10 @@ def add_parsers(sub, common) -> None:
 
 def cmd_label(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
-    from dse_tui.core.labeljob import make_labels, resolve
-    from dse_tui.core.labels import labels_for, preview
-    from dse_tui.core.media import MediaError
-    from dse_tui.core.printing import PrintError
+    from dse_tui.core.labels.job import make_labels, resolve
+    from dse_tui.core.labels.content import labels_for, preview
+    from dse_tui.core.destinations.media import MediaError
+    from dse_tui.core.labels.printing import PrintError
 
     loaded = load(args)
     if loaded is None:

@@ -40,7 +40,7 @@ def add_parsers(sub, common) -> None:
 def cmd_copy(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
     from dse_tui.cli.common import cancel_on_signals
-    from dse_tui.core.copies import CopyError, copy_pending
+    from dse_tui.core.destinations.copies import CopyError, copy_pending
 
     loaded = load(args)
     if loaded is None:
@@ -75,7 +75,7 @@ def cmd_copy(args) -> int:
 
 def cmd_media(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
-    from dse_tui.core.media import MediaError, inventory_item, move, retire
+    from dse_tui.core.destinations.media import MediaError, inventory_item, move, retire
 
     loaded = load(args, readonly=args.media_command in ("list", "show"))
     if loaded is None:
@@ -97,7 +97,7 @@ def cmd_media(args) -> int:
                     if not items:
                         print("no media yet: they are made by copies to removable and optical destinations")
                 return 0
-            from dse_tui.core.labels import code_from_scan
+            from dse_tui.core.labels.content import code_from_scan
 
             args.code = code_from_scan(args.code)  # a scanned QR payload names its medium
             medium = catalog.medium(args.code)

@@ -75,13 +75,13 @@ def _list(catalog, args) -> int:
 
 
 def _iso(when) -> str | None:
-    from dse_tui.core.timeutil import iso
+    from dse_tui.core.common.timeutil import iso
 
     return iso(when) if when else None
 
 
 def _show(catalog, row, args) -> int:
-    from dse_tui.core.session_record import markdown, record
+    from dse_tui.core.sessions.record import markdown, record
     from dse_tui.i18n import default_language
 
     data = record(catalog, row)
@@ -94,7 +94,7 @@ def _show(catalog, row, args) -> int:
 
 def _abandon(catalog, row, args) -> int:
     from dse_tui.cli.common import fail
-    from dse_tui.core.sessions import Session, SessionError
+    from dse_tui.core.sessions.machine import Session, SessionError
 
     try:
         Session(catalog, row, _operator()).abandon(args.reason)
@@ -114,8 +114,8 @@ def _operator() -> str:
 def _register(profile, catalog, row, args) -> int:
     from dse_tui.cli.common import fail
     from dse_tui.cli.common import cancel_on_signals
-    from dse_tui.core.manualrun import register_files
-    from dse_tui.core.sessions import SessionError
+    from dse_tui.core.sessions.register import register_files
+    from dse_tui.core.sessions.machine import SessionError
 
     try:
         outcome = register_files(profile, catalog, row.id, args.files, operator=_operator(),

@@ -13,11 +13,11 @@ from textual.app import App
 from textual.reactive import reactive
 
 from dse_tui.core.catalog import Catalog, CatalogError, open_catalog
-from dse_tui.core.config import Profile, load_profile
-from dse_tui.core.problems import ConfigError
-from dse_tui.core.schedule import RepoStatus, statuses
-from dse_tui.core.timeutil import utcnow
-from dse_tui.fmt import set_language
+from dse_tui.core.profile.config import Profile, load_profile
+from dse_tui.core.profile.problems import ConfigError
+from dse_tui.core.engine.schedule import RepoStatus, statuses
+from dse_tui.core.common.timeutil import utcnow
+from dse_tui.core.common.fmt import set_language
 from dse_tui.i18n import default_language
 
 POLL_SECONDS = 1.0  # how often the catalog is asked "did anything change?" (a cheap PRAGMA)
@@ -112,7 +112,7 @@ class DseApp(App):
                                  n=len(exc.problems), file=path)
         try:
             self.catalog = open_catalog(self.profile)
-            from dse_tui.core.audit import note_profile
+            from dse_tui.core.records.audit import note_profile
 
             note_profile(self.catalog, self.profile)
             self.catalog.interrupt_dead_steps()

@@ -18,9 +18,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO, Callable
 
-from dse_tui.core.config import Profile, Repository
-from dse_tui.core.ssh import remote_command, target_argv
-from dse_tui.core.stream import Stage, StageResult, Tap, stream
+from dse_tui.core.profile.config import Profile, Repository
+from dse_tui.core.common.ssh import remote_command, target_argv
+from dse_tui.core.engine.pipeline import Stage, StageResult, Tap, stream
 
 DRIVER_NAMES = ("postgresql", "mysql", "sqlite", "git", "files")
 EMPTY_FRAME = 64  # a zstd stream this small may hold nothing at all: look inside before trusting it
@@ -80,7 +80,7 @@ class BackupContext:
         """Stream `stages` | zstd [| age -r …] into `file` in the run's work folder (`file.age` when
         encrypted: no plaintext ever reaches the disk); fail on any non-zero exit, but for those `tolerate`
         says the driver has understood and accounts for itself (GNU tar's per-file warnings)."""
-        from dse_tui.core.crypto import SUFFIX, encrypt_stage
+        from dse_tui.core.keys.crypto import SUFFIX, encrypt_stage
 
         tail = [self.zstd()]
         if self.recipients:
@@ -165,7 +165,7 @@ def attempt(stage: Stage, timeout: float, *, stdin: str | None = None,
             env: dict[str, str] | None = None) -> str | None:
     """Run a tool as the backup would (what `check` tries), its output thrown away: None, or the error in
     its own words and what to do about it."""
-    from dse_tui.core.stream import error_line
+    from dse_tui.core.engine.pipeline import error_line
 
     try:
         out = subprocess.run(stage.argv, input=stdin or "", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

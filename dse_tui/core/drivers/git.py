@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 
-from dse_tui.core.config import Repository
+from dse_tui.core.profile.config import Repository
 from dse_tui.core.drivers import BackupContext, BackupError
-from dse_tui.core.stream import Stage
+from dse_tui.core.engine.pipeline import Stage
 
 
 def tools(repo: Repository) -> list[str]:

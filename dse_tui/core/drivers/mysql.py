@@ -7,12 +7,12 @@ from __future__ import annotations
 import secrets
 import subprocess
 
-from dse_tui.core.config import Repository
-from dse_tui.core.crypto import plain_name
-from dse_tui.core.dbconn import mysql_connection_args, mysql_option_text
+from dse_tui.core.profile.config import Repository
+from dse_tui.core.keys.crypto import plain_name
+from dse_tui.core.drivers.dbconn import mysql_connection_args, mysql_option_text
 from dse_tui.core.drivers import BackupContext, BackupError, advice, attempt, database_contents, remote
-from dse_tui.core.tools import find_tool
-from dse_tui.core.stream import Stage
+from dse_tui.core.common.tools import find_tool
+from dse_tui.core.engine.pipeline import Stage
 
 SYSTEM_DATABASES = {"information_schema", "performance_schema", "sys"}
 DUMP_OPTIONS = ["--single-transaction", "--routines", "--triggers", "--events", "--hex-blob"]
@@ -151,7 +151,7 @@ def structure(v) -> None:
 
 def trial(v) -> None:
     """Each dump loaded into a scratch database on the same server, its rows counted, the database dropped."""
-    from dse_tui.core.verify import compare_counts
+    from dse_tui.core.verification.levels import compare_counts
 
     repo = v.repo
     client = _tool("mariadb|mysql", repo)
@@ -187,7 +187,7 @@ def drop_scratch(repo: Repository, name: str) -> str | None:
 
 def load(v, part, repo: Repository, client: str, db: str):
     """Stream a dump part into database `db`; the StreamResult."""
-    from dse_tui.core.stream import secret_pipe, stream
+    from dse_tui.core.engine.pipeline import secret_pipe, stream
 
     consumer, text = load_stage(repo, client, db)
     stages = v.source(part)

@@ -8,8 +8,8 @@ import time
 import urllib.parse
 
 from dse_tui.core.drivers import BackupContext, BackupError
-from dse_tui.core.config import Repository
-from dse_tui.core.stream import Cancelled, TimedOut
+from dse_tui.core.profile.config import Repository
+from dse_tui.core.engine.pipeline import Cancelled, TimedOut
 
 COPY_PAGES = 1024  # pages per backup step: other connections get the lock between steps
 
@@ -104,6 +104,6 @@ def trial(v) -> None:
         except sqlite3.Error as exc:
             v.check(f"open {part['file']}", False, str(exc))
             continue
-        from dse_tui.core.verify import compare_counts
+        from dse_tui.core.verification.levels import compare_counts
 
         compare_counts(v, f"rows {part['file']}", v.manifest.get("tables"), counts)

@@ -10,8 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from dse_tui.core.checklists import Checklist, fill_command
-from dse_tui.core.config import Repository
+from dse_tui.core.sessions.checklists import Checklist, fill_command
+from dse_tui.core.profile.config import Repository
 from dse_tui.i18n import tr
 
 
@@ -57,9 +57,9 @@ class ChecklistView(ModalScreen[bool]):
 def open_checklist(app, status) -> None:
     """The hand-off of step 4.2.1: resume the repository's open session, or show its checklist (with why a
     manual backup is required) and start a session on it."""
-    from dse_tui.core.checklists import repository_checklist, site_checklists
-    from dse_tui.core.problems import ConfigError
-    from dse_tui.core.sessions import SessionAlreadyOpen, start_session
+    from dse_tui.core.sessions.checklists import repository_checklist, site_checklists
+    from dse_tui.core.profile.problems import ConfigError
+    from dse_tui.core.sessions.machine import SessionAlreadyOpen, start_session
     from dse_tui.ui.screens.session import SessionScreen
 
     repo = status.repository

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.fmt import size
+from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
 
 PROGRESS_EVERY = 0.1
@@ -79,7 +79,7 @@ class CopyScreen(ModalScreen):
 
     @work(thread=True, exclusive=True, group="copy")
     def _copy(self) -> None:
-        from dse_tui.core.copies import copy_pending, latest_good
+        from dse_tui.core.destinations.copies import copy_pending, latest_good
 
         last = [0.0]
 

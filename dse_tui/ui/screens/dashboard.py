@@ -12,8 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Select, Static
 
-from dse_tui.core.config import KINDS
-from dse_tui.core.schedule import STATES, RepoStatus, period_bounds, period_strip
+from dse_tui.core.profile.config import KINDS
+from dse_tui.core.engine.schedule import STATES, RepoStatus, period_bounds, period_strip
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import DASHBOARD_COMMANDS, DashboardCommands, bindings_for
 from dse_tui.ui.widgets.detail import RepoDetail
@@ -278,7 +278,7 @@ class DashboardScreen(Screen):
     def _run_ended(self, event: RunEnded) -> None:
         o, lang = event.outcome, self.app.language
         name = self.app.profile.repository(o.repository).name
-        from dse_tui.fmt import size
+        from dse_tui.core.common.fmt import size
 
         if o.state == "good":
             self.notify(tr("runs.good", lang, name=name, size=size(o.size)), timeout=6)

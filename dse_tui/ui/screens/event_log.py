@@ -56,7 +56,7 @@ class EventLogScreen(Screen):
     @work(thread=True, exclusive=True, group="events")
     def _verify(self) -> None:
         """The whole chain is read: a worker, so a long log never freezes the console."""
-        from dse_tui.core.audit import verify_chain
+        from dse_tui.core.records.audit import verify_chain
         from dse_tui.core.catalog import Catalog
 
         with Catalog(self.app.profile.catalog_path, readonly=True) as catalog:

@@ -58,8 +58,8 @@ class LabelScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        from dse_tui.core.labels import labels_for
-        from dse_tui.core.media import MediaError
+        from dse_tui.core.labels.content import labels_for
+        from dse_tui.core.destinations.media import MediaError
 
         self.title = tr("label.title", self.lang, n=len(self.codes))
         try:
@@ -81,7 +81,7 @@ class LabelScreen(Screen):
 
     @on(Select.Changed, "#stock")
     def _describe(self) -> None:
-        from dse_tui.core.labels import preview
+        from dse_tui.core.labels.content import preview
 
         stock = self.app.profile.label_stocks[self.query_one("#stock", Select).value]
         # Text, not markup: "[QR …]" in a preview would read as a style tag.
@@ -116,7 +116,7 @@ class LabelScreen(Screen):
 
     @work(thread=True, exclusive=True, group="labels")
     def _print(self, stock: str, printer: str | None, start: int, copies: int) -> None:
-        from dse_tui.core.labeljob import make_labels
+        from dse_tui.core.labels.job import make_labels
 
         result: tuple[bool, str]
         try:

@@ -55,7 +55,7 @@ class MediaScreen(Screen):
 
     def show_plugged(self) -> None:
         """Which of the profile's removable disks are plugged in now, and where they are mounted."""
-        from dse_tui.core.devices import DevicesError, block_devices, find_volume
+        from dse_tui.core.destinations.devices import DevicesError, block_devices, find_volume
 
         removable = [d for d in self.app.profile.destinations.values() if d.kind == "removable"]
         target = self.query_one("#plugged", Static)
@@ -79,10 +79,10 @@ class MediaScreen(Screen):
         target.update(f"{tr('media.removable', self.lang)}: " + " · ".join(parts))
 
     def reload(self) -> None:
-        from dse_tui.core.media import inventory_item
+        from dse_tui.core.destinations.media import inventory_item
 
         catalog = self.app.catalog
-        from dse_tui.core.labels import code_from_scan
+        from dse_tui.core.labels.content import code_from_scan
 
         # A scanner types the QR code's payload or the barcode: either finds the medium.
         wanted = code_from_scan(self.query_one("#search", Input).value).lower()
@@ -143,7 +143,7 @@ class MediaScreen(Screen):
         self.dismiss()
 
     def _change(self, change, **kwargs) -> None:
-        from dse_tui.core.media import MediaError
+        from dse_tui.core.destinations.media import MediaError
 
         item = self.selected()
         if item is None:
@@ -165,7 +165,7 @@ class MediaScreen(Screen):
 
     def action_next_state(self) -> None:
         """In use → full → off site → in use; erasing (blank) and retiring are never one key press away."""
-        from dse_tui.core.media import move, next_state
+        from dse_tui.core.destinations.media import move, next_state
 
         item = self.selected()
         state = next_state(item["state"]) if item is not None else None
@@ -173,7 +173,7 @@ class MediaScreen(Screen):
             self._change(move, state=state)
 
     def action_move(self) -> None:
-        from dse_tui.core.media import move
+        from dse_tui.core.destinations.media import move
         from dse_tui.ui.screens.reason_dialog import ReasonDialog
 
         item = self.selected()
@@ -188,7 +188,7 @@ class MediaScreen(Screen):
                                           ok=tr("media.move", self.lang)), given)
 
     def action_retire(self) -> None:
-        from dse_tui.core.media import retire
+        from dse_tui.core.destinations.media import retire
         from dse_tui.ui.screens.reason_dialog import ReasonDialog
 
         item = self.selected()

@@ -19,9 +19,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
 from dse_tui.core.catalog import Catalog, Run
-from dse_tui.core.config import VERIFY_LEVELS, Repository
-from dse_tui.core.tarstream import FAILING
-from dse_tui.fmt import size
+from dse_tui.core.profile.config import VERIFY_LEVELS, Repository
+from dse_tui.core.drivers.files.tarstream import FAILING
+from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class RepoRunsScreen(Screen):
         if action == "cancel":
             return self.busy is not None or None
         if action == "accept":
-            from dse_tui.core.verifier import acceptable
+            from dse_tui.core.verification.runs import acceptable
 
             return (run is not None and self.busy is None and acceptable(self.app.catalog, run)) or None
         return True
@@ -268,7 +268,7 @@ class RepoRunsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="runs-screen")
     def _verify(self, run_id: int, level: str, keyring=None) -> None:
-        from dse_tui.core.verifier import verify_run
+        from dse_tui.core.verification.runs import verify_run
 
         cancel = self.cancel_event
         last = [0.0]
@@ -319,7 +319,7 @@ class RepoRunsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="runs-screen")
     def _restore(self, plan, force: bool, confirm: str | None, keyring=None) -> None:
-        from dse_tui.core.restore import restore
+        from dse_tui.core.restore.run import restore
 
         with Catalog(self.app.profile.catalog_path) as catalog:
             try:
@@ -339,7 +339,7 @@ class RepoRunsScreen(Screen):
             self.notify(tr("runs.restore.failed", self.lang, message=message), severity="error", timeout=15)
 
     def action_accept(self) -> None:
-        from dse_tui.core.verifier import accept_run
+        from dse_tui.core.verification.runs import accept_run
         from dse_tui.ui.screens.restore_dialog import AcceptDialog
 
         run = self.selected_run()
@@ -348,7 +348,7 @@ class RepoRunsScreen(Screen):
 
         def given(reason: str | None) -> None:
             if reason:
-                from dse_tui.core.verifier import AcceptError
+                from dse_tui.core.verification.runs import AcceptError
 
                 try:
                     accept_run(self.app.catalog, self.app.catalog.run(run.id), reason)

@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from dse_tui.core.catalog import Run
-from dse_tui.core.config import Profile
-from dse_tui.core.restore import RestoreError, plan
+from dse_tui.core.profile.config import Profile
+from dse_tui.core.restore.run import RestoreError, plan
 from dse_tui.i18n import tr
 from dse_tui.ui.screens.key_dialog import KeyPrompt
 from dse_tui.ui.screens.reason_dialog import DIALOG_CSS, ReasonDialog
@@ -33,7 +33,7 @@ class RestoreDialog(ModalScreen):
         self.plan = None
 
     def _databases(self) -> list[str]:
-        from dse_tui.core.verify import VerifyFailed, load_manifest
+        from dse_tui.core.verification.levels import VerifyFailed, load_manifest
 
         try:
             return load_manifest(self.run.manifest or "").get("databases", [])
@@ -74,7 +74,7 @@ class RestoreDialog(ModalScreen):
     @on(Input.Changed, "#target")
     @on(Select.Changed, "#database")
     def _replan(self) -> None:
-        from dse_tui.core.verify import VerifyFailed
+        from dse_tui.core.verification.levels import VerifyFailed
 
         target = self.query_one("#target", Input).value.strip()
         databases = self.query(Select)

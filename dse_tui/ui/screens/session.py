@@ -20,8 +20,8 @@ from textual.widgets import Footer, Header, Input, Label, Log, OptionList, Stati
 from textual.widgets.option_list import Option
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.checklists import evidence_problem
-from dse_tui.core.sessions import Session, SessionError
+from dse_tui.core.sessions.checklists import evidence_problem
+from dse_tui.core.sessions.machine import Session, SessionError
 from dse_tui.i18n import tr
 
 if TYPE_CHECKING:
@@ -365,7 +365,7 @@ class SessionScreen(Screen):
 
     @work(thread=True, exclusive=True, group="session")
     def _run(self, step_id: str) -> None:
-        from dse_tui.core.sessioncmd import run_step_command
+        from dse_tui.core.sessions.command import run_step_command
 
         cancel = self.cancel_event
         with Catalog(self.app.profile.catalog_path, durable=True) as db:
@@ -438,7 +438,7 @@ class SessionScreen(Screen):
 
     @work(thread=True, exclusive=True, group="session")
     def _register(self, files: list[str]) -> None:
-        from dse_tui.core.manualrun import register_files
+        from dse_tui.core.sessions.register import register_files
 
         with Catalog(self.app.profile.catalog_path) as db:
             try:

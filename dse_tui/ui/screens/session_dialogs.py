@@ -50,8 +50,8 @@ class FilesDialog(ModalScreen):
 
     @on(Button.Pressed, "#go")
     def action_go(self) -> None:
-        from dse_tui.core.manualrun import check_files
-        from dse_tui.core.sessions import SessionError
+        from dse_tui.core.sessions.register import check_files
+        from dse_tui.core.sessions.machine import SessionError
 
         files = [line.strip() for line in self.query_one("#files", TextArea).text.splitlines() if line.strip()]
         try:

@@ -11,9 +11,9 @@ from rich.table import Table
 from textual.widgets import Button, Label, Static
 
 from dse_tui.core.catalog import Run
-from dse_tui.core.crypto import key_id
-from dse_tui.core.schedule import Period, RepoStatus
-from dse_tui.fmt import size, until
+from dse_tui.core.keys.crypto import key_id
+from dse_tui.core.engine.schedule import Period, RepoStatus
+from dse_tui.core.common.fmt import size, until
 from dse_tui.i18n import tr
 from dse_tui.ui.widgets.repo_table import state_text
 from dse_tui.ui.widgets.sizes import SizeSparkline

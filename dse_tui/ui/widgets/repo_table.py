@@ -7,9 +7,9 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import DataTable
 
-from dse_tui.core.schedule import RepoStatus
-from dse_tui.fmt import age, size, until
-from dse_tui.fmt import copies as fmt_copies
+from dse_tui.core.engine.schedule import RepoStatus
+from dse_tui.core.common.fmt import age, size, until
+from dse_tui.core.common.fmt import copies as fmt_copies
 from dse_tui.i18n import tr
 
 COLUMNS = ("name", "kind", "driver", "state", "last", "size", "next", "copies")

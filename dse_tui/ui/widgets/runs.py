@@ -28,8 +28,8 @@ from textual.widget import Widget
 from textual.message import Message
 from textual.widgets import Label
 
-from dse_tui.core.config import Profile, Repository
-from dse_tui.core.runtypes import RunOutcome, RunProgress
+from dse_tui.core.profile.config import Profile, Repository
+from dse_tui.core.engine.outcome import RunOutcome, RunProgress
 from dse_tui.i18n import tr
 
 LOG_LINES = 2000
@@ -211,7 +211,7 @@ class RunsPanel(Vertical):
 
     def _run_in_child(self, profile: Profile, run: ActiveRun, operator: str | None) -> RunOutcome:
         """The run in a process of its own (see core/runworker.py); this thread only relays its lines."""
-        argv = [sys.executable, "-m", "dse_tui.core.runworker", str(profile.file), run.repo.id]
+        argv = [sys.executable, "-m", "dse_tui.core.engine.worker", str(profile.file), run.repo.id]
         if shutil.which("ionice"):  # the lowest best-effort I/O priority: the console's reads come first
             argv = ["ionice", "-c", "2", "-n", "7", *argv]
         argv += ["--operator", operator] if operator else []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from dse_tui.core.schedule import shrunk
+from dse_tui.core.engine.schedule import shrunk
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 

@@ -1,0 +1,181 @@
+"""The catalog's records of manual-backup checklist sessions (a part of Catalog).
+
+A session keeps a copy of the steps it walks, so its record reads the same after the checklist file is
+edited. Each step's state is one row, written the moment the operator changes it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dse_tui.core.common.timeutil import from_db, to_db, utcnow
+
+
+class SessionAlreadyOpen(Exception):
+    """The repository already has an open session; `existing` is it."""
+
+    def __init__(self, existing: SessionRow):
+        self.existing = existing
+        super().__init__(
+            f"a manual-backup session for {existing.repository} is already open (session {existing.id}, "
+            f"started by {existing.operator} at {existing.started_at:%Y-%m-%d %H:%M} UTC): resume it, or "
+            "abandon it with a reason, before starting another")
+
+
+@dataclass(frozen=True)
+class StepRow:
+    step_id: str
+    outcome: str = "pending"  # pending | done | skipped
+    at: datetime | None = None  # when the outcome was last set (ticked, undone, skipped); `operator` by whom
+    evidence: str | None = None
+    note: str | None = None
+    reason: str | None = None  # why it was skipped
+    output: str | None = None  # the last run of its command: stdout and stderr as they came
+    exit_status: int | None = None
+    operator: str | None = None
+    lock: str | None = None  # while its command runs: the mark of the lock its process holds (catalog_steps)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    repository: str
+    checklist: str
+    title: dict
+    operator: str
+    started_at: datetime
+    ended_at: datetime | None
+    state: str  # open | finished | abandoned
+    reason: str | None
+    steps: list[dict]  # the checklist's steps as they were when the session started, commands filled in
+    current: str | None
+    workdir: str | None
+    step_rows: dict[str, StepRow] = field(default_factory=dict)
+
+
+_SESSION_COLUMNS = ("s.id, r.key, s.checklist, s.title, s.operator, s.started_at, s.ended_at, s.state, s.reason,"
+                    " s.steps, s.current, s.workdir")
+_STEP_COLUMNS = ("step_id", "outcome", "at", "evidence", "note", "reason", "output", "exit_status", "operator",
+                 "lock")
+
+
+class SessionsMixin:
+    db: sqlite3.Connection
+
+    def create_session(self, key: str, *, checklist: str, title: dict, steps_for, operator: str,
+                       workdir_for, at: datetime | None = None) -> int:
+        """A new open session; `steps_for(id)` and `workdir_for(id)` give what depends on its number.
+        SessionAlreadyOpen when the repository has one."""
+        repo = self.repository_id(key)
+        try:
+            with self.transaction():
+                cur = self.db.execute(
+                    "INSERT INTO sessions(repository_id, checklist, title, operator, started_at, state)"
+                    " VALUES (?, ?, ?, ?, ?, 'open')",
+                    (repo, checklist, json.dumps(title), operator, to_db(at or utcnow())))
+                sid = cur.lastrowid
+                steps = steps_for(sid)
+                self.db.execute("UPDATE sessions SET steps = ?, workdir = ?, current = ? WHERE id = ?",
+                                (json.dumps(steps), str(workdir_for(sid)), steps[0]["id"] if steps else None, sid))
+        except sqlite3.IntegrityError:
+            existing = self.open_session(key)
+            if existing is None:
+                raise
+            raise SessionAlreadyOpen(existing) from None
+        return sid
+
+    def open_session(self, key: str) -> SessionRow | None:
+        row = self.db.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions s JOIN repositories r ON r.id = s.repository_id"
+            " WHERE r.key = ? AND s.state = 'open'", (key,)).fetchone()
+        return self._session(row) if row else None
+
+    def open_sessions(self) -> list[SessionRow]:
+        rows = self.db.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions s JOIN repositories r ON r.id = s.repository_id"
+            " WHERE s.state = 'open' ORDER BY s.started_at").fetchall()
+        return [self._session(r) for r in rows]
+
+    def session(self, session_id: int) -> SessionRow | None:
+        row = self.db.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions s JOIN repositories r ON r.id = s.repository_id"
+            " WHERE s.id = ?", (session_id,)).fetchone()
+        return self._session(row) if row else None
+
+    def sessions(self, key: str | None = None, state: str | None = None, limit: int = 1000) -> list[SessionRow]:
+        where, args = [], []
+        if key:
+            where.append("r.key = ?")
+            args.append(key)
+        if state:
+            where.append("s.state = ?")
+            args.append(state)
+        sql = (f"SELECT {_SESSION_COLUMNS} FROM sessions s JOIN repositories r ON r.id = s.repository_id"
+               f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY s.started_at DESC, s.id DESC LIMIT ?")
+        return [self._session(r, with_steps=False) for r in self.db.execute(sql, (*args, limit))]
+
+    def update_step(self, session_id: int, step_id: str, **columns) -> StepRow | None:
+        """Set only these columns of the step (another console's changes to the others stay), and only while
+        the session is open; the step as it is now, or None when the session is no longer open."""
+        unknown = set(columns) - set(_STEP_COLUMNS)
+        assert not unknown, unknown
+        values = {k: (to_db(v) if k == "at" else v) for k, v in columns.items()}
+        with self.transaction():
+            if not self.db.execute("SELECT 1 FROM sessions WHERE id = ? AND state = 'open'", (session_id,)).fetchone():
+                return None
+            self.db.execute("INSERT OR IGNORE INTO session_steps(session_id, step_id, outcome, at) VALUES (?, ?, "
+                            "'pending', ?)", (session_id, step_id, to_db(utcnow())))
+            if values:
+                self.db.execute(f"UPDATE session_steps SET {', '.join(f'{k} = :{k}' for k in values)}"
+                                " WHERE session_id = :sid AND step_id = :step",
+                                {**values, "sid": session_id, "step": step_id})
+        return self.step_row(session_id, step_id)
+
+    def step_row(self, session_id: int, step_id: str) -> StepRow | None:
+        row = self.db.execute(f"SELECT {', '.join(_STEP_COLUMNS)} FROM session_steps WHERE session_id = ? AND "
+                              "step_id = ?", (session_id, step_id)).fetchone()
+        if row is None:
+            return None
+        values = dict(zip(_STEP_COLUMNS, row))
+        values["at"] = from_db(values["at"])
+        return StepRow(**values)
+
+    def set_session_current(self, session_id: int, step_id: str) -> None:
+        self.db.execute("UPDATE sessions SET current = ? WHERE id = ?", (step_id, session_id))
+
+    def end_session(self, session_id: int, state: str, reason: str | None = None,
+                    at: datetime | None = None) -> bool:
+        """False when the session was no longer open (another console ended it)."""
+        from dse_tui.core.catalog.lifecycle import SESSION, Refused
+
+        try:
+            state = self.moved(SESSION, "sessions", "state", session_id, state)
+        except Refused:
+            return False
+        cur = self.db.execute("UPDATE sessions SET state = ?, reason = ?, ended_at = ? WHERE id = ? AND state = 'open'",
+                              (state, reason, to_db(at or utcnow()), session_id))
+        return cur.rowcount == 1
+
+    def session_runs(self, session_id: int) -> list:
+        rows = self.db.execute("SELECT id FROM runs WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+        return [self.run(r[0]) for r in rows]
+
+    def link_run_to_session(self, run_id: int, session_id: int) -> None:
+        self.db.execute("UPDATE runs SET session_id = ? WHERE id = ?", (session_id, run_id))
+
+    def run_session(self, run_id: int) -> int | None:
+        row = self.db.execute("SELECT session_id FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return row[0] if row else None
+
+    def _session(self, row, with_steps: bool = True) -> SessionRow:
+        steps = {}
+        if with_steps:
+            for r in self.db.execute(f"SELECT {', '.join(_STEP_COLUMNS)} FROM session_steps WHERE session_id = ?",
+                                     (row[0],)):
+                values = dict(zip(_STEP_COLUMNS, r))
+                values["at"] = from_db(values["at"])
+                steps[values["step_id"]] = StepRow(**values)
+        return SessionRow(row[0], row[1], row[2], json.loads(row[3] or "{}"), row[4], from_db(row[5]),
+                          from_db(row[6]), row[7], row[8], json.loads(row[9] or "[]"), row[10], row[11], steps)

@@ -1,0 +1,366 @@
+"""files: a directory tree as a tar stream compressed with zstd (what GNU tar makes of it, see
+core/tarstream.py), with a per-file manifest (path, type, mode, mtime, owner; size and SHA-256 of files,
+targets of links) and the list of what is not archived as it is on disk. Locally the tree is read once, by
+Python, hashing as it archives; over SSH the remote `tar` streams it back and the manifest is read from
+that stream."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import stat
+import sys
+import tarfile
+from collections import Counter
+from datetime import datetime, timezone
+
+from dse_tui.core.profile.config import Repository
+from dse_tui.core.drivers import BackupContext, BackupError, remote_shell
+from dse_tui.core.common.fsutil import make_writable
+from dse_tui.core.engine.pipeline import Cancelled, Stage, TimedOut
+from dse_tui.core.drivers.files.tarstream import FAILING, NS, TreeReport, file_kind, member_entry
+
+
+def tools(repo: Repository) -> list[str]:
+    return ["zstd", "ssh"] if repo.ssh else ["zstd"]
+
+
+def describe(repo: Repository) -> str:
+    where = f" on {repo.ssh.host}" if repo.ssh else ""
+    return f"files under {repo.source['path']}{where}"
+
+
+def backup(ctx: BackupContext) -> None:
+    if ctx.repo.ssh:
+        return _backup_remote(ctx)
+    source = ctx.repo.source
+    root = source["path"]
+    if not root.is_dir():
+        raise BackupError(f"the folder {root} does not exist or is not a folder: check source.path")
+    report_file = ctx.workdir / ".files.json"
+    argv = [sys.executable, "-m", "dse_tui.core.drivers.files.tarwriter", str(root), str(report_file)]
+    argv += [f"--include={p}" for p in source["include"]] + [f"--exclude={p}" for p in source["exclude"]]
+    try:
+        ctx.part(f"{ctx.repo.id}.tar.zst", [Stage(argv, name="tar writer")])
+        report = TreeReport(**json.loads(report_file.read_text()))
+    finally:
+        report_file.unlink(missing_ok=True)
+    _record(ctx, report)
+
+
+def _record(ctx: BackupContext, report: TreeReport) -> None:
+    ctx.meta["files"] = report.files
+    if report.root is not None:
+        ctx.meta["root"] = report.root
+    ctx.meta["file_count"] = sum(f["type"] == "file" for f in report.files)
+    ctx.meta["bytes"] = report.bytes_read
+    ctx.meta["not_archived"] = report.not_archived
+    if report.not_archived:
+        _log_not_archived(ctx, report.not_archived)
+    if ctx.meta["file_count"] == 0 and not ctx.repo.source.get("allow_empty"):
+        raise BackupError(f"no file was archived from {ctx.repo.source['path']} (an unmounted disk? patterns that "
+                          "match nothing?); set source.allow_empty: true if an empty tree is expected")
+    ctx.unsatisfactory = _why_unsatisfactory(report.not_archived)
+
+
+# What exists and was not kept (tarstream.FAILING) makes the run unsatisfactory: what it says, what to do.
+_FAILURES = {
+    "unreadable": ("could not be read", "run as a user who can read them, or exclude them in the profile"),
+    "shrank": ("shrank while they were read", "their copy is padded, not what was on disk; run again when they "
+                                              "are quiet, or exclude them"),
+}
+
+
+def _why_unsatisfactory(entries: list[dict]) -> str | None:
+    reasons = []
+    for reason in FAILING:
+        bad = [e for e in entries if e["reason"] == reason]
+        if bad:
+            shown = "; ".join(e["path"] + (f": {e['detail']}" if e.get("detail") else "") for e in bad[:5])
+            more = f" … and {len(bad) - 5} more, all in the run's log" if len(bad) > 5 else ""
+            what, advice = _FAILURES[reason]
+            reasons.append(f"{len(bad)} file(s) {what} ({shown}{more}): {advice}")
+    return "; ".join(reasons) or None
+
+
+def not_archived_line(entry: dict) -> str:
+    detail = f" ({entry['detail']})" if entry.get("detail") else ""
+    return f"{entry['reason']}: {entry['path']}{'/' if entry['type'] == 'dir' else ''}{detail}"
+
+
+def _log_not_archived(ctx: BackupContext, entries: list[dict]) -> None:
+    """The whole list, in the live log and in the log the catalog keeps with the run."""
+    counts = Counter(e["reason"] for e in entries)
+    title = (f"not archived as on disk: {len(entries)} path(s) ("
+             + ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items())) + ")")
+    lines = [not_archived_line(e) for e in entries]
+    ctx.log(f"warning: {title}")
+    for line in lines:
+        ctx.log(f"  {line}")
+    ctx.stderr.append("\n".join([f"--- {title}", *lines]))
+
+
+def _backup_remote(ctx: BackupContext) -> None:
+    """The server's tar streams the tree back; Python reads the stream on its way to zstd, hashing
+    each member for the manifest, so nothing is read twice and nothing is left on the server."""
+    source = ctx.repo.source
+    # As the local writer: pax headers for nanosecond times (not the access and change times, which
+    # extraction does not restore), owners by number (the server's names mean nothing here).
+    tar = ["tar", "-cf", "-", "--format=posix", "--pax-option=delete=atime,delete=ctime", "--numeric-owner",
+           *[f"--exclude={p}" for p in source["exclude"]], "--"]
+    # Include patterns are globs the server's shell expands inside the folder (the profile's schema
+    # allows no other shell characters in them).
+    script = f"cd {shlex.quote(str(source['path']))} && {shlex.join(tar)} {' '.join(source['include']) or '.'}"
+    ssh = Stage(remote_shell(ctx.repo, script), name="ssh tar")
+    listing = ctx.workdir / ".files.json"  # removed with the work folder, whatever happens
+    tee = [sys.executable, "-m", "dse_tui.core.drivers.files.tartee", str(listing)]
+    named = set(source["include"])
+
+    def per_file_only(stage) -> bool:
+        # GNU tar goes on past a file it cannot read (exit 2) or that changed as it read it (exit 1), and
+        # still ends the archive well: those are the tree's news, listed as not archived, not a broken part.
+        return (stage.name == ssh.name and stage.returncode in (1, 2)
+                and _tar_warnings(stage.stderr, named) is not None)
+
+    ctx.part(f"{ctx.repo.id}.tar.zst", [ssh, Stage(tee, name="manifest")], tolerate=per_file_only)
+    read = json.loads(listing.read_text())
+    listing.unlink()
+    report = TreeReport(files=read["files"], root=read["root"])
+    report.bytes_read = sum(f.get("size", 0) for f in report.files)
+    types = {f["path"]: f["type"] for f in report.files}  # tar's words do not say what the path was
+    # Sockets come with exit 0, the rest with 1 or 2: the stderr of every stage, read by the same words.
+    for path, kind, reason in _tar_warnings("\n".join(ctx.stderr), named, strict=False):
+        report.miss(path, types.get(path, kind), reason)
+    _record(ctx, report)
+
+
+# GNU tar's words for a file it did not archive as it was, and what that is in the manifest's terms.
+_TAR_WARNINGS = (
+    (": Cannot open: Permission denied", "file", "unreadable"),
+    (": Cannot savedir: Permission denied", "dir", "unreadable"),
+    (": Cannot stat: Permission denied", "other", "unreadable"),
+    (": file changed as we read it", "file", "changed"),
+    (": File removed before we read it", "file", "vanished"),
+    (": Cannot stat: No such file or directory", "other", "vanished"),
+    (": Cannot open: No such file or directory", "file", "vanished"),
+    (": socket ignored", "socket", "socket"),  # with exit 0
+)
+# Lines that say nothing of the tree: tar's summary, ssh's note on a host key it has just learned.
+_TAR_NOISE = ("tar: Exiting with failure status due to previous errors", "Warning: Permanently added ")
+
+
+def _tar_warnings(stderr: str, named: set[str] = frozenset(), *, strict: bool = True):
+    """(path, type, reason) of each per-file warning of GNU tar's stderr. `strict`: None when it says
+    anything else (a fatal error, ssh's own words, a path the profile names that is not there): then the
+    part failed as it says; otherwise such lines are passed over."""
+    found = []
+    for line in stderr.splitlines():
+        if not line.strip() or line.startswith(_TAR_NOISE):
+            continue
+        match = next(((suffix, kind, reason) for suffix, kind, reason in _TAR_WARNINGS
+                      if line.startswith("tar: ") and line.endswith(suffix)), None)
+        if match is None:
+            if strict:
+                return None
+            continue
+        suffix, kind, reason = match
+        path = line.removeprefix("tar: ").removesuffix(suffix).removeprefix("./")
+        if reason == "vanished" and path in named:
+            if strict:
+                return None  # not a file gone while read: the profile's include names nothing there
+            continue
+        found.append((path, kind, reason))
+    return found
+
+
+def contents(manifest: dict) -> list[str]:
+    return [f"{f['path']}" + ("/" if f["type"] == "dir" else "") for f in manifest.get("files", [])]
+
+
+def _expected(v) -> dict[str, dict]:
+    return {f["path"]: f for f in v.manifest.get("files", [])}
+
+
+def structure(v) -> None:
+    """zstd's own frame checks, and the archive's full listing against the per-file manifest."""
+    for part in v.parts(".tar.zst"):
+        listed: dict[str, dict] = {}
+
+        def read(stream) -> None:
+            with tarfile.open(fileobj=stream, mode="r|") as tar:
+                for member in tar:
+                    v.stopping()
+                    entry = member_entry(member)
+                    listed[entry["path"]] = entry | ({"size": member.size} if entry["type"] == "file" else {})
+
+        result, raised = v.read_with(part, read)
+        if isinstance(raised, (Cancelled, TimedOut)):
+            raise raised
+        error = v.failure(result) if not result.ok else None  # zstd's frame checksum, age's authentication
+        if error is None and raised is not None:
+            error = f"the archive cannot be read: {raised}"
+        if not v.check(f"archive {part['file']}", error is None, error or f"{len(listed)} member(s) read"):
+            continue
+        listed.pop("", None)
+        listed.pop(".", None)
+        if "files" not in v.manifest:  # a manual backup's archive: no per-file record to hold it against
+            continue
+        diffs = []
+        for path, entry in _expected(v).items():
+            got = listed.pop(path, None)
+            why = "missing from the archive" if got is None else _listed_differently(got, entry)
+            if why:
+                diffs.append(f"{path}: {why}")
+        diffs += [f"{path}: in the archive, not in the manifest" for path in listed]
+        v.check(f"listing {part['file']}", not diffs, _some_diffs(diffs) if diffs
+                else f"{len(_expected(v))} entries as the manifest lists them")
+
+
+def _listed_differently(got: dict, want: dict) -> str | None:
+    if got["type"] != want["type"]:
+        return f"a {got['type']} in the archive, a {want['type']} in the manifest"
+    if want["type"] == "file" and got["size"] != want["size"]:
+        return f"{got['size']} bytes in the archive, {want['size']} in the manifest"
+    if "target" in want and got.get("target") != want["target"]:
+        return f"links to {got.get('target')} in the archive, to {want['target']} in the manifest"
+    return None
+
+
+def _some_diffs(diffs: list[str]) -> str:
+    return "; ".join(diffs[:4]) + (f" … ({len(diffs)} in all)" if len(diffs) > 4 else "")
+
+
+def extract_argv(target, devices: list[str], *, numeric_owner: bool = False) -> list[str]:
+    """`tar -x` of a run's archive into `target`, keeping modes (-p: as root does, also for any other user),
+    without `devices` (see devices_left_out)."""
+    argv = ["tar", "-x", "-p", "-f", "-", "-C", str(target)]
+    if numeric_owner and os.geteuid() == 0:
+        argv.append("--numeric-owner")
+    if devices:
+        argv += ["--no-wildcards", "--anchored"]  # each name exactly, not as a pattern
+        for path in devices:
+            argv += [f"--exclude={path}", f"--exclude=./{path}"]
+    return argv
+
+
+def devices_left_out(manifest: dict, folder) -> list[str]:
+    """The run's devices when this process cannot make them in `folder` (only root can, and not in every
+    container): tar would fail the whole extraction on the first one."""
+    devices = [f["path"] for f in manifest.get("files", []) if f["type"] in ("char", "block")]
+    return devices if devices and not _can_make_devices(folder) else []
+
+
+def _can_make_devices(folder) -> bool:
+    probe = os.path.join(folder, ".dse-tui-device-probe")
+    try:
+        os.mknod(probe, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    except OSError:
+        return False
+    os.unlink(probe)
+    return True
+
+
+def trial(v) -> None:
+    """Extract the tree with tar, then compare every entry with the manifest: type, content, link target,
+    hard-link structure, mode, modification time, and owner when running as root."""
+    for part in v.parts(".tar.zst"):
+        tree = v.scratch / "tree"
+        tree.mkdir(exist_ok=True)
+        skipped = devices_left_out(v.manifest, tree)
+        try:
+            result, _ = v.pipe(part, [Stage(extract_argv(tree, skipped, numeric_owner=True), name="tar -x",
+                                             stops_early=True)])
+            if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
+                           else v.failure(result)):
+                continue
+            if "files" in v.manifest:  # else a manual backup's archive: extracted whole is all there is to check
+                _compare_tree(v, part, tree, set(skipped))
+        finally:
+            make_writable(tree)  # read-only folders, as recorded: the scratch must still be removable
+
+
+def _compare_tree(v, part: dict, tree, skipped: set[str]) -> None:
+    slack = _mtime_slack(v.scratch)
+    expected = _expected(v)
+    diffs = []
+    if "root" in v.manifest:
+        why = _restored_differently(tree, {**v.manifest["root"], "path": ".", "type": "dir"}, v, slack)
+        diffs += [f"./: {why}"] if why else []
+    for path, entry in expected.items():
+        v.stopping()
+        why = None if path in skipped else _restored_differently(tree, entry, v, slack)
+        if why:
+            diffs.append(f"{path}: {why}")
+    count = sum(e["type"] == "file" for e in expected.values())
+    ok = f"{count} file(s) extracted with the recorded SHA-256" + (
+        ", folders, links, modes and times as recorded" if any("mtime_ns" in e for e in expected.values())
+        else "") + (", owners too" if os.geteuid() == 0 else "")
+    if skipped:
+        ok += f"; {len(skipped)} device(s) not made: only root can"
+    v.check(f"files {part['file']}", not diffs, _some_diffs(diffs) if diffs else ok)
+
+
+def _restored_differently(tree, entry: dict, v, slack: int) -> str | None:
+    """What of `entry` did not come back as recorded, in words; None when all did."""
+    from dse_tui.core.verification.levels import sha256_file
+
+    target = tree / entry["path"]
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        return "missing after extraction"
+    kind = entry["type"]
+    if kind == "hardlink":
+        try:
+            same = os.path.samestat(st, os.lstat(tree / entry["target"]))
+        except FileNotFoundError:
+            same = False
+        return None if same else f"not restored as recorded (not the same file as {entry['target']})"
+    if file_kind(st.st_mode) != kind:
+        return f"not restored as recorded (a {file_kind(st.st_mode)} where a {kind} was recorded)"
+    problems = []
+    if kind == "symlink" and os.readlink(target) != entry.get("target"):
+        problems.append(f"links to {os.readlink(target)}, recorded {entry.get('target')}")
+    if kind == "file":
+        size, digest = sha256_file(target, v)
+        if size != entry["size"] or digest != entry["sha256"]:
+            problems.append("its content differs: SHA-256 or size")
+    if kind in ("char", "block") and (os.major(st.st_rdev), os.minor(st.st_rdev)) != (entry["major"], entry["minor"]):
+        problems.append(f"device {os.major(st.st_rdev)},{os.minor(st.st_rdev)}, recorded {entry['major']},{entry['minor']}")
+    # Modes, times and owners only where the run recorded them to the nanosecond: runs made before the
+    # archive kept folder times (contents after their folder) cannot be held to them.
+    if "mtime_ns" in entry:
+        problems += _metadata_differs(st, entry, slack)
+    return f"not restored as recorded ({'; '.join(problems)})" if problems else None
+
+
+def _metadata_differs(st, entry: dict, slack: int) -> list[str]:
+    problems = []
+    root = os.geteuid() == 0
+    # For a user who is not root, tar (or the kernel) may drop set-user/group-id bits: not held against it.
+    mask = 0o7777 if root else 0o1777
+    if entry["type"] != "symlink" and stat.S_IMODE(st.st_mode) & mask != int(entry["mode"], 8) & mask:
+        problems.append(f"mode {stat.S_IMODE(st.st_mode):04o}, recorded {entry['mode']}")
+    if abs(st.st_mtime_ns - entry["mtime_ns"]) > slack:  # what the filesystem cannot keep is no difference
+        problems.append(f"modified {_when(st.st_mtime_ns)}, recorded {_when(entry['mtime_ns'])}")
+    if root and (st.st_uid, st.st_gid) != (entry["uid"], entry["gid"]):
+        problems.append(f"owner {st.st_uid}:{st.st_gid}, recorded {entry['uid']}:{entry['gid']}")
+    return problems
+
+
+def _when(ns: int) -> str:
+    return f"{datetime.fromtimestamp(ns // NS, timezone.utc):%Y-%m-%dT%H:%M:%S}.{ns % NS:09d}Z"
+
+
+def _mtime_slack(folder) -> int:
+    """Nanoseconds of a modification time that the scratch filesystem cannot keep (0 on ext4, xfs, btrfs,
+    tmpfs; under a second on others): a time is compared to that precision, not finer."""
+    probe = folder / ".mtime-probe"
+    probe.touch()
+    try:
+        want = 1_600_000_001_999_999_999  # every digit below the second set: any rounding shows
+        os.utime(probe, ns=(want, want))
+        return abs(want - probe.stat().st_mtime_ns)
+    finally:
+        probe.unlink()

@@ -1,0 +1,84 @@
+"""Grandfather-father-son retention: which good runs to keep, and pruning the rest.
+
+A run is kept when any rule wants it: it is the newest run of one of the last `daily` days, `weekly`
+ISO weeks, `monthly` months or `yearly` years; it is the repository's last good run; or it does not yet
+have the verified copies its repository requires (a backup that exists in one place only is never
+deleted).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dse_tui.core.catalog import Catalog, Run
+from dse_tui.core.profile.config import Profile, Repository
+
+
+@dataclass
+class Decision:
+    run: Run
+    keep: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def plan(repo: Repository, runs: list[Run], copies: dict[int, int]) -> list[Decision]:
+    """`runs`: the repository's good runs whose artifacts still exist, any order."""
+    runs = sorted(runs, key=lambda r: r.started_at, reverse=True)
+    decisions = {r.id: Decision(r, False) for r in runs}
+    rules = (
+        ("daily", repo.retention.daily, lambda t: t.date()),
+        ("weekly", repo.retention.weekly, lambda t: tuple(t.isocalendar())[:2]),
+        ("monthly", repo.retention.monthly, lambda t: (t.year, t.month)),
+        ("yearly", repo.retention.yearly, lambda t: t.year),
+    )
+    for name, count, period_of in rules:
+        seen = []
+        for run in runs:  # newest first: the first run met in a period is that period's keeper
+            period = period_of(run.started_at.astimezone())
+            if period in seen:
+                continue
+            if len(seen) >= count:
+                break
+            seen.append(period)
+            decisions[run.id].reasons.append(name)
+    if runs:
+        decisions[runs[0].id].reasons.append("last good run")
+    for run in runs:
+        if copies.get(run.id, 0) < repo.copies:
+            decisions[run.id].reasons.append(f"{copies.get(run.id, 0)} of {repo.copies} copies")
+    for d in decisions.values():
+        d.keep = bool(d.reasons)
+    return [decisions[r.id] for r in runs]
+
+
+def plan_held(runs: list[Run], held: list[Run]) -> list[Decision]:
+    """A run kept although it failed (as evidence, or to be accepted) goes once a later run is good: its
+    checks stay in the catalog."""
+    newest_good = max((r.started_at for r in runs), default=None)
+    return [Decision(r, False, []) if newest_good and r.started_at < newest_good
+            else Decision(r, True, ["held: not satisfactory, no later good run yet"]) for r in held]
+
+
+def prune(profile: Profile, catalog: Catalog, repo: Repository, *, dry_run: bool = False,
+          operator: str | None = None) -> list[Decision]:
+    runs = catalog.prunable_runs(repo.id)
+    decisions = plan(repo, runs, catalog.verified_copies([r.id for r in runs]))
+    decisions += plan_held(runs, catalog.held_runs(repo.id))
+    if dry_run:
+        return decisions
+    for d in decisions:
+        if d.keep:
+            continue
+        artifact = Path(d.run.artifact)
+        # Only what dse-tui made: a real folder (not a link) in this repository's folder of the storage root.
+        if artifact.parent != profile.storage_root / repo.id or artifact.is_symlink():
+            d.keep, d.reasons = True, [f"{artifact} is not a run folder dse-tui made: left alone"]
+            continue
+        if artifact.is_dir():
+            shutil.rmtree(artifact)
+        catalog.mark_pruned(d.run.id)
+        catalog.record_event("run pruned", "ok", repository=repo.id, operator=operator,
+                             detail={"run_id": d.run.id, "artifact": d.run.artifact})
+    return decisions

@@ -1,0 +1,298 @@
+"""A run: lock → artifact parts + manifest in a temporary folder → fsync → rename → read back → catalog.
+
+What the catalog calls good has been written completely, fsynced, renamed to its final name and read
+back against its manifest. A crash at any moment leaves at most a `.tmp-*` folder (removed by the next
+run of that repository) and a run marked running, which the next run marks failed (its verification and
+copies, interrupted).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import socket
+import threading
+import time
+import traceback
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from dse_tui import __version__
+from dse_tui.core.records import notify
+from dse_tui.core.records.audit import export_jsonl, segment_start
+from dse_tui.core.catalog import Catalog, CatalogError, current_operator
+from dse_tui.core.profile.config import Profile, Repository
+from dse_tui.core.keys.crypto import key_id, manifest_block
+from dse_tui.core.drivers import BackupContext, BackupError, driver_module
+from dse_tui.core.common.fsutil import fsync_dir
+from dse_tui.core.engine.locks import AlreadyRunning, RepoLock
+from dse_tui.core.common.tools import find_tool, tool_version
+from dse_tui.core.engine.retention import prune
+from dse_tui.core.verification.rules import data_size
+from dse_tui.core.engine.outcome import RunOutcome, RunProgress
+from dse_tui.core.engine.pipeline import Cancelled, TimedOut
+from dse_tui.core.common.timeutil import iso, utcnow
+from dse_tui.core.verification.runs import check_run, clear_manual_required
+from dse_tui.core.verification.levels import only_key_missing, summary
+
+MANIFEST = "manifest.json"
+AUDIT_LOG = "audit-log.jsonl.zst"
+TMP_PREFIX = ".tmp-"
+
+
+def run_repository(profile: Profile, repo: Repository, *, trigger: str = "console", operator: str | None = None,
+                   cancel: threading.Event | None = None, on_progress: Callable[[RunProgress], None] | None = None,
+                   log: Callable[[str], None] | None = None, producer: Callable[[BackupContext], None] | None = None,
+                   session_id: int | None = None) -> RunOutcome:
+    """Back up one repository. Never raises for a failure of the backup itself: the outcome says it.
+    `producer` writes the parts instead of the repository's driver (a manual backup's files, registered
+    from `session_id`): the rest (manifest, read-back, verification, catalog) is the same."""
+    cancel = cancel or threading.Event()
+    log = log or (lambda line: None)
+    operator = operator or current_operator()
+    if cancel.is_set():  # e.g. ^C while it waited for a free slot
+        return RunOutcome(repo.id, None, "cancelled", message="cancelled before it started")
+    try:
+        lock = RepoLock(profile.storage_root, repo.id).acquire()
+    except AlreadyRunning as exc:
+        return RunOutcome(repo.id, None, "already-running", message=str(exc))
+    except OSError as exc:
+        return RunOutcome(repo.id, None, "failed", message=f"cannot use {profile.storage_root}: {exc.strerror}")
+    try:
+        with Catalog(profile.catalog_path) as catalog:
+            return _run_locked(profile, repo, catalog, trigger, operator, cancel, on_progress, log, producer,
+                               session_id)
+    except (sqlite3.Error, CatalogError) as exc:  # the catalog itself failed (its disk full?): say so, go on
+        return RunOutcome(repo.id, None, "failed", message=f"the catalog {profile.catalog_path} failed: {exc}")
+    finally:
+        lock.release()
+
+
+def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_progress, log, producer=None,
+                session_id=None) -> RunOutcome:
+    repo_dir = profile.storage_root / repo.id
+    for stale in catalog.interrupt_stale_runs(repo.id):
+        log(f"run {stale} had been interrupted: marked failed")
+        # Killed between the rename and the catalog's "good": complete maybe, but never read back.
+        for orphan in repo_dir.glob(f"*-r{stale}") if repo_dir.is_dir() else ():
+            shutil.rmtree(orphan, ignore_errors=True)
+            log(f"removed {orphan.name}, which the interrupted run {stale} never confirmed")
+    for step in catalog.interrupt_dead_steps():  # the dead run's own verification and copies among them
+        log(f"a {step.action} of {step.repository} had been interrupted: marked so")
+    _remove_stale_temporaries(repo_dir, log)
+    expected = next(iter(catalog.good_sizes(repo.id, 1)), None)  # the last good run's size, for an ETA
+    started = utcnow()
+    t0 = time.monotonic()
+    run_id = catalog.start_run(repo.id, trigger=trigger, operator=operator, at=started, session_id=session_id)
+    catalog.record_event("run started", "ok", repository=repo.id, operator=operator,
+                         detail={"run_id": run_id, "trigger": trigger, "session_id": session_id})
+    name = f"{started.strftime('%Y%m%dT%H%M%SZ')}-r{run_id}"
+    workdir = repo_dir / f"{TMP_PREFIX}{name}"
+    final = repo_dir / name
+    ctx = BackupContext(
+        profile, repo, workdir, cancel,
+        deadline=t0 + repo.timeout.total_seconds(),
+        on_bytes=(lambda n: on_progress(RunProgress(repo.id, n, expected, time.monotonic() - t0)))
+        if on_progress else None,
+        log=log, recipients=repo.recipients)
+    state, message, manifest_path, digest, size = "failed", None, None, None, None
+    try:
+        workdir.mkdir(parents=True, mode=0o700)  # transient plaintext (an SQLite copy) is the owner's only
+        driver = driver_module(repo.driver)
+        (producer or driver.backup)(ctx)
+        if not ctx.parts:
+            raise BackupError("the driver produced nothing to keep")
+        # The records travel with the backup set: the catalog is never their only copy (ISO 9001 4.2.4).
+        # Each run carries the log since its repository's previous run (and an overlap): together the runs
+        # hold all of it, and no run carries a site's whole history.
+        start = segment_start(catalog, repo.id)
+        log_bytes = export_jsonl(catalog, start)
+        ctx.on_bytes = None  # progress is of the data, measured against the last good run's data size
+        written = ctx.part(AUDIT_LOG, [], feed=lambda pipe: pipe.write(log_bytes))
+        last = catalog.db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+        ctx.meta["audit_log"] = {"part": written.file, "first_id": start + 1, "last_id": last}
+        manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger, session_id)
+        # ASCII JSON: file names that are not UTF-8 (surrogate escapes) must not break the manifest.
+        _write_synced(workdir / MANIFEST, json.dumps(manifest, indent=2).encode())
+        fsync_dir(workdir)
+        os.rename(workdir, final)  # the moment the run gets its final name: complete, or not there at all
+        fsync_dir(repo_dir)
+        manifest_path = final / MANIFEST
+        _read_back(final, manifest)
+        digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
+        size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
+        state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log)
+        if state == "good" and ctx.unsatisfactory:
+            state, message = "unsatisfactory", ctx.unsatisfactory
+        if state == "good":
+            log(f"good: {len(ctx.parts)} part(s), {size} bytes in {final}")
+    except BackupError as exc:
+        message = str(exc)
+    except Cancelled:
+        state, message = "cancelled", "cancelled by the operator"
+    except (TimedOut, subprocess.TimeoutExpired):
+        message = f"timed out after {repo.timeout}: raise `timeout` in the profile or find why it is slow"
+    except FileNotFoundError as exc:
+        message = (f"{exc.filename} is not installed or not on PATH" if exc.filename and "/" not in str(exc.filename)
+                   else f"{exc.strerror}: {exc.filename}")
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            message = f"the disk under {profile.storage_root} is full: free space or move storage.root"
+        else:
+            message = f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
+    except Exception as exc:  # a bug must not stop the other repositories' runs
+        message = f"internal error: {exc!r}"
+        ctx.stderr.append(traceback.format_exc())
+    finally:
+        # A complete artifact that is not satisfactory stays, marked failed, as evidence (and to be accepted
+        # if only the shrink rule held it); anything else that is not good goes.
+        kept = state == "good" or state == "unsatisfactory"
+        if not kept:
+            shutil.rmtree(workdir, ignore_errors=True)
+            if final.exists():
+                shutil.rmtree(final, ignore_errors=True)  # renamed but not read back right: not a backup
+        if message:
+            log(f"{state}: {message}")
+    if state == "unsatisfactory":
+        state = "failed"
+    elapsed = time.monotonic() - t0
+    full_log = "\n".join(ctx.stderr) or None
+    catalog.finish_run(run_id, state, size=size, sha256=digest, artifact=str(final) if kept else None,
+                       manifest=str(manifest_path) if kept else None, message=message, log=full_log,
+                       key_ids=[key_id(r) for r in ctx.recipients] if kept else None)
+    catalog.record_event("run ended", state, repository=repo.id, operator=operator,
+                         detail={"run_id": run_id, "size": size, "sha256": digest, "message": message})
+    if state == "failed":
+        # Procedure 4.2.1: a backup that is not satisfactory calls for a manual one.
+        catalog.set_manual_required(repo.id, f"run {run_id} failed: {message}")
+        notify.run_failed(profile, catalog, repo, run_id, message)
+    elif state == "good":
+        clear_manual_required(catalog, repo.id, started)
+    copies = _copy_good_run(profile, repo, catalog, run_id, operator, cancel, log) if state == "good" else None
+    if state == "good":
+        try:
+            removed = [d.run.id for d in prune(profile, catalog, repo, operator=operator) if not d.keep]
+            if removed:
+                log(f"retention: pruned run(s) {', '.join(map(str, removed))}")
+        except OSError as exc:  # pruning is housekeeping: it must not turn a good run into a failure
+            log(f"retention: could not prune: {exc}")
+    stored = catalog.verified_copies([run_id]).get(run_id, 0) >= repo.copies if state == "good" else None
+    return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
+                      str(manifest_path) if kept else None, size, digest, message, elapsed, copies, stored,
+                      ctx.meta.get("not_archived", []))
+
+
+def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cancel, log) -> list[dict]:
+    """Procedure 4.2.1: a satisfactory backup goes onto its distinct devices at once. A destination that
+    fails (a disk not plugged in) is said and recorded; the run stays good, "not stored" until copied."""
+    from dse_tui.core.destinations.copies import copy_run
+
+    out = []
+    run = catalog.run(run_id)
+    for dest_id in repo.destinations:
+        dest = profile.destinations.get(dest_id)
+        if dest is None or cancel.is_set():
+            continue
+        try:
+            out.append(copy_run(profile, catalog, run, dest, cancel=cancel, log=log, operator=operator).as_json())
+        except Exception as exc:  # a bug in one destination must not cost the run or the other copies
+            log(f"{dest_id}: internal error while copying: {exc!r}")
+            out.append({"destination": dest_id, "state": "failed", "message": f"internal error: {exc!r}"})
+    return out
+
+
+def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, digest: str, operator, cancel,
+                  log) -> tuple[str, str | None]:
+    """The run's verification at its repository's level and the site's rules, recorded: a run is good only
+    once it passes. ('good' | 'unsatisfactory', message); raises Cancelled."""
+    run = replace(catalog.run(run_id), artifact=str(final), manifest=str(final / MANIFEST), sha256=digest)
+    with catalog.begin_step(profile.storage_root) as lock:
+        verification = catalog.start_verification(run_id, repo.verify, trigger="after run", operator=operator,
+                                                  lock=lock.mark)
+        outcome, checks = check_run(profile, repo, run, catalog, repo.verify, cancel=cancel, log=log,
+                                    checksum_done=True)
+        message = None if outcome == "passed" else ("cancelled" if outcome == "cancelled" else summary(checks))
+        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
+    catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
+                         detail={"run_id": run_id, "level": repo.verify, "trigger": "after run", "message": message})
+    if outcome == "cancelled":
+        raise Cancelled()
+    if outcome == "inconclusive" and only_key_missing(checks):
+        # Written, read back and its plaintext hashed on the way: what only the key could add is the
+        # deeper levels, which the next verification with the key makes. Not a reason for a manual backup.
+        log(f"warning: verified to checksum only, the key is not at hand: {message}")
+        return "good", None
+    if outcome == "inconclusive":  # a fresh run that could not be verified is not a good backup yet
+        return "unsatisfactory", f"could not be verified: {message}"
+    return ("good", None) if outcome == "passed" else ("unsatisfactory", f"not satisfactory: {message}")
+
+
+def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: datetime, operator, trigger,
+              session_id=None) -> dict:
+    tools = {"dse-tui": __version__}
+    for spec in driver.tools(repo):
+        path = find_tool(spec)
+        if path:
+            tools[Path(path).name] = tool_version(path)
+    parts = [p.as_json() for p in ctx.parts]
+    return {
+        "format": "dse-tui-manifest/1",
+        "site": profile.site.id,
+        "repository": repo.id,
+        "name": repo.name,
+        "kind": repo.kind,
+        "driver": repo.driver,
+        "source": driver.describe(repo),
+        "run_id": run_id,
+        "trigger": trigger,
+        **({"session_id": session_id} if session_id else {}),
+        "operator": operator,
+        "host": socket.gethostname(),
+        "started_at": iso(started),
+        "ended_at": iso(utcnow()),
+        "size": sum(p.size for p in ctx.parts),
+        "data_size": data_size({"parts": parts, **ctx.meta}),
+        "parts": parts,
+        "tools": tools,
+        **({"encryption": manifest_block(ctx.recipients)} if ctx.recipients else {}),
+        **ctx.meta,
+    }
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+
+def _read_back(final: Path, manifest: dict) -> None:
+    """Every part, read back from its final name, must have the manifest's size and SHA-256."""
+    for part in manifest["parts"]:
+        path = final / part["file"]
+        digest = hashlib.sha256()
+        size = 0
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        if size != part["size"] or digest.hexdigest() != part["sha256"]:
+            raise BackupError(f"{part['file']} read back differs from what was written (size {size}, "
+                              f"expected {part['size']}): check the disk under {final.parent}")
+
+
+def _remove_stale_temporaries(repo_dir: Path, log) -> None:
+    if not repo_dir.is_dir():
+        return
+    for entry in repo_dir.iterdir():
+        if entry.name.startswith(TMP_PREFIX):
+            shutil.rmtree(entry, ignore_errors=True)
+            log(f"removed the unfinished {entry.name} of an interrupted run")

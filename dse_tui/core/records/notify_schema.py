@@ -1,0 +1,47 @@
+"""The profile's `notify:` section: mail through SMTP on what needs the JAA (password from the environment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dse_tui.core.profile.schema import Bool, Enum, Field, Int, List, Mapping, Str
+
+EVENTS = ("failed", "manual-required", "overdue", "copy-failed", "media-expiring")
+
+NOTIFY = Mapping({
+    "smtp": Field(Mapping({
+        "host": Field(Str(), required=True),
+        "port": Field(Int(1, 65535), default=25),
+        "security": Field(Enum("none", "starttls", "tls"), default="none"),
+        "user": Field(Str()),
+        "password_env": Field(Str(r"[A-Za-z_][A-Za-z0-9_]*", "an environment variable's name")),
+        "timeout": Field(Int(1, 300), default=20),
+    }), required=True),
+    "from": Field(Str(), required=True),
+    "to": Field(List(Str(), min_items=1), required=True),
+    "on": Field(List(Enum(*EVENTS)), default=lambda: list(EVENTS)),
+    "expiring_days": Field(Int(1, 3650), default=30),
+    "daily_summary": Field(Bool(), default=False),
+})
+
+
+@dataclass(frozen=True)
+class Notify:
+    host: str
+    port: int
+    security: str
+    user: str | None
+    password_env: str | None
+    timeout: int
+    sender: str
+    to: tuple[str, ...]
+    on: tuple[str, ...]
+    expiring_days: int
+    daily_summary: bool
+
+    @classmethod
+    def from_data(cls, d: dict) -> Notify:
+        smtp = d["smtp"]
+        return cls(smtp["host"], smtp["port"], smtp["security"], smtp["user"], smtp["password_env"],
+                   smtp["timeout"], d["from"], tuple(d["to"]), tuple(d["on"]), d["expiring_days"],
+                   d["daily_summary"])

@@ -1,0 +1,265 @@
+"""The auditor's report for a period (ISO 9001 4.2.4, procedure PRO 7.5 DSE 02): per repository every run
+with its verification, its copies (medium code and location), the labels printed, the manual sessions with
+their steps, and the gaps: periods with no good backup and days it was overdue. As Markdown, CSV or PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from dse_tui.core.catalog import Catalog
+from dse_tui.core.engine.schedule import period_strip
+from dse_tui.core.common.timeutil import from_db, to_db
+from dse_tui.core.common.fmt import size as fmt_size
+
+
+@dataclass
+class RepoReport:
+    id: str
+    name: str
+    periodicity: str
+    runs: list[dict] = field(default_factory=list)
+    sessions: list[dict] = field(default_factory=list)
+    labels: list[dict] = field(default_factory=list)
+    gaps: list[dict] = field(default_factory=list)  # periods with no good run: start, end, outcome
+    overdue_days: list[str] = field(default_factory=list)
+
+    @property
+    def good(self) -> int:
+        return sum(r["state"] == "good" for r in self.runs)
+
+    @property
+    def failed(self) -> int:
+        return sum(r["state"] == "failed" for r in self.runs)
+
+    @property
+    def cancelled(self) -> int:
+        """Stopped by the operator or a shutdown: neither a backup nor a failure of one."""
+        return sum(r["state"] == "cancelled" for r in self.runs)
+
+    def summary_row(self) -> list[str]:
+        return [self.id, *map(str, (len(self.runs), self.good, self.failed, self.cancelled, len(self.gaps),
+                                    len(self.overdue_days), len(self.sessions)))]
+
+
+SUMMARY_COLUMNS = ["Repository", "Runs", "Good", "Failed", "Cancelled", "Gaps", "Overdue days", "Sessions"]
+
+
+@dataclass
+class Report:
+    site: str
+    department: str
+    start: datetime
+    end: datetime
+    repos: list[RepoReport]
+
+
+def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: list[str] | None = None,
+          now: datetime | None = None) -> Report:
+    """`end` is exclusive; gaps and overdue days are counted up to `now` (what has not happened yet is no gap)."""
+    from dse_tui.core.common.timeutil import utcnow
+
+    now = now or utcnow()
+    out = []
+    label_events = list(catalog.events(1_000_000, action="label printed", since=start, until=end))
+    for repo in profile.repositories:
+        if repo_ids and repo.id not in repo_ids:
+            continue
+        rr = RepoReport(repo.id, repo.name, repo.periodicity.text)
+        rows = catalog.db.execute(
+            "SELECT r.id FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
+            "r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at", (repo.id, to_db(start), to_db(end)))
+        runs = [catalog.run(r[0]) for r in rows.fetchall()]
+        verifications = catalog.last_verifications([r.id for r in runs])
+        codes_of_run: dict[int, list[str]] = {}
+        for run in runs:
+            copies = []
+            for c in catalog.copies_of(run.id):
+                media = [catalog.medium(cm.medium_id) for cm in catalog.copy_media(c.id)]
+                codes_of_run.setdefault(run.id, []).extend(m.code for m in media)
+                copies.append({"destination": c.destination, "state": _copy_state(c.state, media), "path": c.path,
+                               "media": [{"code": m.code, "location": m.location, "state": m.state} for m in media]})
+            v = verifications.get(run.id)
+            rr.runs.append({"run_id": run.id, "started_at": run.started_at.isoformat(),
+                            "ended_at": run.ended_at.isoformat() if run.ended_at else None, "state": run.state,
+                            "trigger": run.trigger, "operator": run.operator, "size": run.size,
+                            "sha256": run.sha256, "message": run.message,
+                            "verification": {"level": v.level, "outcome": v.outcome, "message": v.message}
+                            if v else None, "copies": copies})
+        codes = {code for cs in codes_of_run.values() for code in cs}
+        rr.labels = [{"at": e["at"], "operator": e["operator"], "detail": json.loads(e["detail"] or "{}")}
+                     for e in label_events if codes & set(json.loads(e["detail"] or "{}").get("codes", []))]
+        for s in catalog.sessions(repo.id):
+            if start <= s.started_at < end:
+                full = catalog.session(s.id)
+                steps = [{"id": st["id"], "outcome": (full.step_rows.get(st["id"]).outcome
+                                                       if st["id"] in full.step_rows else "pending")}
+                         for st in full.steps]
+                rr.sessions.append({"session_id": s.id, "operator": s.operator, "state": s.state,
+                                    "started_at": s.started_at.isoformat(),
+                                    "ended_at": s.ended_at.isoformat() if s.ended_at else None, "reason": s.reason,
+                                    "steps": steps, "runs": [r.id for r in catalog.session_runs(s.id)]})
+        rr.gaps, rr.overdue_days = _gaps(repo, catalog, start, min(end, now))
+        out.append(rr)
+    return Report(profile.site.name, profile.site.department, start, end, out)
+
+
+def _copy_state(state: str, media) -> str:
+    """A verified copy on a medium since destroyed or expired is gone, and says which: it no longer counts
+    as a distinct device (the catalog's counts already leave it out)."""
+    from dse_tui.core.catalog.lifecycle import ERASING
+
+    gone = [m for m in media if m.state in ERASING]
+    if state == "verified" and gone:
+        return "gone (" + ", ".join(f"{m.code} {m.state}" for m in gone) + ")"
+    return state
+
+
+def _covered(period, runs) -> bool:
+    """A failed period whose manual backup (procedure 4.2.1) was made and verified good before the next
+    period ended: the procedure was followed, it is no gap."""
+    if period.outcome != "failed":
+        return False
+    until = period.end + (period.end - period.start)
+    return any(r.state == "good" and r.trigger == "manual" and period.start <= r.started_at < until for r in runs)
+
+
+def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[dict], list[str]]:
+    first = catalog.first_run_at(repo.id)
+    if repo.periodicity.interval is not None and first is not None:
+        # Periods of an interval counted from the repository's first run: the same whatever --from says.
+        k = (start - first) // repo.periodicity.interval
+        bounds = [first + repo.periodicity.interval * (k if start >= first else min(k, -1))]
+    else:
+        bounds = [repo.periodicity.previous_before(start)]
+    while bounds[-1] < end and len(bounds) < 20000:
+        bounds.append(repo.periodicity.next_after(bounds[-1]))
+    bounds = [b for b in bounds if b <= end] or bounds[:1]  # a period still open at `end` is not a gap yet
+    runs = catalog.runs_since(repo.id, bounds[0])
+    gaps = [{"start": p.start.isoformat(), "end": p.end.isoformat(), "outcome": p.outcome}
+            for p in period_strip(bounds, runs, first)
+            if p.outcome in ("missing", "failed") and p.end > start and p.start < end
+            and not _covered(p, runs)]
+    good = sorted(r.started_at for r in runs if r.state == "good")
+    row = catalog.db.execute(
+        "SELECT max(r.started_at) FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
+        "r.state = 'good' AND r.started_at < ?", (repo.id, to_db(bounds[0]))).fetchone()
+    if row and row[0]:
+        good = [from_db(row[0])] + good
+    overdue = []
+    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    while day < end:
+        moment = min(day + timedelta(days=1), end)
+        last = max((g for g in good if g <= moment), default=None)
+        due = repo.periodicity.next_after(last) if last else (first or start)
+        if (last is not None or first is not None) and moment > due + repo.grace:
+            overdue.append(day.date().isoformat())
+        day += timedelta(days=1)
+    return gaps, overdue
+
+
+# ---------------------------------------------------------------------- formats
+
+def to_markdown(r: Report) -> str:
+    lines = [f"# Backup report: {r.site}", "", f"{r.department}  ",
+             f"Period: {r.start:%Y-%m-%d} to {r.end - timedelta(days=1):%Y-%m-%d}",
+             "", "## Summary", "", "| " + " | ".join(c.lower() for c in SUMMARY_COLUMNS) + " |",
+             "|" + "---|" * len(SUMMARY_COLUMNS)]
+    for rr in r.repos:
+        lines.append("| " + " | ".join(rr.summary_row()) + " |")
+    for rr in r.repos:
+        lines += ["", f"## {rr.name} ({rr.id})", "", "### Runs", ""]
+        for run in rr.runs:
+            v = run["verification"]
+            copies = "; ".join(f"{c['destination']} {c['state']}" + "".join(
+                f" [{m['code']} @ {m['location'] or '-'}]" for m in c["media"]) for c in run["copies"]) or "no copies"
+            lines.append(f"- run {run['run_id']} {run['started_at'][:16]} {run['state']} ({run['trigger']}, "
+                         f"{run['operator']}), {fmt_size(run['size'] or 0)}; verification "
+                         f"{v['level'] + ' ' + v['outcome'] if v else 'none'}; copies: {copies}")
+        if not rr.runs:
+            lines.append("no runs in this period")
+        lines += ["", "### Gaps", ""]
+        lines += [f"- {g['start'][:16]} to {g['end'][:16]}: {g['outcome']}" for g in rr.gaps] or ["none"]
+        lines.append(f"- overdue days: {', '.join(rr.overdue_days) or 'none'}")
+        lines += ["", "### Manual sessions", ""]
+        lines += [f"- session {s['session_id']} {s['started_at'][:16]} {s['state']} by {s['operator']}: "
+                  + ", ".join(f"{st['id']} {st['outcome']}" for st in s["steps"])
+                  + (f"; runs {', '.join(map(str, s['runs']))}" if s["runs"] else "")
+                  + (f"; reason: {s['reason']}" if s["reason"] else "") for s in rr.sessions] or ["none"]
+        lines += ["", "### Labels printed", ""]
+        lines += [f"- {e['at'][:16]} {e['operator']}: {', '.join(e['detail'].get('codes', []))} "
+                  f"(job {e['detail'].get('job')})" for e in rr.labels] or ["none"]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(r: Report) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["repository", "record", "id", "start", "end", "state", "detail"])
+    for rr in r.repos:
+        for run in rr.runs:
+            v = run["verification"]
+            w.writerow([rr.id, "run", run["run_id"], run["started_at"], run["ended_at"] or "", run["state"],
+                        f"verification {v['level']} {v['outcome']}" if v else "not verified"])
+            for c in run["copies"]:
+                w.writerow([rr.id, "copy", run["run_id"], "", "", c["state"],
+                            f"{c['destination']} " + " ".join(f"{m['code']}@{m['location'] or '-'}" for m in c["media"])])
+        for g in rr.gaps:
+            w.writerow([rr.id, "gap", "", g["start"], g["end"], g["outcome"], ""])
+        for d in rr.overdue_days:
+            w.writerow([rr.id, "overdue", "", d, "", "overdue", ""])
+        for s in rr.sessions:
+            w.writerow([rr.id, "session", s["session_id"], s["started_at"], s["ended_at"] or "", s["state"],
+                        " ".join(f"{st['id']}:{st['outcome']}" for st in s["steps"])])
+        for e in rr.labels:
+            w.writerow([rr.id, "label", e["detail"].get("job", ""), e["at"], "", "printed",
+                        " ".join(e["detail"].get("codes", []))])
+    return buf.getvalue()
+
+
+def to_pdf(r: Report) -> bytes:
+    """A4, for paper: a title page with the site and period, the summary table, then the details."""
+    from fpdf import FPDF
+
+    from dse_tui.core.labels.pdf import use_font
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(True, margin=15)
+    font = use_font(pdf, "doc", "DejaVuSans")
+    pdf.add_page()
+    pdf.set_font(font, "B", 22)
+    pdf.ln(60)
+    down = {"new_x": "LMARGIN", "new_y": "NEXT", "align": "C"}
+    pdf.multi_cell(0, 12, "Backup report", **down)
+    pdf.set_font(font, "", 14)
+    pdf.multi_cell(0, 8, f"{r.site}\n{r.department}", **down)
+    pdf.ln(8)
+    pdf.multi_cell(0, 8, f"Period: {r.start:%Y-%m-%d} to {r.end - timedelta(days=1):%Y-%m-%d}", **down)
+    pdf.multi_cell(0, 8, "Procedure PRO 7.5 DSE 02 · ITR 7.5 DSE 01", **down)
+    pdf.add_page()
+    pdf.set_font(font, "B", 14)
+    pdf.cell(0, 10, "Summary", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "", 9)
+    with pdf.table(col_widths=(40, 13, 13, 13, 18, 13, 22, 18), text_align="LEFT") as table:
+        table.row(SUMMARY_COLUMNS)
+        for rr in r.repos:
+            table.row(rr.summary_row())
+    pdf.add_page()
+    pdf.set_font(font, "B", 14)
+    pdf.cell(0, 10, "Details", new_x="LMARGIN", new_y="NEXT")
+    details = to_markdown(r).split("## Summary", 1)[1].splitlines()
+    first_repo = next(i for i, line in enumerate(details) if line.startswith("## ")) if r.repos else len(details)
+    for line in details[first_repo:]:
+        if line.startswith("## "):
+            pdf.set_font(font, "B", 12)
+            pdf.multi_cell(0, 7, line[3:], new_x="LMARGIN", new_y="NEXT")
+        elif line.startswith("### "):
+            pdf.set_font(font, "B", 10)
+            pdf.multi_cell(0, 6, line[4:], new_x="LMARGIN", new_y="NEXT")
+        elif line.strip():
+            pdf.set_font(font, "", 8)
+            pdf.multi_cell(0, 4.5, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
