@@ -65,7 +65,7 @@ def test_missing_key_names_the_mapping_and_its_line(tmp_path):
     body = MINIMAL.replace("    driver: sqlite\n", "")
     (problem,) = problems_of(tmp_path, body)
     assert problem.endswith(":7: repositories[0]: missing required key 'driver' "
-                            "(one of postgresql, mysql, sqlite, git, files)")
+                            "(one of files, git, mysql, postgresql, sqlite)")
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.drivers import BackupContext, BackupError
+from dse_tui.core.drivers.base import BackupContext, BackupError
 from dse_tui.core.engine.locks import RepoLock
 from dse_tui.core.engine.runner import run_repository
 from dse_tui.core.engine.pipeline import Stage

@@ -182,7 +182,7 @@ def cmd_run(args) -> int:
 
     def report(outcome) -> None:
         if not args.json:
-            from dse_tui.core.drivers.files import not_archived_line
+            from dse_tui.core.drivers.files.listing import not_archived_line
 
             # A failed run may keep its artifact (as evidence): why it failed is what to read first.
             where = (outcome.artifact if outcome.state == "good" else outcome.message) or outcome.artifact or ""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dse_tui.cli.common import cancel_on_signals
-from dse_tui.core.profile.config import VERIFY_LEVELS
+from dse_tui.core.profile.model import VERIFY_LEVELS
 from dse_tui.jsonout import print_json
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from textual.app import App
 from textual.reactive import reactive
 
 from dse_tui.core.catalog import Catalog, CatalogError, open_catalog
-from dse_tui.core.profile.config import Profile, load_profile
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.profile.model import Profile
 from dse_tui.core.profile.problems import ConfigError
 from dse_tui.core.engine.schedule import RepoStatus, statuses
 from dse_tui.core.common.timeutil import utcnow

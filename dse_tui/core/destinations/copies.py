@@ -22,7 +22,7 @@ from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
 from dse_tui.core.destinations.job import CHUNK, MANIFEST, CopyError, Job
-from dse_tui.core.profile.config import Destination, Profile
+from dse_tui.core.profile.model import Destination, Profile
 from dse_tui.core.destinations.encrypt import StagingError
 from dse_tui.core.keys.crypto import key_id
 from dse_tui.core.common.fsutil import fsync_dir

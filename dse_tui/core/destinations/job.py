@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run
-from dse_tui.core.profile.config import Destination, Profile
+from dse_tui.core.profile.model import Destination, Profile
 from dse_tui.core.engine.locks import OwnedFolder
 from dse_tui.core.engine.pipeline import Cancelled
 

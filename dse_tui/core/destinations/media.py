@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.catalog.media import MEDIUM_STATES, Medium
 from dse_tui.core.catalog.lifecycle import ERASING, MEDIUM, RETIRED, Refused
-from dse_tui.core.profile.config import Retention
+from dse_tui.core.profile.model import Retention
 from dse_tui.core.common.timeutil import iso, utcnow
 
 

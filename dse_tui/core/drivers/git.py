@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+from pathlib import Path
 
-from dse_tui.core.profile.config import Repository
-from dse_tui.core.drivers import BackupContext, BackupError
+from dse_tui.core.profile.model import Repository
+from dse_tui.core.drivers.base import (
+    PATH_SOURCE, BackupContext, BackupError, Driver, RestoreError, RestoreTarget, check_path, folder_target,
+    suggest_folder,
+)
 from dse_tui.core.engine.pipeline import Stage
 
 
@@ -83,3 +88,54 @@ def trial(v) -> None:
         v.check(f"fsck {part['file']}", fsck.returncode == 0, "git fsck --full: ok" if fsck.returncode == 0
                 else (fsck.stderr or fsck.stdout).strip()[-300:])
         _compare_heads(v, f"cloned heads {part['file']}", heads(clone, v.remaining()))
+
+
+def _not_a_repository(path) -> str | None:
+    if not shutil.which("git"):
+        return None  # said once, among the tools
+    probe = subprocess.run(["git", "-C", str(path), "rev-parse", "--git-dir"], capture_output=True, text=True,
+                           timeout=10)
+    return f"{path} is not a git repository" if probe.returncode != 0 else None
+
+
+def check_source(repo: Repository, timeout: float) -> list[tuple[str, str]]:
+    return check_path(repo, timeout, _not_a_repository)
+
+
+def plan_restore(repo: Repository, run_id: int, manifest: dict, target: str, database: str | None,
+                 check_exists: bool) -> RestoreTarget:
+    return folder_target(repo, target)
+
+
+def restore(v, t: RestoreTarget, force: bool) -> None:
+    """A clone of the bundle with every branch as a local branch (a mirror for a name ending .git), or,
+    into an existing repository, every ref fetched as it was in the run."""
+    target = Path(t.target)
+    bundle = v.decompressed(v.parts(".bundle.zst")[0])
+    if t.live or (target / ".git").exists() or target.name.endswith(".git") and target.exists():
+        argv = ["git", "-C", str(target), "fetch", "--quiet", "--force", "--update-head-ok", str(bundle), "refs/*:refs/*"]
+    elif target.name.endswith(".git"):
+        argv = ["git", "clone", "--quiet", "--mirror", str(bundle), str(target)]
+    else:
+        if target.exists() and any(target.iterdir()):
+            raise RestoreError(f"git cannot restore into the non-empty folder {target} that is not a repository")
+        argv = ["git", "clone", "--quiet", str(bundle), str(target)]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=v.remaining())
+    if out.returncode != 0:
+        raise RestoreError(f"git: {out.stderr.strip()[-300:]}")
+    if argv[1] == "clone" and "--mirror" not in argv:
+        # Every branch of the run as a local branch, as it was, and no remote pointing at a scratch file.
+        subprocess.run(["git", "-C", str(target), "fetch", "--quiet", "--update-head-ok", str(bundle),
+                        "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"], capture_output=True,
+                       timeout=v.remaining())
+        subprocess.run(["git", "-C", str(target), "remote", "remove", "origin"], capture_output=True)
+    elif "--mirror" in argv:
+        subprocess.run(["git", "-C", str(target), "remote", "remove", "origin"], capture_output=True)
+
+
+DRIVER = Driver(
+    name="git", source=PATH_SOURCE,
+    backup=backup, describe=describe, contents=contents, tools=tools, structure=structure, trial=trial,
+    check_source=check_source, plan_restore=plan_restore, restore=restore, suggest_target=suggest_folder,
+    manual_part=(".bundle.zst", "a git bundle"),
+)

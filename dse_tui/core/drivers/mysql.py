@@ -4,13 +4,19 @@ from its stdin (locally, and through the ssh connection remotely): never argv, n
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 
-from dse_tui.core.profile.config import Repository
+from dse_tui.core.profile.model import Repository
 from dse_tui.core.keys.crypto import plain_name
-from dse_tui.core.drivers.dbconn import mysql_connection_args, mysql_option_text
-from dse_tui.core.drivers import BackupContext, BackupError, advice, attempt, database_contents, remote
+from dse_tui.core.common.probe import first_error
+from dse_tui.core.drivers.base import (
+    DB_SOURCE, BackupContext, BackupError, Driver, RestoreError, RestoreTarget, advice, attempt, check_result,
+    database_contents, database_location, database_target, dumps_folder, manifest_databases, password_env_missing,
+    remote, suggest_database,
+)
+from dse_tui.core.profile.schema import Mapping
 from dse_tui.core.common.tools import find_tool
 from dse_tui.core.engine.pipeline import Stage
 
@@ -24,6 +30,32 @@ def tools(repo: Repository) -> list[str]:
 
 def describe(repo: Repository) -> str:
     return f"MariaDB/MySQL {repo.location}"
+
+
+def mysql_option_text(source: dict) -> str | None:
+    """What a MariaDB tool reads as its option file (from stdin): the profile's `passfile` as it is, or a
+    [client] section with the password from the variable `password_env` names; None when there is none.
+    Raises OSError when the passfile cannot be read."""
+    if source.get("passfile"):
+        return source["passfile"].read_text()
+    if not source.get("password_env"):
+        return None
+    password = os.environ.get(source["password_env"], "")
+    escaped = password.replace("\\", "\\\\").replace('"', '\\"')
+    return f'[client]\npassword="{escaped}"\n'
+
+
+def mysql_connection_args(source: dict) -> list[str]:
+    args = [f"--host={source['host']}"] if source.get("host") else []
+    args += [f"--port={source['port']}"] if source.get("port") else []
+    args += [f"--user={source['user']}"] if source.get("user") else []
+    return args
+
+
+def command_env(repo: Repository) -> dict[str, str]:
+    """A checklist step's command: the mariadb tools read the password from MYSQL_PWD, never the command."""
+    var = repo.source.get("password_env")
+    return {"MYSQL_PWD": os.environ.get(var, "")} if var else {}
 
 
 def _tool(spec: str, repo: Repository) -> str:
@@ -207,3 +239,76 @@ def load(v, part, repo: Repository, client: str, db: str):
 
 def contents(manifest: dict) -> list[str]:
     return database_contents(manifest)
+
+
+# ---------------------------------------------------------------- check
+
+def check_source(repo: Repository, timeout: float) -> list[tuple[str, str]]:
+    """Connects as the backup will (the driver's own command, password as an option file on stdin), then
+    tries what the run and its verification will do with that user."""
+    answer = _answers(repo)
+    tried = probe(repo, timeout * 6) if answer[0] == "ok" else []
+    return [answer] + tried + password_env_missing(repo)
+
+
+def _answers(repo: Repository) -> tuple[str, str]:
+    import shutil
+
+    client = "mariadb" if repo.ssh else find_tool("mariadb|mysql")
+    where = f"{repo.source.get('host') or 'local socket'}:{repo.source.get('port') or 3306}"
+    where += f" via ssh {repo.ssh.destination}" if repo.ssh else ""
+    databases = repo.source.get("databases") or [""]
+    if not client or not shutil.which("ssh" if repo.ssh else client):
+        return "error", "cannot reach MariaDB/MySQL: the mariadb client (or ssh) is not installed"
+    for db in databases:
+        try:
+            stage, text = command(repo, client, ["--connect-timeout=5", "-e", "select 1", *([db] if db else [])])
+        except BackupError as exc:  # the passfile cannot be read
+            return "error", str(exc)
+        result = first_error(stage.argv, stdin=text)
+        if result is not None:
+            return "error", f"MariaDB at {where}{', database ' + db if db else ''}: {result}"
+    shown = f" ({', '.join(databases)})" if databases != [""] else ""
+    return "ok", f"MariaDB at {where} answers{shown}"
+
+
+# ---------------------------------------------------------------- restore
+
+def database_exists(repo: Repository, name: str) -> bool:
+    literal = name.replace("\\", "\\\\").replace("'", "''")
+    try:
+        rows = query(repo, _tool("mariadb|mysql", repo), f"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+                     f"WHERE SCHEMA_NAME = '{literal}'", 15, "reach the server")
+    except BackupError as exc:
+        raise RestoreError(str(exc)) from None
+    return bool(rows)
+
+
+def plan_restore(repo: Repository, run_id: int, manifest: dict, target: str, database: str | None,
+                 check_exists: bool) -> RestoreTarget:
+    return database_target(repo, run_id, manifest, target, database, check_exists, database_exists)
+
+
+def restore(v, t: RestoreTarget, force: bool) -> None:
+    if t.into == "folder":
+        return dumps_folder(v, t, force)
+    client = _tool("mariadb|mysql", v.repo)
+    if not t.exists:
+        query(v.repo, client, f"CREATE DATABASE {quote_name(t.target)}", v.remaining(60), f"create {t.target}")
+    part = next(x for x in v.parts(".sql.zst") if plain_name(x["file"]) == f"{t.database}.sql.zst")
+    check_result(v, load(v, part, v.repo, client, t.target), f"restore into {t.target}")
+
+
+def manual_meta(parts: list[str]) -> dict:
+    dbs = [p.removesuffix(".sql.zst") for p in parts if p.endswith(".sql.zst")]
+    return {"databases": dbs} if dbs else {}
+
+
+DRIVER = Driver(
+    name="mysql", source=Mapping(dict(DB_SOURCE)),
+    backup=backup, describe=describe, contents=contents, tools=tools, structure=structure, trial=trial,
+    check_source=check_source, plan_restore=plan_restore, restore=restore, suggest_target=suggest_database,
+    manual_part=(".sql.zst", "an SQL dump (.sql)"),
+    over_ssh=True, location=database_location, databases=manifest_databases, command_env=command_env,
+    drop_scratch=drop_scratch, manual_meta=manual_meta,
+)

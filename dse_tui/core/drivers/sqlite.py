@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import time
 import urllib.parse
 
-from dse_tui.core.drivers import BackupContext, BackupError
-from dse_tui.core.profile.config import Repository
+from dse_tui.core.drivers.base import (
+    PATH_SOURCE, BackupContext, BackupError, Driver, RestoreTarget, check_path, check_result, same_path,
+)
+from dse_tui.core.engine.locks import claim_temporary
+from dse_tui.core.profile.model import Repository
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
 
 COPY_PAGES = 1024  # pages per backup step: other connections get the lock between steps
@@ -107,3 +111,57 @@ def trial(v) -> None:
         from dse_tui.core.verification.levels import compare_counts
 
         compare_counts(v, f"rows {part['file']}", v.manifest.get("tables"), counts)
+
+
+def _not_sqlite(path) -> str | None:
+    try:
+        with sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True) as db:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        return f"{path} is not a readable SQLite database: {exc}"
+    return None
+
+
+def check_source(repo: Repository, timeout: float) -> list[tuple[str, str]]:
+    return check_path(repo, timeout, _not_sqlite)
+
+
+def plan_restore(repo: Repository, run_id: int, manifest: dict, target: str, database: str | None,
+                 check_exists: bool) -> RestoreTarget:
+    from pathlib import Path
+
+    path = Path(target).expanduser().absolute()
+    if path.is_dir():
+        path = path / Path(repo.source["path"]).name
+    return RestoreTarget(str(path), "file", None, same_path(path, repo.source["path"]), path.exists())
+
+
+def restore(v, t: RestoreTarget, force: bool) -> None:
+    """The database file whole, or the old one left as it was: written beside it, fsynced, renamed."""
+    from pathlib import Path
+
+    target = Path(t.target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with claim_temporary(target.parent, target.name) as claimed:  # a killed restore's is removed by the next
+        tmp = claimed.path / target.name
+        with open(tmp, "wb") as f:
+            part = v.parts(".sqlite.zst")[0]
+            result, _ = v.pipe(part, [], f)
+            check_result(v, result, part["file"])
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+
+
+def suggest_target(repo: Repository, run_id: int, databases: list[str]) -> str:
+    from pathlib import Path
+
+    return str(Path.cwd() / f"{repo.id}-restore-r{run_id}{Path(repo.source['path']).suffix}")
+
+
+DRIVER = Driver(
+    name="sqlite", source=PATH_SOURCE,
+    backup=backup, describe=describe, contents=contents, tools=tools, structure=structure, trial=trial,
+    check_source=check_source, plan_restore=plan_restore, restore=restore, suggest_target=suggest_target,
+    manual_part=(".sqlite.zst", "an SQLite database file"),
+)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Callable
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.profile.config import Profile, Repository
+from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.engine.runner import RunOutcome, RunProgress, run_repository
 from dse_tui.core.engine.schedule import statuses
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, Run
-from dse_tui.core.profile.config import Profile, Repository
+from dse_tui.core.profile.model import Profile, Repository
 
 
 @dataclass

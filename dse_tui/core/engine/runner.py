@@ -28,9 +28,10 @@ from dse_tui import __version__
 from dse_tui.core.records import notify
 from dse_tui.core.records.audit import export_jsonl, segment_start
 from dse_tui.core.catalog import Catalog, CatalogError, current_operator
-from dse_tui.core.profile.config import Profile, Repository
+from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.keys.crypto import key_id, manifest_block
-from dse_tui.core.drivers import BackupContext, BackupError, driver_module
+from dse_tui.core import drivers
+from dse_tui.core.drivers.base import BackupContext, BackupError
 from dse_tui.core.common.fsutil import fsync_dir
 from dse_tui.core.engine.locks import AlreadyRunning, RepoLock
 from dse_tui.core.common.tools import find_tool, tool_version
@@ -105,7 +106,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     state, message, manifest_path, digest, size = "failed", None, None, None, None
     try:
         workdir.mkdir(parents=True, mode=0o700)  # transient plaintext (an SQLite copy) is the owner's only
-        driver = driver_module(repo.driver)
+        driver = drivers.get(repo.driver)
         (producer or driver.backup)(ctx)
         if not ctx.parts:
             raise BackupError("the driver produced nothing to keep")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dse_tui.core.catalog import Catalog, LastStatus, Run
-from dse_tui.core.profile.config import Profile, Repository
+from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.common.timeutil import iso
 
 # Worst first: the order the dashboard sorts by and `status` reduces to an exit code.

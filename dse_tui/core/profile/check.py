@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -14,13 +13,14 @@ from pathlib import Path
 
 import humanize
 
+from dse_tui.core import drivers
+from dse_tui.core.common.probe import TIMEOUT, ssh_probe
 from dse_tui.core.sessions.checklists import Checklist, repository_checklist
-from dse_tui.core.profile.config import Destination, Profile, Repository
+from dse_tui.core.profile.model import Destination, Profile, Repository
 from dse_tui.core.profile.problems import ConfigError
-from dse_tui.core.common.ssh import ssh_argv, target_argv
+from dse_tui.core.common.ssh import ssh_argv
 from dse_tui.core.common.tools import find_tool, tool_version
 
-TIMEOUT = 10  # seconds for any one probe; a silent server must not hang the check
 
 @dataclass(frozen=True)
 class Finding:
@@ -94,11 +94,9 @@ def check_distinct_devices(profile: Profile) -> list[Finding]:
 def needed_tools(profile: Profile) -> dict[str, list[str]]:
     """Each local program the repositories' drivers run (alternatives as `a|b`), with who needs it.
     Over SSH the dump tools run on the server; the source check probes them there."""
-    from dse_tui.core.drivers import driver_module
-
     tools: dict[str, list[str]] = {}
     for repo in profile.repositories:
-        for tool in driver_module(repo.driver).tools(repo) + (["age"] if repo.encrypted else []):
+        for tool in drivers.get(repo.driver).tools(repo) + (["age"] if repo.encrypted else []):
             tools.setdefault(tool, []).append(repo.id)
     return tools
 
@@ -213,136 +211,13 @@ def check_repository(profile: Profile, repo: Repository, checklists: dict[str, C
         except ConfigError as exc:
             findings += [Finding("error", subject, p.message) for p in exc.problems]
     try:
-        found = _SOURCE_CHECKS[repo.driver](repo, subject)
-        findings += found if isinstance(found, list) else [found]
+        found = drivers.get(repo.driver).check_source(repo, TIMEOUT)
+        findings += [Finding(level, subject, message) for level, message in found]
     except (OSError, subprocess.SubprocessError) as exc:  # e.g. a parent folder we may not enter
         findings.append(Finding("error", subject, f"cannot check the source: {exc}"))
-    if repo.driver in ("postgresql", "mysql") and not repo.ssh:
-        var = repo.source.get("password_env")
-        if var and var not in os.environ:
-            findings.append(Finding("error", subject, f"the environment variable {var} (password_env) is not set"))
     return findings
 
 
-def _check_path_source(repo: Repository, subject: str) -> Finding:
-    path = repo.source["path"]
-    if repo.ssh:
-        return _ssh_probe(subject, target_argv(repo.ssh), f"test -r {shlex.quote(str(path))}",
-                          f"{path} readable on the server")
-    if not path.exists():
-        return Finding("error", subject, f"source {path} does not exist")
-    if not os.access(path, os.R_OK):
-        return Finding("error", subject, f"source {path} is not readable by {os.environ.get('USER', 'this user')}")
-    if repo.driver == "git":
-        probe = subprocess.run(["git", "-C", str(path), "rev-parse", "--git-dir"], capture_output=True, text=True,
-                               timeout=TIMEOUT) if shutil.which("git") else None
-        if probe is not None and probe.returncode != 0:
-            return Finding("error", subject, f"{path} is not a git repository")
-    if repo.driver == "sqlite":
-        try:
-            import sqlite3
-
-            import urllib.parse
-
-            with sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True) as db:
-                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.Error as exc:
-            return Finding("error", subject, f"{path} is not a readable SQLite database: {exc}")
-    return Finding("ok", subject, f"source {path} readable")
-
-
-def _where(repo: Repository, default_port: int) -> str:
-    s = repo.source
-    where = f"{s.get('host') or 'local socket'}:{s.get('port') or default_port}"
-    return f"{where} via ssh {repo.ssh.destination}" if repo.ssh else where
-
-
-def _check_postgresql(repo: Repository, subject: str) -> list[Finding]:
-    """Connects as the backup will (the driver's own connection, locally or on the SSH host), then tries
-    what the run and its verification will do with that role."""
-    from dse_tui.core.drivers.postgresql import probe
-
-    answer = _answers_postgresql(repo, subject)
-    if answer.level != "ok":
-        return [answer]
-    problems = probe(repo, TIMEOUT * 6)
-    return [answer] + [Finding(level, subject, message) for level, message in problems]
-
-
-def _answers_postgresql(repo: Repository, subject: str) -> Finding:
-    from dse_tui.core.drivers.postgresql import connect_stage
-
-    databases = repo.source.get("databases") or ["postgres"]
-    where = _where(repo, 5432)
-    if not shutil.which("ssh" if repo.ssh else "psql"):
-        return Finding("error", subject, f"cannot reach PostgreSQL: {'ssh' if repo.ssh else 'psql'} is not installed")
-    for db in databases:
-        stage = connect_stage(repo, ["psql", "-XAtq", "-d", db, "-c", "select 1"], "psql")
-        result = _run(stage.argv, env={**os.environ, "PGCONNECT_TIMEOUT": "5", **(stage.env or {})})
-        if result is not None:
-            return Finding("error", subject, f"PostgreSQL at {where}, database {db}: {result}")
-    return Finding("ok", subject, f"PostgreSQL at {where} answers ({', '.join(databases)})")
-
-
-def _check_mysql(repo: Repository, subject: str) -> list[Finding]:
-    """Connects as the backup will (the driver's own command, password as an option file on stdin), then
-    tries what the run and its verification will do with that user."""
-    from dse_tui.core.drivers.mysql import probe
-
-    answer = _answers_mysql(repo, subject)
-    if answer.level != "ok":
-        return [answer]
-    return [answer] + [Finding(level, subject, message) for level, message in probe(repo, TIMEOUT * 6)]
-
-
-def _answers_mysql(repo: Repository, subject: str) -> Finding:
-    from dse_tui.core.drivers.mysql import command
-
-    client = "mariadb" if repo.ssh else find_tool("mariadb|mysql")
-    where = _where(repo, 3306)
-    databases = repo.source.get("databases") or [""]
-    if not client or not shutil.which("ssh" if repo.ssh else client):
-        return Finding("error", subject, "cannot reach MariaDB/MySQL: the mariadb client (or ssh) is not installed")
-    for db in databases:
-        try:
-            stage, text = command(repo, client, ["--connect-timeout=5", "-e", "select 1", *([db] if db else [])])
-        except OSError as exc:
-            return Finding("error", subject, f"cannot read passfile {repo.source['passfile']}: {exc.strerror}")
-        result = _run(stage.argv, stdin=text)
-        if result is not None:
-            return Finding("error", subject, f"MariaDB at {where}{', database ' + db if db else ''}: {result}")
-    shown = f" ({', '.join(databases)})" if databases != [""] else ""
-    return Finding("ok", subject, f"MariaDB at {where} answers{shown}")
-
-
-def _run(argv: list[str], env: dict | None = None, stdin: str | None = None) -> str | None:
-    """None when the command succeeded, else its first error line."""
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=env, input=stdin or "")
-    except subprocess.TimeoutExpired:
-        return f"no answer within {TIMEOUT} s"
-    except OSError as exc:
-        return str(exc)
-    if out.returncode == 0:
-        return None
-    lines = [line for line in (out.stderr or out.stdout).strip().splitlines() if line.strip()]
-    return lines[0].strip() if lines else f"exit status {out.returncode}"
-
-
 def _ssh_probe(subject: str, ssh: list[str], script: str, ok_text: str) -> Finding:
-    """`script` on the host that `ssh` (an ssh argv up to the destination) reaches."""
-    if not shutil.which("ssh"):
-        return Finding("error", subject, "ssh is not installed")
-    result = _run(ssh + ["--", script])
-    if result is not None:
-        return Finding("error", subject, f"over ssh {ssh[-1]}: {result}")
-    return Finding("ok", subject, f"{ok_text} (ssh {ssh[-1]})")
-
-
-_SOURCE_CHECKS = {
-    "postgresql": _check_postgresql,
-    "mysql": _check_mysql,
-    "sqlite": _check_path_source,
-    "git": _check_path_source,
-    "files": _check_path_source,
-}
+    level, message = ssh_probe(ssh, script, ok_text)
+    return Finding(level, subject, message)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
+from dse_tui.core import drivers
 from dse_tui.core.sessions.checklist_schema import EXTRA_STEP, unique_steps
 from dse_tui.core.keys.crypto import RECIPIENT
 from dse_tui.core.labels.schema import LABELS, build as build_labels, check_references as check_label_references
@@ -15,167 +14,12 @@ from dse_tui.core.records.notify_schema import NOTIFY, Notify
 from dse_tui.core.profile.periods import Periodicity, parse_duration, parse_size
 from dse_tui.core.profile.problems import ConfigError
 from dse_tui.core.profile.schema import (
-    INVALID, AnyMapping, Bool, BoolOr, Checker, Enum, Field, FilePath, Int, List, Mapping, Parsed, Str,
+    INVALID, AnyMapping, Bool, Checker, Enum, Field, FilePath, Int, List, Mapping, Parsed, Str,
 )
 from dse_tui.core.profile.yamlsource import Path_, load_document, parse_document
-
-KINDS = ("database", "software", "web", "config")
-DRIVERS = ("postgresql", "mysql", "sqlite", "git", "files")
-SSH_DRIVERS = ("postgresql", "mysql", "files")
-VERIFY_LEVELS = ("checksum", "structure", "restore")
-DESTINATION_KINDS = ("directory", "removable", "optical", "ssh")
-# Usable bytes of a blank disc of each kind (what burning tools accept for data discs).
-DISC_CAPACITY = {"cd": 700 * 1024**2, "dvd": 4_700_000_000, "dvd-dl": 8_500_000_000, "bd": 25_000_000_000,
-                 "bd-dl": 50_000_000_000}
-DEFAULT_CODE = "DSE-{year}-{seq:04}"
-LANGUAGES = ("es", "en")
-ID_PATTERN = r"[a-z0-9][a-z0-9._-]{0,62}"
-ID_HINT = "lower-case letters, digits, '.', '_' or '-' (used in file names), e.g. 'web-main'"
-
-
-@dataclass(frozen=True)
-class SSHTarget:
-    host: str
-    user: str | None = None
-    port: int | None = None
-    identity_file: Path | None = None
-    options: tuple[str, ...] = ()
-
-    @property
-    def destination(self) -> str:
-        return f"{self.user}@{self.host}" if self.user else self.host
-
-
-@dataclass(frozen=True)
-class Retention:
-    daily: int = 7
-    weekly: int = 4
-    monthly: int = 12
-    yearly: int = 0
-
-
-@dataclass(frozen=True)
-class Rules:
-    """What makes a run satisfactory beyond reading back right (site rules of the procedure)."""
-
-    min_size: int = 0
-    require: tuple[str, ...] = ()  # tables (databases), paths (files) or refs (git) that must be in the run
-    shrink_percent: int = 50  # a run under this share of the median of the last `shrink_window` good runs
-    shrink_window: int = 5    # is held until an operator accepts it; 0 turns the rule off
-
-
-@dataclass(frozen=True)
-class Repository:
-    id: str
-    name: str
-    kind: str
-    driver: str
-    source: dict[str, Any]
-    periodicity: Periodicity
-    grace: timedelta
-    verify: str
-    destinations: tuple[str, ...]
-    copies: int
-    retention: Retention
-    checklist: str | None = None
-    description: str = ""
-    ssh: SSHTarget | None = None
-    timeout: timedelta = timedelta(hours=6)
-    verify_every: timedelta | None = None
-    rules: Rules = Rules()
-    checklist_steps: tuple[dict, ...] = ()  # the site's own steps for this repository (EXTRA_STEP)
-    recipients: tuple[str, ...] = ()  # age public keys its artifacts are encrypted to; () = not encrypted
-
-    @property
-    def encrypted(self) -> bool:
-        return bool(self.recipients)
-
-    @property
-    def location(self) -> str:
-        """A short human description of where the data comes from (never a secret)."""
-        s = self.source
-        if self.driver in ("postgresql", "mysql"):
-            dbs = ",".join(s.get("databases") or ["*"])
-            where = s.get("host") or "local socket"
-            if s.get("port"):
-                where += f":{s['port']}"
-            text = f"{dbs} @ {where}"
-        else:
-            text = str(s.get("path", ""))
-        return f"{text} via ssh {self.ssh.destination}" if self.ssh else text
-
-
-@dataclass(frozen=True)
-class Destination:
-    id: str
-    kind: str
-    settings: dict[str, Any]
-
-    @property
-    def path(self) -> Path | None:
-        return self.settings.get("path")
-
-    @property
-    def capacity(self) -> int | None:
-        """One disc's usable bytes (optical)."""
-        return self.settings.get("capacity") or DISC_CAPACITY.get(self.settings.get("disc"))
-
-    @property
-    def recipients(self) -> tuple[str, ...]:
-        """The keys a plaintext run is encrypted to on its way here; () when it copies as it is."""
-        return tuple(self.settings.get("encrypt_to") or ())
-
-
-@dataclass(frozen=True)
-class Encryption:
-    """The site's keys: public keys artifacts are encrypted to, and where verify and restore find the
-    identities (the keys folder of `dse-tui keys init` is always looked in too)."""
-    recipients: tuple[str, ...] = ()
-    identities: tuple[Path, ...] = ()
-    passphrase_env: str | None = None
-
-
-@dataclass(frozen=True)
-class Operator:
-    login: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Site:
-    id: str
-    name: str
-    department: str = ""
-    language: str | None = None
-
-
-@dataclass(frozen=True)
-class Profile:
-    file: Path
-    site: Site
-    operators: tuple[Operator, ...]
-    storage_root: Path
-    catalog_path: Path
-    min_free: int
-    parallel: int
-    compression_level: int
-    destinations: dict[str, Destination]
-    repositories: tuple[Repository, ...]
-    checklists_dir: Path | None = None
-    media_code: str = "DSE-{year}-{seq:04}"
-    label_stocks: dict = field(default_factory=dict)  # id → stocks.Stock (built-in and the site's own)
-    label_stock: str = "avery-l7160"
-    barcode: str = "code39"
-    printers: dict = field(default_factory=dict)  # id → (CUPS queue, stock id or None)
-    notify: Notify | None = None
-    encryption: Encryption | None = None
-
-    def repository(self, repo_id: str) -> Repository:
-        for r in self.repositories:
-            if r.id == repo_id:
-                return r
-        raise KeyError(repo_id)
-
+from dse_tui.core.profile.model import (
+    KINDS, VERIFY_LEVELS, DESTINATION_KINDS, DISC_CAPACITY, DEFAULT_CODE, LANGUAGES, ID_PATTERN, ID_HINT, SSHTarget, Retention, Rules, Repository, Destination, Encryption, Operator, Site, Profile,
+)
 
 # ---------------------------------------------------------------- schema
 
@@ -215,7 +59,6 @@ _periodicity = Parsed(Periodicity.parse, "a duration (6h, 1d, 1w) or a cron expr
 _size = Parsed(parse_size, "a size such as 500M or 2G", accept_int=True)
 _id = Str(ID_PATTERN, ID_HINT)
 _recipient = Str(RECIPIENT.pattern, "an age public key: age1… (dse-tui keys init prints it)")
-_glob = Str(r"[A-Za-z0-9_.*?\[\]/@+:=,~%-]+", "a path pattern such as 'cache/*' or '*.log' (no spaces or quotes)")
 
 _ssh = Mapping({
     "host": Field(Str(), required=True),
@@ -225,29 +68,6 @@ _ssh = Mapping({
     "options": Field(List(Str(r"[A-Za-z]+=.*", "ssh -o options such as StrictHostKeyChecking=accept-new")),
                      default=list),
 })
-
-_db_common = {
-    "host": Field(Str()),
-    "port": Field(Int(1, 65535)),
-    "user": Field(Str()),
-    "databases": Field(List(Str(), min_items=1)),
-    # A password pasted here by mistake must not be echoed back in the error.
-    "password_env": Field(Str(_ENV_NAME, "the name of an environment variable, not the password itself",
-                              echo=False)),
-    "passfile": Field(FilePath()),
-}
-SOURCE_SCHEMAS: dict[str, Mapping] = {
-    "postgresql": Mapping({**_db_common, "globals": Field(BoolOr("without-passwords"), default=True)}),
-    "mysql": Mapping(dict(_db_common)),
-    "sqlite": Mapping({"path": Field(FilePath(), required=True)}),
-    "git": Mapping({"path": Field(FilePath(), required=True)}),
-    "files": Mapping({
-        "path": Field(FilePath(), required=True),
-        "include": Field(List(_glob), default=list),
-        "exclude": Field(List(_glob), default=list),
-        "allow_empty": Field(Bool(), default=False),
-    }),
-}
 
 _retention = Mapping({k: Field(Int(0), default=getattr(Retention(), k)) for k in ("daily", "weekly", "monthly", "yearly")})
 
@@ -278,13 +98,15 @@ def _check_repository(repo: dict, path: Path_, c: Checker) -> None:
 
 
 def _check_source(repo: dict, path: Path_, c: Checker) -> None:
-    driver = repo["driver"]
-    if driver not in SOURCE_SCHEMAS:
+    """`source` against its driver's own schema, once the driver is known to exist."""
+    if repo["driver"] not in drivers.names():
         return  # already reported
-    if repo["ssh"] is not None and driver not in SSH_DRIVERS:
-        c.error(path + ("ssh",), f"the {driver} driver does not work over SSH (only {', '.join(SSH_DRIVERS)})")
+    driver = drivers.get(repo["driver"])
+    if repo["ssh"] is not None and not driver.over_ssh:
+        remote = [name for name in drivers.names() if drivers.get(name).over_ssh]
+        c.error(path + ("ssh",), f"the {driver.name} driver does not work over SSH (only {', '.join(remote)})")
     if isinstance(repo["source"], dict):
-        repo["source"] = SOURCE_SCHEMAS[driver].check(repo["source"], path + ("source",), c)
+        repo["source"] = driver.source.check(repo["source"], path + ("source",), c)
 
 
 _repository = Mapping({
@@ -292,7 +114,7 @@ _repository = Mapping({
     "name": Field(Str(allow_numbers=True)),
     "description": Field(Str(), default=""),
     "kind": Field(Enum(*KINDS), required=True),
-    "driver": Field(Enum(*DRIVERS), required=True),
+    "driver": Field(Enum(*drivers.names()), required=True),
     # `source` is checked against its driver's schema once the driver is known.
     "source": Field(AnyMapping(), required=True),
     "ssh": Field(_ssh),

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dse_tui.core.profile.config import KINDS, DRIVERS
+from dse_tui.core import drivers
+from dse_tui.core.profile.model import KINDS
 from dse_tui.core.profile.problems import ConfigError, Problem
 from dse_tui.core.sessions.checklist_schema import STEP, unique_steps
 from dse_tui.core.profile.schema import Bilingual, Checker, Enum, Field, List, Mapping
@@ -36,7 +37,7 @@ class Checklist:
 _CHECKLIST = Mapping({
     "title": Field(Bilingual(), required=True),
     "kind": Field(Enum(*KINDS), required=True),
-    "drivers": Field(List(Enum(*DRIVERS)), default=list),
+    "drivers": Field(List(Enum(*drivers.names())), default=list),
     "steps": Field(List(STEP, min_items=1), required=True),
 }, extra_check=unique_steps)
 

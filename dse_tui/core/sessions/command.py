@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from dse_tui.core.drivers.dbconn import pg_env
+from dse_tui.core import drivers
 from dse_tui.core.sessions.machine import Session, SessionError
 
 SAVE_EVERY = 1.0  # seconds between saves of a running command's output
@@ -23,13 +23,7 @@ KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL on cancel
 def command_env(repo) -> dict[str, str]:
     """The environment of a step's command: the repository's connection settings and password as the
     database tools read them (PG*, MYSQL_PWD), so that no password is ever written in the command."""
-    env = dict(os.environ)
-    source = repo.source
-    if repo.driver == "postgresql":
-        env.update(pg_env(source))
-    elif repo.driver == "mysql" and source.get("password_env"):
-        env["MYSQL_PWD"] = os.environ.get(source["password_env"], "")
-    return env
+    return {**os.environ, **drivers.get(repo.driver).command_env(repo)}
 
 
 def run_step_command(session: Session, step_id: str, repo, *, storage_root: Path,

@@ -11,22 +11,13 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.drivers import BackupContext, BackupError
+from dse_tui.core import drivers
+from dse_tui.core.drivers.base import BackupContext, BackupError
 from dse_tui.core.engine.outcome import RunOutcome
 from dse_tui.core.sessions.machine import SessionError
 from dse_tui.core.engine.pipeline import Stage
 
 PGDMP = b"PGDMP"  # pg_dump's custom format
-# The part (and what it is, for the operator) that makes a manual backup of each driver a backup at all.
-DRIVER_PARTS = {
-    "files": (".tar.zst", "a tar archive (or a folder)"),
-    "git": (".bundle.zst", "a git bundle"),
-    "sqlite": (".sqlite.zst", "an SQLite database file"),
-    "postgresql": (".pgdump.zst", "a pg_dump custom-format dump (pg_dump -Fc)"),
-    "mysql": (".sql.zst", "an SQL dump (.sql)"),
-}
-
-
 _DECOMPRESS = {b"\x28\xb5\x2f\xfd": ("zstd", ".zst"), b"\x1f\x8b": ("gzip", ".gz")}
 
 
@@ -107,7 +98,7 @@ def check_files(driver: str, files: list[str]) -> list[tuple[Path, str]]:
         if part in chosen:
             raise SessionError(f"{path} and {chosen[part]} would both be stored as {part}: rename one")
         chosen[part] = path
-    own = DRIVER_PARTS[driver]
+    own = drivers.get(driver).manual_part  # the part that makes a manual backup of this driver a backup at all
     if not any(part.endswith(own[0]) for part in chosen):
         raise SessionError(f"none of these is {own[1]}: a manual backup of a {driver} repository holds at least "
                            "one, so that its checks can tell whether it is good")
@@ -121,11 +112,7 @@ def _producer(files: list[tuple[Path, str]], session_id: int, driver: str) -> Ca
             written = ctx.part(part, [_reader(path)])
             listed.append({"path": str(path), "part": written.file, "size": written.size})
         ctx.meta["manual"] = {"session_id": session_id, "files": listed}
-        dbs = [p.removesuffix(".pgdump.zst") for _, p in files if p.endswith(".pgdump.zst")]
-        if driver == "mysql":
-            dbs = [p.removesuffix(".sql.zst") for _, p in files if p.endswith(".sql.zst")]
-        if dbs:
-            ctx.meta["databases"] = dbs
+        ctx.meta.update(drivers.get(driver).manual_meta([p for _, p in files]))
         if not listed:
             raise BackupError("no files to register")
     return produce

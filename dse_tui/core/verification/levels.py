@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from dse_tui.core.profile.config import VERIFY_LEVELS, Profile, Repository
+from dse_tui.core.profile.model import VERIFY_LEVELS, Profile, Repository
 from dse_tui.core.keys.crypto import IdentityError, Keyring, explain, is_encrypted, manifest_key_ids, plain_name
 from dse_tui.core.engine.locks import OwnedFolder, claim_folder
 from dse_tui.core.engine.pipeline import Cancelled, Stage, StreamResult, TimedOut, stream
@@ -268,9 +268,9 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
                     checksum_done: bool = False) -> bool:
     """Run the levels up to `level`; False at the first level with a failed check. Raises Cancelled or
     TimedOut. `checksum_done`: the runner's read-back has just done it."""
-    from dse_tui.core.drivers import driver_module
+    from dse_tui.core import drivers
 
-    driver = driver_module(v.repo.driver)
+    driver = drivers.get(v.repo.driver)
     steps = {"checksum": lambda: v.check("checksum", True, "every part read back from its final name just after "
                                                         "writing") if checksum_done else checksum(v, manifest_sha256),
              "structure": lambda: driver.structure(v),
@@ -304,7 +304,7 @@ def claim_scratch(profile: Profile, run_id: int) -> OwnedFolder:
 def drop_abandoned_databases(profile: Profile, folder: Path) -> bool:
     """The scratch databases a dead verification or restore listed in its folder, dropped where they are;
     False when one could not be (the server down): the folder then stays, to try again."""
-    from dse_tui.core.drivers import driver_module
+    from dse_tui.core import drivers
 
     listed = folder / SCRATCH_DATABASES
     if not listed.is_file():
@@ -316,9 +316,8 @@ def drop_abandoned_databases(profile: Profile, folder: Path) -> bool:
             repo = profile.repository(entry["repository"])
         except (ValueError, KeyError):  # a line cut by the kill, a repository since removed from the profile
             continue
-        drop = getattr(driver_module(repo.driver), "drop_scratch", None)
-        if drop is not None and entry["database"].startswith("dse_verify_"):
-            dropped = drop(repo, entry["database"]) is None and dropped
+        if entry["database"].startswith("dse_verify_"):
+            dropped = drivers.get(repo.driver).drop_scratch(repo, entry["database"]) is None and dropped
     return dropped
 
 

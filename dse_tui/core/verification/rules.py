@@ -6,7 +6,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from statistics import median
 
-from dse_tui.core.profile.config import Repository
+from dse_tui.core.profile.model import Repository
 from dse_tui.core.common.fmt import size as fmt_size
 
 SHRINK = "shrink"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
-from dse_tui.core.profile.config import Profile, Repository
+from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.verification.rules import SHRINK, evaluate
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
 from dse_tui.core.verification.levels import (Check, VerifyContext, VerifyFailed, claim_scratch, load_manifest, only_key_missing,

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from dse_tui.core.sessions.checklists import Checklist, fill_command
-from dse_tui.core.profile.config import Repository
+from dse_tui.core.profile.model import Repository
 from dse_tui.i18n import tr
 
 

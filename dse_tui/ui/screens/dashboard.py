@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Select, Static
 
-from dse_tui.core.profile.config import KINDS
+from dse_tui.core.profile.model import KINDS
 from dse_tui.core.engine.schedule import STATES, RepoStatus, period_bounds, period_strip
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import DASHBOARD_COMMANDS, DashboardCommands, bindings_for

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from dse_tui.core.catalog import Run
-from dse_tui.core.profile.config import Profile
+from dse_tui.core.profile.model import Profile
 from dse_tui.core.keys.crypto import IdentityError, Keyring, PassphraseNeeded, WrongPassphrase
 from dse_tui.i18n import tr
 from dse_tui.ui.screens.reason_dialog import DIALOG_CSS

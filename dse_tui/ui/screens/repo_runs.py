@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
 from dse_tui.core.catalog import Catalog, Run
-from dse_tui.core.profile.config import VERIFY_LEVELS, Repository
+from dse_tui.core.profile.model import VERIFY_LEVELS, Repository
 from dse_tui.core.drivers.files.tarstream import FAILING
 from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
@@ -153,7 +153,7 @@ class RepoRunsScreen(Screen):
         """What the run's archive lacks of the source (files runs), from its manifest, read off the UI thread:
         a manifest lists every file of the tree."""
         if run.id not in self.not_archived:
-            if self.repo.driver == "files" and run.manifest:
+            if run.manifest:  # only a files run lists what it did not archive; others read as none
                 self.not_archived[run.id] = None
                 self._load_not_archived(run.id, run.manifest)
             return []

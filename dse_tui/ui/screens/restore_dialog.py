@@ -12,7 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from dse_tui.core.catalog import Run
-from dse_tui.core.profile.config import Profile
+from dse_tui.core.profile.model import Profile
+from dse_tui.core import drivers
 from dse_tui.core.restore.run import RestoreError, plan
 from dse_tui.i18n import tr
 from dse_tui.ui.screens.key_dialog import KeyPrompt
@@ -36,14 +37,14 @@ class RestoreDialog(ModalScreen):
         from dse_tui.core.verification.levels import VerifyFailed, load_manifest
 
         try:
-            return load_manifest(self.run.manifest or "").get("databases", [])
+            return drivers.get(self.repo.driver).databases(load_manifest(self.run.manifest or ""))
         except VerifyFailed:
             return []
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"[b]{escape(tr('restore.title', self.lang, run=self.run.id, name=self.repo.name))}[/b]")
-            databases = self._databases() if self.repo.driver in ("postgresql", "mysql") else []
+            databases = self._databases()
             if len(databases) > 1:
                 yield Label(tr("restore.database", self.lang))
                 yield Select([(d, d) for d in databases], value=databases[0], allow_blank=False, id="database")
@@ -60,12 +61,7 @@ class RestoreDialog(ModalScreen):
                 yield Button(tr("restore.go", self.lang), id="go", variant="error")
 
     def _suggestion(self, databases: list[str]) -> str:
-        if self.repo.driver in ("postgresql", "mysql"):
-            return f"{databases[0] if databases else self.repo.id}_restore_r{self.run.id}"
-        from pathlib import Path
-
-        suffix = Path(self.repo.source["path"]).suffix if self.repo.driver == "sqlite" else ""
-        return str(Path.cwd() / f"{self.repo.id}-restore-r{self.run.id}{suffix}")
+        return drivers.get(self.repo.driver).suggest_target(self.repo, self.run.id, databases)
 
     def on_mount(self) -> None:
         self.query_one("#confirm").display = False

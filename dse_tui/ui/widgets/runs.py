@@ -28,7 +28,7 @@ from textual.widget import Widget
 from textual.message import Message
 from textual.widgets import Label
 
-from dse_tui.core.profile.config import Profile, Repository
+from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.engine.outcome import RunOutcome, RunProgress
 from dse_tui.i18n import tr
 

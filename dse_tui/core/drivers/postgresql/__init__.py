@@ -8,10 +8,15 @@ import os
 import shlex
 import subprocess
 
-from dse_tui.core.profile.config import Repository
+from dse_tui.core.profile.model import Repository
 from dse_tui.core.keys.crypto import plain_name
-from dse_tui.core.drivers.dbconn import pg_env
-from dse_tui.core.drivers import BackupContext, BackupError, advice, attempt, database_contents, remote
+from dse_tui.core.common.probe import first_error
+from dse_tui.core.drivers.base import (
+    DB_SOURCE, BackupContext, BackupError, Driver, RestoreError, RestoreTarget, advice, attempt, check_result,
+    database_contents, database_location, database_target, dumps_folder, manifest_databases, password_env_missing,
+    remote, suggest_database,
+)
+from dse_tui.core.profile.schema import BoolOr, Field, Mapping
 from dse_tui.core.drivers.postgresql.snapshot import Snapshot, count_rows
 from dse_tui.core.engine.pipeline import Stage
 
@@ -26,6 +31,27 @@ def tools(repo: Repository) -> list[str]:
 
 def describe(repo: Repository) -> str:
     return f"PostgreSQL {repo.location}"
+
+
+def pg_env(source: dict, timeout: int | None = None) -> dict[str, str]:
+    """libpq environment for a `postgresql` source: PGHOST/PGPORT/PGUSER, the password from the variable
+    `password_env` names (as PGPASSWORD) or a passfile (PGPASSFILE)."""
+    env = {}
+    if timeout:
+        env["PGCONNECT_TIMEOUT"] = str(timeout)
+    for key, var in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER")):
+        if source.get(key) is not None:
+            env[var] = str(source[key])
+    if source.get("passfile"):
+        env["PGPASSFILE"] = str(source["passfile"])
+    if source.get("password_env"):
+        env["PGPASSWORD"] = os.environ.get(source["password_env"], "")
+    return {**os.environ, **env}
+
+
+def command_env(repo: Repository) -> dict[str, str]:
+    """A checklist step's command reads the connection as libpq's own tools do (PG*), password included."""
+    return {k: v for k, v in pg_env(repo.source).items() if k.startswith("PG")}
 
 
 def _libpq_settings(repo: Repository) -> dict[str, str]:
@@ -194,3 +220,82 @@ def drop_scratch(repo: Repository, name: str) -> str | None:
     if dropped.returncode != 0:  # a session still in it (a stuck client, a killed pg_restore): PostgreSQL 13+ ends it
         dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 120)
     return dropped.stderr.strip() or "failed" if dropped.returncode != 0 else None
+
+
+# ---------------------------------------------------------------- check
+
+def check_source(repo: Repository, timeout: float) -> list[tuple[str, str]]:
+    """Connects as the backup will (the driver's own connection, locally or on the SSH host), then tries
+    what the run and its verification will do with that role."""
+    answer = _answers(repo)
+    tried = probe(repo, timeout * 6) if answer[0] == "ok" else []
+    return [answer] + tried + password_env_missing(repo)
+
+
+def _answers(repo: Repository) -> tuple[str, str]:
+    import shutil
+
+    databases = repo.source.get("databases") or ["postgres"]
+    where = f"{repo.source.get('host') or 'local socket'}:{repo.source.get('port') or 5432}"
+    where += f" via ssh {repo.ssh.destination}" if repo.ssh else ""
+    if not shutil.which("ssh" if repo.ssh else "psql"):
+        return "error", f"cannot reach PostgreSQL: {'ssh' if repo.ssh else 'psql'} is not installed"
+    for db in databases:
+        stage = connect_stage(repo, ["psql", "-XAtq", "-d", db, "-c", "select 1"], "psql")
+        result = first_error(stage.argv, env={**os.environ, "PGCONNECT_TIMEOUT": "5", **(stage.env or {})})
+        if result is not None:
+            return "error", f"PostgreSQL at {where}, database {db}: {result}"
+    return "ok", f"PostgreSQL at {where} answers ({', '.join(databases)})"
+
+
+# ---------------------------------------------------------------- restore
+
+def database_exists(repo: Repository, name: str) -> bool:
+    literal = name.replace("'", "''")
+    out = psql(repo, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{literal}'", 15)
+    if out.returncode != 0:
+        raise RestoreError(f"cannot reach the server: {out.stderr.strip()}")
+    return out.stdout.strip() == "1"
+
+
+def plan_restore(repo: Repository, run_id: int, manifest: dict, target: str, database: str | None,
+                 check_exists: bool) -> RestoreTarget:
+    return database_target(repo, run_id, manifest, target, database, check_exists, database_exists)
+
+
+def restore(v, t: RestoreTarget, force: bool) -> None:
+    if t.into == "folder":
+        return dumps_folder(v, t, force)
+    repo = v.repo
+    clean = []
+    if t.exists:
+        clean = ["--clean", "--if-exists"]
+    else:
+        made = psql(repo, "postgres", f'CREATE DATABASE "{t.target}"', v.remaining(60))
+        if made.returncode != 0:
+            raise RestoreError(f"cannot create the database {t.target}: {made.stderr.strip()}")
+    superuser = psql(repo, "postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", v.remaining(60))
+    if superuser.stdout.strip() != "t":
+        # Only a superuser may give objects to their recorded owners: the restoring role keeps them.
+        clean.append("--no-owner")
+        v.log("the role is not a superuser: the restored objects belong to it, not to their recorded owners")
+    part = next(x for x in v.parts(".pgdump.zst") if plain_name(x["file"]) == f"{t.database}.pgdump.zst")
+    result, _ = v.pipe(part, [connect_stage(repo, ["pg_restore", *clean, "--exit-on-error", "-d", t.target],
+                                            "pg_restore", stops_early=True)])
+    check_result(v, result, f"restore into {t.target}")
+
+
+def manual_meta(parts: list[str]) -> dict:
+    dbs = [p.removesuffix(".pgdump.zst") for p in parts if p.endswith(".pgdump.zst")]
+    return {"databases": dbs} if dbs else {}
+
+
+DRIVER = Driver(
+    name="postgresql",
+    source=Mapping({**DB_SOURCE, "globals": Field(BoolOr(WITHOUT_PASSWORDS), default=True)}),
+    backup=backup, describe=describe, contents=contents, tools=tools, structure=structure, trial=trial,
+    check_source=check_source, plan_restore=plan_restore, restore=restore, suggest_target=suggest_database,
+    manual_part=(".pgdump.zst", "a pg_dump custom-format dump (pg_dump -Fc)"),
+    over_ssh=True, location=database_location, databases=manifest_databases, command_env=command_env,
+    drop_scratch=drop_scratch, manual_meta=manual_meta,
+)

@@ -7,7 +7,7 @@ import os
 import subprocess
 import threading
 
-from dse_tui.core.drivers import BackupError, advice
+from dse_tui.core.drivers.base import BackupError, advice
 from dse_tui.core.engine.pipeline import Stage
 
 END = "--dse-tui-end--"

@@ -1,0 +1,168 @@
+"""files: a run's archive extracted with GNU tar, for the trial restore of restore-level verification (the
+tree compared with the per-file manifest: type, content, link target, hard links, mode, time, owner) and for
+a restore into a folder."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dse_tui.core.common.fsutil import make_writable
+from dse_tui.core.drivers.base import RestoreTarget, check_result
+from dse_tui.core.drivers.files.listing import expected_entries, not_archived_line, some_diffs
+from dse_tui.core.drivers.files.tarstream import NS, file_kind
+from dse_tui.core.engine.pipeline import Stage
+
+
+def extract_argv(target, devices: list[str], *, numeric_owner: bool = False) -> list[str]:
+    """`tar -x` of a run's archive into `target`, keeping modes (-p: as root does, also for any other user),
+    without `devices` (see devices_left_out)."""
+    argv = ["tar", "-x", "-p", "-f", "-", "-C", str(target)]
+    if numeric_owner and os.geteuid() == 0:
+        argv.append("--numeric-owner")
+    if devices:
+        argv += ["--no-wildcards", "--anchored"]  # each name exactly, not as a pattern
+        for path in devices:
+            argv += [f"--exclude={path}", f"--exclude=./{path}"]
+    return argv
+
+
+def devices_left_out(manifest: dict, folder) -> list[str]:
+    """The run's devices when this process cannot make them in `folder` (only root can, and not in every
+    container): tar would fail the whole extraction on the first one."""
+    devices = [f["path"] for f in manifest.get("files", []) if f["type"] in ("char", "block")]
+    return devices if devices and not _can_make_devices(folder) else []
+
+
+def _can_make_devices(folder) -> bool:
+    probe = os.path.join(folder, ".dse-tui-device-probe")
+    try:
+        os.mknod(probe, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    except OSError:
+        return False
+    os.unlink(probe)
+    return True
+
+
+def trial(v) -> None:
+    """Extract the tree with tar, then compare every entry with the manifest: type, content, link target,
+    hard-link structure, mode, modification time, and owner when running as root."""
+    for part in v.parts(".tar.zst"):
+        tree = v.scratch / "tree"
+        tree.mkdir(exist_ok=True)
+        skipped = devices_left_out(v.manifest, tree)
+        try:
+            result, _ = v.pipe(part, [Stage(extract_argv(tree, skipped, numeric_owner=True), name="tar -x",
+                                             stops_early=True)])
+            if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
+                           else v.failure(result)):
+                continue
+            if "files" in v.manifest:  # else a manual backup's archive: extracted whole is all there is to check
+                _compare_tree(v, part, tree, set(skipped))
+        finally:
+            make_writable(tree)  # read-only folders, as recorded: the scratch must still be removable
+
+
+def _compare_tree(v, part: dict, tree, skipped: set[str]) -> None:
+    slack = _mtime_slack(v.scratch)
+    expected = expected_entries(v)
+    diffs = []
+    if "root" in v.manifest:
+        why = _restored_differently(tree, {**v.manifest["root"], "path": ".", "type": "dir"}, v, slack)
+        diffs += [f"./: {why}"] if why else []
+    for path, entry in expected.items():
+        v.stopping()
+        why = None if path in skipped else _restored_differently(tree, entry, v, slack)
+        if why:
+            diffs.append(f"{path}: {why}")
+    count = sum(e["type"] == "file" for e in expected.values())
+    ok = f"{count} file(s) extracted with the recorded SHA-256" + (
+        ", folders, links, modes and times as recorded" if any("mtime_ns" in e for e in expected.values())
+        else "") + (", owners too" if os.geteuid() == 0 else "")
+    if skipped:
+        ok += f"; {len(skipped)} device(s) not made: only root can"
+    v.check(f"files {part['file']}", not diffs, some_diffs(diffs) if diffs else ok)
+
+
+def _restored_differently(tree, entry: dict, v, slack: int) -> str | None:
+    """What of `entry` did not come back as recorded, in words; None when all did."""
+    from dse_tui.core.verification.levels import sha256_file
+
+    target = tree / entry["path"]
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        return "missing after extraction"
+    kind = entry["type"]
+    if kind == "hardlink":
+        try:
+            same = os.path.samestat(st, os.lstat(tree / entry["target"]))
+        except FileNotFoundError:
+            same = False
+        return None if same else f"not restored as recorded (not the same file as {entry['target']})"
+    if file_kind(st.st_mode) != kind:
+        return f"not restored as recorded (a {file_kind(st.st_mode)} where a {kind} was recorded)"
+    problems = []
+    if kind == "symlink" and os.readlink(target) != entry.get("target"):
+        problems.append(f"links to {os.readlink(target)}, recorded {entry.get('target')}")
+    if kind == "file":
+        size, digest = sha256_file(target, v)
+        if size != entry["size"] or digest != entry["sha256"]:
+            problems.append("its content differs: SHA-256 or size")
+    if kind in ("char", "block") and (os.major(st.st_rdev), os.minor(st.st_rdev)) != (entry["major"], entry["minor"]):
+        problems.append(f"device {os.major(st.st_rdev)},{os.minor(st.st_rdev)}, recorded {entry['major']},{entry['minor']}")
+    # Modes, times and owners only where the run recorded them to the nanosecond: runs made before the
+    # archive kept folder times (contents after their folder) cannot be held to them.
+    if "mtime_ns" in entry:
+        problems += _metadata_differs(st, entry, slack)
+    return f"not restored as recorded ({'; '.join(problems)})" if problems else None
+
+
+def _metadata_differs(st, entry: dict, slack: int) -> list[str]:
+    problems = []
+    root = os.geteuid() == 0
+    # For a user who is not root, tar (or the kernel) may drop set-user/group-id bits: not held against it.
+    mask = 0o7777 if root else 0o1777
+    if entry["type"] != "symlink" and stat.S_IMODE(st.st_mode) & mask != int(entry["mode"], 8) & mask:
+        problems.append(f"mode {stat.S_IMODE(st.st_mode):04o}, recorded {entry['mode']}")
+    if abs(st.st_mtime_ns - entry["mtime_ns"]) > slack:  # what the filesystem cannot keep is no difference
+        problems.append(f"modified {_when(st.st_mtime_ns)}, recorded {_when(entry['mtime_ns'])}")
+    if root and (st.st_uid, st.st_gid) != (entry["uid"], entry["gid"]):
+        problems.append(f"owner {st.st_uid}:{st.st_gid}, recorded {entry['uid']}:{entry['gid']}")
+    return problems
+
+
+def _when(ns: int) -> str:
+    return f"{datetime.fromtimestamp(ns // NS, timezone.utc):%Y-%m-%dT%H:%M:%S}.{ns % NS:09d}Z"
+
+
+def _mtime_slack(folder) -> int:
+    """Nanoseconds of a modification time that the scratch filesystem cannot keep (0 on ext4, xfs, btrfs,
+    tmpfs; under a second on others): a time is compared to that precision, not finer."""
+    probe = folder / ".mtime-probe"
+    probe.touch()
+    try:
+        want = 1_600_000_001_999_999_999  # every digit below the second set: any rounding shows
+        os.utime(probe, ns=(want, want))
+        return abs(want - probe.stat().st_mtime_ns)
+    finally:
+        probe.unlink()
+
+
+def restore(v, t: RestoreTarget, force: bool) -> None:
+    """Every archive of the run extracted into the folder, modes kept; what the run never held is said."""
+    target = Path(t.target)
+    target.mkdir(parents=True, exist_ok=True)
+    devices = devices_left_out(v.manifest, target)
+    for part in v.parts(".tar.zst"):  # the archives (not the audit log, or a manual backup's notes)
+        result, _ = v.pipe(part, [Stage(extract_argv(target, devices), name="tar -x", stops_early=True)])
+        check_result(v, result, part["file"])
+    for path in devices:
+        v.log(f"not made: {path}, a device (only root can make one)")
+    missing = v.manifest.get("not_archived", [])
+    if missing:  # all the run holds is restored; what it never held, the operator reads here too
+        v.log(f"the run did not archive {len(missing)} path(s) as they were on disk:")
+        for entry in missing:
+            v.log(f"  {not_archived_line(entry)}")
