@@ -185,6 +185,30 @@ def test_check_tries_the_dump_and_names_a_privilege_the_mariadb_user_lacks(tmp_p
         maria(mariadb_db, f"DROP USER IF EXISTS '{user}'@'%'")
 
 
+def test_a_failed_mariadb_query_reports_the_clients_error_line(tmp_path, mariadb_db):
+    """The run counts rows before it dumps; a table the user sees but may not read fails that count with
+    ERROR 1142, which the client writes after the statement it echoes between dashed lines. The table is
+    named `error` so that the echoed statement itself would pass for the error line."""
+    user = f"dse_{uuid.uuid4().hex[:8]}"
+    db = mariadb_db["database"]
+    maria(mariadb_db, "CREATE TABLE marks (id INT PRIMARY KEY); CREATE TABLE `error` (id INT PRIMARY KEY);", db)
+    maria(mariadb_db, f"CREATE USER '{user}'@'%'; GRANT SELECT ON `{db}`.marks TO '{user}'@'%'; "
+                      f"GRANT INSERT ON `{db}`.`error` TO '{user}'@'%';")
+    try:
+        profile = profile_with(tmp_path, f"{{id: my, kind: database, driver: mysql, verify: structure, source: "
+                                         f"{{host: 127.0.0.1, port: 3306, user: {user}, databases: [{db}]}}}}")
+        outcome = run_repository(profile, profile.repository("my"))
+        assert outcome.state == "failed"
+        prefix = f"cannot count the rows of {db}: "
+        assert prefix in outcome.message, outcome.message
+        reported = outcome.message[outcome.message.index(prefix) + len(prefix):]
+        assert reported.startswith("ERROR 1142 (42000) at line 1: SELECT command denied to user"), reported
+        assert "-----" not in outcome.message and "COUNT(*)" not in outcome.message, outcome.message
+        assert "the user lacks a privilege the dump needs" in reported, reported  # advice() still follows
+    finally:
+        maria(mariadb_db, f"DROP USER IF EXISTS '{user}'@'%'")
+
+
 def test_tens_of_megabytes_and_thousands_of_files_round_trip(tmp_path):
     """A tree of a real size through the whole path: run, restore-level verification, restore."""
     srv = tmp_path / "srv"
