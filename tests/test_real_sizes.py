@@ -154,6 +154,61 @@ def test_check_names_what_a_mariadb_user_lacks_for_restore_level_verification(tm
         maria(mariadb_db, f"DROP USER IF EXISTS '{user}'@'%'")
 
 
+def test_check_tries_the_dump_and_names_a_privilege_the_mariadb_user_lacks(tmp_path, mariadb_db):
+    """A user that logs in and reads every table, but may not read a view's definition: only the dump
+    itself (mariadb-dump's SHOW CREATE of the view) finds it, so check must try the dump as the run will."""
+    user = f"dse_{uuid.uuid4().hex[:8]}"
+    db = mariadb_db["database"]
+    maria(mariadb_db, "CREATE TABLE marks (id INT PRIMARY KEY, mark INT); INSERT INTO marks VALUES (1, 5);"
+                      "CREATE VIEW good_marks AS SELECT id FROM marks WHERE mark > 3;", db)
+    maria(mariadb_db, f"CREATE USER '{user}'@'%'; GRANT SELECT, TRIGGER, EVENT, LOCK TABLES ON `{db}`.* "
+                      f"TO '{user}'@'%';")
+    try:
+        profile = profile_with(tmp_path, f"{{id: my, kind: database, driver: mysql, verify: structure, source: "
+                                         f"{{host: 127.0.0.1, port: 3306, user: {user}, databases: [{db}]}}}}")
+        repo = profile.repository("my")
+        problems = [f.message for f in check_repository(profile, repo, {}) if f.level == "error"]
+        assert len(problems) == 1, problems
+        assert f"the dump of {db}" in problems[0] and "SHOW VIEW command denied" in problems[0], problems
+        assert "SHOW VIEW, TRIGGER" in problems[0], problems  # what to grant
+
+        outcome = run_repository(profile, repo)
+        assert outcome.state == "failed"
+        assert "mariadb-dump: Couldn't execute 'show create table `good_marks`': SHOW VIEW command denied" \
+            in outcome.message, outcome.message
+
+        maria(mariadb_db, f"GRANT SHOW VIEW ON `{db}`.* TO '{user}'@'%'")
+        assert [f for f in check_repository(profile, repo, {}) if f.level == "error"] == []
+        outcome = run_repository(profile, repo)
+        assert outcome.state == "good", outcome.message
+    finally:
+        maria(mariadb_db, f"DROP USER IF EXISTS '{user}'@'%'")
+
+
+def test_a_failed_mariadb_query_reports_the_clients_error_line(tmp_path, mariadb_db):
+    """The run counts rows before it dumps; a table the user sees but may not read fails that count with
+    ERROR 1142, which the client writes after the statement it echoes between dashed lines. The table is
+    named `error` so that the echoed statement itself would pass for the error line."""
+    user = f"dse_{uuid.uuid4().hex[:8]}"
+    db = mariadb_db["database"]
+    maria(mariadb_db, "CREATE TABLE marks (id INT PRIMARY KEY); CREATE TABLE `error` (id INT PRIMARY KEY);", db)
+    maria(mariadb_db, f"CREATE USER '{user}'@'%'; GRANT SELECT ON `{db}`.marks TO '{user}'@'%'; "
+                      f"GRANT INSERT ON `{db}`.`error` TO '{user}'@'%';")
+    try:
+        profile = profile_with(tmp_path, f"{{id: my, kind: database, driver: mysql, verify: structure, source: "
+                                         f"{{host: 127.0.0.1, port: 3306, user: {user}, databases: [{db}]}}}}")
+        outcome = run_repository(profile, profile.repository("my"))
+        assert outcome.state == "failed"
+        prefix = f"cannot count the rows of {db}: "
+        assert prefix in outcome.message, outcome.message
+        reported = outcome.message[outcome.message.index(prefix) + len(prefix):]
+        assert reported.startswith("ERROR 1142 (42000) at line 1: SELECT command denied to user"), reported
+        assert "-----" not in outcome.message and "COUNT(*)" not in outcome.message, outcome.message
+        assert "the user lacks a privilege the dump needs" in reported, reported  # advice() still follows
+    finally:
+        maria(mariadb_db, f"DROP USER IF EXISTS '{user}'@'%'")
+
+
 def test_tens_of_megabytes_and_thousands_of_files_round_trip(tmp_path):
     """A tree of a real size through the whole path: run, restore-level verification, restore."""
     srv = tmp_path / "srv"

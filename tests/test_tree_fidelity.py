@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -178,6 +179,55 @@ def test_sockets_vanished_and_changed_files_are_warnings_listed_whole(tmp_path, 
                                                                "reason": "socket"}]
     with Catalog(profile.catalog_path) as catalog:
         assert "--- not archived as on disk: 1 path(s) (1 socket)\nsocket: app.sock" in catalog.run_log(outcome.run_id)
+
+
+# Loaded by every Python the run starts (a sitecustomize on their PYTHONPATH): the tar writer is a process of
+# its own, and a log that grows while it is read is made so deterministically, a line appended to the
+# file the writer has just opened, before it reads the first byte.
+GROWING_LOG = """\
+import os
+
+if os.environ.get("DSE_TEST_GROWING"):
+    from dse_tui.core.drivers.files import tarstream
+
+    real_copy = tarstream._Writer.copy
+
+    def copy(self, f, size):
+        if os.path.samestat(os.fstat(f.fileno()), os.stat(os.environ["DSE_TEST_GROWING"])):
+            with open(os.environ["DSE_TEST_GROWING"], "ab") as log:
+                log.write(b"a line written while the file was read\\n")
+        return real_copy(self, f, size)
+
+    tarstream._Writer.copy = copy
+"""
+
+
+def test_a_file_that_changes_while_it_is_read_is_a_warning_listed_whole(tmp_path):
+    srv = tmp_path / "srv"
+    (srv / "log").mkdir(parents=True)
+    (srv / "log" / "app.log").write_text("started\n" * 1000)
+    (srv / "readme.txt").write_text("quiet\n")
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(GROWING_LOG)
+    profile = tree_profile(tmp_path)
+    worktree = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": f"{hook}:{worktree}", "DSE_TEST_GROWING": str(srv / "log" / "app.log")}
+    ran = subprocess.run([sys.executable, "-m", "dse_tui", "run", "t", "--json", "--profile", str(profile.file)],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    (row,) = json.loads(ran.stdout)
+    assert (srv / "log" / "app.log").read_text().endswith("while the file was read\n"), "the hook did not run"
+    # GNU tar only warns about such a file: the run stands, what it holds is the file as it was opened.
+    assert row["state"] == "good", ran.stdout + ran.stderr  # (exit 4: no copy on a device yet)
+    changed = [{"path": "log/app.log", "type": "file", "reason": "changed"}]
+    assert row["not_archived"] == changed
+    manifest = json.loads(Path(row["manifest"]).read_text())
+    assert manifest["not_archived"] == changed
+    (entry,) = [f for f in manifest["files"] if f["path"] == "log/app.log"]
+    assert entry["changed"] is True and entry["size"] == len("started\n" * 1000)
+    with Catalog(profile.catalog_path) as catalog:
+        log = catalog.run_log(row["run_id"])
+    assert "--- not archived as on disk: 1 path(s) (1 changed)\nchanged: log/app.log" in log, log
 
 
 def test_folder_times_and_modes_survive_a_plain_extraction_with_include_patterns(tmp_path):

@@ -72,11 +72,14 @@ def test_an_edited_manifest_fails_against_the_catalog(tmp_path):
     assert "manifest.json was changed" in failed_checks(result)["manifest"]
 
 
-def _retar(part: Path, drop: str | None = None, change: str | None = None, edit=None) -> bytes:
+def _retar(part: Path, drop: str | None = None, change: str | None = None, edit=None,
+           again: str | None = None) -> bytes:
     """The run's archive rebuilt without `drop`, or with `change`'s bytes altered (same size), or with
-    `edit(member, data) -> data` applied to every member (its header's fields changed in place)."""
+    `edit(member, data) -> data` applied to every member (its header's fields changed in place), or with
+    the member `again` stored a second time at the end, header and bytes as they were."""
     source = tarfile.open(fileobj=io.BytesIO(unzstd(part)), mode="r:")
     out = io.BytesIO()
+    repeat = None
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for member in source:
             if member.name == drop:
@@ -87,6 +90,10 @@ def _retar(part: Path, drop: str | None = None, change: str | None = None, edit=
             if edit is not None:
                 data = edit(member, data)
             tar.addfile(member, io.BytesIO(data) if data is not None else None)
+            if member.name == again:
+                repeat = (member, data)
+        if repeat is not None:
+            tar.addfile(repeat[0], io.BytesIO(repeat[1]))
     return zstd_bytes(out.getvalue())
 
 
@@ -176,6 +183,29 @@ def test_hard_links_and_link_targets_are_held_to_the_manifest(tmp_path):
     rewrite_part(profile, outcome.run_id, "t.tar.zst", _retar(part, edit=elsewhere), keep_checksums=True)
     assert "links/guide: links to ../docs/deep/table.csv in the archive, to ../docs/guide.txt in the manifest" in \
         failed_checks(verify(profile, outcome.run_id, "structure"))["listing t.tar.zst"]
+
+
+def test_the_trial_restore_fails_when_two_names_of_one_file_extract_as_two_files(tmp_path):
+    """The first name of a hard-linked file stored again at the end of the archive: the listing still holds
+    a file and a link to it, both the size recorded, but tar replaces the first name with a new file, and
+    the second no longer shares it. Only the trial's look at the extracted inodes can tell."""
+    make_tree(tmp_path / "www")
+    # Both names in the tree's own folder, whose time tar sets last: the repeat changes no folder's time.
+    os.link(tmp_path / "www" / "index.html", tmp_path / "www" / "about.html")
+    profile = profile_with(tmp_path, "{id: w, kind: web, driver: files, source: {path: ./www}}")
+    outcome = run_repository(profile, profile.repository("w"))
+    assert outcome.state == "good", outcome.message
+    files = {f["path"]: f for f in manifest_of(outcome)["files"]}
+    assert files["index.html"]["type"] == "hardlink" and files["index.html"]["target"] == "about.html"
+    part = Path(outcome.artifact) / "w.tar.zst"
+    rewrite_part(profile, outcome.run_id, "w.tar.zst", _retar(part, again="about.html"),
+                 keep_checksums=True)
+    assert verify(profile, outcome.run_id, "structure").outcome == "passed"
+    result = verify(profile, outcome.run_id, "restore")
+    assert result.outcome == "failed"
+    assert failed_checks(result)["files w.tar.zst"] == \
+        "index.html: not restored as recorded (not the same file as about.html)"
+    assert no_scratch_left(profile)
 
 
 def git_repo(path: Path, message: str = "first") -> None:

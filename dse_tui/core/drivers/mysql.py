@@ -5,6 +5,7 @@ from its stdin (locally, and through the ssh connection remotely): never argv, n
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 
@@ -18,7 +19,7 @@ from dse_tui.core.drivers.base import (
 )
 from dse_tui.core.profile.schema import Mapping
 from dse_tui.core.common.tools import find_tool
-from dse_tui.core.engine.pipeline import Stage
+from dse_tui.core.engine.pipeline import Stage, error_line
 
 SYSTEM_DATABASES = {"information_schema", "performance_schema", "sys"}
 DUMP_OPTIONS = ["--single-transaction", "--routines", "--triggers", "--events", "--hex-blob"]
@@ -132,9 +133,14 @@ def query(repo: Repository, client: str, sql: str, timeout: float, what: str) ->
     stage, text = command(repo, client, ["-N", "-B", "-e", sql])
     out = subprocess.run(stage.argv, input=text or "", capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
-        failure = out.stderr.strip() or f"exit status {out.returncode}"
+        failure = error_line(_ECHOED.sub("", out.stderr)) or f"exit status {out.returncode}"
         raise BackupError(f"cannot {what}: {failure}{advice(failure)}")
     return [line.split("\t") for line in out.stdout.splitlines()]
+
+
+# The client repeats the failing statement between dashed lines ahead of its ERROR line: a statement may
+# itself hold the word "error" (a table named so), which would pass for the error line.
+_ECHOED = re.compile(r"^-{14}\n.*?^-{14}\n", re.MULTILINE | re.DOTALL)
 
 
 def _all_databases(repo: Repository, timeout: float) -> list[str]:
