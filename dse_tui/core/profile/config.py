@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from dse_tui.core.destinations import KINDS as DESTINATION_MODULES
 from dse_tui.core.sessions.checklist_schema import EXTRA_STEP, unique_steps
 from dse_tui.core.keys.crypto import RECIPIENT
 from dse_tui.core.labels.schema import LABELS, build as build_labels, check_references as check_label_references
@@ -23,7 +24,7 @@ KINDS = ("database", "software", "web", "config")
 DRIVERS = ("postgresql", "mysql", "sqlite", "git", "files")
 SSH_DRIVERS = ("postgresql", "mysql", "files")
 VERIFY_LEVELS = ("checksum", "structure", "restore")
-DESTINATION_KINDS = ("directory", "removable", "optical", "ssh")
+DESTINATION_KINDS = tuple(DESTINATION_MODULES)  # one module each, registered there
 # Usable bytes of a blank disc of each kind (what burning tools accept for data discs).
 DISC_CAPACITY = {"cd": 700 * 1024**2, "dvd": 4_700_000_000, "dvd-dl": 8_500_000_000, "bd": 25_000_000_000,
                  "bd-dl": 50_000_000_000}
@@ -371,7 +372,7 @@ DEFAULTS = {
               "shrink_window": Rules.shrink_window},
 }
 
-# What each destination kind must say, beyond id and kind.
+# What each destination kind must say, beyond id and kind (a kind missing here needs nothing more).
 _DESTINATION_NEEDS = {
     "directory": ("path",),
     "removable": (),  # uuid or label, checked below
@@ -440,7 +441,7 @@ def _cross_check(data: dict, c: Checker) -> None:
         if d["id"] in dest_ids:
             c.error(("destinations", i, "id"), f"duplicate destination id '{d['id']}' (also destinations[{dest_ids[d['id']]}])")
         dest_ids.setdefault(d["id"], i)
-        for need in _DESTINATION_NEEDS[d["kind"]]:
+        for need in _DESTINATION_NEEDS.get(d["kind"], ()):
             if d[need] is None:
                 c.error(("destinations", i), f"a {d['kind']} destination needs '{need}'")
         if d["kind"] == "removable" and not (d["uuid"] or d["label"]):
