@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
+from dse_tui.core.catalog import Catalog
 from dse_tui.core.destinations import KINDS
 from dse_tui.core.destinations.base import DestinationKind, kind_module
+from dse_tui.core.destinations.copies import copy_pending
 from dse_tui.core.profile.config import DESTINATION_KINDS, load_profile
 from tests.conftest import write_profile
+from tests.test_copies import site
 
 EVERY_KIND = """\
 site: {id: t, name: Test}
@@ -57,3 +61,11 @@ def test_each_kind_says_where_it_is_and_what_counts_as_one_device(tmp_path):
     assert device("nas") == device("nas2") == "ssh:backup@nas.example.org:2222"
     assert device("discs") is None  # each disc is its own medium
 
+
+def test_a_copy_says_where_it_goes_before_it_starts(tmp_path: Path):
+    profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
+    lines: list[str] = []
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog, log=lines.append)
+    assert outcome.state == "verified"
+    assert lines[0] == f"shelf: copying run {run_id} onto folder {tmp_path / 'shelf'}", lines

@@ -123,7 +123,10 @@ def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: s
             from dse_tui.core.destinations.encrypt import stage_encrypted
 
             job.staging, job.staged_sha256, job.files = stage_encrypted(job, dest.recipients)
-        copied = kind_module(dest.kind).copy(job)
+        kind = kind_module(dest.kind)
+        # Said before it starts: a copy onto a disc set or a slow host takes minutes.
+        job.log(f"{dest.id}: copying run {run.id} onto {kind.describe(dest)}")
+        copied = kind.copy(job)
         out.state, out.path, out.media, out.size = "verified", copied.path, copied.media, job.size
         catalog.finish_copy(job.copy_id, "verified", path=copied.path, size=job.size, sha256=job.manifest_sha256,
                             device=copied.device, key_ids=[key_id(r) for r in dest.recipients] if job.staged else None)
