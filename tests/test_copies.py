@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from dse_tui.core.destinations import copies as copies_mod
+from dse_tui.core.destinations import common as common_mod
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.profile.config import load_profile
-from dse_tui.core.destinations.copies import copy_pending, local_device
+from dse_tui.core.destinations.copies import copy_pending
+from dse_tui.core.destinations.directory import local_device
 from dse_tui.core.destinations.devices import find_volume, parse_lsblk, block_devices
 from dse_tui.core.destinations.optical import plan_discs
 from dse_tui.core.engine.runner import run_repository
@@ -94,7 +95,7 @@ def test_two_destinations_on_one_device_count_once(tmp_path):
 def test_a_copy_corrupted_on_its_way_is_caught_and_does_not_count(tmp_path, monkeypatch):
     """The medium returns other bytes than were written (a failing disk): the read-back says so."""
     profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
-    real = copies_mod._copy_file
+    real = common_mod.copy_file
 
     def failing_medium(job, src, dst, expected):
         real(job, src, dst, expected)
@@ -105,7 +106,7 @@ def test_a_copy_corrupted_on_its_way_is_caught_and_does_not_count(tmp_path, monk
                 f.seek(100)
                 f.write(bytes([byte[0] ^ 0xFF]))
 
-    monkeypatch.setattr(copies_mod, "_copy_file", failing_medium)
+    monkeypatch.setattr(common_mod, "copy_file", failing_medium)
     with Catalog(profile.catalog_path) as catalog:
         (outcome,) = copy_pending(profile, catalog)
         assert outcome.state == "failed" and "read back" in outcome.message and "differs" in outcome.message
@@ -134,7 +135,7 @@ def test_errors_stay_with_their_destination_and_the_others_go_on(tmp_path, monke
 def test_a_full_destination_is_said_and_nothing_half_written_stays(tmp_path, monkeypatch):
     profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
     real = shutil.disk_usage
-    monkeypatch.setattr(copies_mod.shutil, "disk_usage",
+    monkeypatch.setattr(common_mod.shutil, "disk_usage",
                         lambda p: real(p)._replace(free=1000) if "shelf" in str(p) else real(p))
     with Catalog(profile.catalog_path) as catalog:
         (outcome,) = copy_pending(profile, catalog)

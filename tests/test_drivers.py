@@ -4,7 +4,6 @@ name; nothing outside drivers/ decides anything by a driver's name."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 

@@ -1,5 +1,5 @@
 """What one copy of a run needs, whatever the destination (folder, removable disk, disc images, SSH):
-shared by the copy, its disc images and its re-reading, which need nothing else of each other."""
+shared by copies.py, verify.py and each kind's module, which need nothing else of each other."""
 
 from __future__ import annotations
 
@@ -20,6 +20,19 @@ MANIFEST = "manifest.json"
 class CopyError(Exception):
     """This destination cannot take the copy; the message says why and what to do."""
 
+
+class Unreachable(Exception):
+    """The copy cannot be read now (a disk not plugged in, a host down); it is not known to be bad."""
+
+
+@dataclass(frozen=True)
+class Copied:
+    """Where a copy went once it read back right: the path people are shown, the device it counts as
+    (distinct devices count, not destinations) and the media codes it made or used."""
+
+    path: str
+    device: str
+    media: list[str]
 
 
 @dataclass

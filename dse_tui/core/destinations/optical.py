@@ -16,9 +16,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from dse_tui.core.destinations.job import CHUNK, MANIFEST, CopyError, Job
+from dse_tui.core.catalog.media import Copy
+from dse_tui.core.destinations.common import own_manifest
+from dse_tui.core.destinations.job import CHUNK, MANIFEST, Copied, CopyError, Job, Unreachable
 from dse_tui.core.engine.locks import claim_folder, claim_temporary
 from dse_tui.core.engine.pipeline import Cancelled
+from dse_tui.core.profile.model import Destination
 from dse_tui.core.verification.levels import SCRATCH, sha256_file
 
 RESERVE = 4 << 20  # per disc: the ISO's own structures, the index and a margin
@@ -69,7 +72,7 @@ def volume_id(code: str) -> str:
     return re.sub(r"[^A-Z0-9_]", "_", code.upper())[:32]
 
 
-def copy_optical(job: Job) -> tuple[str, str, list[str]]:
+def copy(job: Job) -> Copied:
     from dse_tui.core.destinations.media import allocate_medium, refresh_expiry
 
     if not shutil.which("xorriso"):
@@ -111,7 +114,7 @@ def copy_optical(job: Job) -> tuple[str, str, list[str]]:
         catalog.record_event("medium created", "ok", repository=job.run.repository, operator=job.operator,
                              detail={"code": code, "kind": "optical", "image": str(image), "seq": f"{n} of {len(images)}"})
         refresh_expiry(job.profile, catalog, mid)
-    return str(folder / f"{codes[0][0]}.iso"), f"optical:{codes[0][0]}", [c for c, _ in codes]
+    return Copied(str(folder / f"{codes[0][0]}.iso"), f"optical:{codes[0][0]}", [c for c, _ in codes])
 
 
 def _index(job: Job, discs: list[list[Piece]], codes: list[str]) -> dict:
@@ -214,3 +217,35 @@ def _xorriso(argv: list[str], job: Job) -> tuple[int, str]:
         return proc.returncode, err.read().decode(errors="replace")
 
 
+def verify(job: Job, existing: Copy) -> None:
+    """The set's images, where they wait to be burned, read back as when they were made."""
+    catalog = job.catalog
+    links = catalog.copy_media(existing.id)
+    images = [Path(cm.path) for cm in links]
+    missing = [str(p) for p in images if not p.is_file()]
+    if missing:
+        raise Unreachable(f"image(s) {', '.join(missing)} not on disk (burned and removed?): verify the discs "
+                          "in a drive with xorriso -indev /dev/sr0 -check_media")
+    capacity = catalog.medium(links[0].medium_id).capacity
+    if job.files[0]["size"] is None:  # pruned here: the set's own manifest (on every disc), checked first
+        job.files = _manifest_from_image(job.profile, images[0], job.files[0]["sha256"])
+    _read_back(job, plan_discs(job.files, capacity), images)
+
+
+def _manifest_from_image(profile, image: Path, sha256: str) -> list[dict]:
+    with claim_folder(profile.storage_root / SCRATCH, f"manifest-{image.stem}") as owned:
+        manifest = owned.path / "manifest.json"
+        out = subprocess.run(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/manifest.json",
+                              str(manifest)], capture_output=True, text=True, timeout=600)
+        if out.returncode != 0 or not manifest.is_file():
+            raise CopyError(f"{image.name}: its manifest cannot be read back")
+        return own_manifest(manifest, sha256)
+
+
+def describe(dest: Destination) -> str:
+    disc = dest.settings.get("disc") or f"{dest.capacity} bytes"
+    return f"disc images ({disc} each) in {dest.path}, to burn"
+
+
+def device(dest: Destination) -> str | None:
+    return None  # every disc is a medium, and a device, of its own

@@ -47,21 +47,14 @@ def run_checks(profile: Profile, checklists: dict[str, Checklist]) -> list[Findi
 
 def destination_device(dest: Destination) -> str | None:
     """What makes two destinations one device (None: a disc set, always its own medium)."""
-    from dse_tui.core.destinations.copies import local_device
+    from dse_tui.core.destinations.base import kind_module
 
-    d = dest.settings
-    if dest.kind == "directory":
-        return local_device(dest.path)
-    if dest.kind == "removable":
-        return f"vol:{d.get('uuid') or 'label:' + str(d.get('label'))}"
-    if dest.kind == "ssh":
-        return f"ssh:{d.get('user') or ''}@{d['host']}:{d.get('port') or 22}"
-    return None
+    return kind_module(dest.kind).device(dest)
 
 
 def check_distinct_devices(profile: Profile) -> list[Finding]:
     """Procedure 4.2.1 stores good backups on several distinct devices: say where the profile cannot."""
-    from dse_tui.core.destinations.copies import local_device
+    from dse_tui.core.destinations.directory import local_device
 
     findings = []
     devices = {dest.id: destination_device(dest) for dest in profile.destinations.values()}

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from dse_tui.core import drivers
+from dse_tui.core.destinations import KINDS as DESTINATION_MODULES
 from dse_tui.core.sessions.checklist_schema import EXTRA_STEP, unique_steps
 from dse_tui.core.keys.crypto import RECIPIENT
 from dse_tui.core.labels.schema import LABELS, build as build_labels, check_references as check_label_references
@@ -18,8 +19,10 @@ from dse_tui.core.profile.schema import (
 )
 from dse_tui.core.profile.yamlsource import Path_, load_document, parse_document
 from dse_tui.core.profile.model import (
-    KINDS, VERIFY_LEVELS, DESTINATION_KINDS, DISC_CAPACITY, DEFAULT_CODE, LANGUAGES, ID_PATTERN, ID_HINT, SSHTarget, Retention, Rules, Repository, Destination, Encryption, Operator, Site, Profile,
+    KINDS, VERIFY_LEVELS, DISC_CAPACITY, DEFAULT_CODE, LANGUAGES, ID_PATTERN, ID_HINT, SSHTarget, Retention, Rules, Repository, Destination, Encryption, Operator, Site, Profile,
 )
+
+DESTINATION_KINDS = tuple(DESTINATION_MODULES)  # one module each, registered there
 
 # ---------------------------------------------------------------- schema
 
@@ -193,7 +196,7 @@ DEFAULTS = {
               "shrink_window": Rules.shrink_window},
 }
 
-# What each destination kind must say, beyond id and kind.
+# What each destination kind must say, beyond id and kind (a kind missing here needs nothing more).
 _DESTINATION_NEEDS = {
     "directory": ("path",),
     "removable": (),  # uuid or label, checked below
@@ -262,7 +265,7 @@ def _cross_check(data: dict, c: Checker) -> None:
         if d["id"] in dest_ids:
             c.error(("destinations", i, "id"), f"duplicate destination id '{d['id']}' (also destinations[{dest_ids[d['id']]}])")
         dest_ids.setdefault(d["id"], i)
-        for need in _DESTINATION_NEEDS[d["kind"]]:
+        for need in _DESTINATION_NEEDS.get(d["kind"], ()):
             if d[need] is None:
                 c.error(("destinations", i), f"a {d['kind']} destination needs '{need}'")
         if d["kind"] == "removable" and not (d["uuid"] or d["label"]):

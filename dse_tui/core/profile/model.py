@@ -13,7 +13,6 @@ from dse_tui.core.records.notify_schema import Notify
 
 KINDS = ("database", "software", "web", "config")
 VERIFY_LEVELS = ("checksum", "structure", "restore")
-DESTINATION_KINDS = ("directory", "removable", "optical", "ssh")
 # Usable bytes of a blank disc of each kind (what burning tools accept for data discs).
 DISC_CAPACITY = {"cd": 700 * 1024**2, "dvd": 4_700_000_000, "dvd-dl": 8_500_000_000, "bd": 25_000_000_000,
                  "bd-dl": 50_000_000_000}
