@@ -457,6 +457,38 @@ def test_a_cancelled_copy_leaves_nothing_that_counts_and_a_stale_one_is_closed(t
         assert leftovers == []
 
 
+def test_a_cancel_asks_xorriso_to_stop_and_the_copy_is_cancelled(tmp_path, monkeypatch):
+    import threading
+
+    from tests.conftest import wait_until
+
+    profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs", copies=1)
+    tools, started, stopped = tmp_path / "tools", tmp_path / "xorriso.started", tmp_path / "xorriso.stopped"
+    tools.mkdir()
+    # An xorriso caught making its image, which ends cleanly on SIGTERM and says so.
+    (tools / "xorriso").write_text(f"#!/bin/bash\ntrap ': > {stopped}; exit 1' TERM\n: > {started}\n"
+                                   "sleep 300 & wait\n")
+    (tools / "xorriso").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    cancel = threading.Event()
+    result = {}
+
+    def copy() -> None:
+        with Catalog(profile.catalog_path) as catalog:
+            result["outcomes"] = copy_pending(profile, catalog, cancel=cancel)
+
+    thread = threading.Thread(target=copy)
+    thread.start()
+    wait_until(started.exists, what="xorriso to start")
+    cancel.set()
+    thread.join(120)
+    assert not thread.is_alive()
+    assert [o.state for o in result["outcomes"]] == ["cancelled"]
+    assert stopped.exists(), "xorriso was killed outright, not asked to stop"
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.verified_copies([run_id]) == {}
+
+
 def test_a_copy_over_ssh_to_a_destination_that_encrypts(tmp_path, sshd):
     """The server receives only age files and the twin's manifest, and the copy verifies there against it."""
     from dse_tui.core.destinations.verify import verify_copy

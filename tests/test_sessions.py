@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 import pytest
@@ -155,6 +156,43 @@ def test_a_running_command_is_cancelled_and_its_output_so_far_kept(site):
     assert not t.is_alive(), "cancelled, not left to sleep its 300 s"
     assert result["status"] < 0
     assert "cancelled by the operator" in catalog.session(s.id).step_rows["first"].output
+
+
+def test_a_cancelled_command_that_stops_cleanly_is_told_so_in_order(site):
+    profile, catalog, checklist = site
+    repo = profile.repositories[0]
+    s = start_session(catalog, profile, repo, checklist)
+    with_command(s, "first", "trap 'echo tidied; exit 7' TERM; echo begun; sleep 300 & wait")
+    cancel = threading.Event()
+    seen: list[str] = []
+    result = {}
+    t = threading.Thread(target=lambda: result.update(status=run_step_command(
+        s, "first", repo, cancel=cancel, storage_root=profile.storage_root, on_output=seen.append)))
+    t.start()
+    wait_until(lambda: "begun" in "".join(seen), what="the command to begin")
+    cancel.set()
+    t.join(120)
+    assert not t.is_alive()
+    assert result["status"] == 7, "its trap ended it: SIGTERM came first, and the grace let it finish"
+    output = catalog.session(s.id).step_rows["first"].output.split("\n", 1)[1]  # after the command's line
+    assert output.index("[cancelled by the operator]") < output.index("tidied") < output.index("[exit status 7]")
+
+
+def test_what_a_command_leaves_running_ends_with_it(site, tmp_path):
+    profile, catalog, checklist = site
+    repo = profile.repositories[0]
+    s = start_session(catalog, profile, repo, checklist)
+    told = tmp_path / "background.pid"
+    with_command(s, "first", f"sleep 300 >/dev/null 2>&1 & echo $! > {told}")
+    assert run_step_command(s, "first", repo, storage_root=profile.storage_root) == 0
+    background = int(told.read_text())
+    try:
+        stat = open(f"/proc/{background}/stat").read()
+    except FileNotFoundError:
+        stat = None
+    if stat is not None and stat[stat.rindex(")") + 2] != "Z":
+        os.kill(background, 9)
+        pytest.fail("the command's background job outlived it")
 
 
 def test_registering_the_manual_backup_makes_a_good_manual_run_and_clears_manual_required(site, tmp_path):

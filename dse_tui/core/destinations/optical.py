@@ -21,6 +21,7 @@ from dse_tui.core.destinations.common import own_manifest
 from dse_tui.core.destinations.job import CHUNK, MANIFEST, Copied, CopyError, Job, Unreachable
 from dse_tui.core.engine.locks import claim_folder, claim_temporary
 from dse_tui.core.engine.pipeline import Cancelled
+from dse_tui.core.engine import supervisor
 from dse_tui.core.profile.model import Destination
 from dse_tui.core.verification.levels import SCRATCH, sha256_file
 
@@ -203,18 +204,14 @@ def _xorriso(argv: list[str], job: Job) -> tuple[int, str]:
     import time
 
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
-        deadline = time.monotonic() + TIMEOUT
-        while proc.poll() is None:
-            if job.cancel.is_set() or time.monotonic() > deadline:
-                proc.kill()
-                proc.wait()
-                if job.cancel.is_set():
-                    raise Cancelled()
-                raise CopyError(f"xorriso did not finish in {TIMEOUT} s")
-            time.sleep(0.05)
+        ending, status = supervisor.run(argv, cancel=job.cancel, deadline=time.monotonic() + TIMEOUT,
+                                        stdout=subprocess.DEVNULL, stderr=err)
+        if ending is supervisor.Ending.CANCELLED:
+            raise Cancelled()
+        if ending is supervisor.Ending.TIMED_OUT:
+            raise CopyError(f"xorriso did not finish in {TIMEOUT} s")
         err.seek(0)
-        return proc.returncode, err.read().decode(errors="replace")
+        return status, err.read().decode(errors="replace")
 
 
 def verify(job: Job, existing: Copy) -> None:

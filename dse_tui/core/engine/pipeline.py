@@ -1,6 +1,7 @@
 """Pipelines of child processes whose output is hashed and written to a file as it streams.
 
-Every process of a pipeline runs in one process group, so a cancel or a timeout stops all of them.
+The processes are started and stopped by the supervisor (supervisor.py), as one: a cancel or a timeout
+stops all of them and whatever they started.
 Their stderr goes to files (a pipe could fill and deadlock), and every exit status is kept: a non-zero
 status anywhere makes the part fail.
 """
@@ -20,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from dse_tui.core.engine.supervisor import GRACE, Children, Ending
+
 CHUNK = 1 << 20
 NOISE = ("Exiting with failure status", "report unexpected or unhelpful errors", "did you mean to use -a")
 HEAD = 128  # bytes of a tapped stream kept, to look inside a tiny one (an empty dump)
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named in Python 3.10+ only on some builds
-KILL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 
 
 class Cancelled(Exception):
@@ -140,12 +142,11 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
     unless `sync` is false: verification and restores read, they keep nothing of their own).
 
     `feed`, if given, writes the first stage's stdin from a thread (e.g. a tar stream made in Python).
-    Raises Cancelled or TimedOut after stopping the whole process group.
+    Raises Cancelled or TimedOut after stopping every process of it.
     """
-    cancel = cancel or threading.Event()
-    procs: list[subprocess.Popen] = []
+    children = Children()
+    procs = children.procs
     errs = []
-    pgid = None
     feed_error: list[str] = []
     relays: list[threading.Thread] = []
     threads: list[threading.Thread] = []  # the feeder and the relays, joined whatever happens
@@ -162,14 +163,11 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
                      else prev_stdout if prev_stdout is not None else subprocess.DEVNULL)
             env = {**os.environ, **stage.env} if stage.env else None
             try:
-                proc = subprocess.Popen(
-                    stage.argv, stdin=stdin, stdout=subprocess.PIPE, stderr=err, env=env,
-                    process_group=0 if pgid is None else pgid, pass_fds=stage.pass_fds)
+                proc = children.start(stage.argv, stdin=stdin, stdout=subprocess.PIPE, stderr=err, env=env,
+                                      pass_fds=stage.pass_fds)
             finally:
                 _close_fds(stage.pass_fds)
                 handed = i + 1
-            if pgid is None:
-                pgid = proc.pid
             _widen(proc.stdin)
             _widen(proc.stdout)
             if relayed:
@@ -181,7 +179,6 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
             elif prev_stdout is not None:
                 prev_stdout.close()  # the child has it now; our copy would keep the pipe open
             prev_stdout = proc.stdout
-            procs.append(proc)
         feeder = None
         if feed:
             feeder = threading.Thread(target=_feed, args=(feed, procs[0].stdin, feed_error), daemon=True)
@@ -190,33 +187,25 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
         for relay in relays:
             threads.append(relay)
             relay.start()
-        # A watchdog stops the group on cancel or timeout; the reads below then meet end of file. Blocking
-        # reads with no select() per chunk keep the copy as cheap as a shell pipe.
-        stopped: list[str] = []
-        done = threading.Event()
-        watchdog = threading.Thread(target=_watch, args=(cancel, deadline, done, stopped, pgid, procs), daemon=True)
-        watchdog.start()
+        # The supervisor's watch stops the processes on cancel or timeout; the reads below then meet end of
+        # file. Blocking reads with no select() per chunk keep the copy as cheap as a shell pipe.
+        watch = children.watch(cancel, deadline)
         digest = hashlib.sha256()
         size = 0
         report = Progress(progress)
         fd = procs[-1].stdout.fileno()
-        try:
-            while chunk := os.read(fd, CHUNK):
-                out.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-                report(size)
-            if feeder:
-                feeder.join()
-            for relay in relays:
-                relay.join()
-            for proc in procs:
-                proc.wait()
-        finally:
-            done.set()
-            watchdog.join()
-        if stopped:
-            raise Cancelled() if stopped[0] == "cancel" else TimedOut()
+        while chunk := os.read(fd, CHUNK):
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+            report(size)
+        if feeder:
+            feeder.join()
+        for relay in relays:
+            relay.join()
+        ending = watch.result()
+        if ending is not Ending.EXITED:
+            raise Cancelled() if ending is Ending.CANCELLED else TimedOut()
         report(size, force=True)
         out.flush()
         if sync:
@@ -232,10 +221,9 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
     except BaseException:
         for later in stages[handed:]:
             _close_fds(later.pass_fds)
-        if pgid is not None:
-            stop_group(pgid, procs)
-        for thread in threads:  # their pipes meet end of file once the group is gone: then close them
-            thread.join(timeout=KILL_GRACE)
+        children.stop()
+        for thread in threads:  # their pipes meet end of file once the processes are gone: then close them
+            thread.join(timeout=GRACE)
         raise
     finally:
         for proc in procs:
@@ -244,16 +232,6 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
                     _close_quietly(pipe)
         for err in errs:
             err.close()
-
-
-def _watch(cancel: threading.Event, deadline: float | None, done: threading.Event, stopped: list[str],
-           pgid: int, procs: list[subprocess.Popen]) -> None:
-    while not done.is_set():
-        if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
-            stopped.append("cancel" if cancel.is_set() else "timeout")
-            stop_group(pgid, procs)
-            return
-        done.wait(0.1)
 
 
 def _widen(pipe) -> None:
@@ -339,23 +317,4 @@ def _close_fds(fds: tuple[int, ...]) -> None:
         try:
             os.close(fd)
         except OSError:
-            pass
-
-
-def stop_group(pgid: int, procs: list[subprocess.Popen]) -> None:
-    """SIGTERM the whole group, then SIGKILL what is left after a grace period; reap everything."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            break
-        end = time.monotonic() + KILL_GRACE
-        while time.monotonic() < end and any(p.poll() is None for p in procs):
-            time.sleep(0.05)
-        if all(p.poll() is not None for p in procs):
-            break
-    for p in procs:
-        try:
-            p.wait(timeout=1)
-        except subprocess.TimeoutExpired:
             pass

@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import os
 import select
-import signal
 import subprocess
 import threading
 import time
@@ -14,10 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui.core import drivers
+from dse_tui.core.engine.supervisor import Children, Ending
 from dse_tui.core.sessions.machine import Session, SessionError
 
 SAVE_EVERY = 1.0  # seconds between saves of a running command's output
-KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL on cancel
+CANCELLED_NOTE = "\n[cancelled by the operator]\n"
 
 
 def command_env(repo) -> dict[str, str]:
@@ -57,33 +57,38 @@ def _run_locked(session: Session, step, repo, mark: str, on_output, cancel: thre
             except Exception:  # the screen is gone (the console quit): the record must still be completed
                 pass
 
+    noted: list[bool] = []
+
+    def note_cancel() -> None:
+        if not noted:
+            noted.append(True)
+            chunks.append(CANCELLED_NOTE)
+            show(CANCELLED_NOTE)
+
     show(header)
     session.record_output(step_id, header, None, final=False, lock=mark)
+    children = Children()
     try:
-        proc = subprocess.Popen(["bash", "-c", step.command], cwd=cwd, env=command_env(repo),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        # The whole group is stopped on cancel: a pipeline's every process, whatever bash starts.
+        proc = children.start(["bash", "-c", step.command], cwd=cwd, env=command_env(repo),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     except OSError as exc:
         message = f"cannot start bash: {exc.strerror}\n"
         session.record_output(step_id, header + message, 127)
         show(message)
         return 127
+    watch = children.watch(cancel)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character split across reads stays whole
     read_all = False
     try:
         last_save = time.monotonic()
-        killed_at = None
         fd = proc.stdout.fileno()
         while True:
-            if cancel.is_set() and killed_at is None:
-                killed_at = time.monotonic()
-                _signal(proc, signal.SIGTERM)
-                note = "\n[cancelled by the operator]\n"
-                chunks.append(note)
-                show(note)
-            if killed_at is not None and time.monotonic() - killed_at > KILL_GRACE:
-                _signal(proc, signal.SIGKILL)
             ready, _, _ = select.select([fd], [], [], 0.2)
+            # The cancel is set before the supervisor sends SIGTERM: looked at before the read, the note
+            # comes before whatever the command prints as it stops.
+            if cancel.is_set():
+                note_cancel()
             if ready:
                 data = os.read(fd, 65536)
                 if not data:
@@ -97,23 +102,15 @@ def _run_locked(session: Session, step, repo, mark: str, on_output, cancel: thre
         chunks.append(decoder.decode(b"", final=True))
         read_all = True
     finally:
-        if not read_all and proc.poll() is None:  # an error above: the command must not outlive its record
-            _signal(proc, signal.SIGTERM)
-            try:
-                proc.wait(KILL_GRACE)
-            except subprocess.TimeoutExpired:
-                _signal(proc, signal.SIGKILL)
+        if not read_all:  # an error above: the command must not outlive its record
+            children.stop()
+        ending = watch.result()
         status = proc.wait()
         proc.stdout.close()
+    if ending is Ending.CANCELLED:  # it may have ended at the SIGTERM before the loop looked
+        note_cancel()
     tail = f"\n[exit status {status}]\n" if status >= 0 else f"\n[ended by signal {-status}]\n"
     chunks.append(tail)
     show(tail)
     session.record_output(step_id, "".join(chunks), status)
     return status
-
-
-def _signal(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)  # the whole group: a pipeline's every process
-    except ProcessLookupError:
-        pass

@@ -1,21 +1,18 @@
 """Backups running from the console: one row each with a progress bar, bytes, rate, elapsed and ETA.
 
-Each run is a thread worker that relays a child process (core/runworker.py): the run reports progress
-and log lines as JSON, and SIGTERM makes it stop its tools (the whole process group) and record the run
-cancelled. From the thread only post_message is used.
+Each run is a thread worker that relays a child process (core/engine/worker.py), started and stopped by
+core's supervisor: the run reports progress and log lines as JSON, and SIGTERM makes it stop its tools and
+record the run cancelled. From the thread only post_message is used.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -30,10 +27,10 @@ from textual.widgets import Label
 
 from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.engine.outcome import RunOutcome, RunProgress
+from dse_tui.core.engine.supervisor import NESTED_GRACE, Children, Stopped
 from dse_tui.i18n import tr
 
 LOG_LINES = 2000
-KILL_AFTER = 15.0  # seconds a cancelled run may take to stop its tools before it is killed
 
 
 @dataclass
@@ -43,7 +40,9 @@ class ActiveRun:
     progress: RunProgress | None = None
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     queued: bool = True
-    child: subprocess.Popen | None = None
+    # The run's process. A SIGKILL after the grace leaves the run for the next one of the repository to
+    # mark failed; the grace lets it stop its own tools and record the run cancelled first.
+    children: Children = field(default_factory=lambda: Children(grace=NESTED_GRACE))
 
 
 class Progressed(Message):
@@ -191,18 +190,14 @@ class RunsPanel(Vertical):
     def cancel_all(self) -> None:
         for run in self.active.values():
             run.cancel.set()
-            if run.child is not None and run.child.poll() is None:
-                run.child.send_signal(signal.SIGTERM)  # at once: the relay thread may not get another turn
+            run.children.terminate()  # at once: the relay thread may not get another turn
 
     def on_unmount(self) -> None:
-        # Leaving (quit, reload): every run is stopped and recorded cancelled before the console goes.
+        # Leaving (quit, reload): every run is stopped and recorded cancelled before the console goes. All
+        # were sent SIGTERM together: the grace runs for them at once, not one after the other.
         self.cancel_all()
         for run in list(self.active.values()):
-            if run.child is not None:
-                try:
-                    run.child.wait(timeout=KILL_AFTER)
-                except subprocess.TimeoutExpired:
-                    run.child.kill()
+            run.children.stop()
 
     @work(thread=True, group="runs", exit_on_error=False)
     def _work(self, profile: Profile, run: ActiveRun, operator: str | None) -> None:
@@ -210,45 +205,39 @@ class RunsPanel(Vertical):
         self.post_message(RunEnded(self._run_in_child(profile, run, operator)))
 
     def _run_in_child(self, profile: Profile, run: ActiveRun, operator: str | None) -> RunOutcome:
-        """The run in a process of its own (see core/runworker.py); this thread only relays its lines."""
+        """The run in a process of its own (see core/engine/worker.py); this thread only relays its lines."""
         argv = [sys.executable, "-m", "dse_tui.core.engine.worker", str(profile.file), run.repo.id]
         if shutil.which("ionice"):  # the lowest best-effort I/O priority: the console's reads come first
             argv = ["ionice", "-c", "2", "-n", "7", *argv]
         argv += ["--operator", operator] if operator else []
         try:
-            child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                     process_group=0)
+            child = run.children.start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       stdin=subprocess.DEVNULL)
         except OSError as exc:
             return RunOutcome(run.repo.id, None, "failed", message=f"cannot start the run: {exc}")
-        run.child = child
+        except Stopped:  # the console was leaving as this run's turn came
+            return RunOutcome(run.repo.id, None, "cancelled", message="cancelled before it started")
+        # On cancel the supervisor sends the child SIGTERM: it stops its tools and records the run cancelled.
+        watch = run.children.watch(run.cancel)
         outcome = None
-        signalled = None
         fd = child.stdout.fileno()
         buffer = b""
-        while True:
-            if run.cancel.is_set() and signalled is None:
-                child.send_signal(signal.SIGTERM)  # the child stops its tools and records the run cancelled
-                signalled = time.monotonic()
-            elif signalled is not None and time.monotonic() - signalled > KILL_AFTER and child.poll() is None:
-                child.kill()  # it did not stop in time: the next run of this repository marks it failed
-                signalled = float("inf")
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if not ready:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                message = json.loads(line)
-                if "progress" in message:
-                    self.post_message(Progressed(RunProgress(**message["progress"])))
-                elif "log" in message:
-                    self.post_message(Logged(run.repo.id, message["log"]))
-                elif "outcome" in message:
-                    outcome = RunOutcome(**message["outcome"])
-        child.wait()
+        try:
+            while chunk := os.read(fd, 65536):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    message = json.loads(line)
+                    if "progress" in message:
+                        self.post_message(Progressed(RunProgress(**message["progress"])))
+                    elif "log" in message:
+                        self.post_message(Logged(run.repo.id, message["log"]))
+                    elif "outcome" in message:
+                        outcome = RunOutcome(**message["outcome"])
+        except BaseException:  # a line that is not JSON, say: the run does not outlive its relay
+            run.children.stop()
+            raise
+        watch.result()
         if outcome is None:
             error = child.stderr.read().decode(errors="replace").strip().splitlines()
             outcome = RunOutcome(run.repo.id, None, "failed",
