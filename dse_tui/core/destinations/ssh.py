@@ -8,10 +8,11 @@ import json
 import os
 import shlex
 import subprocess
+import time
 
 from dse_tui.core.catalog.media import Copy
 from dse_tui.core.destinations.job import CHUNK, MANIFEST, Copied, CopyError, Job, Unreachable
-from dse_tui.core.engine.pipeline import Cancelled
+from dse_tui.core.engine.supervisor import Children, Ending
 from dse_tui.core.profile.model import Destination
 
 SSH_TIMEOUT = 120
@@ -33,6 +34,34 @@ def _remote(dest: Destination, script: str, timeout: float = SSH_TIMEOUT) -> str
     return out.stdout
 
 
+def _send(job: Job, f: dict, tmp: str) -> None:
+    """One part written into the remote folder `tmp` by `cat`, over its own ssh."""
+    dest, q = job.dest, shlex.quote
+    children = Children()
+    proc = children.start(_ssh(dest) + [f"cat > {q(tmp + '/' + f['file'])}"], stdin=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    try:
+        with open(job.source / f["file"], "rb") as fin:
+            try:
+                while chunk := fin.read(CHUNK):
+                    proc.stdin.write(chunk)
+                    job.progress(len(chunk))
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        err = proc.stderr.read().decode(errors="replace").strip()
+        ended = children.wait(deadline=time.monotonic() + SSH_TIMEOUT)
+        if ended is not Ending.EXITED or proc.returncode != 0:
+            raise CopyError(f"{dest.id}: writing {f['file']} failed: {err.splitlines()[-1] if err else 'ssh'}")
+    finally:  # a cancel (raised by job.progress) or any error: the ssh does not outlive the copy
+        children.stop()
+        for pipe in (proc.stdin, proc.stderr):
+            try:
+                pipe.close()
+            except OSError:  # what was still buffered for a reader that is gone
+                pass
+
+
 def copy(job: Job) -> Copied:
     dest, q = job.dest, shlex.quote
     final = f"{dest.path}/{job.profile.site.id}/{job.run.repository}/{job.name}"
@@ -40,21 +69,7 @@ def copy(job: Job) -> Copied:
     _remote(dest, f"rm -rf {q(tmp)} && mkdir -p {q(tmp)}")
     try:
         for f in job.files:
-            with subprocess.Popen(_ssh(dest) + [f"cat > {q(tmp + '/' + f['file'])}"], stdin=subprocess.PIPE,
-                                  stderr=subprocess.PIPE) as proc, open(job.source / f["file"], "rb") as fin:
-                try:
-                    while chunk := fin.read(CHUNK):
-                        proc.stdin.write(chunk)
-                        job.progress(len(chunk))
-                    proc.stdin.close()
-                except BrokenPipeError:
-                    pass
-                except Cancelled:
-                    proc.kill()
-                    raise
-                err = proc.stderr.read().decode(errors="replace").strip()
-                if proc.wait(SSH_TIMEOUT) != 0:
-                    raise CopyError(f"{dest.id}: writing {f['file']} failed: {err.splitlines()[-1] if err else 'ssh'}")
+            _send(job, f, tmp)
         _remote(dest, f"sync; rm -rf {q(final)} && mv {q(tmp)} {q(final)}")
     except BaseException:
         try:

@@ -16,6 +16,7 @@ from dse_tui.core.drivers.base import BackupContext, BackupError
 from dse_tui.core.engine.outcome import RunOutcome
 from dse_tui.core.sessions.machine import SessionError
 from dse_tui.core.engine.pipeline import Stage
+from dse_tui.core.engine.supervisor import Children
 
 PGDMP = b"PGDMP"  # pg_dump's custom format
 _DECOMPRESS = {b"\x28\xb5\x2f\xfd": ("zstd", ".zst"), b"\x1f\x8b": ("gzip", ".gz")}
@@ -43,13 +44,13 @@ def _head(path: Path, n: int) -> bytes:
     if not packed:
         with open(path, "rb") as f:
             return f.read(n)
-    proc = subprocess.Popen([packed[0], "-dc", "--", str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    children = Children()
+    proc = children.start([packed[0], "-dc", "--", str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         return proc.stdout.read(n)
     finally:
-        proc.kill()
-        proc.wait()
-        proc.stdout.close()
+        proc.stdout.close()  # the decompressor ends on its next write (SIGPIPE), or by the stop
+        children.stop()
 
 
 def _kind_suffix(head: bytes) -> str | None:

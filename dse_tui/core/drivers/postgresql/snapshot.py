@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 
 from dse_tui.core.drivers.base import BackupError, advice
 from dse_tui.core.engine.pipeline import Stage
+from dse_tui.core.engine.supervisor import Children
 
 END = "--dse-tui-end--"
 # Every ordinary and partitioned table outside the system schemas, with its exact row count, in one query.
@@ -25,10 +27,11 @@ class Snapshot:
         self.what = what
         self.stderr = stderr if stderr is not None else []  # the run's log, where psql's complaint is kept
         env = {**os.environ, **(stage.env or {})}
-        self.proc = subprocess.Popen(stage.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=env)
+        self.children = Children()
+        self.proc = self.children.start(stage.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, env=env)
         # A psql that hangs (a lock, a dead network) must not hang the run: the timer ends it.
-        self.timer = threading.Timer(timeout, self.proc.kill)
+        self.timer = threading.Timer(timeout, self.children.stop)
         self.timer.daemon = True
         self.timer.start()
 
@@ -42,11 +45,7 @@ class Snapshot:
             self.proc.stdin.close()
         except OSError:
             pass
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.children.wait(deadline=time.monotonic() + 30)  # past it: stopped, as any child is
         self.proc.stdout.close()
         self.proc.stderr.close()
 
