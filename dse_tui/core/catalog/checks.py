@@ -43,7 +43,7 @@ class ChecksMixin:
 
     def start_verification(self, run_id: int, level: str, *, trigger: str, operator: str,
                            at: datetime | None = None, copy_id: int | None = None, lock: str | None = None) -> int:
-        """`lock`: the mark of the StepLock its process holds until it finishes (catalog_steps)."""
+        """`lock`: the mark of the StepLock its process holds until it finishes (catalog/steps.py)."""
         cur = self.db.execute(
             "INSERT INTO verifications(run_id, level, started_at, outcome, trigger, operator, copy_id, lock)"
             " VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",

@@ -69,7 +69,7 @@ class MediaMixin:
     def add_copy(self, run_id: int, destination: str, *, state: str = "verified", path: str | None = None,
                  size: int | None = None, sha256: str | None = None, at: datetime | None = None,
                  device: str | None = None, message: str | None = None, lock: str | None = None) -> int:
-        """`lock`: of a copy still `copying`, the mark of the StepLock its process holds (catalog_steps)."""
+        """`lock`: of a copy still `copying`, the mark of the StepLock its process holds (catalog/steps.py)."""
         when = to_db(at or utcnow())
         cur = self.db.execute(
             "INSERT INTO copies(run_id, destination, device, path, size, sha256, copied_at, verified_at, state,"

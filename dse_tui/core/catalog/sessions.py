@@ -35,7 +35,7 @@ class StepRow:
     output: str | None = None  # the last run of its command: stdout and stderr as they came
     exit_status: int | None = None
     operator: str | None = None
-    lock: str | None = None  # while its command runs: the mark of the lock its process holds (catalog_steps)
+    lock: str | None = None  # while its command runs: the mark of the lock its process holds (catalog/steps.py)
 
 
 @dataclass(frozen=True)

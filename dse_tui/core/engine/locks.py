@@ -4,7 +4,7 @@ the system has given that number to another process.
 
 - RepoLock: one run per repository at a time, across processes (the console and cron) and threads.
 - StepLock: held by a verification, copy, restore or session command while it works; its catalog row
-  names it, so a row left running by a dead process is told from a live one (catalog_steps).
+  names it, so a row left running by a dead process is told from a live one (catalog/steps.py).
 - claim_folder: a scratch folder that holds its own lock; the next claim in the same place removes
   those whose owner is gone.
 """

@@ -213,7 +213,7 @@ def default_catalog_path(site_id: str) -> Path:
 
 def load_profile(file: str | os.PathLike, text: str | None = None, *, cache: bool = True) -> Profile:
     """Load and validate a profile; raise ConfigError listing every problem found. A profile that
-    validated before, byte for byte, comes from the cache (core/profilecache.py)."""
+    validated before, byte for byte, comes from the cache (profile/cache.py)."""
     from dse_tui.core.profile import cache as profilecache
     file = Path(file).expanduser().absolute()
     raw = None

@@ -30,7 +30,7 @@ def run_step_command(session: Session, step_id: str, repo, *, storage_root: Path
                      on_output: Callable[[str], None] | None = None, cancel: threading.Event | None = None) -> int:
     """Run the step's command with bash in the session's folder; returns its exit status (negative: the
     signal that ended it). The output is saved into the session while it runs and at the end. While it
-    runs, a lock under `storage_root` tells others this process is alive (catalog_steps)."""
+    runs, a lock under `storage_root` tells others this process is alive (catalog/steps.py)."""
     step = session.step(step_id)
     if not step.command:
         raise SessionError(f"step '{step_id}' has no command")

@@ -1,5 +1,5 @@
 """files: a directory tree as a tar stream compressed with zstd (what GNU tar makes of it, see
-core/tarstream.py), with a per-file manifest (path, type, mode, mtime, owner; size and SHA-256 of files,
+files/tarstream.py), with a per-file manifest (path, type, mode, mtime, owner; size and SHA-256 of files,
 targets of links) and the list of what is not archived as it is on disk. Locally the tree is read once, by
 Python, hashing as it archives; over SSH the remote `tar` streams it back and the manifest is read from
 that stream."""
