@@ -2,79 +2,31 @@
 
 from __future__ import annotations
 
-import getpass
-import hashlib
-import json
 import os
 import sqlite3
 import time
 import urllib.parse
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from dse_tui.core.catalog.checks import ChecksMixin
-from dse_tui.core.catalog.media import MediaMixin
+from dse_tui.core.catalog.events import GENESIS_HASH, EventsMixin, current_operator, event_hash  # noqa: F401 (imported from here)
+from dse_tui.core.catalog.media import ON_LIVE_MEDIA, MediaMixin
+from dse_tui.core.catalog.migrations import MIGRATIONS
+from dse_tui.core.catalog.runs import LAST_STATUS_SQL, RUN_COLUMNS, LastStatus, Run
 from dse_tui.core.catalog.sessions import SessionsMixin
 from dse_tui.core.catalog.steps import StepsMixin
-from dse_tui.core.catalog.lifecycle import ERASING
-from dse_tui.core.catalog.migrations import MIGRATIONS
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
 BUSY_TIMEOUT_MS = 10_000
-GENESIS_HASH = "0" * 64
 
 
 class CatalogError(Exception):
     """The catalog cannot be opened or used; the message says which file and what to do."""
 
 
-@dataclass(frozen=True)
-class Run:
-    id: int
-    repository: str
-    started_at: datetime
-    ended_at: datetime | None
-    state: str
-    trigger: str
-    operator: str | None
-    size: int | None
-    sha256: str | None
-    artifact: str | None
-    manifest: str | None
-    message: str | None
-    key_ids: str | None = None  # the age keys its artifact is encrypted to, space-separated; None: plaintext
-
-    @property
-    def encrypted(self) -> bool:
-        return bool(self.key_ids)
-
-
-@dataclass(frozen=True)
-class LastStatus:
-    """What the catalog knows of one repository: its last attempt, last good run and flags."""
-
-    repository: str
-    last_attempt: Run | None
-    last_good: Run | None
-    copies: int  # verified copies of the last good run
-    manual_required_since: datetime | None
-    manual_required_reason: str | None
-
-
-_RUN_COLUMNS = ("id, repository_id, started_at, ended_at, state, trigger, operator, size, sha256, artifact, manifest, "
-                "message, key_ids")
-
-
-def current_operator() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry (containers): still record something true
-        return f"uid:{os.getuid()}"
-
-
-class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin):
+class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin):
     """One connection to the catalog. Not shared between threads: each worker opens its own."""
 
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False):
@@ -255,7 +207,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin):
     def prunable_runs(self, key: str) -> list[Run]:
         """Good runs whose artifacts have not been pruned."""
         rows = self.db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = 'good' AND pruned_at IS NULL"
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = 'good' AND pruned_at IS NULL"
             " AND artifact IS NOT NULL ORDER BY started_at DESC", (self.repository_id(key),))
         return [self._run(r, key) for r in rows]
 
@@ -276,18 +228,18 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin):
         return row[0] if row else None
 
     def run(self, run_id: int) -> Run | None:
-        row = self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         return self._run(row) if row else None
 
     def recent_runs(self, key: str, limit: int = 20) -> list[Run]:
         rows = self.db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE repository_id = ? ORDER BY started_at DESC LIMIT ?",
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? ORDER BY started_at DESC LIMIT ?",
             (self.repository_id(key), limit))
         return [self._run(r) for r in rows]
 
     def runs_since(self, key: str, since: datetime) -> list[Run]:
         rows = self.db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE repository_id = ? AND started_at >= ? ORDER BY started_at",
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? AND started_at >= ? ORDER BY started_at",
             (self.repository_id(key), to_db(since)))
         return [self._run(r) for r in rows]
 
@@ -306,7 +258,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin):
     def last_status(self) -> dict[str, LastStatus]:
         """The last attempt, last good run and copy count of every repository, in one indexed query."""
         rows = self.db.execute(LAST_STATUS_SQL).fetchall()
-        width = len(_RUN_COLUMNS.split(","))
+        width = len(RUN_COLUMNS.split(","))
         out = {}
         for row in rows:
             attempt, good = row[3:3 + width], row[3 + width:3 + 2 * width]
@@ -334,49 +286,6 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin):
         self._repo_ids[key] = repo_id
         return key
 
-    # -------------------------------------------------------------- events
-
-    def record_event(self, action: str, outcome: str, *, repository: str | None = None,
-                     operator: str | None = None, detail: dict | None = None,
-                     at: datetime | None = None) -> int:
-        """Append an event to the hash-chained log (each event carries the hash of the one before)."""
-        with self.transaction():
-            return self._append_event(action, outcome, repository=repository, operator=operator, detail=detail,
-                                      at=at)
-
-    def _append_event(self, action: str, outcome: str, *, repository: str | None = None,
-                      operator: str | None = None, detail: dict | None = None, at: datetime | None = None) -> int:
-        """record_event inside the caller's transaction: the event and the change it records commit together."""
-        prev = self.db.execute("SELECT hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
-        prev_hash = prev[0] if prev else GENESIS_HASH
-        fields = {
-            "at": to_db(at or utcnow()), "operator": operator or current_operator(),
-            "repository": repository, "action": action, "outcome": outcome,
-            "detail": json.dumps(detail, sort_keys=True) if detail is not None else None,
-        }
-        digest = event_hash(prev_hash, fields)
-        cur = self.db.execute(
-            "INSERT INTO events(at, operator, repository, action, outcome, detail, prev_hash, hash)"
-            " VALUES (:at, :operator, :repository, :action, :outcome, :detail, :prev, :hash)",
-            {**fields, "prev": prev_hash, "hash": digest})
-        return cur.lastrowid
-
-    def events(self, limit: int = 100, *, repository: str | None = None, action: str | None = None,
-               since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
-        """Newest first; filtered in SQL, so a repository's history is whole however busy the site."""
-        where, args = [], []
-        for clause, value in (("repository = ?", repository), ("action = ?", action),
-                              ("at >= ?", to_db(since) if since else None), ("at < ?", to_db(until) if until else None)):
-            if value is not None:
-                where.append(clause)
-                args.append(value)
-        cur = self.db.execute(
-            "SELECT id, at, operator, repository, action, outcome, detail FROM events"
-            f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id DESC LIMIT ?", (*args, limit))
-        names = [d[0] for d in cur.description]
-        for row in cur:
-            yield dict(zip(names, row))
-
 
 def open_catalog(profile, *, readonly: bool = False) -> Catalog:
     """The profile's catalog, knowing its repositories. `readonly` (for a user who only reads, such as
@@ -390,42 +299,6 @@ def open_catalog(profile, *, readonly: bool = False) -> Catalog:
         catalog.close()
         raise CatalogError(f"cannot use the catalog {profile.catalog_path}: {exc}") from None
     return catalog
-
-
-def event_hash(prev_hash: str, fields: dict) -> str:
-    canonical = json.dumps({"prev": prev_hash, **fields}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-# A copy counts while every medium it is on is still in service (a retired disc holds nothing one can use).
-# A copy counts while none of its media was retired or erased (made blank).
-_GONE_MEDIA = "(" + ", ".join(f"'{state}'" for state in ERASING) + ")"
-ON_LIVE_MEDIA = ("NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id"
-                 f" WHERE cm.copy_id = copies.id AND m.state IN {_GONE_MEDIA})")
-
-
-def _prefixed(alias: str) -> str:
-    return ", ".join(f"{alias}.{c.strip()}" for c in _RUN_COLUMNS.split(","))
-
-
-# The last attempt and last good run of every repository: two index seeks per repository,
-# whatever the number of runs (bench/catalog_scale.py measures it with a million).
-LAST_STATUS_SQL = f"""SELECT r.key, r.manual_required_since, r.manual_required_reason,
-       {_prefixed('a')}, {_prefixed('g')},
-       (SELECT count(DISTINCT coalesce(c.device, c.destination)) FROM copies c WHERE c.run_id = g.id AND c.state = 'verified'
-        AND NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id
-                        WHERE cm.copy_id = c.id AND m.state IN {_GONE_MEDIA}))
-FROM (
-    SELECT r.*,
-        (SELECT id FROM runs WHERE repository_id = r.id
-            ORDER BY started_at DESC LIMIT 1) AS last_attempt_id,
-        (SELECT id FROM runs WHERE repository_id = r.id AND state = 'good'
-            ORDER BY started_at DESC LIMIT 1) AS last_good_id
-    FROM repositories r
-) r
-LEFT JOIN runs a ON a.id = r.last_attempt_id
-LEFT JOIN runs g ON g.id = r.last_good_id
-"""
 
 
 def _split_sql(script: str) -> list[str]:

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from dse_tui.core.catalog.runs import RUN_COLUMNS
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
 
@@ -86,18 +87,14 @@ class ChecksMixin:
 
     def latest_kept_run(self, key: str):
         """The repository's latest run that still has its artifact (good, or held back by a check)."""
-        from dse_tui.core.catalog import _RUN_COLUMNS
-
-        row = self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE repository_id = ? AND artifact IS NOT NULL"
+        row = self.db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? AND artifact IS NOT NULL"
                               " AND pruned_at IS NULL ORDER BY started_at DESC LIMIT 1",
                               (self.repository_id(key),)).fetchone()
         return self._run(row, key) if row else None
 
     def held_runs(self, key: str) -> list:
         """Failed runs whose complete artifact was kept (they failed a verification or a site rule)."""
-        from dse_tui.core.catalog import _RUN_COLUMNS
-
-        rows = self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = 'failed'"
+        rows = self.db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = 'failed'"
                                " AND artifact IS NOT NULL AND pruned_at IS NULL ORDER BY started_at DESC",
                                (self.repository_id(key),))
         return [self._run(r, key) for r in rows]

@@ -8,9 +8,14 @@ from datetime import datetime
 
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
-from dse_tui.core.catalog.lifecycle import RETIRED, MediumState  # noqa: F401 (RETIRED: where media code looks for it)
+from dse_tui.core.catalog.lifecycle import ERASING, RETIRED, MediumState  # noqa: F401 (RETIRED: where media code looks for it)
 
 MEDIUM_STATES = tuple(str(s) for s in MediumState)
+
+# A copy counts while none of its media was retired or erased (made blank).
+GONE_MEDIA = "(" + ", ".join(f"'{state}'" for state in ERASING) + ")"
+ON_LIVE_MEDIA = ("NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id"
+                 f" WHERE cm.copy_id = copies.id AND m.state IN {GONE_MEDIA})")
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,6 @@ class MediaMixin:
 
     def verified_copies_list(self, run_ids: list[int] | None = None) -> list[Copy]:
         """Verified copies that count: on no retired medium."""
-        from dse_tui.core.catalog import ON_LIVE_MEDIA
-
         if run_ids is None:
             rows = self.db.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
                                    " ORDER BY id")
