@@ -29,12 +29,6 @@ class Key:
     created: datetime
 
 
-def keys_dir(profile) -> Path:
-    from platformdirs import user_config_path
-
-    return user_config_path("dse-tui") / "keys" / profile.site.id
-
-
 def init_key(folder: Path, passphrase: str | None = None) -> Key:
     """A new key pair in `folder` (made 0700): `<id>.key` (0600, the identity; encrypted with `passphrase`
     in age's format when one is given) and `<id>.pub`."""
@@ -119,7 +113,7 @@ def recovery_sheet(key: Key, site: str, department: str = "", passphrase: str | 
     printed in clear even when its file is protected: the sheet is the key of last resort, kept in the safe."""
     from fpdf import FPDF
 
-    from dse_tui.core.labels.pdf import draw_qr, use_font
+    from dse_tui.core.common.pdfdraw import draw_qr, use_font
 
     _, identity = read_identity(key.identity_file, passphrase)
     pdf = FPDF(format="A4")

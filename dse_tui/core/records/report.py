@@ -224,7 +224,7 @@ def to_pdf(r: Report) -> bytes:
     """A4, for paper: a title page with the site and period, the summary table, then the details."""
     from fpdf import FPDF
 
-    from dse_tui.core.labels.pdf import use_font
+    from dse_tui.core.common.pdfdraw import use_font
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)
