@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.text import Text
@@ -23,9 +22,7 @@ from dse_tui.core.catalog import Catalog
 from dse_tui.core.sessions.checklists import evidence_problem
 from dse_tui.core.sessions.machine import Session, SessionError
 from dse_tui.i18n import tr
-
-if TYPE_CHECKING:
-    from dse_tui.ui.app import DseApp
+from dse_tui.ui.context import ConsoleApp
 
 BOX = {"done": ("☑", "green"), "skipped": ("⊘", "yellow"), "pending": ("☐", "")}
 COMMANDS = (("tick", "space", "tick"), ("run", "r", "run"), ("cancel", "x", "cancel"),
@@ -50,7 +47,7 @@ class SessionScreen(Screen):
     """
     AUTO_FOCUS = "#steps"
 
-    app: DseApp
+    app: ConsoleApp
 
     def __init__(self, session_id: int, lang: str, reason: str | None = None):
         super().__init__()
