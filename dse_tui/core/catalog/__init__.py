@@ -14,6 +14,7 @@ from dse_tui.core.catalog.checks import ChecksMixin
 from dse_tui.core.catalog.events import GENESIS_HASH, EventsMixin, current_operator, event_hash  # noqa: F401 (imported from here)
 from dse_tui.core.catalog.media import ON_LIVE_MEDIA, MediaMixin
 from dse_tui.core.catalog.migrations import MIGRATIONS
+from dse_tui.core.catalog.outbox import OutboxMixin
 from dse_tui.core.catalog.runs import LAST_STATUS_SQL, RUN_COLUMNS, LastStatus, Run
 from dse_tui.core.catalog.sessions import SessionsMixin
 from dse_tui.core.catalog.steps import StepsMixin
@@ -26,7 +27,7 @@ class CatalogError(Exception):
     """The catalog cannot be opened or used; the message says which file and what to do."""
 
 
-class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin):
+class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, OutboxMixin):
     """One connection to the catalog. Not shared between threads: each worker opens its own."""
 
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False):
