@@ -244,6 +244,13 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
             (self.repository_id(key), to_db(since)))
         return [self._run(r) for r in rows]
 
+    def last_manifest(self, key: str) -> str | None:
+        """The manifest file of the repository's latest run that has one."""
+        row = self.db.execute(
+            "SELECT r.manifest FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
+            "r.manifest IS NOT NULL ORDER BY r.id DESC LIMIT 1", (key,)).fetchone()
+        return row[0] if row else None
+
     def first_run_at(self, key: str) -> datetime | None:
         row = self.db.execute("SELECT min(started_at) FROM runs WHERE repository_id = ?",
                               (self.repository_id(key),)).fetchone()

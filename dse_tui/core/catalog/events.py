@@ -13,6 +13,7 @@ from typing import Iterator
 from dse_tui.core.common.timeutil import to_db, utcnow
 
 GENESIS_HASH = "0" * 64
+EVENT_COLUMNS = ("id", "at", "operator", "repository", "action", "outcome", "detail", "prev_hash", "hash")
 
 
 def current_operator() -> str:
@@ -72,3 +73,13 @@ class EventsMixin:
         names = [d[0] for d in cur.description]
         for row in cur:
             yield dict(zip(names, row))
+
+    def event_chain(self, after_id: int = 0) -> Iterator[dict]:
+        """The events after `after_id`, oldest first, with their hashes: the chain as records/audit.py checks it."""
+        cur = self.db.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after_id,))
+        for row in cur:
+            yield dict(zip(EVENT_COLUMNS, row))
+
+    def last_event_id(self) -> int:
+        """0 while the log is empty."""
+        return self.db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
