@@ -15,7 +15,7 @@ from dse_tui.core.catalog.events import GENESIS_HASH, EventsMixin, current_opera
 from dse_tui.core.catalog.media import ON_LIVE_MEDIA, MediaMixin
 from dse_tui.core.catalog.migrations import MIGRATIONS
 from dse_tui.core.catalog.outbox import OutboxMixin
-from dse_tui.core.catalog.runs import LAST_STATUS_SQL, RUN_COLUMNS, LastStatus, Run
+from dse_tui.core.catalog.runs import LAST_STATUS_SQL, RUN_COLUMNS, LastStatus, Run, prefixed
 from dse_tui.core.catalog.sessions import SessionsMixin
 from dse_tui.core.catalog.steps import StepsMixin
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
@@ -250,6 +250,20 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
             "SELECT r.manifest FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
             "r.manifest IS NOT NULL ORDER BY r.id DESC LIMIT 1", (key,)).fetchone()
         return row[0] if row else None
+
+    def runs_between(self, key: str, start: datetime, end: datetime) -> list[Run]:
+        """The repository's runs started from `start` to before `end`, oldest first."""
+        rows = self.db.execute(
+            f"SELECT {prefixed('r')} FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
+            "r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at", (key, to_db(start), to_db(end)))
+        return [self._run(row, key) for row in rows]
+
+    def last_good_before(self, key: str, before: datetime) -> datetime | None:
+        """When the repository's last good run that started before `before` started."""
+        row = self.db.execute(
+            "SELECT max(r.started_at) FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
+            "r.state = 'good' AND r.started_at < ?", (key, to_db(before))).fetchone()
+        return from_db(row[0]) if row and row[0] else None
 
     def first_run_at(self, key: str) -> datetime | None:
         row = self.db.execute("SELECT min(started_at) FROM runs WHERE repository_id = ?",

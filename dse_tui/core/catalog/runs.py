@@ -46,14 +46,15 @@ RUN_COLUMNS = ("id, repository_id, started_at, ended_at, state, trigger, operato
                "message, key_ids")
 
 
-def _prefixed(alias: str) -> str:
+def prefixed(alias: str) -> str:
+    """RUN_COLUMNS of the table named `alias` in a join."""
     return ", ".join(f"{alias}.{c.strip()}" for c in RUN_COLUMNS.split(","))
 
 
 # The last attempt and last good run of every repository: two index seeks per repository,
 # whatever the number of runs (bench/catalog_scale.py measures it with a million).
 LAST_STATUS_SQL = f"""SELECT r.key, r.manual_required_since, r.manual_required_reason,
-       {_prefixed('a')}, {_prefixed('g')},
+       {prefixed('a')}, {prefixed('g')},
        (SELECT count(DISTINCT coalesce(c.device, c.destination)) FROM copies c WHERE c.run_id = g.id AND c.state = 'verified'
         AND NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id
                         WHERE cm.copy_id = c.id AND m.state IN {GONE_MEDIA}))
