@@ -265,6 +265,11 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
             "r.state = 'good' AND r.started_at < ?", (key, to_db(before))).fetchone()
         return from_db(row[0]) if row and row[0] else None
 
+    def encrypted_runs(self) -> list[tuple[int, str]]:
+        """(run id, its key ids) of the runs whose kept artifact is encrypted."""
+        return self.db.execute("SELECT id, key_ids FROM runs WHERE key_ids IS NOT NULL AND artifact IS NOT NULL"
+                               " ORDER BY id").fetchall()
+
     def first_run_at(self, key: str) -> datetime | None:
         row = self.db.execute("SELECT min(started_at) FROM runs WHERE repository_id = ?",
                               (self.repository_id(key),)).fetchone()

@@ -168,6 +168,15 @@ class MediaMixin:
             " expires_at = coalesce(?, expires_at), updated_at = ? WHERE id = ?",
             (state, location, note, to_db(expires_at) if expires_at else None, to_db(utcnow()), medium_id))
 
+    def encrypted_media(self) -> list[tuple[str, str]]:
+        """(medium code, key ids) for each verified encrypted copy on a medium: encrypted on its way there, or
+        a copy of an encrypted run."""
+        return self.db.execute(
+            "SELECT DISTINCT m.code, coalesce(c.key_ids, r.key_ids) FROM media m"
+            " JOIN copy_media cm ON cm.medium_id = m.id JOIN copies c ON c.id = cm.copy_id"
+            " JOIN runs r ON r.id = c.run_id"
+            " WHERE coalesce(c.key_ids, r.key_ids) IS NOT NULL AND c.state = 'verified' ORDER BY m.code").fetchall()
+
     def link_copy_medium(self, copy_id: int, medium_id: int, seq: int, total: int, *, path: str | None = None,
                          size: int | None = None, sha256: str | None = None) -> None:
         self.db.execute("INSERT OR REPLACE INTO copy_media(copy_id, medium_id, seq, total, path, size, sha256)"

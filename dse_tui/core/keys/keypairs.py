@@ -76,15 +76,10 @@ def _mtime(path: Path) -> datetime:
 def key_usage(catalog) -> dict[str, dict]:
     """key id → the runs encrypted to it (kept ones) and the codes of the media that hold them."""
     out: dict[str, dict] = {}
-    for run_id, key_ids in catalog.db.execute(
-            "SELECT id, key_ids FROM runs WHERE key_ids IS NOT NULL AND artifact IS NOT NULL ORDER BY id"):
+    for run_id, key_ids in catalog.encrypted_runs():
         for kid in key_ids.split():
             out.setdefault(kid, {"runs": [], "media": []})["runs"].append(run_id)
-    for code, key_ids in catalog.db.execute(
-            "SELECT DISTINCT m.code, coalesce(c.key_ids, r.key_ids) FROM media m"
-            " JOIN copy_media cm ON cm.medium_id = m.id JOIN copies c ON c.id = cm.copy_id"
-            " JOIN runs r ON r.id = c.run_id"
-            " WHERE coalesce(c.key_ids, r.key_ids) IS NOT NULL AND c.state = 'verified' ORDER BY m.code"):
+    for code, key_ids in catalog.encrypted_media():
         for kid in key_ids.split():
             media = out.setdefault(kid, {"runs": [], "media": []})["media"]
             if code not in media:
