@@ -1,5 +1,6 @@
 """The core is headless and the CLI starts light: checked in clean interpreters. No module imports itself
-through others, and the core imports nothing of the rest: read from the source."""
+through others, the core imports nothing of the rest, and the catalog's SQL stays in the catalog: read
+from the source."""
 
 from __future__ import annotations
 
@@ -124,3 +125,31 @@ def test_the_app_is_what_the_screens_expect(tmp_path):
     from dse_tui.ui.context import ConsoleApp
 
     assert isinstance(make_app(tmp_path / "profile.yaml"), ConsoleApp)
+
+
+SQL_CALLS = {"execute", "executemany", "executescript"}
+# SQL outside dse_tui/core/catalog/, on databases that are not the catalog:
+NOT_THE_CATALOG = {
+    "dse_tui/core/drivers/sqlite.py": "the SQLite driver copies, counts and checks a repository's own database",
+    "dse_tui/core/profile/check.py": "`dse-tui check` opens a repository's SQLite database to see it can be read",
+    "dse_tui/core/profile/demo.py": "the demo makes the example library database that its profile backs up",
+}
+
+
+def sql_calls(path: Path) -> list[int]:
+    """Lines of `path` that call execute, executemany or executescript on anything."""
+    return sorted(node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr in SQL_CALLS)
+
+
+def test_sql_stays_in_the_catalog():
+    """Whoever needs the catalog asks one of Catalog's methods, so every query of it is in one package."""
+    found = {}
+    for path in sorted((ROOT / "dse_tui").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if not name.startswith("dse_tui/core/catalog/") and name not in NOT_THE_CATALOG and sql_calls(path):
+            found[name] = sql_calls(path)
+    assert not found, f"SQL outside the catalog (move it into a Catalog method): {found}"
+    assert all(sql_calls(ROOT / name) for name in NOT_THE_CATALOG), "an exception no longer needed"
+    assert sql_calls(ROOT / "dse_tui/core/catalog/outbox.py")
