@@ -39,26 +39,26 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
             # Quoted: a '#' or '?' in a folder name must not end the path part of the URI.
             quoted = urllib.parse.quote(str(self.path.absolute()))
             uri = f"file:{quoted}?mode=ro" if readonly else f"file:{quoted}"
-            self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+            self.conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                       isolation_level=None, check_same_thread=False)
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if readonly:
                 self._probe_readonly(quoted)
-            self.db.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA foreign_keys = ON")
             if not readonly:
                 # WAL lets the console read while a cron run writes; NORMAL is durable at checkpoints
                 # and safe against corruption, which is what a catalog of records needs.
                 self._retry_busy(self._set_wal)
                 # `durable`: each commit reaches the disk (a checklist session's ticks survive a power cut).
-                self.db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+                self.conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
                 self._retry_busy(self._migrate)
         except (sqlite3.Error, OSError) as exc:
             raise CatalogError(f"cannot open the catalog {self.path}: {exc}") from None
         self._repo_ids: dict[str, int] = {}
 
     def _set_wal(self) -> None:
-        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self.db.execute("PRAGMA journal_mode = WAL")
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.conn.execute("PRAGMA journal_mode = WAL")
 
     def _retry_busy(self, step) -> None:
         """Switching to WAL or migrating while another process opens the same new catalog can be refused
@@ -76,14 +76,14 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
         """A WAL database read by a user who may not create its -shm file fails on the first query.
         Then read it as immutable: the state at its last checkpoint, which is what such a user can see."""
         try:
-            self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.OperationalError:
-            self.db.close()
-            self.db = sqlite3.connect(f"file:{quoted}?mode=ro&immutable=1", uri=True, isolation_level=None,
+            self.conn.close()
+            self.conn = sqlite3.connect(f"file:{quoted}?mode=ro&immutable=1", uri=True, isolation_level=None,
                                       check_same_thread=False)
 
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     def __enter__(self) -> Catalog:
         return self
@@ -95,7 +95,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
 
     @property
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
         if self.schema_version >= len(MIGRATIONS):
@@ -108,50 +108,50 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
         with self.transaction():
             for version in range(self.schema_version, len(MIGRATIONS)):
                 for statement in _split_sql(MIGRATIONS[version]):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {version + 1}")
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {version + 1}")
 
     def data_version(self) -> int:
         """Changes whenever another connection commits: a cheap 'has anything changed?' probe."""
-        return self.db.execute("PRAGMA data_version").fetchone()[0]
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     class _Tx:
-        def __init__(self, db: sqlite3.Connection):
-            self.db = db
+        def __init__(self, conn: sqlite3.Connection):
+            self.conn = conn
 
         def __enter__(self):
-            self.db.execute("BEGIN IMMEDIATE")
-            return self.db
+            self.conn.execute("BEGIN IMMEDIATE")
+            return self.conn
 
         def __exit__(self, exc_type, *rest):
-            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
 
     def transaction(self) -> _Tx:
-        return Catalog._Tx(self.db)
+        return Catalog._Tx(self.conn)
 
     # -------------------------------------------------------------- repositories
 
     def repository_id(self, key: str) -> int:
         if key not in self._repo_ids:
-            row = self.db.execute("SELECT id FROM repositories WHERE key = ?", (key,)).fetchone()
+            row = self.conn.execute("SELECT id FROM repositories WHERE key = ?", (key,)).fetchone()
             if row is None and self.readonly:
                 return -1  # never recorded: nothing in the catalog is about it
             if row is None:  # first seen: recorded
-                self.db.execute("INSERT OR IGNORE INTO repositories(key) VALUES (?)", (key,))
-                row = self.db.execute("SELECT id FROM repositories WHERE key = ?", (key,)).fetchone()
+                self.conn.execute("INSERT OR IGNORE INTO repositories(key) VALUES (?)", (key,))
+                row = self.conn.execute("SELECT id FROM repositories WHERE key = ?", (key,)).fetchone()
             self._repo_ids[key] = row[0]
         return self._repo_ids[key]
 
     def ensure_repositories(self, keys: Iterable[str]) -> None:
         with self.transaction():
-            self.db.executemany("INSERT OR IGNORE INTO repositories(key) VALUES (?)", [(k,) for k in keys])
+            self.conn.executemany("INSERT OR IGNORE INTO repositories(key) VALUES (?)", [(k,) for k in keys])
 
     def set_manual_required(self, key: str, reason: str | None, at: datetime | None = None) -> None:
         """Flag (reason given) or clear (None) the repository's need of a manual backup."""
         repo = self.repository_id(key)
         when = to_db(at or utcnow()) if reason else None
         # A second failure keeps the first one's time: a run that started after it still clears the state.
-        self.db.execute(
+        self.conn.execute(
             "UPDATE repositories SET manual_required_since = CASE WHEN ? IS NULL THEN NULL"
             " ELSE coalesce(manual_required_since, ?) END, manual_required_reason = ? WHERE id = ?",
             (when, when, reason, repo))
@@ -161,7 +161,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
     def start_run(self, key: str, *, trigger: str = "auto", operator: str | None = None,
                   at: datetime | None = None, session_id: int | None = None) -> int:
         repo = self.repository_id(key)
-        cur = self.db.execute(
+        cur = self.conn.execute(
             "INSERT INTO runs(repository_id, started_at, state, trigger, operator, session_id)"
             " VALUES (?, ?, 'running', ?, ?, ?)",
             (repo, to_db(at or utcnow()), trigger, operator or current_operator(), session_id))
@@ -172,7 +172,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
         (lifecycle.Refused otherwise): every state change of the catalog asks here first."""
         from dse_tui.core.catalog.lifecycle import Refused
 
-        row = self.db.execute(f"SELECT {column} FROM {table} WHERE {key} = ?", (record_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {column} FROM {table} WHERE {key} = ?", (record_id,)).fetchone()
         if row is None:
             raise Refused(f"there is no {machine.record} {record_id}")
         return machine.next(row[0], event)
@@ -185,7 +185,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
         from dse_tui.core.catalog.lifecycle import RUN
 
         state = self.moved(RUN, "runs", "state", run_id, event or state)
-        self.db.execute(
+        self.conn.execute(
             "UPDATE runs SET state = ?, ended_at = ?, size = ?, sha256 = ?, artifact = ?, manifest = ?, message = ?,"
             " log = ?, key_ids = ? WHERE id = ?",
             (state, to_db(at or utcnow()), size, sha256, artifact, manifest, message, log,
@@ -195,7 +195,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
         """Runs of `key` still marked running: their process died (the caller holds the repository's lock,
         so nobody else is running it). They become failed, never good."""
         repo = self.repository_id(key)
-        ids = [r[0] for r in self.db.execute(
+        ids = [r[0] for r in self.conn.execute(
             "SELECT id FROM runs WHERE repository_id = ? AND state = 'running'", (repo,))]
         message = "interrupted: the process stopped before the run finished"
         for run_id in ids:
@@ -207,7 +207,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
 
     def prunable_runs(self, key: str) -> list[Run]:
         """Good runs whose artifacts have not been pruned."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = 'good' AND pruned_at IS NULL"
             " AND artifact IS NOT NULL ORDER BY started_at DESC", (self.repository_id(key),))
         return [self._run(r, key) for r in rows]
@@ -217,74 +217,74 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
             return {}
         marks = ",".join("?" * len(run_ids))
         # Distinct devices, as the procedure asks: two copies on one destination count once.
-        rows = self.db.execute(f"SELECT run_id, count(DISTINCT coalesce(device, destination)) FROM copies WHERE state = 'verified'"
-                               f" AND {ON_LIVE_MEDIA} AND run_id IN ({marks}) GROUP BY run_id", run_ids)
+        rows = self.conn.execute(f"SELECT run_id, count(DISTINCT coalesce(device, destination)) FROM copies WHERE state = 'verified'"
+                                 f" AND {ON_LIVE_MEDIA} AND run_id IN ({marks}) GROUP BY run_id", run_ids)
         return dict(rows.fetchall())
 
     def mark_pruned(self, run_id: int, at: datetime | None = None) -> None:
-        self.db.execute("UPDATE runs SET pruned_at = ? WHERE id = ?", (to_db(at or utcnow()), run_id))
+        self.conn.execute("UPDATE runs SET pruned_at = ? WHERE id = ?", (to_db(at or utcnow()), run_id))
 
     def run_log(self, run_id: int) -> str | None:
-        row = self.db.execute("SELECT log FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.conn.execute("SELECT log FROM runs WHERE id = ?", (run_id,)).fetchone()
         return row[0] if row else None
 
     def run(self, run_id: int) -> Run | None:
-        row = self.db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         return self._run(row) if row else None
 
     def recent_runs(self, key: str, limit: int = 20) -> list[Run]:
-        rows = self.db.execute(
+        rows = self.conn.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? ORDER BY started_at DESC LIMIT ?",
             (self.repository_id(key), limit))
         return [self._run(r) for r in rows]
 
     def runs_since(self, key: str, since: datetime) -> list[Run]:
-        rows = self.db.execute(
+        rows = self.conn.execute(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? AND started_at >= ? ORDER BY started_at",
             (self.repository_id(key), to_db(since)))
         return [self._run(r) for r in rows]
 
     def last_manifest(self, key: str) -> str | None:
         """The manifest file of the repository's latest run that has one."""
-        row = self.db.execute(
+        row = self.conn.execute(
             "SELECT r.manifest FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
             "r.manifest IS NOT NULL ORDER BY r.id DESC LIMIT 1", (key,)).fetchone()
         return row[0] if row else None
 
     def runs_between(self, key: str, start: datetime, end: datetime) -> list[Run]:
         """The repository's runs started from `start` to before `end`, oldest first."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             f"SELECT {prefixed('r')} FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
             "r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at", (key, to_db(start), to_db(end)))
         return [self._run(row, key) for row in rows]
 
     def last_good_before(self, key: str, before: datetime) -> datetime | None:
         """When the repository's last good run that started before `before` started."""
-        row = self.db.execute(
+        row = self.conn.execute(
             "SELECT max(r.started_at) FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
             "r.state = 'good' AND r.started_at < ?", (key, to_db(before))).fetchone()
         return from_db(row[0]) if row and row[0] else None
 
     def encrypted_runs(self) -> list[tuple[int, str]]:
         """(run id, its key ids) of the runs whose kept artifact is encrypted."""
-        return self.db.execute("SELECT id, key_ids FROM runs WHERE key_ids IS NOT NULL AND artifact IS NOT NULL"
-                               " ORDER BY id").fetchall()
+        return self.conn.execute("SELECT id, key_ids FROM runs WHERE key_ids IS NOT NULL AND artifact IS NOT NULL"
+                                 " ORDER BY id").fetchall()
 
     def first_run_at(self, key: str) -> datetime | None:
-        row = self.db.execute("SELECT min(started_at) FROM runs WHERE repository_id = ?",
-                              (self.repository_id(key),)).fetchone()
+        row = self.conn.execute("SELECT min(started_at) FROM runs WHERE repository_id = ?",
+                                (self.repository_id(key),)).fetchone()
         return from_db(row[0])
 
     def good_sizes(self, key: str, limit: int = 30) -> list[int]:
         """Sizes of the last `limit` good runs, oldest first."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT size FROM runs WHERE repository_id = ? AND state = 'good' ORDER BY started_at DESC LIMIT ?",
             (self.repository_id(key), limit)).fetchall()
         return [r[0] or 0 for r in reversed(rows)]
 
     def last_status(self) -> dict[str, LastStatus]:
         """The last attempt, last good run and copy count of every repository, in one indexed query."""
-        rows = self.db.execute(LAST_STATUS_SQL).fetchall()
+        rows = self.conn.execute(LAST_STATUS_SQL).fetchall()
         width = len(RUN_COLUMNS.split(","))
         out = {}
         for row in rows:
@@ -309,7 +309,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
         for key, value in self._repo_ids.items():
             if value == repo_id:
                 return key
-        key = self.db.execute("SELECT key FROM repositories WHERE id = ?", (repo_id,)).fetchone()[0]
+        key = self.conn.execute("SELECT key FROM repositories WHERE id = ?", (repo_id,)).fetchone()[0]
         self._repo_ids[key] = repo_id
         return key
 

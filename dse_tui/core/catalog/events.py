@@ -29,9 +29,9 @@ def event_hash(prev_hash: str, fields: dict) -> str:
 
 
 class EventsMixin:
-    """Needs `self.db` (sqlite3 connection in autocommit) and `self.transaction`."""
+    """Needs `self.conn` (sqlite3 connection in autocommit) and `self.transaction`."""
 
-    db: sqlite3.Connection
+    conn: sqlite3.Connection
 
     def record_event(self, action: str, outcome: str, *, repository: str | None = None,
                      operator: str | None = None, detail: dict | None = None,
@@ -44,7 +44,7 @@ class EventsMixin:
     def _append_event(self, action: str, outcome: str, *, repository: str | None = None,
                       operator: str | None = None, detail: dict | None = None, at: datetime | None = None) -> int:
         """record_event inside the caller's transaction: the event and the change it records commit together."""
-        prev = self.db.execute("SELECT hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        prev = self.conn.execute("SELECT hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
         prev_hash = prev[0] if prev else GENESIS_HASH
         fields = {
             "at": to_db(at or utcnow()), "operator": operator or current_operator(),
@@ -52,7 +52,7 @@ class EventsMixin:
             "detail": json.dumps(detail, sort_keys=True) if detail is not None else None,
         }
         digest = event_hash(prev_hash, fields)
-        cur = self.db.execute(
+        cur = self.conn.execute(
             "INSERT INTO events(at, operator, repository, action, outcome, detail, prev_hash, hash)"
             " VALUES (:at, :operator, :repository, :action, :outcome, :detail, :prev, :hash)",
             {**fields, "prev": prev_hash, "hash": digest})
@@ -67,7 +67,7 @@ class EventsMixin:
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        cur = self.db.execute(
+        cur = self.conn.execute(
             "SELECT id, at, operator, repository, action, outcome, detail FROM events"
             f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id DESC LIMIT ?", (*args, limit))
         names = [d[0] for d in cur.description]
@@ -76,10 +76,10 @@ class EventsMixin:
 
     def event_chain(self, after_id: int = 0) -> Iterator[dict]:
         """The events after `after_id`, oldest first, with their hashes: the chain as records/audit.py checks it."""
-        cur = self.db.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after_id,))
+        cur = self.conn.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after_id,))
         for row in cur:
             yield dict(zip(EVENT_COLUMNS, row))
 
     def last_event_id(self) -> int:
         """0 while the log is empty."""
-        return self.db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+        return self.conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0

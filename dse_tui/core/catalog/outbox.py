@@ -10,14 +10,14 @@ from dse_tui.core.common.timeutil import to_db, utcnow
 
 
 class OutboxMixin:
-    """Needs `self.db` (sqlite3 connection in autocommit) and `self.transaction`."""
+    """Needs `self.conn` (sqlite3 connection in autocommit) and `self.transaction`."""
 
-    db: sqlite3.Connection
+    conn: sqlite3.Connection
 
     def queue_mail(self, kind: str, subject: str, body: str, *, repository: str | None = None,
                    key: str | None = None) -> bool:
         """False when a mail of the same `key` was queued before (sent or not): it is not queued again."""
-        cur = self.db.execute(
+        cur = self.conn.execute(
             "INSERT OR IGNORE INTO outbox(created_at, kind, repository, key, subject, body) VALUES (?, ?, ?, ?, ?, ?)",
             (to_db(utcnow()), kind, repository, key, subject, body))
         return cur.rowcount == 1
@@ -26,31 +26,31 @@ class OutboxMixin:
         """(id, subject, body) of the unsent mail tried fewer than `max_attempts` times and claimed by no
         flush since `free_before`, now claimed as `claim`; in one write transaction."""
         with self.transaction():
-            rows = self.db.execute(
+            rows = self.conn.execute(
                 "SELECT id, subject, body FROM outbox WHERE sent_at IS NULL AND attempts < ? AND "
                 "(claimed_at IS NULL OR claimed_at < ?) ORDER BY id", (max_attempts, to_db(free_before))).fetchall()
-            self.db.executemany("UPDATE outbox SET claimed_at = ? WHERE id = ?", [(to_db(claim), r[0]) for r in rows])
+            self.conn.executemany("UPDATE outbox SET claimed_at = ? WHERE id = ?", [(to_db(claim), r[0]) for r in rows])
         return rows
 
     def mail_sent(self, mail_id: int) -> None:
-        self.db.execute("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                        (to_db(utcnow()), mail_id))
+        self.conn.execute("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                          (to_db(utcnow()), mail_id))
 
     def mail_refused(self, mail_id: int, error: str) -> None:
         """One mail refused: its error on it, free for the next flush."""
-        self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_at = NULL WHERE id = ?",
-                        (error, mail_id))
+        self.conn.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_at = NULL WHERE id = ?",
+                          (error, mail_id))
 
     def claimed_mail_waiting(self, claim: datetime) -> int:
-        return self.db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND claimed_at = ?",
-                               (to_db(claim),)).fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND claimed_at = ?",
+                                 (to_db(claim),)).fetchone()[0]
 
     def claimed_mail_failed(self, claim: datetime, error: str) -> None:
         """The mail server could not be used: every mail of `claim` not sent gets `error` and is free again."""
-        self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_at = NULL "
-                        "WHERE sent_at IS NULL AND claimed_at = ?", (error, to_db(claim)))
+        self.conn.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_at = NULL "
+                          "WHERE sent_at IS NULL AND claimed_at = ?", (error, to_db(claim)))
 
     def release_mail(self, claim: datetime) -> None:
         """What `claim` holds and did not send is free for the next flush."""
-        self.db.execute("UPDATE outbox SET claimed_at = NULL WHERE sent_at IS NULL AND claimed_at = ?",
-                        (to_db(claim),))
+        self.conn.execute("UPDATE outbox SET claimed_at = NULL WHERE sent_at IS NULL AND claimed_at = ?",
+                          (to_db(claim),))

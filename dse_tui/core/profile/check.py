@@ -244,8 +244,8 @@ def _check_path_source(repo: Repository, subject: str) -> Finding:
 
             import urllib.parse
 
-            with sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True) as db:
-                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            with sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True) as conn:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.Error as exc:
             return Finding("error", subject, f"{path} is not a readable SQLite database: {exc}")
     return Finding("ok", subject, f"source {path} readable")

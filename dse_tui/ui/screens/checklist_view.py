@@ -83,8 +83,8 @@ def open_checklist(app: ConsoleApp, status) -> None:
         from dse_tui.core.catalog import Catalog, CatalogError
 
         try:
-            with Catalog(app.profile.catalog_path, durable=True) as db:
-                session = start_session(db, app.profile, repo, checklist)
+            with Catalog(app.profile.catalog_path, durable=True) as catalog:
+                session = start_session(catalog, app.profile, repo, checklist)
         except SessionAlreadyOpen as exc:  # another console started one meanwhile
             app.notify(str(exc), severity="error", timeout=15)
             return
