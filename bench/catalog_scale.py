@@ -48,7 +48,7 @@ def fill(catalog_path: Path, repos: int, runs: int) -> None:
     per_repo = runs // repos
     with Catalog(catalog_path) as catalog:
         catalog.ensure_repositories(f"repo-{i:04d}" for i in range(repos))
-        ids = {key: rid for rid, key in catalog.db.execute("SELECT id, key FROM repositories")}
+        ids = {key: rid for rid, key in catalog.conn.execute("SELECT id, key FROM repositories")}
         with catalog.transaction():
             for i in range(repos):
                 rid = ids[f"repo-{i:04d}"]
@@ -58,9 +58,9 @@ def fill(catalog_path: Path, repos: int, runs: int) -> None:
                     state = "failed" if random.random() < 0.03 else "good"
                     rows.append((rid, to_db(at), to_db(at + timedelta(seconds=30)), state,
                                  random.randint(10_000, 10_000_000) if state == "good" else None))
-                catalog.db.executemany(
+                catalog.conn.executemany(
                     "INSERT INTO runs(repository_id, started_at, ended_at, state, size) VALUES (?, ?, ?, ?, ?)", rows)
-        catalog.db.execute("ANALYZE")
+        catalog.conn.execute("ANALYZE")
 
 
 def time_query(profile_path: Path, rounds: int = 20) -> tuple[float, float]:

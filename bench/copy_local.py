@@ -61,7 +61,7 @@ repositories: [{{id: data, kind: config, driver: files, source: {{path: ./src}},
                 subprocess.run(["sh", "-c", f"sha256sum {target}/* > /dev/null"], check=True)
                 plain.append(time.perf_counter() - t0)
                 shutil.rmtree(target)
-                catalog.db.execute("DELETE FROM copies")
+                catalog.conn.execute("DELETE FROM copies")
                 shutil.rmtree(to / "bench", ignore_errors=True)
                 t0 = time.perf_counter()
                 outcome = copy_run(profile, catalog, run, profile.destinations["to"])

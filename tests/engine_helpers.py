@@ -81,8 +81,8 @@ def rewrite_part(profile, run_id: int, file: str, data: bytes, *, keep_checksums
                 part["size"], part["sha256"] = len(data), hashlib.sha256(data).hexdigest()
         manifest["size"] = sum(p["size"] for p in manifest["parts"])
         manifest_path.write_text(json.dumps(manifest, indent=2))
-        catalog.db.execute("UPDATE runs SET sha256 = ? WHERE id = ?",
-                           (hashlib.sha256(manifest_path.read_bytes()).hexdigest(), run_id))
+        catalog.conn.execute("UPDATE runs SET sha256 = ? WHERE id = ?",
+                             (hashlib.sha256(manifest_path.read_bytes()).hexdigest(), run_id))
 
 
 def zstd_bytes(data: bytes) -> bytes:

@@ -77,7 +77,7 @@ def test_events_deleted_from_the_end_are_caught_by_the_copy_in_a_run(tmp_path):
     events = [json.loads(line) for line in text.splitlines()]
     assert events[-1]["action"] == "run started" and events[0]["prev_hash"] == "0" * 64
     with Catalog(profile.catalog_path) as catalog:
-        n = catalog.db.execute("SELECT count(*) FROM events").fetchone()[0]
+        n = catalog.conn.execute("SELECT count(*) FROM events").fetchone()[0]
         assert verify_chain(catalog, head_of(text)) == (n, [])
     raw(profile.catalog_path).execute("DELETE FROM events WHERE id >= (SELECT max(id) - 6 FROM events)")
     ok = dse("audit", "verify", "--profile", str(profile.file))

@@ -16,8 +16,8 @@ from tests.conftest import ROOT, record_runs
 def test_new_catalog_is_migrated_and_in_wal_mode(tmp_path):
     with Catalog(tmp_path / "c.sqlite") as catalog:
         assert catalog.schema_version == len(MIGRATIONS)
-        assert catalog.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        tables = {r[0] for r in catalog.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert catalog.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in catalog.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"runs", "verifications", "copies", "media", "sessions", "session_steps", "events"} <= tables
 
 
@@ -39,7 +39,7 @@ def test_unwritable_location_is_a_clear_error(tmp_path):
 
 def test_last_status_uses_the_indexes(tmp_path):
     with Catalog(tmp_path / "c.sqlite") as catalog:
-        plan = " ".join(str(r) for r in catalog.db.execute("EXPLAIN QUERY PLAN " + LAST_STATUS_SQL))
+        plan = " ".join(str(r) for r in catalog.conn.execute("EXPLAIN QUERY PLAN " + LAST_STATUS_SQL))
     assert "good_runs_by_repository" in plan and "runs_by_repository" in plan
     assert "SCAN runs" not in plan.replace("SCAN runs AS", "")
 
@@ -78,9 +78,9 @@ def test_two_processes_write_at_once(tmp_path):
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errors
     with Catalog(path) as catalog:
-        assert catalog.db.execute("SELECT count(*) FROM runs WHERE state = 'good'").fetchone()[0] == 400
-        rows = catalog.db.execute("SELECT at, operator, repository, action, outcome, detail, prev_hash, hash"
-                                  " FROM events ORDER BY id").fetchall()
+        assert catalog.conn.execute("SELECT count(*) FROM runs WHERE state = 'good'").fetchone()[0] == 400
+        rows = catalog.conn.execute("SELECT at, operator, repository, action, outcome, detail, prev_hash, hash"
+                                    " FROM events ORDER BY id").fetchall()
     # The hash chain stays unbroken when two writers interleave.
     prev = GENESIS_HASH
     for at, operator, repository, action, outcome, detail, prev_hash, digest in rows:

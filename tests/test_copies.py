@@ -418,8 +418,8 @@ def test_a_removable_disk_mounted_elsewhere_later_is_found_again(tmp_path, monke
         check = verify_copy(profile, catalog, catalog.copy(outcome.copy_id))
         assert check.outcome == "inconclusive" and "not plugged in" in check.message
         assert catalog.copy(outcome.copy_id).state == "verified", "out of reach is not damaged"
-        recorded = catalog.db.execute("SELECT outcome FROM verifications WHERE copy_id = ? ORDER BY id DESC LIMIT 1",
-                                      (outcome.copy_id,)).fetchone()[0]
+        recorded = catalog.conn.execute("SELECT outcome FROM verifications WHERE copy_id = ? ORDER BY id DESC LIMIT 1",
+                                        (outcome.copy_id,)).fetchone()[0]
         assert recorded == "inconclusive", "recorded as a verification that could not be made, not as cancelled"
 
 

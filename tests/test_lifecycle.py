@@ -46,7 +46,7 @@ def test_a_retired_medium_never_comes_back_and_nothing_leaves_destroyed():
 
 def _run_in(catalog: Catalog, state: str) -> int:
     run = catalog.start_run("r")
-    catalog.db.execute("UPDATE runs SET state = ? WHERE id = ?", (state, run))  # the test's setup
+    catalog.conn.execute("UPDATE runs SET state = ? WHERE id = ?", (state, run))  # the test's setup
     return run
 
 
@@ -81,7 +81,7 @@ def test_the_catalog_holds_every_verification_and_restore_to_its_life_cycle(tmp_
         run = catalog.start_run("r")
         for event in VERIFICATION.events:
             v = catalog.start_verification(run, "checksum", trigger="cli", operator="jaa")
-            catalog.db.execute("UPDATE verifications SET outcome = ? WHERE id = ?", (outcome, v))
+            catalog.conn.execute("UPDATE verifications SET outcome = ? WHERE id = ?", (outcome, v))
             want = EXPECTED[VERIFICATION].get((outcome, event))
             if want is None:
                 with pytest.raises(Refused):

@@ -137,7 +137,7 @@ def test_every_medium_transition_is_allowed_or_refused_as_the_table_says(tmp_pat
             catalog.mark_pruned(run_id)  # retention let its run go: the disc may be erased or retired
         for before, after in product(MEDIUM_STATES, MEDIUM_STATES):
             # Put there as the test's setup, past the life cycle the catalog otherwise holds it to.
-            catalog.db.execute("UPDATE media SET state = ? WHERE id = ?", (before, medium_id))
+            catalog.conn.execute("UPDATE media SET state = ? WHERE id = ?", (before, medium_id))
             events = len(list(catalog.events(10_000)))
             allowed = after == before or (before, after) in MEDIUM.moves
             refused_for_copy = holds_only_copy and after in ERASING and after != before

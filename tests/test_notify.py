@@ -80,7 +80,7 @@ def test_a_mail_server_that_is_down_never_fails_a_backup_and_the_mail_goes_later
     bad = dse("run", "gone", "--profile", str(profile.file))
     assert bad.returncode == 1 and "mail to jaa@example.edu" in bad.stderr and "next try" in bad.stderr
     with Catalog(profile.catalog_path) as catalog:
-        waiting = catalog.db.execute("SELECT subject, attempts, last_error FROM outbox WHERE sent_at IS NULL").fetchall()
+        waiting = catalog.conn.execute("SELECT subject, attempts, last_error FROM outbox WHERE sent_at IS NULL").fetchall()
         assert len(waiting) == 1 and waiting[0][1] == 1 and "Connection" in waiting[0][2]
         assert catalog.last_status()["docs"].last_good is not None
     inbox = Inbox()
@@ -159,7 +159,7 @@ def test_a_refused_mail_does_not_hold_back_the_others_and_none_goes_twice(tmp_pa
         subjects = sorted(m["Subject"] for m in inbox.messages)
         assert subjects == ["[dse-tui t] first", "[dse-tui t] second"], "each once; the refused one held none back"
         with Catalog(profile.catalog_path) as catalog:
-            (row,) = catalog.db.execute("SELECT subject, last_error FROM outbox WHERE sent_at IS NULL").fetchall()
+            (row,) = catalog.conn.execute("SELECT subject, last_error FROM outbox WHERE sent_at IS NULL").fetchall()
         assert "REJECT" in row[0] and "554" in row[1]
         sent = dse("notify", "--test", "--profile", str(profile.file))
         assert "Test message" in [m["Subject"].split("] ")[1] for m in inbox.messages][-1]

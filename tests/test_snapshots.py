@@ -139,8 +139,8 @@ def _session_midway(site: Path) -> int:
         s.set_note("identity", "Rack B2, console cable")
         s.tick("etc")
         s.move_to("packages")
-        catalog.db.execute("UPDATE sessions SET started_at = ?", (to_db(FIXED_NOW),))
-        catalog.db.execute("UPDATE session_steps SET at = ?", (to_db(FIXED_NOW),))
+        catalog.conn.execute("UPDATE sessions SET started_at = ?", (to_db(FIXED_NOW),))
+        catalog.conn.execute("UPDATE session_steps SET at = ?", (to_db(FIXED_NOW),))
         return s.id
 
 
@@ -202,8 +202,8 @@ def test_dashboard_with_an_encrypted_repository(snap_compare, site):
     site.write_text(text + f"\nencryption: {{recipients: [{DEMO_RECIPIENT}]}}\n")
     profile = load_profile(site)
     with Catalog(profile.catalog_path) as catalog:
-        catalog.db.execute("UPDATE runs SET key_ids = 'age-83tkzznu8n' WHERE repository_id = ? AND state = 'good'",
-                           (catalog.repository_id("www-main"),))
+        catalog.conn.execute("UPDATE runs SET key_ids = 'age-83tkzznu8n' WHERE repository_id = ? AND state = 'good'",
+                             (catalog.repository_id("www-main"),))
 
     async def select_www(pilot):
         table = pilot.app.screen.query_one("RepoTable")

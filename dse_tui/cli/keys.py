@@ -26,7 +26,8 @@ def add_parsers(sub, common) -> None:
 def cmd_keys(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail, profile_path
     from dse_tui.core.profile.config import load_profile
-    from dse_tui.core.keys.keypairs import KeyError_, init_key, keys_dir, recovery_sheet
+    from dse_tui.core.keys.crypto import keys_dir
+    from dse_tui.core.keys.keypairs import KeyError_, init_key, recovery_sheet
     from dse_tui.core.profile.problems import ConfigError
 
     try:

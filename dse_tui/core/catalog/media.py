@@ -8,9 +8,14 @@ from datetime import datetime
 
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
-from dse_tui.core.catalog.lifecycle import RETIRED, MediumState  # noqa: F401 (RETIRED: where media code looks for it)
+from dse_tui.core.catalog.lifecycle import ERASING, RETIRED, MediumState  # noqa: F401 (RETIRED: where media code looks for it)
 
 MEDIUM_STATES = tuple(str(s) for s in MediumState)
+
+# A copy counts while none of its media was retired or erased (made blank).
+GONE_MEDIA = "(" + ", ".join(f"'{state}'" for state in ERASING) + ")"
+ON_LIVE_MEDIA = ("NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id"
+                 f" WHERE cm.copy_id = copies.id AND m.state IN {GONE_MEDIA})")
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ _MEDIUM = ("id, code, kind, state, location, destination, created_at, expires_at
 
 
 class MediaMixin:
-    db: sqlite3.Connection
+    conn: sqlite3.Connection
 
     # ------------------------------------------------------------------ copies
 
@@ -71,7 +76,7 @@ class MediaMixin:
                  device: str | None = None, message: str | None = None, lock: str | None = None) -> int:
         """`lock`: of a copy still `copying`, the mark of the StepLock its process holds (catalog/steps.py)."""
         when = to_db(at or utcnow())
-        cur = self.db.execute(
+        cur = self.conn.execute(
             "INSERT INTO copies(run_id, destination, device, path, size, sha256, copied_at, verified_at, state,"
             " message, lock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, destination, device, path, size, sha256, when, when if state == "verified" else None, state,
@@ -85,12 +90,12 @@ class MediaMixin:
         "verification failed", "erased"): as the life cycle allows."""
         from dse_tui.core.catalog.lifecycle import COPY, FAILING
 
-        if event in FAILING and self.db.execute("SELECT state FROM copies WHERE id = ?",
-                                                (copy_id,)).fetchone() == ("failed",):
+        if event in FAILING and self.conn.execute("SELECT state FROM copies WHERE id = ?",
+                                                  (copy_id,)).fetchone() == ("failed",):
             return  # failed meanwhile by another reading: as this one would
         state = self.moved(COPY, "copies", "state", copy_id, event or state)
         now = to_db(utcnow())
-        self.db.execute(
+        self.conn.execute(
             "UPDATE copies SET state = ?, message = ?, path = coalesce(?, path), size = coalesce(?, size),"
             " sha256 = coalesce(?, sha256), device = coalesce(?, device), key_ids = coalesce(?, key_ids),"
             " verified_at = CASE WHEN ? = 'verified' THEN ? ELSE verified_at END WHERE id = ?",
@@ -98,44 +103,42 @@ class MediaMixin:
              copy_id))
 
     def copy(self, copy_id: int) -> Copy | None:
-        row = self.db.execute(f"SELECT {_COPY} FROM copies WHERE id = ?", (copy_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE id = ?", (copy_id,)).fetchone()
         return _copy(row) if row else None
 
     def copies_of(self, run_id: int) -> list[Copy]:
-        return [_copy(r) for r in self.db.execute(f"SELECT {_COPY} FROM copies WHERE run_id = ? ORDER BY id",
-                                                  (run_id,))]
+        return [_copy(r) for r in self.conn.execute(f"SELECT {_COPY} FROM copies WHERE run_id = ? ORDER BY id",
+                                                    (run_id,))]
 
     def verified_copies_list(self, run_ids: list[int] | None = None) -> list[Copy]:
         """Verified copies that count: on no retired medium."""
-        from dse_tui.core.catalog import ON_LIVE_MEDIA
-
         if run_ids is None:
-            rows = self.db.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
-                                   " ORDER BY id")
+            rows = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
+                                     " ORDER BY id")
         else:
             marks = ",".join("?" * len(run_ids)) or "NULL"
-            rows = self.db.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
-                                   f" AND run_id IN ({marks}) ORDER BY id", run_ids)
+            rows = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
+                                     f" AND run_id IN ({marks}) ORDER BY id", run_ids)
         return [_copy(r) for r in rows]
 
     def runs_with_copies(self, key: str) -> list[int]:
         """The repository's runs that have a verified copy somewhere, pruned here or not."""
-        rows = self.db.execute("SELECT DISTINCT c.run_id FROM copies c JOIN runs r ON r.id = c.run_id"
-                               " WHERE r.repository_id = ? AND c.state = 'verified'", (self.repository_id(key),))
+        rows = self.conn.execute("SELECT DISTINCT c.run_id FROM copies c JOIN runs r ON r.id = c.run_id"
+                                 " WHERE r.repository_id = ? AND c.state = 'verified'", (self.repository_id(key),))
         return [r[0] for r in rows]
 
     # ------------------------------------------------------------------ media
 
     def next_medium_seq(self, scope: str) -> int:
         """Codes are never reused: the next number of their pattern is past every one ever made."""
-        row = self.db.execute("SELECT max(seq) FROM media WHERE seq_scope = ?", (scope,)).fetchone()
+        row = self.conn.execute("SELECT max(seq) FROM media WHERE seq_scope = ?", (scope,)).fetchone()
         return (row[0] or 0) + 1
 
     def create_medium(self, code: str, kind: str, *, destination: str | None, volume: str | None = None,
                       capacity: int | None = None, scope: str | None = None, seq: int | None = None,
                       location: str | None = None, state: str = "in-use") -> int:
         now = to_db(utcnow())
-        cur = self.db.execute(
+        cur = self.conn.execute(
             "INSERT INTO media(code, kind, state, location, destination, created_at, volume, capacity, seq_scope,"
             " seq, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (code, kind, state, location, destination, now, volume, capacity, scope, seq, now))
@@ -143,16 +146,16 @@ class MediaMixin:
 
     def medium(self, code_or_id) -> Medium | None:
         column = "id" if isinstance(code_or_id, int) else "code"
-        row = self.db.execute(f"SELECT {_MEDIUM} FROM media WHERE {column} = ?", (code_or_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {_MEDIUM} FROM media WHERE {column} = ?", (code_or_id,)).fetchone()
         return _medium(row) if row else None
 
     def medium_by_volume(self, destination: str, volume: str) -> Medium | None:
-        row = self.db.execute(f"SELECT {_MEDIUM} FROM media WHERE destination = ? AND volume = ? AND state NOT IN"
-                              " ('expired', 'destroyed') ORDER BY id DESC LIMIT 1", (destination, volume)).fetchone()
+        row = self.conn.execute(f"SELECT {_MEDIUM} FROM media WHERE destination = ? AND volume = ? AND state NOT IN"
+                                " ('expired', 'destroyed') ORDER BY id DESC LIMIT 1", (destination, volume)).fetchone()
         return _medium(row) if row else None
 
     def media(self) -> list[Medium]:
-        return [_medium(r) for r in self.db.execute(f"SELECT {_MEDIUM} FROM media ORDER BY code")]
+        return [_medium(r) for r in self.conn.execute(f"SELECT {_MEDIUM} FROM media ORDER BY code")]
 
     def update_medium(self, medium_id: int, *, state: str | None = None, location: str | None = None,
                       note: str | None = None, expires_at: datetime | None = None) -> None:
@@ -160,24 +163,33 @@ class MediaMixin:
 
         if state is not None and self.medium(medium_id).state != state:
             state = self.moved(MEDIUM, "media", "state", medium_id, state)
-        self.db.execute(
+        self.conn.execute(
             "UPDATE media SET state = coalesce(?, state), location = coalesce(?, location), note = coalesce(?, note),"
             " expires_at = coalesce(?, expires_at), updated_at = ? WHERE id = ?",
             (state, location, note, to_db(expires_at) if expires_at else None, to_db(utcnow()), medium_id))
 
+    def encrypted_media(self) -> list[tuple[str, str]]:
+        """(medium code, key ids) for each verified encrypted copy on a medium: encrypted on its way there, or
+        a copy of an encrypted run."""
+        return self.conn.execute(
+            "SELECT DISTINCT m.code, coalesce(c.key_ids, r.key_ids) FROM media m"
+            " JOIN copy_media cm ON cm.medium_id = m.id JOIN copies c ON c.id = cm.copy_id"
+            " JOIN runs r ON r.id = c.run_id"
+            " WHERE coalesce(c.key_ids, r.key_ids) IS NOT NULL AND c.state = 'verified' ORDER BY m.code").fetchall()
+
     def link_copy_medium(self, copy_id: int, medium_id: int, seq: int, total: int, *, path: str | None = None,
                          size: int | None = None, sha256: str | None = None) -> None:
-        self.db.execute("INSERT OR REPLACE INTO copy_media(copy_id, medium_id, seq, total, path, size, sha256)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)", (copy_id, medium_id, seq, total, path, size, sha256))
+        self.conn.execute("INSERT OR REPLACE INTO copy_media(copy_id, medium_id, seq, total, path, size, sha256)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?)", (copy_id, medium_id, seq, total, path, size, sha256))
 
     def copy_media(self, copy_id: int) -> list[CopyMedium]:
-        return [CopyMedium(*r) for r in self.db.execute(
+        return [CopyMedium(*r) for r in self.conn.execute(
             "SELECT copy_id, medium_id, seq, total, path, size, sha256 FROM copy_media WHERE copy_id = ? ORDER BY seq",
             (copy_id,))]
 
     def medium_copies(self, medium_id: int) -> list[tuple[Copy, CopyMedium]]:
         """The copies on this medium (with their place in a spanned set), oldest first."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             f"SELECT {', '.join('c.' + c.strip() for c in _COPY.split(','))}, cm.copy_id, cm.medium_id, cm.seq,"
             " cm.total, cm.path, cm.size, cm.sha256 FROM copy_media cm JOIN copies c ON c.id = cm.copy_id"
             " WHERE cm.medium_id = ? ORDER BY c.id", (medium_id,))

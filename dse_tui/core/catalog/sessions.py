@@ -62,7 +62,7 @@ _STEP_COLUMNS = ("step_id", "outcome", "at", "evidence", "note", "reason", "outp
 
 
 class SessionsMixin:
-    db: sqlite3.Connection
+    conn: sqlite3.Connection
 
     def create_session(self, key: str, *, checklist: str, title: dict, steps_for, operator: str,
                        workdir_for, at: datetime | None = None) -> int:
@@ -71,14 +71,14 @@ class SessionsMixin:
         repo = self.repository_id(key)
         try:
             with self.transaction():
-                cur = self.db.execute(
+                cur = self.conn.execute(
                     "INSERT INTO sessions(repository_id, checklist, title, operator, started_at, state)"
                     " VALUES (?, ?, ?, ?, ?, 'open')",
                     (repo, checklist, json.dumps(title), operator, to_db(at or utcnow())))
                 sid = cur.lastrowid
                 steps = steps_for(sid)
-                self.db.execute("UPDATE sessions SET steps = ?, workdir = ?, current = ? WHERE id = ?",
-                                (json.dumps(steps), str(workdir_for(sid)), steps[0]["id"] if steps else None, sid))
+                self.conn.execute("UPDATE sessions SET steps = ?, workdir = ?, current = ? WHERE id = ?",
+                                  (json.dumps(steps), str(workdir_for(sid)), steps[0]["id"] if steps else None, sid))
         except sqlite3.IntegrityError:
             existing = self.open_session(key)
             if existing is None:
@@ -87,19 +87,19 @@ class SessionsMixin:
         return sid
 
     def open_session(self, key: str) -> SessionRow | None:
-        row = self.db.execute(
+        row = self.conn.execute(
             f"SELECT {_SESSION_COLUMNS} FROM sessions s JOIN repositories r ON r.id = s.repository_id"
             " WHERE r.key = ? AND s.state = 'open'", (key,)).fetchone()
         return self._session(row) if row else None
 
     def open_sessions(self) -> list[SessionRow]:
-        rows = self.db.execute(
+        rows = self.conn.execute(
             f"SELECT {_SESSION_COLUMNS} FROM sessions s JOIN repositories r ON r.id = s.repository_id"
             " WHERE s.state = 'open' ORDER BY s.started_at").fetchall()
         return [self._session(r) for r in rows]
 
     def session(self, session_id: int) -> SessionRow | None:
-        row = self.db.execute(
+        row = self.conn.execute(
             f"SELECT {_SESSION_COLUMNS} FROM sessions s JOIN repositories r ON r.id = s.repository_id"
             " WHERE s.id = ?", (session_id,)).fetchone()
         return self._session(row) if row else None
@@ -114,7 +114,7 @@ class SessionsMixin:
             args.append(state)
         sql = (f"SELECT {_SESSION_COLUMNS} FROM sessions s JOIN repositories r ON r.id = s.repository_id"
                f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY s.started_at DESC, s.id DESC LIMIT ?")
-        return [self._session(r, with_steps=False) for r in self.db.execute(sql, (*args, limit))]
+        return [self._session(r, with_steps=False) for r in self.conn.execute(sql, (*args, limit))]
 
     def update_step(self, session_id: int, step_id: str, **columns) -> StepRow | None:
         """Set only these columns of the step (another console's changes to the others stay), and only while
@@ -123,19 +123,20 @@ class SessionsMixin:
         assert not unknown, unknown
         values = {k: (to_db(v) if k == "at" else v) for k, v in columns.items()}
         with self.transaction():
-            if not self.db.execute("SELECT 1 FROM sessions WHERE id = ? AND state = 'open'", (session_id,)).fetchone():
+            if not self.conn.execute("SELECT 1 FROM sessions WHERE id = ? AND state = 'open'",
+                                     (session_id,)).fetchone():
                 return None
-            self.db.execute("INSERT OR IGNORE INTO session_steps(session_id, step_id, outcome, at) VALUES (?, ?, "
-                            "'pending', ?)", (session_id, step_id, to_db(utcnow())))
+            self.conn.execute("INSERT OR IGNORE INTO session_steps(session_id, step_id, outcome, at) VALUES (?, ?, "
+                              "'pending', ?)", (session_id, step_id, to_db(utcnow())))
             if values:
-                self.db.execute(f"UPDATE session_steps SET {', '.join(f'{k} = :{k}' for k in values)}"
-                                " WHERE session_id = :sid AND step_id = :step",
-                                {**values, "sid": session_id, "step": step_id})
+                self.conn.execute(f"UPDATE session_steps SET {', '.join(f'{k} = :{k}' for k in values)}"
+                                  " WHERE session_id = :sid AND step_id = :step",
+                                  {**values, "sid": session_id, "step": step_id})
         return self.step_row(session_id, step_id)
 
     def step_row(self, session_id: int, step_id: str) -> StepRow | None:
-        row = self.db.execute(f"SELECT {', '.join(_STEP_COLUMNS)} FROM session_steps WHERE session_id = ? AND "
-                              "step_id = ?", (session_id, step_id)).fetchone()
+        row = self.conn.execute(f"SELECT {', '.join(_STEP_COLUMNS)} FROM session_steps WHERE session_id = ? AND "
+                                "step_id = ?", (session_id, step_id)).fetchone()
         if row is None:
             return None
         values = dict(zip(_STEP_COLUMNS, row))
@@ -143,7 +144,7 @@ class SessionsMixin:
         return StepRow(**values)
 
     def set_session_current(self, session_id: int, step_id: str) -> None:
-        self.db.execute("UPDATE sessions SET current = ? WHERE id = ?", (step_id, session_id))
+        self.conn.execute("UPDATE sessions SET current = ? WHERE id = ?", (step_id, session_id))
 
     def end_session(self, session_id: int, state: str, reason: str | None = None,
                     at: datetime | None = None) -> bool:
@@ -154,26 +155,26 @@ class SessionsMixin:
             state = self.moved(SESSION, "sessions", "state", session_id, state)
         except Refused:
             return False
-        cur = self.db.execute("UPDATE sessions SET state = ?, reason = ?, ended_at = ? WHERE id = ? AND state = 'open'",
-                              (state, reason, to_db(at or utcnow()), session_id))
+        cur = self.conn.execute("UPDATE sessions SET state = ?, reason = ?, ended_at = ? WHERE id = ?"
+                                " AND state = 'open'", (state, reason, to_db(at or utcnow()), session_id))
         return cur.rowcount == 1
 
     def session_runs(self, session_id: int) -> list:
-        rows = self.db.execute("SELECT id FROM runs WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+        rows = self.conn.execute("SELECT id FROM runs WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
         return [self.run(r[0]) for r in rows]
 
     def link_run_to_session(self, run_id: int, session_id: int) -> None:
-        self.db.execute("UPDATE runs SET session_id = ? WHERE id = ?", (session_id, run_id))
+        self.conn.execute("UPDATE runs SET session_id = ? WHERE id = ?", (session_id, run_id))
 
     def run_session(self, run_id: int) -> int | None:
-        row = self.db.execute("SELECT session_id FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.conn.execute("SELECT session_id FROM runs WHERE id = ?", (run_id,)).fetchone()
         return row[0] if row else None
 
     def _session(self, row, with_steps: bool = True) -> SessionRow:
         steps = {}
         if with_steps:
-            for r in self.db.execute(f"SELECT {', '.join(_STEP_COLUMNS)} FROM session_steps WHERE session_id = ?",
-                                     (row[0],)):
+            for r in self.conn.execute(f"SELECT {', '.join(_STEP_COLUMNS)} FROM session_steps WHERE session_id = ?",
+                                       (row[0],)):
                 values = dict(zip(_STEP_COLUMNS, r))
                 values["at"] = from_db(values["at"])
                 steps[values["step_id"]] = StepRow(**values)

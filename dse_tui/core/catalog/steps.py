@@ -61,9 +61,9 @@ class RunningStep:
 
 
 class StepsMixin:
-    """Needs `self.db`, `self.readonly`, `self.transaction` and `self._append_event`."""
+    """Needs `self.conn`, `self.readonly`, `self.transaction` and `self._append_event`."""
 
-    db: sqlite3.Connection
+    conn: sqlite3.Connection
 
     def begin_step(self, storage_root: Path) -> StepLock:
         """The lock a new step holds while it works (its row records `.mark`), taken once the steps that
@@ -74,7 +74,7 @@ class StepsMixin:
     def running_steps(self) -> list[RunningStep]:
         out = []
         for kind in _KINDS:
-            cur = self.db.execute(kind.running)
+            cur = self.conn.execute(kind.running)
             names = [d[0] for d in cur.description][3:]
             out += [RunningStep(kind.action, row[0], row[1], row[2], dict(zip(names, row[3:]))) for row in cur]
         return out
@@ -94,7 +94,7 @@ class StepsMixin:
         """False when another process closed it first, or it ended meanwhile."""
         kind = next(k for k in _KINDS if k.action == step.action)
         with self.transaction():
-            cur = self.db.execute(kind.interrupt, {"key": step.key, "lock": step.lock, "now": to_db(utcnow()),
+            cur = self.conn.execute(kind.interrupt, {"key": step.key, "lock": step.lock, "now": to_db(utcnow()),
                                                    "message": INTERRUPTED, "note": f"\n[{INTERRUPTED}]\n"})
             if cur.rowcount != 1:
                 return False

@@ -70,10 +70,10 @@ def contents(manifest: dict) -> list[str]:
     return [f"table {name}: {rows} rows" for name, rows in manifest.get("tables", {}).items()]
 
 
-def _counts(db: sqlite3.Connection) -> dict[str, int]:
-    names = [n for (n,) in db.execute(
+def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+    names = [n for (n,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    return {name: db.execute(f'SELECT count(*) FROM "{name.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
+    return {name: conn.execute(f'SELECT count(*) FROM "{name.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
             for name in names}
 
 
@@ -85,11 +85,11 @@ def _open_copy(v, part) -> sqlite3.Connection:
 def structure(v) -> None:
     for part in v.parts(".sqlite.zst"):
         try:
-            db = _open_copy(v, part)
+            conn = _open_copy(v, part)
             try:
-                result = [r[0] for r in db.execute("PRAGMA integrity_check")]
+                result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
             finally:
-                db.close()
+                conn.close()
         except sqlite3.Error as exc:
             v.check(f"integrity {part['file']}", False, f"not a readable SQLite database: {exc}")
             continue
@@ -100,11 +100,11 @@ def structure(v) -> None:
 def trial(v) -> None:
     for part in v.parts(".sqlite.zst"):
         try:
-            db = _open_copy(v, part)
+            conn = _open_copy(v, part)
             try:
-                counts = _counts(db)
+                counts = _counts(conn)
             finally:
-                db.close()
+                conn.close()
         except sqlite3.Error as exc:
             v.check(f"open {part['file']}", False, str(exc))
             continue

@@ -117,7 +117,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         log_bytes = export_jsonl(catalog, start)
         ctx.on_bytes = None  # progress is of the data, measured against the last good run's data size
         written = ctx.part(AUDIT_LOG, [], feed=lambda pipe: pipe.write(log_bytes))
-        last = catalog.db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+        last = catalog.last_event_id()
         ctx.meta["audit_log"] = {"part": written.file, "first_id": start + 1, "last_id": last}
         manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger, session_id)
         # ASCII JSON: file names that are not UTF-8 (surrogate escapes) must not break the manifest.

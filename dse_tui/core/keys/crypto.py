@@ -21,6 +21,13 @@ RECIPIENT = re.compile(r"age1[02-9ac-hj-np-z]{58}")
 PROTECTED = b"age-encryption.org/v1\n"
 
 
+def keys_dir(profile) -> Path:
+    """The site's keys folder: where `dse-tui keys init` puts a key pair and the Keyring looks for one."""
+    from platformdirs import user_config_path
+
+    return user_config_path("dse-tui") / "keys" / profile.site.id
+
+
 def key_id(recipient: str) -> str:
     """A short, stable name for a key: the start of its public key."""
     return "age-" + recipient.removeprefix("age1")[:10]
@@ -153,8 +160,6 @@ class Keyring:
 
     @classmethod
     def for_profile(cls, profile, extra: list[Path] | None = None, passphrase: str | None = None) -> "Keyring":
-        from dse_tui.core.keys.keypairs import keys_dir
-
         enc = getattr(profile, "encryption", None)
         files = [Path(p).expanduser() for p in extra or []]
         if enc is not None:

@@ -29,12 +29,6 @@ class Key:
     created: datetime
 
 
-def keys_dir(profile) -> Path:
-    from platformdirs import user_config_path
-
-    return user_config_path("dse-tui") / "keys" / profile.site.id
-
-
 def init_key(folder: Path, passphrase: str | None = None) -> Key:
     """A new key pair in `folder` (made 0700): `<id>.key` (0600, the identity; encrypted with `passphrase`
     in age's format when one is given) and `<id>.pub`."""
@@ -82,15 +76,10 @@ def _mtime(path: Path) -> datetime:
 def key_usage(catalog) -> dict[str, dict]:
     """key id → the runs encrypted to it (kept ones) and the codes of the media that hold them."""
     out: dict[str, dict] = {}
-    for run_id, key_ids in catalog.db.execute(
-            "SELECT id, key_ids FROM runs WHERE key_ids IS NOT NULL AND artifact IS NOT NULL ORDER BY id"):
+    for run_id, key_ids in catalog.encrypted_runs():
         for kid in key_ids.split():
             out.setdefault(kid, {"runs": [], "media": []})["runs"].append(run_id)
-    for code, key_ids in catalog.db.execute(
-            "SELECT DISTINCT m.code, coalesce(c.key_ids, r.key_ids) FROM media m"
-            " JOIN copy_media cm ON cm.medium_id = m.id JOIN copies c ON c.id = cm.copy_id"
-            " JOIN runs r ON r.id = c.run_id"
-            " WHERE coalesce(c.key_ids, r.key_ids) IS NOT NULL AND c.state = 'verified' ORDER BY m.code"):
+    for code, key_ids in catalog.encrypted_media():
         for kid in key_ids.split():
             media = out.setdefault(kid, {"runs": [], "media": []})["media"]
             if code not in media:
@@ -119,7 +108,7 @@ def recovery_sheet(key: Key, site: str, department: str = "", passphrase: str | 
     printed in clear even when its file is protected: the sheet is the key of last resort, kept in the safe."""
     from fpdf import FPDF
 
-    from dse_tui.core.labels.pdf import draw_qr, use_font
+    from dse_tui.core.common.pdfdraw import draw_qr, use_font
 
     _, identity = read_identity(key.identity_file, passphrase)
     pdf = FPDF(format="A4")

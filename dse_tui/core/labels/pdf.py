@@ -5,15 +5,14 @@ with an ellipsis, never drawn outside the label; a full QR code (segno, never Mi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
+from dse_tui.core.common.pdfdraw import draw_qr, use_font
 from dse_tui.core.labels.content import Label, text_lines
 from dse_tui.core.labels.stocks import Stock
 
 PAD = 1.5  # mm inside the label's edge
 MAX_PT, MIN_PT = 9.0, 4.5
 PT = 0.3528  # mm per point
-FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
 
 
 @dataclass(frozen=True)
@@ -40,25 +39,8 @@ def barcode_modules(data: str, symbology: str) -> str:
     return symbol.build()[0]
 
 
-def qr_matrix(payload: str) -> tuple[tuple[int, ...], ...]:
-    import segno
-
-    return segno.make(payload, micro=False, error="m").matrix
-
-
-def use_font(pdf, family: str = "label", stem: str = "DejaVuSansCondensed", fallback: str = "helvetica") -> str:
-    """DejaVu `stem` (regular and bold) added to `pdf` as `family`; `fallback`, a core font, where it is not
-    installed (latin-1 only: text is folded to it in _safe)."""
-    for folder in FONT_DIRS:
-        regular, bold = Path(folder) / f"{stem}.ttf", Path(folder) / f"{stem}-Bold.ttf"
-        if regular.is_file() and bold.is_file():
-            pdf.add_font(family, "", str(regular))
-            pdf.add_font(family, "B", str(bold))
-            return family
-    return fallback
-
-
 def _safe(text: str, font: str) -> str:
+    """helvetica, use_font's fallback, has latin-1 only: dashes and ellipses folded, the rest replaced."""
     if font != "helvetica":
         return text
     return text.replace("—", "-").replace("–", "-").replace("…", "...").encode("latin-1", "replace").decode("latin-1")
@@ -173,24 +155,6 @@ def _text(pdf, font: str, lines: list[str], x: float, y: float, w: float, h: flo
             break
         pdf.set_xy(x, y + i * line_h)
         pdf.cell(w, line_h, fit(pdf, line, w))
-
-
-def draw_qr(pdf, payload: str, x: float, y: float, side: float) -> None:
-    """A full QR code of `payload` in a `side` mm square (its quiet zone included), as vector rectangles."""
-    matrix = qr_matrix(payload)
-    n = len(matrix) + 8  # the 4-module quiet zone on each side is part of the square
-    module = side / n
-    pdf.set_fill_color(0)
-    for r, row in enumerate(matrix):
-        c = 0
-        while c < len(row):  # runs of dark modules as one rectangle: smaller PDFs, no hairline gaps
-            if row[c]:
-                start = c
-                while c < len(row) and row[c]:
-                    c += 1
-                pdf.rect(x + (start + 4) * module, y + (r + 4) * module, (c - start) * module, module, style="F")
-            else:
-                c += 1
 
 
 def _barcode(pdf, label: Label, x: float, y: float, w: float, h: float) -> None:

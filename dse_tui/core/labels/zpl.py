@@ -20,7 +20,7 @@ def _hex_escaped(text: str) -> str:
 
 
 def render_zpl(labels: list[Label], stock: Stock, copies: int = 1) -> str:
-    from dse_tui.core.labels.pdf import qr_matrix
+    from dse_tui.core.common.pdfdraw import qr_matrix
 
     dots = stock.dpi / MM_PER_INCH
     w, h = round(stock.label[0] * dots), round(stock.label[1] * dots)

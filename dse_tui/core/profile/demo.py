@@ -49,8 +49,8 @@ def init_demo(directory: Path | None = None) -> Path:
 
 def _library_db(path: Path) -> None:
     path.unlink(missing_ok=True)
-    with sqlite3.connect(path) as db:
-        db.executescript("""
+    with sqlite3.connect(path) as conn:
+        conn.executescript("""
             CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL, author TEXT, year INTEGER);
             CREATE TABLE loans (id INTEGER PRIMARY KEY, book_id INTEGER REFERENCES books(id),
                                 borrower TEXT NOT NULL, lent_on TEXT NOT NULL, returned_on TEXT);
@@ -65,10 +65,10 @@ def _library_db(path: Path) -> None:
             ("La casa de los espíritus", "Isabel Allende", 1982),
             ("Operating System Concepts", "Silberschatz, Galvin, Gagne", 1983),
         ]
-        db.executemany("INSERT INTO books(title, author, year) VALUES (?, ?, ?)", books)
+        conn.executemany("INSERT INTO books(title, author, year) VALUES (?, ?, ?)", books)
         loans = [(1 + i % len(books), f"student{i:03d}", f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
                   None if i % 3 else f"2026-{1 + i % 12:02d}-28") for i in range(40)]
-        db.executemany("INSERT INTO loans(book_id, borrower, lent_on, returned_on) VALUES (?, ?, ?, ?)", loans)
+        conn.executemany("INSERT INTO loans(book_id, borrower, lent_on, returned_on) VALUES (?, ?, ?, ?)", loans)
 
 
 def _git_project(path: Path) -> None:

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterator
 
 from dse_tui.core.catalog import GENESIS_HASH, Catalog, event_hash
-
-COLUMNS = ("id", "at", "operator", "repository", "action", "outcome", "detail", "prev_hash", "hash")
 
 
 @dataclass(frozen=True)
@@ -21,19 +18,13 @@ class Break:
     message: str
 
 
-def all_events(catalog: Catalog, after_id: int = 0) -> Iterator[dict]:
-    cur = catalog.db.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after_id,))
-    for row in cur:
-        yield dict(zip(COLUMNS, row))
-
-
 def verify_chain(catalog: Catalog, expected_head: tuple[int, str] | None = None) -> tuple[int, list[Break]]:
     """(events checked, what is wrong). `expected_head` (id, hash) of the last event of a copy kept elsewhere
     (a run's audit log) also catches events deleted from the end."""
     breaks: list[Break] = []
     seen: dict[str, int] = {GENESIS_HASH: 0}  # hash → id of the event that has it
     prev_hash, prev_id, count = GENESIS_HASH, 0, 0
-    for e in all_events(catalog):
+    for e in catalog.event_chain():
         count += 1
         fields = {k: e[k] for k in ("at", "operator", "repository", "action", "outcome", "detail")}
         own = event_hash(e["prev_hash"], fields)
@@ -68,19 +59,17 @@ def export_jsonl(catalog: Catalog, after_id: int = 0) -> bytes:
     """The log (from event `after_id` + 1), one JSON object per line with its hashes: a segment of the chain
     that verifies on its own, since each event's hash covers the one before."""
     return b"".join(json.dumps(e, ensure_ascii=False, sort_keys=True).encode() + b"\n"
-                    for e in all_events(catalog, after_id))
+                    for e in catalog.event_chain(after_id))
 
 
 def segment_start(catalog: Catalog, repo_id: str, overlap: int = 1000) -> int:
     """Where a run's copy of the log starts: just after what this repository's previous run carried, with
     an overlap (so consecutive copies chain), never more than the whole log."""
-    row = catalog.db.execute(
-        "SELECT r.manifest FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
-        "r.manifest IS NOT NULL ORDER BY r.id DESC LIMIT 1", (repo_id,)).fetchone()
+    manifest = catalog.last_manifest(repo_id)
     last = 0
-    if row and row[0]:
+    if manifest:
         try:
-            last = json.loads(open(row[0]).read()).get("audit_log", {}).get("last_id", 0)
+            last = json.loads(open(manifest).read()).get("audit_log", {}).get("last_id", 0)
         except (OSError, ValueError):
             last = 0
     return max(0, last - overlap)
@@ -104,9 +93,8 @@ def note_profile(catalog: Catalog, profile) -> bool:
         digest = hashlib.sha256(profile.file.read_bytes()).hexdigest()
     except OSError:
         return False
-    row = catalog.db.execute("SELECT detail FROM events WHERE action = 'profile changed' ORDER BY id DESC LIMIT 1"
-                             ).fetchone()
-    if row and json.loads(row[0] or "{}").get("sha256") == digest:
+    last = next(catalog.events(1, action="profile changed"), None)
+    if last and json.loads(last["detail"] or "{}").get("sha256") == digest:
         return False
     catalog.record_event("profile changed", "ok", detail={"file": str(profile.file), "sha256": digest})
     return True

@@ -17,7 +17,7 @@ from email.utils import formatdate, make_msgid
 from typing import Callable
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.common.timeutil import to_db, utcnow
+from dse_tui.core.common.timeutil import utcnow
 from dse_tui.core.common.fmt import copies
 
 
@@ -36,12 +36,10 @@ def queue(profile, catalog: Catalog, event: str, subject: str, body: str, *, rep
     if not wanted(profile, event):
         return False
     try:
-        cur = catalog.db.execute(
-            "INSERT OR IGNORE INTO outbox(created_at, kind, repository, key, subject, body) VALUES (?, ?, ?, ?, ?, ?)",
-            (to_db(utcnow()), event, repository, key, f"[dse-tui {profile.site.id}] {subject}", body))
+        return catalog.queue_mail(event, f"[dse-tui {profile.site.id}] {subject}", body, repository=repository,
+                                  key=key)
     except Exception:  # the catalog busy or full: a notification must never cost a backup
         return False
-    return cur.rowcount == 1
 
 
 MAX_ATTEMPTS = 20  # a mail refused this often stays in the outbox, with its error, and is no longer tried
@@ -55,12 +53,7 @@ def flush(profile, catalog: Catalog, log: Callable[[str], None] | None = None) -
     if profile.notify is None:
         return 0, 0
     now = utcnow()
-    with catalog.transaction():
-        rows = catalog.db.execute(
-            "SELECT id, subject, body FROM outbox WHERE sent_at IS NULL AND attempts < ? AND "
-            "(claimed_at IS NULL OR claimed_at < ?) ORDER BY id",
-            (MAX_ATTEMPTS, to_db(now - timedelta(minutes=CLAIM_MINUTES)))).fetchall()
-        catalog.db.executemany("UPDATE outbox SET claimed_at = ? WHERE id = ?", [(to_db(now), r[0]) for r in rows])
+    rows = catalog.claim_mail(now, MAX_ATTEMPTS, now - timedelta(minutes=CLAIM_MINUTES))
     if not rows:
         return 0, 0
     n = profile.notify
@@ -73,12 +66,10 @@ def flush(profile, catalog: Catalog, log: Callable[[str], None] | None = None) -
                     smtp.send_message(_message(n, subject, body))
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
                     # This mail refused: said on it; the others still go.
-                    catalog.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_at = NULL"
-                                       " WHERE id = ?", (f"{type(exc).__name__}: {exc}", mid))
+                    catalog.mail_refused(mid, f"{type(exc).__name__}: {exc}")
                     log(f"mail '{subject}' refused by {n.host}: {exc}")
                     continue
-                catalog.db.execute("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
-                                   "WHERE id = ?", (to_db(utcnow()), mid))
+                catalog.mail_sent(mid)
                 sent += 1
         finally:
             try:
@@ -88,15 +79,13 @@ def flush(profile, catalog: Catalog, log: Callable[[str], None] | None = None) -
     except (OSError, smtplib.SMTPException, ssl.SSLError, MailSetupError) as exc:
         error = f"{type(exc).__name__}: {exc}"
     # Whatever was claimed and not sent is free again for the next try.
-    waiting = catalog.db.execute(
-        "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND claimed_at = ?", (to_db(now),)).fetchone()[0]
+    waiting = catalog.claimed_mail_waiting(now)
     if error:
-        catalog.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_at = NULL "
-                           "WHERE sent_at IS NULL AND claimed_at = ?", (error, to_db(now)))
+        catalog.claimed_mail_failed(now, error)
         log(f"mail to {', '.join(n.to)} through {n.host}:{n.port} failed ({error}); {waiting} message(s) "
             "wait for the next try")
         catalog.record_event("mail", "failed", detail={"error": error, "waiting": waiting})
-    catalog.db.execute("UPDATE outbox SET claimed_at = NULL WHERE sent_at IS NULL AND claimed_at = ?", (to_db(now),))
+    catalog.release_mail(now)
     if sent:
         catalog.record_event("mail", "ok", detail={"sent": sent, "to": list(n.to)})
     return sent, len(rows) - sent

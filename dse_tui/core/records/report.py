@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.engine.schedule import period_strip
-from dse_tui.core.common.timeutil import from_db, to_db
 from dse_tui.core.common.fmt import size as fmt_size
 
 
@@ -69,10 +68,7 @@ def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: l
         if repo_ids and repo.id not in repo_ids:
             continue
         rr = RepoReport(repo.id, repo.name, repo.periodicity.text)
-        rows = catalog.db.execute(
-            "SELECT r.id FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
-            "r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at", (repo.id, to_db(start), to_db(end)))
-        runs = [catalog.run(r[0]) for r in rows.fetchall()]
+        runs = catalog.runs_between(repo.id, start, end)
         verifications = catalog.last_verifications([r.id for r in runs])
         codes_of_run: dict[int, list[str]] = {}
         for run in runs:
@@ -144,11 +140,9 @@ def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[
             if p.outcome in ("missing", "failed") and p.end > start and p.start < end
             and not _covered(p, runs)]
     good = sorted(r.started_at for r in runs if r.state == "good")
-    row = catalog.db.execute(
-        "SELECT max(r.started_at) FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.key = ? AND "
-        "r.state = 'good' AND r.started_at < ?", (repo.id, to_db(bounds[0]))).fetchone()
-    if row and row[0]:
-        good = [from_db(row[0])] + good
+    earlier = catalog.last_good_before(repo.id, bounds[0])
+    if earlier:
+        good = [earlier] + good
     overdue = []
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
     while day < end:
@@ -224,7 +218,7 @@ def to_pdf(r: Report) -> bytes:
     """A4, for paper: a title page with the site and period, the summary table, then the details."""
     from fpdf import FPDF
 
-    from dse_tui.core.labels.pdf import use_font
+    from dse_tui.core.common.pdfdraw import use_font
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from dse_tui.core.sessions.checklists import Checklist, fill_command
 from dse_tui.core.profile.model import Repository
 from dse_tui.i18n import tr
+from dse_tui.ui.context import ConsoleApp
 
 
 class ChecklistView(ModalScreen[bool]):
@@ -54,7 +55,7 @@ class ChecklistView(ModalScreen[bool]):
                 yield Static("\n".join(lines))
 
 
-def open_checklist(app, status) -> None:
+def open_checklist(app: ConsoleApp, status) -> None:
     """The hand-off of step 4.2.1: resume the repository's open session, or show its checklist (with why a
     manual backup is required) and start a session on it."""
     from dse_tui.core.sessions.checklists import repository_checklist, site_checklists
@@ -82,8 +83,8 @@ def open_checklist(app, status) -> None:
         from dse_tui.core.catalog import Catalog, CatalogError
 
         try:
-            with Catalog(app.profile.catalog_path, durable=True) as db:
-                session = start_session(db, app.profile, repo, checklist)
+            with Catalog(app.profile.catalog_path, durable=True) as catalog:
+                session = start_session(catalog, app.profile, repo, checklist)
         except SessionAlreadyOpen as exc:  # another console started one meanwhile
             app.notify(str(exc), severity="error", timeout=15)
             return

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -16,12 +14,10 @@ from dse_tui.core.profile.model import KINDS
 from dse_tui.core.engine.schedule import STATES, RepoStatus, period_bounds, period_strip
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import DASHBOARD_COMMANDS, DashboardCommands, bindings_for
+from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.widgets.detail import RepoDetail
 from dse_tui.ui.widgets.repo_table import RepoTable, state_text
 from dse_tui.ui.widgets.runs import RunEnded, RunsPanel
-
-if TYPE_CHECKING:
-    from dse_tui.ui.app import DseApp
 
 ATTENTION = "attention"
 DETAIL_DELAY = 0.08  # seconds the cursor must rest before the detail pane follows it  # state filter: everything that is not ok
@@ -58,7 +54,7 @@ class DashboardScreen(Screen):
     COMMANDS = {DashboardCommands}
     AUTO_FOCUS = "RepoTable"
 
-    app: DseApp
+    app: ConsoleApp
 
     def __init__(self, lang: str) -> None:
         super().__init__()

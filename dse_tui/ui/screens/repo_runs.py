@@ -7,7 +7,6 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.text import Text
@@ -23,9 +22,7 @@ from dse_tui.core.profile.model import VERIFY_LEVELS, Repository
 from dse_tui.core.drivers.files.tarstream import FAILING
 from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
-
-if TYPE_CHECKING:
-    from dse_tui.ui.app import DseApp
+from dse_tui.ui.context import ConsoleApp
 
 PROGRESS_EVERY = 0.1  # seconds between progress updates from the worker
 RUN_STYLES = {"good": "green", "failed": "bold red", "cancelled": "yellow", "running": "cyan"}
@@ -45,7 +42,7 @@ class RepoRunsScreen(Screen):
     """
     AUTO_FOCUS = "#runs"
 
-    app: DseApp
+    app: ConsoleApp
 
     def __init__(self, repo: Repository, lang: str):
         super().__init__()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.text import Text
@@ -23,9 +22,7 @@ from dse_tui.core.catalog import Catalog
 from dse_tui.core.sessions.checklists import evidence_problem
 from dse_tui.core.sessions.machine import Session, SessionError
 from dse_tui.i18n import tr
-
-if TYPE_CHECKING:
-    from dse_tui.ui.app import DseApp
+from dse_tui.ui.context import ConsoleApp
 
 BOX = {"done": ("☑", "green"), "skipped": ("⊘", "yellow"), "pending": ("☐", "")}
 COMMANDS = (("tick", "space", "tick"), ("run", "r", "run"), ("cancel", "x", "cancel"),
@@ -50,7 +47,7 @@ class SessionScreen(Screen):
     """
     AUTO_FOCUS = "#steps"
 
-    app: DseApp
+    app: ConsoleApp
 
     def __init__(self, session_id: int, lang: str, reason: str | None = None):
         super().__init__()
@@ -85,8 +82,8 @@ class SessionScreen(Screen):
 
     def on_mount(self) -> None:
         # Its own connection, committing to the disk on every change: a power cut loses no tick.
-        self.db = Catalog(self.app.profile.catalog_path, durable=True)
-        self.session = Session.load(self.db, self.session_id)
+        self.catalog = Catalog(self.app.profile.catalog_path, durable=True)
+        self.session = Session.load(self.catalog, self.session_id)
         if self.reason is None:
             status = next((st for st in self.app.statuses if st.repository.id == self.session.row.repository), None)
             self.reason = status.reason if status and status.state == "manual-required" else None
@@ -103,7 +100,7 @@ class SessionScreen(Screen):
     def on_unmount(self) -> None:
         if self.cancel_event is not None:
             self.cancel_event.set()
-        self.db.close()
+        self.catalog.close()
 
     @property
     def repo(self):
@@ -134,7 +131,7 @@ class SessionScreen(Screen):
         title = s.row.title.get(self.lang) or s.row.title.get("en") or s.row.checklist
         line = tr("session.heading", self.lang, title=escape(title), operator=escape(s.row.operator),
                   started=f"{s.row.started_at.astimezone():%Y-%m-%d %H:%M}", state=state)
-        runs = self.db.session_runs(s.id)
+        runs = self.catalog.session_runs(s.id)
         extra = (" · " + tr("session.runs", self.lang, runs=", ".join(f"r{r.id} {r.state}" for r in runs))
                  if runs else "")
         self.query_one("#heading", Static).update(
@@ -368,8 +365,8 @@ class SessionScreen(Screen):
         from dse_tui.core.sessions.command import run_step_command
 
         cancel = self.cancel_event
-        with Catalog(self.app.profile.catalog_path, durable=True) as db:
-            session = Session.load(db, self.session_id)
+        with Catalog(self.app.profile.catalog_path, durable=True) as catalog:
+            session = Session.load(catalog, self.session_id)
             try:
                 status = run_step_command(session, step_id, self.repo, cancel=cancel,
                                           storage_root=self.app.profile.storage_root,
@@ -440,9 +437,9 @@ class SessionScreen(Screen):
     def _register(self, files: list[str]) -> None:
         from dse_tui.core.sessions.register import register_files
 
-        with Catalog(self.app.profile.catalog_path) as db:
+        with Catalog(self.app.profile.catalog_path) as catalog:
             try:
-                outcome = register_files(self.app.profile, db, self.session_id, files, cancel=self.cancel_event,
+                outcome = register_files(self.app.profile, catalog, self.session_id, files, cancel=self.cancel_event,
                                          log=lambda line: self.app.call_from_thread(self._output, line + "\n"))
                 result = (outcome.run_id, outcome.state, outcome.message)
             except Exception as exc:  # SessionError says what to fix; anything else must not end the console
