@@ -17,6 +17,7 @@ from dse_tui.core.drivers.base import (
     database_contents, database_location, database_target, dumps_folder, manifest_databases, password_env_missing,
     remote, suggest_database,
 )
+from dse_tui.core.drivers.mysql.grants import SQL as GRANTS_SQL, Grants
 from dse_tui.core.profile.schema import Mapping
 from dse_tui.core.common.tools import find_tool
 from dse_tui.core.engine.pipeline import Stage, error_line
@@ -104,19 +105,25 @@ def backup(ctx: BackupContext) -> None:
 
 def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
     """What `check` tries with the profile's user, as the run will: the dump of each database with the same
-    options, each table read with WHERE 0 (so a SELECT missing shows, yet no row is read), and a scratch
-    database created and dropped when verification restores. [(level, message)]: only the problems."""
+    options, each table read with WHERE 0 (so a SELECT missing shows, yet no row is read), the privileges
+    whose absence the dump would not report (grants.py), and a scratch database created and dropped when
+    verification restores. [(level, message)]: only the problems, one error at most per database."""
     problems = []
     try:
         dump, client = _tool("mariadb-dump|mysqldump", repo), _tool("mariadb|mysql", repo)
         dbs = repo.source.get("databases") or _all_databases(repo, timeout)
+        grants = read_grants(repo, client, timeout)
     except BackupError as exc:
         return [("error", str(exc))]
     for db in dbs:
         stage, text = command(repo, dump, ["--where=0", *DUMP_OPTIONS, db])
         failed = attempt(stage, timeout, stdin=text)
-        if failed:
-            problems.append(("error", f"the dump of {db} as the profile's user fails: {failed}"))
+        lacking = grants.lacks(db)
+        found = [f"the dump of {db} as the profile's user fails: {failed}"] if failed else []
+        found += [lacking] if lacking else []
+        if found:
+            problems.append(("error", "; and ".join(found)))
+    problems += _routines_unreadable(repo, client, grants, timeout)
     if repo.verify == "restore":
         name = f"dse_verify_check_{secrets.token_hex(3)}"
         try:
@@ -127,6 +134,27 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
                                       f"dse_verify_…, and {exc}; GRANT ALL ON `dse\\_verify\\_%`.* TO the user "
                                       "(or set verify: structure)"))
     return problems
+
+
+def read_grants(repo: Repository, client: str, timeout: float) -> Grants:
+    """What the user may do in each database: one query for all of them."""
+    return Grants.parse(query(repo, client, GRANTS_SQL, timeout, "read the user's privileges"))
+
+
+def _routines_unreadable(repo: Repository, client: str, grants: Grants, timeout: float) -> list[tuple[str, str]]:
+    """MariaDB shows a routine's definition only to its definer and to who may read mysql.proc; mariadb-dump
+    leaves the others out without a word. Whether the databases have routines the user cannot see is not
+    to be known, hence a warning."""
+    try:
+        query(repo, client, "SELECT 1 FROM mysql.proc LIMIT 0", timeout, "read mysql.proc")
+    except BackupError as exc:
+        if "doesn't exist" in str(exc):  # MySQL 8 keeps routines elsewhere
+            return []
+        return [("warn", f"the routines (procedures, functions) that another user defined are left out of "
+                         f"the dumps without a word: the user may not read their definitions; "
+                         f"GRANT SELECT ON mysql.proc TO {grants.account} (nothing is lost if the databases "
+                         "have none)")]
+    return []
 
 
 def query(repo: Repository, client: str, sql: str, timeout: float, what: str) -> list[list[str]]:
