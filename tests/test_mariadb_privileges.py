@@ -47,7 +47,7 @@ def assert_good_with_the_trigger(profile, db: str) -> None:
     assert b"TRIGGER marks_bound BEFORE INSERT ON marks" in unzstd(f"{outcome.artifact}/{db}.sql.zst")
 
 
-def test_a_user_without_trigger_is_named_by_check(tmp_path, mariadb_db, account):
+def test_a_user_without_trigger_is_named_by_check_and_fails_the_run(tmp_path, mariadb_db, account):
     db = mariadb_db["database"]
     maria(mariadb_db, f"GRANT {READS} ON `{db}`.* TO '{account}'@'%'")
     profile = my_profile(tmp_path, account, db)
@@ -55,6 +55,10 @@ def test_a_user_without_trigger_is_named_by_check(tmp_path, mariadb_db, account)
     assert len(problems) == 1, problems
     assert f"lacks TRIGGER on {db}" in problems[0] and "leaves its triggers out" in problems[0], problems
     assert f"GRANT TRIGGER ON `{db}`.* TO '{account}'@'%'" in problems[0], problems
+
+    outcome = run_repository(profile, profile.repository("my"))
+    assert outcome.state == "failed"
+    assert f"lacks TRIGGER on {db}" in outcome.message, outcome.message
 
     maria(mariadb_db, f"GRANT TRIGGER ON `{db}`.* TO '{account}'@'%'")
     assert_good_with_the_trigger(profile, db)

@@ -17,7 +17,7 @@ from dse_tui.core.drivers.base import (
     database_contents, database_location, database_target, dumps_folder, manifest_databases, password_env_missing,
     remote, suggest_database,
 )
-from dse_tui.core.drivers.mysql.grants import SQL as GRANTS_SQL, Grants
+from dse_tui.core.drivers.mysql.grants import RUN_NEEDS, SQL as GRANTS_SQL, Grants
 from dse_tui.core.profile.schema import Mapping
 from dse_tui.core.common.tools import find_tool
 from dse_tui.core.engine.pipeline import Stage, error_line
@@ -95,10 +95,15 @@ def backup(ctx: BackupContext) -> None:
     dump = _tool("mariadb-dump|mysqldump", repo)
     client = _tool("mariadb|mysql", repo)
     ctx.meta["row_counts"] = {}
+    grants = read_grants(repo, client, ctx.remaining())
     for db in dbs:
         # Counted in a consistent snapshot just before the dump's own: exact on a quiet database (MariaDB
         # cannot share one snapshot between two sessions, as PostgreSQL can).
         ctx.meta["row_counts"][db] = count_rows(repo, client, db, ctx.remaining())
+        # Without TRIGGER the dump exits 0 and lacks the triggers: no good backup, so none is recorded.
+        lacking = grants.lacks(db, RUN_NEEDS)
+        if lacking:
+            raise BackupError(lacking)
         stage, text = command(repo, dump, [*DUMP_OPTIONS, db])
         ctx.part(f"{db}.sql.zst", [stage], feed=(lambda pipe, t=text: pipe.write(t.encode())) if text else None)
 
