@@ -63,7 +63,7 @@ class DseApp(App):
         if screen is None:
             if not self.forced_language and self.profile.site.language:
                 self.language = self.profile.site.language
-            screen = DashboardScreen(self.language)  # _open computed the statuses already
+            screen = DashboardScreen()  # _open computed the statuses already
         set_language(self.language)
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)

@@ -6,18 +6,18 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingsMap
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandScreen
 
 LIMIT = 2000
 OUTCOME_STYLES = {"ok": "green", "good": "green", "passed": "green", "verified": "green", "failed": "bold red",
                   "cancelled": "yellow", "interrupted": "yellow"}
 
 
-class EventLogScreen(Screen):
+class EventLogScreen(CommandScreen):
     DEFAULT_CSS = """
     EventLogScreen #chain { height: auto; padding: 0 1; }
     EventLogScreen #filters { height: auto; layout: horizontal; }
@@ -26,12 +26,12 @@ class EventLogScreen(Screen):
     EventLogScreen #events { height: 1fr; }
     """
     AUTO_FOCUS = "#events"
+    COMMAND_TABLE = (Command("search", "slash", "search", key_display="/", text="media.key.search"),
+                     Command("back", "escape", "back", text="scmd.back"))
 
     def __init__(self, lang: str, repository: str | None = None):
         super().__init__()
         self.lang, self.repository = lang, repository
-        self._bindings = BindingsMap([Binding("slash", "search", tr("media.key.search", lang)),
-                                      Binding("escape", "back", tr("scmd.back", lang))])
 
     def compose(self) -> ComposeResult:
         repos = [(r.id, r.id) for r in self.app.profile.repositories]

@@ -13,9 +13,7 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
 from dse_tui.core.catalog import Catalog, Run
@@ -23,18 +21,17 @@ from dse_tui.core.profile.model import VERIFY_LEVELS, Repository
 from dse_tui.core.drivers.files.tarstream import FAILING
 from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandScreen
 
 if TYPE_CHECKING:
     from dse_tui.ui.app import DseApp
 
 PROGRESS_EVERY = 0.1  # seconds between progress updates from the worker
 RUN_STYLES = {"good": "green", "failed": "bold red", "cancelled": "yellow", "running": "cyan"}
-COMMANDS = (("verify", "v", "verify"), ("level", "n", "next_level"), ("cancel", "x", "cancel"),
-            ("restore", "t", "restore"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
-            ("sessions", "s", "sessions"), ("events", "h", "events"), ("back", "escape", "back"))
 
 
-class RepoRunsScreen(Screen):
+class RepoRunsScreen(CommandScreen):
     DEFAULT_CSS = """
     RepoRunsScreen #heading { height: auto; padding: 0 1; }
     RepoRunsScreen #handoff { height: auto; padding: 0 1; color: $error; text-style: bold; }
@@ -44,6 +41,10 @@ class RepoRunsScreen(Screen):
     RepoRunsScreen #checks-box { height: 1fr; border-top: solid $primary; padding: 0 1; }
     """
     AUTO_FOCUS = "#runs"
+    COMMAND_TABLE = tuple(Command(cid, key, action, text=f"rcmd.{cid}") for cid, key, action in (
+        ("verify", "v", "verify"), ("level", "n", "next_level"), ("cancel", "x", "cancel"),
+        ("restore", "t", "restore"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
+        ("sessions", "s", "sessions"), ("events", "h", "events"), ("back", "escape", "back")))
 
     app: DseApp
 
@@ -57,13 +58,6 @@ class RepoRunsScreen(Screen):
         self.busy: str | None = None  # "verify" | "restore" while a worker runs
         self.live_checks: list[str] = []
         self.not_archived: dict[int, list[dict] | None] = {}  # run id → its manifest's not_archived (None: loading)
-        self._bindings_from_table()
-
-    def _bindings_from_table(self) -> None:
-        from textual.binding import BindingsMap
-
-        self._bindings = BindingsMap([Binding(key, action, tr(f"rcmd.{cid}", self.lang), id=cid,
-                                              tooltip=tr(f"rcmd.{cid}.help", self.lang)) for cid, key, action in COMMANDS])
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -140,7 +134,7 @@ class RepoRunsScreen(Screen):
             return
         last = self.app.catalog.verifications(run.id, 1)
         if not last:
-            lines = [tr("runs.no_checks", self.lang, run=run.id)]
+            lines = [self._nothing_kept(run) or tr("runs.no_checks", self.lang, run=run.id)]
         else:
             v = last[0]
             lines = [tr("runs.checks", self.lang, run=run.id, level=tr("level." + v.level, self.lang),
@@ -183,18 +177,31 @@ class RepoRunsScreen(Screen):
 
     # ----------------------------------------------------------- actions
 
-    def check_action(self, action: str, parameters) -> bool | None:
-        run = self.selected_run() if self.is_mounted else None
-        kept = run is not None and run.artifact is not None and not self.app.catalog.is_pruned(run.id)
-        if action == "verify" or action == "restore":
-            return (kept and self.busy is None) or None
+    def why_not(self, action: str) -> str | None:
         if action == "cancel":
-            return self.busy is not None or None
+            return None if self.busy is not None else tr("why.idle", self.lang)
+        if action not in ("verify", "restore", "accept"):
+            return None
+        if self.busy is not None:
+            return tr("runs.busy", self.lang)
+        run = self.selected_run() if self.is_mounted else None
+        if run is None:
+            return tr("why.no_run", self.lang)
         if action == "accept":
             from dse_tui.core.verification.runs import acceptable
 
-            return (run is not None and self.busy is None and acceptable(self.app.catalog, run)) or None
-        return True
+            if acceptable(self.app.catalog, run):
+                return None
+            return tr("why.accept_good" if run.state == "good" else "why.accept_shrink_only", self.lang, run=run.id)
+        return self._nothing_kept(run)
+
+    def _nothing_kept(self, run: Run) -> str | None:
+        """Why a run cannot be verified or restored: it kept nothing (it failed or was cancelled), or was pruned."""
+        if run.artifact is None:
+            return tr("why.nothing_kept", self.lang, run=run.id, state=tr(f"run.{run.state}", self.lang))
+        if self.app.catalog.is_pruned(run.id):
+            return tr("why.pruned", self.lang, run=run.id)
+        return None
 
     def action_checklist(self) -> None:
         from dse_tui.ui.screens.checklist_view import open_checklist
