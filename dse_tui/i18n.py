@@ -82,6 +82,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "confirm.no.help": {"en": "Answer no: nothing is done", "es": "Responder que no: no se hace nada"},
     "confirm.yes": {"en": "Yes", "es": "Sí"},
     "confirm.yes.help": {"en": "Answer yes", "es": "Responder que sí"},
+    "worker.failed": {"en": "Something failed in the console ({what}): {error}",
+                      "es": "Algo falló en la consola ({what}): {error}"},
     # commands (footer, palette, help)
     "cmd.run": {"en": "Run", "es": "Respaldar"},
     "cmd.run.help": {"en": "Back up the selected repository now", "es": "Respaldar ahora el repositorio seleccionado"},

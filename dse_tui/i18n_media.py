@@ -94,6 +94,7 @@ TEXTS: dict[str, dict[str, str]] = {
                     "es": "Copiando: las etiquetas cuando las copias estén releídas"},
     "why.no_new_media": {"en": "These copies made no new medium: nothing to label (l on the dashboard labels them all)",
                          "es": "Estas copias no crearon soportes nuevos: nada que etiquetar (l en el panel las etiqueta todas)"},
+    "events.unchecked": {"en": "The hash chain could not be checked", "es": "No se pudo comprobar la cadena de hashes"},
     "medium.blank": {"en": "blank", "es": "virgen"},
     "medium.in-use": {"en": "in use", "es": "en uso"},
     "medium.full": {"en": "full", "es": "lleno"},

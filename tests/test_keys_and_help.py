@@ -1,10 +1,13 @@
 """The keys at the operator's hands (issue 20): Tab reaches every field, F1 lists the keys of every screen, a
-key refused now says why."""
+key refused now says why, and a failing worker (or a stray line from a run's child) never ends the console
+nor leaves a row running."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
+import sqlite3
 
 from textual.screen import Screen
 from textual.widgets import DataTable, Select, Static
@@ -28,7 +31,8 @@ from dse_tui.ui.screens.runlog import RunLogScreen
 from dse_tui.ui.screens.session import SessionScreen
 from dse_tui.ui.screens.session_list import SessionListScreen
 from dse_tui.ui.widgets.repo_table import RepoTable
-from tests.conftest import fixed_clock, pilot_until
+from dse_tui.ui.widgets.runs import RunsPanel
+from tests.conftest import ROOT, fixed_clock, pilot_until
 
 SIZE = (200, 50)
 SCREEN_MODULES = [importlib.import_module(f"dse_tui.ui.screens.{m.name}")
@@ -232,3 +236,63 @@ async def test_a_refused_key_says_why_in_spanish(demo_profile):
         await select(pilot, app, "library-db")
         await pilot.press("c")
         assert "Library catalogue database aún no tiene un respaldo correcto: r lo respalda" in messages(app)
+
+
+# ------------------------------------------------------------------ worker failures
+
+async def test_a_worker_that_raises_is_said_and_the_console_goes_on(demo_profile, monkeypatch):
+    from dse_tui.core.verification import runs
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    profile = load_profile(demo_profile)
+    run_repository(profile, profile.repository("www-main"))
+    monkeypatch.setattr(runs, "verify_run", locked)
+    app = app_for(demo_profile)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "www-main")
+        screen = await open_screen(pilot, app, RepoRunsScreen, "v")
+        await pilot.press("v")
+        await pilot_until(pilot, lambda: any("database is locked" in m for m in messages(app)), timeout=30,
+                          what="the worker's error said")
+        await pilot_until(pilot, lambda: screen.busy is None, timeout=10, what="the screen settled")
+        assert app.is_running and not app._exit
+        assert not screen.query_one("#work").display
+        await pilot.press("escape")  # not held back by a verification that is no longer running
+        await pilot_until(pilot, lambda: app.screen is not screen, timeout=10, what="back to the dashboard")
+
+
+def test_every_worker_of_the_console_is_made_not_to_end_it():
+    """exit_on_error=True (Textual's default) ends the app on a worker's error: ui/workers.py says it instead."""
+    bare = []
+    for path in sorted((ROOT / "dse_tui" / "ui").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "work":
+                kept = {k.arg: k.value for k in node.keywords}
+                if not (isinstance(kept.get("exit_on_error"), ast.Constant) and kept["exit_on_error"].value is False):
+                    bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert bare == []
+
+
+STRAY = 'import sys\nsys.stdout.write("a stray line from a library\\n42\\n")\nsys.stdout.flush()\n'
+
+
+async def test_a_stray_line_from_the_run_child_leaves_the_row_settled(demo_profile, tmp_path, monkeypatch):
+    """The run's child prints something that is not its JSON (a library at import time): kept in the run's
+    log, and the run ends in the console as it ended."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(STRAY)  # imported at the start of every Python child
+    monkeypatch.setenv("PYTHONPATH", f"{site}:{ROOT}")
+    app = app_for(demo_profile)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "library-db")
+        await pilot.press("r")
+        panel = app.screen.query_one(RunsPanel)
+        await pilot_until(pilot, lambda: any("backup good" in m for m in messages(app)) and not panel.query("RunRow"),
+                          timeout=60, what="the run to end as it ended, its row gone")
+        assert not panel.active
+        await pilot_until(pilot, lambda: app.screen.query_one(RepoTable).get_cell("library-db", "state").plain == "ok")
+        assert "a stray line from a library" in panel.logs["library-db"]
+

@@ -9,9 +9,10 @@ from typing import ClassVar
 from textual.screen import ModalScreen, Screen, ScreenResultType
 
 from dse_tui.ui.commands import HELP, Command, ScreenCommands, bindings_for
+from dse_tui.ui.workers import ReportsWorkerFailures
 
 
-class Commands:
+class Commands(ReportsWorkerFailures):
     COMMAND_TABLE: ClassVar[tuple[Command, ...]] = ()
     HELP_NOTES: ClassVar[tuple[str, ...]] = ()  # text keys the F1 help shows below the keys
     COMMANDS = {ScreenCommands}

@@ -11,6 +11,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.common.fmt import size
@@ -60,6 +61,10 @@ class CopyScreen(CommandModal):
             return tr("why.no_new_media", self.lang)
         return None
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group == "copy":  # said by the app (ui/workers.py)
+            self._done(None, str(event.worker.error))
+
     def action_label(self) -> None:
         """Step 4.4.1: the media the copies just made, labelled."""
         from dse_tui.ui.screens.label_screen import LabelScreen
@@ -79,7 +84,7 @@ class CopyScreen(CommandModal):
             return
         self.dismiss()
 
-    @work(thread=True, exclusive=True, group="copy")
+    @work(thread=True, exclusive=True, group="copy", exit_on_error=False)
     def _copy(self) -> None:
         from dse_tui.core.destinations.copies import copy_pending, latest_good
 

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.worker import Worker, WorkerState
 
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
@@ -53,7 +54,7 @@ class EventLogScreen(CommandScreen):
         self._verify()
         self.reload()
 
-    @work(thread=True, exclusive=True, group="events")
+    @work(thread=True, exclusive=True, group="events", exit_on_error=False)
     def _verify(self) -> None:
         """The whole chain is read: a worker, so a long log never freezes the console."""
         from dse_tui.core.records.audit import verify_chain
@@ -64,6 +65,10 @@ class EventLogScreen(CommandScreen):
         text = (tr("events.intact", self.lang, n=count) if not breaks else
                 f"[bold red]{tr('events.broken', self.lang, n=len(breaks))}[/] " + "; ".join(b.message for b in breaks[:3]))
         self.app.call_from_thread(self.query_one("#chain", Static).update, text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:  # said by the app (ui/workers.py); the chain is not "checking" for good
+            self.query_one("#chain", Static).update(tr("events.unchecked", self.lang))
 
     def reload(self) -> None:
         repo = self.query_one("#repo", Select).value

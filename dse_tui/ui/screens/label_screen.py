@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.i18n import tr
@@ -93,6 +94,12 @@ class LabelScreen(CommandScreen):
     def why_not(self, action: str) -> str | None:
         return tr("label.printing", self.lang) if action == "print" and self.busy else None
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group == "labels":  # said by the app (ui/workers.py)
+            self.busy = False
+            self.refresh_bindings()
+            self.query_one("#status", Static).update(f"[red]{escape(str(event.worker.error))}[/red]")
+
     def action_back(self) -> None:
         if self.busy:
             self.notify(tr("runs.busy", self.lang), severity="warning")
@@ -112,7 +119,7 @@ class LabelScreen(CommandScreen):
         self.query_one("#status", Static).update(tr("label.printing", self.lang))
         self._print(stock, None if printer == PDF_ONLY else printer, max(1, start), max(1, copies))
 
-    @work(thread=True, exclusive=True, group="labels")
+    @work(thread=True, exclusive=True, group="labels", exit_on_error=False)
     def _print(self, stock: str, printer: str | None, start: int, copies: int) -> None:
         from dse_tui.core.labels.job import make_labels
 

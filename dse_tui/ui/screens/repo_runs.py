@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.profile.model import VERIFY_LEVELS, Repository
@@ -156,7 +157,7 @@ class RepoRunsScreen(CommandScreen):
             return []
         return ["", tr("runs.not_archived", self.lang, n=len(entries))] + [_not_archived_line(e, self.lang) for e in entries]
 
-    @work(thread=True, group="not-archived")
+    @work(thread=True, group="not-archived", exit_on_error=False)
     def _load_not_archived(self, run_id: int, manifest: str) -> None:
         try:
             entries = json.loads(Path(manifest).read_text()).get("not_archived", [])
@@ -202,6 +203,11 @@ class RepoRunsScreen(CommandScreen):
         if self.app.catalog.is_pruned(run.id):
             return tr("why.pruned", self.lang, run=run.id)
         return None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app says what failed (ui/workers.py); this screen stops being busy, so it can be left or retried.
+        if event.state is WorkerState.ERROR and event.worker.group == "runs-screen":
+            self._stop()
 
     def action_checklist(self) -> None:
         from dse_tui.ui.screens.checklist_view import open_checklist
@@ -273,7 +279,7 @@ class RepoRunsScreen(CommandScreen):
         self.app.refresh_statuses()
         self.reload()
 
-    @work(thread=True, exclusive=True, group="runs-screen")
+    @work(thread=True, exclusive=True, group="runs-screen", exit_on_error=False)
     def _verify(self, run_id: int, level: str, keyring=None) -> None:
         from dse_tui.core.verification.runs import verify_run
 
@@ -324,7 +330,7 @@ class RepoRunsScreen(CommandScreen):
 
         self.app.push_screen(RestoreDialog(self.app.profile, run, self.lang), chosen)
 
-    @work(thread=True, exclusive=True, group="runs-screen")
+    @work(thread=True, exclusive=True, group="runs-screen", exit_on_error=False)
     def _restore(self, plan, force: bool, confirm: str | None, keyring=None) -> None:
         from dse_tui.core.restore.run import restore
 

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Log, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.sessions.checklists import evidence_problem
@@ -255,6 +256,12 @@ class SessionScreen(CommandScreen):
             return None
         return refusal(self.session, self.selected(), self.busy, action, self.lang)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app says what failed (ui/workers.py); the session stops being busy and shows what it recorded.
+        if event.state is WorkerState.ERROR and event.worker.group == "session":
+            self._busy(None)
+            self._ended()
+
     def action_tick(self) -> None:
         step_id = self.selected()
         if step_id is None:
@@ -339,7 +346,7 @@ class SessionScreen(CommandScreen):
         work_label.update(label)
         self.refresh_bindings()
 
-    @work(thread=True, exclusive=True, group="session")
+    @work(thread=True, exclusive=True, group="session", exit_on_error=False)
     def _run(self, step_id: str) -> None:
         from dse_tui.core.sessions.command import run_step_command
 
@@ -412,7 +419,7 @@ class SessionScreen(CommandScreen):
         self.query_one("#output", Log).clear()
         self._register(files)
 
-    @work(thread=True, exclusive=True, group="session")
+    @work(thread=True, exclusive=True, group="session", exit_on_error=False)
     def _register(self, files: list[str]) -> None:
         from dse_tui.core.sessions.register import register_files
 
