@@ -1,18 +1,19 @@
-"""F1: the keys of the screen it was opened from, in that screen's language; a key refused now says why."""
+"""F1: the keys of the screen it was opened from (a ui/screens/base.py screen), in that screen's language; a
+key refused now says why. The help itself has no table: it has no footer, and its keys only close it."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 from dse_tui.i18n import tr
-from dse_tui.ui.commands import Command
-from dse_tui.ui.screens.base import CommandModal, Commands
 
 
-class HelpScreen(CommandModal[None]):
+class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {
@@ -23,9 +24,9 @@ class HelpScreen(CommandModal[None]):
     HelpScreen DataTable { height: auto; max-height: 30; }
     HelpScreen .note { margin-top: 1; }
     """
-    COMMAND_TABLE = (Command("close", "escape,f1,q", "dismiss", text="dialog.close"),)
+    BINDINGS = [Binding("escape,f1,q", "dismiss", show=False)]
 
-    def __init__(self, screen: Commands):
+    def __init__(self, screen: Screen):
         super().__init__()
         self.below = screen
         self.lang = screen.command_lang
