@@ -46,8 +46,8 @@ def app_for(profile, language="en"):
 async def select(pilot, app, repo: str) -> None:
     table = app.screen.query_one(RepoTable)
     table.move_cursor(row=table.get_row_index(repo))
+    # The keys ask the selection when pressed: the detail pane's rest (DETAIL_DELAY) is not waited for.
     await pilot_until(pilot, lambda: app.screen.selected().repository.id == repo)
-    await pilot.pause(0.1)  # the detail pane and the footer follow the cursor once it rests
 
 
 async def open_screen(pilot, app, kind, *keys):
