@@ -67,7 +67,23 @@ TEXTS: dict[str, dict[str, str]] = {
     "detail.runs": {"en": "Recent runs", "es": "Ejecuciones recientes"},
     "detail.no_runs": {"en": "No runs yet", "es": "Aún no hay ejecuciones"},
     "detail.actions": {"en": "Actions", "es": "Acciones"},
-    "action.pending": {"en": "Not available yet in this version", "es": "Aún no disponible en esta versión"},
+    # why a key does nothing now (said when it is pressed, and in F1 help)
+    "why.no_repository": {"en": "Select a repository first", "es": "Seleccione primero un repositorio"},
+    "why.running": {"en": "{name} is backing up already: x cancels it", "es": "{name} ya se está respaldando: x lo cancela"},
+    "why.not_running": {"en": "{name} has no backup running", "es": "{name} no tiene ningún respaldo en curso"},
+    "why.no_destinations": {"en": "{name} has no destinations in the profile",
+                            "es": "{name} no tiene destinos en el perfil"},
+    "why.no_good_run": {"en": "{name} has no good run yet: r backs it up",
+                        "es": "{name} aún no tiene un respaldo correcto: r lo respalda"},
+    "why.idle": {"en": "Nothing is running", "es": "No hay nada en curso"},
+    "dialog.close": {"en": "Close", "es": "Cerrar"},
+    "dialog.close.help": {"en": "Close this window", "es": "Cerrar esta ventana"},
+    "confirm.no": {"en": "No", "es": "No"},
+    "confirm.no.help": {"en": "Answer no: nothing is done", "es": "Responder que no: no se hace nada"},
+    "confirm.yes": {"en": "Yes", "es": "Sí"},
+    "confirm.yes.help": {"en": "Answer yes", "es": "Responder que sí"},
+    "worker.failed": {"en": "Something failed in the console ({what}): {error}",
+                      "es": "Algo falló en la consola ({what}): {error}"},
     # commands (footer, palette, help)
     "cmd.run": {"en": "Run", "es": "Respaldar"},
     "cmd.run.help": {"en": "Back up the selected repository now", "es": "Respaldar ahora el repositorio seleccionado"},
@@ -134,8 +150,10 @@ TEXTS: dict[str, dict[str, str]] = {
               "[red]atrasado[/] pasó también el margen · [yellow]nunca[/] sin respaldo correcto aún · "
               "[red]fallido[/] falló la última ejecución · [white on red]manual requerido[/] hacer un respaldo "
               "manual con la lista del ITR (paso 4.2.1)."},
-    "help.close": {"en": "Press Esc or F1 to close. Ctrl+P opens the command palette.",
-                   "es": "Pulse Esc o F1 para cerrar. Ctrl+P abre la paleta de comandos."},
+    "help.close": {"en": "Press Esc or F1 to close.", "es": "Pulse Esc o F1 para cerrar."},
+    "help.tab": {"en": "Next field (shift+tab: the previous one)", "es": "Campo siguiente (shift+tab: el anterior)"},
+    "help.palette": {"en": "Command palette: this screen's commands by name",
+                     "es": "Paleta de comandos: las órdenes de esta pantalla por su nombre"},
     # problems
     "problem.title": {"en": "The profile cannot be used", "es": "No se puede usar el perfil"},
     "problem.count": {"en": "{n} problem(s) in {file}:", "es": "{n} problema(s) en {file}:"},
@@ -148,6 +166,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "dse-tui buscó {file}.\n\nIndique uno con [b]--profile FICHERO[/b] o defina [b]DSE_TUI_PROFILE[/b];\n"
               "o pruebe el sitio de demostración: [b]dse-tui --demo[/b]."},
     "cmd.retry": {"en": "Read again", "es": "Releer"},
+    "cmd.retry.help": {"en": "Read the profile again (after fixing it)", "es": "Volver a leer el perfil (tras corregirlo)"},
     "catalog.error": {"en": "The catalog cannot be opened", "es": "No se puede abrir el catálogo"},
     "catalog.error.body": {"en": "{error}\n\nCheck storage.catalog in {file}.",
                            "es": "{error}\n\nRevise storage.catalog en {file}."},

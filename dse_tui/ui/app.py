@@ -19,13 +19,14 @@ from dse_tui.core.profile.problems import ConfigError
 from dse_tui.core.engine.schedule import RepoStatus, statuses
 from dse_tui.core.common.timeutil import utcnow
 from dse_tui.core.common.fmt import set_language
-from dse_tui.i18n import default_language
+from dse_tui.i18n import default_language, tr
+from dse_tui.ui.workers import ReportsWorkerFailures, WorkerFailed
 
 POLL_SECONDS = 1.0  # how often the catalog is asked "did anything change?" (a cheap PRAGMA)
 REFRESH_SECONDS = 30.0  # ages and due times move with the clock even when the catalog does not
 
 
-class DseApp(App):
+class DseApp(ReportsWorkerFailures, App):
     TITLE = "dse-tui"
     language: reactive[str] = reactive("en", init=False)
     statuses_version: reactive[int] = reactive(0, init=False)
@@ -63,7 +64,7 @@ class DseApp(App):
         if screen is None:
             if not self.forced_language and self.profile.site.language:
                 self.language = self.profile.site.language
-            screen = DashboardScreen(self.language)  # _open computed the statuses already
+            screen = DashboardScreen()  # _open computed the statuses already
         set_language(self.language)
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
@@ -149,6 +150,16 @@ class DseApp(App):
 
     def watch_language(self, lang: str) -> None:
         set_language(lang)
+
+    def on_worker_failed(self, message: WorkerFailed) -> None:
+        """Any worker's error, said here (harlequin's way): the console goes on, and the screen that ran it
+        settles its own busy state."""
+        from rich.markup import escape
+
+        worker, error = message.worker, message.worker.error
+        self.log.error(worker, error)
+        self.notify(escape(tr("worker.failed", self.language, what=worker.name,
+                              error=f"{type(error).__name__}: {error}")), severity="error", timeout=20)
 
     def on_unmount(self) -> None:
         if self.catalog is not None:

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from rich.markup import escape
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from dse_tui.core.sessions.checklists import Checklist, fill_command
 from dse_tui.core.profile.model import Repository
 from dse_tui.i18n import tr
 from dse_tui.ui.context import ConsoleApp
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandModal
 
 
-class ChecklistView(ModalScreen[bool]):
+class ChecklistView(CommandModal[bool]):
     """The checklist a session would walk, filled in from the repository; dismissed with True to start one."""
 
     DEFAULT_CSS = """
@@ -24,7 +24,8 @@ class ChecklistView(ModalScreen[bool]):
     ChecklistView > VerticalScroll { width: 100; height: 90%; border: thick $error; background: $surface; padding: 0 2; }
     ChecklistView #reason { color: $error; text-style: bold; margin-bottom: 1; }
     """
-    BINDINGS = [Binding("escape,q", "dismiss(False)", "Close"), Binding("enter", "dismiss(True)", "Start")]
+    COMMAND_TABLE = (Command("close", "escape,q", "dismiss(False)", text="dialog.close"),
+                     Command("start", "enter", "start", text="checklist.start_key"))
 
     def __init__(self, repo: Repository, checklist: Checklist | None, reason: str | None, lang: str,
                  storage=None):
@@ -53,6 +54,14 @@ class ChecklistView(ModalScreen[bool]):
                     lines.append(f"      [dim]{escape(step.evidence.get(self.lang) or step.evidence['en'])}: "
                                  "________________[/dim]")
                 yield Static("\n".join(lines))
+
+    def why_not(self, action: str) -> str | None:
+        if action == "start" and self.checklist is None:
+            return tr("checklist.none", self.lang, kind=self.repo.kind)
+        return None
+
+    def action_start(self) -> None:
+        self.dismiss(True)
 
 
 def open_checklist(app: ConsoleApp, status) -> None:

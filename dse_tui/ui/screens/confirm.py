@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandModal
 
-class Confirm(ModalScreen[bool]):
+
+class Confirm(CommandModal[bool]):
     DEFAULT_CSS = """
     Confirm { align: center middle; }
     Confirm > Vertical { width: 70; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
@@ -17,7 +18,8 @@ class Confirm(ModalScreen[bool]):
     Confirm Horizontal { height: auto; align-horizontal: right; }
     Confirm Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape,n", "answer(False)", "No"), Binding("y", "answer(True)", "Yes")]
+    COMMAND_TABLE = (Command("no", "escape,n", "answer(False)", text="confirm.no"),
+                     Command("yes", "y", "answer(True)", text="confirm.yes"))
 
     def __init__(self, question: str, yes: str, no: str):
         super().__init__()

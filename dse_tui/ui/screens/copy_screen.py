@@ -9,26 +9,30 @@ import time
 from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingsMap
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandModal
 
 PROGRESS_EVERY = 0.1
 MARKS = {"verified": "[green]✓[/]", "skipped": "[dim]=[/]", "failed": "[bold red]✗[/]", "cancelled": "[yellow]–[/]"}
 
 
-class CopyScreen(ModalScreen):
+class CopyScreen(CommandModal):
     DEFAULT_CSS = """
     CopyScreen { align: center middle; }
     CopyScreen > Vertical { width: 110; height: auto; max-height: 90%; border: thick $primary;
                             background: $surface; padding: 1 2; }
     CopyScreen #lines { height: auto; margin-top: 1; }
     """
+    COMMAND_TABLE = (Command("cancel", "x", "cancel", text="scmd.cancel"),
+                     Command("label", "l", "label", text="media.key.label"),
+                     Command("close", "escape", "close", text="scmd.back"))
 
     def __init__(self, repo, lang: str):
         super().__init__()
@@ -37,9 +41,6 @@ class CopyScreen(ModalScreen):
         self.busy = True
         self.lines: dict[str, str] = {d: tr("copy.waiting", lang) for d in repo.destinations}
         self.new_media: list[str] = []
-        self._bindings = BindingsMap([Binding("x", "cancel", tr("scmd.cancel", lang)),
-                                      Binding("l", "label", tr("media.key.label", lang)),
-                                      Binding("escape", "close", tr("scmd.back", lang))])
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -51,12 +52,18 @@ class CopyScreen(ModalScreen):
         self.show()
         self._copy()
 
-    def check_action(self, action: str, parameters) -> bool | None:
-        if action == "cancel":
-            return self.busy or None
-        if action == "label":
-            return (not self.busy and bool(self.new_media)) or None
-        return True
+    def why_not(self, action: str) -> str | None:
+        if action == "cancel" and not self.busy:
+            return tr("why.copies_done", self.lang)
+        if action == "label" and self.busy:
+            return tr("why.copying", self.lang)
+        if action == "label" and not self.new_media:
+            return tr("why.no_new_media", self.lang)
+        return None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group == "copy":  # said by the app (ui/workers.py)
+            self._done(None, str(event.worker.error))
 
     def action_label(self) -> None:
         """Step 4.4.1: the media the copies just made, labelled."""
@@ -77,7 +84,7 @@ class CopyScreen(ModalScreen):
             return
         self.dismiss()
 
-    @work(thread=True, exclusive=True, group="copy")
+    @work(thread=True, exclusive=True, group="copy", exit_on_error=False)
     def _copy(self) -> None:
         from dse_tui.core.destinations.copies import copy_pending, latest_good
 

@@ -5,23 +5,22 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import BindingsMap
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Select, Static
 
 from dse_tui.core.profile.model import KINDS
 from dse_tui.core.engine.schedule import STATES, RepoStatus, period_bounds, period_strip
 from dse_tui.i18n import tr
-from dse_tui.ui.commands import DASHBOARD_COMMANDS, DashboardCommands, bindings_for
+from dse_tui.ui.commands import DASHBOARD_COMMANDS
 from dse_tui.ui.context import ConsoleApp
+from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.widgets.detail import RepoDetail
 from dse_tui.ui.widgets.repo_table import RepoTable, state_text
 from dse_tui.ui.widgets.runs import RunEnded, RunsPanel
 
 ATTENTION = "attention"
 DETAIL_DELAY = 0.08  # seconds the cursor must rest before the detail pane follows it  # state filter: everything that is not ok
-PENDING_ACTIONS: set[str] = set()  # actions whose feature has not landed: shown dimmed
+SELECTION_ACTIONS = {"run_backup", "cancel_run", "show_log", "verify", "checklist", "copy", "label"}
 EMPTY_EXAMPLE = """repositories:
   - id: web-main
     kind: web
@@ -48,23 +47,20 @@ def _relabel(select: Select, options: list[tuple[str, str]], value: str) -> None
         select.value = value
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(CommandScreen):
     CSS_PATH = "dashboard.tcss"
     COMMAND_TABLE = DASHBOARD_COMMANDS
-    COMMANDS = {DashboardCommands}
+    HELP_NOTES = ("help.states",)
     AUTO_FOCUS = "RepoTable"
 
     app: ConsoleApp
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.kind_filter: str | None = None
         self.state_filter: str | None = None
         self._detail_timer = None
         self._actions_state: tuple | None = None
-        # Bindings in the right language from the start: replacing them later recomposes the Footer.
-        self._bindings = BindingsMap(bindings_for(self.COMMAND_TABLE, lang))
-        self._bindings_lang = lang
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,10 +85,7 @@ class DashboardScreen(Screen):
     # ----------------------------------------------------------- language
 
     def apply_language(self, lang: str) -> None:
-        if lang != self._bindings_lang:
-            self._bindings = BindingsMap(bindings_for(self.COMMAND_TABLE, lang))
-            self._bindings_lang = lang
-            self.refresh_bindings()
+        self.refresh_bindings()  # check_action shows the bindings of the new language
         profile = self.app.profile
         self.title = profile.site.name
         self.sub_title = profile.site.department
@@ -158,9 +151,9 @@ class DashboardScreen(Screen):
         catalog, repo, now = self.app.catalog, status.repository, self.app.now()
         bounds = period_bounds(repo, now)
         periods = period_strip(bounds, catalog.runs_since(repo.id, bounds[0]), catalog.first_run_at(repo.id))
-        available = {c.id: self.check_action(c.action, ()) is True for c in self.COMMAND_TABLE}
+        refused = {c.id: self.why_not(c.action_name) for c in self.COMMAND_TABLE}
         detail.show(status, periods, catalog.good_sizes(repo.id), catalog.recent_runs(repo.id, 10), now, lang,
-                    available)
+                    refused)
 
     @on(DataTable.RowHighlighted, "#repos")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -176,8 +169,8 @@ class DashboardScreen(Screen):
         self.refresh_actions()
 
     def refresh_actions(self) -> None:
-        """Recompute run/cancel availability; touch the footer only when it changed (it recomposes)."""
-        state = tuple(self.check_action(a, ()) for a in ("run_backup", "cancel_run", "show_log"))
+        """Recompute which commands the selection allows; touch the footer only when that changed (it recomposes)."""
+        state = tuple(self.why_not(a) is None for a in sorted(SELECTION_ACTIONS))
         if state != self._actions_state:
             self._actions_state = state
             self.refresh_bindings()
@@ -214,21 +207,24 @@ class DashboardScreen(Screen):
 
     # ----------------------------------------------------------- actions
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in PENDING_ACTIONS:
-            return None  # shown dimmed in the footer: the place is there, the feature is not yet
-        if action in ("run_backup", "cancel_run", "show_log"):
-            selected = self.selected()
-            panels = self.query(RunsPanel)
-            if selected is None or not panels:
-                return None
-            running = panels.first().is_running(selected.repository.id)
-            return {"run_backup": not running, "cancel_run": running, "show_log": True}[action] or None
-        if action in ("copy", "label"):
-            selected = self.selected()
-            return (selected is not None and bool(selected.repository.destinations)
-                    and selected.last_good is not None) or None
-        return True
+    def why_not(self, action: str) -> str | None:
+        if action not in SELECTION_ACTIONS:
+            return None
+        lang, selected = self.app.language, self.selected()
+        if selected is None:
+            return tr("why.no_repository", lang)
+        repo = selected.repository
+        panels = self.query(RunsPanel)
+        running = bool(panels) and panels.first().is_running(repo.id)
+        if action == "run_backup" and running:
+            return tr("why.running", lang, name=repo.name)
+        if action == "cancel_run" and not running:
+            return tr("why.not_running", lang, name=repo.name)
+        if action in ("copy", "label") and not repo.destinations:
+            return tr("why.no_destinations", lang, name=repo.name)
+        if action in ("copy", "label") and selected.last_good is None:
+            return tr("why.no_good_run", lang, name=repo.name)
+        return None
 
     # ----------------------------------------------------------- runs
 
@@ -289,10 +285,10 @@ class DashboardScreen(Screen):
         self.refresh_actions()
 
     @on(Button.Pressed, "#actions Button")
-    def _action_pressed(self, event: Button.Pressed) -> None:
+    async def _action_pressed(self, event: Button.Pressed) -> None:
         command = next((c for c in self.COMMAND_TABLE if f"do-{c.id}" == event.button.id), None)
-        if command is not None and self.check_action(command.action, ()) is True:
-            self.run_action(command.action)
+        if command is not None:
+            await self.run_action(command.action)
 
     def action_quit_console(self) -> None:
         """Quit; with backups running, ask first (quitting cancels them)."""
@@ -370,8 +366,3 @@ class DashboardScreen(Screen):
         from dse_tui.ui.screens.media_screen import MediaScreen
 
         self.app.push_screen(MediaScreen(self.app.language))
-
-    def action_help(self) -> None:
-        from dse_tui.ui.screens.help import HelpScreen
-
-        self.app.push_screen(HelpScreen(self.COMMAND_TABLE, self.app.language))

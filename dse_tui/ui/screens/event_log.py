@@ -6,18 +6,19 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingsMap
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.worker import Worker, WorkerState
 
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandScreen
 
 LIMIT = 2000
 OUTCOME_STYLES = {"ok": "green", "good": "green", "passed": "green", "verified": "green", "failed": "bold red",
                   "cancelled": "yellow", "interrupted": "yellow"}
 
 
-class EventLogScreen(Screen):
+class EventLogScreen(CommandScreen):
     DEFAULT_CSS = """
     EventLogScreen #chain { height: auto; padding: 0 1; }
     EventLogScreen #filters { height: auto; layout: horizontal; }
@@ -26,12 +27,12 @@ class EventLogScreen(Screen):
     EventLogScreen #events { height: 1fr; }
     """
     AUTO_FOCUS = "#events"
+    COMMAND_TABLE = (Command("search", "slash", "search", key_display="/", text="media.key.search"),
+                     Command("back", "escape", "back", text="scmd.back"))
 
     def __init__(self, lang: str, repository: str | None = None):
         super().__init__()
         self.lang, self.repository = lang, repository
-        self._bindings = BindingsMap([Binding("slash", "search", tr("media.key.search", lang)),
-                                      Binding("escape", "back", tr("scmd.back", lang))])
 
     def compose(self) -> ComposeResult:
         repos = [(r.id, r.id) for r in self.app.profile.repositories]
@@ -53,7 +54,7 @@ class EventLogScreen(Screen):
         self._verify()
         self.reload()
 
-    @work(thread=True, exclusive=True, group="events")
+    @work(thread=True, exclusive=True, group="events", exit_on_error=False)
     def _verify(self) -> None:
         """The whole chain is read: a worker, so a long log never freezes the console."""
         from dse_tui.core.records.audit import verify_chain
@@ -64,6 +65,10 @@ class EventLogScreen(Screen):
         text = (tr("events.intact", self.lang, n=count) if not breaks else
                 f"[bold red]{tr('events.broken', self.lang, n=len(breaks))}[/] " + "; ".join(b.message for b in breaks[:3]))
         self.app.call_from_thread(self.query_one("#chain", Static).update, text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:  # said by the app (ui/workers.py); the chain is not "checking" for good
+            self.query_one("#chain", Static).update(tr("events.unchecked", self.lang))
 
     def reload(self) -> None:
         repo = self.query_one("#repo", Select).value

@@ -9,16 +9,16 @@ from pathlib import Path
 from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from dse_tui.core.catalog import Run
 from dse_tui.core.profile.model import Profile
 from dse_tui.core.keys.crypto import IdentityError, Keyring, PassphraseNeeded, WrongPassphrase
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandModal
 from dse_tui.ui.screens.reason_dialog import DIALOG_CSS
 
 
@@ -98,11 +98,11 @@ class KeyPrompt(Vertical):
             self.focus_missing()
 
 
-class KeyDialog(ModalScreen):
+class KeyDialog(CommandModal):
     """Dismissed with a Keyring that opens the run, or None."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="KeyDialog")
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    COMMAND_TABLE = (Command("cancel", "escape", "dismiss(None)", text="dialog.cancel"),)
 
     def __init__(self, profile: Profile, run: Run, lang: str):
         super().__init__()

@@ -8,18 +8,19 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandScreen
 
 PDF_ONLY = "-"
 
 
-class LabelScreen(Screen):
+class LabelScreen(CommandScreen):
     DEFAULT_CSS = """
     LabelScreen #options { height: auto; padding: 0 1; }
     LabelScreen #options Label { padding: 1 1 0 0; }
@@ -28,14 +29,14 @@ class LabelScreen(Screen):
     LabelScreen #previews-box { height: 1fr; padding: 0 1; }
     LabelScreen #status { height: auto; padding: 0 1; }
     """
+    # The fields take digits only, so `p` prints from anywhere on the screen.
+    COMMAND_TABLE = (Command("print", "p", "print", priority=True, text="label.print"),
+                     Command("back", "escape", "back", text="scmd.back"))
 
     def __init__(self, codes: list[str], lang: str):
         super().__init__()
         self.codes, self.lang = codes, lang
         self.busy = False
-        # The fields take digits only, so `p` prints from anywhere on the screen.
-        self._bindings = BindingsMap([Binding("p", "print", tr("label.print", lang), priority=True),
-                                      Binding("escape", "back", tr("scmd.back", lang))])
 
     def compose(self) -> ComposeResult:
         profile = self.app.profile
@@ -90,10 +91,14 @@ class LabelScreen(Screen):
         self.query_one("#status", Static).update(
             stock.description + (" · " + tr("label.sheet", self.lang, n=stock.per_page) if stock.kind == "sheet" else ""))
 
-    def check_action(self, action: str, parameters) -> bool | None:
-        if action == "print":
-            return (not self.busy) or None
-        return True
+    def why_not(self, action: str) -> str | None:
+        return tr("label.printing", self.lang) if action == "print" and self.busy else None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group == "labels":  # said by the app (ui/workers.py)
+            self.busy = False
+            self.refresh_bindings()
+            self.query_one("#status", Static).update(f"[red]{escape(str(event.worker.error))}[/red]")
 
     def action_back(self) -> None:
         if self.busy:
@@ -114,7 +119,7 @@ class LabelScreen(Screen):
         self.query_one("#status", Static).update(tr("label.printing", self.lang))
         self._print(stock, None if printer == PDF_ONLY else printer, max(1, start), max(1, copies))
 
-    @work(thread=True, exclusive=True, group="labels")
+    @work(thread=True, exclusive=True, group="labels", exit_on_error=False)
     def _print(self, stock: str, printer: str | None, start: int, copies: int) -> None:
         from dse_tui.core.labels.job import make_labels
 

@@ -7,34 +7,36 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandScreen
 
 STATE_STYLES = {"in-use": "green", "offsite": "cyan", "full": "yellow", "blank": "dim", "expired": "red",
                 "destroyed": "dim strike"}
 
 
-class MediaScreen(Screen):
+class MediaScreen(CommandScreen):
     DEFAULT_CSS = """
     MediaScreen #search { margin: 0 1; }
     MediaScreen #plugged { height: auto; padding: 0 1; }
     MediaScreen #media { height: 1fr; }
     MediaScreen #contents-box { height: 12; border-top: solid $primary; padding: 0 1; }
     """
-    KEYS = (("slash", "search", "media.key.search"), ("w", "move", "media.key.where"),
-            ("n", "next_state", "media.key.state"), ("d", "retire", "media.retire"), ("p", "label", "media.key.label"),
-            ("escape", "back", "scmd.back"))
+    COMMAND_TABLE = (Command("search", "slash", "search", key_display="/", text="media.key.search"),
+                     Command("where", "w", "move", text="media.key.where"),
+                     Command("state", "n", "next_state", text="media.key.state"),
+                     Command("retire", "d", "retire", text="media.retire"),
+                     Command("label", "p", "label", text="media.key.label"),
+                     Command("back", "escape", "back", text="scmd.back"))
     AUTO_FOCUS = "#media"
 
     def __init__(self, lang: str):
         super().__init__()
         self.lang = lang
         self.items: list[dict] = []
-        self._bindings = BindingsMap([Binding(key, action, tr(text, lang)) for key, action, text in self.KEYS])
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -127,6 +129,19 @@ class MediaScreen(Screen):
     @on(DataTable.RowHighlighted, "#media")
     def _highlighted(self) -> None:
         self.show_contents()
+        self.refresh_bindings()  # n's availability follows the medium's state
+
+    def why_not(self, action: str) -> str | None:
+        from dse_tui.core.destinations.media import next_state
+
+        if action not in ("move", "next_state", "retire", "label"):
+            return None
+        item = self.selected() if self.is_mounted else None
+        if item is None:
+            return tr("why.no_medium", self.lang)
+        if action == "next_state" and next_state(item["state"]) is None:
+            return tr("why.state_fixed", self.lang, code=item["code"], state=tr(f"medium.{item['state']}", self.lang))
+        return None
 
     @on(Input.Changed, "#search")
     def _search(self) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from rich.markup import escape
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import HELP, Command
+from dse_tui.ui.screens.base import CommandScreen
 
 
-class ProblemScreen(Screen):
+class ProblemScreen(CommandScreen):
     """A title, the problems one per line (file:line key: message), and how to go on."""
 
     DEFAULT_CSS = """
@@ -21,11 +21,8 @@ class ProblemScreen(Screen):
     ProblemScreen #problem-list { height: auto; max-height: 1fr; border: round $error; padding: 0 1; }
     ProblemScreen .hint { margin-top: 1; }
     """
-    BINDINGS = [
-        Binding("r", "retry", "Read again", id="retry"),
-        Binding("f2", "toggle_language", "Español / English", id="language"),
-        Binding("q", "app.quit", "Quit", id="quit"),
-    ]
+    COMMAND_TABLE = (Command("retry", "r", "retry"), Command("language", "f2", "toggle_language"), HELP,
+                     Command("quit", "q", "app.quit"))
 
     def __init__(self, title_key: str, intro_key: str, lines: list[str] = (), *,
                  hint_key: str | None = "problem.hint", **values):
@@ -48,6 +45,7 @@ class ProblemScreen(Screen):
         self.watch(self.app, "language", self._language)
 
     def _language(self, lang: str) -> None:
+        self.refresh_bindings()
         self.query_one("#problem-title", Static).update(tr(self.title_key, lang))
         values = {k: escape(str(v)) for k, v in self.values.items()}
         self.query_one("#problem-intro", Static).update(tr(self.intro_key, lang, **values))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandModal
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -22,11 +22,11 @@ DIALOG_CSS = """
 """
 
 
-class ReasonDialog(ModalScreen):
+class ReasonDialog(CommandModal):
     """Dismissed with a non-empty reason, or None."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ReasonDialog")
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    COMMAND_TABLE = (Command("cancel", "escape", "dismiss(None)", text="dialog.cancel"),)
 
     def __init__(self, question: str, lang: str, *, prompt: str | None = None, ok: str | None = None):
         super().__init__()

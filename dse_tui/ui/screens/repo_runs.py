@@ -12,10 +12,9 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.profile.model import VERIFY_LEVELS, Repository
@@ -23,15 +22,15 @@ from dse_tui.core.drivers.files.tarstream import FAILING
 from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
 from dse_tui.ui.context import ConsoleApp
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandScreen
+
 
 PROGRESS_EVERY = 0.1  # seconds between progress updates from the worker
 RUN_STYLES = {"good": "green", "failed": "bold red", "cancelled": "yellow", "running": "cyan"}
-COMMANDS = (("verify", "v", "verify"), ("level", "n", "next_level"), ("cancel", "x", "cancel"),
-            ("restore", "t", "restore"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
-            ("sessions", "s", "sessions"), ("events", "h", "events"), ("back", "escape", "back"))
 
 
-class RepoRunsScreen(Screen):
+class RepoRunsScreen(CommandScreen):
     DEFAULT_CSS = """
     RepoRunsScreen #heading { height: auto; padding: 0 1; }
     RepoRunsScreen #handoff { height: auto; padding: 0 1; color: $error; text-style: bold; }
@@ -41,6 +40,10 @@ class RepoRunsScreen(Screen):
     RepoRunsScreen #checks-box { height: 1fr; border-top: solid $primary; padding: 0 1; }
     """
     AUTO_FOCUS = "#runs"
+    COMMAND_TABLE = tuple(Command(cid, key, action, text=f"rcmd.{cid}") for cid, key, action in (
+        ("verify", "v", "verify"), ("level", "n", "next_level"), ("cancel", "x", "cancel"),
+        ("restore", "t", "restore"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
+        ("sessions", "s", "sessions"), ("events", "h", "events"), ("back", "escape", "back")))
 
     app: ConsoleApp
 
@@ -54,13 +57,6 @@ class RepoRunsScreen(Screen):
         self.busy: str | None = None  # "verify" | "restore" while a worker runs
         self.live_checks: list[str] = []
         self.not_archived: dict[int, list[dict] | None] = {}  # run id → its manifest's not_archived (None: loading)
-        self._bindings_from_table()
-
-    def _bindings_from_table(self) -> None:
-        from textual.binding import BindingsMap
-
-        self._bindings = BindingsMap([Binding(key, action, tr(f"rcmd.{cid}", self.lang), id=cid,
-                                              tooltip=tr(f"rcmd.{cid}.help", self.lang)) for cid, key, action in COMMANDS])
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -137,7 +133,7 @@ class RepoRunsScreen(Screen):
             return
         last = self.app.catalog.verifications(run.id, 1)
         if not last:
-            lines = [tr("runs.no_checks", self.lang, run=run.id)]
+            lines = [self._nothing_kept(run) or tr("runs.no_checks", self.lang, run=run.id)]
         else:
             v = last[0]
             lines = [tr("runs.checks", self.lang, run=run.id, level=tr("level." + v.level, self.lang),
@@ -159,7 +155,7 @@ class RepoRunsScreen(Screen):
             return []
         return ["", tr("runs.not_archived", self.lang, n=len(entries))] + [_not_archived_line(e, self.lang) for e in entries]
 
-    @work(thread=True, group="not-archived")
+    @work(thread=True, group="not-archived", exit_on_error=False)
     def _load_not_archived(self, run_id: int, manifest: str) -> None:
         try:
             entries = json.loads(Path(manifest).read_text()).get("not_archived", [])
@@ -180,18 +176,36 @@ class RepoRunsScreen(Screen):
 
     # ----------------------------------------------------------- actions
 
-    def check_action(self, action: str, parameters) -> bool | None:
-        run = self.selected_run() if self.is_mounted else None
-        kept = run is not None and run.artifact is not None and not self.app.catalog.is_pruned(run.id)
-        if action == "verify" or action == "restore":
-            return (kept and self.busy is None) or None
+    def why_not(self, action: str) -> str | None:
         if action == "cancel":
-            return self.busy is not None or None
+            return None if self.busy is not None else tr("why.idle", self.lang)
+        if action not in ("verify", "restore", "accept"):
+            return None
+        if self.busy is not None:
+            return tr("runs.busy", self.lang)
+        run = self.selected_run() if self.is_mounted else None
+        if run is None:
+            return tr("why.no_run", self.lang)
         if action == "accept":
             from dse_tui.core.verification.runs import acceptable
 
-            return (run is not None and self.busy is None and acceptable(self.app.catalog, run)) or None
-        return True
+            if acceptable(self.app.catalog, run):
+                return None
+            return tr("why.accept_good" if run.state == "good" else "why.accept_shrink_only", self.lang, run=run.id)
+        return self._nothing_kept(run)
+
+    def _nothing_kept(self, run: Run) -> str | None:
+        """Why a run cannot be verified or restored: it kept nothing (it failed or was cancelled), or was pruned."""
+        if run.artifact is None:
+            return tr("why.nothing_kept", self.lang, run=run.id, state=tr(f"run.{run.state}", self.lang))
+        if self.app.catalog.is_pruned(run.id):
+            return tr("why.pruned", self.lang, run=run.id)
+        return None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app says what failed (ui/workers.py); this screen stops being busy, so it can be left or retried.
+        if event.state is WorkerState.ERROR and event.worker.group == "runs-screen":
+            self._stop()
 
     def action_checklist(self) -> None:
         from dse_tui.ui.screens.checklist_view import open_checklist
@@ -263,7 +277,7 @@ class RepoRunsScreen(Screen):
         self.app.refresh_statuses()
         self.reload()
 
-    @work(thread=True, exclusive=True, group="runs-screen")
+    @work(thread=True, exclusive=True, group="runs-screen", exit_on_error=False)
     def _verify(self, run_id: int, level: str, keyring=None) -> None:
         from dse_tui.core.verification.runs import verify_run
 
@@ -314,7 +328,7 @@ class RepoRunsScreen(Screen):
 
         self.app.push_screen(RestoreDialog(self.app.profile, run, self.lang), chosen)
 
-    @work(thread=True, exclusive=True, group="runs-screen")
+    @work(thread=True, exclusive=True, group="runs-screen", exit_on_error=False)
     def _restore(self, plan, force: bool, confirm: str | None, keyring=None) -> None:
         from dse_tui.core.restore.run import restore
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from dse_tui.core.catalog import Run
@@ -16,16 +14,18 @@ from dse_tui.core.profile.model import Profile
 from dse_tui.core import drivers
 from dse_tui.core.restore.run import RestoreError, plan
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandModal
 from dse_tui.ui.screens.key_dialog import KeyPrompt
 from dse_tui.ui.screens.reason_dialog import DIALOG_CSS, ReasonDialog
 
 
-class RestoreDialog(ModalScreen):
+class RestoreDialog(CommandModal):
     """Dismissed with (plan, force, confirm, keyring) or None. An encrypted run whose identity is not at hand
     asks for the identity file, or for the passphrase of a protected one, before it lets the restore go."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="RestoreDialog")
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    COMMAND_TABLE = (Command("cancel", "escape", "dismiss(None)", text="dialog.cancel"),)
 
     def __init__(self, profile: Profile, run: Run, lang: str):
         super().__init__()

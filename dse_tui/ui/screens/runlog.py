@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, Log
 
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandModal
 
 
 class RunLogView(Log):
@@ -25,14 +25,14 @@ class RunLogView(Log):
             self.write_line(line)
 
 
-class RunLogScreen(ModalScreen[None]):
+class RunLogScreen(CommandModal[None]):
     DEFAULT_CSS = """
     RunLogScreen { align: center middle; }
     RunLogScreen > Vertical { width: 90%; height: 80%; border: thick $primary; background: $surface; }
     RunLogScreen Label { text-style: bold; padding: 0 1; }
     RunLogScreen RunLogView { height: 1fr; }
     """
-    BINDINGS = [Binding("escape,o,q", "dismiss", "Close")]
+    COMMAND_TABLE = (Command("close", "escape,o,q", "dismiss", text="dialog.close"),)
 
     def __init__(self, repository: str, name: str, lines, log_text: str | None, lang: str):
         super().__init__()

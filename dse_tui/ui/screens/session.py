@@ -12,26 +12,24 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Log, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.sessions.checklists import evidence_problem
 from dse_tui.core.sessions.machine import Session, SessionError
 from dse_tui.i18n import tr
 from dse_tui.ui.context import ConsoleApp
+from dse_tui.ui.screens.base import CommandScreen
+from dse_tui.ui.screens.session_commands import SESSION_COMMANDS, refusal
+
 
 BOX = {"done": ("☑", "green"), "skipped": ("⊘", "yellow"), "pending": ("☐", "")}
-COMMANDS = (("tick", "space", "tick"), ("run", "r", "run"), ("cancel", "x", "cancel"),
-            ("evidence", "e", "evidence"), ("note", "o", "note"), ("skip", "s", "skip"),
-            ("finish", "f", "finish"), ("register", "g", "register"), ("abandon", "a", "abandon"),
-            ("back", "escape", "back"))
 
 
-class SessionScreen(Screen):
+class SessionScreen(CommandScreen):
     DEFAULT_CSS = """
     SessionScreen #heading { height: auto; padding: 0 1; }
     SessionScreen #reason { height: auto; padding: 0 1; color: $error; text-style: bold; }
@@ -46,6 +44,7 @@ class SessionScreen(Screen):
     SessionScreen #work { height: auto; padding: 0 1; color: $warning; }
     """
     AUTO_FOCUS = "#steps"
+    COMMAND_TABLE = SESSION_COMMANDS
 
     app: ConsoleApp
 
@@ -55,9 +54,6 @@ class SessionScreen(Screen):
         self.session: Session | None = None
         self.cancel_event: threading.Event | None = None
         self.busy: str | None = None  # "run" | "register" while a worker works
-        self._bindings = BindingsMap([Binding(key, action, tr(f"scmd.{cid}", self.lang), id=cid,
-                                              tooltip=tr(f"scmd.{cid}.help", self.lang))
-                                      for cid, key, action in COMMANDS])
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -253,28 +249,16 @@ class SessionScreen(Screen):
 
     # ----------------------------------------------------------- actions
 
-    def check_action(self, action: str, parameters) -> bool | None:
+    def why_not(self, action: str) -> str | None:
         if self.session is None or not self.is_mounted:
-            return True
-        s, step_id = self.session, self.selected()
-        step = s.step(step_id) if step_id else None
-        open_idle = s.is_open and self.busy is None
-        if action in ("tick", "note", "abandon"):
-            return (open_idle and (step is not None or action == "abandon")) or None
-        if action == "evidence":
-            return (open_idle and step is not None and bool(step.evidence)) or None
-        if action == "run":
-            return (open_idle and step is not None and bool(step.command)) or None
-        if action == "cancel":
-            return self.busy is not None or None
-        if action == "skip":
-            return (open_idle and step is not None and not step.required
-                    and s.state(step_id).outcome == "pending") or None
-        if action == "finish":
-            return (open_idle and s.can_finish()) or None
-        if action == "register":
-            return (s.row.state == "finished" and self.busy is None) or None
-        return True
+            return None
+        return refusal(self.session, self.selected(), self.busy, action, self.lang)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app says what failed (ui/workers.py); the session stops being busy and shows what it recorded.
+        if event.state is WorkerState.ERROR and event.worker.group == "session":
+            self._busy(None)
+            self._ended()
 
     def action_tick(self) -> None:
         step_id = self.selected()
@@ -360,7 +344,7 @@ class SessionScreen(Screen):
         work_label.update(label)
         self.refresh_bindings()
 
-    @work(thread=True, exclusive=True, group="session")
+    @work(thread=True, exclusive=True, group="session", exit_on_error=False)
     def _run(self, step_id: str) -> None:
         from dse_tui.core.sessions.command import run_step_command
 
@@ -433,7 +417,7 @@ class SessionScreen(Screen):
         self.query_one("#output", Log).clear()
         self._register(files)
 
-    @work(thread=True, exclusive=True, group="session")
+    @work(thread=True, exclusive=True, group="session", exit_on_error=False)
     def _register(self, files: list[str]) -> None:
         from dse_tui.core.sessions.register import register_files
 

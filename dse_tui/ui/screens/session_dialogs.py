@@ -5,23 +5,24 @@ from __future__ import annotations
 from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandModal
 from dse_tui.ui.screens.reason_dialog import DIALOG_CSS, ReasonDialog
 
 __all__ = ["FilesDialog", "ReasonDialog", "ResumeDialog"]
 
 
-class FilesDialog(ModalScreen):
+class FilesDialog(CommandModal):
     """The files a manual backup produced, one per line. Dismissed with ("register", [paths]),
     ("finish", []) when finishing without registering (if `finishing`), or None."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="FilesDialog") + "FilesDialog TextArea { height: 8; }"
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), Binding("ctrl+s", "go", "Register", priority=True)]
+    COMMAND_TABLE = (Command("cancel", "escape", "dismiss(None)", text="dialog.cancel"),
+                     Command("go", "ctrl+s", "go", priority=True, text="scmd.register"))
 
     def __init__(self, title: str, files: list[str], lang: str, *, finishing: bool, driver: str):
         super().__init__()
@@ -62,11 +63,11 @@ class FilesDialog(ModalScreen):
         self.dismiss(("register", files))
 
 
-class ResumeDialog(ModalScreen):
+class ResumeDialog(CommandModal):
     """A session left open (the console closed, the machine stopped): resume it now? Dismissed with a bool."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ResumeDialog")
-    BINDINGS = [Binding("escape", "dismiss(False)", "Later")]
+    COMMAND_TABLE = (Command("later", "escape", "dismiss(False)", text="resume.later"),)
     # Focus by Textual as the screen is shown (a query in on_mount could run after a fast dismissal).
     AUTO_FOCUS = "#resume"
 

@@ -5,23 +5,24 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from dse_tui.i18n import tr
+from dse_tui.ui.commands import Command
+from dse_tui.ui.screens.base import CommandModal
 
 STATE_STYLES = {"open": "bold cyan", "finished": "green", "abandoned": "yellow"}
 
 
-class SessionListScreen(ModalScreen):
+class SessionListScreen(CommandModal):
     DEFAULT_CSS = """
     SessionListScreen { align: center middle; }
     SessionListScreen > Vertical { width: 120; height: 80%; border: thick $primary; background: $surface; }
     SessionListScreen #sessions { height: 1fr; }
     """
-    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("enter", "open", "Open", priority=True)]
+    COMMAND_TABLE = (Command("close", "escape", "dismiss", text="dialog.close"),
+                     Command("open", "enter", "open", priority=True, text="sessions.open"))
 
     def __init__(self, repo, lang: str):
         super().__init__()
@@ -48,6 +49,11 @@ class SessionListScreen(ModalScreen):
         if not rows:
             self.query_one(Static).update(f"[b]{tr('sessions.title', self.lang, name=self.repo.name)}[/b]\n"
                                           + tr("sessions.none", self.lang))
+
+    def why_not(self, action: str) -> str | None:
+        if action == "open" and self.is_mounted and self.query_one("#sessions", DataTable).row_count == 0:
+            return tr("sessions.none", self.lang)
+        return None
 
     @on(DataTable.RowSelected, "#sessions")
     def action_open(self) -> None:

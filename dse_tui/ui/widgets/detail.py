@@ -70,7 +70,8 @@ class RepoDetail(VerticalScroll):
                 yield Button(action, id=f"do-{action}", compact=True, disabled=True)
 
     def show(self, status: RepoStatus | None, periods: list[Period], sizes: list[int], runs: list[Run],
-             now: datetime, lang: str, available: dict[str, bool]) -> None:
+             now: datetime, lang: str, refused: dict[str, str | None]) -> None:
+        """`refused`: for each command id, why it cannot be done now (None: it can)."""
         q = self.query_one
         if status is None:
             q("#title", Static).update(tr("detail.none", lang), layout=False)
@@ -111,9 +112,9 @@ class RepoDetail(VerticalScroll):
         for action in ACTIONS:
             button = q(f"#do-{action}", Button)
             button.label = tr(f"cmd.{action}", lang)
-            button.disabled = not available.get(action, False)
-            button.tooltip = tr(f"cmd.{action}.help", lang) + ("" if available.get(action) else
-                                                              f" — {tr('action.pending', lang)}")
+            reason = refused.get(action)
+            button.disabled = reason is not None
+            button.tooltip = tr(f"cmd.{action}.help", lang) + (f" — {reason}" if reason else "")
 
     def _show_runs(self, runs: list[Run], now: datetime, lang: str) -> None:
         # A Rich table in one Static, repainted in place: a DataTable rebuilt on every cursor move cost

@@ -29,6 +29,7 @@ from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.engine.outcome import RunOutcome, RunProgress
 from dse_tui.core.engine.supervisor import NESTED_GRACE, Children, Stopped
 from dse_tui.i18n import tr
+from dse_tui.ui.workers import ReportsWorkerFailures
 
 LOG_LINES = 2000
 
@@ -127,12 +128,21 @@ class RunRow(Widget):
         return line
 
 
+def _message(line: bytes) -> dict | None:
+    """A line of the run child's JSON, or None when the line is something else."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
 def _clock(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-class RunsPanel(Vertical):
+class RunsPanel(ReportsWorkerFailures, Vertical):
     DEFAULT_CSS = """
     RunsPanel { height: auto; max-height: 10; border-top: hkey $primary-background; display: none; }
     RunsPanel.-active { display: block; }
@@ -202,7 +212,12 @@ class RunsPanel(Vertical):
     @work(thread=True, group="runs", exit_on_error=False)
     def _work(self, profile: Profile, run: ActiveRun, operator: str | None) -> None:
         self.post_message(Started(run.repo.id))
-        self.post_message(RunEnded(self._run_in_child(profile, run, operator)))
+        try:
+            outcome = self._run_in_child(profile, run, operator)
+        except Exception as exc:  # a bug in the relay: the row is settled all the same, and the error said
+            run.children.stop()  # nothing follows it now: stopped, not orphaned
+            outcome = RunOutcome(run.repo.id, None, "failed", message=f"the console lost track of the run: {exc!r}")
+        self.post_message(RunEnded(outcome))
 
     def _run_in_child(self, profile: Profile, run: ActiveRun, operator: str | None) -> RunOutcome:
         """The run in a process of its own (see core/engine/worker.py); this thread only relays its lines."""
@@ -227,14 +242,17 @@ class RunsPanel(Vertical):
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
-                    message = json.loads(line)
-                    if "progress" in message:
+                    message = _message(line)
+                    if message is None:  # not the child's JSON (a library's stray print): kept in the log
+                        if line.strip():
+                            self.post_message(Logged(run.repo.id, line.decode(errors="replace")))
+                    elif "progress" in message:
                         self.post_message(Progressed(RunProgress(**message["progress"])))
                     elif "log" in message:
                         self.post_message(Logged(run.repo.id, message["log"]))
                     elif "outcome" in message:
                         outcome = RunOutcome(**message["outcome"])
-        except BaseException:  # a line that is not JSON, say: the run does not outlive its relay
+        except BaseException:  # the relay failed: the run does not outlive it
             run.children.stop()
             raise
         watch.result()
