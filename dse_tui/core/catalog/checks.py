@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from dse_tui.core.catalog.lifecycle import (RESTORE, RUN, VERIFICATION, Event, RestoreOutcome, RunState,
+                                            VerificationOutcome)
 from dse_tui.core.catalog.runs import RUN_COLUMNS
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
@@ -47,20 +49,18 @@ class ChecksMixin:
         """`lock`: the mark of the StepLock its process holds until it finishes (catalog/steps.py)."""
         cur = self.conn.execute(
             "INSERT INTO verifications(run_id, level, started_at, outcome, trigger, operator, copy_id, lock)"
-            " VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
-            (run_id, level, to_db(at or utcnow()), trigger, operator, copy_id, lock))
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, level, to_db(at or utcnow()), VerificationOutcome.RUNNING, trigger, operator, copy_id, lock))
         return cur.lastrowid
 
     def finish_verification(self, verification_id: int, outcome: str, checks: list[dict],
                             message: str | None = None, at: datetime | None = None) -> None:
-        from dse_tui.core.catalog.lifecycle import VERIFICATION
-
         when = to_db(at or utcnow())
         with self.transaction():
             outcome = self.moved(VERIFICATION, "verifications", "outcome", verification_id, outcome)
             self.conn.execute("UPDATE verifications SET outcome = ?, ended_at = ?, detail = ?, message = ?"
                               " WHERE id = ?", (outcome, when, json.dumps(checks), message, verification_id))
-            if outcome == "passed":
+            if outcome == VerificationOutcome.PASSED:
                 self.conn.execute("UPDATE runs SET verified_at = ? WHERE id = "
                                   "(SELECT run_id FROM verifications WHERE id = ? AND copy_id IS NULL)",
                                   (when, verification_id))
@@ -81,8 +81,8 @@ class ChecksMixin:
         return {v.run_id: v for v in map(_verification, rows)}
 
     def copy_verified_at(self, copy_id: int):
-        row = self.conn.execute("SELECT max(ended_at) FROM verifications WHERE copy_id = ? AND outcome = 'passed'",
-                                (copy_id,)).fetchone()
+        row = self.conn.execute("SELECT max(ended_at) FROM verifications WHERE copy_id = ? AND outcome = ?",
+                                (copy_id, VerificationOutcome.PASSED)).fetchone()
         return from_db(row[0]) if row and row[0] else None
 
     def latest_kept_run(self, key: str):
@@ -94,9 +94,9 @@ class ChecksMixin:
 
     def held_runs(self, key: str) -> list:
         """Failed runs whose complete artifact was kept (they failed a verification or a site rule)."""
-        rows = self.conn.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = 'failed'"
+        rows = self.conn.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = ?"
                                  " AND artifact IS NOT NULL AND pruned_at IS NULL ORDER BY started_at DESC",
-                                 (self.repository_id(key),))
+                                 (self.repository_id(key), RunState.FAILED))
         return [self._run(r, key) for r in rows]
 
     def manual_required_since(self, key: str) -> datetime | None:
@@ -122,20 +122,16 @@ class ChecksMixin:
     def fail_run(self, run_id: int, message: str) -> bool:
         """A stored run that no longer verifies: it stops counting as a backup, its artifact stays as evidence.
         False when another verification failed it first."""
-        from dse_tui.core.catalog.lifecycle import RUN
-
         with self.transaction():
-            if self.conn.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone() == ("failed",):
+            if self.conn.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone() == (RunState.FAILED,):
                 return False
-            state = self.moved(RUN, "runs", "state", run_id, "verification failed")
+            state = self.moved(RUN, "runs", "state", run_id, Event.VERIFICATION_FAILED)
             self.conn.execute("UPDATE runs SET state = ?, message = ? WHERE id = ?", (state, message, run_id))
         return True
 
     def accept_run(self, run_id: int, reason: str) -> None:
         """The operator accepts a run that only a site rule held back (a shrunk backup that was expected)."""
-        from dse_tui.core.catalog.lifecycle import RUN
-
-        state = self.moved(RUN, "runs", "state", run_id, "accepted")
+        state = self.moved(RUN, "runs", "state", run_id, Event.ACCEPTED)
         self.conn.execute("UPDATE runs SET state = ?, acknowledged = ?, message = NULL WHERE id = ?",
                           (state, reason, run_id))
 
@@ -148,13 +144,11 @@ class ChecksMixin:
     def start_restore(self, run_id: int, target: str, *, operator: str, at: datetime | None = None,
                       lock: str | None = None) -> int:
         cur = self.conn.execute("INSERT INTO restores(run_id, target, started_at, outcome, operator, lock)"
-                                " VALUES (?, ?, ?, 'running', ?, ?)",
-                                (run_id, target, to_db(at or utcnow()), operator, lock))
+                                " VALUES (?, ?, ?, ?, ?, ?)",
+                                (run_id, target, to_db(at or utcnow()), RestoreOutcome.RUNNING, operator, lock))
         return cur.lastrowid
 
     def finish_restore(self, restore_id: int, outcome: str, message: str | None = None) -> None:
-        from dse_tui.core.catalog.lifecycle import RESTORE
-
         outcome = self.moved(RESTORE, "restores", "outcome", restore_id, outcome)
         self.conn.execute("UPDATE restores SET outcome = ?, ended_at = ?, message = ? WHERE id = ?",
                           (outcome, to_db(utcnow()), message, restore_id))

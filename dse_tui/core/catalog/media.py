@@ -8,7 +8,7 @@ from datetime import datetime
 
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
-from dse_tui.core.catalog.lifecycle import ERASING, RETIRED, MediumState  # noqa: F401 (RETIRED: where media code looks for it)
+from dse_tui.core.catalog.lifecycle import COPY, ERASING, FAILING, MEDIUM, RETIRED, CopyState, MediumState
 
 MEDIUM_STATES = tuple(str(s) for s in MediumState)
 
@@ -71,7 +71,7 @@ class MediaMixin:
 
     # ------------------------------------------------------------------ copies
 
-    def add_copy(self, run_id: int, destination: str, *, state: str = "verified", path: str | None = None,
+    def add_copy(self, run_id: int, destination: str, *, state: str = CopyState.VERIFIED, path: str | None = None,
                  size: int | None = None, sha256: str | None = None, at: datetime | None = None,
                  device: str | None = None, message: str | None = None, lock: str | None = None) -> int:
         """`lock`: of a copy still `copying`, the mark of the StepLock its process holds (catalog/steps.py)."""
@@ -79,8 +79,8 @@ class MediaMixin:
         cur = self.conn.execute(
             "INSERT INTO copies(run_id, destination, device, path, size, sha256, copied_at, verified_at, state,"
             " message, lock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, destination, device, path, size, sha256, when, when if state == "verified" else None, state,
-             message, lock))
+            (run_id, destination, device, path, size, sha256, when, when if state == CopyState.VERIFIED else None,
+             state, message, lock))
         return cur.lastrowid
 
     def finish_copy(self, copy_id: int, state: str, *, message: str | None = None, path: str | None = None,
@@ -88,18 +88,16 @@ class MediaMixin:
                     key_ids: list[str] | None = None, event: str | None = None) -> None:
         """A copy ends (verified, failed) or, once verified, fails a later reading or is erased (events
         "verification failed", "erased"): as the life cycle allows."""
-        from dse_tui.core.catalog.lifecycle import COPY, FAILING
-
         if event in FAILING and self.conn.execute("SELECT state FROM copies WHERE id = ?",
-                                                  (copy_id,)).fetchone() == ("failed",):
+                                                  (copy_id,)).fetchone() == (CopyState.FAILED,):
             return  # failed meanwhile by another reading: as this one would
         state = self.moved(COPY, "copies", "state", copy_id, event or state)
-        now = to_db(utcnow())
+        verified_at = to_db(utcnow()) if state == CopyState.VERIFIED else None
         self.conn.execute(
             "UPDATE copies SET state = ?, message = ?, path = coalesce(?, path), size = coalesce(?, size),"
             " sha256 = coalesce(?, sha256), device = coalesce(?, device), key_ids = coalesce(?, key_ids),"
-            " verified_at = CASE WHEN ? = 'verified' THEN ? ELSE verified_at END WHERE id = ?",
-            (state, message, path, size, sha256, device, " ".join(key_ids) if key_ids else None, state, now,
+            " verified_at = coalesce(?, verified_at) WHERE id = ?",
+            (state, message, path, size, sha256, device, " ".join(key_ids) if key_ids else None, verified_at,
              copy_id))
 
     def copy(self, copy_id: int) -> Copy | None:
@@ -113,18 +111,19 @@ class MediaMixin:
     def verified_copies_list(self, run_ids: list[int] | None = None) -> list[Copy]:
         """Verified copies that count: on no retired medium."""
         if run_ids is None:
-            rows = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
-                                     " ORDER BY id")
+            rows = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE state = ? AND {ON_LIVE_MEDIA}"
+                                     " ORDER BY id", (CopyState.VERIFIED,))
         else:
             marks = ",".join("?" * len(run_ids)) or "NULL"
-            rows = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
-                                     f" AND run_id IN ({marks}) ORDER BY id", run_ids)
+            rows = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE state = ? AND {ON_LIVE_MEDIA}"
+                                     f" AND run_id IN ({marks}) ORDER BY id", (CopyState.VERIFIED, *run_ids))
         return [_copy(r) for r in rows]
 
     def runs_with_copies(self, key: str) -> list[int]:
         """The repository's runs that have a verified copy somewhere, pruned here or not."""
         rows = self.conn.execute("SELECT DISTINCT c.run_id FROM copies c JOIN runs r ON r.id = c.run_id"
-                                 " WHERE r.repository_id = ? AND c.state = 'verified'", (self.repository_id(key),))
+                                 " WHERE r.repository_id = ? AND c.state = ?",
+                                 (self.repository_id(key), CopyState.VERIFIED))
         return [r[0] for r in rows]
 
     # ------------------------------------------------------------------ media
@@ -151,7 +150,7 @@ class MediaMixin:
 
     def medium_by_volume(self, destination: str, volume: str) -> Medium | None:
         row = self.conn.execute(f"SELECT {_MEDIUM} FROM media WHERE destination = ? AND volume = ? AND state NOT IN"
-                                " ('expired', 'destroyed') ORDER BY id DESC LIMIT 1", (destination, volume)).fetchone()
+                                " (?, ?) ORDER BY id DESC LIMIT 1", (destination, volume, *RETIRED)).fetchone()
         return _medium(row) if row else None
 
     def media(self) -> list[Medium]:
@@ -159,8 +158,6 @@ class MediaMixin:
 
     def update_medium(self, medium_id: int, *, state: str | None = None, location: str | None = None,
                       note: str | None = None, expires_at: datetime | None = None) -> None:
-        from dse_tui.core.catalog.lifecycle import MEDIUM
-
         if state is not None and self.medium(medium_id).state != state:
             state = self.moved(MEDIUM, "media", "state", medium_id, state)
         self.conn.execute(
@@ -175,7 +172,8 @@ class MediaMixin:
             "SELECT DISTINCT m.code, coalesce(c.key_ids, r.key_ids) FROM media m"
             " JOIN copy_media cm ON cm.medium_id = m.id JOIN copies c ON c.id = cm.copy_id"
             " JOIN runs r ON r.id = c.run_id"
-            " WHERE coalesce(c.key_ids, r.key_ids) IS NOT NULL AND c.state = 'verified' ORDER BY m.code").fetchall()
+            " WHERE coalesce(c.key_ids, r.key_ids) IS NOT NULL AND c.state = ? ORDER BY m.code",
+            (CopyState.VERIFIED,)).fetchall()
 
     def link_copy_medium(self, copy_id: int, medium_id: int, seq: int, total: int, *, path: str | None = None,
                          size: int | None = None, sha256: str | None = None) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.catalog.media import MEDIUM_STATES, Medium
-from dse_tui.core.catalog.lifecycle import ERASING, MEDIUM, RETIRED, Refused
+from dse_tui.core.catalog.lifecycle import ERASING, MEDIUM, RETIRED, CopyState, Event, Refused
 from dse_tui.core.profile.model import Retention
 from dse_tui.core.common.timeutil import iso, utcnow
 
@@ -145,8 +145,9 @@ def move(catalog: Catalog, code: str, *, location: str | None = None, state: str
     if state == "blank" and medium.state != "blank":
         # Erased: its copies are gone for good (if it is written again, only the new copies count).
         for copy, _ in catalog.medium_copies(medium.id):
-            if copy.state == "verified":
-                catalog.finish_copy(copy.id, "failed", message=f"erased: {code} was made blank", event="erased")
+            if copy.state == CopyState.VERIFIED:
+                catalog.finish_copy(copy.id, CopyState.FAILED, message=f"erased: {code} was made blank",
+                                    event=Event.ERASED)
     catalog.update_medium(medium.id, state=state, location=location)
     catalog.record_event("medium moved", "ok", operator=operator,
                          detail={"code": code, "location": location, "state": state})
