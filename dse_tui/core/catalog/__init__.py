@@ -183,14 +183,26 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
     def finish_run(self, run_id: int, state: str, *, size: int | None = None, sha256: str | None = None,
                    artifact: str | None = None, manifest: str | None = None, message: str | None = None,
                    log: str | None = None, at: datetime | None = None, key_ids: list[str] | None = None,
-                   event: str | None = None) -> None:
-        """A running run ends: `state` (good, failed, cancelled), or the state `event` leads to."""
-        state = self.moved(RUN, "runs", "state", run_id, event or state)
-        self.conn.execute(
-            "UPDATE runs SET state = ?, ended_at = ?, size = ?, sha256 = ?, artifact = ?, manifest = ?, message = ?,"
-            " log = ?, key_ids = ? WHERE id = ?",
-            (state, to_db(at or utcnow()), size, sha256, artifact, manifest, message, log,
-             " ".join(key_ids) if key_ids else None, run_id))
+                   event: str | None = None, operator: str | None = None) -> None:
+        """A running run ends: `state` (good, failed, cancelled), or the state `event` leads to. Its event,
+        "run ended" by `operator` (default: whoever is logged in), is written with it."""
+        when = at or utcnow()
+        with self.transaction():
+            state = self.moved(RUN, "runs", "state", run_id, event or state)
+            self.conn.execute(
+                "UPDATE runs SET state = ?, ended_at = ?, size = ?, sha256 = ?, artifact = ?, manifest = ?,"
+                " message = ?, log = ?, key_ids = ? WHERE id = ?",
+                (state, to_db(when), size, sha256, artifact, manifest, message, log,
+                 " ".join(key_ids) if key_ids else None, run_id))
+            # A run found dead was never measured: its event names no size nor checksum.
+            measured = {} if event == Event.INTERRUPTED else {"size": size, "sha256": sha256}
+            self._append_event("run ended", event or state, repository=self._run_key(run_id), operator=operator,
+                               detail={"run_id": run_id, **measured, "message": message}, at=when)
+
+    def _run_key(self, run_id: int) -> str:
+        """The key of the run's repository."""
+        row = self.conn.execute("SELECT repository_id FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return self._repo_key(row[0])
 
     def interrupt_stale_runs(self, key: str) -> list[int]:
         """Runs of `key` still marked running: their process died (the caller holds the repository's lock,
@@ -200,10 +212,7 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
             "SELECT id FROM runs WHERE repository_id = ? AND state = ?", (repo, RunState.RUNNING))]
         message = "interrupted: the process stopped before the run finished"
         for run_id in ids:
-            with self.transaction():
-                self.finish_run(run_id, RunState.FAILED, message=message, event=Event.INTERRUPTED)
-                self._append_event("run ended", Event.INTERRUPTED, repository=key,
-                                   detail={"run_id": run_id, "message": message})
+            self.finish_run(run_id, RunState.FAILED, message=message, event=Event.INTERRUPTED)
         return ids
 
     def prunable_runs(self, key: str) -> list[Run]:

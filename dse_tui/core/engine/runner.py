@@ -171,9 +171,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     full_log = "\n".join(ctx.stderr) or None
     catalog.finish_run(run_id, state, size=size, sha256=digest, artifact=str(final) if kept else None,
                        manifest=str(manifest_path) if kept else None, message=message, log=full_log,
-                       key_ids=[key_id(r) for r in ctx.recipients] if kept else None)
-    catalog.record_event("run ended", state, repository=repo.id, operator=operator,
-                         detail={"run_id": run_id, "size": size, "sha256": digest, "message": message})
+                       key_ids=[key_id(r) for r in ctx.recipients] if kept else None, operator=operator)
     if state == RunState.FAILED:
         # Procedure 4.2.1: a backup that is not satisfactory calls for a manual one.
         catalog.set_manual_required(repo.id, f"run {run_id} failed: {message}")
