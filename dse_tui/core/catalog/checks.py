@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from dse_tui.core.catalog.lifecycle import (RESTORE, RUN, VERIFICATION, Event, RestoreOutcome, RunState,
+from dse_tui.core.catalog.lifecycle import (RESTORE, RUN, VERIFICATION, CopyState, Event, RestoreOutcome, RunState,
                                             VerificationOutcome)
 from dse_tui.core.catalog.runs import RUN_COLUMNS
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
@@ -54,16 +54,32 @@ class ChecksMixin:
         return cur.lastrowid
 
     def finish_verification(self, verification_id: int, outcome: str, checks: list[dict],
-                            message: str | None = None, at: datetime | None = None) -> None:
-        when = to_db(at or utcnow())
+                            message: str | None = None, at: datetime | None = None, *,
+                            operator: str | None = None) -> None:
+        """A running verification ends with `outcome`, and its event by `operator` (default: whoever is logged
+        in) is written with it: "verification" of a run, "copy verification" of a copy. A copy whose
+        re-reading failed stops counting, in the same transaction."""
+        when = at or utcnow()
         with self.transaction():
             outcome = self.moved(VERIFICATION, "verifications", "outcome", verification_id, outcome)
             self.conn.execute("UPDATE verifications SET outcome = ?, ended_at = ?, detail = ?, message = ?"
-                              " WHERE id = ?", (outcome, when, json.dumps(checks), message, verification_id))
-            if outcome == VerificationOutcome.PASSED:
-                self.conn.execute("UPDATE runs SET verified_at = ? WHERE id = "
-                                  "(SELECT run_id FROM verifications WHERE id = ? AND copy_id IS NULL)",
-                                  (when, verification_id))
+                              " WHERE id = ?", (outcome, to_db(when), json.dumps(checks), message, verification_id))
+            run_id, level, trigger, copy_id = self.conn.execute(
+                "SELECT run_id, level, trigger, copy_id FROM verifications WHERE id = ?", (verification_id,)).fetchone()
+            repository = self._run_key(run_id)
+            if copy_id is None:
+                if outcome == VerificationOutcome.PASSED:
+                    self.conn.execute("UPDATE runs SET verified_at = ? WHERE id = ?", (to_db(when), run_id))
+                self._append_event("verification", outcome, repository=repository, operator=operator, at=when,
+                                   detail={"run_id": run_id, "level": level, "trigger": trigger, "message": message})
+                return
+            if outcome == VerificationOutcome.FAILED:
+                self._finish_copy(copy_id, CopyState.FAILED, message=f"verification failed: {message}",
+                                  event=Event.VERIFICATION_FAILED)
+            destination = self.conn.execute("SELECT destination FROM copies WHERE id = ?", (copy_id,)).fetchone()[0]
+            self._append_event("copy verification", outcome, repository=repository, operator=operator, at=when,
+                               detail={"copy_id": copy_id, "run_id": run_id, "destination": destination,
+                                       "message": message})
 
     def verifications(self, run_id: int, limit: int = 20) -> list[Verification]:
         rows = self.conn.execute(f"SELECT {_VERIFICATION_COLUMNS} FROM verifications WHERE run_id = ?"

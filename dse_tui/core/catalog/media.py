@@ -88,6 +88,13 @@ class MediaMixin:
                     key_ids: list[str] | None = None, event: str | None = None) -> None:
         """A copy ends (verified, failed) or, once verified, fails a later reading or is erased (events
         "verification failed", "erased"): as the life cycle allows."""
+        self._finish_copy(copy_id, state, message=message, path=path, size=size, sha256=sha256, device=device,
+                          key_ids=key_ids, event=event)
+
+    def _finish_copy(self, copy_id: int, state: str, *, message: str | None = None, path: str | None = None,
+                     size: int | None = None, sha256: str | None = None, device: str | None = None,
+                     key_ids: list[str] | None = None, event: str | None = None) -> None:
+        """finish_copy inside the caller's transaction."""
         if event in FAILING and self.conn.execute("SELECT state FROM copies WHERE id = ?",
                                                   (copy_id,)).fetchone() == (CopyState.FAILED,):
             return  # failed meanwhile by another reading: as this one would

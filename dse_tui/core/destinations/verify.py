@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, current_operator
-from dse_tui.core.catalog.lifecycle import CopyState, Event, VerificationOutcome
+from dse_tui.core.catalog.lifecycle import VerificationOutcome
 from dse_tui.core.catalog.media import Copy
 from dse_tui.core.destinations.base import kind_module
 from dse_tui.core.destinations.copies import run_files
@@ -39,7 +39,8 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
     check = CopyCheck(copy.id, run.id, run.repository, copy.destination, VerificationOutcome.FAILED)
     dest = profile.destinations.get(copy.destination)
     if dest is None:
-        check.outcome, check.message = VerificationOutcome.INCONCLUSIVE, f"destination {copy.destination} is no longer in the profile"
+        check.outcome = VerificationOutcome.INCONCLUSIVE
+        check.message = f"destination {copy.destination} is no longer in the profile"
         return check
     try:
         lock = catalog.begin_step(profile.storage_root)
@@ -50,16 +51,11 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
         verification = catalog.start_verification(run.id, "checksum", trigger=trigger, operator=operator,
                                                   copy_id=copy.id, lock=lock.mark)
         _check_copy(profile, catalog, run, copy, dest, check, cancel or threading.Event(), operator)
+        # A copy that failed its re-reading stops counting there and then.
         catalog.finish_verification(verification, check.outcome, [{"name": f"copy on {copy.destination}",
                                                              "ok": check.outcome == VerificationOutcome.PASSED,
                                                              "detail": check.message or copy.path or ""}],
-                                    check.message)
-    if check.outcome == VerificationOutcome.FAILED:
-        catalog.finish_copy(copy.id, CopyState.FAILED, message=f"verification failed: {check.message}",
-                            event=Event.VERIFICATION_FAILED)
-    catalog.record_event("copy verification", check.outcome, repository=run.repository, operator=operator,
-                         detail={"copy_id": copy.id, "run_id": run.id, "destination": copy.destination,
-                                 "message": check.message})
+                                    check.message, operator=operator)
     return check
 
 

@@ -223,9 +223,7 @@ def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, dig
                                     checksum_done=True)
         message = None if outcome == VerificationOutcome.PASSED else (
             "cancelled" if outcome == VerificationOutcome.CANCELLED else summary(checks))
-        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
-    catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
-                         detail={"run_id": run_id, "level": repo.verify, "trigger": "after run", "message": message})
+        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message, operator=operator)
     if outcome == VerificationOutcome.CANCELLED:
         raise Cancelled()
     if outcome == VerificationOutcome.INCONCLUSIVE and only_key_missing(checks):

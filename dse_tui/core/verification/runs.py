@@ -119,9 +119,7 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
             checks = checks + [Check("artifact", False, "pruned by retention while verified")]
         message = (None if outcome == VerificationOutcome.PASSED else "cancelled by the operator"
                    if outcome == VerificationOutcome.CANCELLED else summary(checks))
-        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
-    catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
-                         detail={"run_id": run.id, "level": level, "trigger": trigger, "message": message})
+        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message, operator=operator)
     result = VerifyOutcome(repo.id, run.id, level, outcome, checks, message, verification, time.monotonic() - t0)
     settle(catalog, repo, run, result, profile)
     return result
