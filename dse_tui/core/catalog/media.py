@@ -85,16 +85,28 @@ class MediaMixin:
 
     def finish_copy(self, copy_id: int, state: str, *, message: str | None = None, path: str | None = None,
                     size: int | None = None, sha256: str | None = None, device: str | None = None,
-                    key_ids: list[str] | None = None, event: str | None = None) -> None:
-        """A copy ends (verified, failed) or, once verified, fails a later reading or is erased (events
-        "verification failed", "erased"): as the life cycle allows."""
-        self._finish_copy(copy_id, state, message=message, path=path, size=size, sha256=sha256, device=device,
-                          key_ids=key_ids, event=event)
+                    key_ids: list[str] | None = None, event: str | None = None, media: list[str] | None = None,
+                    operator: str | None = None) -> None:
+        """A copy ends (verified, failed, or the event cancelled) or, once verified, fails a later reading or
+        is erased (events "verification failed", "erased"): as the life cycle allows. A copy that ends is
+        recorded with its event, "copy" by `operator` (default: whoever is logged in), naming the codes of
+        the `media` it went onto; the later failures are the events of what failed them (the copy's
+        verification, the medium's move)."""
+        with self.transaction():
+            self._finish_copy(copy_id, state, message=message, path=path, size=size, sha256=sha256, device=device,
+                              key_ids=key_ids, event=event)
+            if event in FAILING:
+                return
+            run_id, destination = self.conn.execute("SELECT run_id, destination FROM copies WHERE id = ?",
+                                                    (copy_id,)).fetchone()
+            self._append_event("copy", event or state, repository=self._run_key(run_id), operator=operator,
+                               detail={"run_id": run_id, "destination": destination, "copy_id": copy_id,
+                                       "path": path, "media": list(media or []), "message": message})
 
     def _finish_copy(self, copy_id: int, state: str, *, message: str | None = None, path: str | None = None,
                      size: int | None = None, sha256: str | None = None, device: str | None = None,
                      key_ids: list[str] | None = None, event: str | None = None) -> None:
-        """finish_copy inside the caller's transaction."""
+        """finish_copy's change, without its event, inside the caller's transaction."""
         if event in FAILING and self.conn.execute("SELECT state FROM copies WHERE id = ?",
                                                   (copy_id,)).fetchone() == (CopyState.FAILED,):
             return  # failed meanwhile by another reading: as this one would

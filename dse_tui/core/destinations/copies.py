@@ -110,15 +110,13 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
     with lock:
         _copy_recorded(job, out, encrypt_on_the_way, lock.mark)
     out.copy_id, out.elapsed = job.copy_id, time.monotonic() - t0
-    catalog.record_event("copy", out.state, repository=run.repository, operator=job.operator,
-                         detail={"run_id": run.id, "destination": dest.id, "copy_id": job.copy_id, "path": out.path,
-                                 "media": out.media, "message": out.message})
     job.log(f"{dest.id}: {out.state}" + (f": {out.message}" if out.message else f" ({out.path})"))
     return out
 
 
 def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: str) -> None:
-    """The copy itself, from its row (`copying`, naming the lock held meanwhile) to its end in the catalog."""
+    """The copy itself, from its row (`copying`, naming the lock held meanwhile) to its end in the catalog,
+    which records its event."""
     profile, catalog, run, dest = job.profile, job.catalog, job.run, job.dest
     job.copy_id = catalog.add_copy(run.id, dest.id, state=CopyState.COPYING, lock=mark)
     catalog.record_event("copy started", "ok", repository=run.repository, operator=job.operator,
@@ -133,8 +131,10 @@ def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: s
         job.log(f"{dest.id}: copying run {run.id} onto {kind.describe(dest)}")
         copied = kind.copy(job)
         out.state, out.path, out.media, out.size = CopyState.VERIFIED, copied.path, copied.media, job.size
-        catalog.finish_copy(job.copy_id, CopyState.VERIFIED, path=copied.path, size=job.size, sha256=job.manifest_sha256,
-                            device=copied.device, key_ids=[key_id(r) for r in dest.recipients] if job.staged else None)
+        catalog.finish_copy(job.copy_id, CopyState.VERIFIED, path=copied.path, size=job.size,
+                            sha256=job.manifest_sha256, device=copied.device,
+                            key_ids=[key_id(r) for r in dest.recipients] if job.staged else None,
+                            media=copied.media, operator=job.operator)
     except Cancelled:
         out.state, out.message = Event.CANCELLED, "cancelled by the operator"
     except (CopyError, StagingError) as exc:
@@ -146,8 +146,9 @@ def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: s
     finally:
         if job.staging:  # the copy carries it; the run keeps its own form
             job.staging.release()
-    if out.state != CopyState.VERIFIED:
-        catalog.finish_copy(job.copy_id, CopyState.FAILED, message=out.message)
+    if out.state != CopyState.VERIFIED:  # a cancelled copy is failed too (it never counts), by its own event
+        catalog.finish_copy(job.copy_id, CopyState.FAILED, message=out.message,
+                            event=Event.CANCELLED if out.state == Event.CANCELLED else None, operator=job.operator)
         if out.state == CopyState.FAILED:
             from dse_tui.core.records import notify
             notify.copy_failed(profile, catalog, run, dest.id, out.message, job.copy_id)
