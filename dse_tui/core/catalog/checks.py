@@ -164,10 +164,20 @@ class ChecksMixin:
                                 (run_id, target, to_db(at or utcnow()), RestoreOutcome.RUNNING, operator, lock))
         return cur.lastrowid
 
-    def finish_restore(self, restore_id: int, outcome: str, message: str | None = None) -> None:
-        outcome = self.moved(RESTORE, "restores", "outcome", restore_id, outcome)
-        self.conn.execute("UPDATE restores SET outcome = ?, ended_at = ?, message = ? WHERE id = ?",
-                          (outcome, to_db(utcnow()), message, restore_id))
+    def finish_restore(self, restore_id: int, outcome: str, message: str | None = None, *,
+                       database: str | None = None, live: bool = False, operator: str | None = None) -> None:
+        """A running restore ends with `outcome`, and its event "restore" by `operator` (default: whoever is
+        logged in) is written with it; `database` and `live` are what the plan restored, for that event."""
+        when = utcnow()
+        with self.transaction():
+            outcome = self.moved(RESTORE, "restores", "outcome", restore_id, outcome)
+            self.conn.execute("UPDATE restores SET outcome = ?, ended_at = ?, message = ? WHERE id = ?",
+                              (outcome, to_db(when), message, restore_id))
+            run_id, target = self.conn.execute("SELECT run_id, target FROM restores WHERE id = ?",
+                                               (restore_id,)).fetchone()
+            self._append_event("restore", outcome, repository=self._run_key(run_id), operator=operator, at=when,
+                               detail={"run_id": run_id, "target": target, "database": database, "live": live,
+                                       "message": message})
 
     def restores(self, run_id: int) -> list[Restore]:
         rows = self.conn.execute("SELECT id, run_id, target, started_at, ended_at, outcome, operator, message"

@@ -97,12 +97,9 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
             v = VerifyContext(profile, repo, run.id, Path(run.artifact), {}, scratch.path, cancel,
                               deadline=time.monotonic() + repo.timeout.total_seconds(), log=log, keyring=keyring)
             outcome, message = _restored(v, p, force, run)
-            catalog.finish_restore(restore_id, outcome, message)
+            catalog.finish_restore(restore_id, outcome, message, database=p.database, live=p.live, operator=operator)
     except OSError as exc:
         raise RestoreError(f"cannot work under {profile.storage_root}: {exc.strerror or exc}") from None
-    catalog.record_event("restore", outcome, repository=repo.id, operator=operator,
-                         detail={"run_id": run.id, "target": p.target, "database": p.database, "live": p.live,
-                                 "message": message})
     return RestoreOutcome(run.id, p.target, outcome, message, time.monotonic() - t0)
 
 
