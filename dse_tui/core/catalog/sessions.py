@@ -148,15 +148,25 @@ class SessionsMixin:
         self.conn.execute("UPDATE sessions SET current = ? WHERE id = ?", (step_id, session_id))
 
     def end_session(self, session_id: int, state: str, reason: str | None = None,
-                    at: datetime | None = None) -> bool:
-        """False when the session was no longer open (another console ended it)."""
-        try:
-            state = self.moved(SESSION, "sessions", "state", session_id, state)
-        except Refused:
-            return False
-        cur = self.conn.execute("UPDATE sessions SET state = ?, reason = ?, ended_at = ? WHERE id = ? AND state = ?",
-                                (state, reason, to_db(at or utcnow()), session_id, SessionState.OPEN))
-        return cur.rowcount == 1
+                    at: datetime | None = None, *, operator: str | None = None, progress: str | None = None) -> bool:
+        """The open session becomes `state` (finished, abandoned), and its event "session <state>" by
+        `operator` (default: whoever is logged in) is written with it; `progress` ("7/12": its steps dealt
+        with) is for that event. False when the session was no longer open (another console ended it)."""
+        when = at or utcnow()
+        with self.transaction():
+            try:
+                state = self.moved(SESSION, "sessions", "state", session_id, state)
+            except Refused:
+                return False
+            cur = self.conn.execute("UPDATE sessions SET state = ?, reason = ?, ended_at = ? WHERE id = ?"
+                                    " AND state = ?", (state, reason, to_db(when), session_id, SessionState.OPEN))
+            if cur.rowcount != 1:
+                return False
+            key = self.conn.execute("SELECT r.key FROM sessions s JOIN repositories r ON r.id = s.repository_id"
+                                    " WHERE s.id = ?", (session_id,)).fetchone()[0]
+            self._append_event(f"session {state}", "ok", repository=key, operator=operator, at=when,
+                               detail={"session_id": session_id, "steps": progress, "reason": reason})
+        return True
 
     def session_runs(self, session_id: int) -> list:
         rows = self.conn.execute("SELECT id FROM runs WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()

@@ -228,11 +228,9 @@ class Session:
         self._end(SessionState.ABANDONED, reason.strip())
 
     def _end(self, state: str, reason: str | None) -> None:
-        if not self.catalog.end_session(self.id, state, reason):
-            raise self._ended_elsewhere()
         done, total = self.progress()
-        self.catalog.record_event(f"session {state}", "ok", repository=self.row.repository, operator=self.operator,
-                                  detail={"session_id": self.id, "steps": f"{done}/{total}", "reason": reason})
+        if not self.catalog.end_session(self.id, state, reason, operator=self.operator, progress=f"{done}/{total}"):
+            raise self._ended_elsewhere()
         self.reload()
 
     def reload(self) -> None:
