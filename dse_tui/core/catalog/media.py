@@ -8,7 +8,7 @@ from datetime import datetime
 
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
-from dse_tui.core.catalog.lifecycle import COPY, ERASING, FAILING, MEDIUM, RETIRED, CopyState, MediumState
+from dse_tui.core.catalog.lifecycle import COPY, ERASING, FAILING, MEDIUM, RETIRED, CopyState, Event, MediumState
 
 MEDIUM_STATES = tuple(str(s) for s in MediumState)
 
@@ -183,6 +183,33 @@ class MediaMixin:
             "UPDATE media SET state = coalesce(?, state), location = coalesce(?, location), note = coalesce(?, note),"
             " expires_at = coalesce(?, expires_at), updated_at = ? WHERE id = ?",
             (state, location, note, to_db(expires_at) if expires_at else None, to_db(utcnow()), medium_id))
+
+    def move_medium(self, medium_id: int, *, state: str | None = None, location: str | None = None,
+                    operator: str | None = None, why: str | None = None) -> None:
+        """The medium goes to `location` or becomes `state` (not retired: retire_medium), as the life cycle
+        allows; made blank, what it held is erased. Its event "medium moved" by `operator` (default: whoever
+        is logged in) is written with it: where to when the operator moves it, `why` when the program does."""
+        with self.transaction():
+            medium = self.medium(medium_id)
+            if state == MediumState.BLANK and medium.state != MediumState.BLANK:
+                # Its copies are gone for good (if it is written again, only the new copies count).
+                for copy, _ in self.medium_copies(medium_id):
+                    if copy.state == CopyState.VERIFIED:
+                        self._finish_copy(copy.id, CopyState.FAILED, message=f"erased: {medium.code} was made blank",
+                                          event=Event.ERASED)
+            self.update_medium(medium_id, state=state, location=location)
+            self._append_event("medium moved", "ok", operator=operator,
+                               detail={"code": medium.code, "state": state,
+                                       **({"why": why} if why else {"location": location})})
+
+    def retire_medium(self, medium_id: int, state: str, reason: str | None = None,
+                      operator: str | None = None) -> None:
+        """The medium is retired (expired, destroyed) for `reason`, and its event "medium retired" by
+        `operator` (default: whoever is logged in) is written with it."""
+        with self.transaction():
+            self.update_medium(medium_id, state=state, note=reason)
+            self._append_event("medium retired", state, operator=operator,
+                               detail={"code": self.medium(medium_id).code, "reason": reason})
 
     def encrypted_media(self) -> list[tuple[str, str]]:
         """(medium code, key ids) for each verified encrypted copy on a medium: encrypted on its way there, or
