@@ -13,12 +13,15 @@ from dse_tui.core.catalog import Catalog
 
 
 class World:
-    """One record of each kind, each still in the state that ends: a running run, verifications of it and
-    of its copy, a copy being made, a restore, an open session, a medium in use with the verified copy."""
+    """One record of each kind, each still in the state that ends: a running run and a failed one,
+    verifications of the first and of its copy, a copy being made, a restore, an open session, a medium in
+    use with the verified copy."""
 
     def __init__(self, catalog: Catalog, tmp_path):
         c = self.catalog = catalog
         self.run = c.start_run("r", operator="ana")
+        self.held = c.start_run("r", operator="ana")
+        c.finish_run(self.held, "failed", message="not satisfactory: shrunk", operator="ana")
         self.verification = c.start_verification(self.run, "checksum", trigger="cli", operator="ana")
         self.verified = c.add_copy(self.run, "shelf", path="/shelf/r")
         self.copy_verification = c.start_verification(self.run, "checksum", trigger="cli", operator="ana",
@@ -45,6 +48,9 @@ ENDINGS = {
                         lambda w: w.catalog.finish_run(w.run, "failed", message="died", event="interrupted",
                                                        operator="bea"),
                         "run ended", "interrupted", lambda w: {"run_id": w.run, "message": "died"}),
+    "run accepted": (("runs", "state", "held"),
+                     lambda w: w.catalog.accept_run(w.held, "archived on purpose", operator="bea"),
+                     "run accepted", "ok", lambda w: {"run_id": w.held, "reason": "archived on purpose"}),
     "verification": (("verifications", "outcome", "verification"),
                      lambda w: w.catalog.finish_verification(w.verification, "passed", [], operator="bea"),
                      "verification", "passed",

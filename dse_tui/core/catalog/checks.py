@@ -145,11 +145,15 @@ class ChecksMixin:
             self.conn.execute("UPDATE runs SET state = ?, message = ? WHERE id = ?", (state, message, run_id))
         return True
 
-    def accept_run(self, run_id: int, reason: str) -> None:
-        """The operator accepts a run that only a site rule held back (a shrunk backup that was expected)."""
-        state = self.moved(RUN, "runs", "state", run_id, Event.ACCEPTED)
-        self.conn.execute("UPDATE runs SET state = ?, acknowledged = ?, message = NULL WHERE id = ?",
-                          (state, reason, run_id))
+    def accept_run(self, run_id: int, reason: str, operator: str | None = None) -> None:
+        """The operator accepts a run that only a site rule held back (a shrunk backup that was expected);
+        its event "run accepted" by `operator` (default: whoever is logged in) is written with it."""
+        with self.transaction():
+            state = self.moved(RUN, "runs", "state", run_id, Event.ACCEPTED)
+            self.conn.execute("UPDATE runs SET state = ?, acknowledged = ?, message = NULL WHERE id = ?",
+                              (state, reason, run_id))
+            self._append_event("run accepted", "ok", repository=self._run_key(run_id), operator=operator,
+                               detail={"run_id": run_id, "reason": reason})
 
     def acknowledged(self, run_id: int) -> str | None:
         row = self.conn.execute("SELECT acknowledged FROM runs WHERE id = ?", (run_id,)).fetchone()

@@ -169,9 +169,7 @@ def accept_run(catalog: Catalog, run: Run, reason: str, operator: str | None = N
     if not acceptable(catalog, run):
         raise AcceptError(f"run {run.id} was not held back by the shrink rule alone: only such a run can be "
                           "accepted (a damaged one needs a new run or a manual backup)")
-    catalog.accept_run(run.id, reason)
-    catalog.record_event("run accepted", "ok", repository=run.repository, operator=operator,
-                         detail={"run_id": run.id, "reason": reason})
+    catalog.accept_run(run.id, reason, operator=operator)
     # The state this run set (it is the repository's latest) goes with it; an older failure's does not.
     latest = catalog.recent_runs(run.repository, 1)
     if latest and latest[0].id == run.id:
