@@ -1,4 +1,8 @@
-"""The catalog: an embedded SQLite database (WAL) shared by the console and cron runs."""
+"""The catalog: an embedded SQLite database (WAL) shared by the console and cron runs.
+
+States are written and compared as the enums of lifecycle.py, passed as parameters. A query that filters on
+a good run, a running step, a copy in progress or an open session spells the state in its SQL: SQLite uses
+a partial index (migrations.py) only for a WHERE that says what the index's says."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from dse_tui.core.catalog.checks import ChecksMixin
+from dse_tui.core.catalog.lifecycle import RUN, CopyState, Event, Refused, RunState
 from dse_tui.core.catalog.events import GENESIS_HASH, EventsMixin, current_operator, event_hash  # noqa: F401 (imported from here)
 from dse_tui.core.catalog.media import ON_LIVE_MEDIA, MediaMixin
 from dse_tui.core.catalog.migrations import MIGRATIONS
@@ -163,15 +168,13 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
         repo = self.repository_id(key)
         cur = self.conn.execute(
             "INSERT INTO runs(repository_id, started_at, state, trigger, operator, session_id)"
-            " VALUES (?, ?, 'running', ?, ?, ?)",
-            (repo, to_db(at or utcnow()), trigger, operator or current_operator(), session_id))
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (repo, to_db(at or utcnow()), RunState.RUNNING, trigger, operator or current_operator(), session_id))
         return cur.lastrowid
 
     def moved(self, machine, table: str, column: str, record_id, event: str, key: str = "id") -> str:
         """The state `event` takes record `record_id` of `table` to, as the life cycle allows
         (lifecycle.Refused otherwise): every state change of the catalog asks here first."""
-        from dse_tui.core.catalog.lifecycle import Refused
-
         row = self.conn.execute(f"SELECT {column} FROM {table} WHERE {key} = ?", (record_id,)).fetchone()
         if row is None:
             raise Refused(f"there is no {machine.record} {record_id}")
@@ -180,29 +183,36 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
     def finish_run(self, run_id: int, state: str, *, size: int | None = None, sha256: str | None = None,
                    artifact: str | None = None, manifest: str | None = None, message: str | None = None,
                    log: str | None = None, at: datetime | None = None, key_ids: list[str] | None = None,
-                   event: str | None = None) -> None:
-        """A running run ends: `state` (good, failed, cancelled), or the state `event` leads to."""
-        from dse_tui.core.catalog.lifecycle import RUN
+                   event: str | None = None, operator: str | None = None) -> None:
+        """A running run ends: `state` (good, failed, cancelled), or the state `event` leads to. Its event,
+        "run ended" by `operator` (default: whoever is logged in), is written with it."""
+        when = at or utcnow()
+        with self.transaction():
+            state = self.moved(RUN, "runs", "state", run_id, event or state)
+            self.conn.execute(
+                "UPDATE runs SET state = ?, ended_at = ?, size = ?, sha256 = ?, artifact = ?, manifest = ?,"
+                " message = ?, log = ?, key_ids = ? WHERE id = ?",
+                (state, to_db(when), size, sha256, artifact, manifest, message, log,
+                 " ".join(key_ids) if key_ids else None, run_id))
+            # A run found dead was never measured: its event names no size nor checksum.
+            measured = {} if event == Event.INTERRUPTED else {"size": size, "sha256": sha256}
+            self._append_event("run ended", event or state, repository=self._run_key(run_id), operator=operator,
+                               detail={"run_id": run_id, **measured, "message": message}, at=when)
 
-        state = self.moved(RUN, "runs", "state", run_id, event or state)
-        self.conn.execute(
-            "UPDATE runs SET state = ?, ended_at = ?, size = ?, sha256 = ?, artifact = ?, manifest = ?, message = ?,"
-            " log = ?, key_ids = ? WHERE id = ?",
-            (state, to_db(at or utcnow()), size, sha256, artifact, manifest, message, log,
-             " ".join(key_ids) if key_ids else None, run_id))
+    def _run_key(self, run_id: int) -> str:
+        """The key of the run's repository."""
+        row = self.conn.execute("SELECT repository_id FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return self._repo_key(row[0])
 
     def interrupt_stale_runs(self, key: str) -> list[int]:
         """Runs of `key` still marked running: their process died (the caller holds the repository's lock,
         so nobody else is running it). They become failed, never good."""
         repo = self.repository_id(key)
         ids = [r[0] for r in self.conn.execute(
-            "SELECT id FROM runs WHERE repository_id = ? AND state = 'running'", (repo,))]
+            "SELECT id FROM runs WHERE repository_id = ? AND state = ?", (repo, RunState.RUNNING))]
         message = "interrupted: the process stopped before the run finished"
         for run_id in ids:
-            with self.transaction():
-                self.finish_run(run_id, "failed", message=message, event="interrupted")
-                self._append_event("run ended", "interrupted", repository=key,
-                                   detail={"run_id": run_id, "message": message})
+            self.finish_run(run_id, RunState.FAILED, message=message, event=Event.INTERRUPTED)
         return ids
 
     def prunable_runs(self, key: str) -> list[Run]:
@@ -217,8 +227,9 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
             return {}
         marks = ",".join("?" * len(run_ids))
         # Distinct devices, as the procedure asks: two copies on one destination count once.
-        rows = self.conn.execute(f"SELECT run_id, count(DISTINCT coalesce(device, destination)) FROM copies WHERE state = 'verified'"
-                                 f" AND {ON_LIVE_MEDIA} AND run_id IN ({marks}) GROUP BY run_id", run_ids)
+        rows = self.conn.execute(f"SELECT run_id, count(DISTINCT coalesce(device, destination)) FROM copies WHERE state = ?"
+                                 f" AND {ON_LIVE_MEDIA} AND run_id IN ({marks}) GROUP BY run_id",
+                                 (CopyState.VERIFIED, *run_ids))
         return dict(rows.fetchall())
 
     def mark_pruned(self, run_id: int, at: datetime | None = None) -> None:

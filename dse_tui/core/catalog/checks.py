@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from dse_tui.core.catalog.lifecycle import (RESTORE, RUN, VERIFICATION, CopyState, Event, RestoreOutcome, RunState,
+                                            VerificationOutcome)
 from dse_tui.core.catalog.runs import RUN_COLUMNS
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
@@ -47,23 +49,37 @@ class ChecksMixin:
         """`lock`: the mark of the StepLock its process holds until it finishes (catalog/steps.py)."""
         cur = self.conn.execute(
             "INSERT INTO verifications(run_id, level, started_at, outcome, trigger, operator, copy_id, lock)"
-            " VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
-            (run_id, level, to_db(at or utcnow()), trigger, operator, copy_id, lock))
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, level, to_db(at or utcnow()), VerificationOutcome.RUNNING, trigger, operator, copy_id, lock))
         return cur.lastrowid
 
     def finish_verification(self, verification_id: int, outcome: str, checks: list[dict],
-                            message: str | None = None, at: datetime | None = None) -> None:
-        from dse_tui.core.catalog.lifecycle import VERIFICATION
-
-        when = to_db(at or utcnow())
+                            message: str | None = None, at: datetime | None = None, *,
+                            operator: str | None = None) -> None:
+        """A running verification ends with `outcome`, and its event by `operator` (default: whoever is logged
+        in) is written with it: "verification" of a run, "copy verification" of a copy. A copy whose
+        re-reading failed stops counting, in the same transaction."""
+        when = at or utcnow()
         with self.transaction():
             outcome = self.moved(VERIFICATION, "verifications", "outcome", verification_id, outcome)
             self.conn.execute("UPDATE verifications SET outcome = ?, ended_at = ?, detail = ?, message = ?"
-                              " WHERE id = ?", (outcome, when, json.dumps(checks), message, verification_id))
-            if outcome == "passed":
-                self.conn.execute("UPDATE runs SET verified_at = ? WHERE id = "
-                                  "(SELECT run_id FROM verifications WHERE id = ? AND copy_id IS NULL)",
-                                  (when, verification_id))
+                              " WHERE id = ?", (outcome, to_db(when), json.dumps(checks), message, verification_id))
+            run_id, level, trigger, copy_id = self.conn.execute(
+                "SELECT run_id, level, trigger, copy_id FROM verifications WHERE id = ?", (verification_id,)).fetchone()
+            repository = self._run_key(run_id)
+            if copy_id is None:
+                if outcome == VerificationOutcome.PASSED:
+                    self.conn.execute("UPDATE runs SET verified_at = ? WHERE id = ?", (to_db(when), run_id))
+                self._append_event("verification", outcome, repository=repository, operator=operator, at=when,
+                                   detail={"run_id": run_id, "level": level, "trigger": trigger, "message": message})
+                return
+            if outcome == VerificationOutcome.FAILED:
+                self._finish_copy(copy_id, CopyState.FAILED, message=f"verification failed: {message}",
+                                  event=Event.VERIFICATION_FAILED)
+            destination = self.conn.execute("SELECT destination FROM copies WHERE id = ?", (copy_id,)).fetchone()[0]
+            self._append_event("copy verification", outcome, repository=repository, operator=operator, at=when,
+                               detail={"copy_id": copy_id, "run_id": run_id, "destination": destination,
+                                       "message": message})
 
     def verifications(self, run_id: int, limit: int = 20) -> list[Verification]:
         rows = self.conn.execute(f"SELECT {_VERIFICATION_COLUMNS} FROM verifications WHERE run_id = ?"
@@ -81,8 +97,8 @@ class ChecksMixin:
         return {v.run_id: v for v in map(_verification, rows)}
 
     def copy_verified_at(self, copy_id: int):
-        row = self.conn.execute("SELECT max(ended_at) FROM verifications WHERE copy_id = ? AND outcome = 'passed'",
-                                (copy_id,)).fetchone()
+        row = self.conn.execute("SELECT max(ended_at) FROM verifications WHERE copy_id = ? AND outcome = ?",
+                                (copy_id, VerificationOutcome.PASSED)).fetchone()
         return from_db(row[0]) if row and row[0] else None
 
     def latest_kept_run(self, key: str):
@@ -94,9 +110,9 @@ class ChecksMixin:
 
     def held_runs(self, key: str) -> list:
         """Failed runs whose complete artifact was kept (they failed a verification or a site rule)."""
-        rows = self.conn.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = 'failed'"
+        rows = self.conn.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE repository_id = ? AND state = ?"
                                  " AND artifact IS NOT NULL AND pruned_at IS NULL ORDER BY started_at DESC",
-                                 (self.repository_id(key),))
+                                 (self.repository_id(key), RunState.FAILED))
         return [self._run(r, key) for r in rows]
 
     def manual_required_since(self, key: str) -> datetime | None:
@@ -122,22 +138,22 @@ class ChecksMixin:
     def fail_run(self, run_id: int, message: str) -> bool:
         """A stored run that no longer verifies: it stops counting as a backup, its artifact stays as evidence.
         False when another verification failed it first."""
-        from dse_tui.core.catalog.lifecycle import RUN
-
         with self.transaction():
-            if self.conn.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone() == ("failed",):
+            if self.conn.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone() == (RunState.FAILED,):
                 return False
-            state = self.moved(RUN, "runs", "state", run_id, "verification failed")
+            state = self.moved(RUN, "runs", "state", run_id, Event.VERIFICATION_FAILED)
             self.conn.execute("UPDATE runs SET state = ?, message = ? WHERE id = ?", (state, message, run_id))
         return True
 
-    def accept_run(self, run_id: int, reason: str) -> None:
-        """The operator accepts a run that only a site rule held back (a shrunk backup that was expected)."""
-        from dse_tui.core.catalog.lifecycle import RUN
-
-        state = self.moved(RUN, "runs", "state", run_id, "accepted")
-        self.conn.execute("UPDATE runs SET state = ?, acknowledged = ?, message = NULL WHERE id = ?",
-                          (state, reason, run_id))
+    def accept_run(self, run_id: int, reason: str, operator: str | None = None) -> None:
+        """The operator accepts a run that only a site rule held back (a shrunk backup that was expected);
+        its event "run accepted" by `operator` (default: whoever is logged in) is written with it."""
+        with self.transaction():
+            state = self.moved(RUN, "runs", "state", run_id, Event.ACCEPTED)
+            self.conn.execute("UPDATE runs SET state = ?, acknowledged = ?, message = NULL WHERE id = ?",
+                              (state, reason, run_id))
+            self._append_event("run accepted", "ok", repository=self._run_key(run_id), operator=operator,
+                               detail={"run_id": run_id, "reason": reason})
 
     def acknowledged(self, run_id: int) -> str | None:
         row = self.conn.execute("SELECT acknowledged FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -148,16 +164,24 @@ class ChecksMixin:
     def start_restore(self, run_id: int, target: str, *, operator: str, at: datetime | None = None,
                       lock: str | None = None) -> int:
         cur = self.conn.execute("INSERT INTO restores(run_id, target, started_at, outcome, operator, lock)"
-                                " VALUES (?, ?, ?, 'running', ?, ?)",
-                                (run_id, target, to_db(at or utcnow()), operator, lock))
+                                " VALUES (?, ?, ?, ?, ?, ?)",
+                                (run_id, target, to_db(at or utcnow()), RestoreOutcome.RUNNING, operator, lock))
         return cur.lastrowid
 
-    def finish_restore(self, restore_id: int, outcome: str, message: str | None = None) -> None:
-        from dse_tui.core.catalog.lifecycle import RESTORE
-
-        outcome = self.moved(RESTORE, "restores", "outcome", restore_id, outcome)
-        self.conn.execute("UPDATE restores SET outcome = ?, ended_at = ?, message = ? WHERE id = ?",
-                          (outcome, to_db(utcnow()), message, restore_id))
+    def finish_restore(self, restore_id: int, outcome: str, message: str | None = None, *,
+                       database: str | None = None, live: bool = False, operator: str | None = None) -> None:
+        """A running restore ends with `outcome`, and its event "restore" by `operator` (default: whoever is
+        logged in) is written with it; `database` and `live` are what the plan restored, for that event."""
+        when = utcnow()
+        with self.transaction():
+            outcome = self.moved(RESTORE, "restores", "outcome", restore_id, outcome)
+            self.conn.execute("UPDATE restores SET outcome = ?, ended_at = ?, message = ? WHERE id = ?",
+                              (outcome, to_db(when), message, restore_id))
+            run_id, target = self.conn.execute("SELECT run_id, target FROM restores WHERE id = ?",
+                                               (restore_id,)).fetchone()
+            self._append_event("restore", outcome, repository=self._run_key(run_id), operator=operator, at=when,
+                               detail={"run_id": run_id, "target": target, "database": database, "live": live,
+                                       "message": message})
 
     def restores(self, run_id: int) -> list[Restore]:
         rows = self.conn.execute("SELECT id, run_id, target, started_at, ended_at, outcome, operator, message"

@@ -9,8 +9,11 @@ screen or command asks.
     copy          copying → verified | failed (cancelled and interrupted copies are failed: they never
                   count); verified → failed when re-reading it fails or its medium is erased
     restore       running → done | failed | cancelled | interrupted
-    session       open → finished | abandoned
+    session       open → finished | abandoned (its steps: StepOutcome, moved by sessions/machine.py)
     medium        see MEDIUM: everyday moves, erasing (blank) and retiring
+
+The states are StrEnums: each is its string wherever it goes (the catalog's columns, the events, `--json`).
+An event that leads to a state of its own name is that state (RunState.GOOD); the others are Event.
 """
 
 from __future__ import annotations
@@ -59,6 +62,22 @@ class SessionState(StrEnum):
     ABANDONED = "abandoned"
 
 
+class StepOutcome(StrEnum):
+    """A checklist step's: pending → done | skipped; done | skipped → pending (undone)."""
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+class Event(StrEnum):
+    """The events that move a record and are not named after the state they lead to."""
+    INTERRUPTED = "interrupted"  # its process died; a verification or restore says so, a run or copy failed
+    CANCELLED = "cancelled"  # a copy's: a cancelled copy is failed (a run's is the state cancelled)
+    VERIFICATION_FAILED = "verification failed"
+    ERASED = "erased"
+    ACCEPTED = "accepted"
+
+
 class MediumState(StrEnum):
     BLANK = "blank"
     IN_USE = "in-use"
@@ -76,12 +95,12 @@ class Machine:
 
     @property
     def events(self) -> list[str]:
-        return sorted({event for _, event in self.moves})
+        return sorted({str(event) for _, event in self.moves})
 
-    def next(self, state: str, event: str) -> str:
-        """The state `event` leads to from `state`, or Refused."""
+    def next(self, state: str, event: str) -> StrEnum:
+        """The state `event` leads to from `state` (a member of `states`), or Refused."""
         try:
-            return self.moves[(str(state), str(event))]
+            return self.states(self.moves[(str(state), str(event))])
         except KeyError:
             allowed = sorted(e for s, e in self.moves if s == str(state))
             raise Refused(f"a {self.record} that is {state} cannot be {event}"
@@ -92,27 +111,27 @@ def _finishing(start: StrEnum, ends: dict[str, StrEnum]) -> dict[tuple[str, str]
     return {(str(start), event): str(to) for event, to in ends.items()}
 
 
-R, V, C, S = RunState, VerificationOutcome, CopyState, RestoreOutcome
+R, V, C, S, E = RunState, VerificationOutcome, CopyState, RestoreOutcome, Event
 
 RUN = Machine("run", RunState, {
-    **_finishing(R.RUNNING, {"good": R.GOOD, "failed": R.FAILED, "cancelled": R.CANCELLED,
-                             "interrupted": R.FAILED}),
-    (R.GOOD, "verification failed"): R.FAILED,  # it stops counting as a backup; its artifact stays as evidence
-    (R.FAILED, "accepted"): R.GOOD,
+    **_finishing(R.RUNNING, {R.GOOD: R.GOOD, R.FAILED: R.FAILED, R.CANCELLED: R.CANCELLED,
+                             E.INTERRUPTED: R.FAILED}),
+    (R.GOOD, E.VERIFICATION_FAILED): R.FAILED,  # it stops counting as a backup; its artifact stays as evidence
+    (R.FAILED, E.ACCEPTED): R.GOOD,
 })
 
 VERIFICATION = Machine("verification", VerificationOutcome, _finishing(V.RUNNING, {
     o.value: o for o in V if o is not V.RUNNING}))
 
 COPY = Machine("copy", CopyState, {
-    **_finishing(C.COPYING, {"verified": C.VERIFIED, "failed": C.FAILED, "cancelled": C.FAILED,
-                             "interrupted": C.FAILED}),
-    (C.VERIFIED, "verification failed"): C.FAILED,
-    (C.VERIFIED, "erased"): C.FAILED,  # its medium was made blank: what was on it is gone
+    **_finishing(C.COPYING, {C.VERIFIED: C.VERIFIED, C.FAILED: C.FAILED, E.CANCELLED: C.FAILED,
+                             E.INTERRUPTED: C.FAILED}),
+    (C.VERIFIED, E.VERIFICATION_FAILED): C.FAILED,
+    (C.VERIFIED, E.ERASED): C.FAILED,  # its medium was made blank: what was on it is gone
 })
 # Events that fail a record which may already have failed meanwhile (two verifications of one damaged run
 # at once, the console's and cron's): the second finds it failed, and that is what it wanted.
-FAILING = ("verification failed", "erased")
+FAILING = (E.VERIFICATION_FAILED, E.ERASED)
 
 RESTORE = Machine("restore", RestoreOutcome, _finishing(S.RUNNING, {o.value: o for o in S if o is not S.RUNNING}))
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
-from dse_tui.core.catalog.lifecycle import ERASING, RETIRED, MediumState  # noqa: F401 (RETIRED: where media code looks for it)
+from dse_tui.core.catalog.lifecycle import COPY, ERASING, FAILING, MEDIUM, RETIRED, CopyState, Event, MediumState
 
 MEDIUM_STATES = tuple(str(s) for s in MediumState)
 
@@ -71,7 +71,7 @@ class MediaMixin:
 
     # ------------------------------------------------------------------ copies
 
-    def add_copy(self, run_id: int, destination: str, *, state: str = "verified", path: str | None = None,
+    def add_copy(self, run_id: int, destination: str, *, state: str = CopyState.VERIFIED, path: str | None = None,
                  size: int | None = None, sha256: str | None = None, at: datetime | None = None,
                  device: str | None = None, message: str | None = None, lock: str | None = None) -> int:
         """`lock`: of a copy still `copying`, the mark of the StepLock its process holds (catalog/steps.py)."""
@@ -79,27 +79,44 @@ class MediaMixin:
         cur = self.conn.execute(
             "INSERT INTO copies(run_id, destination, device, path, size, sha256, copied_at, verified_at, state,"
             " message, lock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, destination, device, path, size, sha256, when, when if state == "verified" else None, state,
-             message, lock))
+            (run_id, destination, device, path, size, sha256, when, when if state == CopyState.VERIFIED else None,
+             state, message, lock))
         return cur.lastrowid
 
     def finish_copy(self, copy_id: int, state: str, *, message: str | None = None, path: str | None = None,
                     size: int | None = None, sha256: str | None = None, device: str | None = None,
-                    key_ids: list[str] | None = None, event: str | None = None) -> None:
-        """A copy ends (verified, failed) or, once verified, fails a later reading or is erased (events
-        "verification failed", "erased"): as the life cycle allows."""
-        from dse_tui.core.catalog.lifecycle import COPY, FAILING
+                    key_ids: list[str] | None = None, event: str | None = None, media: list[str] | None = None,
+                    operator: str | None = None) -> None:
+        """A copy ends (verified, failed, or the event cancelled) or, once verified, fails a later reading or
+        is erased (events "verification failed", "erased"): as the life cycle allows. A copy that ends is
+        recorded with its event, "copy" by `operator` (default: whoever is logged in), naming the codes of
+        the `media` it went onto; the later failures are the events of what failed them (the copy's
+        verification, the medium's move)."""
+        with self.transaction():
+            self._finish_copy(copy_id, state, message=message, path=path, size=size, sha256=sha256, device=device,
+                              key_ids=key_ids, event=event)
+            if event in FAILING:
+                return
+            run_id, destination = self.conn.execute("SELECT run_id, destination FROM copies WHERE id = ?",
+                                                    (copy_id,)).fetchone()
+            self._append_event("copy", event or state, repository=self._run_key(run_id), operator=operator,
+                               detail={"run_id": run_id, "destination": destination, "copy_id": copy_id,
+                                       "path": path, "media": list(media or []), "message": message})
 
+    def _finish_copy(self, copy_id: int, state: str, *, message: str | None = None, path: str | None = None,
+                     size: int | None = None, sha256: str | None = None, device: str | None = None,
+                     key_ids: list[str] | None = None, event: str | None = None) -> None:
+        """finish_copy's change, without its event, inside the caller's transaction."""
         if event in FAILING and self.conn.execute("SELECT state FROM copies WHERE id = ?",
-                                                  (copy_id,)).fetchone() == ("failed",):
+                                                  (copy_id,)).fetchone() == (CopyState.FAILED,):
             return  # failed meanwhile by another reading: as this one would
         state = self.moved(COPY, "copies", "state", copy_id, event or state)
-        now = to_db(utcnow())
+        verified_at = to_db(utcnow()) if state == CopyState.VERIFIED else None
         self.conn.execute(
             "UPDATE copies SET state = ?, message = ?, path = coalesce(?, path), size = coalesce(?, size),"
             " sha256 = coalesce(?, sha256), device = coalesce(?, device), key_ids = coalesce(?, key_ids),"
-            " verified_at = CASE WHEN ? = 'verified' THEN ? ELSE verified_at END WHERE id = ?",
-            (state, message, path, size, sha256, device, " ".join(key_ids) if key_ids else None, state, now,
+            " verified_at = coalesce(?, verified_at) WHERE id = ?",
+            (state, message, path, size, sha256, device, " ".join(key_ids) if key_ids else None, verified_at,
              copy_id))
 
     def copy(self, copy_id: int) -> Copy | None:
@@ -113,18 +130,19 @@ class MediaMixin:
     def verified_copies_list(self, run_ids: list[int] | None = None) -> list[Copy]:
         """Verified copies that count: on no retired medium."""
         if run_ids is None:
-            rows = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
-                                     " ORDER BY id")
+            rows = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE state = ? AND {ON_LIVE_MEDIA}"
+                                     " ORDER BY id", (CopyState.VERIFIED,))
         else:
             marks = ",".join("?" * len(run_ids)) or "NULL"
-            rows = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE state = 'verified' AND {ON_LIVE_MEDIA}"
-                                     f" AND run_id IN ({marks}) ORDER BY id", run_ids)
+            rows = self.conn.execute(f"SELECT {_COPY} FROM copies WHERE state = ? AND {ON_LIVE_MEDIA}"
+                                     f" AND run_id IN ({marks}) ORDER BY id", (CopyState.VERIFIED, *run_ids))
         return [_copy(r) for r in rows]
 
     def runs_with_copies(self, key: str) -> list[int]:
         """The repository's runs that have a verified copy somewhere, pruned here or not."""
         rows = self.conn.execute("SELECT DISTINCT c.run_id FROM copies c JOIN runs r ON r.id = c.run_id"
-                                 " WHERE r.repository_id = ? AND c.state = 'verified'", (self.repository_id(key),))
+                                 " WHERE r.repository_id = ? AND c.state = ?",
+                                 (self.repository_id(key), CopyState.VERIFIED))
         return [r[0] for r in rows]
 
     # ------------------------------------------------------------------ media
@@ -151,7 +169,7 @@ class MediaMixin:
 
     def medium_by_volume(self, destination: str, volume: str) -> Medium | None:
         row = self.conn.execute(f"SELECT {_MEDIUM} FROM media WHERE destination = ? AND volume = ? AND state NOT IN"
-                                " ('expired', 'destroyed') ORDER BY id DESC LIMIT 1", (destination, volume)).fetchone()
+                                " (?, ?) ORDER BY id DESC LIMIT 1", (destination, volume, *RETIRED)).fetchone()
         return _medium(row) if row else None
 
     def media(self) -> list[Medium]:
@@ -159,14 +177,39 @@ class MediaMixin:
 
     def update_medium(self, medium_id: int, *, state: str | None = None, location: str | None = None,
                       note: str | None = None, expires_at: datetime | None = None) -> None:
-        from dse_tui.core.catalog.lifecycle import MEDIUM
-
         if state is not None and self.medium(medium_id).state != state:
             state = self.moved(MEDIUM, "media", "state", medium_id, state)
         self.conn.execute(
             "UPDATE media SET state = coalesce(?, state), location = coalesce(?, location), note = coalesce(?, note),"
             " expires_at = coalesce(?, expires_at), updated_at = ? WHERE id = ?",
             (state, location, note, to_db(expires_at) if expires_at else None, to_db(utcnow()), medium_id))
+
+    def move_medium(self, medium_id: int, *, state: str | None = None, location: str | None = None,
+                    operator: str | None = None, why: str | None = None) -> None:
+        """The medium goes to `location` or becomes `state` (not retired: retire_medium), as the life cycle
+        allows; made blank, what it held is erased. Its event "medium moved" by `operator` (default: whoever
+        is logged in) is written with it: where to when the operator moves it, `why` when the program does."""
+        with self.transaction():
+            medium = self.medium(medium_id)
+            if state == MediumState.BLANK and medium.state != MediumState.BLANK:
+                # Its copies are gone for good (if it is written again, only the new copies count).
+                for copy, _ in self.medium_copies(medium_id):
+                    if copy.state == CopyState.VERIFIED:
+                        self._finish_copy(copy.id, CopyState.FAILED, message=f"erased: {medium.code} was made blank",
+                                          event=Event.ERASED)
+            self.update_medium(medium_id, state=state, location=location)
+            self._append_event("medium moved", "ok", operator=operator,
+                               detail={"code": medium.code, "state": state,
+                                       **({"why": why} if why else {"location": location})})
+
+    def retire_medium(self, medium_id: int, state: str, reason: str | None = None,
+                      operator: str | None = None) -> None:
+        """The medium is retired (expired, destroyed) for `reason`, and its event "medium retired" by
+        `operator` (default: whoever is logged in) is written with it."""
+        with self.transaction():
+            self.update_medium(medium_id, state=state, note=reason)
+            self._append_event("medium retired", state, operator=operator,
+                               detail={"code": self.medium(medium_id).code, "reason": reason})
 
     def encrypted_media(self) -> list[tuple[str, str]]:
         """(medium code, key ids) for each verified encrypted copy on a medium: encrypted on its way there, or
@@ -175,7 +218,8 @@ class MediaMixin:
             "SELECT DISTINCT m.code, coalesce(c.key_ids, r.key_ids) FROM media m"
             " JOIN copy_media cm ON cm.medium_id = m.id JOIN copies c ON c.id = cm.copy_id"
             " JOIN runs r ON r.id = c.run_id"
-            " WHERE coalesce(c.key_ids, r.key_ids) IS NOT NULL AND c.state = 'verified' ORDER BY m.code").fetchall()
+            " WHERE coalesce(c.key_ids, r.key_ids) IS NOT NULL AND c.state = ? ORDER BY m.code",
+            (CopyState.VERIFIED,)).fetchall()
 
     def link_copy_medium(self, copy_id: int, medium_id: int, seq: int, total: int, *, path: str | None = None,
                          size: int | None = None, sha256: str | None = None) -> None:

@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from dse_tui.core.catalog.lifecycle import SESSION, Refused, SessionState, StepOutcome
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
 
@@ -27,7 +28,7 @@ class SessionAlreadyOpen(Exception):
 @dataclass(frozen=True)
 class StepRow:
     step_id: str
-    outcome: str = "pending"  # pending | done | skipped
+    outcome: str = StepOutcome.PENDING
     at: datetime | None = None  # when the outcome was last set (ticked, undone, skipped); `operator` by whom
     evidence: str | None = None
     note: str | None = None
@@ -73,8 +74,8 @@ class SessionsMixin:
             with self.transaction():
                 cur = self.conn.execute(
                     "INSERT INTO sessions(repository_id, checklist, title, operator, started_at, state)"
-                    " VALUES (?, ?, ?, ?, ?, 'open')",
-                    (repo, checklist, json.dumps(title), operator, to_db(at or utcnow())))
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (repo, checklist, json.dumps(title), operator, to_db(at or utcnow()), SessionState.OPEN))
                 sid = cur.lastrowid
                 steps = steps_for(sid)
                 self.conn.execute("UPDATE sessions SET steps = ?, workdir = ?, current = ? WHERE id = ?",
@@ -123,11 +124,11 @@ class SessionsMixin:
         assert not unknown, unknown
         values = {k: (to_db(v) if k == "at" else v) for k, v in columns.items()}
         with self.transaction():
-            if not self.conn.execute("SELECT 1 FROM sessions WHERE id = ? AND state = 'open'",
-                                     (session_id,)).fetchone():
+            if not self.conn.execute("SELECT 1 FROM sessions WHERE id = ? AND state = ?",
+                                     (session_id, SessionState.OPEN)).fetchone():
                 return None
-            self.conn.execute("INSERT OR IGNORE INTO session_steps(session_id, step_id, outcome, at) VALUES (?, ?, "
-                              "'pending', ?)", (session_id, step_id, to_db(utcnow())))
+            self.conn.execute("INSERT OR IGNORE INTO session_steps(session_id, step_id, outcome, at)"
+                              " VALUES (?, ?, ?, ?)", (session_id, step_id, StepOutcome.PENDING, to_db(utcnow())))
             if values:
                 self.conn.execute(f"UPDATE session_steps SET {', '.join(f'{k} = :{k}' for k in values)}"
                                   " WHERE session_id = :sid AND step_id = :step",
@@ -147,17 +148,25 @@ class SessionsMixin:
         self.conn.execute("UPDATE sessions SET current = ? WHERE id = ?", (step_id, session_id))
 
     def end_session(self, session_id: int, state: str, reason: str | None = None,
-                    at: datetime | None = None) -> bool:
-        """False when the session was no longer open (another console ended it)."""
-        from dse_tui.core.catalog.lifecycle import SESSION, Refused
-
-        try:
-            state = self.moved(SESSION, "sessions", "state", session_id, state)
-        except Refused:
-            return False
-        cur = self.conn.execute("UPDATE sessions SET state = ?, reason = ?, ended_at = ? WHERE id = ?"
-                                " AND state = 'open'", (state, reason, to_db(at or utcnow()), session_id))
-        return cur.rowcount == 1
+                    at: datetime | None = None, *, operator: str | None = None, progress: str | None = None) -> bool:
+        """The open session becomes `state` (finished, abandoned), and its event "session <state>" by
+        `operator` (default: whoever is logged in) is written with it; `progress` ("7/12": its steps dealt
+        with) is for that event. False when the session was no longer open (another console ended it)."""
+        when = at or utcnow()
+        with self.transaction():
+            try:
+                state = self.moved(SESSION, "sessions", "state", session_id, state)
+            except Refused:
+                return False
+            cur = self.conn.execute("UPDATE sessions SET state = ?, reason = ?, ended_at = ? WHERE id = ?"
+                                    " AND state = ?", (state, reason, to_db(when), session_id, SessionState.OPEN))
+            if cur.rowcount != 1:
+                return False
+            key = self.conn.execute("SELECT r.key FROM sessions s JOIN repositories r ON r.id = s.repository_id"
+                                    " WHERE s.id = ?", (session_id,)).fetchone()[0]
+            self._append_event(f"session {state}", "ok", repository=key, operator=operator, at=when,
+                               detail={"session_id": session_id, "steps": progress, "reason": reason})
+        return True
 
     def session_runs(self, session_id: int) -> list:
         rows = self.conn.execute("SELECT id FROM runs WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()

@@ -9,7 +9,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dse_tui.core.catalog.lifecycle import COPY, RESTORE, VERIFICATION
+from dse_tui.core.catalog.lifecycle import (COPY, RESTORE, VERIFICATION, CopyState, Event, RestoreOutcome,
+                                            VerificationOutcome)
 from dse_tui.core.engine.locks import StepLock, forget, owner_gone
 from dse_tui.core.common.timeutil import to_db, utcnow
 
@@ -20,27 +21,32 @@ INTERRUPTED = "interrupted: the process stopped before it finished"
 class _Kind:
     action: str  # the event a step of this kind ends with
     running: str  # SELECT of its running rows: key, lock, repository, then what the event's detail carries
-    interrupt: str  # UPDATE of one of them, only while it is still running under the same lock
+    interrupt: str  # UPDATE of one of them to :ended, only while it is still :working under the same lock
+    working: str | None = None  # the state of a row while its process works, and the one its death leads to
+    ended: str | None = None
 
 
 _RUN_REPO = "JOIN runs r ON r.id = t.run_id JOIN repositories p ON p.id = r.repository_id"
 
 _KINDS = (
+    # The SELECTs spell the running state: the partial indexes of running rows serve them (catalog/__init__.py).
     _Kind("verification",
           f"SELECT t.id, t.lock, p.key, t.id AS verification_id, t.run_id, t.level, t.copy_id, t.operator,"
           f" t.started_at FROM verifications t {_RUN_REPO} WHERE t.outcome = 'running'",
-          f"UPDATE verifications SET outcome = '{VERIFICATION.next('running', 'interrupted')}', ended_at = :now, message = :message"
-          " WHERE id = :key AND outcome = 'running' AND lock IS :lock"),
+          "UPDATE verifications SET outcome = :ended, ended_at = :now, message = :message"
+          " WHERE id = :key AND outcome = :working AND lock IS :lock",
+          VerificationOutcome.RUNNING, VERIFICATION.next(VerificationOutcome.RUNNING, Event.INTERRUPTED)),
     _Kind("copy",
           f"SELECT t.id, t.lock, p.key, t.id AS copy_id, t.run_id, t.destination, t.copied_at AS started_at"
           f" FROM copies t {_RUN_REPO} WHERE t.state = 'copying'",
-          f"UPDATE copies SET state = '{COPY.next('copying', 'interrupted')}', message = :message"
-          " WHERE id = :key AND state = 'copying' AND lock IS :lock"),
+          "UPDATE copies SET state = :ended, message = :message WHERE id = :key AND state = :working AND lock IS :lock",
+          CopyState.COPYING, COPY.next(CopyState.COPYING, Event.INTERRUPTED)),
     _Kind("restore",
           f"SELECT t.id, t.lock, p.key, t.id AS restore_id, t.run_id, t.target, t.operator, t.started_at"
           f" FROM restores t {_RUN_REPO} WHERE t.outcome = 'running'",
-          f"UPDATE restores SET outcome = '{RESTORE.next('running', 'interrupted')}', ended_at = :now, message = :message"
-          " WHERE id = :key AND outcome = 'running' AND lock IS :lock"),
+          "UPDATE restores SET outcome = :ended, ended_at = :now, message = :message"
+          " WHERE id = :key AND outcome = :working AND lock IS :lock",
+          RestoreOutcome.RUNNING, RESTORE.next(RestoreOutcome.RUNNING, Event.INTERRUPTED)),
     # A command's record is its step's output: it says so at its end, and has no exit status.
     _Kind("session command",
           "SELECT t.rowid, t.lock, p.key, t.session_id, t.step_id AS step FROM session_steps t"
@@ -95,9 +101,10 @@ class StepsMixin:
         kind = next(k for k in _KINDS if k.action == step.action)
         with self.transaction():
             cur = self.conn.execute(kind.interrupt, {"key": step.key, "lock": step.lock, "now": to_db(utcnow()),
-                                                   "message": INTERRUPTED, "note": f"\n[{INTERRUPTED}]\n"})
+                                                   "message": INTERRUPTED, "note": f"\n[{INTERRUPTED}]\n",
+                                                   "working": kind.working, "ended": kind.ended})
             if cur.rowcount != 1:
                 return False
-            self._append_event(step.action, "interrupted", repository=step.repository,
+            self._append_event(step.action, Event.INTERRUPTED, repository=step.repository,
                                detail={**step.detail, "message": INTERRUPTED})
         return True

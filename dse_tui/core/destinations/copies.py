@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
+from dse_tui.core.catalog.lifecycle import CopyState, Event, RunState
 from dse_tui.core.destinations.base import kind_module
 from dse_tui.core.destinations.job import MANIFEST, CopyError, Job
 from dse_tui.core.profile.model import Destination, Profile
@@ -28,12 +29,15 @@ from dse_tui.core.destinations.encrypt import StagingError
 from dse_tui.core.engine.pipeline import Cancelled
 from dse_tui.core.keys.crypto import key_id
 
+SKIPPED = "skipped"  # a copy not made, since the destination has a verified one: no record, no event
+
+
 @dataclass
 class CopyOutcome:
     run_id: int
     repository: str
     destination: str
-    state: str  # verified | failed | skipped | cancelled
+    state: str  # the event that ended its record (verified, failed, cancelled), or SKIPPED
     copy_id: int | None = None
     path: str | None = None
     message: str | None = None
@@ -69,12 +73,13 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
              on_bytes: Callable[[int], None] | None = None, operator: str | None = None) -> CopyOutcome:
     """Copy `run` to `dest` and read it back. Never raises for a failure of the copy: the outcome says it."""
     t0 = time.monotonic()
-    out = CopyOutcome(run.id, run.repository, dest.id, "failed")
-    if run.state != "good" or not run.artifact or catalog.is_pruned(run.id):
-        out.message = f"run {run.id} is {run.state if run.state != 'good' else 'pruned'}: only a good, kept run is copied"
+    out = CopyOutcome(run.id, run.repository, dest.id, CopyState.FAILED)
+    if run.state != RunState.GOOD or not run.artifact or catalog.is_pruned(run.id):
+        out.message = (f"run {run.id} is {run.state if run.state != RunState.GOOD else 'pruned'}: only a good, kept run"
+                       " is copied")
         return out
-    if any(c.state == "verified" and c.destination == dest.id for c in catalog.copies_of(run.id)):
-        out.state, out.message = "skipped", f"run {run.id} already has a verified copy on {dest.id}"
+    if any(c.state == CopyState.VERIFIED and c.destination == dest.id for c in catalog.copies_of(run.id)):
+        out.state, out.message = SKIPPED, f"run {run.id} already has a verified copy on {dest.id}"
         return out
     job = Job(profile, catalog, run, dest, [], cancel or threading.Event(), log or (lambda line: None), on_bytes,
               operator or current_operator())
@@ -105,17 +110,15 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
     with lock:
         _copy_recorded(job, out, encrypt_on_the_way, lock.mark)
     out.copy_id, out.elapsed = job.copy_id, time.monotonic() - t0
-    catalog.record_event("copy", out.state, repository=run.repository, operator=job.operator,
-                         detail={"run_id": run.id, "destination": dest.id, "copy_id": job.copy_id, "path": out.path,
-                                 "media": out.media, "message": out.message})
     job.log(f"{dest.id}: {out.state}" + (f": {out.message}" if out.message else f" ({out.path})"))
     return out
 
 
 def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: str) -> None:
-    """The copy itself, from its row (`copying`, naming the lock held meanwhile) to its end in the catalog."""
+    """The copy itself, from its row (`copying`, naming the lock held meanwhile) to its end in the catalog,
+    which records its event."""
     profile, catalog, run, dest = job.profile, job.catalog, job.run, job.dest
-    job.copy_id = catalog.add_copy(run.id, dest.id, state="copying", lock=mark)
+    job.copy_id = catalog.add_copy(run.id, dest.id, state=CopyState.COPYING, lock=mark)
     catalog.record_event("copy started", "ok", repository=run.repository, operator=job.operator,
                          detail={"run_id": run.id, "destination": dest.id, "copy_id": job.copy_id})
     try:
@@ -127,11 +130,13 @@ def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: s
         # Said before it starts: a copy onto a disc set or a slow host takes minutes.
         job.log(f"{dest.id}: copying run {run.id} onto {kind.describe(dest)}")
         copied = kind.copy(job)
-        out.state, out.path, out.media, out.size = "verified", copied.path, copied.media, job.size
-        catalog.finish_copy(job.copy_id, "verified", path=copied.path, size=job.size, sha256=job.manifest_sha256,
-                            device=copied.device, key_ids=[key_id(r) for r in dest.recipients] if job.staged else None)
+        out.state, out.path, out.media, out.size = CopyState.VERIFIED, copied.path, copied.media, job.size
+        catalog.finish_copy(job.copy_id, CopyState.VERIFIED, path=copied.path, size=job.size,
+                            sha256=job.manifest_sha256, device=copied.device,
+                            key_ids=[key_id(r) for r in dest.recipients] if job.staged else None,
+                            media=copied.media, operator=job.operator)
     except Cancelled:
-        out.state, out.message = "cancelled", "cancelled by the operator"
+        out.state, out.message = Event.CANCELLED, "cancelled by the operator"
     except (CopyError, StagingError) as exc:
         out.message = str(exc)
     except OSError as exc:
@@ -141,9 +146,10 @@ def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: s
     finally:
         if job.staging:  # the copy carries it; the run keeps its own form
             job.staging.release()
-    if out.state != "verified":
-        catalog.finish_copy(job.copy_id, "failed", message=out.message)
-        if out.state == "failed":
+    if out.state != CopyState.VERIFIED:  # a cancelled copy is failed too (it never counts), by its own event
+        catalog.finish_copy(job.copy_id, CopyState.FAILED, message=out.message,
+                            event=Event.CANCELLED if out.state == Event.CANCELLED else None, operator=job.operator)
+        if out.state == CopyState.FAILED:
             from dse_tui.core.records import notify
             notify.copy_failed(profile, catalog, run, dest.id, out.message, job.copy_id)
 
@@ -183,7 +189,7 @@ def copy_pending(profile: Profile, catalog: Catalog, repo_ids: list[str] | None 
         try:  # one writer per repository: a run (which copies too) or another copy waits its turn
             lock = RepoLock(profile.storage_root, repo.id).acquire()
         except AlreadyRunning as exc:
-            outcomes += [CopyOutcome(run.id, repo.id, d, "failed", message=f"{exc}: copy again when it ends")
+            outcomes += [CopyOutcome(run.id, repo.id, d, CopyState.FAILED, message=f"{exc}: copy again when it ends")
                          for d in (to or repo.destinations)]
             continue
         try:
@@ -192,7 +198,8 @@ def copy_pending(profile: Profile, catalog: Catalog, repo_ids: list[str] | None 
                     return outcomes
                 dest = profile.destinations.get(dest_id)
                 if dest is None:
-                    outcomes.append(CopyOutcome(run.id, repo.id, dest_id, "failed", message=f"no destination {dest_id}"))
+                    outcomes.append(CopyOutcome(run.id, repo.id, dest_id, CopyState.FAILED,
+                                                message=f"no destination {dest_id}"))
                     continue
                 outcomes.append(copy_run(profile, catalog, run, dest, cancel=cancel, log=log, operator=operator,
                                          on_bytes=(lambda n, d=dest_id: on_bytes(d, n)) if on_bytes else None))
@@ -204,6 +211,6 @@ def copy_pending(profile: Profile, catalog: Catalog, repo_ids: list[str] | None 
 def latest_good(catalog: Catalog, repo_id: str) -> Run | None:
     """The repository's latest good run that still has its artifact."""
     for run in catalog.recent_runs(repo_id, 50):
-        if run.state == "good" and run.artifact and not catalog.is_pruned(run.id):
+        if run.state == RunState.GOOD and run.artifact and not catalog.is_pruned(run.id):
             return run
     return None

@@ -142,14 +142,7 @@ def move(catalog: Catalog, code: str, *, location: str | None = None, state: str
         check_transition(catalog, medium, state)
     elif medium.state in RETIRED:
         raise MediaError(f"{code} is {medium.state}: a retired medium does not come back")
-    if state == "blank" and medium.state != "blank":
-        # Erased: its copies are gone for good (if it is written again, only the new copies count).
-        for copy, _ in catalog.medium_copies(medium.id):
-            if copy.state == "verified":
-                catalog.finish_copy(copy.id, "failed", message=f"erased: {code} was made blank", event="erased")
-    catalog.update_medium(medium.id, state=state, location=location)
-    catalog.record_event("medium moved", "ok", operator=operator,
-                         detail={"code": code, "location": location, "state": state})
+    catalog.move_medium(medium.id, state=state, location=location, operator=operator)  # blank: its copies erased
     return catalog.medium(medium.id)
 
 
@@ -159,8 +152,7 @@ def retire(catalog: Catalog, code: str, *, state: str = "destroyed", reason: str
     if state not in RETIRED:
         raise MediaError(f"retiring makes a medium {' or '.join(RETIRED)}, not {state}")
     check_transition(catalog, medium, state)
-    catalog.update_medium(medium.id, state=state, note=reason)
-    catalog.record_event("medium retired", state, operator=operator, detail={"code": code, "reason": reason})
+    catalog.retire_medium(medium.id, state, reason, operator=operator)
     return catalog.medium(medium.id)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dse_tui.core.catalog.lifecycle import MediumState
 from dse_tui.core.catalog.media import Copy
 from dse_tui.core.destinations.common import check_folder, copy_to_folder
 # The module, not its function: looked up at each call, so a stand-in for lsblk set on it is the one used.
@@ -44,10 +45,8 @@ def _link_medium(job: Job, dev: BlockDevice) -> list[str]:
         catalog.record_event("medium created", "ok", operator=job.operator,
                              detail={"code": code, "kind": "removable", "volume": volume_key(dev)})
         medium = catalog.medium(mid)
-    elif medium.state == "blank":  # an erased disk written again: what it holds counts from now on
-        catalog.update_medium(medium.id, state="in-use")
-        catalog.record_event("medium moved", "ok", operator=job.operator,
-                             detail={"code": medium.code, "state": "in-use", "why": "a copy was written on it"})
+    elif medium.state == MediumState.BLANK:  # an erased disk written again: what it holds counts from now on
+        catalog.move_medium(medium.id, state=MediumState.IN_USE, operator=job.operator, why="a copy was written on it")
     catalog.link_copy_medium(job.copy_id, medium.id, 1, 1, path=dev.mountpoint)
     refresh_expiry(job.profile, catalog, medium.id)
     return [medium.code]

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, current_operator
+from dse_tui.core.catalog.lifecycle import VerificationOutcome
 from dse_tui.core.catalog.media import Copy
 from dse_tui.core.destinations.base import kind_module
 from dse_tui.core.destinations.copies import run_files
@@ -35,30 +36,26 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
                 cancel: threading.Event | None = None) -> CopyCheck:
     operator = operator or current_operator()
     run = catalog.run(copy.run_id)
-    check = CopyCheck(copy.id, run.id, run.repository, copy.destination, "failed")
+    check = CopyCheck(copy.id, run.id, run.repository, copy.destination, VerificationOutcome.FAILED)
     dest = profile.destinations.get(copy.destination)
     if dest is None:
-        check.outcome, check.message = "inconclusive", f"destination {copy.destination} is no longer in the profile"
+        check.outcome = VerificationOutcome.INCONCLUSIVE
+        check.message = f"destination {copy.destination} is no longer in the profile"
         return check
     try:
         lock = catalog.begin_step(profile.storage_root)
     except OSError as exc:
-        check.outcome, check.message = "inconclusive", str(exc)
+        check.outcome, check.message = VerificationOutcome.INCONCLUSIVE, str(exc)
         return check
     with lock:
         verification = catalog.start_verification(run.id, "checksum", trigger=trigger, operator=operator,
                                                   copy_id=copy.id, lock=lock.mark)
         _check_copy(profile, catalog, run, copy, dest, check, cancel or threading.Event(), operator)
+        # A copy that failed its re-reading stops counting there and then.
         catalog.finish_verification(verification, check.outcome, [{"name": f"copy on {copy.destination}",
-                                                             "ok": check.outcome == "passed",
+                                                             "ok": check.outcome == VerificationOutcome.PASSED,
                                                              "detail": check.message or copy.path or ""}],
-                                    check.message)
-    if check.outcome == "failed":
-        catalog.finish_copy(copy.id, "failed", message=f"verification failed: {check.message}",
-                            event="verification failed")
-    catalog.record_event("copy verification", check.outcome, repository=run.repository, operator=operator,
-                         detail={"copy_id": copy.id, "run_id": run.id, "destination": copy.destination,
-                                 "message": check.message})
+                                    check.message, operator=operator)
     return check
 
 
@@ -70,11 +67,11 @@ def _check_copy(profile, catalog: Catalog, run, copy: Copy, dest, check: CopyChe
         job = Job(profile, catalog, run, dest, _expected(run, copy), cancel, lambda line: None, None, operator,
                   copy.id, staged_sha256=copy.sha256)
         kind_module(dest.kind).verify(job, copy)
-        check.outcome = "passed"
+        check.outcome = VerificationOutcome.PASSED
     except Unreachable as exc:
-        check.outcome, check.message = "inconclusive", str(exc)
+        check.outcome, check.message = VerificationOutcome.INCONCLUSIVE, str(exc)
     except Cancelled:
-        check.outcome, check.message = "cancelled", "cancelled by the operator"
+        check.outcome, check.message = VerificationOutcome.CANCELLED, "cancelled by the operator"
     except (CopyError, OSError) as exc:
         check.message = str(exc) if isinstance(exc, CopyError) else f"{exc.strerror or exc}: {exc.filename or ''}"
 

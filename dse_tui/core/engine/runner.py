@@ -28,6 +28,7 @@ from dse_tui import __version__
 from dse_tui.core.records import notify
 from dse_tui.core.records.audit import export_jsonl, segment_start
 from dse_tui.core.catalog import Catalog, CatalogError, current_operator
+from dse_tui.core.catalog.lifecycle import CopyState, RunState, VerificationOutcome
 from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.keys.crypto import key_id, manifest_block
 from dse_tui.core import drivers
@@ -46,6 +47,9 @@ from dse_tui.core.verification.levels import only_key_missing, summary
 MANIFEST = "manifest.json"
 AUDIT_LOG = "audit-log.jsonl.zst"
 TMP_PREFIX = ".tmp-"
+# Not a state of the run: complete and read back but not good (a verification or a site rule held it).
+# It is kept, as evidence, and recorded failed.
+UNSATISFACTORY = "unsatisfactory"
 
 
 def run_repository(profile: Profile, repo: Repository, *, trigger: str = "console", operator: str | None = None,
@@ -59,19 +63,19 @@ def run_repository(profile: Profile, repo: Repository, *, trigger: str = "consol
     log = log or (lambda line: None)
     operator = operator or current_operator()
     if cancel.is_set():  # e.g. ^C while it waited for a free slot
-        return RunOutcome(repo.id, None, "cancelled", message="cancelled before it started")
+        return RunOutcome(repo.id, None, RunState.CANCELLED, message="cancelled before it started")
     try:
         lock = RepoLock(profile.storage_root, repo.id).acquire()
     except AlreadyRunning as exc:
         return RunOutcome(repo.id, None, "already-running", message=str(exc))
     except OSError as exc:
-        return RunOutcome(repo.id, None, "failed", message=f"cannot use {profile.storage_root}: {exc.strerror}")
+        return RunOutcome(repo.id, None, RunState.FAILED, message=f"cannot use {profile.storage_root}: {exc.strerror}")
     try:
         with Catalog(profile.catalog_path) as catalog:
             return _run_locked(profile, repo, catalog, trigger, operator, cancel, on_progress, log, producer,
                                session_id)
     except (sqlite3.Error, CatalogError) as exc:  # the catalog itself failed (its disk full?): say so, go on
-        return RunOutcome(repo.id, None, "failed", message=f"the catalog {profile.catalog_path} failed: {exc}")
+        return RunOutcome(repo.id, None, RunState.FAILED, message=f"the catalog {profile.catalog_path} failed: {exc}")
     finally:
         lock.release()
 
@@ -103,7 +107,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         on_bytes=(lambda n: on_progress(RunProgress(repo.id, n, expected, time.monotonic() - t0)))
         if on_progress else None,
         log=log, recipients=repo.recipients)
-    state, message, manifest_path, digest, size = "failed", None, None, None, None
+    state, message, manifest_path, digest, size = RunState.FAILED, None, None, None, None
     try:
         workdir.mkdir(parents=True, mode=0o700)  # transient plaintext (an SQLite copy) is the owner's only
         driver = drivers.get(repo.driver)
@@ -130,14 +134,14 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
         size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
         state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log)
-        if state == "good" and ctx.unsatisfactory:
-            state, message = "unsatisfactory", ctx.unsatisfactory
-        if state == "good":
+        if state == RunState.GOOD and ctx.unsatisfactory:
+            state, message = UNSATISFACTORY, ctx.unsatisfactory
+        if state == RunState.GOOD:
             log(f"good: {len(ctx.parts)} part(s), {size} bytes in {final}")
     except BackupError as exc:
         message = str(exc)
     except Cancelled:
-        state, message = "cancelled", "cancelled by the operator"
+        state, message = RunState.CANCELLED, "cancelled by the operator"
     except (TimedOut, subprocess.TimeoutExpired):
         message = f"timed out after {repo.timeout}: raise `timeout` in the profile or find why it is slow"
     except FileNotFoundError as exc:
@@ -154,37 +158,35 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     finally:
         # A complete artifact that is not satisfactory stays, marked failed, as evidence (and to be accepted
         # if only the shrink rule held it); anything else that is not good goes.
-        kept = state == "good" or state == "unsatisfactory"
+        kept = state in (RunState.GOOD, UNSATISFACTORY)
         if not kept:
             shutil.rmtree(workdir, ignore_errors=True)
             if final.exists():
                 shutil.rmtree(final, ignore_errors=True)  # renamed but not read back right: not a backup
         if message:
             log(f"{state}: {message}")
-    if state == "unsatisfactory":
-        state = "failed"
+    if state == UNSATISFACTORY:
+        state = RunState.FAILED
     elapsed = time.monotonic() - t0
     full_log = "\n".join(ctx.stderr) or None
     catalog.finish_run(run_id, state, size=size, sha256=digest, artifact=str(final) if kept else None,
                        manifest=str(manifest_path) if kept else None, message=message, log=full_log,
-                       key_ids=[key_id(r) for r in ctx.recipients] if kept else None)
-    catalog.record_event("run ended", state, repository=repo.id, operator=operator,
-                         detail={"run_id": run_id, "size": size, "sha256": digest, "message": message})
-    if state == "failed":
+                       key_ids=[key_id(r) for r in ctx.recipients] if kept else None, operator=operator)
+    if state == RunState.FAILED:
         # Procedure 4.2.1: a backup that is not satisfactory calls for a manual one.
         catalog.set_manual_required(repo.id, f"run {run_id} failed: {message}")
         notify.run_failed(profile, catalog, repo, run_id, message)
-    elif state == "good":
+    elif state == RunState.GOOD:
         clear_manual_required(catalog, repo.id, started)
-    copies = _copy_good_run(profile, repo, catalog, run_id, operator, cancel, log) if state == "good" else None
-    if state == "good":
+    copies = _copy_good_run(profile, repo, catalog, run_id, operator, cancel, log) if state == RunState.GOOD else None
+    if state == RunState.GOOD:
         try:
             removed = [d.run.id for d in prune(profile, catalog, repo, operator=operator) if not d.keep]
             if removed:
                 log(f"retention: pruned run(s) {', '.join(map(str, removed))}")
         except OSError as exc:  # pruning is housekeeping: it must not turn a good run into a failure
             log(f"retention: could not prune: {exc}")
-    stored = catalog.verified_copies([run_id]).get(run_id, 0) >= repo.copies if state == "good" else None
+    stored = catalog.verified_copies([run_id]).get(run_id, 0) >= repo.copies if state == RunState.GOOD else None
     return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
                       str(manifest_path) if kept else None, size, digest, message, elapsed, copies, stored,
                       ctx.meta.get("not_archived", []))
@@ -205,7 +207,7 @@ def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cance
             out.append(copy_run(profile, catalog, run, dest, cancel=cancel, log=log, operator=operator).as_json())
         except Exception as exc:  # a bug in one destination must not cost the run or the other copies
             log(f"{dest_id}: internal error while copying: {exc!r}")
-            out.append({"destination": dest_id, "state": "failed", "message": f"internal error: {exc!r}"})
+            out.append({"destination": dest_id, "state": CopyState.FAILED, "message": f"internal error: {exc!r}"})
     return out
 
 
@@ -219,20 +221,20 @@ def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, dig
                                                   lock=lock.mark)
         outcome, checks = check_run(profile, repo, run, catalog, repo.verify, cancel=cancel, log=log,
                                     checksum_done=True)
-        message = None if outcome == "passed" else ("cancelled" if outcome == "cancelled" else summary(checks))
-        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
-    catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
-                         detail={"run_id": run_id, "level": repo.verify, "trigger": "after run", "message": message})
-    if outcome == "cancelled":
+        message = None if outcome == VerificationOutcome.PASSED else (
+            "cancelled" if outcome == VerificationOutcome.CANCELLED else summary(checks))
+        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message, operator=operator)
+    if outcome == VerificationOutcome.CANCELLED:
         raise Cancelled()
-    if outcome == "inconclusive" and only_key_missing(checks):
+    if outcome == VerificationOutcome.INCONCLUSIVE and only_key_missing(checks):
         # Written, read back and its plaintext hashed on the way: what only the key could add is the
         # deeper levels, which the next verification with the key makes. Not a reason for a manual backup.
         log(f"warning: verified to checksum only, the key is not at hand: {message}")
-        return "good", None
-    if outcome == "inconclusive":  # a fresh run that could not be verified is not a good backup yet
-        return "unsatisfactory", f"could not be verified: {message}"
-    return ("good", None) if outcome == "passed" else ("unsatisfactory", f"not satisfactory: {message}")
+        return RunState.GOOD, None
+    if outcome == VerificationOutcome.INCONCLUSIVE:  # a fresh run that could not be verified is not a good backup yet
+        return UNSATISFACTORY, f"could not be verified: {message}"
+    return ((RunState.GOOD, None) if outcome == VerificationOutcome.PASSED
+            else (UNSATISFACTORY, f"not satisfactory: {message}"))
 
 
 def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: datetime, operator, trigger,

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from dse_tui.core.catalog import Catalog, LastStatus, Run
+from dse_tui.core.catalog.lifecycle import RunState
 from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.common.timeutil import iso
 
-# Worst first: the order the dashboard sorts by and `status` reduces to an exit code.
-STATES = ("manual-required", "failed", "overdue", "due", "never", "ok")
-EXIT_CODES = {"ok": 0, "due": 1, "overdue": 1, "never": 1, "failed": 2, "manual-required": 2}
+
+class Status(StrEnum):
+    """A repository's state: read from its runs and the profile's periodicity, not a record of its own.
+    Worst first: the order the dashboard sorts by and `status` reduces to an exit code."""
+    MANUAL_REQUIRED = "manual-required"
+    FAILED = "failed"  # its last attempt failed
+    OVERDUE = "overdue"
+    DUE = "due"
+    NEVER = "never"
+    OK = "ok"
+
+
+STATES = tuple(s.value for s in Status)
+EXIT_CODES = {Status.OK: 0, Status.DUE: 1, Status.OVERDUE: 1, Status.NEVER: 1, Status.FAILED: 2,
+              Status.MANUAL_REQUIRED: 2}
 
 
 @dataclass(frozen=True)
@@ -39,9 +53,9 @@ class RepoStatus:
         """A run is wanted now: due, overdue, never done, or the last one failed. A repository waiting for
         a manual backup is still backed up at its periodicity (procedure 4.1.1): one failed night must not
         stop the next period's automatic backup, and a good one then clears the state."""
-        if self.state == "manual-required":
+        if self.state == Status.MANUAL_REQUIRED:
             return self.next_due_at is None or self.now >= self.next_due_at
-        return self.state in ("due", "overdue", "never", "failed")
+        return self.state in (Status.DUE, Status.OVERDUE, Status.NEVER, Status.FAILED)
 
     @property
     def size(self) -> int | None:
@@ -77,17 +91,17 @@ def repo_status(repo: Repository, last: LastStatus | None, now: datetime) -> Rep
     next_due = repo.periodicity.next_after(good.started_at) if good else None
 
     if last and last.manual_required_since:
-        state, reason = "manual-required", last.manual_required_reason
-    elif attempt and attempt.state == "failed":  # a cancelled run leaves the state to the last good one
-        state, reason = "failed", attempt.message or f"last run {attempt.state}"
+        state, reason = Status.MANUAL_REQUIRED, last.manual_required_reason
+    elif attempt and attempt.state == RunState.FAILED:  # a cancelled run leaves the state to the last good one
+        state, reason = Status.FAILED, attempt.message or f"last run {attempt.state}"
     elif good is None:
-        state, reason = "never", "no satisfactory backup yet"
+        state, reason = Status.NEVER, "no satisfactory backup yet"
     elif now >= next_due + repo.grace:
-        state, reason = "overdue", f"due since {iso(next_due)}"
+        state, reason = Status.OVERDUE, f"due since {iso(next_due)}"
     elif now >= next_due:
-        state, reason = "due", None
+        state, reason = Status.DUE, None
     else:
-        state, reason = "ok", None
+        state, reason = Status.OK, None
     return RepoStatus(repo, state, good, attempt, next_due, copies, reason, now=now)
 
 
@@ -102,7 +116,7 @@ def statuses(profile: Profile, catalog: Catalog, now: datetime) -> list[RepoStat
     for r in profile.repositories:
         status = repo_status(r, last.get(r.id), now)
         # "running" in the catalog is believed only while its process holds the lock: a crashed run is not.
-        if status.last_attempt and status.last_attempt.state == "running" and lock_holder(profile.storage_root, r.id):
+        if status.last_attempt and status.last_attempt.state == RunState.RUNNING and lock_holder(profile.storage_root, r.id):
             status = replace(status, running=True)
         out.append(status)
     return out
@@ -120,7 +134,10 @@ def exit_code(items: list[RepoStatus]) -> int:
 class Period:
     start: datetime
     end: datetime
-    outcome: str  # good | failed | missing | before (the repository had no runs yet)
+    outcome: str  # good | failed (RunState: the best of its runs) | MISSING | BEFORE (the repository had no runs yet)
+
+
+MISSING, BEFORE = "missing", "before"
 
 
 def period_bounds(repo: Repository, now: datetime, count: int = 30) -> list[datetime]:
@@ -136,14 +153,14 @@ def period_strip(bounds: list[datetime], runs: list[Run], first_run_at: datetime
     periods = []
     for start, end in zip(bounds, bounds[1:]):
         inside = [r.state for r in runs if start <= r.started_at < end]
-        if "good" in inside:
-            outcome = "good"
-        elif "failed" in inside or "cancelled" in inside:
-            outcome = "failed"
+        if RunState.GOOD in inside:
+            outcome = RunState.GOOD
+        elif RunState.FAILED in inside or RunState.CANCELLED in inside:
+            outcome = RunState.FAILED
         elif first_run_at is None or end <= first_run_at:
-            outcome = "before"
+            outcome = BEFORE
         else:
-            outcome = "missing"
+            outcome = MISSING
         periods.append(Period(start, end, outcome))
     return periods
 

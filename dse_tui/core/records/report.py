@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.engine.schedule import period_strip
+from dse_tui.core.catalog.lifecycle import CopyState, RunState, StepOutcome
+from dse_tui.core.engine.schedule import MISSING, period_strip
 from dse_tui.core.common.fmt import size as fmt_size
 
 
@@ -28,16 +29,16 @@ class RepoReport:
 
     @property
     def good(self) -> int:
-        return sum(r["state"] == "good" for r in self.runs)
+        return sum(r["state"] == RunState.GOOD for r in self.runs)
 
     @property
     def failed(self) -> int:
-        return sum(r["state"] == "failed" for r in self.runs)
+        return sum(r["state"] == RunState.FAILED for r in self.runs)
 
     @property
     def cancelled(self) -> int:
         """Stopped by the operator or a shutdown: neither a backup nor a failure of one."""
-        return sum(r["state"] == "cancelled" for r in self.runs)
+        return sum(r["state"] == RunState.CANCELLED for r in self.runs)
 
     def summary_row(self) -> list[str]:
         return [self.id, *map(str, (len(self.runs), self.good, self.failed, self.cancelled, len(self.gaps),
@@ -92,7 +93,7 @@ def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: l
             if start <= s.started_at < end:
                 full = catalog.session(s.id)
                 steps = [{"id": st["id"], "outcome": (full.step_rows.get(st["id"]).outcome
-                                                       if st["id"] in full.step_rows else "pending")}
+                                                       if st["id"] in full.step_rows else StepOutcome.PENDING)}
                          for st in full.steps]
                 rr.sessions.append({"session_id": s.id, "operator": s.operator, "state": s.state,
                                     "started_at": s.started_at.isoformat(),
@@ -109,7 +110,7 @@ def _copy_state(state: str, media) -> str:
     from dse_tui.core.catalog.lifecycle import ERASING
 
     gone = [m for m in media if m.state in ERASING]
-    if state == "verified" and gone:
+    if state == CopyState.VERIFIED and gone:
         return "gone (" + ", ".join(f"{m.code} {m.state}" for m in gone) + ")"
     return state
 
@@ -117,10 +118,10 @@ def _copy_state(state: str, media) -> str:
 def _covered(period, runs) -> bool:
     """A failed period whose manual backup (procedure 4.2.1) was made and verified good before the next
     period ended: the procedure was followed, it is no gap."""
-    if period.outcome != "failed":
+    if period.outcome != RunState.FAILED:
         return False
     until = period.end + (period.end - period.start)
-    return any(r.state == "good" and r.trigger == "manual" and period.start <= r.started_at < until for r in runs)
+    return any(r.state == RunState.GOOD and r.trigger == "manual" and period.start <= r.started_at < until for r in runs)
 
 
 def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[dict], list[str]]:
@@ -137,9 +138,9 @@ def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[
     runs = catalog.runs_since(repo.id, bounds[0])
     gaps = [{"start": p.start.isoformat(), "end": p.end.isoformat(), "outcome": p.outcome}
             for p in period_strip(bounds, runs, first)
-            if p.outcome in ("missing", "failed") and p.end > start and p.start < end
+            if p.outcome in (MISSING, RunState.FAILED) and p.end > start and p.start < end
             and not _covered(p, runs)]
-    good = sorted(r.started_at for r in runs if r.state == "good")
+    good = sorted(r.started_at for r in runs if r.state == RunState.GOOD)
     earlier = catalog.last_good_before(repo.id, bounds[0])
     if earlier:
         good = [earlier] + good

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
+from dse_tui.core.catalog.lifecycle import RestoreOutcome as Outcome  # the record's; RestoreOutcome here reports it
 from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.keys.crypto import IdentityError, Keyring
 from dse_tui.core import drivers
@@ -46,7 +47,7 @@ class RestorePlan:
 class RestoreOutcome:
     run_id: int
     target: str
-    outcome: str  # done | failed | cancelled
+    outcome: str  # Outcome: done | failed | cancelled
     message: str | None
     elapsed: float
 
@@ -96,12 +97,9 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
             v = VerifyContext(profile, repo, run.id, Path(run.artifact), {}, scratch.path, cancel,
                               deadline=time.monotonic() + repo.timeout.total_seconds(), log=log, keyring=keyring)
             outcome, message = _restored(v, p, force, run)
-            catalog.finish_restore(restore_id, outcome, message)
+            catalog.finish_restore(restore_id, outcome, message, database=p.database, live=p.live, operator=operator)
     except OSError as exc:
         raise RestoreError(f"cannot work under {profile.storage_root}: {exc.strerror or exc}") from None
-    catalog.record_event("restore", outcome, repository=repo.id, operator=operator,
-                         detail={"run_id": run.id, "target": p.target, "database": p.database, "live": p.live,
-                                 "message": message})
     return RestoreOutcome(run.id, p.target, outcome, message, time.monotonic() - t0)
 
 
@@ -116,14 +114,14 @@ def _restored(v: VerifyContext, p: RestorePlan, force: bool, run: Run) -> tuple[
                                "restore another run, or a copy")
         drivers.get(v.repo.driver).restore(v, RestoreTarget(p.target, p.into, p.database, p.live, p.exists), force)
         v.log(f"restored {p.describe()}")
-        return "done", None
+        return Outcome.DONE, None
     except (RestoreError, BackupError, VerifyFailed, IdentityError) as exc:
-        return "failed", str(exc)
+        return Outcome.FAILED, str(exc)
     except Cancelled:
-        return "cancelled", "cancelled by the operator"
+        return Outcome.CANCELLED, "cancelled by the operator"
     except TimedOut:
-        return "failed", f"timed out after {v.repo.timeout}"
+        return Outcome.FAILED, f"timed out after {v.repo.timeout}"
     except OSError as exc:
-        return "failed", f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
+        return Outcome.FAILED, f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
     except Exception as exc:  # a tool's timeout, a bug: recorded as a failed restore, never left running
-        return "failed", f"{type(exc).__name__}: {exc}"
+        return Outcome.FAILED, f"{type(exc).__name__}: {exc}"

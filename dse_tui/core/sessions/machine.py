@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, current_operator
+from dse_tui.core.catalog.lifecycle import SessionState, StepOutcome
 from dse_tui.core.catalog.sessions import SessionAlreadyOpen, SessionRow, StepRow
 from dse_tui.core.sessions.checklists import Checklist, Step, evidence_problem, fill_command
 from dse_tui.core.common.timeutil import utcnow
@@ -81,7 +82,7 @@ class Session:
 
     @property
     def is_open(self) -> bool:
-        return self.row.state == "open"
+        return self.row.state == SessionState.OPEN
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -100,10 +101,10 @@ class Session:
 
     def progress(self) -> tuple[int, int]:
         """(steps dealt with, all steps): "7/12"."""
-        return sum(self.state(s.id).outcome != "pending" for s in self.steps), len(self.steps)
+        return sum(self.state(s.id).outcome != StepOutcome.PENDING for s in self.steps), len(self.steps)
 
     def missing_required(self) -> list[Step]:
-        return [s for s in self.steps if s.required and self.state(s.id).outcome != "done"]
+        return [s for s in self.steps if s.required and self.state(s.id).outcome != StepOutcome.DONE]
 
     def can_finish(self) -> bool:
         return self.is_open and not self.missing_required()
@@ -112,7 +113,7 @@ class Session:
         ids = [s.id for s in self.steps]
         start = ids.index(after) + 1 if after in ids else 0
         for sid in ids[start:] + ids[:start]:
-            if self.state(sid).outcome == "pending":
+            if self.state(sid).outcome == StepOutcome.PENDING:
                 return sid
         return None
 
@@ -159,14 +160,14 @@ class Session:
         if step.evidence and not now.evidence:
             raise SessionError(f"step '{step_id}' asks for evidence first: {step.evidence.get('en')}")
         return self._update(step_id, "session step", {"evidence": now.evidence} if now.evidence else None,
-                            outcome="done", reason=None)
+                            outcome=StepOutcome.DONE, reason=None)
 
     def untick(self, step_id: str) -> StepRow:
         """A done or skipped step back to pending (its evidence, notes and output stay)."""
         self._open()
-        if self.refresh_step(self.step(step_id).id).outcome == "pending":
+        if self.refresh_step(self.step(step_id).id).outcome == StepOutcome.PENDING:
             return self.state(step_id)
-        return self._update(step_id, "session step", outcome="pending", reason=None)
+        return self._update(step_id, "session step", outcome=StepOutcome.PENDING, reason=None)
 
     def skip(self, step_id: str, reason: str) -> StepRow:
         self._open()
@@ -175,7 +176,7 @@ class Session:
             raise SessionError(f"step '{step_id}' is required: it cannot be skipped")
         if not reason or not reason.strip():
             raise SessionError("skipping a step needs a reason")
-        return self._update(step_id, "session step", {"reason": reason.strip()}, outcome="skipped",
+        return self._update(step_id, "session step", {"reason": reason.strip()}, outcome=StepOutcome.SKIPPED,
                             reason=reason.strip())
 
     def _checked_evidence(self, step: Step, value: str) -> str:
@@ -218,20 +219,18 @@ class Session:
         missing = self.missing_required()
         if missing:
             raise SessionError(f"{len(missing)} required step(s) not done yet: {', '.join(s.id for s in missing)}")
-        self._end("finished", None)
+        self._end(SessionState.FINISHED, None)
 
     def abandon(self, reason: str) -> None:
         self._open()
         if not reason or not reason.strip():
             raise SessionError("abandoning a session needs a reason")
-        self._end("abandoned", reason.strip())
+        self._end(SessionState.ABANDONED, reason.strip())
 
     def _end(self, state: str, reason: str | None) -> None:
-        if not self.catalog.end_session(self.id, state, reason):
-            raise self._ended_elsewhere()
         done, total = self.progress()
-        self.catalog.record_event(f"session {state}", "ok", repository=self.row.repository, operator=self.operator,
-                                  detail={"session_id": self.id, "steps": f"{done}/{total}", "reason": reason})
+        if not self.catalog.end_session(self.id, state, reason, operator=self.operator, progress=f"{done}/{total}"):
+            raise self._ended_elsewhere()
         self.reload()
 
     def reload(self) -> None:

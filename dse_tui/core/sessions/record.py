@@ -4,6 +4,7 @@ skips and commands, and the run that registered what it produced. As JSON (stabl
 from __future__ import annotations
 
 from dse_tui.core.catalog import Catalog
+from dse_tui.core.catalog.lifecycle import StepOutcome
 from dse_tui.core.catalog.sessions import SessionRow
 from dse_tui.core.common.timeutil import iso
 
@@ -35,15 +36,15 @@ def record(catalog: Catalog, row: SessionRow) -> dict:
         st = row.step_rows.get(s["id"])
         steps.append({
             "n": n, "id": s["id"], "text": s["text"], "required": s["required"], "command": s["command"],
-            "evidence_prompt": s["evidence"], "outcome": st.outcome if st else "pending",
-            "at": iso(st.at) if st and st.at and st.outcome != "pending" else None,
+            "evidence_prompt": s["evidence"], "outcome": st.outcome if st else StepOutcome.PENDING,
+            "at": iso(st.at) if st and st.at and st.outcome != StepOutcome.PENDING else None,
             "operator": st.operator if st else None, "evidence": st.evidence if st else None,
             "note": st.note if st else None, "reason": st.reason if st else None,
             "exit_status": st.exit_status if st else None, "output": st.output if st else None,
         })
     runs = [{"run_id": r.id, "state": r.state, "started_at": iso(r.started_at), "size": r.size,
              "sha256": r.sha256, "artifact": r.artifact} for r in catalog.session_runs(row.id)]
-    done = sum(s["outcome"] != "pending" for s in steps)
+    done = sum(s["outcome"] != StepOutcome.PENDING for s in steps)
     return {
         "format": RECORD_FORMAT, "id": row.id, "repository": row.repository, "checklist": row.checklist,
         "title": row.title, "operator": row.operator, "started_at": iso(row.started_at),
@@ -67,7 +68,7 @@ def markdown(data: dict, lang: str = "en", *, outputs: bool = True) -> str:
     lines.append(f"- {w['progress']}: {data['progress']['dealt_with']}/{data['progress']['steps']}")
     lines += ["", f"## {w['steps']}", ""]
     for s in data["steps"]:
-        box = {"done": "[x]", "skipped": "[-]"}.get(s["outcome"], "[ ]")
+        box = {StepOutcome.DONE: "[x]", StepOutcome.SKIPPED: "[-]"}.get(s["outcome"], "[ ]")
         need = w["required"] if s["required"] else w["optional"]
         text = s["text"].get(lang) or s["text"].get("en")
         lines.append(f"### {s['n']}. {box} {text}")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui.core.catalog import Catalog
+from dse_tui.core.catalog.lifecycle import SessionState
 from dse_tui.core import drivers
 from dse_tui.core.drivers.base import BackupContext, BackupError
 from dse_tui.core.engine.outcome import RunOutcome
@@ -128,7 +129,7 @@ def register_files(profile, catalog: Catalog, session_id: int, files: list[str],
     row = catalog.session(session_id)
     if row is None:
         raise SessionError(f"there is no session {session_id}")
-    if row.state != "finished":
+    if row.state != SessionState.FINISHED:
         raise SessionError(f"session {session_id} is {row.state}: finish its checklist before registering "
                            "what it produced")
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
+from dse_tui.core.catalog.lifecycle import RunState, VerificationOutcome
 from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.verification.rules import SHRINK, evaluate
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
@@ -35,7 +36,7 @@ class VerifyOutcome:
 
     @property
     def passed(self) -> bool:
-        return self.outcome == "passed"
+        return self.outcome == VerificationOutcome.PASSED
 
     def as_json(self) -> dict:
         return {"repository": self.repository, "run_id": self.run_id, "level": self.level,
@@ -54,8 +55,8 @@ def check_run(profile: Profile, repo: Repository, run: Run, catalog: Catalog, le
     try:
         scratch = claim_scratch(profile, run.id)
     except OSError as exc:
-        return "failed", [Check("scratch", False, f"cannot create a scratch folder under {profile.storage_root}: "
-                                                  f"{exc.strerror or exc}")]
+        return VerificationOutcome.FAILED, [Check("scratch", False, "cannot create a scratch folder under "
+                                                  f"{profile.storage_root}: {exc.strerror or exc}")]
     v = VerifyContext(profile, repo, run.id, _run_dir(run), {}, scratch.path, cancel,
                       deadline=time.monotonic() + (timeout or repo.timeout.total_seconds()),
                       log=log or (lambda line: None), on_bytes=on_bytes, keyring=keyring)
@@ -76,7 +77,7 @@ def _checked(v: VerifyContext, catalog: Catalog, level: str, run: Run, checksum_
     except VerifyFailed as exc:
         v.check("manifest", False, str(exc))
     except Cancelled:
-        return "cancelled", v.checks
+        return VerificationOutcome.CANCELLED, v.checks
     except TimedOut:
         v.check("time", False, f"timed out after {repo.timeout}", unable=True)
     except FileNotFoundError as exc:  # a tool the level needs is not installed here
@@ -84,8 +85,10 @@ def _checked(v: VerifyContext, catalog: Catalog, level: str, run: Run, checksum_
     except Exception as exc:  # a bug must not leave the verification "running" nor stop the others
         v.check("internal", False, f"internal error: {exc!r}", unable=True)
     if any(not c.ok and not c.inconclusive for c in v.checks) or not v.checks:
-        return "failed", v.checks
-    return ("inconclusive" if any(c.inconclusive for c in v.checks) else "passed"), v.checks
+        return VerificationOutcome.FAILED, v.checks
+    if any(c.inconclusive for c in v.checks):
+        return VerificationOutcome.INCONCLUSIVE, v.checks
+    return VerificationOutcome.PASSED, v.checks
 
 
 def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | None = None, trigger: str = "console",
@@ -99,25 +102,24 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
     operator = operator or current_operator()
     t0 = time.monotonic()
     if run.artifact is None or catalog.is_pruned(run.id):
-        return VerifyOutcome(repo.id, run.id, level, "failed",
+        return VerifyOutcome(repo.id, run.id, level, VerificationOutcome.FAILED,
                              [Check("artifact", False, "the run has no artifact (it failed, or retention pruned it)")],
                              "the run has no artifact to verify")
     try:
         lock = catalog.begin_step(profile.storage_root)
     except OSError as exc:  # nothing is known of the run: it stays as it was
-        return VerifyOutcome(repo.id, run.id, level, "inconclusive", [Check("lock", False, str(exc), inconclusive=True)],
-                             str(exc))
+        return VerifyOutcome(repo.id, run.id, level, VerificationOutcome.INCONCLUSIVE,
+                             [Check("lock", False, str(exc), inconclusive=True)], str(exc))
     with lock:
         verification = catalog.start_verification(run.id, level, trigger=trigger, operator=operator, lock=lock.mark)
         outcome, checks = check_run(profile, repo, run, catalog, level, cancel=cancel, log=log, on_bytes=on_bytes,
                                     keyring=keyring)
-        if outcome == "failed" and catalog.is_pruned(run.id):  # retention removed it meanwhile: says nothing
-            outcome, checks = "cancelled", checks + [Check("artifact", False, "pruned by retention while verified")]
-        message = None if outcome == "passed" else ("cancelled by the operator" if outcome == "cancelled"
-                                                    else summary(checks))
-        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message)
-    catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
-                         detail={"run_id": run.id, "level": level, "trigger": trigger, "message": message})
+        if outcome == VerificationOutcome.FAILED and catalog.is_pruned(run.id):
+            outcome = VerificationOutcome.CANCELLED  # retention removed it meanwhile: that says nothing of it
+            checks = checks + [Check("artifact", False, "pruned by retention while verified")]
+        message = (None if outcome == VerificationOutcome.PASSED else "cancelled by the operator"
+                   if outcome == VerificationOutcome.CANCELLED else summary(checks))
+        catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message, operator=operator)
     result = VerifyOutcome(repo.id, run.id, level, outcome, checks, message, verification, time.monotonic() - t0)
     settle(catalog, repo, run, result, profile)
     return result
@@ -125,11 +127,11 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
 
 def settle(catalog: Catalog, repo: Repository, run: Run, result: VerifyOutcome, profile=None) -> None:
     """What a verification means for the run and its repository."""
-    if result.outcome in ("cancelled", "inconclusive"):
+    if result.outcome in (VerificationOutcome.CANCELLED, VerificationOutcome.INCONCLUSIVE):
         return  # nothing is known of the run: it stays as it was, and is due again
-    if result.outcome == "failed":
+    if result.outcome == VerificationOutcome.FAILED:
         reason = f"run {run.id} failed verification ({result.level}): {result.message}"
-        if run.state == "good":
+        if run.state == RunState.GOOD:
             catalog.fail_run(run.id, f"verification failed: {result.message}")
         catalog.set_manual_required(repo.id, reason)
         if profile is not None:
@@ -154,8 +156,8 @@ class AcceptError(Exception):
 def acceptable(catalog: Catalog, run: Run) -> bool:
     """The run's latest verification failed on the shrink rule alone."""
     last = catalog.last_verifications([run.id]).get(run.id)
-    failed = [c for c in last.checks if not c["ok"]] if last and last.outcome == "failed" else []
-    return (run.state == "failed" and not catalog.is_pruned(run.id) and bool(failed)
+    failed = [c for c in last.checks if not c["ok"]] if last and last.outcome == VerificationOutcome.FAILED else []
+    return (run.state == RunState.FAILED and not catalog.is_pruned(run.id) and bool(failed)
             and all(c["name"] == SHRINK for c in failed))
 
 
@@ -167,9 +169,7 @@ def accept_run(catalog: Catalog, run: Run, reason: str, operator: str | None = N
     if not acceptable(catalog, run):
         raise AcceptError(f"run {run.id} was not held back by the shrink rule alone: only such a run can be "
                           "accepted (a damaged one needs a new run or a manual backup)")
-    catalog.accept_run(run.id, reason)
-    catalog.record_event("run accepted", "ok", repository=run.repository, operator=operator,
-                         detail={"run_id": run.id, "reason": reason})
+    catalog.accept_run(run.id, reason, operator=operator)
     # The state this run set (it is the repository's latest) goes with it; an older failure's does not.
     latest = catalog.recent_runs(run.repository, 1)
     if latest and latest[0].id == run.id:
