@@ -45,7 +45,8 @@ def write_profile(directory: Path, body: str, name: str = "profile.yaml") -> Pat
 def record_runs(catalog_path: Path, repo: str, outcomes: str, *, now: datetime = FIXED_NOW,
                 every: timedelta = timedelta(days=1), size: int = 100_000, shrink: int = 0,
                 failure: str = "pg_dump exited with status 1") -> list[int]:
-    """One run per period ending at `now`, oldest first: g=good, f=failed, .=no run. Returns run ids."""
+    """One run per period ending at `now`, oldest first: g=good, f=failed, c=cancelled, .=no run. Returns
+    run ids."""
     from dse_tui.core.catalog import Catalog
 
     ids = []
@@ -56,8 +57,9 @@ def record_runs(catalog_path: Path, repo: str, outcomes: str, *, now: datetime =
             at = now - every * (len(outcomes) - i) + timedelta(minutes=5)
             run = catalog.start_run(repo, at=at)
             good = outcome == "g"
-            catalog.finish_run(run, "good" if good else "failed", size=size - shrink * i if good else None,
-                               message=None if good else failure,
+            state = {"g": "good", "f": "failed", "c": "cancelled"}[outcome]
+            message = {"g": None, "f": failure, "c": "cancelled by the operator"}[outcome]
+            catalog.finish_run(run, state, size=size - shrink * i if good else None, message=message,
                                at=at + timedelta(seconds=42))
             ids.append(run)
     return ids

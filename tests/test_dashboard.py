@@ -12,7 +12,7 @@ from dse_tui.ui.screens.dashboard import DashboardScreen
 from dse_tui.ui.screens.help import HelpScreen
 from dse_tui.ui.screens.problem import ProblemScreen
 from dse_tui.ui.widgets.repo_table import RepoTable
-from tests.conftest import FIXED_NOW, ROOT, fixed_clock, record_runs, write_profile
+from tests.conftest import FIXED_NOW, ROOT, fixed_clock, pilot_until, record_runs, write_profile
 
 SIZE = (200, 50)
 DEMO_IDS = ["library-db", "timetable-app", "www-main", "server-config"]
@@ -150,6 +150,27 @@ async def test_detail_follows_the_cursor(demo_profile):
         strip = str(app.screen.query_one("#detail #periods").render())
         assert strip.endswith("██▁███") and len(strip) == 30
         assert app.screen.query_one("#detail").run_count == 5
+
+
+async def test_the_strip_shows_a_cancelled_period_as_cancelled_with_its_legend(demo_profile):
+    """Issue 17: a period whose only run was cancelled is a gap of its own kind, not a failure."""
+    from dse_tui.ui.widgets.detail import PERIOD_CHARS, PERIOD_STYLES
+
+    profile = load_profile(demo_profile)
+    record_runs(profile.catalog_path, "timetable-app", "ggcgfg", size=2048)
+    assert PERIOD_CHARS["cancelled"] not in (PERIOD_CHARS["failed"], PERIOD_CHARS["missing"])
+    app = app_for(demo_profile)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down")
+        await pilot_until(pilot, lambda: "Timetable" in str(app.screen.query_one("#detail #title").render()),
+                          what="the detail of the row the cursor rests on")
+        strip = app.screen.query_one("#detail #periods").content
+        assert strip.plain.endswith("██" + PERIOD_CHARS["cancelled"] + "█" + PERIOD_CHARS["failed"] + "█")
+        styles = [str(span.style) for span in strip.spans][-6:]
+        assert styles == [PERIOD_STYLES[o] for o in ("good", "good", "cancelled", "good", "failed", "good")]
+        assert PERIOD_STYLES["cancelled"] != PERIOD_STYLES["failed"]
+        legend = app.screen.query_one("#detail #legend").content.plain
+        assert f"{PERIOD_CHARS['cancelled']} cancelled" in legend and f"{PERIOD_CHARS['failed']} failed" in legend
 
 
 async def test_f1_lists_the_keys_and_closes(demo_profile):

@@ -133,3 +133,36 @@ def test_a_failed_period_covered_by_a_manual_backup_is_no_gap(history):
     (rr,) = report.repos
     assert [(g["start"][:10], g["outcome"]) for g in rr.gaps] == [("2026-11-18", "missing"),
                                                                   ("2026-11-19", "missing")]
+
+
+def test_a_period_with_only_a_cancelled_run_is_a_gap_that_says_cancelled(demo_profile):
+    """Issue 17: a cancelled run is no backup, so its period is a gap; the report says cancelled, not failed."""
+    profile = load_profile(demo_profile)
+    record_runs(profile.catalog_path, "library-db", "ggg.cfggg", now=FIXED_NOW)  # Nov 16 .. Nov 24
+    with Catalog(profile.catalog_path) as catalog:
+        report = build(profile, catalog, START, END, ["library-db"], now=FIXED_NOW)
+    (rr,) = report.repos
+    assert [(g["start"][:10], g["outcome"]) for g in rr.gaps] == [("2026-11-19", "missing"),
+                                                                  ("2026-11-20", "cancelled"),
+                                                                  ("2026-11-21", "failed")]
+    assert (rr.failed, rr.cancelled) == (1, 1)
+    md = to_markdown(report)
+    assert "- 2026-11-20T12:05 to 2026-11-21T12:05: cancelled" in md
+    assert "| library-db | 5 | 3 | 1 | 1 | 3 |" in md
+    gaps = [r for r in csv.DictReader(io.StringIO(to_csv(report))) if r["record"] == "gap"]
+    assert [(g["start"][:10], g["state"]) for g in gaps] == [("2026-11-19", "missing"), ("2026-11-20", "cancelled"),
+                                                             ("2026-11-21", "failed")]
+
+
+def test_a_cancelled_period_covered_by_a_manual_backup_is_no_gap(demo_profile):
+    """As a failed one: the manual backup made before the next period ended covers it."""
+    from datetime import timedelta
+
+    profile = load_profile(demo_profile)
+    ids = record_runs(profile.catalog_path, "library-db", "ggggcgggg", now=FIXED_NOW)
+    with Catalog(profile.catalog_path) as catalog:
+        at = catalog.run(ids[4]).started_at + timedelta(days=1, minutes=5)
+        manual = catalog.start_run("library-db", trigger="manual", at=at)
+        catalog.finish_run(manual, "good", size=100_000, at=at + timedelta(minutes=20))
+        report = build(profile, catalog, START, END, ["library-db"], now=FIXED_NOW)
+    assert report.repos[0].gaps == []

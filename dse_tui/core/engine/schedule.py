@@ -120,7 +120,7 @@ def exit_code(items: list[RepoStatus]) -> int:
 class Period:
     start: datetime
     end: datetime
-    outcome: str  # good | failed | missing | before (the repository had no runs yet)
+    outcome: str  # good | failed | cancelled | missing | before (the repository had no runs yet)
 
 
 def period_bounds(repo: Repository, now: datetime, count: int = 30) -> list[datetime]:
@@ -132,14 +132,17 @@ def period_bounds(repo: Repository, now: datetime, count: int = 30) -> list[date
 
 
 def period_strip(bounds: list[datetime], runs: list[Run], first_run_at: datetime | None) -> list[Period]:
-    """Each period between `bounds` with its outcome: a gap or a failure stands out at a glance."""
+    """Each period between `bounds` with its outcome: a gap or a failure stands out at a glance. A period
+    whose runs were only cancelled is still no good one, but it was stopped, not failed: it says so."""
     periods = []
     for start, end in zip(bounds, bounds[1:]):
         inside = [r.state for r in runs if start <= r.started_at < end]
         if "good" in inside:
             outcome = "good"
-        elif "failed" in inside or "cancelled" in inside:
+        elif "failed" in inside:
             outcome = "failed"
+        elif "cancelled" in inside:
+            outcome = "cancelled"
         elif first_run_at is None or end <= first_run_at:
             outcome = "before"
         else:
