@@ -149,8 +149,9 @@ def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: s
     finally:
         if job.staging:  # the copy carries it; the run keeps its own form
             job.staging.release()
-    if out.state != "verified":
-        catalog.finish_copy(job.copy_id, "failed", message=out.message)
+    if out.state != "verified":  # a cancelled copy is failed too (it never counts), by its own event
+        catalog.finish_copy(job.copy_id, "failed", message=out.message,
+                            event="cancelled" if out.state == "cancelled" else None)
         if out.state == "failed":
             from dse_tui.core.records import notify
             notify.copy_failed(profile, catalog, run, dest.id, out.message, job.copy_id)

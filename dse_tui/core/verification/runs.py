@@ -119,18 +119,19 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
     catalog.record_event("verification", outcome, repository=repo.id, operator=operator,
                          detail={"run_id": run.id, "level": level, "trigger": trigger, "message": message})
     result = VerifyOutcome(repo.id, run.id, level, outcome, checks, message, verification, time.monotonic() - t0)
-    settle(catalog, repo, run, result, profile)
+    settle(catalog, repo, run, result, profile, operator=operator)
     return result
 
 
-def settle(catalog: Catalog, repo: Repository, run: Run, result: VerifyOutcome, profile=None) -> None:
+def settle(catalog: Catalog, repo: Repository, run: Run, result: VerifyOutcome, profile=None, *,
+           operator: str | None = None) -> None:
     """What a verification means for the run and its repository."""
     if result.outcome in ("cancelled", "inconclusive"):
         return  # nothing is known of the run: it stays as it was, and is due again
     if result.outcome == "failed":
         reason = f"run {run.id} failed verification ({result.level}): {result.message}"
         if run.state == "good":
-            catalog.fail_run(run.id, f"verification failed: {result.message}")
+            catalog.fail_run(run.id, f"verification failed: {result.message}", operator=operator)
         catalog.set_manual_required(repo.id, reason)
         if profile is not None:
             from dse_tui.core.records import notify
