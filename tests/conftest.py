@@ -248,3 +248,39 @@ async def pilot_until(pilot, condition, timeout: float = 120.0, what: str = "the
         check()
         await pilot.pause(0.02)
     return value
+
+
+def shown(app, screen: type) -> bool:
+    """The app's top screen is a `screen`, mounted: what it builds in on_mount is there."""
+    return isinstance(app.screen, screen) and app.screen.is_mounted
+
+
+def detail_follows_cursor(app) -> bool:
+    """The dashboard's detail pane shows the repository under the cursor: it follows once the cursor rests."""
+    status = app.screen.selected()
+    return status is not None and status.repository.name in str(app.screen.query_one("#detail #title").render())
+
+
+def text_of(widget) -> str:
+    """What a Static says now (its content as given: markup, Text or a string), as plain text."""
+    content = widget.content
+    return getattr(content, "plain", str(content))
+
+
+async def dismissed(pilot, dialog: type) -> None:
+    """The dialog (a screen class) has closed, and what it answered has reached the screen below it: the
+    callback is queued before the dialog leaves, and a pause lets the queues empty."""
+    await pilot_until(pilot, lambda: not isinstance(pilot.app.screen, dialog), what=f"the {dialog.__name__} to close")
+    await pilot.pause()
+
+
+class Notices(list):
+    """Every notification an app posts, kept as it is posted (the app's own list forgets them as they
+    expire, which a slow machine may let happen before a test looks): pass `hook` as run_test's
+    message_hook."""
+
+    def hook(self, message) -> None:
+        from textual.notifications import Notify
+
+        if isinstance(message, Notify):
+            self.append(message.notification.message)
