@@ -45,7 +45,8 @@ def write_profile(directory: Path, body: str, name: str = "profile.yaml") -> Pat
 def record_runs(catalog_path: Path, repo: str, outcomes: str, *, now: datetime = FIXED_NOW,
                 every: timedelta = timedelta(days=1), size: int = 100_000, shrink: int = 0,
                 failure: str = "pg_dump exited with status 1") -> list[int]:
-    """One run per period ending at `now`, oldest first: g=good, f=failed, .=no run. Returns run ids."""
+    """One run per period ending at `now`, oldest first: g=good, f=failed, c=cancelled, .=no run. Returns
+    run ids."""
     from dse_tui.core.catalog import Catalog
 
     ids = []
@@ -56,8 +57,9 @@ def record_runs(catalog_path: Path, repo: str, outcomes: str, *, now: datetime =
             at = now - every * (len(outcomes) - i) + timedelta(minutes=5)
             run = catalog.start_run(repo, at=at)
             good = outcome == "g"
-            catalog.finish_run(run, "good" if good else "failed", size=size - shrink * i if good else None,
-                               message=None if good else failure,
+            state = {"g": "good", "f": "failed", "c": "cancelled"}[outcome]
+            message = {"g": None, "f": failure, "c": "cancelled by the operator"}[outcome]
+            catalog.finish_run(run, state, size=size - shrink * i if good else None, message=message,
                                at=at + timedelta(seconds=42))
             ids.append(run)
     return ids
@@ -246,3 +248,39 @@ async def pilot_until(pilot, condition, timeout: float = 120.0, what: str = "the
         check()
         await pilot.pause(0.02)
     return value
+
+
+def shown(app, screen: type) -> bool:
+    """The app's top screen is a `screen`, mounted: what it builds in on_mount is there."""
+    return isinstance(app.screen, screen) and app.screen.is_mounted
+
+
+def detail_follows_cursor(app) -> bool:
+    """The dashboard's detail pane shows the repository under the cursor: it follows once the cursor rests."""
+    status = app.screen.selected()
+    return status is not None and status.repository.name in str(app.screen.query_one("#detail #title").render())
+
+
+def text_of(widget) -> str:
+    """What a Static says now (its content as given: markup, Text or a string), as plain text."""
+    content = widget.content
+    return getattr(content, "plain", str(content))
+
+
+async def dismissed(pilot, dialog: type) -> None:
+    """The dialog (a screen class) has closed, and what it answered has reached the screen below it: the
+    callback is queued before the dialog leaves, and a pause lets the queues empty."""
+    await pilot_until(pilot, lambda: not isinstance(pilot.app.screen, dialog), what=f"the {dialog.__name__} to close")
+    await pilot.pause()
+
+
+class Notices(list):
+    """Every notification an app posts, kept as it is posted (the app's own list forgets them as they
+    expire, which a slow machine may let happen before a test looks): pass `hook` as run_test's
+    message_hook."""
+
+    def hook(self, message) -> None:
+        from textual.notifications import Notify
+
+        if isinstance(message, Notify):
+            self.append(message.notification.message)

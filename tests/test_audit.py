@@ -11,6 +11,7 @@ from pathlib import Path
 from dse_tui.core.records.audit import head_of, verify_chain
 from dse_tui.core.catalog import Catalog, event_hash
 from dse_tui.core.engine.runner import run_repository
+from tests.conftest import pilot_until, shown, text_of
 from tests.engine_helpers import profile_with
 from tests.test_cli import dse
 
@@ -122,18 +123,20 @@ async def test_the_event_log_screen_filters_and_shows_the_chain(tmp_path):
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("e")
         assert isinstance(app.screen, EventLogScreen)
+        chain = app.screen.query_one("#chain", Static)
+        await pilot_until(pilot, lambda: "Checking" not in text_of(chain), what="the chain's check to end")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.05)
         assert "the hash chain is intact" in str(app.screen.query_one("#chain", Static).render())
         table = app.screen.query_one("#events", DataTable)
         actions = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
         assert "run started" in actions and "run ended" in actions and "verification" in actions
         app.screen.query_one("#words", Input).value = "verification"
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: table.row_count < len(actions), what="the filter to apply")
         assert {str(table.get_row_at(i)[4]) for i in range(table.row_count)} == {"verification"}
         await pilot.press("escape")
         await pilot.press("v", "h")  # a repository's history, from its runs screen
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: shown(app, EventLogScreen), what="the repository's history")
+        await pilot.pause()
         assert isinstance(app.screen, EventLogScreen) and app.screen.repository == "docs"
         assert app.screen.query_one("#events", DataTable).row_count >= 3
         await pilot.press("escape")

@@ -10,6 +10,7 @@ from dse_tui.ui.screens.copy_screen import CopyScreen
 from dse_tui.ui.screens.media_screen import MediaScreen
 from dse_tui.ui.screens.reason_dialog import ReasonDialog
 from dse_tui.ui.widgets.repo_table import RepoTable
+from tests.conftest import dismissed, pilot_until
 from tests.test_copies import site
 
 SIZE = (160, 45)
@@ -23,13 +24,14 @@ async def test_copy_from_the_dashboard_then_find_the_disc_in_the_inventory(tmp_p
         assert app.screen.query_one(RepoTable).get_cell("docs", "copies").plain == "0/2 not stored"
         await pilot.press("c")
         assert isinstance(app.screen, CopyScreen)
+        await pilot_until(pilot, lambda: not app.screen.busy, what="the copies to end")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await pilot.pause()
         lines = str(app.screen.query_one("#lines", Static).render())
         assert "shelf" in lines and "discs" in lines and lines.count("copied and read back") == 2, lines
         assert any("Copies done" in n.message for n in app._notifications)
         await pilot.press("escape")
-        await pilot.pause(0.1)
+        await dismissed(pilot, CopyScreen)
         assert app.screen.query_one(RepoTable).get_cell("docs", "copies").plain == "2/2"
 
         await pilot.press("i")
@@ -44,12 +46,12 @@ async def test_copy_from_the_dashboard_then_find_the_disc_in_the_inventory(tmp_p
         await pilot.press("w")
         assert isinstance(app.screen, ReasonDialog)
         await pilot.press(*"safe B", "enter")
-        await pilot.pause(0.1)
+        await dismissed(pilot, ReasonDialog)
         with Catalog(profile.catalog_path) as catalog:
             assert catalog.medium(code).location == "safe B"
         await pilot.press("slash", *"NOPE")
-        await pilot.pause(0.1)
-        assert app.screen.query_one("#media", DataTable).row_count == 0
+        await pilot_until(pilot, lambda: app.screen.query_one("#media", DataTable).row_count == 0,
+                          what="the search to leave no medium listed")
 
 
 async def test_retiring_the_only_copy_is_refused_on_screen(tmp_path):
@@ -63,7 +65,7 @@ async def test_retiring_the_only_copy_is_refused_on_screen(tmp_path):
         await pilot.press("i", "d")
         assert isinstance(app.screen, ReasonDialog)
         await pilot.press(*"cracked", "enter")
-        await pilot.pause(0.1)
+        await dismissed(pilot, ReasonDialog)
         assert any("only verified copy" in n.message for n in app._notifications)
         with Catalog(profile.catalog_path) as catalog:
             assert catalog.medium(outcome.media[0]).state == "in-use"
@@ -102,9 +104,13 @@ async def test_the_state_key_never_erases_a_disc(tmp_path):
         await pilot.press("i")
         assert isinstance(app.screen, MediaScreen)
         seen = []
-        for _ in range(6):
-            await pilot.press("n")
-            await pilot.pause(0.05)
+
+        def state() -> str:
             with Catalog(profile.catalog_path) as catalog:
-                seen.append(catalog.medium(code).state)
+                return catalog.medium(code).state
+        for _ in range(6):
+            before = state()
+            await pilot.press("n")
+            seen.append(await pilot_until(pilot, lambda: (now := state()) != before and now,
+                                          what=f"the disc to leave {before}"))
         assert seen == ["full", "offsite", "in-use"] * 2

@@ -12,7 +12,7 @@ from dse_tui.ui.screens.dashboard import DashboardScreen
 from dse_tui.ui.screens.help import HelpScreen
 from dse_tui.ui.screens.problem import ProblemScreen
 from dse_tui.ui.widgets.repo_table import RepoTable
-from tests.conftest import FIXED_NOW, ROOT, fixed_clock, record_runs, write_profile
+from tests.conftest import FIXED_NOW, ROOT, detail_follows_cursor, fixed_clock, pilot_until, record_runs, write_profile
 
 SIZE = (200, 50)
 DEMO_IDS = ["library-db", "timetable-app", "www-main", "server-config"]
@@ -129,11 +129,8 @@ async def test_a_run_by_another_process_shows_without_restart(demo_profile):
         at = FIXED_NOW.replace(hour=10).isoformat()
         await asyncio.to_thread(subprocess.run, [sys.executable, "-c", RECORD_RUN, str(profile.catalog_path), at],
                                 check=True, cwd=ROOT)
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if cell(app, "timetable-app", "state") == "ok":
-                break
-        assert cell(app, "timetable-app", "state") == "ok"
+        await pilot_until(pilot, lambda: cell(app, "timetable-app", "state") == "ok",
+                          what="the other process's run on the dashboard")
         assert cell(app, "timetable-app", "size") == "4.0 KiB"
         assert cell(app, "timetable-app", "last") == "2 hours ago"
 
@@ -144,12 +141,32 @@ async def test_detail_follows_the_cursor(demo_profile):
     app = app_for(demo_profile)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down")
-        await pilot.pause(0.2)  # the detail follows once the cursor rests
+        await pilot_until(pilot, lambda: detail_follows_cursor(app), what="the detail, once the cursor rests")
         title = str(app.screen.query_one("#detail #title").render())
         assert "Timetable application (git)" in title
         strip = str(app.screen.query_one("#detail #periods").render())
         assert strip.endswith("██▁███") and len(strip) == 30
         assert app.screen.query_one("#detail").run_count == 5
+
+
+async def test_the_strip_shows_a_cancelled_period_as_cancelled_with_its_legend(demo_profile):
+    """Issue 17: a period whose only run was cancelled is a gap of its own kind, not a failure."""
+    from dse_tui.ui.widgets.detail import PERIOD_CHARS, PERIOD_STYLES
+
+    profile = load_profile(demo_profile)
+    record_runs(profile.catalog_path, "timetable-app", "ggcgfg", size=2048)
+    assert PERIOD_CHARS["cancelled"] not in (PERIOD_CHARS["failed"], PERIOD_CHARS["missing"])
+    app = app_for(demo_profile)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down")
+        await pilot_until(pilot, lambda: detail_follows_cursor(app), what="the detail, once the cursor rests")
+        strip = app.screen.query_one("#detail #periods").content
+        assert strip.plain.endswith("██" + PERIOD_CHARS["cancelled"] + "█" + PERIOD_CHARS["failed"] + "█")
+        styles = [str(span.style) for span in strip.spans][-6:]
+        assert styles == [PERIOD_STYLES[o] for o in ("good", "good", "cancelled", "good", "failed", "good")]
+        assert PERIOD_STYLES["cancelled"] != PERIOD_STYLES["failed"]
+        legend = app.screen.query_one("#detail #legend").content.plain
+        assert f"{PERIOD_CHARS['cancelled']} cancelled" in legend and f"{PERIOD_CHARS['failed']} failed" in legend
 
 
 async def test_f1_lists_the_keys_and_closes(demo_profile):
@@ -177,13 +194,24 @@ async def test_pending_actions_are_shown_but_disabled(demo_profile):
         assert app.screen.query_one("#do-run").disabled is False
 
 
+def palette_choice(app) -> str:
+    """The command the palette would run on enter ("" while it is still searching)."""
+    from textual.command import CommandList, CommandPalette
+
+    if not isinstance(app.screen, CommandPalette):
+        return ""
+    commands = app.screen.query_one(CommandList)
+    return "" if commands.highlighted is None else str(commands.get_option_at_index(commands.highlighted).prompt)
+
+
 async def test_command_palette_runs_a_dashboard_command(demo_profile):
     app = app_for(demo_profile)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*"kind filter")
-        await pilot.pause(0.3)
+        await pilot_until(pilot, lambda: "Kind filter" in palette_choice(app), what="the palette's match")
         await pilot.press("enter")
+        await pilot_until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="the palette closed")
         await pilot.pause()
         assert rows(app) == ["library-db"]
 

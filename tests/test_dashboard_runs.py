@@ -10,7 +10,7 @@ from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.runlog import RunLogScreen, RunLogView
 from dse_tui.ui.widgets.repo_table import RepoTable
 from dse_tui.ui.widgets.runs import Progressed, RunRow, RunsPanel
-from tests.conftest import pilot_until
+from tests.conftest import Notices, pilot_until
 from tests.engine_helpers import profile_with, slow_profile
 
 SIZE = (200, 50)
@@ -20,13 +20,28 @@ def cell(app, repo, column):
     return app.screen.query_one(RepoTable).get_cell(repo, column).plain
 
 
+class Said(Notices):
+    def ends(self) -> int:
+        """How many runs' ends the dashboard said (English): it says one in the handler that refreshes its
+        rows."""
+        return sum(": backup " in m for m in self)
+
+
+def recorded(profile, repo: str) -> bool:
+    """The run's process has started and written its run (slow under load)."""
+    with Catalog(profile.catalog_path) as catalog:
+        return bool(catalog.recent_runs(repo))
+
+
 async def test_run_the_selected_repository_and_see_its_log(demo_profile):
     app = make_app(demo_profile, language="en", poll_seconds=0.05)
-    async with app.run_test(size=SIZE) as pilot:
+    said = Said()
+    async with app.run_test(size=SIZE, message_hook=said.hook) as pilot:
         assert cell(app, "library-db", "state") == "never"
         await pilot.press("r")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: said.ends() == 1, what="the run's end said")
+        await pilot.pause()
         assert cell(app, "library-db", "state") == "ok"
         assert cell(app, "timetable-app", "state") == "never"
         assert any("Library catalogue database: backup good" in n.message for n in app._notifications)
@@ -39,14 +54,13 @@ async def test_run_the_selected_repository_and_see_its_log(demo_profile):
 
 async def test_run_everything_due(demo_profile):
     app = make_app(demo_profile, language="en", poll_seconds=0.05)
-    async with app.run_test(size=SIZE) as pilot:
+    said = Said()
+    async with app.run_test(size=SIZE, message_hook=said.hook) as pilot:
         await pilot.press("R")
         panel = app.screen.query_one(RunsPanel)
-        for _ in range(200):  # two at a time (parallel: 2): the queue drains as runs end
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.05)
-            if not panel.active:
-                break
+        # Two at a time (parallel: 2): the queue drains as runs end, each end said and the rows refreshed.
+        await pilot_until(pilot, lambda: not panel.active and said.ends() == 4, what="the four runs to end")
+        await pilot.pause()
         assert [s.state for s in app.statuses] == ["ok"] * 4
 
 
@@ -56,20 +70,23 @@ async def test_progress_reaches_the_ui_and_cancel_stops_the_run(tmp_path):
         f.write(os.urandom(64 * 1024 * 1024))
     profile = slow_profile(tmp_path, size=64 * 1024**3)  # then a long read, so the run is still going
     seen: list[Progressed] = []
+    said = Said()
+
+    def hook(message) -> None:
+        said.hook(message)
+        if isinstance(message, Progressed):
+            seen.append(message)
     app = make_app(profile.file, language="en", poll_seconds=0.05)
-    async with app.run_test(size=SIZE, message_hook=lambda m: isinstance(m, Progressed) and seen.append(m)) as pilot:
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await pilot.press("r")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if seen and seen[-1].progress.written > 0:
-                break
-        assert seen, "no progress message reached the UI"
+        await pilot_until(pilot, lambda: seen and seen[-1].progress.written > 0, what="progress in the UI")
         row = app.screen.query_one(RunRow)
         assert "/s" in row.render().plain
         assert app.screen.active_bindings["x"].enabled and not app.screen.active_bindings["r"].enabled
         await pilot.press("x")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: said.ends() == 1, what="the run's end said")
+        await pilot.pause()  # the app shows what was said
         assert not app.screen.query_one(RunsPanel).active
         assert any("backup cancelled" in n.message for n in app._notifications), [n.message for n in app._notifications]
     with Catalog(profile.catalog_path) as catalog:
@@ -82,10 +99,12 @@ async def test_a_failed_run_is_said_and_its_stderr_kept(tmp_path):
     profile = profile_with(tmp_path, "{id: pg, kind: database, driver: postgresql, source: "
                                      "{host: 127.0.0.1, port: 1, databases: [x], globals: false}}")
     app = make_app(profile.file, language="es", poll_seconds=0.05)
-    async with app.run_test(size=SIZE) as pilot:
+    said = Said()
+    async with app.run_test(size=SIZE, message_hook=said.hook) as pilot:
         await pilot.press("r")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: any("el respaldo falló" in m for m in said), what="the failure said")
+        await pilot.pause()
         assert cell(app, "pg", "state") == "manual requerido"
         assert any("el respaldo falló: x.pgdump.zst: psql exited with status 2" in n.message
                    for n in app._notifications)
@@ -125,16 +144,12 @@ async def test_a_run_by_another_process_shows_as_running(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         cron = subprocess.Popen([sys.executable, "-c", RUN_IN_BACKGROUND, str(profile.file)])
         try:
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if cell(app, "big", "state") == "running":
-                    break
-            assert cell(app, "big", "state") == "running"
+            await pilot_until(pilot, lambda: cell(app, "big", "state") == "running", what="the cron run on show")
         finally:
             cron.kill()
             cron.wait()
         app.refresh_statuses()  # a killed run is running no more: its lock went with it
-        await pilot.pause(0.1)
+        await pilot.pause()
         assert cell(app, "big", "state") == "never"
 
 
@@ -145,7 +160,7 @@ async def test_quitting_with_a_backup_running_asks_first(tmp_path):
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
-        await pilot.pause(0.3)
+        await pilot_until(pilot, lambda: recorded(profile, "big"), what="the run under way")
         await pilot.press("q")
         assert isinstance(app.screen, Confirm) and "1 backup(s) running" in str(app.screen.query_one("#question").render())
         await pilot.press("n")  # stay
@@ -178,11 +193,8 @@ async def test_run_all_due_queues_beyond_the_parallel_limit(tmp_path):
         panel.cancel("c")  # a queued run just leaves the queue
         await pilot_until(pilot, lambda: list(panel.active) == ["a", "b"], what="c to leave the queue")
 
-        def both_recorded() -> bool:  # their processes started and wrote their runs (slow under load)
-            with Catalog(load_profile(path).catalog_path) as catalog:
-                return all(catalog.recent_runs(n) for n in "ab")
-
-        await pilot_until(pilot, both_recorded, what="a and b to be under way")
+        site = load_profile(path)
+        await pilot_until(pilot, lambda: recorded(site, "a") and recorded(site, "b"), what="a and b to be under way")
         panel.cancel_all()
         await app.workers.wait_for_complete()
         await pilot_until(pilot, lambda: not panel.active, what="the panel to empty")

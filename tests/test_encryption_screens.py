@@ -11,6 +11,7 @@ from dse_tui.core.engine.runner import run_repository
 from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.repo_runs import RepoRunsScreen
 from dse_tui.ui.screens.restore_dialog import RestoreDialog
+from tests.conftest import detail_follows_cursor, pilot_until, shown
 from tests.engine_helpers import manifest_of, profile_with
 from tests.test_encryption import make_key
 
@@ -42,21 +43,36 @@ def text(widget) -> str:
 async def open_restore(pilot, app) -> RestoreDialog:
     await pilot.press("v", "t")
     assert isinstance(app.screen, RestoreDialog)
+    await pilot_until(pilot, lambda: shown(app, RestoreDialog) and text(app.screen.query_one("#key")).strip(),
+                      what="the dialog to say which key the run needs")
     return app.screen
 
 
 async def submit(pilot, app, field_id: str, value) -> None:
-    """Type `value` into the screen's field and press enter; wait for what that starts."""
+    """Type `value` into the screen's field and press enter."""
     field = app.screen.query_one(field_id, Input)
     field.value = str(value)
     field.focus()
     await pilot.press("enter")
-    await app.workers.wait_for_complete()
-    await pilot.pause(0.1)
+    await pilot.pause()
 
 
 async def restore_into(pilot, app, target) -> None:
     await submit(pilot, app, "#target", target)
+
+
+async def ended(pilot, app, profile, run_id: int, records: str, level: str | None = None) -> None:
+    """The step the dialog started (a restore, a verification at `level`) is recorded as ended, and the runs
+    screen has heard of it (it is busy no more)."""
+    def done() -> bool:
+        with Catalog(profile.catalog_path) as catalog:
+            rows = catalog.restores(run_id) if records == "restore" else catalog.verifications(run_id)
+        return (bool(rows) and rows[0].outcome != "running" and getattr(rows[0], "level", level) == level
+                and isinstance(app.screen, RepoRunsScreen) and app.screen.busy is None)
+
+    await pilot_until(pilot, done, what=f"the {records} to end on screen")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 async def test_the_dashboard_shows_the_key_and_a_missing_identity_is_asked_for(tmp_path, monkeypatch):
@@ -65,12 +81,11 @@ async def test_the_dashboard_shows_the_key_and_a_missing_identity_is_asked_for(t
     kid = manifest_of(outcome)["encryption"]["recipients"][0]["key_id"]
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
+        await pilot_until(pilot, lambda: detail_follows_cursor(app), what="the repository's detail")
         settings = text(app.screen.query_one("#settings", Static))
         assert f"Encrypted to: 🔒 {kid}" in settings
         assert "🔒" in text(app.screen.query_one("#runs", Static))
         dialog = await open_restore(pilot, app)
-        await pilot.pause(0.1)
         assert kid in text(dialog.query_one("#key", Static)) and "no identity here" in text(dialog.query_one("#key"))
         assert dialog.query_one("#identity", Input).display
         await restore_into(pilot, app, tmp_path / "out")
@@ -80,6 +95,7 @@ async def test_the_dashboard_shows_the_key_and_a_missing_identity_is_asked_for(t
         await pilot.press("enter")
         assert "opens it" in text(dialog.query_one("#key", Static))
         await restore_into(pilot, app, tmp_path / "out")
+        await ended(pilot, app, profile, outcome.run_id, "restore")
         assert isinstance(app.screen, RepoRunsScreen)
     assert (tmp_path / "out" / "a.conf").read_text() == "listen 443\n"
 
@@ -93,9 +109,8 @@ async def test_a_protected_identity_asks_for_its_passphrase(tmp_path, monkeypatc
     (keys / "k.pub").write_text(manifest_of(outcome)["encryption"]["recipients"][0]["recipient"] + "\n")
     app = make_app(profile.file, language="es", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
+        await pilot_until(pilot, lambda: detail_follows_cursor(app), what="the repository's detail")
         dialog = await open_restore(pilot, app)
-        await pilot.pause(0.1)
         passphrase = dialog.query_one("#passphrase", Input)
         assert passphrase.display and passphrase.password, "asked for, and not shown as typed"
         assert "protegida" in text(dialog.query_one("#key", Static))
@@ -108,6 +123,7 @@ async def test_a_protected_identity_asks_for_its_passphrase(tmp_path, monkeypatc
         await pilot.press("enter")
         assert "la abre la identidad" in text(dialog.query_one("#key", Static))
         await restore_into(pilot, app, tmp_path / "out")
+        await ended(pilot, app, profile, outcome.run_id, "restore")
         assert isinstance(app.screen, RepoRunsScreen)
     assert (tmp_path / "out" / "a.conf").read_text() == "listen 443\n"
     with Catalog(profile.catalog_path) as catalog:
@@ -124,8 +140,8 @@ async def test_verifying_an_encrypted_run_asks_for_the_key_first(tmp_path, monke
         await pilot.press("v")
         assert isinstance(app.screen, RepoRunsScreen) and app.screen.level == "checksum"
         await pilot.press("v")  # checksum reads what was written: no key, no question
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await app.workers.wait_for_complete()  # its outcome reached the screen before the worker ended
+        await pilot.pause()
         assert isinstance(app.screen, RepoRunsScreen)
         await pilot.press("n", "v")  # structure
         assert isinstance(app.screen, KeyDialog)
@@ -133,6 +149,7 @@ async def test_verifying_an_encrypted_run_asks_for_the_key_first(tmp_path, monke
         assert isinstance(app.screen, RepoRunsScreen) and app.screen.busy is None, "cancelled: nothing started"
         await pilot.press("v")
         await submit(pilot, app, "#identity", identity)
+        await ended(pilot, app, profile, outcome.run_id, "verification", "structure")
         assert isinstance(app.screen, RepoRunsScreen)
     with Catalog(profile.catalog_path) as catalog:
         levels = [(v.level, v.outcome) for v in catalog.verifications(outcome.run_id)]

@@ -11,11 +11,19 @@ from textual.widgets import Input, Select, Static
 from dse_tui.core.catalog import Catalog
 from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.copy_screen import CopyScreen
+from dse_tui.ui.screens.dashboard import DashboardScreen
 from dse_tui.ui.screens.label_screen import LabelScreen
 from dse_tui.ui.screens.media_screen import MediaScreen
+from tests.conftest import pilot_until, shown, text_of
 from tests.test_copies import site
 
 SIZE = (170, 45)
+
+
+def previewed(app) -> bool:
+    """The label screen is up with a preview of each of its media."""
+    screen = app.screen
+    return shown(app, LabelScreen) and all(code in text_of(screen.query_one("#previews")) for code in screen.codes)
 
 
 async def test_label_the_new_media_after_copying_then_reprint_one(tmp_path, cups_queue):
@@ -27,12 +35,14 @@ async def test_label_the_new_media_after_copying_then_reprint_one(tmp_path, cups
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
+        await pilot_until(pilot, lambda: isinstance(app.screen, CopyScreen) and not app.screen.busy,
+                          what="the copies to end")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await pilot.pause()
         assert isinstance(app.screen, CopyScreen) and len(app.screen.new_media) == 3
         assert any("press l to label" in n.message for n in app._notifications)
         await pilot.press("l")
-        await pilot.pause(0.2)
+        await pilot_until(pilot, lambda: previewed(app), what="the label screen's previews")
         screen = app.screen
         assert isinstance(screen, LabelScreen)
         previews = str(screen.query_one("#previews", Static).render())
@@ -43,26 +53,27 @@ async def test_label_the_new_media_after_copying_then_reprint_one(tmp_path, cups
         assert screen.query_one("#stock", Select).value == "avery-5160", "the printer's stock"
         screen.query_one("#start", Input).value = "29"
         await pilot.press("p")
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await app.workers.wait_for_complete()  # what it printed reached the screen before the worker ended
+        await pilot.pause()
         assert any(f"Printed: job {queue}-" in n.message for n in app._notifications), \
             [n.message for n in app._notifications]
         with Catalog(profile.catalog_path) as catalog:
             event = next(e for e in catalog.events(30) if e["action"] == "label printed")
             assert all(code in event["detail"] for code in screen.codes) and '"start": 29' in event["detail"]
         await pilot.press("escape", "escape")
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="back on the dashboard")
+        await pilot.pause()
 
         await pilot.press("i")
         assert isinstance(app.screen, MediaScreen)
         await pilot.press("p")  # a lost label: one key
-        await pilot.pause(0.2)
+        await pilot_until(pilot, lambda: previewed(app), what="the label screen for the one medium")
         assert isinstance(app.screen, LabelScreen) and len(app.screen.codes) == 1
         app.screen.query_one("#printer", Select).value = "-"
-        await pilot.pause(0.05)
+        await pilot.pause()  # the screen reads the change
         await pilot.press("p")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await pilot.pause()
         saved = next(n.message for n in app._notifications if n.message.startswith("Saved: "))
         assert Path(saved.removeprefix("Saved: ")).read_bytes().startswith(b"%PDF")
 
@@ -72,6 +83,6 @@ async def test_the_dashboard_label_key_says_when_there_is_no_medium(tmp_path):
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("l")
-        await pilot.pause(0.1)
+        await pilot.pause()
         assert not isinstance(app.screen, LabelScreen)
         assert any("on no medium yet" in n.message for n in app._notifications)

@@ -20,6 +20,7 @@ from dse_tui.core.labels.pdf import render
 from dse_tui.core.labels.content import labels_for, qr_payload
 from dse_tui.core.labels.zpl import render_zpl
 from dse_tui.core.labels.printing import PrintError
+from tests.conftest import wait_until
 from tests.test_cli import dse
 from tests.test_copies import site
 
@@ -170,22 +171,35 @@ def test_zpl_of_a_known_medium_has_its_fields(disc):
     assert "^FH\\^FDA\\5EB\\7EC^FS" in render_zpl([odd], profile.label_stocks["zebra-4x2"])
 
 
+def whole_pdf(folder: Path, stem: str, since: float):
+    """A check for wait_until: cups-pdf's file of the job (named after its title) once it is whole, that is
+    its size has not changed since the last look and pdfinfo reads it without a complaint; None before."""
+    last = {}
+
+    def check() -> Path | None:
+        found = [p for p in folder.glob(f"*{stem}*.pdf") if p.stat().st_mtime >= since] if folder.is_dir() else []
+        if not found:
+            return None
+        path = found[0]
+        size, before = path.stat().st_size, last.get(path)
+        last[path] = size
+        if size == 0 or size != before:
+            return None
+        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True)
+        return path if info.returncode == 0 and not info.stderr.strip() else None
+    return check
+
+
 def test_printing_through_the_real_cups_queue(disc, cups_queue):
     profile, catalog, code, run = disc
     queue, out_dir = cups_queue
+    if not shutil.which("pdfinfo"):
+        pytest.fail("pdfinfo is needed (poppler-utils; .ci/run installs it)")
     started = time.time() - 1
     job = make_labels(profile, catalog, [code], printer=queue)
     assert job.job_id.startswith(f"{queue}-") and job.path.is_file()
-    printed = None
-    for _ in range(150):  # cups-pdf writes the file (named after the job's title) once the job is through
-        new = [p for p in out_dir.glob(f"*{job.path.stem}*.pdf") if p.stat().st_mtime >= started] \
-            if out_dir.is_dir() else []
-        if new and new[0].stat().st_size > 0:
-            printed = new[0]
-            time.sleep(0.3)
-            break
-        time.sleep(0.2)
-    assert printed is not None, f"no PDF appeared in {out_dir}"
+    printed = wait_until(whole_pdf(out_dir, job.path.stem, started), interval=0.2,
+                         what=f"the printed PDF, whole, in {out_dir}")
     assert f"QR-Code:{qr_payload(code, run.sha256[:8])}" in decode(printed)
     event = next(e for e in catalog.events(20) if e["action"] == "label printed")
     assert job.job_id in event["detail"] and code in event["detail"]

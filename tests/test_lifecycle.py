@@ -63,12 +63,15 @@ def test_the_catalog_holds_every_run_to_its_life_cycle(tmp_path, state):
         for event, write in writers.items():
             run = _run_in(catalog, state)
             want = EXPECTED[RUN].get((state, event))
+            events = len(list(catalog.events(10_000)))
             if state == "failed" and event in FAILING:  # failed meanwhile by another verification: no error
                 write(run)
                 assert catalog.run(run).state == "failed"
+                assert len(list(catalog.events(10_000))) == events, "no move, no event"
             elif want is None:
                 with pytest.raises(Refused):
                     write(run)
+                assert len(list(catalog.events(10_000))) == events, f"{state} + {event}: refused, nothing recorded"
                 assert catalog.run(run).state == state, f"{state} + {event}: refused, unchanged"
             else:
                 write(run)
@@ -107,3 +110,69 @@ def test_the_catalog_holds_copies_and_sessions_to_their_life_cycle(tmp_path):
         assert catalog.copy(copy).state == "failed"
         with pytest.raises(Refused, match="it is final"):
             catalog.finish_copy(copy, "verified")
+
+
+def _restore_in(catalog: Catalog, state: str) -> int:
+    restore = catalog.start_restore(catalog.start_run("r"), "/tmp/x", operator="jaa")
+    catalog.conn.execute("UPDATE restores SET outcome = ? WHERE id = ?", (state, restore))  # the test's setup
+    return restore
+
+
+@pytest.mark.parametrize("state", [s.value for s in RESTORE.states])
+def test_the_catalog_holds_every_restore_to_its_life_cycle(tmp_path, state):
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        for event in RESTORE.events:
+            restore = _restore_in(catalog, state)
+            outcome = lambda: catalog.conn.execute("SELECT outcome FROM restores WHERE id = ?",  # noqa: E731
+                                                 (restore,)).fetchone()[0]
+            want = EXPECTED[RESTORE].get((state, event))
+            if want is None:
+                with pytest.raises(Refused, match=f"restore that is {state} cannot be {event}"):
+                    catalog.finish_restore(restore, event)
+                assert outcome() == state, f"{state} + {event}: refused, unchanged"
+            else:
+                catalog.finish_restore(restore, event)
+                assert outcome() == want, (state, event)
+
+
+def _session_in(catalog: Catalog, tmp_path, state: str) -> int:
+    session = catalog.create_session("r", checklist="c", title={"en": "C"}, steps_for=lambda sid: [{"id": "a"}],
+                                     operator="jaa", workdir_for=lambda sid: tmp_path / str(sid))
+    catalog.conn.execute("UPDATE sessions SET state = ? WHERE id = ?", (state, session))  # the test's setup
+    return session
+
+
+@pytest.mark.parametrize("state", [s.value for s in SESSION.states])
+def test_the_catalog_holds_every_session_to_its_life_cycle(tmp_path, state):
+    """A session another console ended meanwhile is not an error there: end_session says False."""
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        for event in SESSION.events:
+            session = _session_in(catalog, tmp_path, state)
+            want = EXPECTED[SESSION].get((state, event))
+            if want is None:
+                assert catalog.end_session(session, event, "r") is False, f"{state} + {event}: refused"
+                assert catalog.session(session).state == state and catalog.session(session).ended_at is None
+            else:
+                assert catalog.end_session(session, event, "r") is True
+                assert catalog.session(session).state == want, (state, event)
+            catalog.conn.execute("UPDATE sessions SET state = 'abandoned' WHERE id = ?", (session,))  # frees "r"
+
+
+@pytest.mark.parametrize("state", [s.value for s in COPY.states])
+def test_the_catalog_holds_every_copy_to_its_life_cycle(tmp_path, state):
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        run = catalog.start_run("r")
+        for event in COPY.events:
+            copy = catalog.add_copy(run, "shelf", state=state)  # any state, as the test's setup
+            want = EXPECTED[COPY].get((state, event))
+            if state == "failed" and event in FAILING:  # failed meanwhile by another reading: no error
+                catalog.finish_copy(copy, "failed", event=event)
+                assert catalog.copy(copy).state == "failed"
+            elif want is None:
+                with pytest.raises(Refused, match=f"copy that is {state} cannot be {event}"):
+                    catalog.finish_copy(copy, "failed", event=event)
+                assert catalog.copy(copy).state == state, f"{state} + {event}: refused, unchanged"
+            else:
+                catalog.finish_copy(copy, "failed", event=event)
+                assert catalog.copy(copy).state == want, (state, event)
+

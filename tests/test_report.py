@@ -133,3 +133,84 @@ def test_a_failed_period_covered_by_a_manual_backup_is_no_gap(history):
     (rr,) = report.repos
     assert [(g["start"][:10], g["outcome"]) for g in rr.gaps] == [("2026-11-18", "missing"),
                                                                   ("2026-11-19", "missing")]
+
+
+def test_a_period_with_only_a_cancelled_run_is_a_gap_that_says_cancelled(demo_profile):
+    """Issue 17: a cancelled run is no backup, so its period is a gap; the report says cancelled, not failed."""
+    profile = load_profile(demo_profile)
+    record_runs(profile.catalog_path, "library-db", "ggg.cfggg", now=FIXED_NOW)  # Nov 16 .. Nov 24
+    with Catalog(profile.catalog_path) as catalog:
+        report = build(profile, catalog, START, END, ["library-db"], now=FIXED_NOW)
+    (rr,) = report.repos
+    assert [(g["start"][:10], g["outcome"]) for g in rr.gaps] == [("2026-11-19", "missing"),
+                                                                  ("2026-11-20", "cancelled"),
+                                                                  ("2026-11-21", "failed")]
+    assert (rr.failed, rr.cancelled) == (1, 1)
+    md = to_markdown(report)
+    assert "- 2026-11-20T12:05 to 2026-11-21T12:05: cancelled" in md
+    assert "| library-db | 5 | 3 | 1 | 1 | 3 |" in md
+    gaps = [r for r in csv.DictReader(io.StringIO(to_csv(report))) if r["record"] == "gap"]
+    assert [(g["start"][:10], g["state"]) for g in gaps] == [("2026-11-19", "missing"), ("2026-11-20", "cancelled"),
+                                                             ("2026-11-21", "failed")]
+
+
+def test_a_cancelled_period_covered_by_a_manual_backup_is_no_gap(demo_profile):
+    """As a failed one: the manual backup made before the next period ended covers it."""
+    from datetime import timedelta
+
+    profile = load_profile(demo_profile)
+    ids = record_runs(profile.catalog_path, "library-db", "ggggcgggg", now=FIXED_NOW)
+    with Catalog(profile.catalog_path) as catalog:
+        at = catalog.run(ids[4]).started_at + timedelta(days=1, minutes=5)
+        manual = catalog.start_run("library-db", trigger="manual", at=at)
+        catalog.finish_run(manual, "good", size=100_000, at=at + timedelta(minutes=20))
+        report = build(profile, catalog, START, END, ["library-db"], now=FIXED_NOW)
+    assert report.repos[0].gaps == []
+
+
+def test_a_copy_on_an_expired_medium_is_gone_and_no_longer_counts(history):
+    """Issue 17: as on a destroyed medium, a copy on an expired one is gone, says which medium and why, and
+    is neither listed as verified nor counted."""
+    profile, ids = history
+    with Catalog(profile.catalog_path) as catalog:
+        good = ids[2]  # Nov 17's good run
+        copy = catalog.add_copy(good, "shelf-disk", path="/media/x", size=10)
+        disk = catalog.create_medium("DSE-T-0002", "disk", destination="shelf-disk")
+        catalog.link_copy_medium(copy, disk, 1, 1)
+        assert catalog.verified_copies([good]) == {good: 1}, "verified and counting before it expires"
+        catalog.update_medium(disk, state="expired")
+        assert catalog.verified_copies([good]) == {}, "the catalog no longer counts it"
+        report = build(profile, catalog, START, END, ["library-db"], now=FIXED_NOW)
+    (run,) = [r for r in report.repos[0].runs if r["run_id"] == good]
+    assert [c["state"] for c in run["copies"]] == ["gone (DSE-T-0002 expired)"]
+    assert run["copies"][0]["media"][0]["state"] == "expired"
+    md = to_markdown(report)
+    assert "shelf-disk gone (DSE-T-0002 expired) [DSE-T-0002 @ -]" in md and "shelf-disk verified" not in md
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert [r["state"] for r in rows if r["record"] == "copy"] == ["gone (DSE-T-0002 expired)"]
+
+
+def test_the_pdf_shows_sizes_in_units_not_raw_bytes(history, tmp_path):
+    """Issue 17: the paper record is read by people: every run's size in KiB, MiB…, never a byte count."""
+    import re
+
+    from datetime import timedelta
+
+    from dse_tui.core.records.report import to_pdf
+
+    if not shutil.which("pdftotext"):
+        pytest.fail("pdftotext is needed (poppler-utils; .ci/run installs it)")
+    profile, _ = history
+    with Catalog(profile.catalog_path) as catalog:
+        at = START + timedelta(days=4, hours=20)
+        big = catalog.start_run("library-db", at=at)
+        catalog.finish_run(big, "good", size=3_500_000, at=at + timedelta(minutes=3))
+        report = build(profile, catalog, START, END, ["library-db"], now=FIXED_NOW)
+    out = tmp_path / "report.pdf"
+    out.write_bytes(to_pdf(report))
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    runs = [line for line in text.splitlines() if line.startswith("- run ")]
+    assert len(runs) == 5, text
+    sizes = [re.search(r"\), (\S+ \S+); verification", line).group(1) for line in runs]
+    assert sizes == ["97.7 KiB", "97.7 KiB", "0 Bytes", "3.3 MiB", "97.7 KiB"], sizes  # by start
+    assert "100000" not in text and "3500000" not in text and "bytes" not in text

@@ -14,10 +14,11 @@ from dse_tui.core.profile.config import load_profile
 from dse_tui.core.engine.runner import run_repository
 from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.checklist_view import ChecklistView
+from dse_tui.ui.screens.dashboard import DashboardScreen
 from dse_tui.ui.screens.repo_runs import RepoRunsScreen
 from dse_tui.ui.screens.restore_dialog import AcceptDialog, RestoreDialog
 from dse_tui.ui.widgets.repo_table import RepoTable
-from tests.conftest import pilot_until
+from tests.conftest import detail_follows_cursor, pilot_until
 from tests.engine_helpers import profile_with
 
 SIZE = (200, 50)
@@ -26,7 +27,7 @@ SIZE = (200, 50)
 async def select(pilot, app, key: str) -> None:
     table = app.screen.query_one(RepoTable)
     table.move_cursor(row=table.get_row_index(key))
-    await pilot.pause(0.2)
+    await pilot_until(pilot, lambda: detail_follows_cursor(app), what=f"{key} selected")
 
 
 def checks_text(app) -> str:
@@ -48,8 +49,8 @@ async def test_verify_a_run_and_see_each_check(demo_profile):
         await pilot.press("n")  # structure -> restore
         assert app.screen.level == "restore"
         await pilot.press("v")
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await app.workers.wait_for_complete()  # its outcome reached the screen before the worker ended
+        await pilot.pause()
         text = checks_text(app)
         assert "trial restore" in text and "files www-main.tar.zst" in text and "✗" not in text
         assert any(f"Run {second.run_id} passed the trial restore verification" in n.message for n in app._notifications)
@@ -67,14 +68,15 @@ async def test_a_damaged_run_shows_the_failed_check_and_the_hand_off(demo_profil
         await select(pilot, app, "www-main")
         await pilot.press("v", "v")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await pilot.pause()
         assert "✗ checksum www-main.tar.zst" in checks_text(app)
         handoff = app.screen.query_one("#handoff", Static)
         assert handoff.display and "Pulse m" in str(handoff.render())
         await pilot.press("m")
         assert isinstance(app.screen, ChecklistView)
         await pilot.press("escape", "escape")
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: isinstance(app.screen, DashboardScreen), what="back on the dashboard")
+        await pilot.pause()
         assert app.screen.query_one(RepoTable).get_cell("www-main", "state").plain == "manual requerido"
         await pilot.press("m")
         assert isinstance(app.screen, ChecklistView)
@@ -98,11 +100,17 @@ async def test_cancel_a_verification(tmp_path):
         assert app.screen.busy == "verify"
         await pilot.press("x")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await pilot.pause()
         assert app.screen.busy is None
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.verifications(outcome.run_id)[0].outcome == "cancelled"
     assert not any((profile.storage_root / ".scratch").iterdir())
+
+
+def planned_for(app, target) -> bool:
+    """The restore dialog has read the target typed and planned for it."""
+    plan = app.screen.plan
+    return plan is not None and plan.target == str(target)
 
 
 async def test_restore_through_the_dialog_and_the_live_source_needs_the_id(demo_profile, tmp_path):
@@ -116,17 +124,17 @@ async def test_restore_through_the_dialog_and_the_live_source_needs_the_id(demo_
         assert isinstance(app.screen, RestoreDialog)
         target = app.screen.query_one("#target", Input)
         target.value = str(source)
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: planned_for(app, source), what="the dialog's plan for the live source")
         assert app.screen.query_one("#confirm", Input).display, "the live source asks for the typed id"
         await pilot.press("enter")
         assert isinstance(app.screen, RestoreDialog), "not without the id"
         target.value = str(tmp_path / "restored")
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: planned_for(app, tmp_path / "restored"), what="the plan for the new folder")
         assert not app.screen.query_one("#confirm", Input).display
         target.focus()
         await pilot.press("enter")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await pilot.pause()
         assert isinstance(app.screen, RepoRunsScreen)
         assert (tmp_path / "restored" / "index.html").read_bytes() == (source / "index.html").read_bytes()
     with Catalog(profile.catalog_path) as catalog:
@@ -152,7 +160,8 @@ async def test_accept_a_shrunk_run_with_a_reason(tmp_path):
         assert isinstance(app.screen, AcceptDialog), "a reason is required"
         await pilot.press(*"files moved to the archive")
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: not isinstance(app.screen, AcceptDialog), what="the dialog to close")
+        await pilot.pause()
         assert isinstance(app.screen, RepoRunsScreen)
         assert app.screen.check_action("accept", ()) is None
     with Catalog(profile.catalog_path) as catalog:

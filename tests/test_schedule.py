@@ -102,6 +102,18 @@ def test_period_strip_shows_gaps_and_failures(site):
     assert periods[-1].end == FIXED_NOW
 
 
+def test_a_period_with_only_a_cancelled_run_is_a_cancelled_gap_not_a_failure(site):
+    """Issue 17: a cancelled run is no good run, so its period stays a gap; but it says cancelled, not
+    failed. A failure in the same period still reads failed."""
+    record_runs(site.catalog_path, "daily", "gcgfg", now=FIXED_NOW)
+    with Catalog(site.catalog_path) as catalog:
+        cancelled = catalog.start_run("daily", at=FIXED_NOW - timedelta(days=2) + timedelta(hours=2))  # beside the failure
+        catalog.finish_run(cancelled, "cancelled", at=FIXED_NOW - timedelta(days=2) + timedelta(hours=3))
+        bounds = period_bounds(site.repository("daily"), FIXED_NOW, count=5)
+        periods = period_strip(bounds, catalog.runs_since("daily", bounds[0]), catalog.first_run_at("daily"))
+    assert [p.outcome for p in periods] == ["good", "cancelled", "good", "failed", "good"]
+
+
 def test_a_failed_night_does_not_stop_the_next_automatic_backup(tmp_path):
     """Issue 17: manual-required stays on the dashboard, but `run --due` still backs the repository up at
     its periodicity, and a good run then clears the state."""

@@ -12,7 +12,7 @@ from dse_tui.ui.screens.checklist_view import ChecklistView
 from dse_tui.ui.screens.session import SessionScreen
 from dse_tui.ui.screens.session_dialogs import FilesDialog, ReasonDialog, ResumeDialog
 from dse_tui.ui.widgets.repo_table import RepoTable
-from tests.conftest import pilot_until
+from tests.conftest import Notices, dismissed, pilot_until, shown
 from tests.test_sessions import make_site as make_site_with_checklist
 
 SIZE = (160, 45)
@@ -38,7 +38,13 @@ def outcome(app, step: str) -> str:
 async def goto(pilot, app, step: str) -> None:
     ids = [s.id for s in app.screen.session.steps]
     app.screen.query_one("#steps", OptionList).highlighted = ids.index(step)
-    await pilot.pause(0.05)
+    # The screen moves the session there as it shows the step.
+    await pilot_until(pilot, lambda: app.screen.session.current == step, what=f"the session at {step}")
+
+
+def session_shown(app) -> bool:
+    """The session screen is up, its session loaded (on_mount has run)."""
+    return shown(app, SessionScreen) and app.screen.session is not None
 
 
 async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
@@ -49,7 +55,7 @@ async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
         await pilot.press("m")
         assert isinstance(app.screen, ChecklistView)
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: session_shown(app), what="the new session's screen")
         assert isinstance(app.screen, SessionScreen)
         assert "disk under /backups is full" in str(app.screen.query_one("#reason", Static).render())
         assert current(app) == "first"
@@ -73,7 +79,7 @@ async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
         await pilot.press("s")
         assert isinstance(app.screen, ReasonDialog)
         await pilot.press(*"no tape today", "enter")
-        await pilot.pause(0.05)
+        await dismissed(pilot, ReasonDialog)
         assert outcome(app, "optional") == "skipped"
 
         await goto(pilot, app, "make")
@@ -84,8 +90,8 @@ async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
 
         await goto(pilot, app, "first")
         app.screen.action_run()
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await app.workers.wait_for_complete()  # its output and end reached the screen before the worker ended
+        await pilot.pause()
         log = "\n".join(app.screen.query_one("#output", Log).lines)
         assert "hello-from-step" in log and "oops" in log and "exit status 3" in log
         assert any("exit status 3" in n.message for n in app._notifications)
@@ -93,14 +99,15 @@ async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
     # The console is gone mid-session (as when the terminal closes): everything is in the catalog.
 
     app = make_app(profile.file, language="en", poll_seconds=0.05)
-    async with app.run_test(size=SIZE) as pilot:
+    notices = Notices()
+    async with app.run_test(size=SIZE, message_hook=notices.hook) as pilot:
         # The dialog comes once the catalog is read, and is ready once its buttons are there (a loaded
         # machine takes its time for both).
         await pilot_until(pilot, lambda: isinstance(app.screen, ResumeDialog) and app.screen.query("#resume"),
                           what="the resume dialog")
         assert f"Session {session_id} of etc" in str(app.screen.query(Static)[1].render())
         await pilot.press("enter")
-        await pilot_until(pilot, lambda: isinstance(app.screen, SessionScreen), what="the session screen")
+        await pilot_until(pilot, lambda: session_shown(app), what="the session screen")
         assert app.screen.session.id == session_id
         assert current(app) == "first", "resumed at the step it was left at"
         assert "hello-from-step" in "\n".join(app.screen.query_one("#output", Log).lines)
@@ -112,7 +119,7 @@ async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
         await goto(pilot, app, "make")
         app.screen.action_run()
         await app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await pilot.pause()
         await pilot.press("space")
         assert app.screen.check_action("finish", ()) is True
         await pilot.press("f")
@@ -120,14 +127,16 @@ async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
         produced = profile.storage_root / ".manual" / f"etc-s{session_id}" / "etc.tar"
         assert str(produced) in app.screen.query_one("#files").text
         await pilot.click("#go")
-        await pilot.pause(0.1)
+        # Finished, then the registration's worker: it ends by saying so.
+        await pilot_until(pilot, lambda: any("registered as run" in m for m in notices),
+                          what="the registration's outcome")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.2)
+        await pilot.pause()
         assert app.screen.session.row.state == "finished"
         assert any("registered as run" in n.message and ": good" in n.message for n in app._notifications), \
             [n.message for n in app._notifications]
         await pilot.press("escape")
-        await pilot.pause(0.1)
+        await dismissed(pilot, SessionScreen)
         assert app.screen.query_one(RepoTable).get_cell("etc", "state").plain == "ok"
     with Catalog(profile.catalog_path) as catalog:
         (run,) = catalog.session_runs(session_id)
@@ -150,18 +159,18 @@ async def test_a_second_console_cannot_start_another_session_and_an_ended_one_is
             first = start_session(other, profile, repo, repository_checklist(profile, repo, site_checklists(profile)),
                                   operator="bob").id
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await dismissed(pilot, ChecklistView)
         assert not isinstance(app.screen, SessionScreen)
         assert any(f"already open (session {first}, started by bob" in n.message for n in app._notifications)
         await pilot.press("m")  # now m resumes that one
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: session_shown(app), what="the open session's screen")
         assert isinstance(app.screen, SessionScreen) and app.screen.session.id == first
         await pilot.press("a")
         assert isinstance(app.screen, ReasonDialog)
         await pilot.press("enter")  # no reason: refused
         assert isinstance(app.screen, ReasonDialog)
         await pilot.press(*"server replaced", "enter")
-        await pilot.pause(0.1)
+        await dismissed(pilot, ReasonDialog)
         assert app.screen.session.row.state == "abandoned"
         for action in ("tick", "run", "skip", "finish", "note"):
             assert app.screen.check_action(action, ()) is None, action

@@ -12,7 +12,8 @@ from dse_tui.core.catalog import Catalog
 from dse_tui.core.profile.config import load_profile
 from dse_tui.core.profile.demo import init_demo
 from dse_tui.ui.app import make_app
-from tests.conftest import ROOT, fixed_clock, record_runs, write_profile
+from tests.conftest import (ROOT, detail_follows_cursor, fixed_clock, pilot_until, record_runs, shown, text_of,
+                            write_profile)
 
 SIZE = (200, 50)
 # A fixed folder: paths are on screen, and snapshots must not change with pytest's temporary names.
@@ -58,7 +59,7 @@ def test_dashboard(snap_compare, site):
 def test_dashboard_in_spanish_with_the_third_row_selected(snap_compare, site):
     async def settle(pilot):
         await pilot.press("down", "down")
-        await pilot.pause(0.3)  # the detail pane follows the cursor once it rests
+        await pilot_until(pilot, lambda: detail_follows_cursor(pilot.app), what="the detail of the third row")
 
     assert snap_compare(make_app(site, language="es", clock=fixed_clock), terminal_size=SIZE, run_before=settle)
 
@@ -110,11 +111,18 @@ def test_runs_screen_with_checks(snap_compare, site):
                                                      verification))
 
     async def open_runs(pilot):
+        from dse_tui.ui.screens.repo_runs import RepoRunsScreen
+
         table = pilot.app.screen.query_one("RepoTable")
         table.move_cursor(row=table.get_row_index("www-main"))
-        await pilot.pause(0.2)
-        await pilot.press("v", "down")
-        await pilot.pause(0.1)
+        await pilot_until(pilot, lambda: detail_follows_cursor(pilot.app), what="www-main's detail")
+        await pilot.press("v")
+        screen = await pilot_until(pilot, lambda: shown(pilot.app, RepoRunsScreen) and pilot.app.screen,
+                                   what="the runs screen")
+        await pilot_until(pilot, lambda: screen.selected_run() is not None, what="its runs")
+        await pilot.press("down")
+        await pilot_until(pilot, lambda: screen.selected_run().id == runs[1].id
+                          and "index.html" in text_of(screen.query_one("#checks")), what="the failed run's checks")
 
     assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=(160, 40),
                         run_before=open_runs)
@@ -144,21 +152,34 @@ def _session_midway(site: Path) -> int:
         return s.id
 
 
+async def resume_offered(pilot):
+    """The open session is offered as the console starts."""
+    from dse_tui.ui.screens.session_dialogs import ResumeDialog
+
+    await pilot_until(pilot, lambda: shown(pilot.app, ResumeDialog), what="the offer to resume")
+
+
 def test_resume_offer_in_spanish(snap_compare, site):
     _session_midway(site)
     assert snap_compare(make_app(site, language="es", clock=fixed_clock), terminal_size=(160, 40),
-                        run_before=lambda pilot: pilot.pause(0.3))
+                        run_before=resume_offered)
 
 
 def test_session_screen(snap_compare, site):
     _session_midway(site)
 
     async def resume(pilot):
-        await pilot.pause(0.2)
+        from dse_tui.ui.screens.session import SessionScreen
+
+        await resume_offered(pilot)
         await pilot.press("enter")  # resume
-        await pilot.pause(0.2)
+        screen = await pilot_until(pilot, lambda: shown(pilot.app, SessionScreen) and pilot.app.screen,
+                                   what="the session screen")
+        await pilot_until(pilot, lambda: screen.selected() == "packages", what="the step the session was left at")
         await pilot.press("up", "up")  # the step with evidence, note and output
-        await pilot.pause(0.2)
+        await pilot_until(pilot, lambda: screen.selected() == "identity"
+                          and screen.query_one("#note").value == "Rack B2, console cable"
+                          and screen.query_one("#output").line_count > 0, what="the identity step shown")
 
     assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=(160, 40),
                         run_before=resume)
@@ -183,8 +204,13 @@ def test_media_screen(snap_compare, site):
         catalog.update_medium(usb, expires_at=FIXED_NOW - timedelta(days=3))
 
     async def open_media(pilot):
+        from dse_tui.ui.screens.media_screen import MediaScreen
+
         await pilot.press("i")
-        await pilot.pause(0.2)
+        await pilot_until(pilot, lambda: shown(pilot.app, MediaScreen)
+                          and pilot.app.screen.query_one("#media").row_count == 2
+                          and "DEMO-2025-0031" in text_of(pilot.app.screen.query_one("#contents")),
+                          what="the media screen with both media")
 
     assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=(150, 30),
                         run_before=open_media)
@@ -208,6 +234,6 @@ def test_dashboard_with_an_encrypted_repository(snap_compare, site):
     async def select_www(pilot):
         table = pilot.app.screen.query_one("RepoTable")
         table.move_cursor(row=table.get_row_index("www-main"))
-        await pilot.pause(0.2)
+        await pilot_until(pilot, lambda: detail_follows_cursor(pilot.app), what="www-main's detail")
 
     assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=SIZE, run_before=select_www)

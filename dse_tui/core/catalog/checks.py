@@ -135,14 +135,18 @@ class ChecksMixin:
         row = self.conn.execute("SELECT verified_at FROM runs WHERE id = ?", (run_id,)).fetchone()
         return from_db(row[0]) if row else None
 
-    def fail_run(self, run_id: int, message: str) -> bool:
+    def fail_run(self, run_id: int, message: str, operator: str | None = None) -> bool:
         """A stored run that no longer verifies: it stops counting as a backup, its artifact stays as evidence.
-        False when another verification failed it first."""
+        False when another verification failed it first. The run's new state is an event of its own, in the
+        same transaction: the verification's event says what was checked, this one that the backup is gone."""
         with self.transaction():
             if self.conn.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone() == (RunState.FAILED,):
                 return False
             state = self.moved(RUN, "runs", "state", run_id, Event.VERIFICATION_FAILED)
             self.conn.execute("UPDATE runs SET state = ?, message = ? WHERE id = ?", (state, message, run_id))
+            repo = self.conn.execute("SELECT repository_id FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+            self._append_event("run failed", state, repository=self._repo_key(repo), operator=operator,
+                               detail={"run_id": run_id, "event": Event.VERIFICATION_FAILED, "message": message})
         return True
 
     def accept_run(self, run_id: int, reason: str, operator: str | None = None) -> None:

@@ -134,7 +134,7 @@ def exit_code(items: list[RepoStatus]) -> int:
 class Period:
     start: datetime
     end: datetime
-    outcome: str  # good | failed (RunState: the best of its runs) | MISSING | BEFORE (the repository had no runs yet)
+    outcome: str  # good | failed | cancelled (RunState: the best of its runs) | MISSING | BEFORE (no runs yet)
 
 
 MISSING, BEFORE = "missing", "before"
@@ -149,14 +149,17 @@ def period_bounds(repo: Repository, now: datetime, count: int = 30) -> list[date
 
 
 def period_strip(bounds: list[datetime], runs: list[Run], first_run_at: datetime | None) -> list[Period]:
-    """Each period between `bounds` with its outcome: a gap or a failure stands out at a glance."""
+    """Each period between `bounds` with its outcome: a gap or a failure stands out at a glance. A period
+    whose runs were only cancelled is still no good one, but it was stopped, not failed: it says so."""
     periods = []
     for start, end in zip(bounds, bounds[1:]):
         inside = [r.state for r in runs if start <= r.started_at < end]
         if RunState.GOOD in inside:
             outcome = RunState.GOOD
-        elif RunState.FAILED in inside or RunState.CANCELLED in inside:
+        elif RunState.FAILED in inside:
             outcome = RunState.FAILED
+        elif RunState.CANCELLED in inside:
+            outcome = RunState.CANCELLED
         elif first_run_at is None or end <= first_run_at:
             outcome = BEFORE
         else:

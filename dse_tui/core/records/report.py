@@ -24,7 +24,7 @@ class RepoReport:
     runs: list[dict] = field(default_factory=list)
     sessions: list[dict] = field(default_factory=list)
     labels: list[dict] = field(default_factory=list)
-    gaps: list[dict] = field(default_factory=list)  # periods with no good run: start, end, outcome
+    gaps: list[dict] = field(default_factory=list)  # periods with no good run: start, end, outcome (GAPS)
     overdue_days: list[str] = field(default_factory=list)
 
     @property
@@ -45,6 +45,8 @@ class RepoReport:
                                     len(self.overdue_days), len(self.sessions)))]
 
 
+# What a period with no good run had instead: none at all, a failed one, or only cancelled ones.
+GAPS = (MISSING, RunState.FAILED, RunState.CANCELLED)
 SUMMARY_COLUMNS = ["Repository", "Runs", "Good", "Failed", "Cancelled", "Gaps", "Overdue days", "Sessions"]
 
 
@@ -116,9 +118,9 @@ def _copy_state(state: str, media) -> str:
 
 
 def _covered(period, runs) -> bool:
-    """A failed period whose manual backup (procedure 4.2.1) was made and verified good before the next
-    period ended: the procedure was followed, it is no gap."""
-    if period.outcome != RunState.FAILED:
+    """A failed or cancelled period whose manual backup (procedure 4.2.1) was made and verified good before
+    the next period ended: the procedure was followed, it is no gap."""
+    if period.outcome not in (RunState.FAILED, RunState.CANCELLED):
         return False
     until = period.end + (period.end - period.start)
     return any(r.state == RunState.GOOD and r.trigger == "manual" and period.start <= r.started_at < until for r in runs)
@@ -138,7 +140,7 @@ def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[
     runs = catalog.runs_since(repo.id, bounds[0])
     gaps = [{"start": p.start.isoformat(), "end": p.end.isoformat(), "outcome": p.outcome}
             for p in period_strip(bounds, runs, first)
-            if p.outcome in (MISSING, RunState.FAILED) and p.end > start and p.start < end
+            if p.outcome in GAPS and p.end > start and p.start < end
             and not _covered(p, runs)]
     good = sorted(r.started_at for r in runs if r.state == RunState.GOOD)
     earlier = catalog.last_good_before(repo.id, bounds[0])

@@ -121,18 +121,19 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
                    if outcome == VerificationOutcome.CANCELLED else summary(checks))
         catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message, operator=operator)
     result = VerifyOutcome(repo.id, run.id, level, outcome, checks, message, verification, time.monotonic() - t0)
-    settle(catalog, repo, run, result, profile)
+    settle(catalog, repo, run, result, profile, operator=operator)
     return result
 
 
-def settle(catalog: Catalog, repo: Repository, run: Run, result: VerifyOutcome, profile=None) -> None:
+def settle(catalog: Catalog, repo: Repository, run: Run, result: VerifyOutcome, profile=None, *,
+           operator: str | None = None) -> None:
     """What a verification means for the run and its repository."""
     if result.outcome in (VerificationOutcome.CANCELLED, VerificationOutcome.INCONCLUSIVE):
         return  # nothing is known of the run: it stays as it was, and is due again
     if result.outcome == VerificationOutcome.FAILED:
         reason = f"run {run.id} failed verification ({result.level}): {result.message}"
         if run.state == RunState.GOOD:
-            catalog.fail_run(run.id, f"verification failed: {result.message}")
+            catalog.fail_run(run.id, f"verification failed: {result.message}", operator=operator)
         catalog.set_manual_required(repo.id, reason)
         if profile is not None:
             from dse_tui.core.records import notify

@@ -18,8 +18,10 @@ from dse_tui.i18n import tr
 from dse_tui.ui.widgets.repo_table import state_text
 from dse_tui.ui.widgets.sizes import SizeSparkline
 
-PERIOD_STYLES = {"good": "green", "failed": "red", "missing": "yellow", "before": "grey35"}
-PERIOD_CHARS = {"good": "█", "failed": "█", "missing": "▁", "before": "·"}
+# A cancelled period is a gap, not a failure: half a block (a run began, none ended good), in the yellow
+# cancelled runs have on the other screens.
+PERIOD_STYLES = {"good": "green", "failed": "red", "cancelled": "yellow", "missing": "yellow", "before": "grey35"}
+PERIOD_CHARS = {"good": "█", "failed": "█", "cancelled": "▄", "missing": "▁", "before": "·"}
 RUN_STYLES = {"good": "green", "failed": "red", "cancelled": "red", "running": "cyan"}
 ACTIONS = ("run", "verify", "checklist", "copy", "label")
 
@@ -34,7 +36,7 @@ def strip_text(periods: list[Period]) -> Text:
 def legend_text(lang: str) -> Text:
     text = Text()
     names = tr("detail.legend", lang).split("  ")
-    for outcome, name in zip(("good", "failed", "missing", "before"), names):
+    for outcome, name in zip(("good", "failed", "cancelled", "missing", "before"), names):
         text.append(PERIOD_CHARS[outcome], style=PERIOD_STYLES[outcome])
         text.append(f" {name}  ", style="dim")
     return text
