@@ -219,3 +219,24 @@ def test_a_damaged_run_verified_twice_at_once_is_failed_once_and_nothing_crashes
     assert code == 1 and "internal error" not in err, err
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.run(outcome.run_id).state == "failed"
+
+
+def test_a_tool_missing_at_verification_says_nothing_of_the_run(tmp_path, monkeypatch):
+    """zstd uninstalled since the run: the structure check cannot be made, which is no verdict on the backup
+    (inconclusive: the run stays good, no manual backup is asked for)."""
+    profile = site(tmp_path)
+    fill(tmp_path, 100_000)
+    first = run_repository(profile, profile.repository("w"))
+    assert first.state == "good"
+    bare = tmp_path / "bin-without-zstd"
+    bare.mkdir()
+    for tool in ("tar", "sha256sum"):  # what else a verification may call, but not zstd
+        os.symlink(f"/usr/bin/{tool}", bare / tool)
+    monkeypatch.setenv("PATH", str(bare))
+    outcome = verify(profile, first.run_id, "structure")
+    assert outcome.outcome == "inconclusive", [(c.name, c.detail) for c in outcome.checks]
+    assert any("zstd is not installed" in c.detail for c in outcome.checks)
+    monkeypatch.undo()
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.run(first.run_id).state == "good"
+    assert state(profile)[0] == "ok"

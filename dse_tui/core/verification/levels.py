@@ -285,8 +285,10 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
         except subprocess.TimeoutExpired:  # a tool past the repository's timeout: the same as a stream's
             raise TimedOut() from None
         except FileNotFoundError as exc:
-            v.check(name, False, f"{exc.filename} is not installed or not on PATH"
-                    if exc.filename and "/" not in str(exc.filename) else f"{exc.strerror}: {exc.filename}")
+            if exc.filename and "/" not in str(exc.filename):  # a tool, not a part: nothing said of the run
+                v.check(name, False, f"{exc.filename} is not installed or not on PATH", unable=True)
+            else:
+                v.check(name, False, f"{exc.strerror}: {exc.filename}")
         except OSError as exc:  # unreadable part, full scratch disk: this run's verification fails, says why
             v.check(name, False, f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
         if not all(c.ok for c in v.checks):
