@@ -26,6 +26,7 @@ from dse_tui.core.profile.model import VERIFY_LEVELS, Profile, Repository
 from dse_tui.core.keys.crypto import IdentityError, Keyring, explain, is_encrypted, manifest_key_ids, plain_name
 from dse_tui.core.engine.locks import OwnedFolder, claim_folder
 from dse_tui.core.engine.pipeline import Cancelled, Stage, StreamResult, TimedOut, stream
+from dse_tui.core.verification.manifest import VerifyFailed, load_manifest  # noqa: F401 (theirs to import from here)
 
 READ_CHUNK = 4 << 20  # large reads keep the checksum at OpenSSL's speed (bench/verify_checksum.py)
 SCRATCH = ".scratch"
@@ -198,10 +199,6 @@ class VerifyContext:
         return name
 
 
-class VerifyFailed(Exception):
-    """A check that cannot go on (a part that does not decompress); the message says why."""
-
-
 class _Tail:
     """A write-only sink that passes data on to `out` (if any) and keeps the last `keep` bytes."""
 
@@ -319,16 +316,6 @@ def drop_abandoned_databases(profile: Profile, folder: Path) -> bool:
         if entry["database"].startswith("dse_verify_"):
             dropped = drivers.get(repo.driver).drop_scratch(repo, entry["database"]) is None and dropped
     return dropped
-
-
-def load_manifest(path: str | Path) -> dict:
-    """The manifest of a run, or VerifyFailed saying why it cannot be read."""
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise VerifyFailed(f"the manifest {path} is missing") from None
-    except (OSError, ValueError) as exc:
-        raise VerifyFailed(f"the manifest {path} cannot be read: {exc}") from None
 
 
 def summary(checks: list[Check]) -> str:
