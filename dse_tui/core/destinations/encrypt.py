@@ -16,10 +16,11 @@ from dse_tui.core.keys.crypto import SUFFIX, encrypt_stage, key_id, manifest_blo
 from dse_tui.core.common.fsutil import fsync_dir
 from dse_tui.core.engine.locks import OwnedFolder, claim_folder
 from dse_tui.core.engine.pipeline import stream
+from dse_tui.core.verification.levels import READ_CHUNK
 from dse_tui.core.verification.manifest import read_manifest, write_manifest
 
 STAGING = ".encrypted"
-CHUNK = 1 << 20
+CHUNK = READ_CHUNK  # hashed as read (and as written): the size that hashes fastest
 
 
 class StagingError(Exception):
