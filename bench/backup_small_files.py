@@ -15,18 +15,14 @@ run it by hand.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import Bench, Sample, median_of, shell
-
-ROOT = Path(__file__).resolve().parent.parent
+from common import Bench, dse_run, median_of, peak_rss, shell
 
 WORDS = ("<?php return array server listen location root index include define config value true false "
          "servicios respaldo periodicidad verificación copia etiqueta soporte").split()
@@ -47,64 +43,6 @@ def make_tree(root: Path, files: int) -> int:
         (d / f"file{i:06d}.{('php', 'conf', 'html', 'js')[i % 4]}").write_bytes(text[start:start + n])
         written += n
     return written
-
-
-# The run, timed from inside its process (not the interpreter's start-up), with the peak RSS of the
-# process and of each child: VmHWM read from /proc as they run (ru_maxrss of a child starts from its
-# parent's size at fork, which is not the child's own).
-DSE_RUN = """
-import json, os, resource, sys, threading, time
-from dse_tui.core.profile.config import load_profile
-from dse_tui.core.engine.runner import run_repository
-
-peaks, done = {}, threading.Event()
-OWN = open("/proc/self/cmdline", "rb").read()
-def hwm(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            status = f.read()
-        name = status.split("\\n", 1)[0].split()[1]
-        cmd = open(f"/proc/{pid}/cmdline", "rb").read()
-        if cmd == OWN:  # forked, not yet the program it will be: its memory is still ours
-            return None
-        if b"dse_tui.core.drivers.files.tarwriter" in cmd:
-            name = "tar writer"
-        return name, next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM:"))
-    except (OSError, StopIteration, IndexError):
-        return None
-def children(pid):
-    out = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            out += open(f"/proc/{pid}/task/{task}/children").read().split()
-    except OSError:
-        pass
-    return out
-def watch():
-    while not done.wait(0.02):
-        todo = children(os.getpid())
-        while todo:
-            pid = todo.pop()
-            todo += children(pid)
-            got = hwm(pid)
-            if got:
-                peaks[pid] = got
-threading.Thread(target=watch, daemon=True).start()
-p = load_profile(sys.argv[1], cache=False)
-def cpu():
-    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
-c0, t = cpu(), time.perf_counter()
-o = run_repository(p, p.repository("tree"))
-wall, used = time.perf_counter() - t, cpu() - c0
-done.set()
-assert o.state == "good", o.message
-own = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-kids = {}
-for name, kib in peaks.values():
-    kids[name] = max(kids.get(name, 0), kib)
-print(json.dumps({"wall": wall, "cpu": used, "rss_kib": own, "children_kib": kids, "size": o.size}))
-"""
 
 
 def main() -> None:
@@ -129,30 +67,19 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
 
-    def dse() -> Sample:
-        res = subprocess.run([sys.executable, "-c", DSE_RUN, str(profile)], capture_output=True, text=True,
-                             cwd=ROOT, check=True)
-        got = json.loads(res.stdout)
-        return Sample(got["wall"], got["cpu"], got)
-
-    subprocess.run(f"tar -cf - -C {tree} . > /dev/null", shell=True, check=True)  # warm the page cache
+    # Warm the page cache (through cat: GNU tar writing to /dev/null itself does not read the files).
+    subprocess.run(f"tar -cf - -C {tree} . | cat > /dev/null", shell=True, check=True)
     with Bench(f"{args.files} small files, {args.rounds} rounds, tar | zstd then dse-tui") as bench:
         samples = bench.alternate({"tar | zstd -T0 -3; sync": shell(f"tar -cf - -C {tree} . | zstd -q -T0 -3 "
                                                                       f"> {out}/plain.tar.zst && sync {out}/plain.tar.zst"),
-                                   "dse-tui run": dse}, args.rounds, before_each=fresh)
+                                   "dse-tui run": lambda: dse_run(profile, "tree")}, args.rounds,
+                                  before_each=fresh)
         base, ours = samples["tar | zstd -T0 -3; sync"], samples["dse-tui run"]
         print(f"  medians: tar | zstd {median_of(base):.2f} s wall, {median_of(base, 'cpu'):.2f} s CPU; "
               f"dse-tui {median_of(ours):.2f} s wall, {median_of(ours, 'cpu'):.2f} s CPU")
         bench.ratio("dse-tui / tar | zstd, wall", ours, base, target="<= 2.5x")
         bench.ratio("dse-tui / tar | zstd, CPU", ours, base, key="cpu")
-        own = max(s.extra["rss_kib"] for s in ours)
-        kids: dict[str, int] = {}
-        for s in ours:
-            for name, kib in s.extra["children_kib"].items():
-                kids[name] = max(kids.get(name, 0), kib)
-        shown = ", ".join(f"{name} {kib / 1024:.0f}" for name, kib in sorted(kids.items()))
-        print(f"  dse-tui peak RSS (VmHWM, MiB): run process {own / 1024:.0f}; children {shown}; "
-              f"all together at most {(own + sum(kids.values())) / 1024:.0f} (target <= 100 each, flat in files)")
+        print(f"  {peak_rss(ours)} (target <= 100 MiB each, flat in the number of files)")
     if not args.keep:
         shutil.rmtree(work)
 

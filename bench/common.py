@@ -10,12 +10,19 @@ best-of-N of each side taken at different moments compares two different machine
 
 from __future__ import annotations
 
+import json
+import os
 import resource
 import statistics
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
+
+# The code the runs import: this checkout, or another one (DSE_BENCH_CODE=DIR) to compare before and after.
+ROOT = Path(os.environ.get("DSE_BENCH_CODE") or Path(__file__).resolve().parent.parent)
 
 
 @dataclass
@@ -45,8 +52,8 @@ def measured(fn: Callable[[], object]) -> Callable[[], Sample]:
     return run
 
 
-def shell(command: str) -> Callable[[], Sample]:
-    return measured(lambda: subprocess.run(command, shell=True, check=True))
+def shell(command: str, env: dict | None = None) -> Callable[[], Sample]:
+    return measured(lambda: subprocess.run(command, shell=True, check=True, env=env))
 
 
 def spread(values: list[float]) -> str:
@@ -93,3 +100,82 @@ class Bench:
 
 def median_of(samples: list[Sample], key: str = "wall") -> float:
     return statistics.median(getattr(s, key) for s in samples)
+
+
+# The run, timed from inside its process (not the interpreter's start-up), with the peak RSS of the
+# process and of each child: VmHWM read from /proc as they run (ru_maxrss of a child starts from its
+# parent's size at fork, which is not the child's own).
+DSE_RUN = """
+import json, os, resource, sys, threading, time
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.engine.runner import run_repository
+
+peaks, done = {}, threading.Event()
+OWN = open("/proc/self/cmdline", "rb").read()
+def hwm(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            status = f.read()
+        name = status.split("\\n", 1)[0].split()[1]
+        cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+        if cmd == OWN:  # forked, not yet the program it will be: its memory is still ours
+            return None
+        if b"dse_tui.core.drivers.files.tarwriter" in cmd:
+            name = "tar writer"
+        return name, next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM:"))
+    except (OSError, StopIteration, IndexError):
+        return None
+def children(pid):
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            out += open(f"/proc/{pid}/task/{task}/children").read().split()
+    except OSError:
+        pass
+    return out
+def watch():
+    while not done.wait(0.02):
+        todo = children(os.getpid())
+        while todo:
+            pid = todo.pop()
+            todo += children(pid)
+            got = hwm(pid)
+            if got:
+                peaks[pid] = got
+threading.Thread(target=watch, daemon=True).start()
+p = load_profile(sys.argv[1], cache=False)
+def cpu():
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+c0, t = cpu(), time.perf_counter()
+o = run_repository(p, p.repository(sys.argv[2]))
+wall, used = time.perf_counter() - t, cpu() - c0
+done.set()
+assert o.state == "good", o.message
+own = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+kids = {}
+for name, kib in peaks.values():
+    kids[name] = max(kids.get(name, 0), kib)
+print(json.dumps({"wall": wall, "cpu": used, "rss_kib": own, "children_kib": kids, "size": o.size}))
+"""
+
+
+def dse_run(profile: Path, repo: str) -> Sample:
+    """One real run of `repo` (run_repository, as `dse-tui run` makes it) in a process of its own, timed
+    from inside it; extra: rss_kib (its VmHWM), children_kib (each child's, by name), size."""
+    res = subprocess.run([sys.executable, "-c", DSE_RUN, str(profile), repo], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    got = json.loads(res.stdout)
+    return Sample(got["wall"], got["cpu"], got)
+
+
+def peak_rss(samples: list[Sample]) -> str:
+    """The highest VmHWM of dse-tui's run process and of each child over `samples`, in words."""
+    own = max(s.extra["rss_kib"] for s in samples)
+    kids: dict[str, int] = {}
+    for s in samples:
+        for name, kib in s.extra["children_kib"].items():
+            kids[name] = max(kids.get(name, 0), kib)
+    shown = ", ".join(f"{name} {kib / 1024:.0f}" for name, kib in sorted(kids.items()))
+    return (f"dse-tui peak RSS (VmHWM, MiB): run process {own / 1024:.0f}; children {shown}; all together at "
+            f"most {(own + sum(kids.values())) / 1024:.0f}")
