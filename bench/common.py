@@ -122,7 +122,8 @@ def hwm(pid):
             return None
         if b"dse_tui.core.drivers.files.tarwriter" in cmd:
             name = "tar writer"
-        return name, next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM:"))
+        kib = next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM:"))
+        return (name, kib) if kib else None  # 0: a zombie, or a kernel thread
     except (OSError, StopIteration, IndexError):
         return None
 def children(pid):

@@ -296,7 +296,10 @@ def write_tar(root: Path, out: BinaryIO, include: list[str], exclude: list[str],
     for rel, st in walk(root, include, exclude, report):
         if cancelled():
             raise InterruptedError("cancelled")
-        writer.member(rel, st)
+        if st is None:  # a regular file, most of a tree: straight to it
+            writer.file(rel)
+        else:
+            writer.member(rel, st)
     writer.finish()
 
 
