@@ -28,8 +28,8 @@ from dse_tui.core.engine.locks import OwnedFolder, claim_folder
 from dse_tui.core.engine.pipeline import Cancelled, Stage, StreamResult, TimedOut, stream
 from dse_tui.core.verification.manifest import VerifyFailed, load_manifest  # noqa: F401 (theirs to import from here)
 
-# Reads that stay in the CPU's cache while they are hashed: 64 KiB matched OpenSSL's throughput where 4 MiB
-# reads made hashing 1.1-1.5x slower (bench/verify_checksum.py --chunks). Files hashed for copies too.
+# Reads that stay in the CPU's cache while they are hashed: with 64 KiB, hashing is at least as fast as
+# OpenSSL's, where 4 MiB reads fell behind it in some runs (bench/verify_checksum.py --chunks). Copies use it.
 READ_CHUNK = 64 << 10
 _TELL_EVERY = 1 << 20  # bytes between looks at cancel, deadline and progress
 SCRATCH = ".scratch"
