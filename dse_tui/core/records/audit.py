@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from dse_tui.core.catalog import GENESIS_HASH, Catalog, event_hash
+from dse_tui.core.verification.manifest import read_manifest
 
 COLUMNS = ("id", "at", "operator", "repository", "action", "outcome", "detail", "prev_hash", "hash")
 
@@ -80,7 +81,8 @@ def segment_start(catalog: Catalog, repo_id: str, overlap: int = 1000) -> int:
     last = 0
     if row and row[0]:
         try:
-            last = json.loads(open(row[0]).read()).get("audit_log", {}).get("last_id", 0)
+            # The head of the manifest: a files run's list of entries is not read.
+            last = read_manifest(row[0]).get("audit_log", {}).get("last_id", 0)
         except (OSError, ValueError):
             last = 0
     return max(0, last - overlap)
