@@ -364,7 +364,8 @@ def test_a_file_that_shrinks_while_read_fails_the_run(tmp_path, monkeypatch):
     def growing_promise(fd):  # the size promised at open is larger than what can be read: it shrank
         st = real_fstat(fd)
         return os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid,
-                               st.st_size + 100, st.st_atime, st.st_mtime, st.st_ctime))
+                               st.st_size + 100, st.st_atime, st.st_mtime, st.st_ctime),
+                              {"st_mtime_ns": st.st_mtime_ns})
 
     monkeypatch.setattr(tarstream.os, "fstat", growing_promise)
     report = tarstream.TreeReport()

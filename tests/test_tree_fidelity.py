@@ -192,11 +192,11 @@ if os.environ.get("DSE_TEST_GROWING"):
 
     real_copy = tarstream._Writer.copy
 
-    def copy(self, f, size):
-        if os.path.samestat(os.fstat(f.fileno()), os.stat(os.environ["DSE_TEST_GROWING"])):
+    def copy(self, fd, size):
+        if os.path.samestat(os.fstat(fd), os.stat(os.environ["DSE_TEST_GROWING"])):
             with open(os.environ["DSE_TEST_GROWING"], "ab") as log:
                 log.write(b"a line written while the file was read\\n")
-        return real_copy(self, f, size)
+        return real_copy(self, fd, size)
 
     tarstream._Writer.copy = copy
 """
@@ -258,7 +258,7 @@ def test_the_quick_headers_are_tarfiles_byte_for_byte(tmp_path, monkeypatch):
     (tmp_path / "srv" / "año.txt").write_text("a name not in ASCII")
     quick = io.BytesIO()
     write_tar(tmp_path / "srv", quick, [], [], TreeReport())
-    monkeypatch.setattr(tarstream, "_ustar_with_time", lambda info: None)
+    monkeypatch.setattr(tarstream, "_ustar_with_time", lambda *entry: None)
     general = io.BytesIO()
     write_tar(tmp_path / "srv", general, [], [], TreeReport())
     assert quick.getvalue() == general.getvalue()

@@ -12,7 +12,6 @@ package: directory, removable, ssh, optical)."""
 from __future__ import annotations
 
 import errno
-import json
 import subprocess
 import threading
 import time
@@ -28,6 +27,7 @@ from dse_tui.core.profile.model import Destination, Profile
 from dse_tui.core.destinations.encrypt import StagingError
 from dse_tui.core.engine.pipeline import Cancelled
 from dse_tui.core.keys.crypto import key_id
+from dse_tui.core.verification.manifest import read_manifest
 
 SKIPPED = "skipped"  # a copy not made, since the destination has a verified one: no record, no event
 
@@ -55,14 +55,14 @@ def _encrypted(run: Run) -> bool:
     """What the artifact says, not only the catalog: every part of it written by age."""
     from dse_tui.core.keys.crypto import is_encrypted
 
-    parts = json.loads(Path(run.manifest).read_text())["parts"]
+    parts = read_manifest(run.manifest)["parts"]
     return bool(parts) and all(is_encrypted(p) for p in parts)
 
 
 def run_files(run: Run) -> list[dict]:
     """The parts and the manifest, with what they must read back as."""
     manifest_path = Path(run.manifest)
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(manifest_path)  # its parts: a files run's entries are not read
     files = [{"file": p["file"], "size": p["size"], "sha256": p["sha256"]} for p in manifest["parts"]]
     files.append({"file": MANIFEST, "size": manifest_path.stat().st_size, "sha256": run.sha256})
     return files

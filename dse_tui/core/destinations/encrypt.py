@@ -9,8 +9,6 @@ run's manifest. The copy is then verified, and later re-verified, against that m
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import shutil
 from pathlib import Path
 
@@ -18,9 +16,11 @@ from dse_tui.core.keys.crypto import SUFFIX, encrypt_stage, key_id, manifest_blo
 from dse_tui.core.common.fsutil import fsync_dir
 from dse_tui.core.engine.locks import OwnedFolder, claim_folder
 from dse_tui.core.engine.pipeline import stream
+from dse_tui.core.verification.levels import READ_CHUNK
+from dse_tui.core.verification.manifest import read_manifest, write_manifest
 
 STAGING = ".encrypted"
-CHUNK = 1 << 20
+CHUNK = READ_CHUNK  # hashed as read (and as written): the size that hashes fastest
 
 
 class StagingError(Exception):
@@ -42,7 +42,7 @@ def stage_encrypted(job, recipients: tuple[str, ...]) -> tuple[OwnedFolder, str,
 def _stage(job, folder: Path, recipients: tuple[str, ...]) -> tuple[str, list[dict]]:
     run = job.run
     source = Path(run.artifact)
-    manifest = json.loads(Path(run.manifest).read_text())
+    manifest = read_manifest(run.manifest)  # a files run's entries are streamed into the twin, never loaded
     needed = sum(p["size"] for p in manifest["parts"])
     free = shutil.disk_usage(folder).free
     if free < needed:
@@ -57,15 +57,10 @@ def _stage(job, folder: Path, recipients: tuple[str, ...]) -> tuple[str, list[di
             "encrypted_copy_of": {"manifest_sha256": run.sha256, "destination": job.dest.id}}
     if isinstance(manifest.get("audit_log"), dict) and manifest["audit_log"].get("part") in renamed:
         twin["audit_log"] = {**manifest["audit_log"], "part": renamed[manifest["audit_log"]["part"]]}
-    data = json.dumps(twin, indent=2).encode()
-    with open(folder / "manifest.json", "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    size, digest = write_manifest(folder / "manifest.json", twin)
     fsync_dir(folder)
-    digest = hashlib.sha256(data).hexdigest()
     files = [{"file": q["file"], "size": q["size"], "sha256": q["sha256"]} for q in parts]
-    files.append({"file": "manifest.json", "size": len(data), "sha256": digest})
+    files.append({"file": "manifest.json", "size": size, "sha256": digest})
     job.log(f"{job.dest.id}: run {run.id} encrypted for it to {', '.join(key_id(r) for r in recipients)}")
     return digest, files
 

@@ -12,8 +12,9 @@ from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.profile.model import Destination, Profile
 from dse_tui.core.engine.locks import OwnedFolder
 from dse_tui.core.engine.pipeline import Cancelled
+from dse_tui.core.verification.levels import READ_CHUNK
 
-CHUNK = 4 << 20
+CHUNK = READ_CHUNK  # copies are hashed as they are read: the size that hashes fastest
 MANIFEST = "manifest.json"
 
 

@@ -9,8 +9,6 @@ copies, interrupted).
 from __future__ import annotations
 
 import errno
-import hashlib
-import json
 import os
 import shutil
 import sqlite3
@@ -42,7 +40,8 @@ from dse_tui.core.engine.outcome import RunOutcome, RunProgress
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
 from dse_tui.core.common.timeutil import iso, utcnow
 from dse_tui.core.verification.runs import check_run, clear_manual_required
-from dse_tui.core.verification.levels import only_key_missing, summary
+from dse_tui.core.verification.levels import only_key_missing, sha256_file, summary
+from dse_tui.core.verification.manifest import write_manifest
 
 MANIFEST = "manifest.json"
 AUDIT_LOG = "audit-log.jsonl.zst"
@@ -124,14 +123,13 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         last = catalog.last_event_id()
         ctx.meta["audit_log"] = {"part": written.file, "first_id": start + 1, "last_id": last}
         manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger, session_id)
-        # ASCII JSON: file names that are not UTF-8 (surrogate escapes) must not break the manifest.
-        _write_synced(workdir / MANIFEST, json.dumps(manifest, indent=2).encode())
+        write_manifest(workdir / MANIFEST, manifest)  # compact; a driver's per-file entries streamed into it
         fsync_dir(workdir)
         os.rename(workdir, final)  # the moment the run gets its final name: complete, or not there at all
         fsync_dir(repo_dir)
         manifest_path = final / MANIFEST
         _read_back(final, manifest)
-        digest = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
+        digest = sha256_file(manifest_path)[1]
         size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
         state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log)
         if state == RunState.GOOD and ctx.unsatisfactory:
@@ -269,25 +267,11 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
     }
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-
 def _read_back(final: Path, manifest: dict) -> None:
     """Every part, read back from its final name, must have the manifest's size and SHA-256."""
     for part in manifest["parts"]:
-        path = final / part["file"]
-        digest = hashlib.sha256()
-        size = 0
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
-                size += len(chunk)
-        if size != part["size"] or digest.hexdigest() != part["sha256"]:
+        size, digest = sha256_file(final / part["file"])
+        if size != part["size"] or digest != part["sha256"]:
             raise BackupError(f"{part['file']} read back differs from what was written (size {size}, "
                               f"expected {part['size']}): check the disk under {final.parent}")
 

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 
 from dse_tui.core.catalog import GENESIS_HASH, Catalog, event_hash
+from dse_tui.core.verification.manifest import read_manifest
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ def segment_start(catalog: Catalog, repo_id: str, overlap: int = 1000) -> int:
     last = 0
     if manifest:
         try:
-            last = json.loads(open(manifest).read()).get("audit_log", {}).get("last_id", 0)
+            # The head of the manifest: a files run's list of entries is not read.
+            last = read_manifest(manifest).get("audit_log", {}).get("last_id", 0)
         except (OSError, ValueError):
             last = 0
     return max(0, last - overlap)

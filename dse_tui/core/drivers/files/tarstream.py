@@ -10,23 +10,21 @@ read, is reported, never silently left out."""
 
 from __future__ import annotations
 
-import grp
+import errno
 import hashlib
+import json
 import os
-import pwd
 import stat
-import struct
 import tarfile
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable, Iterator, TextIO
 
-BLOCK = 512
+from dse_tui.core.drivers.files.tarheader import BLOCK, NS, _ustar_with_time, tarfile_header
+
 RECORD = 20 * BLOCK
 CHUNK = 1 << 20
-NS = 1_000_000_000
 
 # Why a path is not in the archive as it is on disk (the manifest's `not_archived`): unreadable, shrank (its
 # copy padded), socket (tar cannot hold one), vanished (removed before it was read), changed (while it was
@@ -35,16 +33,29 @@ NS = 1_000_000_000
 FAILING = ("unreadable", "shrank")
 
 
-@dataclass
 class TreeReport:
-    files: list[dict] = field(default_factory=list)
-    not_archived: list[dict] = field(default_factory=list)  # {path, type, reason[, detail]}
-    root: dict | None = None  # the tree's own folder: mode, time, owner
-    bytes_read: int = 0
+    # Not a dataclass: the tar writer's process starts faster without dataclasses (and inspect).
+    def __init__(self, entries: TextIO | None = None):
+        # Where each manifest entry goes, a JSON line, the moment it is made (None: nowhere): a tree of a
+        # million files is never held whole in memory.
+        self.entries = entries
+        self.not_archived: list[dict] = []  # {path, type, reason[, detail]}
+        self.root: dict | None = None  # the tree's own folder: mode, time, owner
+        self.bytes_read = 0
+        self.file_count = 0  # regular files archived
 
     def miss(self, rel: str, kind: str, reason: str, detail: str | None = None) -> None:
         entry = {"path": printable(rel or "."), "type": kind, "reason": reason}
         self.not_archived.append(entry | ({"detail": detail} if detail else {}))
+
+    def add(self, line: str) -> None:
+        if self.entries is not None:
+            self.entries.write(line + "\n")
+
+    def summary(self) -> dict:
+        """All but the entries: what the driver records beside them."""
+        return {"not_archived": self.not_archived, "root": self.root, "bytes_read": self.bytes_read,
+                "file_count": self.file_count}
 
 
 def printable(path: str) -> str:
@@ -63,8 +74,10 @@ def file_kind(mode: int) -> str:
             stat.S_IFCHR: "char", stat.S_IFBLK: "block", stat.S_IFSOCK: "socket"}.get(stat.S_IFMT(mode), "other")
 
 
-def _children(root: Path, rel_dir: str, report: TreeReport) -> Iterator[tuple[str, os.stat_result]]:
-    """A folder's entries, sorted; listed only when first asked for, so after the folder's own entry."""
+def _children(root: Path, rel_dir: str, report: TreeReport) -> Iterator[tuple[str, os.stat_result | None]]:
+    """A folder's entries, sorted; listed only when first asked for, so after the folder's own entry. A
+    regular file (as the folder's listing says) comes without its lstat: the writer takes its status from
+    the file it opens, one system call fewer for the commonest entry."""
     try:
         with os.scandir(root / rel_dir if rel_dir else root) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -77,15 +90,17 @@ def _children(root: Path, rel_dir: str, report: TreeReport) -> Iterator[tuple[st
     for entry in entries:
         rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
         try:
-            yield rel, entry.stat(follow_symlinks=False)
+            yield rel, None if entry.is_file(follow_symlinks=False) else entry.stat(follow_symlinks=False)
         except FileNotFoundError:
             report.miss(rel, "other", "vanished")
         except OSError as exc:
             report.miss(rel, "other", "unreadable", exc.strerror)
 
 
-def walk(root: Path, include: list[str], exclude: list[str], report: TreeReport) -> Iterator[tuple[str, os.stat_result]]:
-    """(relative path, lstat) of everything to archive, depth first: a folder, then all it holds."""
+def walk(root: Path, include: list[str], exclude: list[str],
+         report: TreeReport) -> Iterator[tuple[str, os.stat_result | None]]:
+    """(relative path, lstat or None for a regular file) of everything to archive, depth first: a folder,
+    then all it holds."""
     emitted: set[str] = {""}
     stack = [_children(root, "", report)]
     while stack:
@@ -96,7 +111,7 @@ def walk(root: Path, include: list[str], exclude: list[str], report: TreeReport)
         rel, st = item
         if exclude and _matches(rel, exclude):
             continue
-        is_dir = stat.S_ISDIR(st.st_mode)
+        is_dir = st is not None and stat.S_ISDIR(st.st_mode)
         if not include or _matches(rel, include):
             if include:
                 yield from _folders_above(root, rel, emitted)
@@ -119,85 +134,37 @@ def _folders_above(root: Path, rel: str, emitted: set[str]) -> Iterator[tuple[st
         yield folder, os.lstat(root / folder)
 
 
-@lru_cache(maxsize=8192)
-def _owner_name(group: bool, number: int) -> str:
-    """A user's (or group's) name, as tar writes it beside the number; empty when the system has none."""
-    try:
-        return grp.getgrgid(number).gr_name if group else pwd.getpwuid(number).pw_name
-    except KeyError:
-        return ""
+def entry_of(rel: str, st: os.stat_result) -> dict:
+    """A path's manifest entry, without its type and the type's own fields."""
+    return {"path": rel, "mode": f"{stat.S_IMODE(st.st_mode):04o}", "mtime": st.st_mtime_ns // NS,
+            "mtime_ns": st.st_mtime_ns, "uid": st.st_uid, "gid": st.st_gid}
 
 
-def _decimal(ns: int) -> str:
-    """Nanoseconds as the pax header's exact decimal seconds (GNU tar writes them so)."""
-    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
-    return f"{sign}{ns // NS}.{ns % NS:09d}".rstrip("0").rstrip(".")
+def _line(entry: dict) -> str:
+    # ASCII JSON: file names that are not UTF-8 (surrogate escapes) must not break the manifest.
+    return json.dumps(entry, separators=(",", ":"))
 
 
-def header(rel: str, st: os.stat_result) -> tuple[tarfile.TarInfo, dict]:
-    """The tar header of `rel` and its manifest entry (without type-specific fields)."""
-    info = tarfile.TarInfo(rel)
-    info.mode = stat.S_IMODE(st.st_mode)
-    info.uid, info.gid = st.st_uid, st.st_gid
-    info.uname, info.gname = _owner_name(False, st.st_uid), _owner_name(True, st.st_gid)
-    info.mtime = st.st_mtime_ns // NS
-    if st.st_mtime_ns % NS:
-        info.pax_headers = {"mtime": _decimal(st.st_mtime_ns)}
-    entry = {"path": rel, "mode": f"{info.mode:04o}", "mtime": info.mtime, "mtime_ns": st.st_mtime_ns,
-             "uid": st.st_uid, "gid": st.st_gid}
-    return info, entry
+def _file_line(rel: str, st: os.stat_result, size: int, digest: str, changed: bool) -> str:
+    """_line() of a regular file's entry, made directly: json.dumps of a dict costs more than hashing a
+    small file. The same keys in the same order, the name escaped by json's own encoder."""
+    ns = st.st_mtime_ns
+    tail = ',"changed":true}' if changed else "}"
+    return (f'{{"path":{_json_string(rel)},"mode":"{stat.S_IMODE(st.st_mode):04o}","mtime":{ns // NS},'
+            f'"mtime_ns":{ns},"uid":{st.st_uid},"gid":{st.st_gid},"type":"file","size":{size},'
+            f'"sha256":"{digest}"{tail}')
 
 
-_USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s12x")
-
-
-def _octal(n: int, width: int) -> bytes:
-    return b"%0*o\0" % (width - 1, n)
-
-
-def _ustar(name: bytes, kind: bytes, size: int, mode: int = 0, uid: int = 0, gid: int = 0, mtime: int = 0,
-           linkname: bytes = b"", uname: bytes = b"", gname: bytes = b"", device: tuple[int, int] | None = None) -> bytes:
-    """One ustar header block, byte for byte as tarfile makes it."""
-    major, minor = (_octal(device[0], 8), _octal(device[1], 8)) if device else (b"", b"")
-    block = _USTAR.pack(name, _octal(mode, 8), _octal(uid, 8), _octal(gid, 8), _octal(size, 12), _octal(mtime, 12),
-                        b" " * 8, kind, linkname, tarfile.POSIX_MAGIC, uname, gname, major, minor, b"")
-    return block[:148] + b"%06o\0 " % sum(block) + block[156:]
-
-
-def _pax_record(keyword: bytes, value: bytes) -> bytes:
-    length = len(keyword) + len(value) + 3  # " ", "=", "\n"; then the length's own digits
-    total = 0
-    while (n := length + len(str(total))) != total:
-        total = n
-    return b"%d %s=%s\n" % (total, keyword, value)
-
-
-def _ustar_with_time(info: tarfile.TarInfo) -> bytes | None:
-    """What tarfile writes for `info` (a pax header for the time's nanoseconds, then the ustar header),
-    made directly: tarfile's general way costs as much as reading a small file. None when the entry needs
-    more of pax than its time (long or non-ASCII names, numbers too large): tarfile writes it then."""
-    try:
-        name = (info.name + "/" if info.type == tarfile.DIRTYPE else info.name).encode("ascii")
-        linkname, uname, gname = (info.linkname.encode("ascii"), info.uname.encode("ascii"),
-                                  info.gname.encode("ascii"))
-    except UnicodeEncodeError:
-        return None
-    if (len(name) > 100 or len(linkname) > 100 or len(uname) > 32 or len(gname) > 32
-            or max(info.uid, info.gid) >= 8 ** 7 or not 0 <= info.mtime < 8 ** 11 or info.size >= 8 ** 11
-            or set(info.pax_headers) - {"mtime"}):
-        return None
-    out = b""
-    if info.pax_headers:
-        record = _pax_record(b"mtime", info.pax_headers["mtime"].encode())
-        out = _ustar(b"././@PaxHeader", tarfile.XHDTYPE, len(record)) + record + b"\0" * (-len(record) % BLOCK)
-    device = (info.devmajor, info.devminor) if info.type in (tarfile.CHRTYPE, tarfile.BLKTYPE) else None
-    return out + _ustar(name, info.type, info.size, info.mode, info.uid, info.gid, info.mtime, linkname, uname,
-                        gname, device)
+_OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_ZEROS = bytes(BLOCK)
+_KINDS = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "fifo": tarfile.FIFOTYPE, "char": tarfile.CHRTYPE,
+          "block": tarfile.BLKTYPE}
 
 
 class _Writer:
     def __init__(self, root: Path, out: BinaryIO, report: TreeReport):
         self.root, self.out, self.report = root, out, report
+        self.prefix = f"{root}/"
         self.written = 0
         self.links: dict[tuple[int, int], str] = {}  # (device, inode) → the first path stored of it
 
@@ -205,95 +172,115 @@ class _Writer:
         self.out.write(data)
         self.written += len(data)
 
-    def put_header(self, info: tarfile.TarInfo) -> None:
-        self.put(_ustar_with_time(info) or info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+    def put_header(self, name: str, kind: bytes, size: int, st: os.stat_result, linkname: str = "",
+                   device: tuple[int, int] | None = None) -> None:
+        self.put(_ustar_with_time(name, kind, size, st, linkname, device)
+                 or tarfile_header(name, kind, size, st, linkname, device))
 
-    def member(self, rel: str, st: os.stat_result) -> None:
+    def member(self, rel: str, st: os.stat_result | None) -> None:
+        """One entry of the walk; `st` None for a regular file, whose status comes from opening it."""
+        if st is None:
+            self.file(rel)
+            return
         kind = file_kind(st.st_mode)
         if kind in ("socket", "other"):
             self.report.miss(rel, kind, "socket" if kind == "socket" else "unreadable",
                              None if kind == "socket" else "a kind of file tar cannot hold")
             return
-        info, entry = header(rel, st)
-        inode = (st.st_dev, st.st_ino)
-        if kind != "dir" and st.st_nlink > 1 and inode in self.links:
-            info.type, info.linkname = tarfile.LNKTYPE, self.links[inode]
-            self.put_header(info)
-            self.report.files.append({**entry, "type": "hardlink", "target": info.linkname})
-            return
-        if kind == "file":
-            stored = self.file(rel, st, info, entry)
-        else:
-            stored = self.special(rel, st, kind, info, entry)
-        if stored and kind != "dir" and st.st_nlink > 1:
-            self.links[inode] = rel
+        if kind == "file":  # a folder's listing that did not say (DT_UNKNOWN): as any file
+            self.file(rel)
+        elif kind == "dir" or not self.hard_link(rel, st):
+            if self.special(rel, st, kind) and kind != "dir" and st.st_nlink > 1:
+                self.links[(st.st_dev, st.st_ino)] = rel
 
-    def special(self, rel: str, st: os.stat_result, kind: str, info: tarfile.TarInfo, entry: dict) -> bool:
+    def hard_link(self, rel: str, st: os.stat_result) -> bool:
+        """A link to the path already stored of the same inode, if there is one."""
+        target = self.links.get((st.st_dev, st.st_ino)) if st.st_nlink > 1 else None
+        if target is None:
+            return False
+        self.put_header(rel, tarfile.LNKTYPE, 0, st, target)
+        self.report.add(_line({**entry_of(rel, st), "type": "hardlink", "target": target}))
+        return True
+
+    def special(self, rel: str, st: os.stat_result, kind: str) -> bool:
         """A folder, symbolic link, FIFO or device: a header and nothing else."""
         extra: dict = {}
+        linkname, device = "", None
         if kind == "symlink":
             try:
-                info.linkname = extra["target"] = os.readlink(self.root / rel)
+                linkname = extra["target"] = os.readlink(self.root / rel)
             except FileNotFoundError:
                 self.report.miss(rel, kind, "vanished")
                 return False
         elif kind in ("char", "block"):
-            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-            extra = {"major": info.devmajor, "minor": info.devminor}
-        info.type = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "fifo": tarfile.FIFOTYPE,
-                     "char": tarfile.CHRTYPE, "block": tarfile.BLKTYPE}[kind]
-        self.put_header(info)
-        self.report.files.append({**entry, "type": kind, **extra})
+            device = (os.major(st.st_rdev), os.minor(st.st_rdev))
+            extra = {"major": device[0], "minor": device[1]}
+        self.put_header(rel, _KINDS[kind], 0, st, linkname, device)
+        self.report.add(_line({**entry_of(rel, st), "type": kind, **extra}))
         return True
 
-    def file(self, rel: str, st: os.stat_result, info: tarfile.TarInfo, entry: dict) -> bool:
+    def file(self, rel: str) -> None:
         try:
-            # Not through a link, never blocking: what is opened must still be the file that was listed.
-            fd = os.open(self.root / rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            # Not through a link, never blocking: what is opened must still be a file, the one listed.
+            fd = os.open(self.prefix + rel, _OPEN)
         except FileNotFoundError:
             self.report.miss(rel, "file", "vanished")
-            return False
+            return
         except OSError as exc:
-            self.report.miss(rel, "file", "unreadable", exc.strerror)
-            return False
-        with open(fd, "rb", buffering=0) as f:
-            opened = os.fstat(fd)
-            if not stat.S_ISREG(opened.st_mode):
+            if exc.errno == errno.ELOOP:  # a symbolic link now, where the listing saw a file
                 self.report.miss(rel, "file", "vanished", "replaced by something else before it was read")
-                return False
-            info.size = size = opened.st_size  # the size the header promises, as of opening
-            self.put_header(info)
-            digest, left = self.copy(f, size)
-            grew = not left and f.read(1) != b""
+            else:
+                self.report.miss(rel, "file", "unreadable", exc.strerror)
+            return
+        try:
+            st = os.fstat(fd)  # the header, the entry and the size promised are of the file as opened
+            if not stat.S_ISREG(st.st_mode):
+                self.report.miss(rel, "file", "vanished", "replaced by something else before it was read")
+                return
+            if st.st_nlink > 1 and self.hard_link(rel, st):
+                return
+            size = st.st_size
+            self.put(_ustar_with_time(rel, tarfile.REGTYPE, size, st) or tarfile_header(rel, tarfile.REGTYPE, size, st))
+            digest, left, grew = self.copy(fd, size)
             after = os.fstat(fd)
-        self.report.bytes_read += size - left
+        finally:
+            os.close(fd)
+        report = self.report
+        report.bytes_read += size - left
+        report.file_count += 1
         changed = grew or after.st_mtime_ns != st.st_mtime_ns or after.st_size != size
         if left:
-            self.report.miss(rel, "file", "shrank", f"{left} byte(s) short of the {size} it had when opened")
+            report.miss(rel, "file", "shrank", f"{left} byte(s) short of the {size} it had when opened")
         elif changed:
-            self.report.miss(rel, "file", "changed")
-        self.report.files.append({**entry, "type": "file", "size": size, "sha256": digest,
-                                  **({"changed": True} if changed or left else {})})
-        return True
+            report.miss(rel, "file", "changed")
+        report.add(_file_line(rel, st, size, digest, changed or bool(left)))
+        if st.st_nlink > 1:
+            self.links[(st.st_dev, st.st_ino)] = rel
 
-    def copy(self, f: BinaryIO, size: int) -> tuple[str, int]:
-        """`size` bytes of `f` into the archive, hashed; what could not be read is padded (so the archive
-        stays well-formed) and returned as the count left."""
+    def copy(self, fd: int, size: int) -> tuple[str, int, bool]:
+        """`size` bytes of the open file `fd` into the archive, hashed; what could not be read is padded (so
+        the archive stays well-formed) and returned as the count left; and whether there was more than
+        `size`."""
         digest = hashlib.sha256()
-        left = size
-        while left:
-            chunk = f.read(min(CHUNK, left))
-            if not chunk:
+        left, grew = size, False
+        while True:
+            # The last read asks for a byte past the promised end: a file that grew says so in that read.
+            chunk = os.read(fd, left + 1 if left <= CHUNK else CHUNK)
+            if len(chunk) > left:
+                grew, chunk = True, chunk[:left]
+            if chunk:
+                digest.update(chunk)
+                left -= len(chunk)
+                if not left:  # the end, and the padding to a whole block with it: one write
+                    chunk += _ZEROS[:-size % BLOCK]
+                self.put(chunk)
+            if grew or not chunk or not left:
                 break
-            digest.update(chunk)
-            self.put(chunk)
-            left -= len(chunk)
         if left:
             pad = b"\0" * left
             digest.update(pad)
-            self.put(pad)
-        self.put(b"\0" * (-size % BLOCK))
-        return digest.hexdigest(), left
+            self.put(pad + _ZEROS[:-size % BLOCK])
+        return digest.hexdigest(), left, grew
 
     def finish(self) -> None:
         self.put(b"\0" * (2 * BLOCK))
@@ -303,14 +290,16 @@ class _Writer:
 def write_tar(root: Path, out: BinaryIO, include: list[str], exclude: list[str], report: TreeReport,
               cancelled: Callable[[], bool] = lambda: False) -> None:
     writer = _Writer(root, out, report)
-    info, entry = header(".", os.lstat(root))
-    info.type = tarfile.DIRTYPE
-    writer.put_header(info)
-    report.root = {k: v for k, v in entry.items() if k != "path"}
+    st = os.lstat(root)
+    writer.put_header(".", tarfile.DIRTYPE, 0, st)
+    report.root = {k: v for k, v in entry_of(".", st).items() if k != "path"}
     for rel, st in walk(root, include, exclude, report):
         if cancelled():
             raise InterruptedError("cancelled")
-        writer.member(rel, st)
+        if st is None:  # a regular file, most of a tree: straight to it
+            writer.file(rel)
+        else:
+            writer.member(rel, st)
     writer.finish()
 
 

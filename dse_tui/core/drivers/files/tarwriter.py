@@ -1,5 +1,7 @@
-"""`python -m dse_tui.core.drivers.files.tarwriter ROOT REPORT [--include P]... [--exclude P]...`: the tar stream of ROOT
-on stdout, hashing every file as it goes, and the per-file report as JSON in REPORT at the end.
+"""`python -m dse_tui.core.drivers.files.tarwriter ROOT REPORT ENTRIES [--include P]... [--exclude P]...`: the
+tar stream of ROOT on stdout, hashing every file as it goes; each file's manifest entry as a JSON line in
+ENTRIES the moment it is made, and the rest of the report (what was not archived, the root, the counts)
+as JSON in REPORT at the end.
 
 A process of its own, not a thread: it then runs beside zstd and the reader without sharing a GIL."""
 
@@ -8,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from dse_tui.core.drivers.files.tarstream import TreeReport, write_tar
@@ -18,14 +19,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dse_tui.core.drivers.files.tarwriter")
     parser.add_argument("root", type=Path)
     parser.add_argument("report", type=Path)
+    parser.add_argument("entries", type=Path)
     parser.add_argument("--include", action="append", default=[])
     parser.add_argument("--exclude", action="append", default=[])
     args = parser.parse_args(argv)
-    report = TreeReport()
     out = open(sys.stdout.fileno(), "wb", buffering=1 << 20, closefd=False)
-    write_tar(args.root, out, args.include, args.exclude, report)
-    out.flush()
-    args.report.write_text(json.dumps(asdict(report)))
+    with open(args.entries, "w", encoding="ascii", buffering=1 << 20) as entries:
+        report = TreeReport(entries=entries)
+        write_tar(args.root, out, args.include, args.exclude, report)
+        out.flush()
+    args.report.write_text(json.dumps(report.summary()))
     return 0
 
 
