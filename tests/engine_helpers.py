@@ -1,4 +1,5 @@
-"""Helpers for the backup engine tests: profiles around real sources, and a /proc watcher for secrets."""
+"""Helpers for the backup engine tests: profiles around real sources, a small tree to back up, and a /proc
+watcher for secrets."""
 
 from __future__ import annotations
 
@@ -107,3 +108,14 @@ def verify(profile, run_id: int, level: str):
 
 def failed_checks(outcome) -> dict[str, str]:
     return {c.name: c.detail for c in outcome.checks if not c.ok}
+
+
+def make_tree(root: Path) -> None:
+    (root / "docs" / "deep").mkdir(parents=True)
+    (root / "cache").mkdir()
+    (root / "index.html").write_text("<h1>hola</h1>\n")
+    (root / "docs" / "deep" / "big.bin").write_bytes(os.urandom(3_000_000))
+    (root / "docs" / "notes.txt").write_text("ñandú " * 1000)
+    (root / "cache" / "junk.tmp").write_text("x")
+    (root / "error.log").write_text("log")
+    os.symlink("docs/notes.txt", root / "notes-link")

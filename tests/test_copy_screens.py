@@ -11,7 +11,7 @@ from dse_tui.ui.screens.media_screen import MediaScreen
 from dse_tui.ui.screens.reason_dialog import ReasonDialog
 from dse_tui.ui.widgets.repo_table import RepoTable
 from tests.conftest import dismissed, pilot_until
-from tests.test_copies import site
+from tests.copy_helpers import site
 
 SIZE = (160, 45)
 

@@ -11,7 +11,7 @@ from dse_tui.core.destinations.base import DestinationKind, kind_module
 from dse_tui.core.destinations.copies import copy_pending
 from dse_tui.core.profile.config import DESTINATION_KINDS, load_profile
 from tests.conftest import write_profile
-from tests.test_copies import site
+from tests.copy_helpers import site
 
 EVERY_KIND = """\
 site: {id: t, name: Test}

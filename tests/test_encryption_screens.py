@@ -13,7 +13,7 @@ from dse_tui.ui.screens.repo_runs import RepoRunsScreen
 from dse_tui.ui.screens.restore_dialog import RestoreDialog
 from tests.conftest import detail_follows_cursor, pilot_until, shown
 from tests.engine_helpers import manifest_of, profile_with
-from tests.test_encryption import make_key
+from tests.encryption_helpers import make_key
 
 SIZE = (200, 50)
 REPO = "{id: cfg, kind: config, driver: files, source: {path: ./cfg}, encrypt: true}"

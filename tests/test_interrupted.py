@@ -22,7 +22,7 @@ from dse_tui.core.destinations.copies import copy_pending
 from dse_tui.core.restore.run import plan, restore
 from tests.conftest import ROOT, fixed_clock
 from tests.engine_helpers import profile_with, verify
-from tests.test_copies import site
+from tests.copy_helpers import site
 
 INTERRUPTED = "interrupted: the process stopped before it finished"
 WAIT = 120.0  # seconds a condition may take on a loaded machine before the test gives up

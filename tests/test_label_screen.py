@@ -15,7 +15,7 @@ from dse_tui.ui.screens.dashboard import DashboardScreen
 from dse_tui.ui.screens.label_screen import LabelScreen
 from dse_tui.ui.screens.media_screen import MediaScreen
 from tests.conftest import pilot_until, shown, text_of
-from tests.test_copies import site
+from tests.copy_helpers import site
 
 SIZE = (170, 45)
 

@@ -22,7 +22,7 @@ from dse_tui.core.labels.zpl import render_zpl
 from dse_tui.core.labels.printing import PrintError
 from tests.conftest import wait_until
 from tests.test_cli import dse
-from tests.test_copies import site
+from tests.copy_helpers import site
 
 
 def need(*tools: str) -> None:

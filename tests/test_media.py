@@ -11,7 +11,7 @@ import pytest
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.destinations.media import MediaError, move, new_code, retire
 from tests.test_cli import dse, no_traceback
-from tests.test_copies import site
+from tests.copy_helpers import site
 
 
 def test_codes_follow_the_pattern_and_are_never_reused(tmp_path):

@@ -15,9 +15,8 @@ from dse_tui.cli import main
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.restore.run import RestoreError, plan, restore
 from dse_tui.core.engine.runner import run_repository
-from tests.engine_helpers import profile_with
+from tests.engine_helpers import make_tree, profile_with
 from tests.test_engine_databases import psql
-from tests.test_engine_local import make_tree
 from tests.test_verify_databases import maria
 from tests.test_verify_local import git_repo
 

@@ -13,7 +13,7 @@ from dse_tui.ui.screens.session import SessionScreen
 from dse_tui.ui.screens.session_dialogs import FilesDialog, ReasonDialog, ResumeDialog
 from dse_tui.ui.widgets.repo_table import RepoTable
 from tests.conftest import Notices, dismissed, pilot_until, shown
-from tests.test_sessions import make_site as make_site_with_checklist
+from tests.session_helpers import make_site as make_site_with_checklist
 
 SIZE = (160, 45)
 

@@ -15,8 +15,8 @@ import pytest
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.engine.runner import run_repository
-from tests.engine_helpers import failed_checks, manifest_of, profile_with, rewrite_part, unzstd, verify, zstd_bytes
-from tests.test_engine_local import make_tree
+from tests.engine_helpers import (failed_checks, make_tree, manifest_of, profile_with, rewrite_part, unzstd, verify,
+                                  zstd_bytes)
 from tests.tree_helpers import fidelity_tree
 
 
