@@ -361,6 +361,14 @@ def database_target(repo: Repository, run_id: int, manifest: dict, target: str, 
     return RestoreTarget(target, "database", database, live, there)
 
 
+def database_plan(exists: Callable[[Repository, str], bool]) -> Callable[..., RestoreTarget]:
+    """A database driver's plan_restore, for a server that answers `exists(repo, name)`."""
+    def plan_restore(repo: Repository, run_id: int, manifest: dict, target: str, database: str | None,
+                     check_exists: bool) -> RestoreTarget:
+        return database_target(repo, run_id, manifest, target, database, check_exists, exists)
+    return plan_restore
+
+
 def suggest_database(repo: Repository, run_id: int, databases: list[str]) -> str:
     return f"{databases[0] if databases else repo.id}_restore_r{run_id}"
 

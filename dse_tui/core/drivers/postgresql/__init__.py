@@ -13,7 +13,7 @@ from dse_tui.core.keys.crypto import plain_name
 from dse_tui.core.common.probe import first_error
 from dse_tui.core.drivers.base import (
     DB_SOURCE, BackupContext, BackupError, Driver, RestoreError, RestoreTarget, advice, attempt, check_result,
-    database_contents, database_location, database_target, dumps_folder, manifest_databases, password_env_missing,
+    database_contents, database_location, database_plan, dumps_folder, manifest_databases, password_env_missing,
     remote, suggest_database,
 )
 from dse_tui.core.profile.schema import BoolOr, Field, Mapping
@@ -258,11 +258,6 @@ def database_exists(repo: Repository, name: str) -> bool:
     return out.stdout.strip() == "1"
 
 
-def plan_restore(repo: Repository, run_id: int, manifest: dict, target: str, database: str | None,
-                 check_exists: bool) -> RestoreTarget:
-    return database_target(repo, run_id, manifest, target, database, check_exists, database_exists)
-
-
 def restore(v, t: RestoreTarget, force: bool) -> None:
     if t.into == "folder":
         return dumps_folder(v, t, force)
@@ -294,7 +289,8 @@ DRIVER = Driver(
     name="postgresql",
     source=Mapping({**DB_SOURCE, "globals": Field(BoolOr(WITHOUT_PASSWORDS), default=True)}),
     backup=backup, describe=describe, contents=contents, tools=tools, structure=structure, trial=trial,
-    check_source=check_source, plan_restore=plan_restore, restore=restore, suggest_target=suggest_database,
+    check_source=check_source, plan_restore=database_plan(database_exists), restore=restore,
+    suggest_target=suggest_database,
     manual_part=(".pgdump.zst", "a pg_dump custom-format dump (pg_dump -Fc)"),
     over_ssh=True, location=database_location, databases=manifest_databases, command_env=command_env,
     drop_scratch=drop_scratch, manual_meta=manual_meta,
