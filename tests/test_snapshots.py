@@ -64,6 +64,17 @@ def test_dashboard_in_spanish_with_the_third_row_selected(snap_compare, site):
     assert snap_compare(make_app(site, language="es", clock=fixed_clock), terminal_size=SIZE, run_before=settle)
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 30)], ids=["80x24", "120x30"])
+def test_dashboard_on_a_small_terminal(snap_compare, site, size, language):
+    """Issue 20: the repository, its state and its last good backup stay; the detail pane narrows (120) or
+    goes (80), the less telling columns go first, and the footer keeps F1 and q."""
+    async def settle(pilot):
+        await pilot_until(pilot, lambda: detail_follows_cursor(pilot.app), what="the first row's detail")
+
+    assert snap_compare(make_app(site, language=language, clock=fixed_clock), terminal_size=size, run_before=settle)
+
+
 def test_dashboard_filtered_to_what_needs_attention(snap_compare, site):
     assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=SIZE, press=["s"])
 

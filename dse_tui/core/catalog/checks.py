@@ -87,13 +87,17 @@ class ChecksMixin:
         return [_verification(r) for r in rows]
 
     def last_verifications(self, run_ids: list[int]) -> dict[int, Verification]:
-        """The latest verification of each run, for tables of runs."""
+        """The latest conclusive verification (passed or failed) of each run, else its latest, for tables of
+        runs: one cancelled, interrupted or inconclusive says nothing of the run, and must not hide what the
+        one before it found."""
         if not run_ids:
             return {}
         marks = ",".join("?" * len(run_ids))
         rows = self.conn.execute(
-            f"SELECT {_VERIFICATION_COLUMNS} FROM verifications WHERE id IN (SELECT max(id) FROM verifications"
-            f" WHERE run_id IN ({marks}) AND copy_id IS NULL GROUP BY run_id)", run_ids)
+            f"SELECT {_VERIFICATION_COLUMNS} FROM verifications WHERE id IN (SELECT coalesce(max(CASE WHEN"
+            f" outcome IN (?, ?) THEN id END), max(id)) FROM verifications"
+            f" WHERE run_id IN ({marks}) AND copy_id IS NULL GROUP BY run_id)",
+            [VerificationOutcome.PASSED, VerificationOutcome.FAILED, *run_ids])
         return {v.run_id: v for v in map(_verification, rows)}
 
     def copy_verified_at(self, copy_id: int):

@@ -36,7 +36,7 @@ from dse_tui.core.engine.locks import AlreadyRunning, RepoLock
 from dse_tui.core.common.tools import find_tool, tool_version
 from dse_tui.core.engine.retention import prune
 from dse_tui.core.verification.rules import data_size
-from dse_tui.core.engine.outcome import RunOutcome, RunProgress
+from dse_tui.core.engine.outcome import BACKUP, COPY, READ_BACK, VERIFY, PhaseReporter, RunOutcome, RunProgress
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
 from dse_tui.core.common.timeutil import iso, utcnow
 from dse_tui.core.verification.runs import check_run, clear_manual_required
@@ -94,6 +94,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     expected = next(iter(catalog.good_sizes(repo.id, 1)), None)  # the last good run's size, for an ETA
     started = utcnow()
     t0 = time.monotonic()
+    report = PhaseReporter(repo.id, expected, on_progress)
     run_id = catalog.start_run(repo.id, trigger=trigger, operator=operator, at=started, session_id=session_id)
     catalog.record_event("run started", "ok", repository=repo.id, operator=operator,
                          detail={"run_id": run_id, "trigger": trigger, "session_id": session_id})
@@ -103,13 +104,13 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     ctx = BackupContext(
         profile, repo, workdir, cancel,
         deadline=t0 + repo.timeout.total_seconds(),
-        on_bytes=(lambda n: on_progress(RunProgress(repo.id, n, expected, time.monotonic() - t0)))
-        if on_progress else None,
+        on_bytes=report.bytes if on_progress else None,
         log=log, recipients=repo.recipients)
     state, message, manifest_path, digest, size = RunState.FAILED, None, None, None, None
     try:
         workdir.mkdir(parents=True, mode=0o700)  # transient plaintext (an SQLite copy) is the owner's only
         driver = drivers.get(repo.driver)
+        report.phase(BACKUP, total=expected)
         (producer or driver.backup)(ctx)
         if not ctx.parts:
             raise BackupError("the driver produced nothing to keep")
@@ -128,10 +129,13 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         os.rename(workdir, final)  # the moment the run gets its final name: complete, or not there at all
         fsync_dir(repo_dir)
         manifest_path = final / MANIFEST
-        _read_back(final, manifest)
+        report.phase(READ_BACK, total=manifest["size"])
+        _read_back(final, manifest, report.bytes)
         digest = sha256_file(manifest_path)[1]
         size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
-        state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log)
+        report.phase(VERIFY, expected_seconds=_verification_seconds(catalog, repo, run_id, size))
+        state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log,
+                                       report.bytes)
         if state == RunState.GOOD and ctx.unsatisfactory:
             state, message = UNSATISFACTORY, ctx.unsatisfactory
         if state == RunState.GOOD:
@@ -176,7 +180,8 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         notify.run_failed(profile, catalog, repo, run_id, message)
     elif state == RunState.GOOD:
         clear_manual_required(catalog, repo.id, started)
-    copies = _copy_good_run(profile, repo, catalog, run_id, operator, cancel, log) if state == RunState.GOOD else None
+    copies = (_copy_good_run(profile, repo, catalog, run_id, operator, cancel, log, report)
+              if state == RunState.GOOD else None)
     if state == RunState.GOOD:
         try:
             removed = [d.run.id for d in prune(profile, catalog, repo, operator=operator) if not d.keep]
@@ -190,10 +195,11 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
                       ctx.meta.get("not_archived", []))
 
 
-def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cancel, log) -> list[dict]:
+def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cancel, log,
+                   report: PhaseReporter) -> list[dict]:
     """Procedure 4.2.1: a satisfactory backup goes onto its distinct devices at once. A destination that
     fails (a disk not plugged in) is said and recorded; the run stays good, "not stored" until copied."""
-    from dse_tui.core.destinations.copies import copy_run
+    from dse_tui.core.destinations.copies import copy_run, run_files
 
     out = []
     run = catalog.run(run_id)
@@ -202,7 +208,9 @@ def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cance
         if dest is None or cancel.is_set():
             continue
         try:
-            out.append(copy_run(profile, catalog, run, dest, cancel=cancel, log=log, operator=operator).as_json())
+            report.phase(COPY, total=sum(f["size"] for f in run_files(run)), destination=dest_id)
+            out.append(copy_run(profile, catalog, run, dest, cancel=cancel, log=log, operator=operator,
+                                on_bytes=report.bytes).as_json())
         except Exception as exc:  # a bug in one destination must not cost the run or the other copies
             log(f"{dest_id}: internal error while copying: {exc!r}")
             out.append({"destination": dest_id, "state": CopyState.FAILED, "message": f"internal error: {exc!r}"})
@@ -210,7 +218,7 @@ def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cance
 
 
 def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, digest: str, operator, cancel,
-                  log) -> tuple[str, str | None]:
+                  log, on_bytes=None) -> tuple[str, str | None]:
     """The run's verification at its repository's level and the site's rules, recorded: a run is good only
     once it passes. ('good' | 'unsatisfactory', message); raises Cancelled."""
     run = replace(catalog.run(run_id), artifact=str(final), manifest=str(final / MANIFEST), sha256=digest)
@@ -218,7 +226,7 @@ def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, dig
         verification = catalog.start_verification(run_id, repo.verify, trigger="after run", operator=operator,
                                                   lock=lock.mark)
         outcome, checks = check_run(profile, repo, run, catalog, repo.verify, cancel=cancel, log=log,
-                                    checksum_done=True)
+                                    checksum_done=True, on_bytes=on_bytes)
         message = None if outcome == VerificationOutcome.PASSED else (
             "cancelled" if outcome == VerificationOutcome.CANCELLED else summary(checks))
         catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message, operator=operator)
@@ -233,6 +241,21 @@ def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, dig
         return UNSATISFACTORY, f"could not be verified: {message}"
     return ((RunState.GOOD, None) if outcome == VerificationOutcome.PASSED
             else (UNSATISFACTORY, f"not satisfactory: {message}"))
+
+
+def _verification_seconds(catalog: Catalog, repo, run_id: int, size: int) -> float | None:
+    """How long this run's verification should take: the last good run's, after its run at the same level,
+    scaled to this run's size. What a verification reads is what each level makes of the run, which only a
+    driver knows: its bytes cannot be held against the run's size, its time can."""
+    for run in catalog.recent_runs(repo.id, 5):
+        if run.id == run_id or run.state != RunState.GOOD or not run.size:
+            continue
+        for v in catalog.verifications(run.id, 5):
+            if (v.trigger == "after run" and v.outcome == VerificationOutcome.PASSED and v.level == repo.verify
+                    and v.ended_at):
+                return (v.ended_at - v.started_at).total_seconds() * size / run.size
+        return None  # the last good run's own verification: an older one says less of this run
+    return None
 
 
 def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: datetime, operator, trigger,
@@ -267,10 +290,22 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
     }
 
 
-def _read_back(final: Path, manifest: dict) -> None:
+class _ReadBack:
+    """What sha256_file tells as it reads (its VerifyContext's side): the bytes read back so far."""
+
+    def __init__(self, on_bytes: Callable[[int], None]):
+        self._read = 0
+        self.on_bytes = on_bytes
+
+    def stopping(self) -> None:
+        pass  # the read-back is not cancelled half way: a run that got this far is kept or failed whole
+
+
+def _read_back(final: Path, manifest: dict, on_bytes: Callable[[int], None]) -> None:
     """Every part, read back from its final name, must have the manifest's size and SHA-256."""
+    told = _ReadBack(on_bytes)
     for part in manifest["parts"]:
-        size, digest = sha256_file(final / part["file"])
+        size, digest = sha256_file(final / part["file"], told)
         if size != part["size"] or digest != part["sha256"]:
             raise BackupError(f"{part['file']} read back differs from what was written (size {size}, "
                               f"expected {part['size']}): check the disk under {final.parent}")

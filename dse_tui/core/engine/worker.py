@@ -41,12 +41,14 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(json.dumps(message) + "\n")
             sys.stdout.flush()
 
-    last = [0.0]
+    last = [0.0, None]
 
     def progress(p) -> None:
         now = time.monotonic()
-        if now - last[0] >= PROGRESS_EVERY:  # four a second is smooth; more only costs the console
-            last[0] = now
+        # Four a second is smooth; more only costs the console. A new phase goes at once: it would be
+        # missed when it is shorter than that.
+        if now - last[0] >= PROGRESS_EVERY or (p.phase, p.destination) != last[1]:
+            last[0], last[1] = now, (p.phase, p.destination)
             say(progress=asdict(p))
 
     profile = load_profile(args.profile)

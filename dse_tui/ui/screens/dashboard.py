@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Header, Select, Static
+from textual.widgets import Button, DataTable, Header, Select, Static
 
 from dse_tui.core.profile.model import KINDS
 from dse_tui.core.engine.schedule import STATES, RepoStatus, period_bounds, period_strip
@@ -15,6 +15,7 @@ from dse_tui.ui.commands import DASHBOARD_COMMANDS
 from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.widgets.detail import RepoDetail
+from dse_tui.ui.widgets.footer import ConsoleFooter
 from dse_tui.ui.widgets.repo_table import RepoTable, state_text
 from dse_tui.ui.widgets.runs import RunEnded, RunsPanel
 
@@ -52,6 +53,8 @@ class DashboardScreen(CommandScreen):
     COMMAND_TABLE = DASHBOARD_COMMANDS
     HELP_NOTES = ("help.states",)
     AUTO_FOCUS = "RepoTable"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-medium"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
 
     app: ConsoleApp
 
@@ -75,7 +78,7 @@ class DashboardScreen(CommandScreen):
                 yield Static(id="empty")
                 yield RunsPanel(id="runs-panel")
             yield RepoDetail(id="detail")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         # apply_language fills the table once; later changes of the statuses refresh it by key.

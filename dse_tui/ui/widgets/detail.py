@@ -45,16 +45,21 @@ def legend_text(lang: str) -> Text:
 class RepoDetail(VerticalScroll):
     DEFAULT_CSS = """
     RepoDetail { padding: 0 1; }
+    RepoDetail.-none > * { display: none; }
+    RepoDetail.-none > #title { display: block; }
+    RepoDetail.-no-room #runs-title, RepoDetail.-no-room #runs { display: none; }
     RepoDetail .title { text-style: bold; height: 2; }
     RepoDetail #settings { height: 4; }
     RepoDetail .section { margin-top: 1; color: $text-muted; text-style: bold; height: 1; }
-    RepoDetail #periods, RepoDetail #legend { height: 1; }
+    RepoDetail #periods { height: 1; }
+    RepoDetail #legend { height: auto; }
     RepoDetail #runs { height: 12; }
     RepoDetail #actions { height: auto; margin-top: 1; }
     RepoDetail #actions Button { min-width: 10; margin-right: 1; }
     """
 
     run_count = 0  # rows in the recent-runs table
+    RUNS_HEIGHT = 12  # the header, the last ten runs and a line to spare
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="title")
@@ -71,10 +76,30 @@ class RepoDetail(VerticalScroll):
             for action in ACTIONS:
                 yield Button(action, id=f"do-{action}", compact=True, disabled=True)
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_runs)
+
+    def _fit_runs(self) -> None:
+        """The recent runs take the height the pane has left (none of it when not one run fits): the pane
+        never needs a scrollbar, whose thumb on a short terminal looked like a stray bar of the size chart."""
+        runs = self.query_one("#runs", Static)
+        # Measured from the size chart above them, which stays where it is whatever they do.
+        below = sum(w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom
+                    for w in self.query("#actions-title, #actions"))
+        room = self.content_region.bottom - self.query_one("#sizes").region.bottom - below - 2  # the heading
+        height = min(self.RUNS_HEIGHT, room)
+        fits = height >= 2  # the table's header and a run at least
+        self.set_class(not fits, "-no-room")
+        if fits and (runs.styles.height is None or runs.styles.height.value != height):
+            runs.styles.height = height
+
     def show(self, status: RepoStatus | None, periods: list[Period], sizes: list[int], runs: list[Run],
              now: datetime, lang: str, refused: dict[str, str | None]) -> None:
         """`refused`: for each command id, why it cannot be done now (None: it can)."""
         q = self.query_one
+        if self.has_class("-none") != (status is None):
+            self.set_class(status is None, "-none")  # nothing selected: nothing to show but that
+            self.call_after_refresh(self._fit_runs)
         if status is None:
             q("#title", Static).update(tr("detail.none", lang), layout=False)
             q("#settings", Static).update("", layout=False)
@@ -90,6 +115,7 @@ class RepoDetail(VerticalScroll):
         lines = 5 if r.encrypted else 4  # a fixed height: moving the cursor repaints, never relayouts
         if settings.styles.height is None or settings.styles.height.value != lines:
             settings.styles.height = lines
+            self.call_after_refresh(self._fit_runs)  # the runs below moved by a line
         q("#settings", Static).update(Text.assemble(
             (f"{r.id}", "dim"), f" · {tr(f'kind.{r.kind}', lang)} · {r.driver}\n",
             (f"{tr('detail.source', lang)}: ", "dim"),

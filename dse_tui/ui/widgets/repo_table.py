@@ -1,10 +1,13 @@
-"""The table of repositories: one row per repository, keyed by its id, updated cell by cell."""
+"""The table of repositories: one row per repository, keyed by its id, updated cell by cell. On a narrow
+terminal the least telling columns give way first; the name, the state and the last good backup stay."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 
 from dse_tui.core.engine.schedule import RepoStatus
@@ -13,6 +16,8 @@ from dse_tui.core.common.fmt import copies as fmt_copies
 from dse_tui.i18n import tr
 
 COLUMNS = ("name", "kind", "driver", "state", "last", "size", "next", "copies")
+DROP_ORDER = ("driver", "kind", "size", "copies", "next")  # the first to go when the width is short
+MIN_NAME = 12  # the name is cut to this at the least, after every column that may go has gone
 FIRST_ROWS = 40  # rows in the first paint at least; more when the terminal is taller
 STATE_STYLES = {
     "ok": "green", "due": "yellow", "never": "yellow dim", "overdue": "bold red",
@@ -35,16 +40,49 @@ class RepoTable(DataTable):
         self._cells: dict[str, tuple] = {}
         self._pending_cursor: str | None = None
         self._generation = 0
+        self.shown: tuple[str, ...] = COLUMNS
+        self._name_width: int | None = None  # the name column's width when it must be cut; None: its own
+        self._items: list[RepoStatus] = []
+        self._now: datetime | None = None
 
     def set_language(self, lang: str) -> None:
         """Column labels and cell texts in `lang` (a rebuild: this is a rare, user-made change)."""
         self.lang = lang
+        self._columns(self.shown, self._name_width)
+
+    def _columns(self, shown: tuple[str, ...], name_width: int | None) -> None:
         selected = self.selected_key
+        self.shown, self._name_width = shown, name_width
         self.clear(columns=True)
-        for col in COLUMNS:
-            self.add_column(tr(f"col.{col}", lang), key=col)
+        for col in shown:
+            self.add_column(tr(f"col.{col}", self.lang), key=col, width=name_width if col == "name" else None)
         self._cells.clear()
         self._pending_cursor = selected
+
+    def fit(self, rows: list[tuple[Text, ...]]) -> tuple[tuple[str, ...], int | None]:
+        """The columns that fit the table's width, in their order, and the name's width if it must be cut."""
+        width = self.size.width
+        if width <= 0:  # not laid out yet: everything, until the first resize says how wide
+            return COLUMNS, None
+        if len(rows) >= self.size.height:  # the header takes a line: the rows scroll, past a scrollbar
+            width -= self.styles.scrollbar_size_vertical
+        pad = 2 * self.cell_padding
+        need = {col: cell_len(tr(f"col.{col}", self.lang)) + pad for col in COLUMNS}
+        for cells in rows:
+            for col, value in zip(COLUMNS, cells):
+                need[col] = max(need[col], value.cell_len + pad)
+        shown = list(COLUMNS)
+        for col in DROP_ORDER:
+            if sum(need[c] for c in shown) <= width:
+                break
+            shown.remove(col)
+        over = sum(need[c] for c in shown) - width
+        name_width = max(MIN_NAME, need["name"] - pad - over) if over > 0 else None
+        return tuple(shown), name_width
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._now is not None:
+            self.show(self._items, self._now)
 
     @property
     def selected_key(self) -> str | None:
@@ -70,17 +108,21 @@ class RepoTable(DataTable):
 
     def show(self, items: list[RepoStatus], now: datetime) -> None:
         """Show `items` in this order; only changed cells are touched when the rows stay the same."""
+        self._items, self._now = items, now
+        rows = [self.cells(s, now) for s in items]
+        fitting = self.fit(rows)
+        if fitting != (self.shown, self._name_width):
+            self._columns(*fitting)
         wanted = [s.repository.id for s in items]
         current = [row.value for row in self.rows]
         if wanted != current:
             self._rebuild(items, now)
             return
         with self.app.batch_update():
-            for s in items:
-                new = self.cells(s, now)
+            for s, new in zip(items, rows):
                 old = self._cells.get(s.repository.id, (None,) * len(COLUMNS))
                 for col, value, before in zip(COLUMNS, new, old):
-                    if _same(value, before):
+                    if _same(value, before) or col not in self.shown:
                         continue
                     self.update_cell(s.repository.id, col, value, update_width=True)
                 self._cells[s.repository.id] = new
@@ -107,7 +149,7 @@ class RepoTable(DataTable):
             if s.repository.id in self._cells:
                 continue  # a refresh in between already added it
             cells = self.cells(s, now)
-            self.add_row(*cells, key=s.repository.id)
+            self.add_row(*(v for col, v in zip(COLUMNS, cells) if col in self.shown), key=s.repository.id)
             self._cells[s.repository.id] = cells
 
 

@@ -1,4 +1,5 @@
-"""Backups running from the console: one row each with a progress bar, bytes, rate, elapsed and ETA.
+"""Backups running from the console: one row each with the run's phase and that phase's progress bar,
+bytes, rate and ETA.
 
 Each run is a thread worker that relays a child process (core/engine/worker.py), started and stopped by
 core's supervisor: the run reports progress and log lines as JSON, and SIGTERM makes it stop its tools and
@@ -32,6 +33,7 @@ from dse_tui.i18n import tr
 from dse_tui.ui.workers import ReportsWorkerFailures
 
 LOG_LINES = 2000
+WORKER = "dse_tui.core.engine.worker"  # the module each run's process runs
 
 
 @dataclass
@@ -52,8 +54,12 @@ class Progressed(Message):
         self.progress = progress
 
     def can_replace(self, message: Message) -> bool:
-        # Bursts of progress for one run collapse into the latest: the UI never falls behind.
-        return isinstance(message, Progressed) and message.progress.repository == self.progress.repository
+        # Bursts of progress for one run collapse into the latest: the UI never falls behind. Not across
+        # phases: each phase is seen, however short.
+        if not isinstance(message, Progressed):
+            return False
+        mine, theirs = self.progress, message.progress
+        return (mine.repository, mine.phase, mine.destination) == (theirs.repository, theirs.phase, theirs.destination)
 
 
 class Logged(Message):
@@ -78,12 +84,14 @@ class RunEnded(Message):
 
 class RunRow(Widget):
     """One line per run, drawn by one widget: progress only repaints it, never relayouts the screen
-    (a ProgressBar and Labels would, ten times a second)."""
+    (a ProgressBar and Labels would, ten times a second). The line says the run's phase (backing up,
+    reading back, verifying, copying to a destination), with that phase's own bar, bytes, rate and ETA."""
 
     DEFAULT_CSS = """
     RunRow { height: 1; }
     """
-    BAR = 30
+    BAR, MIN_BAR = 30, 8
+    NAME, PHASE = 24, 22  # columns for the repository's name and the phase, cut to fit
 
     def __init__(self, run: ActiveRun, lang: str):
         super().__init__(id=f"run-{run.repo.id}")
@@ -95,37 +103,62 @@ class RunRow(Widget):
             self.status = status
         self.refresh()
 
-    def stats(self) -> str:
+    def phase_text(self) -> str:
         p = self.run.progress
         if p is None:
-            return self.status
-        rate = p.written / p.elapsed if p.elapsed > 0 else 0
-        parts = [humanize.naturalsize(p.written, binary=True), f"{humanize.naturalsize(rate, binary=True)}/s",
-                 _clock(p.elapsed)]
-        if p.expected and rate > 0 and p.expected > p.written:
-            parts.append(f"ETA {_clock((p.expected - p.written) / rate)}")
-        return "  ".join(parts)
+            return ""
+        return tr(f"runs.phase.{p.phase}", self.lang, destination=p.destination or "")
 
     def render(self) -> Text:
         p = self.run.progress
-        line = Text(f"{self.run.repo.name[:27]:<28}")
-        if p is not None and p.expected:
-            done = min(1.0, p.written / max(p.expected, 1))
-            filled = int(done * self.BAR)
+        width = self.size.width or 200  # not laid out yet: as on a wide terminal
+        name_width, phase_width = min(self.NAME, width // 5), min(self.PHASE, width // 3)
+        line = Text(_cut(self.run.repo.name, name_width))
+        if p is None:
+            line.append(self.status, style="dim")
+            return line
+        line.append(_cut(self.phase_text(), phase_width), style="bold cyan")
+        done = p.fraction()
+        eta = p.eta()
+        figures = {"done": humanize.naturalsize(p.done, binary=True)
+                   + (f" / {humanize.naturalsize(p.total, binary=True)}" if p.total else ""),
+                   "rate": f"{humanize.naturalsize(p.rate(), binary=True)}/s", "elapsed": _clock(p.elapsed)}
+        # The percentage and the ETA always; then, as the width allows and in this order, the bytes, the
+        # bar, the rate and the run's elapsed time; what is left widens the bar.
+        room = width - name_width - phase_width - 6 - (len(f"ETA {_clock(eta)}") + 2 if eta is not None else 0)
+        shown, bar = set(), 0
+        for item in ("done", "bar", "rate", "elapsed"):
+            need = self.MIN_BAR + 1 if item == "bar" else len(figures[item]) + 2
+            if need > room:
+                break
+            room -= need
+            if item == "bar":
+                bar = self.MIN_BAR
+            else:
+                shown.add(item)
+        if bar:
+            bar = min(self.BAR, bar + room)
+        if bar and done is not None:
+            filled = int(done * bar)
             line.append("━" * filled, style="green")
-            line.append("━" * (self.BAR - filled), style="grey23")
-            line.append(f" {done:4.0%}  ")
-        elif p is not None:
-            # No size to expect (a first run): a moving marker says it is alive.
-            pos = int(p.elapsed * 8) % self.BAR
+            line.append("━" * (bar - filled), style="grey23")
+            line.append(" ")
+        elif bar:
+            # Nothing to measure against (a first run, a first verification): a moving marker says it is alive.
+            pos = int(p.phase_elapsed * 8) % bar
             line.append("━" * pos, style="grey23")
-            line.append("━━━", style="green")
-            line.append("━" * max(0, self.BAR - pos - 3), style="grey23")
-            line.append("        ")
-        else:
-            line.append(" " * (self.BAR + 8))
-        line.append(self.stats(), style="dim")
+            line.append("━━━"[:bar - pos], style="green")
+            line.append("━" * max(0, bar - pos - 3), style="grey23")
+            line.append(" ")
+        line.append(f"{done:4.0%}  " if done is not None else "      ")
+        line.append("  ".join([figures[item] for item in ("done", "rate", "elapsed") if item in shown]
+                              + ([f"ETA {_clock(eta)}"] if eta is not None else [])), style="dim")
         return line
+
+
+def _cut(text: str, width: int) -> str:
+    """`text` in `width` columns and a space after it: cut with an ellipsis when it is longer."""
+    return f"{text[:width - 2].rstrip() + '…' if len(text) > width - 1 else text:<{width}}"
 
 
 def _message(line: bytes) -> dict | None:
@@ -221,7 +254,7 @@ class RunsPanel(ReportsWorkerFailures, Vertical):
 
     def _run_in_child(self, profile: Profile, run: ActiveRun, operator: str | None) -> RunOutcome:
         """The run in a process of its own (see core/engine/worker.py); this thread only relays its lines."""
-        argv = [sys.executable, "-m", "dse_tui.core.engine.worker", str(profile.file), run.repo.id]
+        argv = [sys.executable, "-m", WORKER, str(profile.file), run.repo.id]
         if shutil.which("ionice"):  # the lowest best-effort I/O priority: the console's reads come first
             argv = ["ionice", "-c", "2", "-n", "7", *argv]
         argv += ["--operator", operator] if operator else []
