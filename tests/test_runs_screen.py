@@ -187,3 +187,41 @@ async def test_the_run_detail_lists_what_the_run_did_not_store(tmp_path):
         assert "No archivado tal como está en disco (3)" in text
         for path in ("app.sock", "sockets/s0.sock", "sockets/s1.sock"):
             assert f"! {path}: un socket: tar no puede guardarlo" in text
+
+
+async def test_the_runs_screen_reads_a_hundred_runs_in_a_few_queries(demo_profile):
+    """Issue 20: a reload read each row's pruning and session apart (about 600 queries for 200 runs), and
+    the keys' checks asked the catalog every time the footer was drawn."""
+    from tests.conftest import record_runs
+
+    profile = load_profile(demo_profile)
+    ids = record_runs(profile.catalog_path, "www-main", "gfgcg" * 20)
+    with Catalog(profile.catalog_path) as catalog:
+        for run_id in ids[::7]:
+            v = catalog.start_verification(run_id, "checksum", trigger="cli", operator="jaa")
+            catalog.finish_verification(v, "passed", [])
+    app = make_app(demo_profile, language="en", poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "www-main")
+        await pilot.press("v")
+        screen = await pilot_until(pilot, lambda: isinstance(app.screen, RepoRunsScreen) and app.screen.is_mounted
+                                   and app.screen, what="the runs screen")
+        assert len(screen.runs) == 100
+        statements = []
+        app.catalog.conn.set_trace_callback(statements.append)
+        try:
+            screen.reload()
+            reload_queries = len(statements)
+            statements.clear()
+            for row in range(0, 100, 9):  # each key's availability, on runs of every kind
+                screen.query_one("#runs", DataTable).move_cursor(row=row)
+                for command in screen.COMMAND_TABLE:
+                    screen.check_action(command.action_name, ())
+        finally:
+            app.catalog.conn.set_trace_callback(None)
+        assert reload_queries <= 8, reload_queries
+        assert statements == [], "the keys' checks read what the reload read"
+        table = screen.query_one("#runs", DataTable)
+        assert table.row_count == 100
+        verified = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
+        assert verified[f"r{ids[7]}"] == "passed · checksum" and verified[f"r{ids[1]}"] == "-"
