@@ -243,22 +243,35 @@ class RepoRunsScreen(CommandScreen):
             self.cancel_event.set()
 
     def action_verify(self) -> None:
-        from dse_tui.ui.screens.key_dialog import KeyDialog, keyring_opens
-
         run = self.selected_run()
         if run is None:
             return
-        keyring = None
         if run.encrypted and self.level != "checksum":  # the deeper levels decrypt: ask for a key not at hand
-            keyring = keyring_opens(self.app.profile, run)
-            if keyring is None:
-                def given(chosen) -> None:
-                    if chosen is not None:
-                        self._begin_verify(run, chosen)
+            self._find_key(run)
+        else:
+            self._begin_verify(run, None)
 
-                self.app.push_screen(KeyDialog(self.app.profile, run, self.lang), given)
-                return
-        self._begin_verify(run, keyring)
+    @work(thread=True, exclusive=True, group="find-key", exit_on_error=False)
+    def _find_key(self, run: Run) -> None:
+        """The profile's identities tried in a thread: a passphrase from the environment means scrypt."""
+        from dse_tui.ui.screens.key_dialog import keyring_opens
+
+        self.app.call_from_thread(self._key_found, run, self.level, keyring_opens(self.app.profile, run))
+
+    def _key_found(self, run: Run, level: str, keyring) -> None:
+        from dse_tui.ui.screens.key_dialog import KeyDialog
+
+        if self.busy is not None or level != self.level:
+            return  # something else started meanwhile, or another level was chosen: v again decides
+        if keyring is not None:
+            self._begin_verify(run, keyring)
+            return
+
+        def given(chosen) -> None:
+            if chosen is not None and self.busy is None:
+                self._begin_verify(run, chosen)
+
+        self.app.push_screen(KeyDialog(self.app.profile, run, self.lang), given)
 
     def _begin_verify(self, run, keyring) -> None:
         self._start("verify", tr("runs.verifying", self.lang, run=run.id, level=self.level, read="0 B"))
