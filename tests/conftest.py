@@ -256,6 +256,13 @@ def shown(app, screen: type) -> bool:
     return isinstance(app.screen, screen) and app.screen.is_mounted
 
 
+def media_listed(app) -> bool:
+    """The media screen is up and has read the inventory (in its thread) into its table."""
+    from dse_tui.ui.screens.media_screen import MediaScreen
+
+    return shown(app, MediaScreen) and app.screen.loaded
+
+
 def detail_follows_cursor(app) -> bool:
     """The dashboard's detail pane shows the repository under the cursor: it follows once the cursor rests."""
     status = app.screen.selected()
