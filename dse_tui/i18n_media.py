@@ -65,6 +65,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "media.expired": {"en": "EXPIRED", "es": "CADUCADO"},
     "media.none": {"en": "No media yet: copies to removable disks and disc images make them.",
                    "es": "Aún no hay soportes: las copias a discos extraíbles e imágenes de disco los crean."},
+    "media.loading": {"en": "Reading the inventory…", "es": "Leyendo el inventario…"},
     "media.where": {"en": "Where is {code} now?", "es": "¿Dónde está ahora {code}?"},
     "media.move": {"en": "Move", "es": "Mover"},
     "media.why_retire": {"en": "Why is {code} retired?", "es": "¿Por qué se retira {code}?"},

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -255,6 +256,13 @@ def shown(app, screen: type) -> bool:
     return isinstance(app.screen, screen) and app.screen.is_mounted
 
 
+def media_listed(app) -> bool:
+    """The media screen is up and has read the inventory (in its thread) into its table."""
+    from dse_tui.ui.screens.media_screen import MediaScreen
+
+    return shown(app, MediaScreen) and app.screen.loaded
+
+
 def detail_follows_cursor(app) -> bool:
     """The dashboard's detail pane shows the repository under the cursor: it follows once the cursor rests."""
     status = app.screen.selected()
@@ -272,6 +280,21 @@ async def dismissed(pilot, dialog: type) -> None:
     callback is queued before the dialog leaves, and a pause lets the queues empty."""
     await pilot_until(pilot, lambda: not isinstance(pilot.app.screen, dialog), what=f"the {dialog.__name__} to close")
     await pilot.pause()
+
+
+class Gate:
+    """A slow step held until the test lets it go: where it ran, and whether it is held now."""
+
+    def __init__(self):
+        self.entered, self.released, self.threads = threading.Event(), threading.Event(), []
+
+    def hold(self) -> None:
+        self.threads.append(threading.current_thread())
+        self.entered.set()
+        self.released.wait(timeout=30)  # a UI thread held here freezes the test: it then fails, not hangs
+
+    def off_the_ui_thread(self) -> bool:
+        return bool(self.threads) and threading.main_thread() not in self.threads
 
 
 class Notices(list):

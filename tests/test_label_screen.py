@@ -14,7 +14,7 @@ from dse_tui.ui.screens.copy_screen import CopyScreen
 from dse_tui.ui.screens.dashboard import DashboardScreen
 from dse_tui.ui.screens.label_screen import LabelScreen
 from dse_tui.ui.screens.media_screen import MediaScreen
-from tests.conftest import pilot_until, shown, text_of
+from tests.conftest import media_listed, pilot_until, shown, text_of
 from tests.copy_helpers import site
 
 SIZE = (170, 45)
@@ -66,6 +66,7 @@ async def test_label_the_new_media_after_copying_then_reprint_one(tmp_path, cups
 
         await pilot.press("i")
         assert isinstance(app.screen, MediaScreen)
+        await pilot_until(pilot, lambda: media_listed(app), what="the inventory read")
         await pilot.press("p")  # a lost label: one key
         await pilot_until(pilot, lambda: previewed(app), what="the label screen for the one medium")
         assert isinstance(app.screen, LabelScreen) and len(app.screen.codes) == 1

@@ -18,7 +18,7 @@ from dse_tui.ui.screens.dashboard import DashboardScreen
 from dse_tui.ui.screens.repo_runs import RepoRunsScreen
 from dse_tui.ui.screens.restore_dialog import AcceptDialog, RestoreDialog
 from dse_tui.ui.widgets.repo_table import RepoTable
-from tests.conftest import detail_follows_cursor, pilot_until
+from tests.conftest import Gate, detail_follows_cursor, dismissed, pilot_until
 from tests.engine_helpers import profile_with
 
 SIZE = (200, 50)
@@ -133,12 +133,64 @@ async def test_restore_through_the_dialog_and_the_live_source_needs_the_id(demo_
         assert not app.screen.query_one("#confirm", Input).display
         target.focus()
         await pilot.press("enter")
+        await dismissed(pilot, RestoreDialog)  # once the target was asked about, in a thread
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, RepoRunsScreen)
         assert (tmp_path / "restored" / "index.html").read_bytes() == (source / "index.html").read_bytes()
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.restores(outcome.run_id)[0].outcome == "done"
+
+
+async def test_the_restore_dialog_answers_while_the_server_is_asked(demo_profile, tmp_path, monkeypatch):
+    """Issue 20: whether the target exists was asked of the database server on the event loop (up to
+    15 s of a frozen console)."""
+    from dataclasses import replace
+
+    import dse_tui.core.drivers as drivers
+
+    profile = load_profile(demo_profile)
+    run_repository(profile, profile.repository("www-main"))
+    gate, get = Gate(), drivers.get
+
+    def held(name: str):
+        driver = get(name)
+
+        def plan_restore(repo, run_id, manifest, target, database, check_exists):
+            if check_exists:
+                gate.hold()
+            return driver.plan_restore(repo, run_id, manifest, target, database, check_exists)
+
+        return replace(driver, plan_restore=plan_restore)
+
+    monkeypatch.setattr(drivers, "get", held)
+    app = make_app(demo_profile, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "www-main")
+        await pilot.press("v", "t")
+        dialog = app.screen
+        assert isinstance(dialog, RestoreDialog)
+        target = dialog.query_one("#target", Input)
+        target.value = str(tmp_path / "restored")
+        await pilot_until(pilot, lambda: planned_for(app, tmp_path / "restored"), what="the plan for the new folder")
+        target.focus()
+        await pilot.press("enter")
+        await pilot_until(pilot, lambda: gate.entered.is_set(), timeout=60, what="the server to be asked")
+        assert gate.off_the_ui_thread(), "the server was asked on the event loop"
+        await pilot_until(pilot, lambda: "Asking the server" in str(dialog.query_one("#plan", Static).render()),
+                          what="the dialog to say it is asking")
+        dialog.query_one("#force").focus()
+        await pilot.press("space")
+        await pilot_until(pilot, lambda: dialog.query_one("#force").value, what="a key pressed while it asks")
+        assert app.screen is dialog and not gate.released.is_set()
+        gate.released.set()
+        await dismissed(pilot, RestoreDialog)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, RepoRunsScreen)
+    with Catalog(profile.catalog_path) as catalog:
+        (restore,) = catalog.restores(catalog.recent_runs("www-main", 1)[0].id)
+        assert restore.outcome == "done" and restore.target == str(tmp_path / "restored")
 
 
 async def test_accept_a_shrunk_run_with_a_reason(tmp_path):
@@ -187,3 +239,41 @@ async def test_the_run_detail_lists_what_the_run_did_not_store(tmp_path):
         assert "No archivado tal como está en disco (3)" in text
         for path in ("app.sock", "sockets/s0.sock", "sockets/s1.sock"):
             assert f"! {path}: un socket: tar no puede guardarlo" in text
+
+
+async def test_the_runs_screen_reads_a_hundred_runs_in_a_few_queries(demo_profile):
+    """Issue 20: a reload read each row's pruning and session apart (about 600 queries for 200 runs), and
+    the keys' checks asked the catalog every time the footer was drawn."""
+    from tests.conftest import record_runs
+
+    profile = load_profile(demo_profile)
+    ids = record_runs(profile.catalog_path, "www-main", "gfgcg" * 20)
+    with Catalog(profile.catalog_path) as catalog:
+        for run_id in ids[::7]:
+            v = catalog.start_verification(run_id, "checksum", trigger="cli", operator="jaa")
+            catalog.finish_verification(v, "passed", [])
+    app = make_app(demo_profile, language="en", poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "www-main")
+        await pilot.press("v")
+        screen = await pilot_until(pilot, lambda: isinstance(app.screen, RepoRunsScreen) and app.screen.is_mounted
+                                   and app.screen, what="the runs screen")
+        assert len(screen.runs) == 100
+        statements = []
+        app.catalog.conn.set_trace_callback(statements.append)
+        try:
+            screen.reload()
+            reload_queries = len(statements)
+            statements.clear()
+            for row in range(0, 100, 9):  # each key's availability, on runs of every kind
+                screen.query_one("#runs", DataTable).move_cursor(row=row)
+                for command in screen.COMMAND_TABLE:
+                    screen.check_action(command.action_name, ())
+        finally:
+            app.catalog.conn.set_trace_callback(None)
+        assert reload_queries <= 8, reload_queries
+        assert statements == [], "the keys' checks read what the reload read"
+        table = screen.query_one("#runs", DataTable)
+        assert table.row_count == 100
+        verified = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
+        assert verified[f"r{ids[7]}"] == "passed · checksum" and verified[f"r{ids[1]}"] == "-"

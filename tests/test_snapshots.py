@@ -222,6 +222,8 @@ def test_media_screen(snap_compare, site):
                           and pilot.app.screen.query_one("#media").row_count == 2
                           and "DEMO-2025-0031" in text_of(pilot.app.screen.query_one("#contents")),
                           what="the media screen with both media")
+        await pilot.app.workers.wait_for_complete()  # the removable disks' line too (lsblk, in a thread)
+        await pilot.pause()
 
     assert snap_compare(make_app(site, language="en", clock=fixed_clock), terminal_size=(150, 30),
                         run_before=open_media)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from dse_tui.core.catalog.lifecycle import (RESTORE, RUN, VERIFICATION, CopyState, Event, RestoreOutcome, RunState,
                                             VerificationOutcome)
-from dse_tui.core.catalog.runs import RUN_COLUMNS
+from dse_tui.core.catalog.runs import RUN_COLUMNS, Run
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 
 
@@ -36,6 +36,16 @@ class Restore:
     outcome: str  # running | done | failed | cancelled | interrupted
     operator: str | None
     message: str | None
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """A run with what a table of runs shows of it and what its keys depend on: read for many runs at once."""
+    run: Run
+    pruned: bool
+    session_id: int | None  # the manual-backup session that registered it
+    verification: Verification | None  # its latest (of the run, not of a copy)
+    copies: int  # verified copies that count (distinct devices, on no retired medium)
 
 
 _VERIFICATION_COLUMNS = "id, run_id, level, started_at, ended_at, outcome, detail, trigger, operator, message"
@@ -99,6 +109,17 @@ class ChecksMixin:
             f" WHERE run_id IN ({marks}) AND copy_id IS NULL GROUP BY run_id)",
             [VerificationOutcome.PASSED, VerificationOutcome.FAILED, *run_ids])
         return {v.run_id: v for v in map(_verification, rows)}
+
+    def run_history(self, key: str, limit: int = 200) -> list[RunFacts]:
+        """The repository's latest runs, newest first, each with its facts: three queries, whatever `limit`."""
+        rows = self.conn.execute(f"SELECT {RUN_COLUMNS}, pruned_at, session_id FROM runs WHERE repository_id = ?"
+                                 " ORDER BY started_at DESC LIMIT ?", (self.repository_id(key), limit)).fetchall()
+        width = len(RUN_COLUMNS.split(","))
+        runs = [self._run(r[:width], key) for r in rows]
+        ids = [r.id for r in runs]
+        verifications, copies = self.last_verifications(ids), self.verified_copies(ids)
+        return [RunFacts(run, bool(row[width]), row[width + 1], verifications.get(run.id), copies.get(run.id, 0))
+                for run, row in zip(runs, rows)]
 
     def copy_verified_at(self, copy_id: int):
         row = self.conn.execute("SELECT max(ended_at) FROM verifications WHERE copy_id = ? AND outcome = ?",

@@ -156,10 +156,14 @@ class AcceptError(Exception):
 
 def acceptable(catalog: Catalog, run: Run) -> bool:
     """The run's latest verification failed on the shrink rule alone."""
-    last = catalog.last_verifications([run.id]).get(run.id)
+    return shrink_only(run, catalog.last_verifications([run.id]).get(run.id), catalog.is_pruned(run.id))
+
+
+def shrink_only(run: Run, last, pruned: bool) -> bool:
+    """acceptable() from what is already known of the run: its latest verification, and whether it was pruned
+    (a table of runs has both for every row: catalog.run_history)."""
     failed = [c for c in last.checks if not c["ok"]] if last and last.outcome == VerificationOutcome.FAILED else []
-    return (run.state == RunState.FAILED and not catalog.is_pruned(run.id) and bool(failed)
-            and all(c["name"] == SHRINK for c in failed))
+    return run.state == RunState.FAILED and not pruned and bool(failed) and all(c["name"] == SHRINK for c in failed)
 
 
 def accept_run(catalog: Catalog, run: Run, reason: str, operator: str | None = None) -> None:

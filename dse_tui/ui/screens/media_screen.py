@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -36,7 +36,9 @@ class MediaScreen(CommandScreen):
     def __init__(self, lang: str):
         super().__init__()
         self.lang = lang
-        self.items: list[dict] = []
+        self.inventory: list[dict] = []  # every medium, as read at the last load
+        self.items: list[dict] = []  # those the search finds, as the table lists them
+        self.loaded = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -52,22 +54,38 @@ class MediaScreen(CommandScreen):
         table = self.query_one("#media", DataTable)
         for key in ("code", "kind", "state", "location", "runs", "expires"):
             table.add_column(tr(f"media.col.{key}", self.lang), key=key)
+        self.query_one("#contents", Static).update(tr("media.loading", self.lang))
         self.show_plugged()
         self.reload()
 
     def show_plugged(self) -> None:
-        """Which of the profile's removable disks are plugged in now, and where they are mounted."""
-        from dse_tui.core.destinations.devices import DevicesError, block_devices, find_volume
-
+        """Which of the profile's removable disks are plugged in now, and where they are mounted: lsblk, once
+        for the screen, in a thread."""
         removable = [d for d in self.app.profile.destinations.values() if d.kind == "removable"]
         target = self.query_one("#plugged", Static)
         target.display = bool(removable)
-        if not removable:
-            return
+        if removable:
+            target.update(f"{tr('media.removable', self.lang)}: …")
+            self._probe(removable)
+
+    @work(thread=True, exclusive=True, group="media-devices", exit_on_error=False)
+    def _probe(self, removable: list) -> None:
+        from dse_tui.core.destinations.devices import DevicesError, block_devices
+
         try:
-            devices = block_devices()
+            devices: list | DevicesError = block_devices()
         except DevicesError as exc:
-            target.update(f"[red]{escape(str(exc))}[/red]")
+            devices = exc
+        self.app.call_from_thread(self._plugged, removable, devices)
+
+    def _plugged(self, removable: list, devices) -> None:
+        from dse_tui.core.destinations.devices import find_volume
+
+        if not self.is_attached:
+            return
+        target = self.query_one("#plugged", Static)
+        if isinstance(devices, Exception):
+            target.update(f"[red]{escape(str(devices))}[/red]")
             return
         parts = []
         for dest in removable:
@@ -81,29 +99,66 @@ class MediaScreen(CommandScreen):
         target.update(f"{tr('media.removable', self.lang)}: " + " · ".join(parts))
 
     def reload(self) -> None:
+        """The whole inventory, read in a thread (a few queries for each medium); the search then only
+        filters what was read."""
+        self._load(self.app.now())
+
+    @work(thread=True, exclusive=True, group="media-load", exit_on_error=False)
+    def _load(self, now) -> None:
+        from dse_tui.core.catalog import Catalog
         from dse_tui.core.destinations.media import inventory_item
 
-        catalog = self.app.catalog
+        with Catalog(self.app.profile.catalog_path) as catalog:
+            items = [inventory_item(catalog, m, now) for m in catalog.media()]
+        self.app.call_from_thread(self._loaded, items)
+
+    def _loaded(self, items: list[dict]) -> None:
+        if not self.is_attached:
+            return
+        self.inventory = items
+        self.loaded = True
+        self.show_found()
+
+    def show_found(self) -> None:
+        """The media whose code holds what the search says."""
         from dse_tui.core.labels.content import code_from_scan
 
         # A scanner types the QR code's payload or the barcode: either finds the medium.
         wanted = code_from_scan(self.query_one("#search", Input).value).lower()
-        now = self.app.now()
-        self.items = [inventory_item(catalog, m, now) for m in catalog.media() if wanted in m.code.lower()]
+        self.items = [i for i in self.inventory if wanted in i["code"].lower()]
         table = self.query_one("#media", DataTable)
         keep = table.cursor_row
         table.clear()
         for i in self.items:
-            expires = Text((i["expires_at"] or "-")[:10] + (f" {tr('media.expired', self.lang)}" if i["expired"] else ""),
-                           style="bold red" if i["expired"] else "")
-            table.add_row(i["code"], i["kind"], Text(tr(f"medium.{i['state']}", self.lang),
-                                                     style=STATE_STYLES.get(i["state"], "")),
-                          i["location"] or "-",
-                          ", ".join(f"r{r['run_id']}" + (" 🔒" if r["key_ids"] else "") for r in i["runs"]) or "-", expires,
-                          key=i["code"])
+            table.add_row(*self._cells(i), key=i["code"])
         if self.items:
             table.move_cursor(row=min(keep or 0, len(self.items) - 1))
         self.show_contents()
+        self.refresh_bindings()
+
+    def _cells(self, i: dict) -> tuple:
+        expires = Text((i["expires_at"] or "-")[:10] + (f" {tr('media.expired', self.lang)}" if i["expired"] else ""),
+                       style="bold red" if i["expired"] else "")
+        return (i["code"], i["kind"], Text(tr(f"medium.{i['state']}", self.lang), style=STATE_STYLES.get(i["state"], "")),
+                i["location"] or "-",
+                ", ".join(f"r{r['run_id']}" + (" 🔒" if r["key_ids"] else "") for r in i["runs"]) or "-", expires)
+
+    def _refresh_item(self, code: str) -> None:
+        """The medium just changed, read again at once (its few queries): the next key sees its new state."""
+        from dse_tui.core.destinations.media import inventory_item
+
+        medium = self.app.catalog.medium(code)
+        if medium is None:
+            return
+        item = inventory_item(self.app.catalog, medium, self.app.now())
+        self.inventory = [item if i["code"] == code else i for i in self.inventory]
+        self.items = [item if i["code"] == code else i for i in self.items]
+        table = self.query_one("#media", DataTable)
+        if code in table.rows:
+            for column, value in zip(("code", "kind", "state", "location", "runs", "expires"), self._cells(item)):
+                table.update_cell(code, column, value)
+        self.show_contents()
+        self.refresh_bindings()
 
     def selected(self) -> dict | None:
         table = self.query_one("#media", DataTable)
@@ -145,7 +200,8 @@ class MediaScreen(CommandScreen):
 
     @on(Input.Changed, "#search")
     def _search(self) -> None:
-        self.reload()
+        if self.loaded:
+            self.show_found()
 
     @on(Input.Submitted, "#search")
     def _searched(self) -> None:
@@ -168,7 +224,7 @@ class MediaScreen(CommandScreen):
         except MediaError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return
-        self.reload()
+        self._refresh_item(item["code"])
 
     def action_label(self) -> None:
         """A label lost or damaged: printed again, one key away."""

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Stati
 from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog, Run
+from dse_tui.core.catalog.checks import RunFacts
 from dse_tui.core.profile.model import VERIFY_LEVELS, Repository
 from dse_tui.core.drivers.files.tarstream import FAILING
 from dse_tui.core.common.fmt import size
@@ -53,6 +54,7 @@ class RepoRunsScreen(CommandScreen):
         self.lang = lang
         self.level = repo.verify
         self.runs: list[Run] = []
+        self.facts: dict[int, RunFacts] = {}  # run id → what its row and its keys' checks need, read at reload
         self.cancel_event: threading.Event | None = None
         self.busy: str | None = None  # "verify" | "restore" while a worker runs
         self.live_checks: list[str] = []
@@ -83,26 +85,26 @@ class RepoRunsScreen(CommandScreen):
     # ----------------------------------------------------------- data
 
     def reload(self) -> None:
-        catalog = self.app.catalog
         keep = self.selected_run().id if self.selected_run() else None
-        self.runs = catalog.recent_runs(self.repo.id, 200)
-        verifications = catalog.last_verifications([r.id for r in self.runs])
-        copies = catalog.verified_copies([r.id for r in self.runs])
+        # A few queries for all the rows (the keys' checks read this too, never the catalog).
+        history = self.app.catalog.run_history(self.repo.id, 200)
+        self.runs = [f.run for f in history]
+        self.facts = {f.run.id: f for f in history}
         table = self.query_one("#runs", DataTable)
         table.clear()
-        for run in self.runs:
-            v = verifications.get(run.id)
+        for f in history:
+            run, v = f.run, f.verification
             verified = Text("-") if v is None else Text(
                 f"{tr('outcome.' + v.outcome, self.lang)} · {tr('level.' + v.level, self.lang)}",
                 style={"passed": "green", "failed": "red"}.get(v.outcome, ""))
             note = "" if run.artifact is None and run.state == "good" else (run.message or "")
-            if catalog.is_pruned(run.id):
+            if f.pruned:
                 note = "pruned"
-            elif run.trigger == "manual" and catalog.run_session(run.id):
-                note = f"{tr('runs.manual', self.lang, session=catalog.run_session(run.id))} {note}"
+            elif run.trigger == "manual" and f.session_id:
+                note = f"{tr('runs.manual', self.lang, session=f.session_id)} {note}"
             table.add_row(f"r{run.id}", f"{run.started_at.astimezone():%Y-%m-%d %H:%M}",
                           Text(tr(f"run.{run.state}", self.lang), style=RUN_STYLES.get(run.state, "")),
-                          size(run.size), verified, str(copies.get(run.id, 0)), note[:80], key=str(run.id))
+                          size(run.size), verified, str(f.copies), note[:80], key=str(run.id))
         if keep is not None and str(keep) in table.rows:
             table.move_cursor(row=table.get_row_index(str(keep)))
         status = next((s for s in self.app.statuses if s.repository.id == self.repo.id), None)
@@ -187,9 +189,10 @@ class RepoRunsScreen(CommandScreen):
         if run is None:
             return tr("why.no_run", self.lang)
         if action == "accept":
-            from dse_tui.core.verification.runs import acceptable
+            from dse_tui.core.verification.runs import shrink_only
 
-            if acceptable(self.app.catalog, run):
+            facts = self.facts[run.id]
+            if shrink_only(run, facts.verification, facts.pruned):
                 return None
             return tr("why.accept_good" if run.state == "good" else "why.accept_shrink_only", self.lang, run=run.id)
         return self._nothing_kept(run)
@@ -198,7 +201,7 @@ class RepoRunsScreen(CommandScreen):
         """Why a run cannot be verified or restored: it kept nothing (it failed or was cancelled), or was pruned."""
         if run.artifact is None:
             return tr("why.nothing_kept", self.lang, run=run.id, state=tr(f"run.{run.state}", self.lang))
-        if self.app.catalog.is_pruned(run.id):
+        if self.facts[run.id].pruned:
             return tr("why.pruned", self.lang, run=run.id)
         return None
 
@@ -240,22 +243,35 @@ class RepoRunsScreen(CommandScreen):
             self.cancel_event.set()
 
     def action_verify(self) -> None:
-        from dse_tui.ui.screens.key_dialog import KeyDialog, keyring_opens
-
         run = self.selected_run()
         if run is None:
             return
-        keyring = None
         if run.encrypted and self.level != "checksum":  # the deeper levels decrypt: ask for a key not at hand
-            keyring = keyring_opens(self.app.profile, run)
-            if keyring is None:
-                def given(chosen) -> None:
-                    if chosen is not None:
-                        self._begin_verify(run, chosen)
+            self._find_key(run)
+        else:
+            self._begin_verify(run, None)
 
-                self.app.push_screen(KeyDialog(self.app.profile, run, self.lang), given)
-                return
-        self._begin_verify(run, keyring)
+    @work(thread=True, exclusive=True, group="find-key", exit_on_error=False)
+    def _find_key(self, run: Run) -> None:
+        """The profile's identities tried in a thread: a passphrase from the environment means scrypt."""
+        from dse_tui.ui.screens.key_dialog import keyring_opens
+
+        self.app.call_from_thread(self._key_found, run, self.level, keyring_opens(self.app.profile, run))
+
+    def _key_found(self, run: Run, level: str, keyring) -> None:
+        from dse_tui.ui.screens.key_dialog import KeyDialog
+
+        if self.busy is not None or level != self.level:
+            return  # something else started meanwhile, or another level was chosen: v again decides
+        if keyring is not None:
+            self._begin_verify(run, keyring)
+            return
+
+        def given(chosen) -> None:
+            if chosen is not None and self.busy is None:
+                self._begin_verify(run, chosen)
+
+        self.app.push_screen(KeyDialog(self.app.profile, run, self.lang), given)
 
     def _begin_verify(self, run, keyring) -> None:
         self._start("verify", tr("runs.verifying", self.lang, run=run.id, level=self.level, read="0 B"))

@@ -4,10 +4,11 @@ the live source), and the reason for accepting a held-back run."""
 from __future__ import annotations
 
 from rich.markup import escape
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Run
 from dse_tui.core.profile.model import Profile
@@ -32,6 +33,8 @@ class RestoreDialog(CommandModal):
         self.profile, self.run, self.lang = profile, run, lang
         self.repo = profile.repository(run.repository)
         self.plan = None
+        self.asking: tuple[str, str | None] | None = None  # (target, database) the server is being asked about
+        self.closed = False  # dismissed: an answer that comes after is for nobody
 
     def _databases(self) -> list[str]:
         from dse_tui.core.verification.levels import VerifyFailed, load_manifest
@@ -100,26 +103,59 @@ class RestoreDialog(CommandModal):
     @on(Input.Submitted, "#target")
     @on(Input.Submitted, "#confirm")
     def _go(self) -> None:
-        if self.plan is None:
+        if self.plan is None or self.asking is not None:
             return
-        keyring = None
-        if self.run.encrypted:
-            prompt = self.query_one(KeyPrompt)
-            if not prompt.check():
-                prompt.focus_missing()
-                return
-            keyring = prompt.keyring
-        try:  # now with the server asked whether the database exists
-            self.plan = plan(self.profile, self.run, self.plan.target, self.plan.database)
+        if not self.run.encrypted:
+            self._ask_server()
+            return
+        prompt = self.query_one(KeyPrompt)
+        prompt.check(lambda opened: self._ask_server() if opened else prompt.focus_missing())
+
+    def _ask_server(self) -> None:
+        """Whether the target exists, asked of the database server (up to its timeout) in a thread: the
+        dialog says it is asking, and Escape still closes it."""
+        if self.plan is None or self.asking is not None:
+            return
+        self.asking = (self.plan.target, self.plan.database)
+        self.query_one("#plan", Static).update(escape(tr("restore.asking", self.lang, target=self.plan.target)))
+        self._check_target(*self.asking)
+
+    @work(thread=True, group="restore-plan", exit_on_error=False)
+    def _check_target(self, target: str, database: str | None) -> None:
+        try:
+            answer = plan(self.profile, self.run, target, database)
         except Exception as exc:  # RestoreError, or a server that does not answer in time
-            self.notify(str(exc), severity="error")
+            answer = exc
+        self.app.call_from_thread(self._answered, (target, database), answer)
+
+    def _answered(self, asked: tuple, answer) -> None:
+        if self.closed:
             return
+        self.asking = None
+        if self.plan is None or (self.plan.target, self.plan.database) != asked:
+            self._replan()  # another target typed meanwhile: it is asked about when it goes
+            return
+        if isinstance(answer, Exception):
+            self._replan()
+            self.notify(str(answer), severity="error")
+            return
+        self.plan = answer
         confirm = self.query_one("#confirm", Input).value.strip() or None
         if self.plan.live and confirm != self.repo.id:
             self.query_one("#confirm", Input).focus()
             self.notify(tr("restore.live", self.lang, target=self.plan.target, repo=self.repo.id), severity="error")
             return
+        keyring = self.query_one(KeyPrompt).keyring if self.run.encrypted else None
         self.dismiss((self.plan, self.query_one("#force", Checkbox).value, confirm, keyring))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app says what failed; the dialog stops asking, so it can go again.
+        if event.state is WorkerState.ERROR and event.worker.group == "restore-plan" and not self.closed:
+            self.asking = None
+            self._replan()
+
+    def on_unmount(self) -> None:
+        self.closed = True
 
 
 class AcceptDialog(ReasonDialog):

@@ -1,12 +1,13 @@
 """A manual-backup session (procedure 4.2.1, ITR 7.5 DSE 01): the checklist's steps with their boxes, the
 current step in full, its command run in a worker with the output live, evidence, notes, skip, finish and
-registration of what the manual backup produced. Every change is in the catalog the moment it is made;
-an ended session shows here as its record."""
+registration of what the manual backup produced. Every tick, skip and end is in the catalog the moment it
+is made, what is typed once the typing pauses (session_typed.py); an ended session shows here as its record."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from dataclasses import replace
 
 from rich.markup import escape
 from rich.text import Text
@@ -15,22 +16,25 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Log, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.sessions.checklists import evidence_problem
 from dse_tui.core.sessions.machine import Session, SessionError
+from dse_tui.core.sessions.pending import PendingWrites
 from dse_tui.i18n import tr
 from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.session_commands import SESSION_COMMANDS, refusal
 from dse_tui.ui.screens.session_finish import FinishAndRegister
+from dse_tui.ui.screens.session_typed import TypedText
 
 
 BOX = {"done": ("☑", "green"), "skipped": ("⊘", "yellow"), "pending": ("☐", "")}
 
 
-class SessionScreen(FinishAndRegister, CommandScreen):
+class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
     DEFAULT_CSS = """
     SessionScreen #heading { height: auto; padding: 0 1; }
     SessionScreen #reason { height: auto; padding: 0 1; color: $error; text-style: bold; }
@@ -55,6 +59,8 @@ class SessionScreen(FinishAndRegister, CommandScreen):
         self.session: Session | None = None
         self.cancel_event: threading.Event | None = None
         self.busy: str | None = None  # "run" | "register" while a worker works
+        self.typed: PendingWrites | None = None  # notes and evidence typed, written when the typing pauses
+        self._save_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -81,6 +87,7 @@ class SessionScreen(FinishAndRegister, CommandScreen):
         # Its own connection, committing to the disk on every change: a power cut loses no tick.
         self.catalog = Catalog(self.app.profile.catalog_path, durable=True)
         self.session = Session.load(self.catalog, self.session_id)
+        self.typed = PendingWrites(self.app.profile.catalog_path, self.session_id, self.session.operator)
         if self.reason is None:
             status = next((st for st in self.app.statuses if st.repository.id == self.session.row.repository), None)
             self.reason = status.reason if status and status.state == "manual-required" else None
@@ -97,6 +104,7 @@ class SessionScreen(FinishAndRegister, CommandScreen):
     def on_unmount(self) -> None:
         if self.cancel_event is not None:
             self.cancel_event.set()
+        self._save_before_leaving()
         self.catalog.close()
 
     @property
@@ -145,7 +153,7 @@ class SessionScreen(FinishAndRegister, CommandScreen):
         step_id = self.selected()
         if step_id is None:
             return
-        step, st = self.session.step(step_id), self.session.state(step_id)
+        step, st = self.session.step(step_id), self._state(step_id)
         lines = [f"[b]{escape(step.text.get(self.lang) or step.text['en'])}[/b]",
                  f"[dim]{tr('session.required' if step.required else 'session.optional', self.lang)} · {step.id}[/dim]"]
         if st.outcome != "pending" and st.at:
@@ -189,33 +197,28 @@ class SessionScreen(FinishAndRegister, CommandScreen):
     def _highlighted(self) -> None:
         step_id = self.selected()
         if step_id is not None:
-            self._write(self.session.move_to, step_id)  # a resumed session opens here
+            if self.session.is_open and self.session.row.current != step_id:  # a resumed session opens here
+                self.typed.move_to(step_id)
+                self.session.row = replace(self.session.row, current=step_id)
+                self._save_soon()
             self.session.refresh_step(step_id)
         self.show_step()
         self.refresh_bindings()
 
     # ----------------------------------------------------------- inputs
 
-    def _write(self, change, *args):
-        """A change to the session, said to the operator when refused (or when the catalog fails) instead of
-        ending the console; None then."""
-        try:
-            return change(*args)
-        except SessionError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-            if not self.session.is_open:  # ended from another console: show the record
-                self._ended()
-        except sqlite3.Error as exc:
-            self.notify(f"{self.app.profile.catalog_path}: {exc}", severity="error", timeout=10)
-        return None
+    @on(Input.Blurred, "#note")
+    @on(Input.Blurred, "#evidence")
+    def _left_field(self) -> None:
+        self._save_at_once()
 
     @on(Input.Changed, "#note")
     def _note_changed(self, event: Input.Changed) -> None:
         step_id = self.selected()
         if step_id is None or not self.session.is_open:
             return
-        if event.value != (self.session.state(step_id).note or ""):
-            self._write(self.session.set_note, step_id, event.value)
+        if event.value != (self._state(step_id).note or ""):
+            self._type("note", step_id, event.value)
 
     @on(Input.Submitted, "#note")
     def _note_done(self) -> None:
@@ -229,12 +232,12 @@ class SessionScreen(FinishAndRegister, CommandScreen):
             self.query_one("#evidence-problem", Label).update("")
             return
         step = self.session.step(step_id)
-        if not step.evidence or event.value.strip() == (self.session.state(step_id).evidence or ""):
+        if not step.evidence or event.value.strip() == (self._state(step_id).evidence or ""):
             return
         problem = evidence_problem(step, event.value)
         self.query_one("#evidence-problem", Label).update(escape(problem or ""))
         if problem is None:
-            self._write(self.session.set_evidence, step_id, event.value)
+            self._type("evidence", step_id, event.value.strip())
 
     @on(Input.Submitted, "#evidence")
     def _evidence_submitted(self, event: Input.Submitted) -> None:
@@ -243,7 +246,9 @@ class SessionScreen(FinishAndRegister, CommandScreen):
             return
         problem = evidence_problem(self.session.step(step_id), event.value)
         self.query_one("#evidence-problem", Label).update(escape(problem or ""))
-        if problem is None and self._write(self.session.set_evidence, step_id, event.value) is not None:
+        if problem is None:
+            self.typed.put("evidence", step_id, event.value.strip())  # in its turn after what was typed before
+        if problem is None and self._write(self.session.refresh_step, step_id) is not None:
             self.notify(tr("session.evidence.saved", self.lang))
             self.refresh_step(step_id)
             self.query_one("#steps").focus()
@@ -299,6 +304,7 @@ class SessionScreen(FinishAndRegister, CommandScreen):
         def given(reason: str | None) -> None:
             if reason:
                 try:
+                    self.typed.flush()
                     self.session.abandon(reason)
                 except (SessionError, sqlite3.Error) as exc:
                     self.notify(str(exc), severity="error", timeout=10)

@@ -14,7 +14,7 @@ from dse_tui.i18n import tr
 
 
 class FinishAndRegister:
-    """Mixed into SessionScreen, whose session, lang, cancel_event, _busy, _output and _ended it uses."""
+    """Mixed into SessionScreen, whose session, typed, lang, cancel_event, _busy, _output and _ended it uses."""
 
     def _produced(self) -> list[str]:
         from pathlib import Path
@@ -32,6 +32,8 @@ class FinishAndRegister:
             if not answer:
                 return
             try:
+                if self.typed:  # what was typed goes in before the session becomes a record
+                    self.typed.flush()
                 self.session.finish()
             except (SessionError, sqlite3.Error) as exc:
                 self.notify(str(exc), severity="error", timeout=10)
