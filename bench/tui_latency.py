@@ -176,7 +176,7 @@ def screens(args) -> None:
         wait_for("Verification")
         time.sleep(1.0)
         results[f"runs: cursor ({args.runs} runs)"] = timed(["Down", "Up"], args.keys)
-        results["runs: n, the next level (a reload)"] = timed(["n"], args.keys)
+        results["runs: n, the next level"] = timed(["n"], args.keys)
         tmux("send-keys", "-t", SESSION, "Escape")
         wait_for("Kind filter")
         tmux("send-keys", "-t", SESSION, "i")
