@@ -277,3 +277,20 @@ async def test_the_runs_screen_reads_a_hundred_runs_in_a_few_queries(demo_profil
         assert table.row_count == 100
         verified = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
         assert verified[f"r{ids[7]}"] == "passed · checksum" and verified[f"r{ids[1]}"] == "-"
+
+        # None of these runs kept anything: every key is as it was from one row to the next, and the footer
+        # (built anew on each refresh, a tenth of a second) is left as it is.
+        refreshed = []
+        signal = screen.bindings_updated_signal
+        signal.subscribe(screen, refreshed.append)
+        try:
+            table.move_cursor(row=0)
+            for _ in range(5):
+                await pilot.press("down")
+            await pilot_until(pilot, lambda: screen.selected_run() is screen.runs[5], what="the cursor moved")
+            await pilot.pause()
+        finally:
+            signal.unsubscribe(screen)
+        assert refreshed == []
+        await pilot.press("n")
+        assert screen.level == "restore" and "Level: trial restore" in str(screen.query_one("#heading", Static).render())

@@ -36,6 +36,18 @@ class Commands(ReportsWorkerFailures):
         """Why `action` cannot be done now, in the screen's language; None when it can."""
         return None
 
+    def refresh_bindings(self) -> None:
+        self._keys_shown = None  # the footer is built anew: refresh_keys compares with nothing until its next call
+        super().refresh_bindings()
+
+    def refresh_keys(self) -> None:
+        """refresh_bindings, when a key's availability changed since refresh_keys last refreshed them: the
+        footer is built anew each time, a tenth of a second on a loaded machine, too much for a cursor move."""
+        keys = (self.command_lang, tuple(self.why_not(c.action_name) is None for c in self.COMMAND_TABLE))
+        if keys != getattr(self, "_keys_shown", None):
+            self.refresh_bindings()
+            self._keys_shown = keys
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "command":  # bindings_for's: the screen's language shown, the others hidden
             command_id, lang = parameters

@@ -119,22 +119,30 @@ class MediaScreen(CommandScreen):
         self.loaded = True
         self.show_found()
 
-    def show_found(self) -> None:
-        """The media whose code holds what the search says."""
+    def show_found(self, searched: bool = False) -> None:
+        """The media whose code holds what the search says. `searched`: only the search changed, the rows
+        listed are as read, and those it keeps stay (a table filled again is measured again, every cell)."""
         from dse_tui.core.labels.content import code_from_scan
 
         # A scanner types the QR code's payload or the barcode: either finds the medium.
         wanted = code_from_scan(self.query_one("#search", Input).value).lower()
+        shown = [i["code"] for i in self.items]
         self.items = [i for i in self.inventory if wanted in i["code"].lower()]
+        found = {i["code"] for i in self.items}
         table = self.query_one("#media", DataTable)
         keep = table.cursor_row
-        table.clear()
-        for i in self.items:
-            table.add_row(*self._cells(i), key=i["code"])
+        if searched and [c for c in shown if c in found] == [i["code"] for i in self.items]:
+            for code in shown:  # fewer found (or the same): those no longer found go
+                if code not in found:
+                    table.remove_row(code)
+        else:
+            table.clear()
+            for i in self.items:
+                table.add_row(*self._cells(i), key=i["code"])
         if self.items:
             table.move_cursor(row=min(keep or 0, len(self.items) - 1))
         self.show_contents()
-        self.refresh_bindings()
+        self.refresh_keys()
 
     def _cells(self, i: dict) -> tuple:
         expires = Text((i["expires_at"] or "-")[:10] + (f" {tr('media.expired', self.lang)}" if i["expired"] else ""),
@@ -158,7 +166,7 @@ class MediaScreen(CommandScreen):
             for column, value in zip(("code", "kind", "state", "location", "runs", "expires"), self._cells(item)):
                 table.update_cell(code, column, value)
         self.show_contents()
-        self.refresh_bindings()
+        self.refresh_keys()
 
     def selected(self) -> dict | None:
         table = self.query_one("#media", DataTable)
@@ -184,7 +192,7 @@ class MediaScreen(CommandScreen):
     @on(DataTable.RowHighlighted, "#media")
     def _highlighted(self) -> None:
         self.show_contents()
-        self.refresh_bindings()  # n's availability follows the medium's state
+        self.refresh_keys()  # n's availability follows the medium's state
 
     def why_not(self, action: str) -> str | None:
         from dse_tui.core.destinations.media import next_state
@@ -201,7 +209,7 @@ class MediaScreen(CommandScreen):
     @on(Input.Changed, "#search")
     def _search(self) -> None:
         if self.loaded:
-            self.show_found()
+            self.show_found(searched=True)
 
     @on(Input.Submitted, "#search")
     def _searched(self) -> None:

@@ -107,11 +107,7 @@ class RepoRunsScreen(CommandScreen):
                           size(run.size), verified, str(f.copies), note[:80], key=str(run.id))
         if keep is not None and str(keep) in table.rows:
             table.move_cursor(row=table.get_row_index(str(keep)))
-        status = next((s for s in self.app.statuses if s.repository.id == self.repo.id), None)
-        state = tr(f"state.{status.state}", self.lang) if status else ""
-        self.query_one("#heading", Static).update(
-            f"[b]{escape(self.repo.name)}[/b] · {escape(self.repo.location)} · {state} · "
-            f"{tr('runs.level', self.lang)}: [b]{tr('level.' + self.level, self.lang)}[/b]")
+        status = self.show_heading()
         handoff = self.query_one("#handoff", Static)
         handoff.display = bool(status and status.state == "manual-required")
         if handoff.display:
@@ -119,7 +115,16 @@ class RepoRunsScreen(CommandScreen):
         if not self.runs:
             self.query_one("#checks", Static).update(tr("runs.no_runs", self.lang))
         self.show_checks()
-        self.refresh_bindings()
+        self.refresh_keys()
+
+    def show_heading(self):
+        """The repository, its state and the level `v` verifies at; its status, as the console has it."""
+        status = next((s for s in self.app.statuses if s.repository.id == self.repo.id), None)
+        state = tr(f"state.{status.state}", self.lang) if status else ""
+        self.query_one("#heading", Static).update(
+            f"[b]{escape(self.repo.name)}[/b] · {escape(self.repo.location)} · {state} · "
+            f"{tr('runs.level', self.lang)}: [b]{tr('level.' + self.level, self.lang)}[/b]")
+        return status
 
     def selected_run(self) -> Run | None:
         table = self.query_one("#runs", DataTable)
@@ -174,7 +179,7 @@ class RepoRunsScreen(CommandScreen):
     @on(DataTable.RowHighlighted, "#runs")
     def _highlighted(self) -> None:
         self.show_checks()
-        self.refresh_bindings()
+        self.refresh_keys()
 
     # ----------------------------------------------------------- actions
 
@@ -236,7 +241,7 @@ class RepoRunsScreen(CommandScreen):
 
     def action_next_level(self) -> None:
         self.level = VERIFY_LEVELS[(VERIFY_LEVELS.index(self.level) + 1) % len(VERIFY_LEVELS)]
-        self.reload()
+        self.show_heading()  # the runs are as they were: no reload for a level chosen
 
     def action_cancel(self) -> None:
         if self.cancel_event is not None:

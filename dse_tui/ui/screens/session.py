@@ -191,7 +191,7 @@ class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
         self.refresh_heading()
         if step_id == self.selected():
             self.show_step()
-        self.refresh_bindings()
+        self.refresh_keys()
 
     @on(OptionList.OptionHighlighted, "#steps")
     def _highlighted(self) -> None:
@@ -203,7 +203,7 @@ class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
                 self._save_soon()
             self.session.refresh_step(step_id)
         self.show_step()
-        self.refresh_bindings()
+        self.refresh_keys()
 
     # ----------------------------------------------------------- inputs
 
