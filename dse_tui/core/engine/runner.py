@@ -290,22 +290,17 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
     }
 
 
-class _ReadBack:
-    """What sha256_file tells as it reads (its VerifyContext's side): the bytes read back so far."""
-
-    def __init__(self, on_bytes: Callable[[int], None]):
-        self._read = 0
-        self.on_bytes = on_bytes
-
-    def stopping(self) -> None:
-        pass  # the read-back is not cancelled half way: a run that got this far is kept or failed whole
-
-
 def _read_back(final: Path, manifest: dict, on_bytes: Callable[[int], None]) -> None:
     """Every part, read back from its final name, must have the manifest's size and SHA-256."""
-    told = _ReadBack(on_bytes)
+    read = 0
+
+    def count(n: int) -> None:  # not cancelled half way: a run that got this far is kept or failed whole
+        nonlocal read
+        read += n
+        on_bytes(read)
+
     for part in manifest["parts"]:
-        size, digest = sha256_file(final / part["file"], told)
+        size, digest = sha256_file(final / part["file"], on_read=count)
         if size != part["size"] or digest != part["sha256"]:
             raise BackupError(f"{part['file']} read back differs from what was written (size {size}, "
                               f"expected {part['size']}): check the disk under {final.parent}")

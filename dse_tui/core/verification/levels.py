@@ -79,6 +79,13 @@ class VerifyContext:
 
     # ---------------------------------------------------------- for drivers
 
+    def count_read(self, n: int) -> None:
+        """n more bytes of the run read (hashing a file): the verification's progress, and a cancel honoured."""
+        self.stopping()
+        self._read += n
+        if self.on_bytes:
+            self.on_bytes(self._read)
+
     def check(self, name: str, ok: bool, detail: str = "", *, unable: bool = False, needs_key: bool = False) -> bool:
         """Record a check; `unable` when a failure is of the surroundings (the server, a tool, time), not of
         the run: such a verification is inconclusive, never a verdict on the backup. `needs_key`: unable for
@@ -247,7 +254,12 @@ def checksum(v: VerifyContext, manifest_sha256: str | None) -> None:
             v.check(f"checksum {part['file']}", True, f"{size} bytes, SHA-256 as recorded")
 
 
-def sha256_file(path: Path, v: VerifyContext | None = None) -> tuple[int, str]:
+def sha256_file(path: Path, v: VerifyContext | None = None, *,
+                on_read: Callable[[int], None] | None = None) -> tuple[int, str]:
+    """(size, SHA-256) of a file. `on_read(n)`: n more bytes were read (every _TELL_EVERY bytes and at the
+    end); with a VerifyContext, its own count_read (which also stops a cancelled verification)."""
+    if v is not None:
+        on_read = v.count_read
     digest = hashlib.sha256()
     buf = bytearray(READ_CHUNK)
     view = memoryview(buf)
@@ -256,16 +268,11 @@ def sha256_file(path: Path, v: VerifyContext | None = None) -> tuple[int, str]:
         while n := f.readinto(buf):
             digest.update(view[:n])
             size += n
-            if v is not None and (size - told >= _TELL_EVERY or n < len(buf)):
-                v.stopping()
-                v._read += size - told
+            if on_read is not None and (size - told >= _TELL_EVERY or n < len(buf)):
+                on_read(size - told)
                 told = size
-                if v.on_bytes:
-                    v.on_bytes(v._read)
-    if v is not None and size != told:
-        v._read += size - told
-        if v.on_bytes:
-            v.on_bytes(v._read)
+    if on_read is not None and size != told:
+        on_read(size - told)
     return size, digest.hexdigest()
 
 
