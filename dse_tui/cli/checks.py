@@ -33,6 +33,12 @@ def add_parsers(sub, common) -> None:
                          help="a folder or file (files, git, sqlite, or the dump files of a database), or a "
                               "database name on the repository's server")
     restore.add_argument("--database", metavar="DB", help="which database of the run (when it holds several)")
+    restore.add_argument("--path", action="append", metavar="PATH",
+                         help="only this file or folder (with everything under it) of a files run, as the run's "
+                              "contents name it (repeatable)")
+    restore.add_argument("--table", action="append", metavar="TABLE",
+                         help="only this table (schema.table) or schema of a database run (repeatable; see "
+                              "docs/operator.md for what each driver can restore alone)")
     restore.add_argument("--force", action="store_true", help="restore over an existing target")
     restore.add_argument("--confirm", metavar="REPO",
                          help="the repository id, to restore over its live source (asked for on a terminal)")
@@ -200,7 +206,8 @@ def cmd_restore(args) -> int:
     profile, catalog, run = loaded
     with catalog:
         try:
-            p = plan(profile, run, args.to, args.database)
+            parts = _parts_asked(profile, run, args)
+            p = plan(profile, run, args.to, args.database, parts=parts)
         except KeyError:
             fail(f"run {run.id} belongs to {run.repository}, which the profile no longer has")
             return 1
@@ -225,6 +232,25 @@ def cmd_restore(args) -> int:
         print(f"{outcome.outcome:<9} r{outcome.run_id:<6} {outcome.elapsed:6.1f}s  {outcome.target}"
               + (f"  {outcome.message}" if outcome.message else ""))
     return 0 if outcome.outcome == "done" else 1
+
+
+def _parts_asked(profile, run, args) -> tuple[str, ...]:
+    """--path or --table, as the run's driver restores parts (RestoreError when it does not so)."""
+    from dse_tui.core import drivers
+    from dse_tui.core.restore.run import RestoreError
+
+    paths, tables = tuple(args.path or ()), tuple(args.table or ())
+    if not paths and not tables:
+        return ()
+    if paths and tables:
+        raise RestoreError("name --path (files and folders) or --table (tables of a database), not both")
+    repo = profile.repository(run.repository)
+    kind = drivers.get(repo.driver).parts
+    asked = "paths" if paths else "tables"
+    if kind is not None and kind != asked:
+        option = "--path" if kind == "paths" else "--table"
+        raise RestoreError(f"run {run.id} is a {repo.driver} run: name its parts with {option}")
+    return paths or tables
 
 
 def cmd_accept(args) -> int:

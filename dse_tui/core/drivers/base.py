@@ -213,6 +213,9 @@ class RestoreTarget:
     database: str | None  # the run's database restored (database drivers)
     live: bool  # the target is the live source: only with a typed confirmation
     exists: bool
+    # Only these parts of the run, in the driver's terms (Driver.parts: paths of a files run, tables of a
+    # database); () is the whole run. plan() has them checked against the run (Driver.select_parts).
+    parts: tuple[str, ...] = ()
 
 
 def no_extra_env(repo: Repository) -> dict[str, str]:
@@ -225,6 +228,14 @@ def no_scratch(repo: Repository, name: str) -> str | None:
 
 def no_databases(manifest: dict) -> list[str]:
     return []
+
+
+def no_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], database: str | None) -> tuple[str, ...]:
+    """The select_parts of a driver that restores a run whole."""
+    if not parts:
+        return ()
+    raise RestoreError(f"a {repo.driver} run is restored whole, never a part of it: restore it into a new "
+                       "target and take what is needed from there")
 
 
 def path_location(repo: Repository) -> str:
@@ -259,6 +270,12 @@ class Driver:
     command_env: Callable[[Repository], dict[str, str]] = no_extra_env  # for a checklist step's command
     drop_scratch: Callable[[Repository, str], str | None] = no_scratch  # a trial's scratch database, left over
     manual_meta: Callable[[list[str]], dict] = lambda parts: {}  # manifest entries of a manual backup's parts
+    # What of a run it restores alone (RestoreTarget.parts): "paths" (files and folders of a files run, a
+    # folder with everything under it), "tables" (tables or schemas of a database), or None (the run whole).
+    parts: str | None = None
+    # The parts asked for (repo, manifest, parts, database) checked against the run and normalised, before
+    # anything is written; RestoreError naming a part the run does not hold, or why this driver cannot.
+    select_parts: Callable[[Repository, dict, tuple[str, ...], str | None], tuple[str, ...]] = no_parts
 
 
 # ---------------------------------------------------------------- sources
