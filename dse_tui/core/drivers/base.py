@@ -230,7 +230,7 @@ def no_databases(manifest: dict) -> list[str]:
     return []
 
 
-def no_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], database: str | None) -> tuple[str, ...]:
+def no_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: RestoreTarget) -> tuple[str, ...]:
     """The select_parts of a driver that restores a run whole."""
     if not parts:
         return ()
@@ -273,9 +273,10 @@ class Driver:
     # What of a run it restores alone (RestoreTarget.parts): "paths" (files and folders of a files run, a
     # folder with everything under it), "tables" (tables or schemas of a database), or None (the run whole).
     parts: str | None = None
-    # The parts asked for (repo, manifest, parts, database) checked against the run and normalised, before
-    # anything is written; RestoreError naming a part the run does not hold, or why this driver cannot.
-    select_parts: Callable[[Repository, dict, tuple[str, ...], str | None], tuple[str, ...]] = no_parts
+    # The parts asked for (repo, manifest, parts, the planned target) checked against the run and normalised,
+    # before anything is written; RestoreError naming a part the run does not hold, or why this driver (or
+    # this target) cannot.
+    select_parts: Callable[[Repository, dict, tuple[str, ...], RestoreTarget], tuple[str, ...]] = no_parts
 
 
 # ---------------------------------------------------------------- sources

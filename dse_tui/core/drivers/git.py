@@ -133,7 +133,7 @@ def restore(v, t: RestoreTarget, force: bool) -> None:
         subprocess.run(["git", "-C", str(target), "remote", "remove", "origin"], capture_output=True)
 
 
-def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], database: str | None) -> tuple[str, ...]:
+def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: RestoreTarget) -> tuple[str, ...]:
     """A bundle holds commits, not files as they were on a day: a path is a `git checkout` of the clone."""
     if not parts:
         return ()

@@ -77,7 +77,7 @@ def plan(profile: Profile, run: Run, target: str, database: str | None = None, *
     driver = drivers.get(repo.driver)
     t: RestoreTarget = driver.plan_restore(repo, run.id, manifest, target, database, check_exists)
     if parts:
-        t = replace(t, parts=tuple(driver.select_parts(repo, manifest, tuple(parts), t.database)))
+        t = replace(t, parts=tuple(driver.select_parts(repo, manifest, tuple(parts), t)))
     return RestorePlan(repo, run, t.target, t.into, t.database, t.live, t.exists, t.parts)
 
 

@@ -29,7 +29,7 @@ STAGING = ".dse-tui-restore-"  # the staging folder's name inside the target, wi
 
 # ---------------------------------------------------------------- planning
 
-def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], database: str | None) -> tuple[str, ...]:
+def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: RestoreTarget) -> tuple[str, ...]:
     """The paths asked for, as the run's manifest names them (`./a/b/`, `/srv/www/a/b` under the source
     and `a/b` are one path), the minimal set (a path under a folder also asked for is that folder's);
     RestoreError naming every path the run does not hold."""
