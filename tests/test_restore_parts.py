@@ -138,3 +138,19 @@ def test_a_driver_that_restores_runs_whole_refuses_parts(tmp_path):
         with pytest.raises(RestoreError, match="bundle"):
             plan(profile, catalog.run(outcome.run_id), str(tmp_path / "out"), parts=["README"])
     assert not (tmp_path / "out").exists()
+
+
+def test_a_part_of_a_run_over_ssh_whose_archive_names_its_members_dot_slash(tmp_path, sshd):
+    """The server's GNU tar names members ./docs/…, dse-tui's own writer docs/…: the same path restores."""
+    from tests.conftest import ssh_yaml
+
+    fidelity_tree(tmp_path / "remote", with_socket=False)
+    profile = profile_with(tmp_path, f"{{id: re, kind: config, driver: files, ssh: {ssh_yaml(sshd)}, "
+                                     f"source: {{path: {tmp_path / 'remote'}}}}}")
+    outcome = run_repository(profile, profile.repository("re"))
+    assert outcome.state == "good", outcome.message
+    out = tmp_path / "out"
+    result = restore_parts(profile, outcome.run_id, out, ["docs/deep"])
+    assert result.outcome == "done", result.message
+    assert walked(out) == {"docs", "docs/deep", "docs/deep/table.csv"}
+    assert (out / "docs/deep/table.csv").read_bytes() == (tmp_path / "remote/docs/deep/table.csv").read_bytes()
