@@ -71,8 +71,9 @@ def _language() -> str:
 def render(checklist, lang: str, repo=None, storage: str | None = None) -> str:
     """Plain text with boxes to tick and blanks for the evidence, for paper."""
     from dse_tui.core.sessions.checklists import fill_command
+    from dse_tui.core.texts import tr
 
-    optional = {"es": "opcional", "en": "optional"}[lang]
+    optional = tr("paper.optional", lang)
     lines = [checklist.title.get(lang) or checklist.title["en"], f"({checklist.name}, ITR 7.5 DSE 01)", ""]
     if repo is not None:
         lines[1] += f" — {repo.id}: {repo.location}"
@@ -84,9 +85,7 @@ def render(checklist, lang: str, repo=None, storage: str | None = None) -> str:
             lines.append(f"        $ {command}")
         if step.evidence:
             lines.append(f"        {step.evidence.get(lang) or step.evidence['en']}: ____________________")
-    operator = {"es": "Operador", "en": "Operator"}[lang]
-    date = {"es": "Fecha", "en": "Date"}[lang]
-    signature = {"es": "Firma", "en": "Signature"}[lang]
+    operator, date, signature = (tr(k, lang) for k in ("paper.operator", "paper.date", "paper.signature"))
     lines += ["", f"{operator}: ____________________   {date}: ____________   {signature}: ____________"]
     return "\n".join(lines)
 
