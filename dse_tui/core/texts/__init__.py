@@ -41,7 +41,7 @@ def tr(key: str, lang: str, **values) -> str:
     if text is None:
         return key
     if isinstance(text, dict):
-        text = text["one" if values.get("n") == 1 else "other"]
+        text = text["one" if str(values.get("n")) == "1" else "other"]  # "1" too: a value escaped for markup
     return text.format(**values) if values else text
 
 
