@@ -12,8 +12,8 @@ from textual.widgets import Button, Label, Static
 
 from dse_tui.core.catalog import Run
 from dse_tui.core.keys.crypto import key_id
-from dse_tui.core.engine.schedule import Period, RepoStatus
-from dse_tui.core.common.fmt import size, until
+from dse_tui.core.engine.schedule import Period, RepoStatus, reason_text
+from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
 from dse_tui.ui.widgets.repo_table import state_text
 from dse_tui.ui.widgets.sizes import SizeSparkline
@@ -163,17 +163,6 @@ class RepoDetail(VerticalScroll):
                           size(run.size), took, run.message or "")
         self.query_one("#runs", Static).update(table, layout=False)
         self.run_count = len(runs)
-
-
-def reason_text(status: RepoStatus, lang: str, now: datetime) -> str | None:
-    """Why the state is not ok, in the interface's language (a tool's own message stays as it said it)."""
-    if status.state == "never":
-        return tr("reason.never", lang)
-    if status.state == "overdue":
-        return tr("reason.overdue", lang, when=until(status.next_due_at, now))
-    if status.state == "ok":
-        return None
-    return status.reason
 
 
 def _fit_left(text: str, width: int) -> str:
