@@ -16,6 +16,22 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def drop_cache(path: Path) -> None:
+    """Evict a written and fsynced file from the page cache, so that what reads it next reads the medium
+    itself: a read-back that hashed the cache would prove only that the memory holds what was written.
+    (Clean pages only: a file not yet fsynced keeps its dirty ones, so fsync first.)"""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # the read that follows says why
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except (OSError, AttributeError):
+        pass  # not every filesystem or platform has it; the hash still runs
+    finally:
+        os.close(fd)
+
+
 def make_writable(tree: Path) -> None:
     """Give the owner full access to every folder of `tree` (one restored with read-only folders, as
     recorded), so that a user who is not root can remove it. Links are never followed."""

@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-from dse_tui.core.common.fsutil import fsync_dir
+from dse_tui.core.common.fsutil import drop_cache, fsync_dir
 from dse_tui.core.destinations.job import CHUNK, MANIFEST, CopyError, Job
 from dse_tui.core.engine.locks import claim_temporary
 from dse_tui.core.verification.levels import sha256_file
@@ -29,18 +29,6 @@ def copy_file(job: Job, src: Path, dst: Path, expected: dict) -> None:
         os.fsync(fout.fileno())
     if digest.hexdigest() != expected["sha256"]:
         raise CopyError(f"{src} no longer matches its manifest: run {job.run.id} is damaged; verify it")
-
-
-def drop_cache(path: Path) -> None:
-    """Written and fsynced: evict it from the page cache so the read-back comes from the medium itself."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
-    except (OSError, AttributeError):
-        pass  # not every filesystem or platform has it; the hash still runs
 
 
 def copy_to_folder(job: Job, final: Path) -> Path:
@@ -81,6 +69,7 @@ def check_folder(folder: Path, files: list[dict]) -> None:
         path = folder / f["file"]
         if not path.is_file():
             raise CopyError(f"{f['file']} is missing from {folder}")
+        drop_cache(path)  # what the medium holds, not what a recent read of it left in memory
         _, digest = sha256_file(path)
         if digest != f["sha256"]:
             raise CopyError(f"{f['file']} in {folder} no longer matches its SHA-256")
@@ -88,6 +77,7 @@ def check_folder(folder: Path, files: list[dict]) -> None:
 
 def own_manifest(path: Path, sha256: str) -> list[dict]:
     """The files a copy's own manifest lists, once it hashes as the catalog recorded."""
+    drop_cache(path)
     size, digest = sha256_file(path)
     if digest != sha256:
         raise CopyError(f"{path} no longer matches the catalog's SHA-256")
