@@ -16,11 +16,13 @@ _libc.mincore.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p)
 _MAP_FAILED = ctypes.c_void_p(-1).value
 
 
-def resident_pages(path: Path) -> tuple[int, int]:
-    """(pages in the page cache, pages of the file). Mapping a file reads nothing of it."""
+def resident_pages(path: Path, offset: int = 0, end: int | None = None) -> tuple[int, int]:
+    """(pages in the page cache, pages of the file), of its bytes from `offset` (a multiple of the page
+    size) to `end` (its end). Mapping a file reads nothing of it."""
     size = os.path.getsize(path)
-    pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
-    if not size:
+    first = offset // mmap.PAGESIZE
+    pages = (min(size, end if end is not None else size) + mmap.PAGESIZE - 1) // mmap.PAGESIZE - first
+    if pages <= 0:
         return 0, 0
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -29,7 +31,7 @@ def resident_pages(path: Path) -> tuple[int, int]:
             raise OSError(ctypes.get_errno(), "mmap failed", str(path))
         try:
             vec = ctypes.create_string_buffer(pages)
-            if _libc.mincore(addr, size, vec) != 0:
+            if _libc.mincore(addr + first * mmap.PAGESIZE, pages * mmap.PAGESIZE, vec) != 0:
                 raise OSError(ctypes.get_errno(), "mincore failed", str(path))
             return sum(b & 1 for b in vec.raw), pages
         finally:

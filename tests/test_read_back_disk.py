@@ -12,7 +12,7 @@ from dse_tui.core.catalog import Catalog
 from dse_tui.core.destinations import common as common_mod
 from dse_tui.core.destinations.copies import copy_pending
 from dse_tui.core.destinations.verify import verify_copy
-from dse_tui.core.engine import runner
+from dse_tui.core.engine import readbehind, runner
 from dse_tui.core.engine.runner import run_repository
 from tests.cache_helpers import ResidencyAtRead, resident_pages
 from tests.copy_helpers import site
@@ -39,18 +39,43 @@ def cache_kept_by_writes(tmp_path):
     probe.unlink()
 
 
-def test_a_runs_read_back_starts_with_none_of_its_files_in_the_cache(tmp_path, monkeypatch):
+def test_a_runs_parts_are_read_back_from_the_disk_as_they_are_written_and_not_again(tmp_path, monkeypatch):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "data.bin").write_bytes(os.urandom(SIZE))
     profile = profile_with(tmp_path, "{id: docs, kind: config, driver: files, source: {path: ./src}}")
+    monkeypatch.setattr(readbehind, "WINDOW", 1 << 20)  # several windows in a 4 MiB part
+    reads = []  # (file, resident pages, pages, read while the stream was still being written)
+    real_hash = readbehind.ReadBehind._hash
+
+    def hash_seen(self, end):
+        path = Path(os.readlink(f"/proc/self/fd/{self._fd}"))
+        reads.append((path.name, *resident_pages(path, self._size, end), end is not None))
+        real_hash(self, end)
+
+    monkeypatch.setattr(readbehind.ReadBehind, "_hash", hash_seen)
     seen = ResidencyAtRead(runner.sha256_file)
     monkeypatch.setattr(runner, "sha256_file", seen)
     outcome = run_repository(profile, profile.repository("docs"))
     assert outcome.state == "good", outcome.message
-    part = next(name for name in seen.seen if name.endswith(".tar.zst"))
-    assert seen.seen[part][1] >= SIZE // 4096  # the data part itself, read back
-    assert {name for name in seen.seen} >= {part, "manifest.json", "audit-log.jsonl.zst"}
-    assert {name: resident for name, (resident, _) in seen.seen.items()} == dict.fromkeys(seen.seen, 0)
+    data = [r for r in reads if r[0].endswith(".tar.zst")]
+    assert sum(pages for _, _, pages, _ in data) >= SIZE // 4096  # all of it, read back
+    assert sum(1 for *_, early in data if early) >= 2  # while the compressor still wrote the rest
+    assert {r[0] for r in reads} == {data[0][0], "audit-log.jsonl.zst"}
+    assert [resident for _, resident, _, _ in reads] == [0] * len(reads)
+    # The runner reads back only what was not read as it was written: the manifest, from the disk too.
+    assert seen.seen == {"manifest.json": (0, 1)}
+
+
+def test_a_part_that_reads_back_otherwise_than_written_fails_the_run(tmp_path, monkeypatch):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("a\n")
+    profile = profile_with(tmp_path, "{id: docs, kind: config, driver: files, source: {path: ./src}}")
+    real_finish = readbehind.ReadBehind.finish
+    monkeypatch.setattr(readbehind.ReadBehind, "finish", lambda self, n: (real_finish(self, n)[0], "0" * 64))
+    outcome = run_repository(profile, profile.repository("docs"))
+    assert outcome.state == "failed"
+    assert "read back differs from what was written" in outcome.message
+    assert outcome.artifact is None and not list((tmp_path / "backups" / "docs").iterdir())
 
 
 def test_a_manifest_that_reads_back_otherwise_than_written_fails_the_run(tmp_path, monkeypatch):

@@ -131,7 +131,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         fsync_dir(repo_dir)
         manifest_path = final / MANIFEST
         report.phase(READ_BACK, total=manifest["size"])
-        _read_back(final, manifest, report.bytes)
+        _read_back(final, manifest, report.bytes, {p.file for p in ctx.parts if p.read_back})
         digest = _read_back_manifest(manifest_path, *written_manifest)
         size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
         report.phase(VERIFY, expected_seconds=_verification_seconds(catalog, repo, run_id, size))
@@ -291,11 +291,12 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
     }
 
 
-def _read_back(final: Path, manifest: dict, on_bytes: Callable[[int], None]) -> None:
-    """Every part, read back from the disk under its final name, must have the size and SHA-256 its stream
-    had as it was written (the manifest's). Each was fsynced: its pages in the cache are clean, and they are
-    dropped first, so that the read comes from the disk and not from what the writing left in memory."""
-    read = 0
+def _read_back(final: Path, manifest: dict, on_bytes: Callable[[int], None], done: set[str] = frozenset()) -> None:
+    """Every part, read back from the disk, must have the size and SHA-256 its stream had as it was written
+    (the manifest's). Those in `done` were, as they were written (a stream's read-behind); the others are
+    here, under their final name. Each was fsynced: its pages in the cache are clean, and they are dropped
+    first, so that the read comes from the disk and not from what the writing left in memory."""
+    read = sum(p["size"] for p in manifest["parts"] if p["file"] in done)
 
     def count(n: int) -> None:  # not cancelled half way: a run that got this far is kept or failed whole
         nonlocal read
@@ -303,6 +304,8 @@ def _read_back(final: Path, manifest: dict, on_bytes: Callable[[int], None]) -> 
         on_bytes(read)
 
     for part in manifest["parts"]:
+        if part["file"] in done:
+            continue
         drop_cache(final / part["file"])
         size, digest = sha256_file(final / part["file"], on_read=count)
         if size != part["size"] or digest != part["sha256"]:
