@@ -50,3 +50,27 @@ class ResidencyAtRead:
     def __call__(self, path, *args, **kwargs):
         self.seen[Path(path).name] = resident_pages(Path(path))
         return self.real(path, *args, **kwargs)
+
+
+class BehindReads:
+    """Installed on ReadBehind._hash (monkeypatch): each stretch a read-behind reads, as (file, pages in the
+    cache just before it is read, its pages, read before the writer had finished)."""
+
+    def __init__(self, monkeypatch):
+        from dse_tui.core.engine.readbehind import ReadBehind
+
+        self.reads: list[tuple[str, int, int, bool]] = []
+        real = ReadBehind._hash
+
+        def hash_seen(behind, end):
+            path = Path(os.readlink(f"/proc/self/fd/{behind._fd}"))
+            self.reads.append((path.name, *resident_pages(path, behind._size, end), end is not None))
+            real(behind, end)
+
+        monkeypatch.setattr(ReadBehind, "_hash", hash_seen)
+
+    def of(self, suffix: str) -> list[tuple[str, int, int, bool]]:
+        return [r for r in self.reads if r[0].endswith(suffix)]
+
+    def resident(self) -> list[int]:
+        return [r[1] for r in self.reads]
