@@ -36,6 +36,9 @@ class Part:
     commands: list[list[str]]
     exit_status: list[dict[str, Any]]
     plaintext: Tap | None = None  # the zstd stream before age, when encrypted
+    # Read back from the disk as it was written, and found as its stream hashed it (engine/readbehind.py):
+    # the run's read-back need not read it again.
+    read_back: bool = False
 
     def as_json(self) -> dict:
         out = {"file": self.file, "size": self.size, "sha256": self.sha256, "compression": "zstd",
@@ -96,7 +99,7 @@ class BackupContext:
 
         with open(path, "wb") as out:
             result = stream(stages + tail, out, feed=feed, cancel=self.cancel, deadline=self.deadline,
-                            progress=progress)
+                            progress=progress, read_back=True)
         for s in result.stages:
             if s.stderr.strip():
                 self.stderr.append(f"--- {file}: {s.name} (exit {s.returncode})\n{s.stderr.rstrip()}")
@@ -109,8 +112,11 @@ class BackupContext:
         if expect_data and (plain.size if plain else result.size) <= EMPTY_FRAME and \
                 decompressed_size(plain.head if plain else path.read_bytes()) == 0:
             raise BackupError(f"{file}: the dump is empty where data was expected")
+        if result.read_back != (result.size, result.sha256):
+            raise BackupError(f"{file} read back differs from what was written (size {result.read_back[0]}, "
+                              f"expected {result.size}): check the disk under {self.workdir.parent}")
         part = Part(file, result.size, result.sha256, [s.argv for s in stages + tail],
-                    [{"process": s.name, "status": s.returncode} for s in result.stages], plain)
+                    [{"process": s.name, "status": s.returncode} for s in result.stages], plain, read_back=True)
         self.parts.append(part)
         self.log(f"{file}: {result.size} bytes, sha256 {result.sha256[:16]}…")
         return part
