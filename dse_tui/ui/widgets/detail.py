@@ -53,7 +53,7 @@ class RepoDetail(VerticalScroll):
     RepoDetail .section { margin-top: 1; color: $text-muted; text-style: bold; height: 1; }
     RepoDetail #periods { height: 1; }
     RepoDetail #legend { height: auto; }
-    RepoDetail #runs { height: 12; }
+    RepoDetail #runs { height: 1fr; max-height: 12; }  /* RUNS_HEIGHT */
     RepoDetail #actions { height: auto; margin-top: 1; }
     RepoDetail #actions Button { min-width: 10; margin-right: 1; }
     """
@@ -82,16 +82,12 @@ class RepoDetail(VerticalScroll):
     def _fit_runs(self) -> None:
         """The recent runs take the height the pane has left (none of it when not one run fits): the pane
         never needs a scrollbar, whose thumb on a short terminal looked like a stray bar of the size chart."""
-        runs = self.query_one("#runs", Static)
         # Measured from the size chart above them, which stays where it is whatever they do.
         below = sum(w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom
                     for w in self.query("#actions-title, #actions"))
         room = self.content_region.bottom - self.query_one("#sizes").region.bottom - below - 2  # the heading
-        height = min(self.RUNS_HEIGHT, room)
-        fits = height >= 2  # the table's header and a run at least
-        self.set_class(not fits, "-no-room")
-        if fits and (runs.styles.height is None or runs.styles.height.value != height):
-            runs.styles.height = height
+        # Their height is the CSS's (1fr up to RUNS_HEIGHT): right from the first frame, before this runs.
+        self.set_class(min(self.RUNS_HEIGHT, room) < 2, "-no-room")  # the table's header and a run at least
 
     def show(self, status: RepoStatus | None, periods: list[Period], sizes: list[int], runs: list[Run],
              now: datetime, lang: str, refused: dict[str, str | None]) -> None:
