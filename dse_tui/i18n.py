@@ -180,8 +180,9 @@ TEXTS: dict[str, dict[str, str]] = {
 from dse_tui.i18n_runs import TEXTS as _RUNS_TEXTS  # noqa: E402
 from dse_tui.i18n_sessions import TEXTS as _SESSION_TEXTS  # noqa: E402
 from dse_tui.i18n_media import TEXTS as _MEDIA_TEXTS  # noqa: E402
+from dse_tui.i18n_browse import TEXTS as _BROWSE_TEXTS  # noqa: E402
 
-for _part in (_RUNS_TEXTS, _SESSION_TEXTS, _MEDIA_TEXTS):
+for _part in (_RUNS_TEXTS, _SESSION_TEXTS, _MEDIA_TEXTS, _BROWSE_TEXTS):
     assert not TEXTS.keys() & _part.keys(), "a text key defined twice"
     TEXTS.update(_part)
 

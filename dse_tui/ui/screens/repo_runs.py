@@ -41,7 +41,7 @@ class RepoRunsScreen(RestoreWork, CommandScreen):
     AUTO_FOCUS = "#runs"
     COMMAND_TABLE = tuple(Command(cid, key, action, text=f"rcmd.{cid}") for cid, key, action in (
         ("verify", "v", "verify"), ("level", "n", "next_level"), ("cancel", "x", "cancel"),
-        ("restore", "t", "restore"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
+        ("restore", "t", "restore"), ("contents", "b", "contents"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
         ("sessions", "s", "sessions"), ("events", "h", "events"), ("back", "escape", "back")))
 
     app: ConsoleApp
@@ -182,7 +182,7 @@ class RepoRunsScreen(RestoreWork, CommandScreen):
     def why_not(self, action: str) -> str | None:
         if action == "cancel":
             return None if self.busy is not None else tr("why.idle", self.lang)
-        if action not in ("verify", "restore", "accept"):
+        if action not in ("verify", "restore", "contents", "accept"):
             return None
         if self.busy is not None:
             return tr("runs.busy", self.lang)
@@ -318,6 +318,13 @@ class RepoRunsScreen(RestoreWork, CommandScreen):
         run = self.selected_run()
         if run is not None:
             self.app.push_screen(RestoreDialog(self.app.profile, run, self.lang), self.begin_restore)
+
+    def action_contents(self) -> None:
+        from dse_tui.ui.screens.contents import ContentsScreen
+
+        run = self.selected_run()
+        if run is not None:
+            self.app.push_screen(ContentsScreen(self.repo, run, self.lang))
 
     def action_accept(self) -> None:
         from dse_tui.core.verification.runs import accept_run
