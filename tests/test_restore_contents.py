@@ -119,3 +119,22 @@ def test_versions_show_runs_pruned_and_a_path_removed(tmp_path):
     assert [(v.run.id, v.change, v.restorable) for v in found] == [
         (ids[3], Change.ADDED, True), (ids[2], Change.REMOVED, False), (ids[1], Change.PRUNED, False),
         (ids[0], Change.ADDED, True)]
+
+
+def test_the_contents_index_reads_as_the_manifest_and_a_bad_one_is_read_again(tmp_path):
+    from dse_tui.core.restore.contents_index import contents_of, read_index
+
+    _, outcome = files_run(tmp_path)
+    index = tmp_path / "idx" / "r1-abc.idx"
+    first = contents_of(outcome.manifest, index)
+    assert index.exists()
+    again = read_index(index)
+    assert again.paths == first.paths and again.kinds == first.kinds
+    assert [(n.path, n.size, n.files) for n in again.children("docs")] == \
+        [(n.path, n.size, n.files) for n in first.children("docs")]
+    assert again.root == first.root and again.search("notes")[1] == 2
+    index.write_bytes(index.read_bytes()[:-3])  # cut short: read from the manifest, and written again whole
+    assert contents_of(outcome.manifest, index).root == first.root
+    assert read_index(index).root == first.root
+    contents_of(outcome.manifest, tmp_path / "idx" / "r1-def.idx")  # the manifest's hash changed
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == ["r1-def.idx"]

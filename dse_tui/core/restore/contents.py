@@ -23,7 +23,11 @@ from pathlib import Path
 
 from dse_tui.core.verification.manifest import Entries, VerifyFailed, load_manifest
 
-_PATH = re.compile(rb'\{"path":"([^"\\]*(?:\\.[^"\\]*)*)"')  # a JSON string, escapes and all
+_STRING = rb'[^"\\]*(?:\\.[^"\\]*)*'  # a JSON string's text, escapes and all
+_PATH = re.compile(rb'\{"path":"(' + _STRING + rb')"')
+# The local writer's line (tarstream._file_line and _line), read in one pass.
+_LOCAL = re.compile(rb'\{"path":"(' + _STRING + rb')","mode":"\d+","mtime":-?\d+,"mtime_ns":-?\d+,"uid":\d+,'
+                    rb'"gid":\d+,"type":"(\w+)"(?:,"size":(\d+))?')
 _TYPE_SIZE = re.compile(rb'"type":"(\w+)"(?:,"size":(\d+))?')  # the local writer's order
 _SIZE = re.compile(rb'"size":(\d+)')
 _TAIL = b"\n]}\n"
@@ -57,14 +61,26 @@ class Contents:
 
     def __init__(self, paths: list[str], kinds: list[bytes], sizes, *, listed: bool = True):
         order = sorted(range(len(paths)), key=paths.__getitem__)  # nearly linear: the writers sort names
-        if any(map(int.__ne__, order, range(len(order)))):
+        if order != list(range(len(order))):
             sizes = list(sizes)
             paths, kinds, sizes = [paths[k] for k in order], [kinds[k] for k in order], [sizes[k] for k in order]
+        self._set(paths, kinds, list(accumulate(sizes, initial=0)),
+                  list(accumulate(map(b"file".__eq__, kinds), initial=0)), listed)
+
+    def _set(self, paths: list[str], kinds: list[bytes], bytes_before, files_before, listed: bool) -> None:
+        """`bytes_before[i]`, `files_before[i]`: the bytes and the files of the entries before the i-th (one
+        more than the entries: the last is the total)."""
         self.paths, self.kinds = paths, kinds
         self.listed = listed  # False: the run's manifest lists no files (a database dump, a manual session)
-        self._bytes = list(accumulate(sizes, initial=0))
-        self._files = list(accumulate(map(b"file".__eq__, kinds), initial=0))
+        self._bytes, self._files = bytes_before, files_before
         self._lowered: list[str] | None = None
+
+    @classmethod
+    def of(cls, paths: list[str], kinds: list[bytes], bytes_before, files_before, listed: bool = True) -> "Contents":
+        """Contents already sorted and summed (contents_index.py's file)."""
+        contents = cls.__new__(cls)
+        contents._set(paths, kinds, bytes_before, files_before, listed)
+        return contents
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -190,18 +206,24 @@ def _from_lines(entries: Entries) -> Contents:
     with open(entries.path, "rb") as f:
         f.seek(entries.offset)
         data = f.read()
-    lines = data.count(b"\n") - 1  # the last is the list's closing
-    if not (data.endswith(_TAIL) or data == _TAIL[1:]) or data.count(b"},\n") != max(lines - 1, 0):
+    if not (data.endswith(_TAIL) or data == _TAIL[1:]):
         raise VerifyFailed(f"the manifest {entries.path} cannot be read: its list of files is cut short or damaged")
-    raw = _PATH.findall(data)
+    lines = data.count(b"},\n") + 1 if data != _TAIL[1:] else 0  # every entry but the last ends so
+    found = _LOCAL.findall(data)
+    if len(found) == lines:
+        kinds = [t for _, t, _ in found]
+        caught = [s for _, _, s in found]
+        if caught.count(b"") == len(caught) - kinds.count(b"file"):
+            return Contents(_decoded([p for p, _, _ in found]), kinds, map(int, [s or b"0" for s in caught]))
+    raw = _PATH.findall(data)  # another writer's order of keys (the SSH reader's): path, type and size apart
     pairs = _TYPE_SIZE.findall(data)
-    if len(raw) != lines or len(pairs) != lines:
-        return _from_dicts(entries)  # not the one-line form read here: every entry parsed
+    if len(raw) != lines or len(pairs) != lines or data.count(b"\n") != lines + 1:
+        return _from_dicts(entries)  # not the one-line form read here: every entry parsed (and checked)
     kinds = [t for t, _ in pairs]
     caught = [s for _, s in pairs]
     if caught.count(b"") == len(caught) - kinds.count(b"file"):  # each file's size right after its type
         return Contents(_decoded(raw), kinds, map(int, [s or b"0" for s in caught]))
-    found = _SIZE.findall(data)  # elsewhere on the line (the SSH reader's order): in the files' order
+    found = _SIZE.findall(data)  # elsewhere on the line: in the files' order all the same
     if len(found) != kinds.count(b"file"):
         return _from_dicts(entries)
     sizes = iter(found)

@@ -15,7 +15,7 @@ from dse_tui.core import drivers
 from dse_tui.core.catalog import Run
 from dse_tui.core.common.fmt import size
 from dse_tui.core.profile.model import Repository
-from dse_tui.core.restore.contents import Contents, ContentsError, Node, open_contents
+from dse_tui.core.restore.contents import Contents, ContentsError, Node
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
@@ -73,12 +73,14 @@ class ContentsScreen(RestoreWork, CommandScreen):
         self.title = tr("contents.title", self.lang, run=self.run.id, name=self.repo.name)
         self.query_one("#work").display = False
         self.query_one("#found").display = False
-        self._load(self.run.manifest or "")
+        self._load()
 
     @work(thread=True, group="contents-load", exit_on_error=False)
-    def _load(self, manifest: str) -> None:
+    def _load(self) -> None:
+        from dse_tui.core.restore.contents_index import run_contents
+
         try:
-            contents, error = open_contents(manifest), None
+            contents, error = run_contents(self.app.profile.storage_root, self.run), None
         except ContentsError as exc:
             contents, error = None, str(exc)
         self.app.call_from_thread(self._loaded, contents, error)
@@ -99,7 +101,9 @@ class ContentsScreen(RestoreWork, CommandScreen):
             if self.at:
                 tree.reach(self.at)
         self.show_detail()
-        self.refresh_bindings()
+        # The keys' footer is built anew when their availability changes (a tenth of a second): after the
+        # tree is on screen, not before it.
+        self.call_after_refresh(self.refresh_keys)
 
     # ----------------------------------------------------------- what is highlighted
 

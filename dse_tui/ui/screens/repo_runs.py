@@ -28,6 +28,7 @@ from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
 
 
 PROGRESS_EVERY = 0.1  # seconds between progress updates from the worker
+INDEX_AFTER = 0.5  # seconds the cursor rests on a run before its contents are indexed
 RUN_STYLES = {"good": "green", "failed": "bold red", "cancelled": "yellow", "running": "cyan"}
 
 
@@ -176,6 +177,25 @@ class RepoRunsScreen(RestoreWork, CommandScreen):
     def _highlighted(self) -> None:
         self.show_checks()
         self.refresh_keys()
+        # Once the cursor rests on a run, its contents' index is made (b then opens them at once).
+        if getattr(self, "_index_timer", None) is not None:
+            self._index_timer.stop()
+        self._index_timer = self.set_timer(INDEX_AFTER, self._index_selected)
+
+    def _index_selected(self) -> None:
+        run = self.selected_run()
+        if run is not None and run.manifest and run.sha256 and self._nothing_kept(run) is None:
+            self._make_index(run)
+
+    @work(thread=True, exclusive=True, group="contents-index", exit_on_error=False)
+    def _make_index(self, run: Run) -> None:
+        from dse_tui.core.restore.contents import ContentsError
+        from dse_tui.core.restore.contents_index import run_contents
+
+        try:
+            run_contents(self.app.profile.storage_root, run)
+        except ContentsError:  # said when the contents are opened
+            pass
 
     # ----------------------------------------------------------- actions
 

@@ -32,7 +32,7 @@ class VersionsScreen(RestoreWork, CommandScreen):
     VersionsScreen #versions { height: 1fr; }
     """ + WORK_CSS.format(name="VersionsScreen")
     COMMAND_TABLE = tuple(Command(cid, key, action, text=f"vcmd.{cid}") for cid, key, action in (
-        ("open", "enter", "open"), ("restore", "t", "restore"), ("cancel", "x", "cancel"), ("back", "escape", "back")))
+        ("open", "o", "open"), ("restore", "t", "restore"), ("cancel", "x", "cancel"), ("back", "escape", "back")))
     AUTO_FOCUS = "#versions"
 
     def __init__(self, repo: Repository, path: str, folder: bool, lang: str):
