@@ -11,7 +11,6 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from dse_tui.core import drivers
 from dse_tui.core.catalog import Run
 from dse_tui.core.common.fmt import size
 from dse_tui.core.profile.model import Repository
@@ -20,19 +19,10 @@ from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
+from dse_tui.ui.screens.versions import VersionsScreen, restores_parts, when
 from dse_tui.ui.widgets.contents_tree import ContentsTree, marked_under
 
 RESULTS_SHOWN = 200
-
-
-def when(run: Run, lang: str) -> str:
-    """A run's start with its weekday: "as it was on Tuesday" is read off it."""
-    at = run.started_at.astimezone()
-    return f"{tr(f'weekday.{at.weekday()}', lang)} {at:%Y-%m-%d %H:%M}"
-
-
-def restores_parts(repo: Repository) -> bool:
-    return getattr(drivers.get(repo.driver), "parts", None) == "paths"
 
 
 class ContentsScreen(RestoreWork, CommandScreen):
@@ -223,11 +213,15 @@ class ContentsScreen(RestoreWork, CommandScreen):
         self.refresh_keys()
 
     def action_versions(self) -> None:
-        from dse_tui.ui.screens.versions import VersionsScreen
-
         node = self.highlighted()
-        if node is not None:
-            self.app.push_screen(VersionsScreen(self.repo, node.path, node.is_dir, self.lang))
+        if node is None:
+            return
+
+        def chosen(version) -> None:  # that run's contents, at the path
+            if version is not None:
+                self.app.push_screen(ContentsScreen(self.repo, version.run, self.lang, at=node.path))
+
+        self.app.push_screen(VersionsScreen(self.repo, node.path, node.is_dir, self.lang), chosen)
 
     def action_restore(self) -> None:
         from dse_tui.ui.screens.restore_dialog import RestoreDialog

@@ -1,5 +1,6 @@
 """A path's versions: the repository's runs where that file or folder changed, newest first, read in a
-thread. Enter opens that run's contents at the path; t restores that version of it."""
+thread. Enter (o) opens that run's contents at the path (the screen below does, with the version dismissed);
+t restores that version of it."""
 
 from __future__ import annotations
 
@@ -11,19 +12,29 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Header, Static
 
-from dse_tui.core.catalog import Catalog
+from dse_tui.core import drivers
+from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.common.fmt import size
 from dse_tui.core.profile.model import Repository
 from dse_tui.core.restore.versions import Change, Version, versions
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
-from dse_tui.ui.screens.contents import restores_parts, when
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
 
 HISTORY = 1000  # runs looked at, newest first
 CHANGE_STYLES = {Change.ADDED: "green", Change.CHANGED: "cyan", Change.REMOVED: "yellow", Change.PRUNED: "dim",
                  Change.UNREADABLE: "red"}
+
+
+def when(run: Run, lang: str) -> str:
+    """A run's start with its weekday: "as it was on Tuesday" is read off it."""
+    at = run.started_at.astimezone()
+    return f"{tr(f'weekday.{at.weekday()}', lang)} {at:%Y-%m-%d %H:%M}"
+
+
+def restores_parts(repo: Repository) -> bool:
+    return getattr(drivers.get(repo.driver), "parts", None) == "paths"
 
 
 class VersionsScreen(RestoreWork, CommandScreen):
@@ -120,11 +131,10 @@ class VersionsScreen(RestoreWork, CommandScreen):
         return None
 
     def action_open(self) -> None:
-        from dse_tui.ui.screens.contents import ContentsScreen
-
+        """Dismissed with the version: the contents screen below opens that run at the path."""
         v = self.selected()
         if v is not None:
-            self.app.push_screen(ContentsScreen(self.repo, v.run, self.lang, at=self.path))
+            self.dismiss(v)
 
     @on(DataTable.RowSelected, "#versions")
     def _chosen(self) -> None:
