@@ -112,3 +112,32 @@ async def test_a_files_versions_and_one_of_them_opened_at_that_path(tmp_path):
         await pilot_until(pilot, lambda: read(app) and app.screen.run.id == ids[0], what="the oldest run's contents")
         await pilot_until(pilot, lambda: (tree_of(app).highlighted() or 0) and tree_of(app).highlighted().path
                           == "docs/notes.txt", what="the cursor on the path")
+
+
+async def test_a_marked_file_back_to_its_place_needs_the_typed_repository_id(tmp_path):
+    profile, path = files_site(tmp_path)
+    run_repository(profile, profile.repository("w"))
+    www = tmp_path / "www"
+    (www / "docs" / "notes.txt").write_text("defaced")
+    (www / "index.html").write_text("changed since, and kept")
+    app = make_app(path, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, "w")
+        await pilot.press("v")
+        await pilot_until(pilot, lambda: shown(app, RepoRunsScreen), what="the runs screen")
+        await pilot.press("b")
+        await pilot_until(pilot, lambda: read(app), what="the run's contents")
+        await search(pilot, app, "notes.txt")
+        await pilot.press("enter", "space", "escape", "t")
+        assert isinstance(app.screen, RestoreDialog)
+        await pilot.click("#in-place")
+        await pilot_until(pilot, lambda: app.screen.plan is not None and app.screen.plan.live, what="the live plan")
+        confirm = app.screen.query_one("#confirm", Input)
+        assert confirm.display and confirm.has_focus
+        await pilot.press("enter")
+        assert isinstance(app.screen, RestoreDialog), "not without the id"
+        await pilot.press("w", "enter")
+        await dismissed(pilot, RestoreDialog)
+        await pilot_until(pilot, lambda: app.screen.busy is None, what="the restore to end")
+    assert (www / "docs" / "notes.txt").read_text() == "ñandú " * 1000
+    assert (www / "index.html").read_text() == "changed since, and kept"
