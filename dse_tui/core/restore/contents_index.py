@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from array import array
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def write_index(path: Path, contents: Contents) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f"{path.name.split('-')[0]}-*.idx"):  # the same run's, of another manifest
         stale.unlink(missing_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")  # two threads may write it
     with open(temporary, "wb") as f:
         f.write(head.encode() + b"\n" + paths + kinds)
         array("q", contents._bytes).tofile(f)
