@@ -28,9 +28,10 @@ class RestoreDialog(CommandModal):
     DEFAULT_CSS = DIALOG_CSS.format(name="RestoreDialog")
     COMMAND_TABLE = (Command("cancel", "escape", "dismiss(None)", text="dialog.cancel"),)
 
-    def __init__(self, profile: Profile, run: Run, lang: str):
+    def __init__(self, profile: Profile, run: Run, lang: str, parts: tuple[str, ...] = ()):
         super().__init__()
         self.profile, self.run, self.lang = profile, run, lang
+        self.parts = parts  # only these paths of the run (its contents screen's marks); () the whole run
         self.repo = profile.repository(run.repository)
         self.plan = None
         self.asking: tuple[str, str | None] | None = None  # (target, database) the server is being asked about
@@ -46,13 +47,17 @@ class RestoreDialog(CommandModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]{escape(tr('restore.title', self.lang, run=self.run.id, name=self.repo.name))}[/b]")
+            yield Static(f"[b]{escape(self._title())}[/b]")
             databases = self._databases()
             if len(databases) > 1:
                 yield Label(tr("restore.database", self.lang))
                 yield Select([(d, d) for d in databases], value=databases[0], allow_blank=False, id="database")
             yield Label(tr("restore.target", self.lang))
             yield Input(self._suggestion(databases), id="target")
+            if self.parts and self.repo.source.get("path") is not None:
+                with Horizontal(id="where"):
+                    yield Button(tr("restore.new_folder", self.lang), id="new-folder")
+                    yield Button(tr("restore.in_place", self.lang), id="in-place")
             yield Checkbox(tr("restore.force", self.lang), id="force")
             if self.run.encrypted:
                 yield KeyPrompt(self.profile, self.run, self.lang)
@@ -62,6 +67,25 @@ class RestoreDialog(CommandModal):
             with Horizontal():
                 yield Button(tr("restore.cancel", self.lang), id="cancel")
                 yield Button(tr("restore.go", self.lang), id="go", variant="error")
+
+    def _title(self) -> str:
+        if not self.parts:
+            return tr("restore.title", self.lang, run=self.run.id, name=self.repo.name)
+        shown = ", ".join(self.parts[:3]) + (" …" if len(self.parts) > 3 else "")
+        return tr("restore.parts_title", self.lang, n=len(self.parts), run=self.run.id, name=self.repo.name, paths=shown)
+
+    def _plan(self, target: str, database: str | None, **kw):
+        return plan(self.profile, self.run, target, database, **kw, **({"parts": self.parts} if self.parts else {}))
+
+    @on(Button.Pressed, "#new-folder")
+    def _new_folder(self) -> None:
+        self.query_one("#target", Input).value = self._suggestion([])
+
+    @on(Button.Pressed, "#in-place")
+    def _in_place(self) -> None:
+        """The source's own folder: the parts go back where they were, after the typed confirmation."""
+        self.query_one("#target", Input).value = str(self.repo.source["path"])
+        self.query_one("#confirm", Input).focus()
 
     def _suggestion(self, databases: list[str]) -> str:
         return drivers.get(self.repo.driver).suggest_target(self.repo, self.run.id, databases)
@@ -81,7 +105,7 @@ class RestoreDialog(CommandModal):
         live = self.query_one("#live", Static)
         shown = self.query_one("#plan", Static)
         try:
-            self.plan = plan(self.profile, self.run, target, database, check_exists=False) if target else None
+            self.plan = self._plan(target, database, check_exists=False) if target else None
         except (RestoreError, VerifyFailed) as exc:
             self.plan = None
             shown.update(f"[red]{escape(str(exc))}[/]")
@@ -123,7 +147,7 @@ class RestoreDialog(CommandModal):
     @work(thread=True, group="restore-plan", exit_on_error=False)
     def _check_target(self, target: str, database: str | None) -> None:
         try:
-            answer = plan(self.profile, self.run, target, database)
+            answer = self._plan(target, database)
         except Exception as exc:  # RestoreError, or a server that does not answer in time
             answer = exc
         self.app.call_from_thread(self._answered, (target, database), answer)
