@@ -54,23 +54,6 @@ class Found:
         return f"run {self.run_id} of {self.repository} (site {self.site})"
 
 
-def scan(places: list[str], *, ssh=None, log=lambda line: None) -> list[Found]:
-    """Everything found in `places`; PlaceError for a place that is not there at all."""
-    from dse_tui.core.restore import sshcopy
-
-    found: list[Found] = []
-    for place in places:
-        remote = sshcopy.parse(place)
-        if remote is not None and not Path(place).exists():
-            found += sshcopy.scan(remote, ssh, log)
-            continue
-        path = Path(place).expanduser()
-        if not path.exists():
-            raise PlaceError(f"{place} does not exist: is the disk mounted, the share reachable?")
-        found += scan_path(path)
-    return found
-
-
 def scan_path(path: Path) -> list[Found]:
     """The copies and discs in one local place: a folder (searched DEPTH levels down), an image, a drive."""
     if path.is_file() or _is_block_device(path):

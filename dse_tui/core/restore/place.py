@@ -31,7 +31,7 @@ from dse_tui.core.keys.crypto import IdentityError, Keyring, is_encrypted, manif
 from dse_tui.core.profile.model import Profile, Repository, Retention, Site
 from dse_tui.core.profile.periods import Periodicity
 from dse_tui.core.restore import discset, sshcopy
-from dse_tui.core.restore.found import MANIFEST, Found, PlaceError, choose, scan
+from dse_tui.core.restore.found import MANIFEST, Found, PlaceError, choose, scan_path
 from dse_tui.core.verification.levels import VerifyContext, checksum, claim_scratch
 from dse_tui.core.verification.manifest import Entries, VerifyFailed, load_manifest
 
@@ -73,6 +73,21 @@ class Opened:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def scan(places: list[str], *, ssh: sshcopy.SshOptions | None = None, log=lambda line: None) -> list[Found]:
+    """Everything found in `places`; PlaceError for a place that is not there at all."""
+    found: list[Found] = []
+    for place in places:
+        remote = sshcopy.parse(place)
+        if remote is not None and not Path(place).exists():
+            found += sshcopy.scan(remote, ssh, log)
+            continue
+        path = Path(place).expanduser()
+        if not path.exists():
+            raise PlaceError(f"{place} does not exist: is the disk mounted, the share reachable?")
+        found += scan_path(path)
+    return found
 
 
 def open_copy(places: list[str], run_id: int | None, work: Path, *, ask: discset.Ask | None = None,
