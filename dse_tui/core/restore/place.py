@@ -172,8 +172,30 @@ class PlaceRestore:
                 "recorded": self.recorded}
 
 
-def plan(opened: Opened, profile: Profile, repo: Repository, target: str, database: str | None) -> RestoreTarget:
-    return drivers.get(repo.driver).plan_restore(repo, opened.run_id, opened.manifest, target, database, True)
+def plan(opened: Opened, profile: Profile, repo: Repository, target: str, database: str | None, *,
+         check_exists: bool = True) -> RestoreTarget:
+    """What restoring the copy into `target` means: the driver's say, as for `restore RUN`."""
+    return drivers.get(repo.driver).plan_restore(repo, opened.run_id, opened.manifest, target, database, check_exists)
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """A restore from a copy as the restore dialog shows a plan: the target, and what it means."""
+
+    opened: Opened
+    repository: Repository
+    restore_target: RestoreTarget
+
+    def __getattr__(self, name: str):  # target, into, database, live, exists: the driver's plan
+        return getattr(self.__dict__["restore_target"], name)
+
+    def describe(self) -> str:
+        t = self.restore_target
+        what = f"database {t.database} of run {self.opened.run_id}" if t.database else f"run {self.opened.run_id}"
+        where = {"database": f"the database {t.target}", "file": f"the file {t.target}",
+                 "folder": f"the folder {t.target}"}[t.into]
+        return (f"{what} of {self.repository.id} from the copy in {self.opened.where} into {where}"
+                + (" (THE LIVE SOURCE)" if t.live else ""))
 
 
 def restore_copy(opened: Opened, profile: Profile, repo: Repository, t: RestoreTarget, *, force: bool = False,

@@ -23,15 +23,18 @@ from dse_tui.ui.screens.reason_dialog import DIALOG_CSS, ReasonDialog
 
 class RestoreDialog(CommandModal):
     """Dismissed with (plan, force, confirm, keyring) or None. An encrypted run whose identity is not at hand
-    asks for the identity file, or for the passphrase of a protected one, before it lets the restore go."""
+    asks for the identity file, or for the passphrase of a protected one, before it lets the restore go.
+    `copy`: restoring from a copy on a medium instead of the run's folder (medium_restore.CopySource: its
+    repository, databases, plan(target, database, check_exists), and the run as its keys are)."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="RestoreDialog")
     COMMAND_TABLE = (Command("cancel", "escape", "dismiss(None)", text="dialog.cancel"),)
 
-    def __init__(self, profile: Profile, run: Run, lang: str):
+    def __init__(self, profile: Profile, run: Run, lang: str, copy=None):
         super().__init__()
-        self.profile, self.run, self.lang = profile, run, lang
-        self.repo = profile.repository(run.repository)
+        self.profile, self.lang, self.copy = profile, lang, copy
+        self.run = copy.run if copy else run
+        self.repo = copy.repo if copy else profile.repository(run.repository)
         self.plan = None
         self.asking: tuple[str, str | None] | None = None  # (target, database) the server is being asked about
         self.closed = False  # dismissed: an answer that comes after is for nobody
@@ -40,13 +43,16 @@ class RestoreDialog(CommandModal):
         from dse_tui.core.verification.levels import VerifyFailed, load_manifest
 
         try:
-            return drivers.get(self.repo.driver).databases(load_manifest(self.run.manifest or ""))
+            return drivers.get(self.repo.driver).databases(self.copy.manifest if self.copy else
+                                                          load_manifest(self.run.manifest or ""))
         except VerifyFailed:
             return []
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"[b]{escape(tr('restore.title', self.lang, run=self.run.id, name=self.repo.name))}[/b]")
+            if self.copy:
+                yield Static(escape(tr("medium.from", self.lang, where=self.copy.where)), id="from")
             databases = self._databases()
             if len(databases) > 1:
                 yield Label(tr("restore.database", self.lang))
@@ -81,7 +87,7 @@ class RestoreDialog(CommandModal):
         live = self.query_one("#live", Static)
         shown = self.query_one("#plan", Static)
         try:
-            self.plan = plan(self.profile, self.run, target, database, check_exists=False) if target else None
+            self.plan = self._plan(target, database, check_exists=False) if target else None
         except (RestoreError, VerifyFailed) as exc:
             self.plan = None
             shown.update(f"[red]{escape(str(exc))}[/]")
@@ -90,6 +96,11 @@ class RestoreDialog(CommandModal):
         is_live = bool(self.plan and self.plan.live)
         live.update(tr("restore.live", self.lang, target=escape(target), repo=self.repo.id) if is_live else "")
         self.query_one("#confirm").display = is_live
+
+    def _plan(self, target: str, database: str | None, check_exists: bool = True):
+        if self.copy:
+            return self.copy.plan(target, database, check_exists)
+        return plan(self.profile, self.run, target, database, check_exists=check_exists)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -123,7 +134,7 @@ class RestoreDialog(CommandModal):
     @work(thread=True, group="restore-plan", exit_on_error=False)
     def _check_target(self, target: str, database: str | None) -> None:
         try:
-            answer = plan(self.profile, self.run, target, database)
+            answer = self._plan(target, database)
         except Exception as exc:  # RestoreError, or a server that does not answer in time
             answer = exc
         self.app.call_from_thread(self._answered, (target, database), answer)
