@@ -27,8 +27,11 @@ def add_parsers(sub, common) -> None:
     verify.add_argument("--json", action="store_true", help="a JSON list, one object per verification (see docs/operator.md)")
     _identity_option(verify)
 
-    restore = sub.add_parser("restore", parents=[common], help="restore a run into a new folder, file or database")
-    restore.add_argument("run", type=int, metavar="RUN", help="the run id (see `dse-tui status` or the console)")
+    restore = sub.add_parser("restore", parents=[common], help="restore a run into a new folder, file or database, "
+                                                              "from its folder here or from a copy (--from)")
+    restore.add_argument("run", type=int, nargs="?", metavar="RUN",
+                         help="the run id (see `dse-tui status` or the console); with --from, which run of the "
+                              "copies there (needed when they hold several)")
     restore.add_argument("--to", required=True, metavar="TARGET",
                          help="a folder or file (files, git, sqlite, or the dump files of a database), or a "
                               "database name on the repository's server")
@@ -44,11 +47,30 @@ def add_parsers(sub, common) -> None:
                          help="the repository id, to restore over its live source (asked for on a terminal)")
     restore.add_argument("--json", action="store_true", help="one JSON object in a list")
     _identity_option(restore)
+    place_options(restore)
 
     accept = sub.add_parser("accept", parents=[common],
                             help="accept a run that only the shrink rule held back, with the reason")
     accept.add_argument("run", type=int, metavar="RUN")
     accept.add_argument("--reason", required=True, help="why the smaller backup is right (kept in the records)")
+
+
+def place_options(parser) -> None:
+    g = parser.add_argument_group("restoring from a copy (--from): no profile or catalog needed")
+    g.add_argument("--from", dest="places", action="append", metavar="PLACE",
+                   help="a copy: a folder of a disk or share, a removable disk's dse-tui/ folder, disc images or "
+                        "mounted discs (repeat --from for a set spread over several), an SSH path user@host:/path "
+                        "or ssh://user@host:port/path")
+    g.add_argument("--work", type=Path, metavar="DIR",
+                   help="where a copy from discs or SSH is put together before it is verified (room for the run)")
+    g.add_argument("--host", help="the database server to restore into (a database target)")
+    g.add_argument("--port", type=int, help="its port")
+    g.add_argument("--user", help="the role or user that restores")
+    g.add_argument("--password-env", metavar="VAR",
+                   help="the environment variable holding the password (never the password itself)")
+    g.add_argument("--passfile", type=Path, metavar="FILE", help="a pgpass / option file with the password")
+    g.add_argument("--ssh-identity", metavar="FILE", help="the key for an SSH copy (else ~/.ssh/config's)")
+    g.add_argument("--ssh-option", action="append", default=[], metavar="OPT", help="an ssh -o option (repeatable)")
 
 
 def _identity_option(parser) -> None:
@@ -204,6 +226,13 @@ def cmd_restore(args) -> int:
     from dse_tui.core.restore.run import RestoreError, plan, restore
     from dse_tui.core.verification.levels import VerifyFailed
 
+    if args.places:  # a copy anywhere, with or without this machine's profile and catalog
+        from dse_tui.cli.restore_place import cmd_restore_from
+
+        return cmd_restore_from(args, keyring_for)
+    if args.run is None:
+        fail("name the run to restore (dse-tui restore RUN --to TARGET), or a copy with --from PLACE")
+        return EXIT_UNKNOWN
     loaded = _load_run(args)
     if loaded is None:
         return EXIT_UNKNOWN
