@@ -103,7 +103,7 @@ def _check_repository(repo: dict, path: Path_, c: Checker) -> None:
 
 def _check_source(repo: dict, path: Path_, c: Checker) -> None:
     """`source` against its driver's own schema, once the driver is known to exist."""
-    if repo["driver"] not in drivers.names():
+    if repo["driver"] not in drivers.selectable():
         return  # already reported
     driver = drivers.get(repo["driver"])
     if repo["ssh"] is not None and not driver.over_ssh:
@@ -118,7 +118,7 @@ _repository = Mapping({
     "name": Field(Str(allow_numbers=True)),
     "description": Field(Str(), default=""),
     "kind": Field(Enum(*KINDS), required=True),
-    "driver": Field(Enum(*drivers.names()), required=True),
+    "driver": Field(Enum(*drivers.selectable()), required=True),
     # `source` is checked against its driver's schema once the driver is known.
     "source": Field(AnyMapping(), required=True),
     "ssh": Field(_ssh),
