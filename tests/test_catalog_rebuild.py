@@ -129,8 +129,9 @@ def test_without_the_catalog_backup_the_runs_are_recovered_and_the_loss_said(los
     assert "no usable catalog backup among the places" in out
     with Catalog(lost_site["catalog"]) as catalog:
         assert [r.id for r in catalog.recent_runs("docs")] == [late, second, first]
-        assert not catalog.media()
-        assert not verify_chain(catalog)[1]
+        # The runs' own logs still carry the log from its start: the medium the copies made comes back.
+        assert [m.code for m in catalog.media()] == [m[0] for m in lost_site["before"]["media"]]
+        assert not verify_chain(catalog)[1] and catalog.events(1) and catalog.last_event_id() > 10
 
 
 def test_a_catalog_that_holds_records_is_not_overwritten_unless_forced(lost_site, capsys):
@@ -193,3 +194,54 @@ def test_no_repository_of_the_site_may_take_the_catalogs_id(tmp_path):
     with pytest.raises(ConfigError, match="the catalog's own repository"):
         load_profile(write_profile(tmp_path, text.replace("catalog: ./catalog.sqlite}",
                                                           "catalog: ./catalog.sqlite, catalog_backup: {}}")))
+
+
+def test_media_first_written_after_the_catalog_backup_come_back_with_their_copies(tmp_path, usb, monkeypatch,
+                                                                                 capsys):
+    """A second disk and a set of two disc images were first written after the catalog backup: the log the
+    late run carried names them, and the copies found on them are linked to them again."""
+    offsite = tmp_path / "media" / "OFFSITE-2"
+    offsite.mkdir(parents=True)
+    devices = json.loads((FIXTURES / "lsblk-usb-stick.json").read_text().replace("/media/jaa/DSE-USB-01", str(usb)))
+    devices["blockdevices"][2]["children"][0]["mountpoint"] = str(offsite)
+    import dse_tui.core.destinations.devices as devices_mod
+
+    monkeypatch.setattr(devices_mod, "block_devices", lambda: parse_lsblk(json.dumps(devices)))
+    old = tmp_path / "old"
+    old.mkdir()
+    more = (DESTINATIONS + "\n  - {id: offsite, kind: removable, label: OFFSITE-2}"
+            "\n  - {id: discs, kind: optical, path: ./discs, capacity: 4250K}")
+    profile, first = site(old, more, "nas, usb")
+    with Catalog(profile.catalog_path) as catalog:
+        assert {o.state for o in copy_pending(profile, catalog)} == {"verified"}
+    profile = with_catalog_backup(profile)
+    good_run(profile, "dse-catalog")
+    text = profile.file.read_text().replace("destinations: [nas, usb]}", "destinations: [nas, usb, offsite, discs]}")
+    profile = load_profile(write_profile(old, text))
+    late = good_run(profile, "docs")
+    (old / "src" / "notes.txt").write_text("changed once more\n")
+    profile = load_profile(write_profile(old, text.replace("destinations: [nas, usb, offsite, discs]}",
+                                                           "destinations: [nas]}")))
+    good_run(profile, "docs")  # its log carries the media the late run's copies made
+    with Catalog(profile.catalog_path) as catalog:
+        before = state_of(catalog)
+        (disc_copy,) = [c for c in catalog.copies_of(late) if c.destination == "discs"]
+        images = [Path(cm.path) for cm in catalog.copy_media(disc_copy.id)]
+        assert len(images) == 2 and len(before["media"]) == 4
+    elsewhere = tmp_path / "second-disc"  # the set's second disc was burned and read in another folder
+    elsewhere.mkdir()
+    images[1].rename(elsewhere / images[1].name)
+    shutil.rmtree(old / "backups")
+    for f in old.glob("catalog.sqlite*"):
+        f.unlink()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "fresh"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "fresh-config"))
+    places = [old / "nas", usb / "dse-tui", offsite / "dse-tui", old / "discs", elsewhere]
+    assert main(rebuild_args(places)) == 0
+    out = capsys.readouterr().out
+    new_codes = sorted(m[0] for m in before["media"])[1:]
+    assert all(f"medium {code}: back in the inventory" in out for code in new_codes), out
+    with Catalog(tmp_path / "fresh" / "dse-tui" / "catalog-t.sqlite") as catalog:
+        after = state_of(catalog)
+        assert not verify_chain(catalog)[1]
+    assert after == before

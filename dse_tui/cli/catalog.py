@@ -89,6 +89,8 @@ def _print(done) -> None:
         print(f"run {run_id}: recovered from its manifest (newer than the catalog backup)")
     for run_id, destination, path in done.copies_added:
         print(f"copy of run {run_id} on {destination}: {path}")
+    for code in done.media_added:
+        print(f"medium {code}: back in the inventory (created after the catalog backup, the event log says)")
     for line in done.not_recovered:
         print(f"not recovered: {line}")
     with Catalog(done.catalog, readonly=True) as catalog:

@@ -17,6 +17,7 @@ from dse_tui.core.common.timeutil import to_db, utcnow
 
 RUN_RECOVERED = "run recovered"
 COPY_RECOVERED = "copy recovered"
+MEDIUM_RECOVERED = "medium recovered"
 CATALOG_REBUILT = "catalog rebuilt"
 BACKUP_PAGES = 1024  # pages per step of the online backup: writers get the lock between steps
 
@@ -114,10 +115,23 @@ class RecoveryMixin:
             self._append_event(RUN_RECOVERED, state, repository=self._run_key(run_id), operator=by,
                                detail={"run_id": run_id, "size": size, "sha256": sha256, "from": found_at})
 
+    def recover_medium(self, code: str, kind: str, *, destination: str | None, volume: str | None,
+                       created_at: datetime | None, by: str | None = None) -> int:
+        """A medium the log says was created after the catalog backup, back in the inventory (in use: it
+        held a copy), so its code is never given again."""
+        with self.transaction():
+            medium_id = self.create_medium(code, kind, destination=destination, volume=volume)
+            if created_at:
+                self.conn.execute("UPDATE media SET created_at = ? WHERE id = ?", (to_db(created_at), medium_id))
+            self._append_event(MEDIUM_RECOVERED, "ok", operator=by,
+                               detail={"code": code, "kind": kind, "volume": volume, "destination": destination})
+        return medium_id
+
     def recover_copy(self, run_id: int, destination: str, path: str, *, size: int | None, sha256: str | None,
                      device: str | None, key_ids: str | None, copied_at: datetime | None,
-                     medium_id: int | None = None, by: str | None = None) -> int:
-        """A verified copy found where no record of it was, added with its event (and its medium's link)."""
+                     media: list[tuple[int, int, int, str | None]] = (), by: str | None = None) -> int:
+        """A verified copy found where no record of it was, added with its event and its media's links
+        (medium id, disc n, of total, where: a disc's image, a disk's mount point)."""
         when = to_db(copied_at or utcnow())
         with self.transaction():
             cur = self.conn.execute(
@@ -126,11 +140,9 @@ class RecoveryMixin:
                 (run_id, destination, device, path, size, sha256, when, to_db(utcnow()), CopyState.VERIFIED,
                  key_ids))
             copy_id = cur.lastrowid
-            media = []
-            if medium_id is not None:
-                self.link_copy_medium(copy_id, medium_id, 1, 1)
-                media = [self.medium(medium_id).code]
+            for medium_id, seq, total, where in media:
+                self.link_copy_medium(copy_id, medium_id, seq, total, path=where)
             self._append_event(COPY_RECOVERED, CopyState.VERIFIED, repository=self._run_key(run_id), operator=by,
                                detail={"run_id": run_id, "destination": destination, "copy_id": copy_id,
-                                       "path": path, "media": media})
+                                       "path": path, "media": [self.medium(m[0]).code for m in media]})
         return copy_id

@@ -29,6 +29,7 @@ from dse_tui.core.catalog.recovery import CATALOG_REBUILT
 from dse_tui.core.common.timeutil import utcnow
 from dse_tui.core.keys.crypto import is_encrypted, manifest_key_ids
 from dse_tui.core.records.found import Found, NotReadable, scan
+from dse_tui.core.records.rebuild_copies import add_copies, add_media
 
 
 class RebuildError(Exception):
@@ -44,6 +45,8 @@ class Rebuilt:
     runs_added: list[int] = field(default_factory=list)
     runs_completed: list[int] = field(default_factory=list)
     copies_added: list[tuple[int, str, str]] = field(default_factory=list)  # (run, destination, path)
+    media_added: list[str] = field(default_factory=list)  # codes
+    unknown_disks: list[str] = field(default_factory=list)  # devices holding copies that no medium records
     not_recovered: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what could not be read in the places
     kept_aside: Path | None = None
@@ -55,6 +58,7 @@ class Rebuilt:
                 "base_events": self.base_events, "events_added": self.events_added,
                 "runs_added": self.runs_added, "runs_completed": self.runs_completed,
                 "copies_added": [{"run_id": r, "destination": d, "path": p} for r, d, p in self.copies_added],
+                "media_added": self.media_added,
                 "not_recovered": self.not_recovered, "problems": self.problems}
 
 
@@ -83,12 +87,13 @@ def rebuild(catalog_path: Path, places: list[Path], *, force: bool = False, oper
             out.base_events = catalog.last_event_id()
             out.events_added = _carry_log_on(catalog, found, scratch, out)
             _add_runs(catalog, found, out, operator)
-            _add_copies(catalog, found, out, operator)
+            add_media(catalog, out, operator)
+            add_copies(catalog, found, out, operator)
             _say_what_is_missing(catalog, found, out)
             catalog.record_event(CATALOG_REBUILT, "ok", operator=operator, detail={
                 "places": [str(p) for p in places], "base_run": out.base.run_id if out.base else None,
                 "runs_added": out.runs_added, "runs_completed": out.runs_completed,
-                "copies_added": len(out.copies_added), "events_added": out.events_added,
+                "copies_added": len(out.copies_added), "media_added": out.media_added, "events_added": out.events_added,
                 "not_recovered": len(out.not_recovered)})
     return out
 
@@ -247,38 +252,6 @@ def _add_runs(catalog: Catalog, found: list[Found], out: Rebuilt, operator) -> N
             out.runs_completed.append(run_id)
 
 
-def _add_copies(catalog: Catalog, found: list[Found], out: Rebuilt, operator) -> None:
-    recorded = catalog.verified_copies_list()
-    for f in sorted(found, key=lambda f: (f.run_id, str(f.path))):
-        run = catalog.run(f.run_id)
-        if run is None or run.repository != f.repository or f.complete() is not None or f.images:
-            continue  # disc sets: their media and copies are the base's (made with it), or said missing
-        if any(c.path and Path(c.path) == f.path for c in catalog.copies_of(f.run_id)):
-            continue
-        destination, device, medium_id = _where(f, recorded, catalog)
-        twin_keys = " ".join(manifest_key_ids(f.manifest)) or None  # encrypted on its way: the copy's own keys
-        copy_id = catalog.recover_copy(f.run_id, destination, str(f.path),
-                                       size=sum(p["size"] for p in f.manifest.get("parts", [])),
-                                       sha256=f.manifest_sha256, device=device,
-                                       key_ids=twin_keys if f.encrypted_on_the_way else None,
-                                       copied_at=f.ended_at, medium_id=medium_id, by=operator)
-        recorded.append(catalog.copy(copy_id))
-        out.copies_added.append((f.run_id, destination, str(f.path)))
-
-
-def _where(f: Found, recorded, catalog: Catalog) -> tuple[str, str | None, int | None]:
-    """The destination, device and medium of a found copy: those of the recorded copies in the same
-    place (a destination lays runs out as ROOT/site/repository/run), else a destination named after it."""
-    root = f.path.parent.parent.parent
-    for c in reversed(recorded):
-        if c.path and Path(c.path).parent.parent.parent == root:
-            links = catalog.copy_media(c.id)
-            return c.destination, c.device, links[0].medium_id if links else None
-    from dse_tui.core.destinations.directory import local_device
-
-    return f"found:{root}", local_device(root), None
-
-
 # ---------------------------------------------------------------------- 4. what is missing
 
 def _say_what_is_missing(catalog: Catalog, found: list[Found], out: Rebuilt) -> None:
@@ -290,12 +263,6 @@ def _say_what_is_missing(catalog: Catalog, found: list[Found], out: Rebuilt) -> 
         if event["outcome"] == RunState.GOOD and run_id not in known:
             out.not_recovered.append(f"run {run_id} of {event['repository']} ended good at {event['at']} (the "
                                      "event log says) but no copy of it was on the places given")
-    codes = {m.code for m in catalog.media()}
-    for event in catalog.events(100_000, action="medium created"):
-        code = json.loads(event["detail"] or "{}").get("code")
-        if code and code not in codes:
-            out.not_recovered.append(f"medium {code} was created at {event['at']}, after the catalog backup: it "
-                                     "is in the event log but not in the inventory (register it again)")
     for copy in catalog.verified_copies_list():
         run = catalog.run(copy.run_id)
         if copy.run_id in seen or (run.artifact and Path(run.artifact).is_dir()):
@@ -309,7 +276,7 @@ def _say_what_is_missing(catalog: Catalog, found: list[Found], out: Rebuilt) -> 
         last = out.base_events + out.events_added
         out.not_recovered.append(f"after the catalog backup ({taken}) only runs, copies and the events the runs "
                                  f"carried (to event {last}) are recovered: verifications, restores, sessions "
-                                 "and media changes made since are in the event log only")
+                                 "and media moves made since are in the event log only")
 
 
 def rebuilt_state(catalog: Catalog) -> tuple[int, int]:
