@@ -245,3 +245,35 @@ def test_media_first_written_after_the_catalog_backup_come_back_with_their_copie
         after = state_of(catalog)
         assert not verify_chain(catalog)[1]
     assert after == before
+
+
+def test_a_catalog_backup_encrypted_on_its_way_is_used_with_its_identity(tmp_path, monkeypatch, capsys):
+    """Only the safe's copies are left, encrypted on their way there: without the identity the backup
+    cannot be the base (and it says so); with the recovery sheet's identity it is."""
+    from tests.encryption_helpers import make_key
+
+    identity, recipient, _ = make_key(tmp_path / "sheet")
+    dests = f"  - {{id: nas, kind: directory, path: ./nas}}\n  - {{id: safe, kind: directory, path: ./safe, recipients: [{recipient}]}}"
+    old = tmp_path / "old"
+    old.mkdir()
+    profile, first = site(old, dests, "nas, safe")
+    profile = with_catalog_backup(profile, "catalog_backup: {destinations: [nas, safe], copies: 2}")
+    backup = good_run(profile, "dse-catalog")
+    shutil.rmtree(old / "backups")
+    shutil.rmtree(old / "nas")
+    for f in old.glob("catalog.sqlite*"):
+        f.unlink()
+    target = tmp_path / "new" / "catalog.sqlite"
+    # The new machine has the site's profile back (from its repository of configuration), naming the safe.
+    mine = write_profile(old, profile.file.read_text().replace("catalog: ./catalog.sqlite", f"catalog: {target}"),
+                         "new-machine.yaml")
+    args = ["--profile", str(mine)] + rebuild_args([old / "safe"])
+    assert main(args) == 0
+    assert f"the catalog backup of run {backup} at" in capsys.readouterr().out
+    assert main(args + ["--force", "--identity", str(identity)]) == 0
+    out = capsys.readouterr().out
+    assert f"base: the catalog backup of run {backup}" in out and f"run {backup}: completed" in out
+    with Catalog(target) as catalog:
+        assert catalog.run(first).state == "good" and not verify_chain(catalog)[1]
+        (copy,) = [c for c in catalog.copies_of(backup) if c.destination == "safe"]
+        assert copy.key_ids and copy.path.startswith(str(old / "safe"))

@@ -17,6 +17,11 @@ def add_parsers(sub, common) -> None:
                          help="a folder holding copies (repeatable)")
     rebuild.add_argument("--catalog", type=Path, metavar="FILE",
                          help="the catalog to make (default: the profile's, else the site's default path)")
+    rebuild.add_argument("--identity", action="append", type=Path, metavar="FILE", default=[],
+                         help="an age identity that opens copies encrypted on their way (the recovery sheet's; "
+                              "repeatable)")
+    rebuild.add_argument("--passphrase-env", metavar="NAME",
+                         help="the environment variable holding the passphrase of a protected identity")
     rebuild.add_argument("--force", action="store_true",
                          help="rebuild over a catalog that holds records (it is kept aside, renamed)")
     rebuild.add_argument("--json", action="store_true")
@@ -26,12 +31,23 @@ def cmd_catalog(args) -> int:
     from dse_tui.cli.common import EXIT_UNKNOWN, fail
     from dse_tui.core.records.rebuild import RebuildError, rebuild
 
-    target = _target(args)
+    profile = _profile(args)
+    if profile is False:
+        return EXIT_UNKNOWN
+    target = _target(args, profile)
     if target is None:
         return EXIT_UNKNOWN
+    from dse_tui.core.keys.crypto import Keyring, _env_secret
+
+    passphrase = _env_secret(args.passphrase_env) if args.passphrase_env else None
+    identities = [p.expanduser() for p in args.identity]
+    keyring = (Keyring.for_profile(profile, identities, passphrase) if profile
+               else Keyring(identities, passphrase))
     try:
         done = rebuild(target, [p.expanduser().absolute() for p in args.places], force=args.force,
-                       log=lambda line: None if args.json else print(line))
+                       keyring=keyring, log=lambda line: None if args.json else print(line),
+                       destinations={Path(d.path): d.id for d in profile.destinations.values() if d.path}
+                       if profile else None)
     except RebuildError as exc:
         fail(str(exc))
         return EXIT_UNKNOWN
@@ -44,23 +60,32 @@ def cmd_catalog(args) -> int:
     return 0
 
 
-def _target(args) -> Path | None:
+def _profile(args):
+    """The profile when there is one (None on a fresh machine; False when it is there but wrong)."""
+    from dse_tui.cli.common import fail, profile_path
+
+    path = profile_path(args)
+    if not path.exists():
+        return None
+    from dse_tui.core.profile.config import load_profile
+    from dse_tui.core.profile.problems import ConfigError
+
+    try:
+        return load_profile(path)
+    except ConfigError as exc:
+        fail(f"the profile has {len(exc.problems)} problem(s):\n{exc}")
+        return False
+
+
+def _target(args, profile) -> Path | None:
     """--catalog; else the profile's catalog when there is a profile; else the default path of the site the
     copies are of (a fresh machine has no profile yet)."""
-    from dse_tui.cli.common import fail, profile_path
+    from dse_tui.cli.common import fail
 
     if args.catalog:
         return args.catalog.expanduser().absolute()
-    path = profile_path(args)
-    if path.exists():
-        from dse_tui.core.profile.config import load_profile
-        from dse_tui.core.profile.problems import ConfigError
-
-        try:
-            return load_profile(path).catalog_path
-        except ConfigError as exc:
-            fail(f"the profile has {len(exc.problems)} problem(s) (or pass --catalog FILE):\n{exc}")
-            return None
+    if profile:
+        return profile.catalog_path
     from dse_tui.core.profile.config import default_catalog_path
     from dse_tui.core.records.rebuild import site_of
 

@@ -92,6 +92,27 @@ class Found:
             raise NotReadable(f"{name} in {self.path} does not match its manifest")
         return path
 
+    def unpack(self, name: str, scratch: Path, target: Path, keyring=None) -> None:
+        """The part's content (decrypted with an identity of `keyring` when it is encrypted, decompressed)
+        into `target`; NotReadable saying why not."""
+        from dse_tui.core.engine.pipeline import Stage, stream
+        from dse_tui.core.keys.crypto import IdentityError, is_encrypted, manifest_key_ids
+
+        packed = self.read_part(name, scratch)
+        stages = [Stage(["zstd", "-dcq", str(packed)], name="zstd -d")]
+        if is_encrypted(self.part(name)):
+            if keyring is None:
+                raise NotReadable(f"{name} is encrypted: give its identity with --identity FILE")
+            try:
+                stages = [keyring.decrypt_stage(packed, manifest_key_ids(self.manifest)),
+                          Stage(["zstd", "-dcq"], name="zstd -d")]
+            except IdentityError as exc:
+                raise NotReadable(f"{name} is encrypted and {exc}") from None
+        with open(target, "wb") as out:
+            result = stream(stages, out)
+        if not result.ok:
+            raise NotReadable(f"{name} cannot be read: {result.failure()}")
+
     def complete(self) -> str | None:
         """None when every part is there with its manifest's size and SHA-256 (a folder), or every disc of
         the set is at hand (images: their parts are read when needed); else why not."""

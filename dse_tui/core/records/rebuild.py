@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from dse_tui.core.catalog import Catalog, CatalogError
 from dse_tui.core.catalog.lifecycle import CopyState, RunState
 from dse_tui.core.catalog.recovery import CATALOG_REBUILT
 from dse_tui.core.common.timeutil import utcnow
-from dse_tui.core.keys.crypto import is_encrypted, manifest_key_ids
+from dse_tui.core.keys.crypto import manifest_key_ids
 from dse_tui.core.records.found import Found, NotReadable, scan
 from dse_tui.core.records.rebuild_copies import add_copies, add_media
 
@@ -47,6 +46,7 @@ class Rebuilt:
     copies_added: list[tuple[int, str, str]] = field(default_factory=list)  # (run, destination, path)
     media_added: list[str] = field(default_factory=list)  # codes
     unknown_disks: list[str] = field(default_factory=list)  # devices holding copies that no medium records
+    destinations: dict[Path, str] = field(default_factory=dict)  # folder → destination id (a profile's)
     not_recovered: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what could not be read in the places
     kept_aside: Path | None = None
@@ -71,8 +71,11 @@ def site_of(places: list[Path]) -> str | None:
 
 
 def rebuild(catalog_path: Path, places: list[Path], *, force: bool = False, operator: str | None = None,
-            log=lambda line: None) -> Rebuilt:
-    out = Rebuilt(Path(catalog_path))
+            keyring=None, destinations: dict[Path, str] | None = None, log=lambda line: None) -> Rebuilt:
+    """`keyring` (keys.crypto.Keyring): the identities that open encrypted copies (a catalog backup or a
+    run's log encrypted on its way to an offsite disk). `destinations`: folder → destination id, the
+    profile's when there is one, for copies in places that no recorded copy names."""
+    out = Rebuilt(Path(catalog_path), destinations=dict(destinations or {}))
     out.kept_aside = _make_room(out.catalog, force)
     with tempfile.TemporaryDirectory(prefix="dse-rebuild-") as scratch:
         scratch = Path(scratch)
@@ -82,10 +85,10 @@ def rebuild(catalog_path: Path, places: list[Path], *, force: bool = False, oper
             raise RebuildError(f"the places hold copies of several sites ({', '.join(sites)}): rebuild each "
                                "site's catalog from its own places")
         log(f"{len(found)} cop{'y' if len(found) == 1 else 'ies'} of runs found")
-        out.base = _restore_base(out.catalog, found, scratch, out)
+        out.base = _restore_base(out.catalog, found, scratch, out, keyring)
         with Catalog(out.catalog) as catalog:
             out.base_events = catalog.last_event_id()
-            out.events_added = _carry_log_on(catalog, found, scratch, out)
+            out.events_added = _carry_log_on(catalog, found, scratch, out, keyring)
             _add_runs(catalog, found, out, operator)
             add_media(catalog, out, operator)
             add_copies(catalog, found, out, operator)
@@ -128,11 +131,11 @@ def _make_room(path: Path, force: bool) -> Path | None:
 
 # ---------------------------------------------------------------------- 1. the newest catalog backup
 
-def _restore_base(path: Path, found: list[Found], scratch: Path, out: Rebuilt) -> Found | None:
+def _restore_base(path: Path, found: list[Found], scratch: Path, out: Rebuilt, keyring) -> Found | None:
     backups = sorted((f for f in found if isinstance(f.manifest.get("catalog"), dict)),
                      key=lambda f: (f.started_at, f.run_id), reverse=True)
     for candidate in backups:
-        why = _try_base(path, candidate, scratch)
+        why = _try_base(path, candidate, scratch, keyring)
         if why is None:
             return candidate
         out.not_recovered.append(f"the catalog backup of run {candidate.run_id} at {candidate.path} was not "
@@ -142,22 +145,16 @@ def _restore_base(path: Path, found: list[Found], scratch: Path, out: Rebuilt) -
     return None
 
 
-def _try_base(path: Path, candidate: Found, scratch: Path) -> str | None:
+def _try_base(path: Path, candidate: Found, scratch: Path, keyring) -> str | None:
     from dse_tui.core.drivers.catalog import PART, chain_problems
 
     part = next((p for p in candidate.manifest.get("parts", []) if p["file"].startswith(PART)), None)
     if part is None:
         return "it has no catalog part"
-    if is_encrypted(part):
-        return "it is encrypted (restore it with its identity: dse-tui restore, then rebuild from the rest)"
-    try:
-        packed = candidate.read_part(part["file"], scratch)
-    except NotReadable as exc:
-        return str(exc)
     tmp = path.with_name(f".{path.name}.rebuild")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _unzstd(packed, tmp)
+        candidate.unpack(part["file"], scratch, tmp, keyring)
         with Catalog(tmp, readonly=True) as copy:
             if copy.integrity() != ["ok"]:
                 return "it fails PRAGMA integrity_check"
@@ -165,7 +162,9 @@ def _try_base(path: Path, candidate: Found, scratch: Path) -> str | None:
             if broken:
                 return f"its event log does not verify: {broken[0]}"
         os.replace(tmp, path)
-    except (OSError, CatalogError, subprocess.CalledProcessError) as exc:
+    except NotReadable as exc:
+        return str(exc)
+    except (OSError, CatalogError) as exc:
         return f"it cannot be restored: {exc}"
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
@@ -173,30 +172,22 @@ def _try_base(path: Path, candidate: Found, scratch: Path) -> str | None:
     return None
 
 
-def _unzstd(packed: Path, target: Path) -> None:
-    with open(target, "wb") as f:
-        subprocess.run(["zstd", "-dcq", str(packed)], stdout=f, stderr=subprocess.PIPE, check=True, timeout=3600)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 # ---------------------------------------------------------------------- 2. the log past the base
 
-def _carry_log_on(catalog: Catalog, found: list[Found], scratch: Path, out: Rebuilt) -> int:
+def _carry_log_on(catalog: Catalog, found: list[Found], scratch: Path, out: Rebuilt, keyring) -> int:
     """The events the runs' audit-log parts hold past the log's end, as far as they chain onto it."""
     head_id, _ = catalog.head()
     carried: dict[int, dict] = {}
     furthest = head_id
     for f in sorted(found, key=lambda f: f.run_id, reverse=True):
         block = f.manifest.get("audit_log")
-        if not isinstance(block, dict) or block.get("last_id", 0) <= head_id or is_encrypted(f.part(block["part"]) or {}):
+        if not isinstance(block, dict) or block.get("last_id", 0) <= head_id or f.part(block.get("part")) is None:
             continue
         try:
-            packed = f.read_part(block["part"], scratch)
-            lines = subprocess.run(["zstd", "-dcq", str(packed)], capture_output=True, check=True,
-                                   timeout=600).stdout.splitlines()
-        except (NotReadable, subprocess.CalledProcessError, OSError):
-            continue
+            f.unpack(block["part"], scratch, scratch / "audit-log.jsonl", keyring)
+            lines = (scratch / "audit-log.jsonl").read_bytes().splitlines()
+        except (NotReadable, OSError):
+            continue  # another copy of the run, or a later run, may carry the same events
         for line in lines:
             if line.strip():
                 event = json.loads(line)

@@ -82,7 +82,8 @@ def _disc_set(f: Found, catalog: Catalog, out, operator):
 def _where(f: Found, recorded, catalog: Catalog, out):
     """The destination, device and media of a copy in a folder. On a removable disk (ROOT is its dse-tui/
     folder), the disk plugged in there, by its volume; else the recorded copies in the same place (a
-    destination lays runs out as ROOT/site/repository/run); else a destination named after the place."""
+    destination lays runs out as ROOT/site/repository/run); else the profile's destination of that folder,
+    else a destination named after the place."""
     root = f.path.parent.parent.parent
     disk = _disk_at(root.parent) if root.name == "dse-tui" else None
     if disk is not None:
@@ -102,7 +103,7 @@ def _where(f: Found, recorded, catalog: Catalog, out):
             return c.destination, c.device, [(cm.medium_id, 1, 1, cm.path) for cm in links[:1]]
     from dse_tui.core.destinations.directory import local_device
 
-    return f"found:{root}", local_device(root), []
+    return out.destinations.get(root) or f"found:{root}", local_device(root), []
 
 
 def _disk_at(mountpoint: Path) -> tuple[str, str] | None:
