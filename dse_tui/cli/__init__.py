@@ -14,7 +14,7 @@ import sys
 from dse_tui import __version__
 from dse_tui.cli.common import EXIT_UNKNOWN, Parser, fail, say
 
-MODULES = ("backup", "checks", "checklists", "sessions", "media", "labels", "audit", "keys")
+MODULES = ("backup", "checks", "checklists", "sessions", "media", "labels", "audit", "keys", "catalog")
 
 
 def _modules():
