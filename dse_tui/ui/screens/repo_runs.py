@@ -24,6 +24,7 @@ from dse_tui.i18n import tr
 from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
+from dse_tui.ui.screens.medium_restore import MediumRestore
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
 
 
@@ -32,7 +33,7 @@ INDEX_AFTER = 0.5  # seconds the cursor rests on a run before its contents are i
 RUN_STYLES = {"good": "green", "failed": "bold red", "cancelled": "yellow", "running": "cyan"}
 
 
-class RepoRunsScreen(RestoreWork, CommandScreen):
+class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
     DEFAULT_CSS = """
     RepoRunsScreen #heading { height: auto; padding: 0 1; }
     RepoRunsScreen #handoff { height: auto; padding: 0 1; color: $error; text-style: bold; }
@@ -42,7 +43,7 @@ class RepoRunsScreen(RestoreWork, CommandScreen):
     AUTO_FOCUS = "#runs"
     COMMAND_TABLE = tuple(Command(cid, key, action, text=f"rcmd.{cid}") for cid, key, action in (
         ("verify", "v", "verify"), ("level", "n", "next_level"), ("cancel", "x", "cancel"),
-        ("restore", "t", "restore"), ("contents", "b", "contents"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
+        ("restore", "t", "restore"), ("contents", "b", "contents"), ("medium", "f", "medium"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
         ("sessions", "s", "sessions"), ("events", "h", "events"), ("back", "escape", "back")))
 
     app: ConsoleApp
@@ -202,7 +203,7 @@ class RepoRunsScreen(RestoreWork, CommandScreen):
     def why_not(self, action: str) -> str | None:
         if action == "cancel":
             return None if self.busy is not None else tr("why.idle", self.lang)
-        if action not in ("verify", "restore", "contents", "accept"):
+        if action not in ("verify", "restore", "contents", "accept", "medium"):
             return None
         if self.busy is not None:
             return tr("runs.busy", self.lang)
@@ -221,7 +222,7 @@ class RepoRunsScreen(RestoreWork, CommandScreen):
 
             if not restores_parts(self.repo):  # only a run of files and folders lists them
                 return tr("why.no_contents", self.lang, driver=self.repo.driver)
-        return self._nothing_kept(run)
+        return self.medium_why_not(run) if action == "medium" else self._nothing_kept(run)
 
     def _nothing_kept(self, run: Run) -> str | None:
         """Why a run cannot be verified or restored: it kept nothing (it failed or was cancelled), or was pruned."""

@@ -23,16 +23,19 @@ from dse_tui.ui.screens.reason_dialog import DIALOG_CSS, ReasonDialog
 
 class RestoreDialog(CommandModal):
     """Dismissed with (plan, force, confirm, keyring) or None. An encrypted run whose identity is not at hand
-    asks for the identity file, or for the passphrase of a protected one, before it lets the restore go."""
+    asks for the identity file, or for the passphrase of a protected one, before it lets the restore go.
+    `copy`: restoring from a copy on a medium instead of the run's folder (medium_restore.CopySource: its
+    repository, databases, plan(target, database, check_exists), and the run as its keys are)."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="RestoreDialog")
     COMMAND_TABLE = (Command("cancel", "escape", "dismiss(None)", text="dialog.cancel"),)
 
-    def __init__(self, profile: Profile, run: Run, lang: str, parts: tuple[str, ...] = ()):
+    def __init__(self, profile: Profile, run: Run, lang: str, parts: tuple[str, ...] = (), copy=None):
         super().__init__()
-        self.profile, self.run, self.lang = profile, run, lang
+        self.profile, self.lang, self.copy = profile, lang, copy
+        self.run = copy.run if copy else run
+        self.repo = copy.repo if copy else profile.repository(run.repository)
         self.parts = parts  # only these paths of the run (its contents screen's marks); () the whole run
-        self.repo = profile.repository(run.repository)
         self.plan = None
         self.asking: tuple[str, str | None] | None = None  # (target, database) the server is being asked about
         self.closed = False  # dismissed: an answer that comes after is for nobody
@@ -41,13 +44,16 @@ class RestoreDialog(CommandModal):
         from dse_tui.core.verification.levels import VerifyFailed, load_manifest
 
         try:
-            return drivers.get(self.repo.driver).databases(load_manifest(self.run.manifest or ""))
+            return drivers.get(self.repo.driver).databases(self.copy.manifest if self.copy else
+                                                          load_manifest(self.run.manifest or ""))
         except VerifyFailed:
             return []
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"[b]{escape(self._title())}[/b]")
+            if self.copy:
+                yield Static(escape(tr("medium.from", self.lang, where=self.copy.where)), id="from")
             databases = self._databases()
             if len(databases) > 1:
                 yield Label(tr("restore.database", self.lang))
@@ -74,8 +80,10 @@ class RestoreDialog(CommandModal):
         shown = ", ".join(self.parts[:3]) + (" …" if len(self.parts) > 3 else "")
         return tr("restore.parts_title", self.lang, n=len(self.parts), run=self.run.id, name=self.repo.name, paths=shown)
 
-    def _plan(self, target: str, database: str | None, **kw):
-        return plan(self.profile, self.run, target, database, **kw, **({"parts": self.parts} if self.parts else {}))
+    def _plan(self, target: str, database: str | None, check_exists: bool = True):
+        if self.copy:
+            return self.copy.plan(target, database, check_exists)
+        return plan(self.profile, self.run, target, database, check_exists=check_exists, parts=self.parts)
 
     @on(Button.Pressed, "#new-folder")
     def _new_folder(self) -> None:
