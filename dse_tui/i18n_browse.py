@@ -48,6 +48,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "why.still_loading": {"en": "The run's list of files is still being read", "es": "Aún se lee la lista de ficheros de la ejecución"},
     "why.whole_only": {"en": "The {driver} driver restores a run whole: restore it from the runs screen (t)",
                        "es": "El driver {driver} restaura una ejecución entera: restáurela desde la pantalla de ejecuciones (t)"},
+    "why.no_contents": {"en": "The {driver} driver keeps no list of files and folders to browse: restore its runs with t",
+                        "es": "El driver {driver} no guarda una lista de ficheros y carpetas que explorar: restaure sus ejecuciones "
+                              "con t"},
     "why.unlisted": {"en": "Run {run} keeps no list of its files", "es": "La ejecución {run} no guarda una lista de sus ficheros"},
     "versions.title": {"en": "Versions of {path} in {name}", "es": "Versiones de {path} en {name}"},
     "versions.heading": {"en": "The runs where [b]{path}[/b] changed, newest first. Enter (o) opens that run there; t restores that version.",

@@ -217,6 +217,11 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
             if shrink_only(run, facts.verification, facts.pruned):
                 return None
             return tr("why.accept_good" if run.state == "good" else "why.accept_shrink_only", self.lang, run=run.id)
+        if action == "contents":
+            from dse_tui.ui.screens.versions import restores_parts
+
+            if not restores_parts(self.repo):  # only a run of files and folders lists them
+                return tr("why.no_contents", self.lang, driver=self.repo.driver)
         return self.medium_why_not(run) if action == "medium" else self._nothing_kept(run)
 
     def _nothing_kept(self, run: Run) -> str | None:

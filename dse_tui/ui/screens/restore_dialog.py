@@ -83,8 +83,7 @@ class RestoreDialog(CommandModal):
     def _plan(self, target: str, database: str | None, check_exists: bool = True):
         if self.copy:
             return self.copy.plan(target, database, check_exists)
-        return plan(self.profile, self.run, target, database, check_exists=check_exists,
-                    **({"parts": self.parts} if self.parts else {}))
+        return plan(self.profile, self.run, target, database, check_exists=check_exists, parts=self.parts)
 
     @on(Button.Pressed, "#new-folder")
     def _new_folder(self) -> None:

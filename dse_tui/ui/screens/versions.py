@@ -34,7 +34,7 @@ def when(run: Run, lang: str) -> str:
 
 
 def restores_parts(repo: Repository) -> bool:
-    return getattr(drivers.get(repo.driver), "parts", None) == "paths"
+    return drivers.get(repo.driver).parts == "paths"
 
 
 class VersionsScreen(RestoreWork, CommandScreen):
