@@ -142,7 +142,7 @@ def test_check_reports_each_problem_on_its_line(demo_profile):
     assert len(errors) == 2, result.stdout
     assert "repository library-db: source" in errors[0] and "does not exist" in errors[0]
     assert "destination offsite-share:" in errors[1]
-    assert "2 error(s)" in result.stderr
+    assert "2 errors" in result.stderr
 
 
 def test_check_names_a_missing_tool(demo_profile, tmp_path):

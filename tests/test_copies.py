@@ -67,18 +67,22 @@ def test_two_destinations_on_one_device_count_once(tmp_path):
 def test_a_copy_corrupted_on_its_way_is_caught_and_does_not_count(tmp_path, monkeypatch):
     """The medium returns other bytes than were written (a failing disk): the read-back says so."""
     profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
-    real = common_mod.copy_file
+    from dse_tui.core.engine import readbehind
 
-    def failing_medium(job, src, dst, expected):
-        real(job, src, dst, expected)
-        if dst.name.endswith(".tar.zst"):
-            with open(dst, "r+b") as f:
-                f.seek(100)
-                byte = f.read(1)
-                f.seek(100)
-                f.write(bytes([byte[0] ^ 0xFF]))
+    real = readbehind.drop_range
 
-    monkeypatch.setattr(common_mod, "copy_file", failing_medium)
+    def failing_medium(fd, offset, length):  # the medium holds another byte by the time it is read back
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        if path.endswith(".tar.zst") and "/shelf/" in path and offset == 0:
+            out = os.open(path, os.O_RDWR)
+            try:
+                os.pwrite(out, bytes([os.pread(out, 1, 100)[0] ^ 0xFF]), 100)
+                os.fsync(out)
+            finally:
+                os.close(out)
+        real(fd, offset, length)
+
+    monkeypatch.setattr(readbehind, "drop_range", failing_medium)
     with Catalog(profile.catalog_path) as catalog:
         (outcome,) = copy_pending(profile, catalog)
         assert outcome.state == "failed" and "read back" in outcome.message and "differs" in outcome.message

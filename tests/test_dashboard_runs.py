@@ -162,7 +162,7 @@ async def test_quitting_with_a_backup_running_asks_first(tmp_path):
         await pilot.press("r")
         await pilot_until(pilot, lambda: recorded(profile, "big"), what="the run under way")
         await pilot.press("q")
-        assert isinstance(app.screen, Confirm) and "1 backup(s) running" in str(app.screen.query_one("#question").render())
+        assert isinstance(app.screen, Confirm) and "A backup is running" in str(app.screen.query_one("#question").render())
         await pilot.press("n")  # stay
         assert not isinstance(app.screen, Confirm) and app.screen.query_one(RunsPanel).active
         await pilot.press("q")

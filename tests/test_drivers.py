@@ -16,7 +16,7 @@ PACKAGE = ROOT / "dse_tui"
 
 
 def test_the_registry_finds_every_driver_by_its_module_name():
-    assert set(drivers.names()) == {"files", "git", "mysql", "postgresql", "sqlite"}
+    assert set(drivers.names()) == {"catalog", "files", "git", "mysql", "postgresql", "sqlite"}
     for name in drivers.names():
         driver = drivers.get(name)
         assert isinstance(driver, Driver) and driver.name == name

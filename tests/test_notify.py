@@ -88,7 +88,7 @@ def test_a_mail_server_that_is_down_never_fails_a_backup_and_the_mail_goes_later
     controller.start()
     try:
         sent = dse("notify", "--profile", str(profile.file))
-        assert sent.returncode == 0 and "1 mail(s) sent, 0 waiting" in sent.stdout
+        assert sent.returncode == 0 and "1 mail sent, 0 waiting" in sent.stdout
     finally:
         controller.stop()
     assert [m["Subject"] for m in inbox.messages] == [waiting[0][0]]

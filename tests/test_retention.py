@@ -78,7 +78,7 @@ def test_prune_dry_run_removes_nothing(tmp_path):
     assert len(list((tmp_path / "backups" / "r").iterdir())) == 2
     real = subprocess.run([sys.executable, "-m", "dse_tui", "prune", "--profile", str(profile.file)],
                           capture_output=True, text=True, cwd=ROOT)
-    assert real.returncode == 0 and "1 run(s) removed" in real.stderr
+    assert real.returncode == 0 and "1 run removed" in real.stderr
     assert len(list((tmp_path / "backups" / "r").iterdir())) == 1
 
 

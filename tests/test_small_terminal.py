@@ -48,3 +48,22 @@ async def test_what_matters_stays_as_the_terminal_narrows_and_all_comes_back(dem
         await pilot.resize_terminal(200, 50)
         await pilot_until(pilot, lambda: columns(app) == COLUMNS, what="every column back")
         assert app.screen.query_one(RepoTable).get_cell("library-db", "driver").plain == "sqlite"
+
+
+async def test_the_detail_pane_has_no_scrollbar_from_its_first_frame_at_200x34(demo_profile):
+    """Nothing overflows the pane at 200x34, not even on the first frames (the recent runs were 12 lines
+    high until a refresh later fitted them: a scrollbar thumb showed by the size chart meanwhile)."""
+    profile = load_profile(demo_profile)
+    record_runs(profile.catalog_path, "library-db", "g" * 30, size=2_400_000)
+    app = make_app(demo_profile, language="en", clock=fixed_clock, poll_seconds=0.05)
+    async with app.run_test(size=(200, 34)) as pilot:
+        frames = 0
+        while frames < 30:  # every frame of the first ones, from the one the pane first shows in
+            await pilot.pause(0)
+            details = app.screen.query(RepoDetail)
+            if not details or not details.first().region.height:
+                continue
+            frames += 1
+            detail = details.first()
+            assert not detail.show_vertical_scrollbar and detail.max_scroll_y == 0, f"frame {frames}"
+

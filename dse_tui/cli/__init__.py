@@ -12,9 +12,9 @@ import os
 import sys
 
 from dse_tui import __version__
-from dse_tui.cli.common import EXIT_UNKNOWN, Parser
+from dse_tui.cli.common import EXIT_UNKNOWN, Parser, fail, say
 
-MODULES = ("backup", "checks", "checklists", "sessions", "media", "labels", "audit", "keys")
+MODULES = ("backup", "checks", "checklists", "sessions", "media", "labels", "audit", "keys", "catalog")
 
 
 def _modules():
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return commands[command](args)
     except KeyboardInterrupt:
-        print("dse-tui: interrupted", file=sys.stderr)
+        fail(say(args, "cli.interrupted"))
         return 130
     except BrokenPipeError:  # `dse-tui status | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -64,8 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if os.environ.get("DSE_TUI_DEBUG"):
             raise
-        print(f"dse-tui: internal error: {exc!r} (run with DSE_TUI_DEBUG=1 for the traceback, "
-              "and please report it)", file=sys.stderr)
+        fail(say(args, "cli.internal", error=repr(exc)))
         return EXIT_UNKNOWN
 
 

@@ -43,20 +43,20 @@ def add_report_parser(sub, common) -> None:
 def cmd_report(args) -> int:
     from datetime import datetime, timedelta, timezone
 
-    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load, say
     from dse_tui.core.records.report import build, to_csv, to_markdown, to_pdf
 
     try:
         start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=timezone.utc)
         end = datetime.strptime(args.end, "%Y-%m-%d").replace(tzinfo=timezone.utc) + timedelta(days=1)
     except ValueError:
-        fail("dates are YYYY-MM-DD, e.g. --from 2026-01-01 --to 2026-03-31")
+        fail(say(args, "cli.report.dates"))
         return EXIT_UNKNOWN
     if end <= start:
-        fail("--to is before --from")
+        fail(say(args, "cli.report.backwards"))
         return EXIT_UNKNOWN
     if args.format == "pdf" and not args.output:
-        fail("a PDF report needs --output FILE")
+        fail(say(args, "cli.report.pdf_output"))
         return EXIT_UNKNOWN
     loaded = load(args, readonly=True)
     if loaded is None:
@@ -64,7 +64,7 @@ def cmd_report(args) -> int:
     profile, catalog = loaded
     unknown = [r for r in args.repo or [] if r not in {x.id for x in profile.repositories}]
     if unknown:
-        fail(f"unknown repository: {', '.join(unknown)}")
+        fail(say(args, "cli.report.unknown", names=", ".join(unknown)))
         return EXIT_UNKNOWN
     with catalog:
         report = build(profile, catalog, start, end, args.repo)
@@ -72,7 +72,7 @@ def cmd_report(args) -> int:
             "pdf": lambda: to_pdf(report)}[args.format]()
     if args.output:
         args.output.write_bytes(data)
-        print(f"report for {args.start} to {args.end}: {args.output}")
+        print(say(args, "cli.report.written", start=args.start, end=args.end, path=args.output))
     else:
         sys.stdout.buffer.write(data)
     return 0
@@ -97,7 +97,7 @@ def _read_log(path: Path, profile) -> bytes:
 
 
 def cmd_audit(args) -> int:
-    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load, say
     from dse_tui.core.records.audit import export_jsonl, head_of, verify_chain
     from dse_tui.core.keys.crypto import IdentityError
 
@@ -111,7 +111,7 @@ def cmd_audit(args) -> int:
             if args.output:
                 args.output.write_bytes(data)
                 count = data.count(b"\n")
-                print(f"{count} event(s) written to {args.output}")
+                print(say(args, "cli.audit.written", n=count, path=args.output))
             else:
                 sys.stdout.buffer.write(data)
             return 0
@@ -130,16 +130,17 @@ def cmd_audit(args) -> int:
             try:
                 head = head_of(_read_log(args.against, profile))
             except (OSError, subprocess.CalledProcessError, ValueError, KeyError, IdentityError) as exc:
-                fail(f"cannot read {args.against}: {exc}")
+                fail(say(args, "cli.audit.unreadable", path=args.against, error=exc))
                 return EXIT_UNKNOWN
         count, breaks = verify_chain(catalog, head)
     for b in breaks:
-        print(f"BROKEN {b.kind:<9} {b.message}")
+        print(f"{say(args, 'cli.audit.broken'):<6} {b.kind:<9} {b.message}")
     if breaks:
-        print(f"dse-tui audit verify: the event log of {profile.catalog_path} is not intact "
-              f"({len(breaks)} break(s) in {count} events)", file=sys.stderr)
+        print("dse-tui audit verify: " + say(args, "cli.audit.not_intact", path=profile.catalog_path, n=len(breaks),
+                                             count=count), file=sys.stderr)
         return 1
-    print(f"ok     {count} event(s), the hash chain is intact" + (f" and matches {args.against}" if head else ""))
+    print(f"{say(args, 'check.level.ok'):<6} " + say(args, "cli.audit.intact", n=count)
+          + (say(args, "cli.audit.matches", path=args.against) if head else ""))
     return 0
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from dse_tui.cli.common import (
-    EXIT_NOT_STORED, EXIT_UNKNOWN, Parser, cancel_on_signals, fail, load, notify_after, profile_path,
+    EXIT_NOT_STORED, EXIT_UNKNOWN, Parser, cancel_on_signals, fail, lang, load, notify_after, profile_path, say, speak,
 )
 from dse_tui.jsonout import print_json
 
@@ -51,7 +51,7 @@ def cmd_tui(args) -> int:
         try:
             profile = init_demo()
         except OSError as exc:
-            fail(f"cannot create the demo site: {exc}; try `dse-tui demo init DIR` with a folder you can write")
+            fail(say(args, "cli.demo.cannot_tui", error=exc))
             return 1
     return run_tui(profile or profile_path(args), language=args.lang)
 
@@ -62,9 +62,9 @@ def cmd_demo(args) -> int:
     try:
         path = init_demo(args.directory)
     except (OSError, FileNotFoundError) as exc:
-        fail(f"cannot create the demo site: {exc}")
+        fail(say(args, "cli.demo.cannot", error=exc))
         return 1
-    print(f"demo site ready; open it with: dse-tui --profile {path}")
+    print(say(args, "cli.demo.ready", path=path))
     print(path)
     return 0
 
@@ -79,7 +79,7 @@ def cmd_check(args) -> int:
     problems = []
     profile = checklists = None
     try:
-        profile = load_profile(path)
+        profile = speak(args, load_profile(path))
     except ConfigError as exc:
         problems += exc.problems
     try:
@@ -87,21 +87,23 @@ def cmd_check(args) -> int:
     except ConfigError as exc:
         problems += exc.problems
     for problem in problems:
-        print(f"error  {problem}")
+        print(f"{say(args, 'check.level.error'):<5}  {problem}")
     if profile is None:
-        print(f"dse-tui check: {len(problems)} problem(s); fix the profile and run again", file=sys.stderr)
+        print("dse-tui check: " + say(args, "cli.check.unusable", n=len(problems)), file=sys.stderr)
         return 1
-    print(f"ok     profile {path}: {len(profile.repositories)} repositories, "
-          f"{len(profile.destinations)} destinations")
+    ok = f"{say(args, 'check.level.ok'):<5}  "
+    print(ok + say(args, "cli.check.profile", path=path, repos=say(args, "cli.check.repos", n=len(profile.repositories)),
+                   dests=say(args, "cli.check.dests", n=len(profile.destinations))))
     if checklists:
-        print(f"ok     checklists: {', '.join(sorted(checklists))}")
+        print(ok + say(args, "cli.check.checklists", names=", ".join(sorted(checklists))))
     findings = run_checks(profile, checklists or {})
     for finding in findings:
-        print(finding)
+        print(finding.line(lang(args)))
     errors = len(problems) + sum(f.level == "error" for f in findings)
     warnings = sum(f.level == "warn" for f in findings)
     if errors:
-        print(f"dse-tui check: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+        print("dse-tui check: " + say(args, "cli.check.errors", n=errors) + ", "
+              + say(args, "cli.check.warnings", n=warnings), file=sys.stderr)
     return 1 if errors else 0
 
 
@@ -113,17 +115,16 @@ def cmd_notify(args) -> int:
         return EXIT_UNKNOWN
     profile, catalog = loaded
     if profile.notify is None:
-        fail(f"the profile {profile.file} has no `notify:` section")
+        fail(say(args, "cli.notify.none", file=profile.file))
         return EXIT_UNKNOWN
     from dse_tui.core.records import notify
     with catalog:
         if args.test:
-            notify.queue(profile, catalog, "test", "Test message", f"dse-tui can send mail from {profile.site.name}.\n",
-                         key=None)
+            notify.test_message(profile, catalog)
         notify.scan(profile, catalog)
         notify.daily_summary(profile, catalog)
         sent, waiting = notify.flush(profile, catalog, log=lambda line: print(f"dse-tui: {line}", file=sys.stderr))
-    print(f"{sent} mail(s) sent, {waiting} waiting")
+    print(say(args, "cli.notify.sent", n=sent, waiting=waiting))
     return 0 if waiting == 0 else 1
 
 
@@ -141,7 +142,7 @@ def cmd_status(args) -> int:
         with catalog:
             items = statuses(profile, catalog, utcnow())
     except sqlite3.Error as exc:
-        fail(f"cannot read the catalog {profile.catalog_path}: {exc}")
+        fail(say(args, "cli.catalog_unreadable", path=profile.catalog_path, error=exc))
         return EXIT_UNKNOWN
     if args.json:
         print_json([s.as_json() for s in items])
@@ -152,7 +153,7 @@ def cmd_status(args) -> int:
     else:
         from dse_tui.status_table import render_table
 
-        print(render_table(items, utcnow(), color=sys.stdout.isatty()))
+        print(render_table(items, utcnow(), color=sys.stdout.isatty(), lang=lang(args)))
     return exit_code(items)
 
 
@@ -170,14 +171,14 @@ def cmd_run(args) -> int:
         return EXIT_UNKNOWN
     profile, catalog = loaded
     if args.repos and (args.all or args.due):
-        fail("name repositories or use --all/--due, not both")
+        fail(say(args, "cli.run.both"))
         return EXIT_UNKNOWN
     with catalog:
         try:
             repos = pick(profile, catalog, utcnow(), names=args.repos, everything=args.all)
         except KeyError as exc:
-            fail(f"no repository {exc.args[0]!r} in {profile.file}; known: "
-                  f"{', '.join(r.id for r in profile.repositories)}")
+            fail(say(args, "cli.no_repository", repo=repr(exc.args[0]), file=profile.file,
+                     known=", ".join(r.id for r in profile.repositories)))
             return EXIT_UNKNOWN
 
     def report(outcome) -> None:
@@ -186,27 +187,27 @@ def cmd_run(args) -> int:
 
             # A failed run may keep its artifact (as evidence): why it failed is what to read first.
             where = (outcome.artifact if outcome.state == "good" else outcome.message) or outcome.artifact or ""
-            print(f"{outcome.state:<9} {outcome.repository:<20} "
+            print(f"{say(args, 'run.' + outcome.state):<9} {outcome.repository:<20} "
                   f"{('r' + str(outcome.run_id)) if outcome.run_id else '-':<7} "
                   f"{size(outcome.size):>10} {outcome.elapsed:6.1f}s  {where}", flush=True)
             for entry in outcome.not_archived or []:
-                print(f"{'':<9} not archived: {not_archived_line(entry)}", flush=True)
+                print(f"{'':<9} " + say(args, "cli.run.not_archived", what=not_archived_line(entry)), flush=True)
 
     outcomes = run_many(profile, repos, trigger="cli", on_outcome=report, cancel=cancel)
     notify_after(profile)
     if args.json:
         print_json([o.as_json() for o in outcomes])
     elif not repos:
-        print("nothing is due")
+        print(say(args, "runs.none_due"))
     failed = [o for o in outcomes if o.state != "good"]
     if failed:
-        print(f"dse-tui run: {len(failed)} of {len(outcomes)} run(s) did not succeed: "
-              f"{', '.join(o.repository for o in failed)}", file=sys.stderr)
+        print("dse-tui run: " + say(args, "cli.run.failed", n=len(failed), total=len(outcomes),
+                                    repos=", ".join(o.repository for o in failed)), file=sys.stderr)
         return 1
     unstored = [o for o in outcomes if not o.stored]
     if unstored:
-        print(f"dse-tui run: {len(unstored)} good run(s) not stored on enough distinct devices yet: "
-              f"{', '.join(o.repository for o in unstored)}; `dse-tui copy` tries again", file=sys.stderr)
+        print("dse-tui run: " + say(args, "cli.run.unstored", n=len(unstored),
+                                    repos=", ".join(o.repository for o in unstored)), file=sys.stderr)
         return EXIT_NOT_STORED
     return 0
 
@@ -222,7 +223,7 @@ def cmd_prune(args) -> int:
     try:
         repos = [profile.repository(r) for r in args.repos] if args.repos else list(profile.repositories)
     except KeyError as exc:
-        fail(f"no repository {exc.args[0]!r} in {profile.file}")
+        fail(say(args, "cli.no_repository_short", repo=repr(exc.args[0]), file=profile.file))
         return EXIT_UNKNOWN
     status = 0
     removed = 0
@@ -232,15 +233,15 @@ def cmd_prune(args) -> int:
                 with RepoLock(profile.storage_root, repo.id):  # never prune under a running backup
                     decisions = prune(profile, catalog, repo, dry_run=args.dry_run)
             except (AlreadyRunning, OSError) as exc:  # one repository's trouble does not stop the others
-                print(f"skip         {repo.id}: {exc}")
+                print(f"{say(args, 'cli.prune.skip'):<12} {repo.id}: {exc}")
                 status = 1
                 continue
             for d in decisions:
-                verb = "keep" if d.keep else ("would remove" if args.dry_run else "removed")
-                why = ", ".join(d.reasons) or "no retention rule keeps it"
+                verb = say(args, "cli.prune.keep" if d.keep else ("cli.prune.would" if args.dry_run else "cli.prune.removed"))
+                why = ", ".join(d.reasons) or say(args, "cli.prune.no_rule")
                 print(f"{verb:<12} {repo.id:<20} r{d.run.id:<6} {d.run.started_at.astimezone():%Y-%m-%d %H:%M}  {why}")
                 removed += not d.keep
-    print(f"{removed} run(s) {'would be ' if args.dry_run else ''}removed", file=sys.stderr)
+    print(say(args, "cli.prune.would_total" if args.dry_run else "cli.prune.total", n=removed), file=sys.stderr)
     return status
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 
 
 def add_parsers(sub, common) -> None:
@@ -12,13 +13,14 @@ def add_parsers(sub, common) -> None:
     show = actions.add_parser("show", parents=[common], help="one checklist, to read or print")
     show.add_argument("name", metavar="NAME", nargs="?",
                       help="its file's stem (see `checklist list`); with --repo, that repository's own by default")
-    show.add_argument("--lang", choices=("es", "en"), help="language (default: the locale)")
+    show.add_argument("--lang", choices=("es", "en"), default=argparse.SUPPRESS,
+                      help="language (default: --lang before the command, then the locale)")
     show.add_argument("--repo", metavar="REPO",
                       help="fill the commands in from this repository of the profile, with its extra steps")
 
 
 def cmd_checklist(args) -> int:
-    from dse_tui.cli.common import EXIT_UNKNOWN, fail
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, lang, say, speak
     from dse_tui.core.sessions.checklists import load_checklists, repository_checklist, site_checklists
     from dse_tui.core.profile.problems import ConfigError
 
@@ -28,24 +30,25 @@ def cmd_checklist(args) -> int:
             from dse_tui.cli.common import profile_path
             from dse_tui.core.profile.config import load_profile
 
-            profile = load_profile(profile_path(args))
+            profile = speak(args, load_profile(profile_path(args)))
             repo, storage = profile.repository(args.repo), str(profile.storage_root)
         checklists = site_checklists(profile) if profile else load_checklists()
     except KeyError:
-        fail(f"no repository {args.repo!r} in the profile")
+        fail(say(args, "cli.checklist.no_repository", repo=repr(args.repo)))
         return EXIT_UNKNOWN
     except (ConfigError, OSError) as exc:
-        count = f"{len(exc.problems)} problem(s)" if isinstance(exc, ConfigError) else "a problem"
-        fail(f"the profile or checklists have {count}:\n{exc}")
+        fail(say(args, "cli.checklist.problems", n=len(exc.problems) if isinstance(exc, ConfigError) else 1,
+                 problems=exc))
         return EXIT_UNKNOWN
     if args.checklist_command == "list":
         for c in sorted(checklists.values(), key=lambda c: (c.kind, c.name)):
             required = sum(s.required for s in c.steps)
-            print(f"{c.name:<22} {c.kind:<9} {','.join(c.drivers) or '-':<12} {len(c.steps):>2} steps "
-                  f"({required} required)  {c.title['en']}")
+            steps = say(args, "cli.checklist.steps", n=len(c.steps), required=required)
+            print(f"{c.name:<22} {c.kind:<9} {','.join(c.drivers) or '-':<12} {steps}  "
+                  f"{c.title.get(lang(args)) or c.title['en']}")
         return 0
     if args.name is None and repo is None:
-        fail("name a checklist (see `dse-tui checklist list`) or a repository with --repo")
+        fail(say(args, "cli.checklist.name_one"))
         return EXIT_UNKNOWN
     try:
         if repo is not None and (args.name is None or args.name == repo.checklist):
@@ -56,23 +59,18 @@ def cmd_checklist(args) -> int:
         fail(str(exc))
         return EXIT_UNKNOWN
     if checklist is None:
-        fail(f"no checklist {args.name!r}; known: {', '.join(sorted(checklists))}")
+        fail(say(args, "cli.checklist.unknown", name=repr(args.name), known=", ".join(sorted(checklists))))
         return EXIT_UNKNOWN
-    print(render(checklist, args.lang or _language(), repo, storage))
+    print(render(checklist, lang(args), repo, storage))
     return 0
-
-
-def _language() -> str:
-    from dse_tui.i18n import default_language
-
-    return default_language()
 
 
 def render(checklist, lang: str, repo=None, storage: str | None = None) -> str:
     """Plain text with boxes to tick and blanks for the evidence, for paper."""
     from dse_tui.core.sessions.checklists import fill_command
+    from dse_tui.core.texts import tr
 
-    optional = {"es": "opcional", "en": "optional"}[lang]
+    optional = tr("paper.optional", lang)
     lines = [checklist.title.get(lang) or checklist.title["en"], f"({checklist.name}, ITR 7.5 DSE 01)", ""]
     if repo is not None:
         lines[1] += f" — {repo.id}: {repo.location}"
@@ -84,9 +82,7 @@ def render(checklist, lang: str, repo=None, storage: str | None = None) -> str:
             lines.append(f"        $ {command}")
         if step.evidence:
             lines.append(f"        {step.evidence.get(lang) or step.evidence['en']}: ____________________")
-    operator = {"es": "Operador", "en": "Operator"}[lang]
-    date = {"es": "Fecha", "en": "Date"}[lang]
-    signature = {"es": "Firma", "en": "Signature"}[lang]
+    operator, date, signature = (tr(k, lang) for k in ("paper.operator", "paper.date", "paper.signature"))
     lines += ["", f"{operator}: ____________________   {date}: ____________   {signature}: ____________"]
     return "\n".join(lines)
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dse_tui.cli.common import cancel_on_signals
+from dse_tui.cli.common import cancel_on_signals, say
 from dse_tui.core.profile.model import VERIFY_LEVELS
 from dse_tui.jsonout import print_json
 
@@ -36,6 +36,12 @@ def add_parsers(sub, common) -> None:
                          help="a folder or file (files, git, sqlite, or the dump files of a database), or a "
                               "database name on the repository's server")
     restore.add_argument("--database", metavar="DB", help="which database of the run (when it holds several)")
+    restore.add_argument("--path", action="append", metavar="PATH",
+                         help="only this file or folder (with everything under it) of a files run, as the run's "
+                              "contents name it (repeatable)")
+    restore.add_argument("--table", action="append", metavar="TABLE",
+                         help="only this table (schema.table) or schema of a database run (repeatable; see "
+                              "docs/operator.md for what each driver can restore alone)")
     restore.add_argument("--force", action="store_true", help="restore over an existing target")
     restore.add_argument("--confirm", metavar="REPO",
                          help="the repository id, to restore over its live source (asked for on a terminal)")
@@ -93,7 +99,8 @@ def keyring_for(profile, args, runs) -> "Keyring":
                     break  # the run's verification says which key and why
                 if isinstance(exc, WrongPassphrase):
                     print(exc, file=sys.stderr)
-                keyring.passphrase = getpass.getpass(f"Passphrase for {getattr(exc, 'path', 'the identity')}: ")
+                path = getattr(exc, "path", None) or say(args, "cli.verify.the_identity")
+                keyring.passphrase = getpass.getpass(say(args, "cli.verify.passphrase", path=path))
             except IdentityError:
                 break
     return keyring
@@ -117,7 +124,7 @@ def _load_run(args):
     run = catalog.run(args.run)
     if run is None:
         catalog.close()
-        fail(f"no run {args.run} in the catalog {profile.catalog_path}")
+        fail(say(args, "cli.no_run", run=args.run, path=profile.catalog_path))
         return None
     return profile, catalog, run
 
@@ -132,26 +139,26 @@ def cmd_verify(args) -> int:
         return EXIT_UNKNOWN
     profile, catalog = loaded
     if (args.repos or args.run) and args.due:
-        fail("name repositories or runs, or use --due, not both")
+        fail(say(args, "cli.verify.both"))
         return EXIT_UNKNOWN
     with catalog:
         runs = []
         for run_id in args.run or []:
             run = catalog.run(run_id)
             if run is None:
-                fail(f"no run {run_id} in the catalog {profile.catalog_path}")
+                fail(say(args, "cli.no_run", run=run_id, path=profile.catalog_path))
                 return EXIT_UNKNOWN
             runs.append(run)
         for key in args.repos:
             try:
                 profile.repository(key)
             except KeyError:
-                fail(f"no repository {key!r} in {profile.file}; known: "
-                      f"{', '.join(r.id for r in profile.repositories)}")
+                fail(say(args, "cli.no_repository", repo=repr(key), file=profile.file,
+                         known=", ".join(r.id for r in profile.repositories)))
                 return EXIT_UNKNOWN
             latest = catalog.latest_kept_run(key)
             if latest is None:
-                fail(f"{key} has no run with an artifact to verify")
+                fail(say(args, "cli.verify.no_artifact", repo=key))
                 return 1
             runs.append(latest)
         if not args.repos and not args.run:
@@ -170,11 +177,13 @@ def cmd_verify(args) -> int:
             outcome = verify_run(profile, catalog, run, level=args.level, trigger="cli", cancel=cancel, keyring=keyring)
             outcomes.append(outcome)
             if not args.json:
-                print(f"{outcome.outcome:<9} {outcome.repository:<20} r{outcome.run_id:<6} {outcome.level:<9} "
+                print(f"{say(args, 'outcome.' + outcome.outcome):<9} {outcome.repository:<20} r{outcome.run_id:<6} "
+                      f"{say(args, 'level.' + outcome.level):<9} "
                       f"{outcome.elapsed:6.1f}s  {outcome.message or ''}", flush=True)
                 for check in outcome.checks:
                     if not check.ok:
-                        print(f"    {'N/A ' if check.inconclusive else 'FAIL'} {check.name}: {check.detail}")
+                        mark = say(args, "cli.verify.na" if check.inconclusive else "cli.verify.fail")
+                        print(f"    {mark:<4} {check.name}: {check.detail}")
     from dse_tui.cli.common import notify_after
 
     notify_after(profile, scan=False)
@@ -182,10 +191,10 @@ def cmd_verify(args) -> int:
         items = [o.as_json() for o in outcomes] + [{"kind": "copy", **c.as_json()} for c in copy_checks]
         print_json(items)
     elif not runs and not copy_checks:
-        print("nothing is due for verification")
+        print(say(args, "cli.verify.none_due"))
     bad = [o for o in outcomes if not o.passed] + [c for c in copy_checks if c.outcome in ("failed", "cancelled")]
     if bad:
-        print(f"dse-tui verify: {len(bad)} of {len(outcomes) + len(copy_checks)} verification(s) did not pass",
+        print("dse-tui verify: " + say(args, "cli.verify.bad", n=len(bad), total=len(outcomes) + len(copy_checks)),
               file=sys.stderr)
     return 1 if bad or len(outcomes) < len(runs) else 0
 
@@ -206,7 +215,8 @@ def _verify_copies(profile, catalog, args, cancel) -> list:
         check = verify_copy(profile, catalog, copy, trigger="cli", cancel=cancel)
         checks.append(check)
         if not args.json:
-            print(f"{check.outcome:<12} {check.repository:<20} r{check.run_id:<6} copy on {check.destination:<14} "
+            on = say(args, "cli.verify.copy_on", destination=check.destination)
+            print(f"{say(args, 'outcome.' + check.outcome):<12} {check.repository:<20} r{check.run_id:<6} {on:<22} "
                   f"{check.message or ''}", flush=True)
     return checks
 
@@ -229,17 +239,17 @@ def cmd_restore(args) -> int:
     profile, catalog, run = loaded
     with catalog:
         try:
-            p = plan(profile, run, args.to, args.database)
+            parts = _parts_asked(profile, run, args)
+            p = plan(profile, run, args.to, args.database, parts=parts)
         except KeyError:
-            fail(f"run {run.id} belongs to {run.repository}, which the profile no longer has")
+            fail(say(args, "cli.restore.gone", run=run.id, repo=run.repository))
             return 1
         except (RestoreError, VerifyFailed) as exc:
             fail(str(exc))
             return 1
         confirm = args.confirm
         if p.live and confirm is None and sys.stdin.isatty():
-            print(f"{p.describe()}\nThis overwrites the live data. Type the repository id ({p.repository.id}) "
-                  "to go on:", file=sys.stderr)
+            print(f"{p.describe()}\n" + say(args, "cli.restore.confirm", repo=p.repository.id), file=sys.stderr)
             confirm = sys.stdin.readline().strip()
         try:
             outcome = restore(profile, catalog, p, force=args.force, confirm=confirm, cancel=cancel_on_signals(),
@@ -251,9 +261,28 @@ def cmd_restore(args) -> int:
     if args.json:
         print_json([outcome.as_json()])
     else:
-        print(f"{outcome.outcome:<9} r{outcome.run_id:<6} {outcome.elapsed:6.1f}s  {outcome.target}"
+        print(f"{say(args, 'restored.' + outcome.outcome):<9} r{outcome.run_id:<6} {outcome.elapsed:6.1f}s  {outcome.target}"
               + (f"  {outcome.message}" if outcome.message else ""))
     return 0 if outcome.outcome == "done" else 1
+
+
+def _parts_asked(profile, run, args) -> tuple[str, ...]:
+    """--path or --table, as the run's driver restores parts (RestoreError when it does not so)."""
+    from dse_tui.core import drivers
+    from dse_tui.core.restore.run import RestoreError
+
+    paths, tables = tuple(args.path or ()), tuple(args.table or ())
+    if not paths and not tables:
+        return ()
+    if paths and tables:
+        raise RestoreError("name --path (files and folders) or --table (tables of a database), not both")
+    repo = profile.repository(run.repository)
+    kind = drivers.get(repo.driver).parts
+    asked = "paths" if paths else "tables"
+    if kind is not None and kind != asked:
+        option = "--path" if kind == "paths" else "--table"
+        raise RestoreError(f"run {run.id} is a {repo.driver} run: name its parts with {option}")
+    return paths or tables
 
 
 def cmd_accept(args) -> int:
@@ -270,7 +299,7 @@ def cmd_accept(args) -> int:
         except AcceptError as exc:
             fail(str(exc))
             return 1
-    print(f"run {run.id} of {run.repository} accepted: {args.reason.strip()}")
+    print(say(args, "cli.accept.done", run=run.id, repo=run.repository, reason=args.reason.strip()))
     return 0
 
 

@@ -22,6 +22,35 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_UNKNOWN, f"{self.prog}: error: {message}\n")
 
 
+def lang(args) -> str:
+    """The language of what a person reads: --lang, else the profile's site.language (once load() has read
+    it), else the locale. Machine output (--json, metrics) has none."""
+    from dse_tui.core.common.fmt import set_language
+    from dse_tui.core.texts import default_language
+
+    chosen = getattr(args, "lang", None) or default_language(getattr(args, "site_language", None))
+    set_language(chosen)  # humanize's ages and sizes too
+    return chosen
+
+
+def say(args, key: str, **values) -> str:
+    """The text `key` in the command's language (dse_tui/core/texts)."""
+    from dse_tui.core.texts import tr
+
+    return tr(key, lang(args), **values)
+
+
+def speak(args, profile):
+    """The profile as the command's core functions see it: `--lang` given, it is the site's language
+    (labels, mails, the report follow it); what the profile says is kept for lang()."""
+    from dataclasses import replace
+
+    args.site_language = profile.site.language
+    if getattr(args, "lang", None) and args.lang != profile.site.language:
+        profile = replace(profile, site=replace(profile.site, language=args.lang))
+    return profile
+
+
 def profile_path(args) -> Path:
     from dse_tui.core.profile.config import profile_path_from_env
 
@@ -37,13 +66,12 @@ def load(args, readonly: bool = False):
 
     path = profile_path(args)
     if not path.exists():
-        fail(f"no profile at {path}: pass --profile FILE or set DSE_TUI_PROFILE "
-              "(try `dse-tui demo init` for a working example)")
+        fail(say(args, "cli.no_profile", path=path))
         return None
     try:
-        profile = load_profile(path)
+        profile = speak(args, load_profile(path))
     except ConfigError as exc:
-        fail(f"the profile has {len(exc.problems)} problem(s):\n{exc}")
+        fail(say(args, "cli.profile_problems", n=len(exc.problems), problems=exc))
         return None
     import sqlite3
 
@@ -54,7 +82,7 @@ def load(args, readonly: bool = False):
 
             note_profile(catalog, profile)
     except (CatalogError, sqlite3.Error) as exc:
-        fail(f"cannot use the catalog {profile.catalog_path}: {exc}")
+        fail(say(args, "cli.catalog_unusable", path=profile.catalog_path, error=exc))
         return None
     return profile, catalog
 
@@ -77,7 +105,9 @@ def notify_after(profile, scan: bool = True) -> None:
                 notify.daily_summary(profile, catalog)
             notify.flush(profile, catalog, log=lambda line: print(f"dse-tui: {line}", file=sys.stderr))
     except Exception as exc:  # mail must never turn a good backup into a failed command
-        print(f"dse-tui: notifications not sent: {exc}", file=sys.stderr)
+        from dse_tui.core.texts import default_language, tr
+
+        fail(tr("cli.notify_failed", default_language(profile.site.language), error=exc))
 
 
 def cancel_on_signals() -> threading.Event:

@@ -24,20 +24,20 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_keys(args) -> int:
-    from dse_tui.cli.common import EXIT_UNKNOWN, fail, profile_path
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, profile_path, say, speak
     from dse_tui.core.profile.config import load_profile
     from dse_tui.core.keys.crypto import keys_dir
     from dse_tui.core.keys.keypairs import KeyError_, init_key, recovery_sheet
     from dse_tui.core.profile.problems import ConfigError
 
     try:
-        profile = load_profile(profile_path(args))
+        profile = speak(args, load_profile(profile_path(args)))
     except (ConfigError, OSError) as exc:
-        fail(f"cannot use the profile: {exc}")
+        fail(say(args, "cli.keys.profile", error=exc))
         return EXIT_UNKNOWN
     folder = args.dir or keys_dir(profile)
     if args.keys_command == "list":
-        return _list(profile, folder, args.json)
+        return _list(profile, folder, args)
     try:
         passphrase = _new_passphrase(args)
     except ValueError as exc:
@@ -55,10 +55,10 @@ def cmd_keys(args) -> int:
     fd = os.open(sheet, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(recovery_sheet(key, profile.site.name, profile.site.department, passphrase))
-    protected = ", protected by the passphrase" if passphrase else ""
-    print(f"key {key.id}: identity {key.identity_file} (readable by you only{protected}), public key {key.recipient}")
-    print(f"to encrypt with it, add to the profile:  encryption: {{recipients: [{key.recipient}]}}  and  encrypt: true")
-    print(f"recovery sheet: {sheet} — print it, keep it in the safe, then delete the file")
+    protected = say(args, "cli.keys.protected") if passphrase else ""
+    print(say(args, "cli.keys.made", id=key.id, file=key.identity_file, protected=protected, recipient=key.recipient))
+    print(say(args, "cli.keys.use", recipient=key.recipient))
+    print(say(args, "cli.keys.sheet", sheet=sheet))
     return 0
 
 
@@ -67,27 +67,30 @@ def _new_passphrase(args) -> str | None:
     import os
     import sys
 
+    from dse_tui.cli.common import say
+
     if args.passphrase_env:
         value = os.environ.get(args.passphrase_env)
         if not value:
-            raise ValueError(f"the environment variable {args.passphrase_env} is not set or empty")
+            raise ValueError(say(args, "cli.keys.env_unset", var=args.passphrase_env))
         return value
     if not args.passphrase:
         return None
     if not sys.stdin.isatty():
-        raise ValueError("--passphrase asks on a terminal: use --passphrase-env VAR without one")
-    first = getpass.getpass("Passphrase for the new identity: ")
+        raise ValueError(say(args, "cli.keys.no_tty"))
+    first = getpass.getpass(say(args, "cli.keys.ask"))
     if len(first) < 8:
-        raise ValueError("a passphrase of at least 8 characters, please")
-    if getpass.getpass("The same passphrase again: ") != first:
-        raise ValueError("the two passphrases differ: nothing was made")
+        raise ValueError(say(args, "cli.keys.short"))
+    if getpass.getpass(say(args, "cli.keys.again")) != first:
+        raise ValueError(say(args, "cli.keys.differ"))
     return first
 
 
-def _list(profile, folder: Path, as_json: bool) -> int:
+def _list(profile, folder: Path, args) -> int:
     """Every key the keys folder holds or a run uses, with the runs and media it opens."""
     from dse_tui.core.catalog import Catalog
     from dse_tui.core.keys.keypairs import key_usage, list_keys
+    from dse_tui.cli.common import say
     from dse_tui.jsonout import print_json
 
     keys = {k.id: k for k in list_keys(folder)}
@@ -101,21 +104,25 @@ def _list(profile, folder: Path, as_json: bool) -> int:
         rows.append({"key_id": kid, "recipient": k.recipient if k else None,
                      "identity": str(k.identity_file) if k and k.identity_file.is_file() else None,
                      "runs": used["runs"], "media": used["media"]})
-    if as_json:
+    if args.json:
         print_json(rows)
         return 0
     for r in rows:
-        where = f"identity {r['identity']}" if r["identity"] else "no identity here"
-        print(f"{r['key_id']:<16} {r['recipient'] or '(public key not here)'}  {where}")
-        print(f"{'':<16} {len(r['runs'])} run(s)" + (f": {_ids(r['runs'])}" if r["runs"] else "")
-              + (f"; media: {', '.join(r['media'])}" if r["media"] else "; no media"))
+        where = say(args, "cli.keys.identity", file=r["identity"]) if r["identity"] else say(args, "cli.keys.no_identity")
+        print(f"{r['key_id']:<16} {r['recipient'] or say(args, 'cli.keys.no_public')}  {where}")
+        print(f"{'':<16} {say(args, 'cli.keys.runs', n=len(r['runs']))}" + (f": {_ids(args, r['runs'])}" if r["runs"] else "")
+              + ("; " + say(args, "cli.keys.media", media=", ".join(r["media"])) if r["media"] else "; "
+                 + say(args, "cli.keys.no_media")))
     if not rows:
-        print(f"no keys in {folder}: make one with `dse-tui keys init`")
+        print(say(args, "cli.keys.none", folder=folder))
     return 0
 
 
-def _ids(ids: list[int], shown: int = 12) -> str:
-    return ", ".join(map(str, ids[:shown])) + (f" … ({len(ids) - shown} more)" if len(ids) > shown else "")
+def _ids(args, ids: list[int], shown: int = 12) -> str:
+    from dse_tui.cli.common import say
+
+    more = " " + say(args, "cli.keys.more", n=len(ids) - shown) if len(ids) > shown else ""
+    return ", ".join(map(str, ids[:shown])) + more
 
 
 COMMANDS = {"keys": cmd_keys}

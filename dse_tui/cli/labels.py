@@ -20,7 +20,7 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_label(args) -> int:
-    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load, say
     from dse_tui.core.labels.job import make_labels, resolve
     from dse_tui.core.labels.content import labels_for, preview
     from dse_tui.core.destinations.media import MediaError
@@ -31,13 +31,13 @@ def cmd_label(args) -> int:
         return EXIT_UNKNOWN
     profile, catalog = loaded
     if args.copies < 1:
-        fail("--copies must be 1 or more")
+        fail(say(args, "cli.label.copies"))
         return EXIT_UNKNOWN
     with catalog:
         try:
             if not (args.pdf or args.zpl or args.printer):
                 stock, _ = resolve(profile, args.stock, None)
-                print(f"stock {stock.id}: {stock.description}")
+                print(say(args, "cli.label.stock", id=stock.id, description=stock.description))
                 for label in labels_for(profile, catalog, args.codes):
                     print(preview(label, stock=stock))
                 return 0
@@ -50,9 +50,9 @@ def cmd_label(args) -> int:
         except PrintError as exc:
             fail(str(exc))
             return 1
-    where = f", job {job.job_id} on {job.queue}" if job.job_id else ""
-    pages = f"{max(p.page for p in job.placed)} page(s), " if job.placed else ""
-    print(f"{len(job.labels)} label(s) on {job.stock.id}: {pages}{job.path}{where}")
+    where = ", " + say(args, "cli.label.job", job=job.job_id, queue=job.queue) if job.job_id else ""
+    pages = say(args, "cli.label.pages", n=max(p.page for p in job.placed)) + ", " if job.placed else ""
+    print(say(args, "cli.label.made", n=len(job.labels), stock=job.stock.id) + f": {pages}{job.path}{where}")
     return 0
 
 

@@ -38,8 +38,7 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_copy(args) -> int:
-    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
-    from dse_tui.cli.common import cancel_on_signals
+    from dse_tui.cli.common import EXIT_UNKNOWN, cancel_on_signals, fail, load, say
     from dse_tui.core.destinations.copies import CopyError, copy_pending
 
     loaded = load(args)
@@ -49,14 +48,14 @@ def cmd_copy(args) -> int:
     unknown = [r for r in args.repos if r not in {x.id for x in profile.repositories}]
     unknown += [d for d in args.to or [] if d not in profile.destinations]
     if unknown:
-        fail(f"unknown repository or destination: {', '.join(unknown)}")
+        fail(say(args, "cli.copy.unknown", names=", ".join(unknown)))
         return EXIT_UNKNOWN
     with catalog:
         try:
             outcomes = copy_pending(profile, catalog, args.repos or None, run_id=args.run, to=args.to,
                                     cancel=cancel_on_signals(), log=lambda line: print(line, file=sys.stderr))
         except (CopyError, KeyError, sqlite3.Error, OSError) as exc:
-            fail(f"copy failed: {exc}")
+            fail(say(args, "cli.copy.failed", error=exc))
             return 1
     from dse_tui.cli.common import notify_after
 
@@ -66,15 +65,15 @@ def cmd_copy(args) -> int:
     else:
         for o in outcomes:
             media = f" [{', '.join(o.media)}]" if o.media else ""
-            print(f"{o.state:<9} r{o.run_id:<6} {o.repository:<16} → {o.destination:<14} "
+            print(f"{say(args, 'copied.' + o.state):<9} r{o.run_id:<6} {o.repository:<16} → {o.destination:<14} "
                   f"{o.path or o.message or ''}{media}")
         if not outcomes:
-            print("nothing to copy")
+            print(say(args, "cli.copy.nothing"))
     return 0 if all(o.state in ("verified", "skipped") for o in outcomes) else 1
 
 
 def cmd_media(args) -> int:
-    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load, say
     from dse_tui.core.destinations.media import MediaError, inventory_item, move, retire
 
     loaded = load(args, readonly=args.media_command in ("list", "show"))
@@ -90,35 +89,38 @@ def cmd_media(args) -> int:
                     print_json(items)
                 else:
                     for i in items:
-                        flag = "  EXPIRED" if i["expired"] else ""
+                        flag = "  " + say(args, "cli.media.expired_flag") if i["expired"] else ""
                         runs = ",".join(f"r{r['run_id']}" + ("*" if r["key_ids"] else "") for r in i["runs"]) or "-"
-                        print(f"{i['code']:<16} {i['kind']:<9} {i['state']:<9} {(i['location'] or '-')[:30]:<30} "
+                        print(f"{i['code']:<16} {i['kind']:<9} {say(args, 'medium.' + i['state']):<9} {(i['location'] or '-')[:30]:<30} "
                               f"{runs:<14} {(i['expires_at'] or '-')[:10]}{flag}")
                     if not items:
-                        print("no media yet: they are made by copies to removable and optical destinations")
+                        print(say(args, "cli.media.none"))
                 return 0
             from dse_tui.core.labels.content import code_from_scan
 
             args.code = code_from_scan(args.code)  # a scanned QR payload names its medium
             medium = catalog.medium(args.code)
             if medium is None:
-                fail(f"no medium {args.code!r} in the inventory (see `dse-tui media list`)")
+                fail(say(args, "cli.media.unknown", code=repr(args.code)))
                 return EXIT_UNKNOWN
             if args.media_command == "show":
                 item = inventory_item(catalog, medium)
                 if args.json:
                     print_json(item)
                 else:
+                    shown = {"state": say(args, "medium." + item["state"]), "expired": say(args, "cli.media.yes" if item["expired"] else "cli.media.no"),
+                             "sequence": ", ".join(s.replace(" of ", f" {say(args, 'label.of')} ") for s in item["sequence"])}
                     for key, value in item.items():
                         if key != "runs":
-                            print(f"{key:<12} {value if value is not None else '-'}")
+                            value = shown.get(key, value)
+                            print(f"{say(args, 'cli.media.field.' + key):<14} {value if value not in (None, '') else '-'}")
                     for r in item["runs"]:
-                        key = f"  encrypted, key {' '.join(r['key_ids'])}" if r["key_ids"] else ""
-                        print(f"run          r{r['run_id']} {r['repository']} {r['started_at']}{key}")
+                        key = "  " + say(args, "cli.media.key", keys=" ".join(r["key_ids"])) if r["key_ids"] else ""
+                        print(f"{say(args, 'cli.media.field.run'):<14} r{r['run_id']} {r['repository']} {r['started_at']}{key}")
                 return 0
             if args.media_command == "move":
                 if args.location is None and args.state is None:
-                    fail("say --location and/or --state")
+                    fail(say(args, "cli.media.move_what"))
                     return EXIT_UNKNOWN
                 m = move(catalog, args.code, location=args.location, state=args.state)
             else:
@@ -126,7 +128,7 @@ def cmd_media(args) -> int:
         except MediaError as exc:
             fail(str(exc))
             return 1
-    print(f"{m.code}: {m.state}, {m.location or '-'}")
+    print(f"{m.code}: {say(args, 'medium.' + m.state)}, {m.location or '-'}")
     return 0
 
 

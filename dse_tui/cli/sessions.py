@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from dse_tui.jsonout import print_json
@@ -18,7 +19,8 @@ def add_parsers(sub, common) -> None:
     show = actions.add_parser("show", parents=[common], help="one session's record, to read, keep or print")
     show.add_argument("id", type=int, metavar="ID")
     show.add_argument("--format", choices=("md", "json"), default="md")
-    show.add_argument("--lang", choices=("es", "en"), help="language of the Markdown (default: the locale)")
+    show.add_argument("--lang", choices=("es", "en"), default=argparse.SUPPRESS,
+                      help="language of the Markdown (default: --lang before the command, then the locale)")
     show.add_argument("--no-output", action="store_true", help="leave the commands' output out of the Markdown")
     register = actions.add_parser("register", parents=[common],
                                   help="register the files a finished session produced as a manual run, verified")
@@ -31,7 +33,7 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_session(args) -> int:
-    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load, say
 
     loaded = load(args, readonly=args.session_command in ("list", "show"))
     if loaded is None:
@@ -42,7 +44,7 @@ def cmd_session(args) -> int:
             return _list(catalog, args)
         row = catalog.session(args.id)
         if row is None:
-            fail(f"no session {args.id} in the catalog {profile.catalog_path} (see `dse-tui session list`)")
+            fail(say(args, "cli.session.unknown", id=args.id, path=profile.catalog_path))
             return EXIT_UNKNOWN
         if args.session_command == "show":
             return _show(catalog, row, args)
@@ -52,6 +54,8 @@ def cmd_session(args) -> int:
 
 
 def _list(catalog, args) -> int:
+    from dse_tui.cli.common import say
+
     rows = catalog.sessions(args.repo, args.state)
     items = []
     for r in rows:
@@ -65,10 +69,10 @@ def _list(catalog, args) -> int:
         print_json(items)
         return 0
     if not items:
-        print("no sessions")
+        print(say(args, "cli.session.none"))
     for i in items:
         runs = ",".join(f"r{n}" for n in i["runs"]) or "-"
-        print(f"{i['id']:>5}  {i['repository']:<16} {i['state']:<9} {i['dealt_with']:>2}/{i['steps']:<2}  "
+        print(f"{i['id']:>5}  {i['repository']:<16} {say(args, 'record.' + i['state']):<10} {i['dealt_with']:>2}/{i['steps']:<2}  "
               f"{i['started_at'][:16]}  {i['operator']:<12} {runs:<8} {i['checklist']}"
               + (f"  ({i['reason']})" if i["reason"] else ""))
     return 0
@@ -82,18 +86,18 @@ def _iso(when) -> str | None:
 
 def _show(catalog, row, args) -> int:
     from dse_tui.core.sessions.record import markdown, record
-    from dse_tui.i18n import default_language
+    from dse_tui.cli.common import lang
 
     data = record(catalog, row)
     if args.format == "json":
         print_json(data)
     else:
-        sys.stdout.write(markdown(data, args.lang or default_language(), outputs=not args.no_output))
+        sys.stdout.write(markdown(data, lang(args), outputs=not args.no_output))
     return 0
 
 
 def _abandon(catalog, row, args) -> int:
-    from dse_tui.cli.common import fail
+    from dse_tui.cli.common import fail, say
     from dse_tui.core.sessions.machine import Session, SessionError
 
     try:
@@ -101,7 +105,7 @@ def _abandon(catalog, row, args) -> int:
     except SessionError as exc:
         fail(str(exc))
         return 1
-    print(f"session {row.id} abandoned")
+    print(say(args, "cli.session.abandoned", id=row.id))
     return 0
 
 
@@ -112,8 +116,7 @@ def _operator() -> str:
 
 
 def _register(profile, catalog, row, args) -> int:
-    from dse_tui.cli.common import fail
-    from dse_tui.cli.common import cancel_on_signals
+    from dse_tui.cli.common import cancel_on_signals, fail, say
     from dse_tui.core.sessions.register import register_files
     from dse_tui.core.sessions.machine import SessionError
 
@@ -126,7 +129,8 @@ def _register(profile, catalog, row, args) -> int:
     if args.json:
         print_json([outcome.as_json()])
     else:
-        print(f"{outcome.state:<9} r{outcome.run_id}  {outcome.size or 0} bytes  {outcome.artifact or ''}"
+        print(f"{say(args, 'run.' + outcome.state):<9} r{outcome.run_id}  "
+              f"{say(args, 'cli.bytes', n=outcome.size or 0)}  {outcome.artifact or ''}"
               + (f"  {outcome.message}" if outcome.message else ""))
     return 0 if outcome.state == "good" else 1
 

@@ -20,6 +20,7 @@ from dse_tui.core.catalog.events import GENESIS_HASH, EventsMixin, current_opera
 from dse_tui.core.catalog.media import ON_LIVE_MEDIA, MediaMixin
 from dse_tui.core.catalog.migrations import MIGRATIONS
 from dse_tui.core.catalog.outbox import OutboxMixin
+from dse_tui.core.catalog.recovery import RecoveryMixin
 from dse_tui.core.catalog.runs import LAST_STATUS_SQL, RUN_COLUMNS, LastStatus, Run, prefixed
 from dse_tui.core.catalog.sessions import SessionsMixin
 from dse_tui.core.catalog.steps import StepsMixin
@@ -32,7 +33,7 @@ class CatalogError(Exception):
     """The catalog cannot be opened or used; the message says which file and what to do."""
 
 
-class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, OutboxMixin):
+class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, OutboxMixin, RecoveryMixin):
     """One connection to the catalog. Not shared between threads: each worker opens its own."""
 
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False):

@@ -36,6 +36,7 @@ class Restore:
     outcome: str  # running | done | failed | cancelled | interrupted
     operator: str | None
     message: str | None
+    parts: tuple[str, ...] = ()  # only these were restored (paths, tables); () the whole run
 
 
 @dataclass(frozen=True)
@@ -191,10 +192,12 @@ class ChecksMixin:
     # -------------------------------------------------------------- restores
 
     def start_restore(self, run_id: int, target: str, *, operator: str, at: datetime | None = None,
-                      lock: str | None = None) -> int:
-        cur = self.conn.execute("INSERT INTO restores(run_id, target, started_at, outcome, operator, lock)"
-                                " VALUES (?, ?, ?, ?, ?, ?)",
-                                (run_id, target, to_db(at or utcnow()), RestoreOutcome.RUNNING, operator, lock))
+                      lock: str | None = None, parts: tuple[str, ...] | list[str] = ()) -> int:
+        """A restore begins; `parts`: only these of the run (paths, tables), kept as a JSON list."""
+        cur = self.conn.execute("INSERT INTO restores(run_id, target, started_at, outcome, operator, lock, parts)"
+                                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                (run_id, target, to_db(at or utcnow()), RestoreOutcome.RUNNING, operator, lock,
+                                 json.dumps(list(parts)) if parts else None))
         return cur.lastrowid
 
     def finish_restore(self, restore_id: int, outcome: str, message: str | None = None, *,
@@ -206,16 +209,19 @@ class ChecksMixin:
             outcome = self.moved(RESTORE, "restores", "outcome", restore_id, outcome)
             self.conn.execute("UPDATE restores SET outcome = ?, ended_at = ?, message = ? WHERE id = ?",
                               (outcome, to_db(when), message, restore_id))
-            run_id, target = self.conn.execute("SELECT run_id, target FROM restores WHERE id = ?",
-                                               (restore_id,)).fetchone()
+            run_id, target, parts = self.conn.execute("SELECT run_id, target, parts FROM restores WHERE id = ?",
+                                                      (restore_id,)).fetchone()
+            detail = {"run_id": run_id, "target": target, "database": database, "live": live, "message": message}
+            if parts:  # a whole run's event stays as it always was
+                detail["parts"] = json.loads(parts)
             self._append_event("restore", outcome, repository=self._run_key(run_id), operator=operator, at=when,
-                               detail={"run_id": run_id, "target": target, "database": database, "live": live,
-                                       "message": message})
+                               detail=detail)
 
     def restores(self, run_id: int) -> list[Restore]:
-        rows = self.conn.execute("SELECT id, run_id, target, started_at, ended_at, outcome, operator, message"
+        rows = self.conn.execute("SELECT id, run_id, target, started_at, ended_at, outcome, operator, message, parts"
                                  " FROM restores WHERE run_id = ? ORDER BY id DESC", (run_id,))
-        return [Restore(r[0], r[1], r[2], from_db(r[3]), from_db(r[4]), r[5], r[6], r[7]) for r in rows]
+        return [Restore(r[0], r[1], r[2], from_db(r[3]), from_db(r[4]), r[5], r[6], r[7],
+                        tuple(json.loads(r[8])) if r[8] else ()) for r in rows]
 
 
 def _verification(row) -> Verification:

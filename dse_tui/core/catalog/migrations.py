@@ -276,4 +276,8 @@ MIGRATIONS: list[str] = [
     UPDATE session_steps SET lock = '' WHERE output IS NOT NULL AND exit_status IS NULL;
     CREATE INDEX running_commands ON session_steps(session_id) WHERE lock IS NOT NULL AND exit_status IS NULL;
     """,
+    # 13: a restore of a part of a run says which parts (a JSON list of paths or tables; NULL: the whole run)
+    """
+    ALTER TABLE restores ADD COLUMN parts TEXT;
+    """,
 ]

@@ -1,6 +1,6 @@
-"""What the destination kinds share to write and re-read files: a file hashed as it is copied and fsynced,
-a folder made under a temporary name and renamed, the page cache dropped before a read-back, a folder
-re-read against the manifest."""
+"""What the destination kinds share to write and re-read files: a file hashed as it is copied, read back
+from the medium as it is written and fsynced, a folder made under a temporary name and renamed, a folder
+re-read against the manifest (from the medium: the page cache dropped first)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-from dse_tui.core.common.fsutil import fsync_dir
+from dse_tui.core.common.fsutil import drop_cache, fsync_dir
 from dse_tui.core.destinations.job import CHUNK, MANIFEST, CopyError, Job
 from dse_tui.core.engine.locks import claim_temporary
 from dse_tui.core.verification.levels import sha256_file
@@ -18,29 +18,34 @@ from dse_tui.core.verification.levels import sha256_file
 
 def copy_file(job: Job, src: Path, dst: Path, expected: dict) -> None:
     """`src` into `dst`, fsynced, hashed on the way: a source that no longer matches its manifest is not
-    spread onto another device."""
+    spread onto another device. `dst` is read back from the medium as it is written (engine/readbehind.py),
+    and must read as the manifest says."""
+    from dse_tui.core.engine.readbehind import ReadBehind
+
     digest = hashlib.sha256()
+    written = 0
     with open(src, "rb") as fin, open(dst, "wb") as fout:
-        while chunk := fin.read(CHUNK):
-            digest.update(chunk)
-            fout.write(chunk)
-            job.progress(len(chunk))
-        fout.flush()
-        os.fsync(fout.fileno())
+        behind = ReadBehind(fout.fileno())
+        try:
+            while chunk := fin.read(CHUNK):
+                digest.update(chunk)
+                fout.write(chunk)
+                written += len(chunk)
+                job.progress(len(chunk))
+                if behind.due(written):
+                    fout.flush()
+                    behind.wrote(written)
+            fout.flush()
+            os.fsync(fout.fileno())
+            size, read_back = behind.finish(written)
+        except BaseException:
+            behind.abort()
+            raise
     if digest.hexdigest() != expected["sha256"]:
         raise CopyError(f"{src} no longer matches its manifest: run {job.run.id} is damaged; verify it")
-
-
-def drop_cache(path: Path) -> None:
-    """Written and fsynced: evict it from the page cache so the read-back comes from the medium itself."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
-    except (OSError, AttributeError):
-        pass  # not every filesystem or platform has it; the hash still runs
+    if size != expected["size"] or read_back != expected["sha256"]:
+        raise CopyError(f"{dst.name} read back from {dst.parent.parent} differs from the manifest (size {size}, "
+                        f"expected {expected['size']}): the medium may be failing")
 
 
 def copy_to_folder(job: Job, final: Path) -> Path:
@@ -60,14 +65,8 @@ def copy_to_folder(job: Job, final: Path) -> Path:
         fsync_dir(tmp)
         if final.exists():  # an earlier copy that did not verify: replaced, never trusted
             shutil.rmtree(final)
-        os.rename(tmp, final)
+        os.rename(tmp, final)  # each file read back from the medium as it was written: complete and right
         fsync_dir(final.parent)
-    for f in job.files:  # read back from the final name, as the next restore would
-        drop_cache(final / f["file"])
-        size, digest = sha256_file(final / f["file"])
-        if size != f["size"] or digest != f["sha256"]:
-            raise CopyError(f"{f['file']} read back from {final} differs from the manifest (size {size}, "
-                            f"expected {f['size']}): the medium may be failing")
     return final
 
 
@@ -81,6 +80,7 @@ def check_folder(folder: Path, files: list[dict]) -> None:
         path = folder / f["file"]
         if not path.is_file():
             raise CopyError(f"{f['file']} is missing from {folder}")
+        drop_cache(path)  # what the medium holds, not what a recent read of it left in memory
         _, digest = sha256_file(path)
         if digest != f["sha256"]:
             raise CopyError(f"{f['file']} in {folder} no longer matches its SHA-256")
@@ -88,6 +88,7 @@ def check_folder(folder: Path, files: list[dict]) -> None:
 
 def own_manifest(path: Path, sha256: str) -> list[dict]:
     """The files a copy's own manifest lists, once it hashes as the catalog recorded."""
+    drop_cache(path)
     size, digest = sha256_file(path)
     if digest != sha256:
         raise CopyError(f"{path} no longer matches the catalog's SHA-256")

@@ -12,12 +12,20 @@ import pkgutil
 from functools import cache
 
 SHARED = frozenset({"base"})  # modules of this package that are not drivers
+# Drivers a repository of the profile cannot name: a setting makes their one repository
+# (catalog: storage.catalog_backup, the catalog's own).
+BUILT_IN = frozenset({"catalog"})
 
 
 @cache
 def names() -> tuple[str, ...]:
     """Every driver's name, sorted."""
     return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in SHARED))
+
+
+def selectable() -> tuple[str, ...]:
+    """The drivers a profile's repository may name."""
+    return tuple(n for n in names() if n not in BUILT_IN)
 
 
 def get(name: str):

@@ -36,6 +36,9 @@ class Part:
     commands: list[list[str]]
     exit_status: list[dict[str, Any]]
     plaintext: Tap | None = None  # the zstd stream before age, when encrypted
+    # Read back from the disk as it was written, and found as its stream hashed it (engine/readbehind.py):
+    # the run's read-back need not read it again.
+    read_back: bool = False
 
     def as_json(self) -> dict:
         out = {"file": self.file, "size": self.size, "sha256": self.sha256, "compression": "zstd",
@@ -96,7 +99,7 @@ class BackupContext:
 
         with open(path, "wb") as out:
             result = stream(stages + tail, out, feed=feed, cancel=self.cancel, deadline=self.deadline,
-                            progress=progress)
+                            progress=progress, read_back=True)
         for s in result.stages:
             if s.stderr.strip():
                 self.stderr.append(f"--- {file}: {s.name} (exit {s.returncode})\n{s.stderr.rstrip()}")
@@ -109,8 +112,11 @@ class BackupContext:
         if expect_data and (plain.size if plain else result.size) <= EMPTY_FRAME and \
                 decompressed_size(plain.head if plain else path.read_bytes()) == 0:
             raise BackupError(f"{file}: the dump is empty where data was expected")
+        if result.read_back != (result.size, result.sha256):
+            raise BackupError(f"{file} read back differs from what was written (size {result.read_back[0]}, "
+                              f"expected {result.size}): check the disk under {self.workdir.parent}")
         part = Part(file, result.size, result.sha256, [s.argv for s in stages + tail],
-                    [{"process": s.name, "status": s.returncode} for s in result.stages], plain)
+                    [{"process": s.name, "status": s.returncode} for s in result.stages], plain, read_back=True)
         self.parts.append(part)
         self.log(f"{file}: {result.size} bytes, sha256 {result.sha256[:16]}…")
         return part
@@ -213,6 +219,9 @@ class RestoreTarget:
     database: str | None  # the run's database restored (database drivers)
     live: bool  # the target is the live source: only with a typed confirmation
     exists: bool
+    # Only these parts of the run, in the driver's terms (Driver.parts: paths of a files run, tables of a
+    # database); () is the whole run. plan() has them checked against the run (Driver.select_parts).
+    parts: tuple[str, ...] = ()
 
 
 def no_extra_env(repo: Repository) -> dict[str, str]:
@@ -225,6 +234,14 @@ def no_scratch(repo: Repository, name: str) -> str | None:
 
 def no_databases(manifest: dict) -> list[str]:
     return []
+
+
+def no_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: RestoreTarget) -> tuple[str, ...]:
+    """The select_parts of a driver that restores a run whole."""
+    if not parts:
+        return ()
+    raise RestoreError(f"a {repo.driver} run is restored whole, never a part of it: restore it into a new "
+                       "target and take what is needed from there")
 
 
 def path_location(repo: Repository) -> str:
@@ -259,6 +276,13 @@ class Driver:
     command_env: Callable[[Repository], dict[str, str]] = no_extra_env  # for a checklist step's command
     drop_scratch: Callable[[Repository, str], str | None] = no_scratch  # a trial's scratch database, left over
     manual_meta: Callable[[list[str]], dict] = lambda parts: {}  # manifest entries of a manual backup's parts
+    # What of a run it restores alone (RestoreTarget.parts): "paths" (files and folders of a files run, a
+    # folder with everything under it), "tables" (tables or schemas of a database), or None (the run whole).
+    parts: str | None = None
+    # The parts asked for (repo, manifest, parts, the planned target) checked against the run and normalised,
+    # before anything is written; RestoreError naming a part the run does not hold, or why this driver (or
+    # this target) cannot.
+    select_parts: Callable[[Repository, dict, tuple[str, ...], RestoreTarget], tuple[str, ...]] = no_parts
 
 
 # ---------------------------------------------------------------- sources

@@ -133,8 +133,17 @@ def restore(v, t: RestoreTarget, force: bool) -> None:
         subprocess.run(["git", "-C", str(target), "remote", "remove", "origin"], capture_output=True)
 
 
+def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: RestoreTarget) -> tuple[str, ...]:
+    """A bundle holds commits, not files as they were on a day: a path is a `git checkout` of the clone."""
+    if not parts:
+        return ()
+    raise RestoreError("a git run is a bundle of the repository's history, not a tree of files: restore it "
+                       "whole into a new folder, then take a path as it was from its clone "
+                       "(git -C FOLDER checkout BRANCH -- PATH, or git show BRANCH:PATH)")
+
+
 DRIVER = Driver(
-    name="git", source=PATH_SOURCE,
+    name="git", source=PATH_SOURCE, select_parts=select_parts,
     backup=backup, describe=describe, contents=contents, tools=tools, structure=structure, trial=trial,
     check_source=check_source, plan_restore=plan_restore, restore=restore, suggest_target=suggest_folder,
     manual_part=(".bundle.zst", "a git bundle"),

@@ -9,7 +9,8 @@ import time
 import urllib.parse
 
 from dse_tui.core.drivers.base import (
-    PATH_SOURCE, BackupContext, BackupError, Driver, RestoreTarget, check_path, check_result, same_path,
+    PATH_SOURCE, BackupContext, BackupError, Driver, RestoreError, RestoreTarget, check_path, check_result,
+    same_path,
 )
 from dse_tui.core.engine.locks import claim_temporary
 from dse_tui.core.profile.model import Repository
@@ -137,20 +138,94 @@ def plan_restore(repo: Repository, run_id: int, manifest: dict, target: str, dat
 
 
 def restore(v, t: RestoreTarget, force: bool) -> None:
-    """The database file whole, or the old one left as it was: written beside it, fsynced, renamed."""
+    """The database file whole (or a new file of some of its tables), or the old one left as it was: written
+    beside it, fsynced, renamed."""
     from pathlib import Path
 
     target = Path(t.target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with claim_temporary(target.parent, target.name) as claimed:  # a killed restore's is removed by the next
         tmp = claimed.path / target.name
-        with open(tmp, "wb") as f:
-            part = v.parts(".sqlite.zst")[0]
-            result, _ = v.pipe(part, [], f)
-            check_result(v, result, part["file"])
-            f.flush()
-            os.fsync(f.fileno())
+        part = v.parts(".sqlite.zst")[0]
+        if t.parts:
+            _copy_tables(v, v.decompressed(part), tmp, t.parts)
+        else:
+            with open(tmp, "wb") as f:
+                result, _ = v.pipe(part, [], f)
+                check_result(v, result, part["file"])
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, target)
+
+
+def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: RestoreTarget) -> tuple[str, ...]:
+    """Tables of the run (its manifest's `tables`), into a new file: never into the live database, whose other
+    tables a file restore would replace."""
+    if not parts:
+        return ()
+    if t.live:
+        raise RestoreError("tables of a run are restored into a new file, never over the live database: restore "
+                           "them beside it, then copy the rows over with sqlite3 (ATTACH) if that is what is meant")
+    tables = manifest.get("tables", {})
+    missing = [p for p in parts if p not in tables]
+    if missing:
+        raise RestoreError("the run holds no table " + ", ".join(repr(m) for m in missing)
+                           + f" (its tables: {', '.join(sorted(tables)) or 'none'}; views and indexes come with "
+                             "the tables, not alone)")
+    return tuple(sorted(set(parts)))
+
+
+def _copy_tables(v, copy, into, tables: tuple[str, ...]) -> None:
+    """The tables as the run's copy holds them, through SQLite itself: each one's CREATE statement and its
+    indexes, its rows with their rowids, its AUTOINCREMENT counter; then the counts held to the run's.
+    Triggers and views are left out: they may name tables that are not restored."""
+    src_uri = f"file:{urllib.parse.quote(str(copy))}?mode=ro"
+    dst = sqlite3.connect(f"file:{urllib.parse.quote(str(into))}", uri=True, isolation_level=None)
+    try:
+        dst.execute("ATTACH DATABASE ? AS src", (src_uri,))
+        dst.execute("BEGIN")
+        for table in tables:
+            v.stopping()
+            _copy_table(dst, table)
+        dst.execute("COMMIT")
+        dst.execute("DETACH DATABASE src")
+        counts = {t: n for t, n in _counts(dst).items() if t in tables}
+        integrity = dst.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise RestoreError(f"the tables cannot be copied out of the run's database: {exc}") from None
+    finally:
+        dst.close()
+    wanted = {t: n for t, n in v.manifest.get("tables", {}).items() if t in tables}
+    if counts != wanted or integrity != "ok":
+        raise RestoreError(f"the restored tables are not as the run holds them (rows {counts}, the run counted "
+                           f"{wanted}; integrity: {integrity})")
+    with open(into, "rb+") as f:
+        os.fsync(f.fileno())
+    v.log(f"{len(tables)} table(s) restored with their indexes; triggers and views are not restored alone")
+
+
+def _copy_table(dst: sqlite3.Connection, table: str) -> None:
+    name = '"' + table.replace('"', '""') + '"'
+    (create,) = dst.execute("SELECT sql FROM src.sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    dst.execute(create)
+    # Stored columns only (generated ones are computed again); the rowid too, where the table has one.
+    columns = ['"' + c[1].replace('"', '""') + '"' for c in dst.execute(f"PRAGMA src.table_xinfo({name})")
+               if c[6] == 0]
+    try:
+        dst.execute(f"SELECT rowid FROM src.{name} LIMIT 0")
+        columns = ["rowid", *columns]
+    except sqlite3.OperationalError:  # WITHOUT ROWID
+        pass
+    listed = ", ".join(columns)
+    dst.execute(f"INSERT INTO main.{name} ({listed}) SELECT {listed} FROM src.{name}")
+    for (sql,) in dst.execute("SELECT sql FROM src.sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                              "AND sql IS NOT NULL", (table,)).fetchall():
+        dst.execute(sql)
+    has_sequence = dst.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'sqlite_sequence'").fetchone()
+    if has_sequence:
+        # The counter as it was (past rows deleted since), not as the rows just copied moved it.
+        dst.execute("DELETE FROM main.sqlite_sequence WHERE name = ?", (table,))
+        dst.execute("INSERT INTO main.sqlite_sequence SELECT * FROM src.sqlite_sequence WHERE name = ?", (table,))
 
 
 def suggest_target(repo: Repository, run_id: int, databases: list[str]) -> str:
@@ -163,5 +238,5 @@ DRIVER = Driver(
     name="sqlite", source=PATH_SOURCE,
     backup=backup, describe=describe, contents=contents, tools=tools, structure=structure, trial=trial,
     check_source=check_source, plan_restore=plan_restore, restore=restore, suggest_target=suggest_target,
-    manual_part=(".sqlite.zst", "an SQLite database file"),
+    manual_part=(".sqlite.zst", "an SQLite database file"), parts="tables", select_parts=select_parts,
 )

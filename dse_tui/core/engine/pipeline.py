@@ -81,6 +81,7 @@ class StreamResult:
     stages: list[StageResult] = field(default_factory=list)
     feed_error: str | None = None
     tap: Tap | None = None
+    read_back: tuple[int, str] | None = None  # (size, SHA-256) read back from the device (read_back=True)
 
     @property
     def ok(self) -> bool:
@@ -137,9 +138,12 @@ class Progress:
 
 def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], None] | None = None,
            cancel: threading.Event | None = None, deadline: float | None = None,
-           progress: Callable[[int], None] | None = None, sync: bool = True) -> StreamResult:
+           progress: Callable[[int], None] | None = None, sync: bool = True,
+           read_back: bool = False) -> StreamResult:
     """Run `stages` connected by pipes; hash and write the last one's stdout to `out` (then fsync it,
-    unless `sync` is false: verification and restores read, they keep nothing of their own).
+    unless `sync` is false: verification and restores read, they keep nothing of their own). With
+    `read_back` (a file, synced), the file is also read back from the device as it is written
+    (readbehind.py): the result's `read_back`.
 
     `feed`, if given, writes the first stage's stdin from a thread (e.g. a tar stream made in Python).
     Raises Cancelled or TimedOut after stopping every process of it.
@@ -152,6 +156,7 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
     threads: list[threading.Thread] = []  # the feeder and the relays, joined whatever happens
     tap = None
     handed = 0  # stages whose secret pipes are closed on our side
+    behind = None
     try:
         prev_stdout = None
         for i, stage in enumerate(stages):
@@ -194,11 +199,17 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
         size = 0
         report = Progress(progress)
         fd = procs[-1].stdout.fileno()
+        if read_back:
+            from dse_tui.core.engine.readbehind import ReadBehind
+            behind = ReadBehind(out.fileno())
         while chunk := os.read(fd, CHUNK):
             out.write(chunk)
             digest.update(chunk)
             size += len(chunk)
             report(size)
+            if behind is not None and behind.due(size):
+                out.flush()
+                behind.wrote(size)
         if feeder:
             feeder.join()
         for relay in relays:
@@ -210,6 +221,8 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
         out.flush()
         if sync:
             os.fsync(out.fileno())
+        read = behind.finish(size) if behind is not None else None
+        behind = None
         results = []
         for stage, proc, err in zip(stages, procs, errs):
             err.seek(0)
@@ -217,8 +230,10 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
                                        err.read().decode("utf-8", "replace")))
         if tap and tap.broken and all(r.returncode == 0 for r in results):
             feed_error.append("the stage after the hash stopped reading before the end")
-        return StreamResult(size, digest.hexdigest(), results, feed_error[0] if feed_error else None, tap)
+        return StreamResult(size, digest.hexdigest(), results, feed_error[0] if feed_error else None, tap, read)
     except BaseException:
+        if behind is not None:
+            behind.abort()
         for later in stages[handed:]:
             _close_fds(later.pass_fds)
         children.stop()

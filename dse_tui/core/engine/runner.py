@@ -31,7 +31,7 @@ from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.keys.crypto import key_id, manifest_block
 from dse_tui.core import drivers
 from dse_tui.core.drivers.base import BackupContext, BackupError
-from dse_tui.core.common.fsutil import fsync_dir
+from dse_tui.core.common.fsutil import drop_cache, fsync_dir
 from dse_tui.core.engine.locks import AlreadyRunning, RepoLock
 from dse_tui.core.common.tools import find_tool, tool_version
 from dse_tui.core.engine.retention import prune
@@ -124,14 +124,15 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         last = catalog.last_event_id()
         ctx.meta["audit_log"] = {"part": written.file, "first_id": start + 1, "last_id": last}
         manifest = _manifest(profile, repo, ctx, driver, run_id, started, operator, trigger, session_id)
-        write_manifest(workdir / MANIFEST, manifest)  # compact; a driver's per-file entries streamed into it
+        # Compact, a driver's per-file entries streamed into it; hashed as it is written, read back below.
+        written_manifest = write_manifest(workdir / MANIFEST, manifest)
         fsync_dir(workdir)
         os.rename(workdir, final)  # the moment the run gets its final name: complete, or not there at all
         fsync_dir(repo_dir)
         manifest_path = final / MANIFEST
         report.phase(READ_BACK, total=manifest["size"])
-        _read_back(final, manifest, report.bytes)
-        digest = sha256_file(manifest_path)[1]
+        _read_back(final, manifest, report.bytes, {p.file for p in ctx.parts if p.read_back})
+        digest = _read_back_manifest(manifest_path, *written_manifest)
         size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
         report.phase(VERIFY, expected_seconds=_verification_seconds(catalog, repo, run_id, size))
         state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log,
@@ -290,9 +291,12 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
     }
 
 
-def _read_back(final: Path, manifest: dict, on_bytes: Callable[[int], None]) -> None:
-    """Every part, read back from its final name, must have the manifest's size and SHA-256."""
-    read = 0
+def _read_back(final: Path, manifest: dict, on_bytes: Callable[[int], None], done: set[str] = frozenset()) -> None:
+    """Every part, read back from the disk, must have the size and SHA-256 its stream had as it was written
+    (the manifest's). Those in `done` were, as they were written (a stream's read-behind); the others are
+    here, under their final name. Each was fsynced: its pages in the cache are clean, and they are dropped
+    first, so that the read comes from the disk and not from what the writing left in memory."""
+    read = sum(p["size"] for p in manifest["parts"] if p["file"] in done)
 
     def count(n: int) -> None:  # not cancelled half way: a run that got this far is kept or failed whole
         nonlocal read
@@ -300,10 +304,23 @@ def _read_back(final: Path, manifest: dict, on_bytes: Callable[[int], None]) -> 
         on_bytes(read)
 
     for part in manifest["parts"]:
+        if part["file"] in done:
+            continue
+        drop_cache(final / part["file"])
         size, digest = sha256_file(final / part["file"], on_read=count)
         if size != part["size"] or digest != part["sha256"]:
             raise BackupError(f"{part['file']} read back differs from what was written (size {size}, "
                               f"expected {part['size']}): check the disk under {final.parent}")
+
+
+def _read_back_manifest(path: Path, written_size: int, written_sha256: str) -> str:
+    """The manifest read back from the disk as its parts are; its SHA-256, as written, is the catalog's."""
+    drop_cache(path)
+    size, digest = sha256_file(path)
+    if size != written_size or digest != written_sha256:
+        raise BackupError(f"{path.name} read back differs from what was written (size {size}, expected "
+                          f"{written_size}): check the disk under {path.parent.parent}")
+    return digest
 
 
 def _remove_stale_temporaries(repo_dir: Path, log) -> None:

@@ -178,3 +178,18 @@ def shrunk(sizes: list[int], window: int = 5, ratio: float = 0.5) -> list[bool]:
         before = sizes[max(0, i - window):i]
         flags.append(bool(before) and value < ratio * median(before))
     return flags
+
+
+def reason_text(status: RepoStatus, lang: str, now: datetime) -> str | None:
+    """Why the state is not ok, in `lang` (a tool's own message stays as it said it), for the dashboard and
+    `status`; RepoStatus.reason is the language-neutral one of --json."""
+    from dse_tui.core.common.fmt import until
+    from dse_tui.core.texts import tr
+
+    if status.state == Status.NEVER:
+        return tr("reason.never", lang)
+    if status.state == Status.OVERDUE:
+        return tr("reason.overdue", lang, when=until(status.next_due_at, now))
+    if status.state == Status.OK:
+        return None
+    return status.reason

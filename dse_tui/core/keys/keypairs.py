@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dse_tui.core.keys.crypto import key_id, protect, read_identity, recipient_of
 from dse_tui.core.common.timeutil import utcnow
+from dse_tui.core.texts import LANGUAGES, tr
 
 
 class KeyError_(Exception):
@@ -87,20 +88,12 @@ def key_usage(catalog) -> dict[str, dict]:
     return out
 
 
-INSTRUCTIONS = {
-    "en": ["How to restore without dse-tui (only age and zstd are needed):",
-           "1. Type the identity below into a file, e.g. identity.txt (or scan the QR code), then: chmod 600 identity.txt",
-           "2. For each part of the backup (NAME.zst.age):  age -d -i identity.txt NAME.zst.age | zstd -d > NAME",
-           "3. A files or web backup is then a tar archive:  tar -xf NAME  (NAME ends in .tar)",
-           "4. A PostgreSQL dump:  pg_restore -d DATABASE NAME   · a MariaDB dump:  mariadb DATABASE < NAME",
-           "Keep this sheet in the safe, apart from the media it opens."],
-    "es": ["Cómo restaurar sin dse-tui (solo hacen falta age y zstd):",
-           "1. Escriba la identidad de abajo en un fichero, p. ej. identity.txt (o escanee el código QR) y: chmod 600 identity.txt",
-           "2. Para cada parte del respaldo (NOMBRE.zst.age):  age -d -i identity.txt NOMBRE.zst.age | zstd -d > NOMBRE",
-           "3. Un respaldo de ficheros o web es entonces un archivo tar:  tar -xf NOMBRE  (NOMBRE termina en .tar)",
-           "4. Un volcado de PostgreSQL:  pg_restore -d BASE NOMBRE   · uno de MariaDB:  mariadb BASE < NOMBRE",
-           "Guarde esta hoja en la caja fuerte, lejos de los soportes que abre."],
-}
+# The sheet's steps: a heading, then the lines (texts "sheet.0" to "sheet.5").
+INSTRUCTIONS = {lang: [tr(f"sheet.{i}", lang) for i in range(6)] for lang in LANGUAGES}
+
+
+def _both(key: str) -> str:
+    return f"{tr(key, 'en')} · {tr(key, 'es')}"
 
 
 def recovery_sheet(key: Key, site: str, department: str = "", passphrase: str | None = None) -> bytes:
@@ -118,22 +111,22 @@ def recovery_sheet(key: Key, site: str, department: str = "", passphrase: str | 
     mono = use_font(pdf, "mono", "DejaVuSansMono", fallback="courier")
     down = {"new_x": "LMARGIN", "new_y": "NEXT"}
     pdf.set_font(font, "B", 18)
-    pdf.multi_cell(0, 10, "Recovery sheet · Hoja de recuperación", **down)
+    pdf.multi_cell(0, 10, _both("sheet.title"), **down)
     pdf.set_font(font, "", 11)
     pdf.multi_cell(0, 6, f"{site}" + (f" — {department}" if department else ""), **down)
-    pdf.multi_cell(0, 6, f"Key id · Id. de clave: {key.id}    Date · Fecha: {key.created:%Y-%m-%d}", **down)
-    pdf.multi_cell(0, 6, "Public key · Clave pública:", **down)
+    pdf.multi_cell(0, 6, f"{_both('sheet.key_id')}: {key.id}    {_both('sheet.date')}: {key.created:%Y-%m-%d}", **down)
+    pdf.multi_cell(0, 6, _both("sheet.public") + ":", **down)
     pdf.set_font("courier", "", 9)
     pdf.multi_cell(0, 5, key.recipient, **down)
     pdf.ln(3)
     pdf.set_font(font, "B", 11)
-    pdf.multi_cell(0, 6, "Identity (secret) · Identidad (secreta):", **down)
+    pdf.multi_cell(0, 6, _both("sheet.identity") + ":", **down)
     pdf.set_font(mono, "", 10)
     pdf.multi_cell(0, 6, identity, **down)
     side, y0 = 60.0, pdf.get_y() + 3
     draw_qr(pdf, identity, pdf.l_margin, y0, side)  # the identity as a full QR code
     pdf.set_y(y0 + side + 4)
-    for lang in ("en", "es"):
+    for lang in ("en", "es"):  # both on one sheet: whoever opens the safe reads one
         pdf.set_font(font, "B", 10)
         pdf.multi_cell(0, 5.5, INSTRUCTIONS[lang][0], **down)
         pdf.set_font(font, "", 9)

@@ -9,18 +9,13 @@ from dataclasses import dataclass
 
 from dse_tui.core.catalog import Catalog, current_operator
 from dse_tui.core.destinations.media import MediaError, medium_runs
+from dse_tui.core.texts import LANGUAGES, tr
 
 CODE39 = re.compile(r"[0-9A-Z\-. $/+%]+")
 LTO = re.compile(r"[A-Z0-9]{6}L[6-9]")  # six characters and the generation: what tape libraries read
 
 
-# A label speaks the site's language (the profile's `site.language`, English by default).
-WORDS = {
-    "en": {"made": "Made", "by": "by", "keep": "Keep", "expires": "expires", "manifest": "Manifest", "of": "of",
-           "key": "Encrypted, key", "plain": "Some not encrypted"},
-    "es": {"made": "Hecho", "by": "por", "keep": "Conservar", "expires": "caduca", "manifest": "Manifiesto",
-           "of": "de", "key": "Cifrado, clave", "plain": "Parte sin cifrar"},
-}
+# A label speaks the site's language (the profile's `site.language`, English by default): texts "label.*".
 
 
 @dataclass(frozen=True)
@@ -101,30 +96,32 @@ def labels_for(profile, catalog: Catalog, codes: list[str], operator: str | None
         manifest = " ".join(hashes) or "-"
         out.append(Label(
             code=medium.code, site=profile.site.name, department=profile.site.department,
-            contents=tuple(contents) or ("(empty)",), sequence=sequence,
+            contents=tuple(contents) or (tr("label.empty", profile.site.language or "en"),), sequence=sequence,
             made=f"{medium.created_at.astimezone():%Y-%m-%d}",
             expires=f"{medium.expires_at.astimezone():%Y-%m-%d}" if medium.expires_at else None,
             retention=retention, operator=name, manifest=manifest,
             qr=qr_payload(medium.code, hashes[0] if hashes else "-"), barcode=medium.code,
             symbology=symbology_for(medium.code, profile.barcode), kind=medium.kind,
-            lang=profile.site.language if profile.site.language in WORDS else "en", key_ids=key_ids))
+            lang=profile.site.language if profile.site.language in LANGUAGES else "en", key_ids=key_ids))
     return out
 
 
 def text_lines(label: Label) -> list[str]:
     """The label's words, in the order they are printed (PDF, ZPL and the preview share them)."""
     # What every label must show comes first; the contents last, where a small label may cut them short.
-    w = WORDS[label.lang]
-    sequence = label.sequence.replace(" of ", f" {w['of']} ") if label.sequence else None
+    def w(key: str) -> str:
+        return tr(key, label.lang)
+
+    sequence = label.sequence.replace(" of ", f" {w('label.of')} ") if label.sequence else None
     lines = [label.code + (f"  ({sequence})" if sequence else ""), label.site]
     if label.department:
         lines.append(label.department)
-    lines.append(f"{w['made']} {label.made} {w['by']} {label.operator}")
-    lines.append(f"{w['keep']} {label.retention}" + (f" · {w['expires']} {label.expires}" if label.expires else ""))
-    lines.append(f"{w['manifest']} {label.manifest}")
+    lines.append(f"{w('label.made')} {label.made} {w('label.by')} {label.operator}")
+    lines.append(f"{w('label.keep')} {label.retention}" + (f" · {w('label.expires')} {label.expires}" if label.expires else ""))
+    lines.append(f"{w('label.manifest')} {label.manifest}")
     keys = [k for k in label.key_ids if k]
     if keys:  # a site that does not encrypt keeps the labels it had
-        lines.append(f"{w['key']} {' '.join(keys)}" + (f" · {w['plain'].lower()} +" if "" in label.key_ids else ""))
+        lines.append(f"{w('label.key')} {' '.join(keys)}" + (f" · {w('label.plain').lower()} +" if "" in label.key_ids else ""))
     return lines + list(label.contents)
 
 

@@ -20,6 +20,7 @@ from dse_tui.core.profile.model import Destination, Profile, Repository
 from dse_tui.core.profile.problems import ConfigError
 from dse_tui.core.common.ssh import ssh_argv
 from dse_tui.core.common.tools import find_tool, tool_version
+from dse_tui.core.texts import default_language, tr
 
 
 @dataclass(frozen=True)
@@ -29,16 +30,21 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.level:<5}  {self.subject}: {self.message}"
+        return self.line("en")
+
+    def line(self, lang: str) -> str:
+        return f"{tr(f'check.level.{self.level}', lang):<5}  {self.subject}: {self.message}"
 
 
 def run_checks(profile: Profile, checklists: dict[str, Checklist]) -> list[Finding]:
-    jobs = [lambda: check_storage(profile)]
-    jobs += [lambda t=tool, u=users: [check_tool(t, u)] for tool, users in needed_tools(profile).items()]
-    jobs += [lambda r=repo: check_repository(profile, r, checklists) for repo in profile.repositories]
-    jobs += [lambda d=dest: [check_destination(d)] for dest in profile.destinations.values()]
-    jobs += [lambda: check_distinct_devices(profile)]
-    jobs += [lambda: check_keys(profile)]
+    """Every finding, in the site's language (what a driver or a tool says stays as it said it)."""
+    lang = default_language(profile.site.language)
+    jobs = [lambda: check_storage(profile, lang)]
+    jobs += [lambda t=tool, u=users: [check_tool(t, u, lang)] for tool, users in needed_tools(profile).items()]
+    jobs += [lambda r=repo: check_repository(profile, r, checklists, lang) for repo in profile.repositories]
+    jobs += [lambda d=dest: [check_destination(d, lang)] for dest in profile.destinations.values()]
+    jobs += [lambda: check_distinct_devices(profile, lang)]
+    jobs += [lambda: check_keys(profile, lang)]
     # Servers and disks answer slowly: probe them side by side, report in a stable order.
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda job: job(), jobs))
@@ -52,7 +58,7 @@ def destination_device(dest: Destination) -> str | None:
     return kind_module(dest.kind).device(dest)
 
 
-def check_distinct_devices(profile: Profile) -> list[Finding]:
+def check_distinct_devices(profile: Profile, lang: str = "en") -> list[Finding]:
     """Procedure 4.2.1 stores good backups on several distinct devices: say where the profile cannot."""
     from dse_tui.core.destinations.directory import local_device
 
@@ -64,23 +70,20 @@ def check_distinct_devices(profile: Profile) -> list[Finding]:
             groups.setdefault(device, []).append(dest_id)
     for device, ids in groups.items():
         if len(ids) > 1:
-            findings.append(Finding("warn", f"destinations {', '.join(ids)}",
-                                    f"on one device ({device}): copies on them count once"))
+            findings.append(Finding("warn", tr("check.destinations", lang, ids=", ".join(ids)),
+                                    tr("check.one_device", lang, device=device)))
     storage = local_device(profile.storage_root)
     for dest in profile.destinations.values():
         if dest.kind == "optical" and local_device(dest.path) in {storage, *groups}:
-            findings.append(Finding("warn", f"destination {dest.id}", "its images wait on a disk other copies use: "
-                                    "each disc counts as a device of its own once burned and filed away"))
+            findings.append(Finding("warn", tr("check.destination", lang, id=dest.id), tr("check.images_wait", lang)))
     for dest_id, device in devices.items():
         if device == storage:
-            findings.append(Finding("warn", f"destination {dest_id}", "on the same device as storage.root: a copy "
-                                    "there does not survive that disk"))
+            findings.append(Finding("warn", tr("check.destination", lang, id=dest_id), tr("check.on_storage", lang)))
     for repo in profile.repositories:
         distinct = {devices.get(d) or f"own:{d}" for d in repo.destinations if d in devices}
         if len(distinct) < repo.copies:
-            findings.append(Finding("warn", f"repository {repo.id}",
-                                    f"needs {repo.copies} copies but its destinations are {len(distinct)} distinct "
-                                    "device(s): its runs will stay \"not stored\""))
+            findings.append(Finding("warn", tr("check.repository", lang, id=repo.id),
+                                    tr("check.too_few_devices", lang, copies=repo.copies, n=len(distinct))))
     return findings
 
 
@@ -94,7 +97,7 @@ def needed_tools(profile: Profile) -> dict[str, list[str]]:
     return tools
 
 
-def check_keys(profile: Profile) -> list[Finding]:
+def check_keys(profile: Profile, lang: str = "en") -> list[Finding]:
     """Each key the repositories encrypt to: whether an identity here opens its runs, which the structure
     and restore verifications need (a missing one makes them inconclusive, never a verdict)."""
     from dse_tui.core.keys.crypto import IdentityError, Keyring, PassphraseNeeded, key_id
@@ -111,71 +114,72 @@ def check_keys(profile: Profile) -> list[Finding]:
         deep = [r.id for r in repos if r.verify != "checksum"]
         try:
             source = keyring.source_of(keyring.secret_for([kid]))
-            findings.append(Finding("ok", f"key {kid}", f"its identity is here ({source})"))
+            findings.append(Finding("ok", tr("check.key", lang, id=kid), tr("check.key_here", lang, source=source)))
         except PassphraseNeeded as exc:
-            findings.append(Finding("warn" if deep else "ok", f"key {kid}",
-                                    f"its identity {exc.path} is protected by a passphrase"
-                                    + (f": unattended verifications of {', '.join(deep)} will be inconclusive "
-                                       "without encryption.passphrase_env" if deep else "")))
+            findings.append(Finding("warn" if deep else "ok", tr("check.key", lang, id=kid),
+                                    tr("check.key_protected", lang, path=exc.path)
+                                    + (tr("check.key_protected_deep", lang, repos=", ".join(deep)) if deep else "")))
         except IdentityError:
-            findings.append(Finding("warn" if deep else "ok", f"key {kid}",
-                                    "no identity here opens its runs (the recovery sheet has it)"
-                                    + (f": the {'/'.join(sorted({r.verify for r in repos}))} verifications of "
-                                       f"{', '.join(deep)} need it and will be inconclusive" if deep else
-                                       ": only checksum verification here, which needs none")))
+            levels = "/".join(sorted({r.verify for r in repos}))
+            findings.append(Finding("warn" if deep else "ok", tr("check.key", lang, id=kid),
+                                    tr("check.key_missing", lang)
+                                    + (tr("check.key_missing_deep", lang, levels=levels, repos=", ".join(deep))
+                                       if deep else tr("check.key_missing_checksum", lang))))
     return findings
 
 
-def check_tool(spec: str, users: list[str]) -> Finding:
+def check_tool(spec: str, users: list[str], lang: str = "en") -> Finding:
     path = find_tool(spec)
-    needed = f"needed by {', '.join(users)}"
+    subject = tr("check.tool", lang, tool=spec)
     if not path:
-        return Finding("error", f"tool {spec}", f"not installed ({needed}); install it, e.g. with apt-get")
+        return Finding("error", subject, tr("check.tool_missing", lang, users=", ".join(users)))
     version = tool_version(path)
-    return Finding("ok", f"tool {spec}", f"{path} ({version})" if version else path)
+    return Finding("ok", subject, f"{path} ({version})" if version else path)
 
 
-def check_storage(profile: Profile) -> list[Finding]:
+def check_storage(profile: Profile, lang: str = "en") -> list[Finding]:
     root = profile.storage_root
+    subject = tr("check.storage", lang)
     if root.exists():
-        return [_writable("storage", root, profile.min_free)]
+        return [_writable(subject, root, profile.min_free, lang)]
     # A check changes nothing: the first run creates the folder; what matters now is that it can.
     parent = next((p for p in root.parents if p.exists()), Path("/"))
-    found = _writable("storage", parent, profile.min_free)
+    found = _writable(subject, parent, profile.min_free, lang)
     if found.level == "ok":
-        return [Finding("ok", "storage", f"{root} will be created by the first run; {found.message}")]
+        return [Finding("ok", subject, tr("check.storage_later", lang, root=root, found=found.message))]
     return [found]
 
 
-def _writable(subject: str, path: Path, min_free: int = 0) -> Finding:
+def _writable(subject: str, path: Path, min_free: int = 0, lang: str = "en") -> Finding:
     try:
         if not path.is_dir():
-            return Finding("error", subject, f"{path} does not exist or is not a folder")
+            return Finding("error", subject, tr("check.no_folder", lang, path=path))
         with tempfile.NamedTemporaryFile(dir=path, prefix=".dse-tui-check-"):
             pass
         free = shutil.disk_usage(path).free
     except OSError as exc:
-        return Finding("error", subject, f"{path} is not writable: {exc.strerror or exc}")
-    text = f"{path} writable, {humanize.naturalsize(free, binary=True)} free"
+        return Finding("error", subject, tr("check.not_writable", lang, path=path, error=exc.strerror or exc))
+    text = tr("check.writable", lang, path=path, free=humanize.naturalsize(free, binary=True))
     if free < min_free:
-        return Finding("error", subject, f"{text}, less than the {humanize.naturalsize(min_free, binary=True)} required")
+        return Finding("error", subject, tr("check.too_little", lang, text=text,
+                                            need=humanize.naturalsize(min_free, binary=True)))
     return Finding("ok", subject, text)
 
 
-def check_destination(dest: Destination) -> Finding:
-    subject = f"destination {dest.id}"
+def check_destination(dest: Destination, lang: str = "en") -> Finding:
+    subject = tr("check.destination", lang, id=dest.id)
     if dest.kind in ("directory", "optical"):
-        return _writable(subject, dest.path)
+        return _writable(subject, dest.path, lang=lang)
     if dest.kind == "removable":
         mount = find_removable(dest.settings.get("uuid"), dest.settings.get("label"))
         if mount is None:
             what = dest.settings.get("uuid") or dest.settings.get("label")
-            return Finding("warn", subject, f"removable disk {what} is not plugged in or not mounted")
-        return _writable(subject, Path(mount))
+            return Finding("warn", subject, tr("check.unplugged", lang, what=what))
+        return _writable(subject, Path(mount), lang=lang)
     d = dest.settings
     path = shlex.quote(str(dest.path))
     return _ssh_probe(subject, ssh_argv(d["host"], d.get("user"), d.get("port"), d.get("identity_file"), d.get("options") or ()), f"test -d {path} && test -w {path}",
-                      f"{dest.path} writable")
+                      tr("check.writable_remote", lang, path=dest.path))
 
 
 def find_removable(uuid: str | None, label: str | None) -> str | None:
@@ -195,8 +199,9 @@ def find_removable(uuid: str | None, label: str | None) -> str | None:
     return None
 
 
-def check_repository(profile: Profile, repo: Repository, checklists: dict[str, Checklist]) -> list[Finding]:
-    subject = f"repository {repo.id}"
+def check_repository(profile: Profile, repo: Repository, checklists: dict[str, Checklist],
+                     lang: str = "en") -> list[Finding]:
+    subject = tr("check.repository", lang, id=repo.id)
     findings = []
     if checklists:
         try:
@@ -207,7 +212,7 @@ def check_repository(profile: Profile, repo: Repository, checklists: dict[str, C
         found = drivers.get(repo.driver).check_source(repo, TIMEOUT)
         findings += [Finding(level, subject, message) for level, message in found]
     except (OSError, subprocess.SubprocessError) as exc:  # e.g. a parent folder we may not enter
-        findings.append(Finding("error", subject, f"cannot check the source: {exc}"))
+        findings.append(Finding("error", subject, tr("check.source_error", lang, error=exc)))
     return findings
 
 

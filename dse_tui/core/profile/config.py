@@ -12,6 +12,7 @@ from dse_tui.core.sessions.checklist_schema import EXTRA_STEP, unique_steps
 from dse_tui.core.keys.crypto import RECIPIENT
 from dse_tui.core.labels.schema import LABELS, build as build_labels, check_references as check_label_references
 from dse_tui.core.records.notify_schema import NOTIFY, Notify
+from dse_tui.core.profile import catalog_backup
 from dse_tui.core.profile.periods import Periodicity, parse_duration, parse_size
 from dse_tui.core.profile.problems import ConfigError
 from dse_tui.core.profile.schema import (
@@ -102,7 +103,7 @@ def _check_repository(repo: dict, path: Path_, c: Checker) -> None:
 
 def _check_source(repo: dict, path: Path_, c: Checker) -> None:
     """`source` against its driver's own schema, once the driver is known to exist."""
-    if repo["driver"] not in drivers.names():
+    if repo["driver"] not in drivers.selectable():
         return  # already reported
     driver = drivers.get(repo["driver"])
     if repo["ssh"] is not None and not driver.over_ssh:
@@ -117,7 +118,7 @@ _repository = Mapping({
     "name": Field(Str(allow_numbers=True)),
     "description": Field(Str(), default=""),
     "kind": Field(Enum(*KINDS), required=True),
-    "driver": Field(Enum(*drivers.names()), required=True),
+    "driver": Field(Enum(*drivers.selectable()), required=True),
     # `source` is checked against its driver's schema once the driver is known.
     "source": Field(AnyMapping(), required=True),
     "ssh": Field(_ssh),
@@ -143,6 +144,8 @@ _PROFILE = Mapping({
         "min_free": Field(_size, default=0),
         "parallel": Field(Int(1, 64), default=2),
         "compression_level": Field(Int(1, 19), default=3),
+        # The catalog backed up as a repository of its own (profile/catalog_backup.py).
+        "catalog_backup": Field(Mapping({k: _repo_settings[k] for k in catalog_backup.SETTINGS})),
     }), required=True),
     # The site's own checklists: a folder whose files add to (or, by name, replace) the shipped ones.
     "checklists": Field(FilePath()),
@@ -288,6 +291,7 @@ def _cross_check(data: dict, c: Checker) -> None:
             if name is not INVALID and name not in dest_ids:
                 c.error(("repositories", i, "destinations"), f"unknown destination '{name}'{_known(dest_ids)}")
     _check_encryption(data, defaults, dest_ids, c)
+    catalog_backup.check(data, dest_ids, seen, c)
 
 
 def _check_encryption(data: dict, defaults: dict, dest_ids: dict[str, int], c: Checker) -> None:
@@ -357,12 +361,15 @@ def _build(file: Path, data: dict) -> Profile:
             recipients=_recipients(r, defaults, data["encryption"]),
         ))
     storage = data["storage"]
+    catalog_path = storage["catalog"] or default_catalog_path(site.id)
+    if storage["catalog_backup"] is not None:
+        repos.append(catalog_backup.repository(storage["catalog_backup"], defaults, catalog_path))
     return Profile(
         file=file,
         site=site,
         operators=tuple(Operator(**o) for o in data["operators"]),
         storage_root=storage["root"],
-        catalog_path=storage["catalog"] or default_catalog_path(site.id),
+        catalog_path=catalog_path,
         min_free=storage["min_free"],
         parallel=storage["parallel"],
         compression_level=storage["compression_level"],

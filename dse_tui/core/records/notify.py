@@ -19,6 +19,7 @@ from typing import Callable
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.common.timeutil import utcnow
 from dse_tui.core.common.fmt import copies
+from dse_tui.core.texts import default_language, tr
 
 
 def wanted(profile, event: str) -> bool:
@@ -28,6 +29,11 @@ def wanted(profile, event: str) -> bool:
     if event == "test":  # asked for by the operator: always
         return True
     return profile.notify.daily_summary if event == "summary" else event in profile.notify.on
+
+
+def _lang(profile) -> str:
+    """Mail speaks the site's language (`--lang` given to the command that sends it), else the locale."""
+    return default_language(profile.site.language)
 
 
 def queue(profile, catalog: Catalog, event: str, subject: str, body: str, *, repository: str | None = None,
@@ -52,6 +58,7 @@ def flush(profile, catalog: Catalog, log: Callable[[str], None] | None = None) -
     log = log or (lambda line: None)
     if profile.notify is None:
         return 0, 0
+    lang = _lang(profile)
     now = utcnow()
     rows = catalog.claim_mail(now, MAX_ATTEMPTS, now - timedelta(minutes=CLAIM_MINUTES))
     if not rows:
@@ -67,7 +74,7 @@ def flush(profile, catalog: Catalog, log: Callable[[str], None] | None = None) -
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
                     # This mail refused: said on it; the others still go.
                     catalog.mail_refused(mid, f"{type(exc).__name__}: {exc}")
-                    log(f"mail '{subject}' refused by {n.host}: {exc}")
+                    log(tr("mail.refused", lang, subject=subject, host=n.host, error=exc))
                     continue
                 catalog.mail_sent(mid)
                 sent += 1
@@ -82,8 +89,7 @@ def flush(profile, catalog: Catalog, log: Callable[[str], None] | None = None) -
     waiting = catalog.claimed_mail_waiting(now)
     if error:
         catalog.claimed_mail_failed(now, error)
-        log(f"mail to {', '.join(n.to)} through {n.host}:{n.port} failed ({error}); {waiting} message(s) "
-            "wait for the next try")
+        log(tr("mail.failed", lang, to=", ".join(n.to), host=n.host, port=n.port, error=error, n=waiting))
         catalog.record_event("mail", "failed", detail={"error": error, "waiting": waiting})
     catalog.release_mail(now)
     if sent:
@@ -127,24 +133,32 @@ def _message(n, subject: str, body: str) -> EmailMessage:
 
 # ---------------------------------------------------------------------- what is worth a mail
 
+def test_message(profile, catalog: Catalog) -> bool:
+    """`dse-tui notify --test`: a mail that says the way works."""
+    lang = _lang(profile)
+    return queue(profile, catalog, "test", tr("mail.test.subject", lang),
+                 tr("mail.test.body", lang, site=profile.site.name), key=None)
+
+
 def run_failed(profile, catalog: Catalog, repo, run_id: int, message: str | None) -> None:
-    body = (f"The backup of {repo.name} ({repo.id}) failed: run {run_id}.\n\n{message or ''}\n\n"
-            "Procedure 4.2.1: a manual backup is required. Open dse-tui, select the repository and press m for "
-            f"the ITR checklist, or see `dse-tui status`.\n\nSite: {profile.site.name}\n")
-    queue(profile, catalog, "failed", f"FAILED: {repo.id} (run {run_id})", body, repository=repo.id,
-          key=f"failed:{run_id}")
+    lang = _lang(profile)
+    body = tr("mail.failed.body", lang, name=repo.name, id=repo.id, run=run_id, message=message or "",
+              site=profile.site.name)
+    queue(profile, catalog, "failed", tr("mail.failed.subject", lang, id=repo.id, run=run_id), body,
+          repository=repo.id, key=f"failed:{run_id}")
 
 
 def manual_required(profile, catalog: Catalog, repo_id: str, reason: str, key: str) -> None:
-    queue(profile, catalog, "manual-required", f"Manual backup required: {repo_id}",
-          f"{repo_id} needs a manual backup (procedure 4.2.1): {reason}\n\nOpen dse-tui and press m on it.\n",
-          repository=repo_id, key=f"manual:{key}")
+    lang = _lang(profile)
+    queue(profile, catalog, "manual-required", tr("mail.manual.subject", lang, id=repo_id),
+          tr("mail.manual.body", lang, id=repo_id, reason=reason), repository=repo_id, key=f"manual:{key}")
 
 
 def copy_failed(profile, catalog: Catalog, run, destination: str, message: str | None, copy_id: int) -> None:
-    queue(profile, catalog, "copy-failed", f"Copy failed: {run.repository} run {run.id} to {destination}",
-          f"The copy of run {run.id} of {run.repository} to {destination} failed: {message}\n\nUntil it is "
-          "copied the run is not stored on enough devices. `dse-tui copy` tries again.\n",
+    lang = _lang(profile)
+    queue(profile, catalog, "copy-failed",
+          tr("mail.copy.subject", lang, repo=run.repository, run=run.id, destination=destination),
+          tr("mail.copy.body", lang, repo=run.repository, run=run.id, destination=destination, message=message),
           repository=run.repository, key=f"copy:{copy_id}")
 
 
@@ -154,22 +168,23 @@ def scan(profile, catalog: Catalog, now=None) -> int:
     from dse_tui.core.engine.schedule import statuses
 
     now = now or utcnow()
+    lang = _lang(profile)
     queued = 0
     for s in statuses(profile, catalog, now):
         if s.state == "overdue":
-            last = f"{s.last_good.started_at:%Y-%m-%d %H:%M} UTC" if s.last_good else "never"
-            queued += queue(profile, catalog, "overdue", f"OVERDUE: {s.repository.id}",
-                            f"{s.repository.name} ({s.repository.id}) has no good backup within its periodicity and "
-                            f"grace: the last good one is from {last}.\n", repository=s.repository.id,
-                            key=f"overdue:{s.repository.id}:{now:%Y-%m-%d}")
+            last = f"{s.last_good.started_at:%Y-%m-%d %H:%M} UTC" if s.last_good else tr("never", lang)
+            queued += queue(profile, catalog, "overdue", tr("mail.overdue.subject", lang, id=s.repository.id),
+                            tr("mail.overdue.body", lang, name=s.repository.name, id=s.repository.id, last=last),
+                            repository=s.repository.id, key=f"overdue:{s.repository.id}:{now:%Y-%m-%d}")
     if profile.notify is not None:
         soon = now + timedelta(days=profile.notify.expiring_days)
         for m in catalog.media():
             if m.expires_at and m.expires_at <= soon and m.state not in ("expired", "destroyed"):
-                queued += queue(profile, catalog, "media-expiring", f"Medium {m.code} expires {m.expires_at:%Y-%m-%d}",
-                                f"Medium {m.code} ({m.kind}, {m.location or 'no location'}) expires on "
-                                f"{m.expires_at:%Y-%m-%d}: what it holds leaves its retention. Retire it with "
-                                f"`dse-tui media retire {m.code}` when the time comes.\n",
+                date = f"{m.expires_at:%Y-%m-%d}"
+                queued += queue(profile, catalog, "media-expiring",
+                                tr("mail.expiring.subject", lang, code=m.code, date=date),
+                                tr("mail.expiring.body", lang, code=m.code, kind=m.kind, date=date,
+                                   location=m.location or tr("mail.no_location", lang)),
                                 key=f"expiring:{m.code}:{m.expires_at:%Y-%m-%d}")  # a new date: a new mail
     return queued
 
@@ -180,7 +195,10 @@ def daily_summary(profile, catalog: Catalog, now=None) -> bool:
     now = now or utcnow()
     if profile.notify is None or not profile.notify.daily_summary:
         return False
-    lines = [f"{s.repository.id:<20} {s.state:<16} copies {copies(s.copies, s.repository.copies)}"
+    lang = _lang(profile)
+    lines = [f"{s.repository.id:<20} {tr(f'state.{s.state}', lang):<16} "
+             + tr("mail.summary.copies", lang, copies=copies(s.copies, s.repository.copies))
              for s in statuses(profile, catalog, now)]
-    return queue(profile, catalog, "summary", f"Daily summary {now:%Y-%m-%d}", "\n".join(lines) + "\n",
+    return queue(profile, catalog, "summary", tr("mail.summary.subject", lang, date=f"{now:%Y-%m-%d}"),
+                 "\n".join(lines) + "\n",
                  key=f"summary:{now:%Y-%m-%d}")

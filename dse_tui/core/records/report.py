@@ -14,6 +14,7 @@ from dse_tui.core.catalog import Catalog
 from dse_tui.core.catalog.lifecycle import CopyState, RunState, StepOutcome
 from dse_tui.core.engine.schedule import MISSING, period_strip
 from dse_tui.core.common.fmt import size as fmt_size
+from dse_tui.core.texts import default_language, has, tr
 
 
 @dataclass
@@ -48,6 +49,12 @@ class RepoReport:
 # What a period with no good run had instead: none at all, a failed one, or only cancelled ones.
 GAPS = (MISSING, RunState.FAILED, RunState.CANCELLED)
 SUMMARY_COLUMNS = ["Repository", "Runs", "Good", "Failed", "Cancelled", "Gaps", "Overdue days", "Sessions"]
+_SUMMARY_KEYS = ("report.col.repository", "report.col.runs", "report.col.good", "report.col.failed",
+                 "report.col.cancelled", "report.col.gaps", "report.col.overdue", "report.col.sessions")
+
+
+def summary_columns(lang: str) -> list[str]:
+    return [tr(key, lang) for key in _SUMMARY_KEYS]
 
 
 @dataclass
@@ -57,6 +64,7 @@ class Report:
     start: datetime
     end: datetime
     repos: list[RepoReport]
+    lang: str = "en"  # of the Markdown and the PDF; the CSV's values are the catalog's own
 
 
 def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: list[str] | None = None,
@@ -103,7 +111,7 @@ def build(profile, catalog: Catalog, start: datetime, end: datetime, repo_ids: l
                                     "steps": steps, "runs": [r.id for r in catalog.session_runs(s.id)]})
         rr.gaps, rr.overdue_days = _gaps(repo, catalog, start, min(end, now))
         out.append(rr)
-    return Report(profile.site.name, profile.site.department, start, end, out)
+    return Report(profile.site.name, profile.site.department, start, end, out, default_language(profile.site.language))
 
 
 def _copy_state(state: str, media) -> str:
@@ -160,35 +168,50 @@ def _gaps(repo, catalog: Catalog, start: datetime, end: datetime) -> tuple[list[
 
 # ---------------------------------------------------------------------- formats
 
+def _period(r: Report) -> str:
+    return tr("report.period", r.lang, start=f"{r.start:%Y-%m-%d}", end=f"{r.end - timedelta(days=1):%Y-%m-%d}")
+
+
 def to_markdown(r: Report) -> str:
-    lines = [f"# Backup report: {r.site}", "", f"{r.department}  ",
-             f"Period: {r.start:%Y-%m-%d} to {r.end - timedelta(days=1):%Y-%m-%d}",
-             "", "## Summary", "", "| " + " | ".join(c.lower() for c in SUMMARY_COLUMNS) + " |",
-             "|" + "---|" * len(SUMMARY_COLUMNS)]
+    def t(key: str, **values) -> str:
+        return tr(key, r.lang, **values)
+
+    def word(prefix: str, value: str) -> str:  # a stored state, in words (one the texts lack stays as stored)
+        return tr(f"{prefix}.{value}", r.lang) if value and has(f"{prefix}.{value}") else value
+
+    columns = summary_columns(r.lang)
+    none = t("report.none")
+    lines = [f"# {t('report.title')}: {r.site}", "", f"{r.department}  ", _period(r),
+             "", f"## {t('report.summary')}", "", "| " + " | ".join(c.lower() for c in columns) + " |",
+             "|" + "---|" * len(columns)]
     for rr in r.repos:
         lines.append("| " + " | ".join(rr.summary_row()) + " |")
     for rr in r.repos:
-        lines += ["", f"## {rr.name} ({rr.id})", "", "### Runs", ""]
+        lines += ["", f"## {rr.name} ({rr.id})", "", f"### {t('report.runs')}", ""]
         for run in rr.runs:
             v = run["verification"]
-            copies = "; ".join(f"{c['destination']} {c['state']}" + "".join(
-                f" [{m['code']} @ {m['location'] or '-'}]" for m in c["media"]) for c in run["copies"]) or "no copies"
-            lines.append(f"- run {run['run_id']} {run['started_at'][:16]} {run['state']} ({run['trigger']}, "
-                         f"{run['operator']}), {fmt_size(run['size'] or 0)}; verification "
-                         f"{v['level'] + ' ' + v['outcome'] if v else 'none'}; copies: {copies}")
+            copies = "; ".join(f"{c['destination']} {word('copystate', c['state'])}" + "".join(
+                f" [{m['code']} @ {m['location'] or '-'}]" for m in c["media"]) for c in run["copies"])
+            verification = f"{word('level', v['level'])} {word('outcome', v['outcome'])}" if v else none
+            lines.append("- " + t("report.run", run=run["run_id"], at=run["started_at"][:16],
+                                  state=word("run", run["state"]), trigger=word("trigger", run["trigger"]),
+                                  operator=run["operator"], size=fmt_size(run["size"] or 0),
+                                  verification=verification, copies=copies or t("report.no_copies")))
         if not rr.runs:
-            lines.append("no runs in this period")
-        lines += ["", "### Gaps", ""]
-        lines += [f"- {g['start'][:16]} to {g['end'][:16]}: {g['outcome']}" for g in rr.gaps] or ["none"]
-        lines.append(f"- overdue days: {', '.join(rr.overdue_days) or 'none'}")
-        lines += ["", "### Manual sessions", ""]
-        lines += [f"- session {s['session_id']} {s['started_at'][:16]} {s['state']} by {s['operator']}: "
-                  + ", ".join(f"{st['id']} {st['outcome']}" for st in s["steps"])
-                  + (f"; runs {', '.join(map(str, s['runs']))}" if s["runs"] else "")
-                  + (f"; reason: {s['reason']}" if s["reason"] else "") for s in rr.sessions] or ["none"]
-        lines += ["", "### Labels printed", ""]
+            lines.append(t("report.no_runs"))
+        lines += ["", f"### {t('report.gaps')}", ""]
+        lines += [f"- " + t("report.gap", start=g["start"][:16], end=g["end"][:16], outcome=word("gap", g["outcome"]))
+                  for g in rr.gaps] or [none]
+        lines.append("- " + t("report.overdue_days", days=", ".join(rr.overdue_days) or none))
+        lines += ["", f"### {t('report.sessions')}", ""]
+        lines += ["- " + t("report.session", id=s["session_id"], at=s["started_at"][:16],
+                           state=word("record", s["state"]), operator=s["operator"],
+                           steps=", ".join(f"{st['id']} {word('record', st['outcome'])}" for st in s["steps"]))
+                  + ("; " + t("report.session_runs", runs=", ".join(map(str, s["runs"]))) if s["runs"] else "")
+                  + ("; " + t("report.reason", reason=s["reason"]) if s["reason"] else "") for s in rr.sessions] or [none]
+        lines += ["", f"### {t('report.labels')}", ""]
         lines += [f"- {e['at'][:16]} {e['operator']}: {', '.join(e['detail'].get('codes', []))} "
-                  f"(job {e['detail'].get('job')})" for e in rr.labels] or ["none"]
+                  + t("report.job", job=e["detail"].get("job")) for e in rr.labels] or [none]
     return "\n".join(lines) + "\n"
 
 
@@ -230,24 +253,24 @@ def to_pdf(r: Report) -> bytes:
     pdf.set_font(font, "B", 22)
     pdf.ln(60)
     down = {"new_x": "LMARGIN", "new_y": "NEXT", "align": "C"}
-    pdf.multi_cell(0, 12, "Backup report", **down)
+    pdf.multi_cell(0, 12, tr("report.title", r.lang), **down)
     pdf.set_font(font, "", 14)
     pdf.multi_cell(0, 8, f"{r.site}\n{r.department}", **down)
     pdf.ln(8)
-    pdf.multi_cell(0, 8, f"Period: {r.start:%Y-%m-%d} to {r.end - timedelta(days=1):%Y-%m-%d}", **down)
+    pdf.multi_cell(0, 8, _period(r), **down)
     pdf.multi_cell(0, 8, "Procedure PRO 7.5 DSE 02 · ITR 7.5 DSE 01", **down)
     pdf.add_page()
     pdf.set_font(font, "B", 14)
-    pdf.cell(0, 10, "Summary", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, tr("report.summary", r.lang), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "", 9)
     with pdf.table(col_widths=(40, 13, 13, 13, 18, 13, 22, 18), text_align="LEFT") as table:
-        table.row(SUMMARY_COLUMNS)
+        table.row(summary_columns(r.lang))
         for rr in r.repos:
             table.row(rr.summary_row())
     pdf.add_page()
     pdf.set_font(font, "B", 14)
-    pdf.cell(0, 10, "Details", new_x="LMARGIN", new_y="NEXT")
-    details = to_markdown(r).split("## Summary", 1)[1].splitlines()
+    pdf.cell(0, 10, tr("report.details", r.lang), new_x="LMARGIN", new_y="NEXT")
+    details = to_markdown(r).split(f"## {tr('report.summary', r.lang)}", 1)[1].splitlines()
     first_repo = next(i for i, line in enumerate(details) if line.startswith("## ")) if r.repos else len(details)
     for line in details[first_repo:]:
         if line.startswith("## "):

@@ -6,13 +6,16 @@ What a target means and how a run is restored there is each driver's (plan_resto
     sqlite       a file (or a folder to put it in)
     postgresql,  a database name on the repository's server (must not exist unless --force), or a
     mysql        folder ("./dumps", "/srv/x") where the plain dump files are written
+
+A part of a run (`parts`: files and folders, tables) is restored by the drivers that can (Driver.parts);
+the parts are checked against the run's manifest when planned, before anything is written.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -35,9 +38,13 @@ class RestorePlan:
     database: str | None  # the run's database restored (database drivers)
     live: bool  # the target is the live source: only with a typed confirmation
     exists: bool
+    parts: tuple[str, ...] = ()  # only these (paths, tables: the driver's Driver.parts); () the whole run
 
     def describe(self) -> str:
         what = f"database {self.database} of run {self.run.id}" if self.database else f"run {self.run.id}"
+        if self.parts:
+            shown = ", ".join(self.parts[:3]) + (f" and {len(self.parts) - 3} more" if len(self.parts) > 3 else "")
+            what = f"{shown} of {what}"
         where = {"database": f"the database {self.target}", "file": f"the file {self.target}",
                  "folder": f"the folder {self.target}"}[self.into]
         return f"{what} of {self.repository.id} into {where}" + (" (THE LIVE SOURCE)" if self.live else "")
@@ -50,22 +57,28 @@ class RestoreOutcome:
     outcome: str  # Outcome: done | failed | cancelled
     message: str | None
     elapsed: float
+    parts: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
         return {"run_id": self.run_id, "target": self.target, "outcome": self.outcome, "message": self.message,
-                "elapsed": round(self.elapsed, 3)}
+                "elapsed": round(self.elapsed, 3), "parts": list(self.parts)}
 
 
 def plan(profile: Profile, run: Run, target: str, database: str | None = None, *,
-         check_exists: bool = True) -> RestorePlan:
+         check_exists: bool = True, parts: tuple[str, ...] | list[str] = ()) -> RestorePlan:
     """What restoring `run` into `target` means. `check_exists=False` skips asking the database server
-    (the console re-plans on every key typed)."""
+    (the console re-plans on every key typed). `parts`: only these (paths of a files run, tables of a
+    database run), checked against the run's manifest (RestoreError naming one it does not hold, or when
+    the driver restores runs whole)."""
     repo = profile.repository(run.repository)
     if run.artifact is None or not Path(run.artifact).is_dir():
         raise RestoreError(f"run {run.id} has no artifact to restore (it failed, or retention pruned it)")
     manifest = load_manifest(run.manifest or "")
-    t: RestoreTarget = drivers.get(repo.driver).plan_restore(repo, run.id, manifest, target, database, check_exists)
-    return RestorePlan(repo, run, t.target, t.into, t.database, t.live, t.exists)
+    driver = drivers.get(repo.driver)
+    t: RestoreTarget = driver.plan_restore(repo, run.id, manifest, target, database, check_exists)
+    if parts:
+        t = replace(t, parts=tuple(driver.select_parts(repo, manifest, tuple(parts), t)))
+    return RestorePlan(repo, run, t.target, t.into, t.database, t.live, t.exists, t.parts)
 
 
 def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool = False, confirm: str | None = None,
@@ -93,26 +106,30 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
     log(f"restoring {p.describe()}")
     try:  # the restore's own errors are its outcome (_restored): an OSError here is of the storage root
         with catalog.begin_step(profile.storage_root) as lock, claim_scratch(profile, run.id) as scratch:
-            restore_id = catalog.start_restore(run.id, p.target, operator=operator, lock=lock.mark)
+            restore_id = catalog.start_restore(run.id, p.target, operator=operator, lock=lock.mark, parts=p.parts)
             v = VerifyContext(profile, repo, run.id, Path(run.artifact), {}, scratch.path, cancel,
                               deadline=time.monotonic() + repo.timeout.total_seconds(), log=log, keyring=keyring)
             outcome, message = _restored(v, p, force, run)
             catalog.finish_restore(restore_id, outcome, message, database=p.database, live=p.live, operator=operator)
     except OSError as exc:
         raise RestoreError(f"cannot work under {profile.storage_root}: {exc.strerror or exc}") from None
-    return RestoreOutcome(run.id, p.target, outcome, message, time.monotonic() - t0)
+    return RestoreOutcome(run.id, p.target, outcome, message, time.monotonic() - t0, p.parts)
 
 
 def _restored(v: VerifyContext, p: RestorePlan, force: bool, run: Run) -> tuple[str, str | None]:
-    """(done | failed | cancelled, why not done): the artifact's checksums, then the driver's restore."""
+    """(done | failed | cancelled, why not done): the artifact's checksums, then the driver's restore. Paths
+    of a files run are held to their per-file entries as they are restored (the manifest's digest is the
+    catalog's): the whole artifact is not read twice for one file."""
+    driver = drivers.get(v.repo.driver)
     try:
         v.manifest = load_manifest(run.manifest)
-        checksum(v, run.sha256)
+        checksum(v, run.sha256, parts=not (p.parts and driver.parts == "paths"))
         bad = [c for c in v.checks if not c.ok]
         if bad:
             raise RestoreError(f"the artifact does not match its manifest ({bad[0].name}: {bad[0].detail}): "
                                "restore another run, or a copy")
-        drivers.get(v.repo.driver).restore(v, RestoreTarget(p.target, p.into, p.database, p.live, p.exists), force)
+        driver.restore(v, RestoreTarget(p.target, p.into, p.database, p.live, p.exists, p.parts),
+                                          force)
         v.log(f"restored {p.describe()}")
         return Outcome.DONE, None
     except (RestoreError, BackupError, VerifyFailed, IdentityError) as exc:

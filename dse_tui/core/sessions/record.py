@@ -7,26 +7,9 @@ from dse_tui.core.catalog import Catalog
 from dse_tui.core.catalog.lifecycle import StepOutcome
 from dse_tui.core.catalog.sessions import SessionRow
 from dse_tui.core.common.timeutil import iso
+from dse_tui.core.texts import has, tr
 
 RECORD_FORMAT = "dse-tui-session/1"
-
-_WORDS = {
-    "en": {"session": "Manual-backup session", "repository": "Repository", "checklist": "Checklist",
-           "operator": "Operator", "started": "Started", "ended": "Ended", "state": "State", "reason": "Reason",
-           "steps": "Steps", "step": "Step", "outcome": "Outcome", "at": "At", "by": "By", "evidence": "Evidence",
-           "note": "Note", "skipped because": "Skipped because", "command": "Command", "exit": "exit status",
-           "runs": "Registered runs", "none": "none", "required": "required", "optional": "optional",
-           "done": "done", "skipped": "skipped", "pending": "not done", "open": "open",
-           "finished": "finished", "abandoned": "abandoned", "progress": "Progress", "output": "Output"},
-    "es": {"session": "Sesión de respaldo manual", "repository": "Repositorio", "checklist": "Lista",
-           "operator": "Operador", "started": "Inicio", "ended": "Fin", "state": "Estado", "reason": "Motivo",
-           "steps": "Pasos", "step": "Paso", "outcome": "Resultado", "at": "Hora", "by": "Por",
-           "evidence": "Evidencia", "note": "Nota", "skipped because": "Omitido porque", "command": "Orden",
-           "exit": "código de salida", "runs": "Ejecuciones registradas", "none": "ninguna",
-           "required": "obligatorio", "optional": "opcional", "done": "hecho", "skipped": "omitido",
-           "pending": "sin hacer", "open": "abierta", "finished": "terminada", "abandoned": "abandonada",
-           "progress": "Progreso", "output": "Salida"},
-}
 
 
 def record(catalog: Catalog, row: SessionRow) -> dict:
@@ -55,46 +38,51 @@ def record(catalog: Catalog, row: SessionRow) -> dict:
 
 def markdown(data: dict, lang: str = "en", *, outputs: bool = True) -> str:
     """The record for people: a heading, the facts, one section per step."""
-    w = _WORDS[lang]
+    def w(key: str) -> str:
+        return tr(key, lang)
+
+    def state(value: str) -> str:  # a state or outcome, as stored
+        return tr(f"record.{value}", lang) if has(f"record.{value}") else value
+
     title = data["title"].get(lang) or data["title"].get("en") or data["checklist"]
-    lines = [f"# {w['session']} {data['id']}: {data['repository']}", "", f"**{title}** ({data['checklist']}, "
+    lines = [f"# {w('record.session')} {data['id']}: {data['repository']}", "", f"**{title}** ({data['checklist']}, "
              "ITR 7.5 DSE 01)", "",
-             f"- {w['operator']}: {data['operator']}",
-             f"- {w['started']}: {data['started_at']}",
-             f"- {w['ended']}: {data['ended_at'] or '—'}",
-             f"- {w['state']}: {w.get(data['state'], data['state'])}"]
+             f"- {w('record.operator')}: {data['operator']}",
+             f"- {w('record.started')}: {data['started_at']}",
+             f"- {w('record.ended')}: {data['ended_at'] or '—'}",
+             f"- {w('record.state')}: {state(data['state'])}"]
     if data["reason"]:
-        lines.append(f"- {w['reason']}: {data['reason']}")
-    lines.append(f"- {w['progress']}: {data['progress']['dealt_with']}/{data['progress']['steps']}")
-    lines += ["", f"## {w['steps']}", ""]
+        lines.append(f"- {w('record.reason')}: {data['reason']}")
+    lines.append(f"- {w('record.progress')}: {data['progress']['dealt_with']}/{data['progress']['steps']}")
+    lines += ["", f"## {w('record.steps')}", ""]
     for s in data["steps"]:
         box = {StepOutcome.DONE: "[x]", StepOutcome.SKIPPED: "[-]"}.get(s["outcome"], "[ ]")
-        need = w["required"] if s["required"] else w["optional"]
+        need = w("record.required") if s["required"] else w("record.optional")
         text = s["text"].get(lang) or s["text"].get("en")
         lines.append(f"### {s['n']}. {box} {text}")
         lines.append("")
-        facts = [f"{w['outcome']}: {w.get(s['outcome'], s['outcome'])} ({need})"]
+        facts = [f"{w('record.outcome')}: {state(s['outcome'])} ({need})"]
         if s["at"]:
-            facts.append(f"{w['at']}: {s['at']}" + (f", {w['by']} {s['operator']}" if s["operator"] else ""))
+            facts.append(f"{w('record.at')}: {s['at']}" + (f", {w('record.by')} {s['operator']}" if s["operator"] else ""))
         if s["reason"]:
-            facts.append(f"{w['skipped because']}: {s['reason']}")
+            facts.append(f"{w('record.skipped_because')}: {s['reason']}")
         if s["evidence"]:
-            prompt = (s["evidence_prompt"] or {}).get(lang) or w["evidence"]
-            facts.append(f"{w['evidence']} ({prompt}): **{s['evidence']}**")
+            prompt = (s["evidence_prompt"] or {}).get(lang) or w("record.evidence")
+            facts.append(f"{w('record.evidence')} ({prompt}): **{s['evidence']}**")
         if s["note"]:
-            facts.append(f"{w['note']}: {s['note']}")
+            facts.append(f"{w('record.note')}: {s['note']}")
         if s["command"]:
-            ran = f" ({w['exit']} {s['exit_status']})" if s["exit_status"] is not None else ""
-            facts.append(f"{w['command']}{ran}: `{s['command']}`")
+            ran = f" ({w('record.exit')} {s['exit_status']})" if s["exit_status"] is not None else ""
+            facts.append(f"{w('record.command')}{ran}: `{s['command']}`")
         lines += [f"- {f}" for f in facts]
         if outputs and s["output"]:
             fence = "````" if "```" in s["output"] else "```"
-            lines += ["", f"{w['output']}:", "", fence, s["output"].rstrip("\n"), fence]
+            lines += ["", f"{w('record.output')}:", "", fence, s["output"].rstrip("\n"), fence]
         lines.append("")
-    lines += [f"## {w['runs']}", ""]
+    lines += [f"## {w('record.runs')}", ""]
     if not data["runs"]:
-        lines.append(w["none"])
+        lines.append(w("record.none"))
     for r in data["runs"]:
-        lines.append(f"- run {r['run_id']}: {r['state']}, {r['started_at']}, {r['size']} bytes, "
-                     f"sha256 {(r['sha256'] or '')[:16]}")
+        lines.append("- " + tr("record.run_line", lang, run=r["run_id"], state=state(r["state"]), at=r["started_at"],
+                                size=r["size"], sha=(r["sha256"] or "")[:16]))
     return "\n".join(lines) + "\n"

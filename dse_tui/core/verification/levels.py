@@ -231,14 +231,16 @@ class _Tail:
 
 # ---------------------------------------------------------------- levels
 
-def checksum(v: VerifyContext, manifest_sha256: str | None) -> None:
-    """Re-read the manifest and every part; the manifest's own digest is the one the catalog recorded."""
+def checksum(v: VerifyContext, manifest_sha256: str | None, *, parts: bool = True) -> None:
+    """Re-read the manifest and every part (not the parts when `parts` is false: a restore of some files,
+    which holds what it restores to the per-file entries instead); the manifest's own digest is the one the
+    catalog recorded."""
     if manifest_sha256:
         actual = hashlib.sha256((v.run_dir / "manifest.json").read_bytes()).hexdigest()
         v.check("manifest", actual == manifest_sha256,
                 "matches the catalog" if actual == manifest_sha256
                 else f"manifest.json was changed since the run (sha256 {actual[:16]}…, catalog {manifest_sha256[:16]}…)")
-    for part in v.parts():
+    for part in v.parts() if parts else []:
         path = v.path(part)
         if not path.is_file():
             v.check(f"checksum {part['file']}", False, f"{path} is missing")

@@ -12,9 +12,8 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
-from textual.worker import Worker, WorkerState
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.catalog.checks import RunFacts
@@ -26,25 +25,25 @@ from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.medium_restore import MediumRestore
+from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
 
 
 PROGRESS_EVERY = 0.1  # seconds between progress updates from the worker
+INDEX_AFTER = 0.5  # seconds the cursor rests on a run before its contents are indexed
 RUN_STYLES = {"good": "green", "failed": "bold red", "cancelled": "yellow", "running": "cyan"}
 
 
-class RepoRunsScreen(MediumRestore, CommandScreen):
+class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
     DEFAULT_CSS = """
     RepoRunsScreen #heading { height: auto; padding: 0 1; }
     RepoRunsScreen #handoff { height: auto; padding: 0 1; color: $error; text-style: bold; }
     RepoRunsScreen #runs { height: 1fr; min-height: 6; }
-    RepoRunsScreen #work { height: auto; padding: 0 1; }
-    RepoRunsScreen #work ProgressBar { width: 40; }
     RepoRunsScreen #checks-box { height: 1fr; border-top: solid $primary; padding: 0 1; }
-    """
+    """ + WORK_CSS.format(name="RepoRunsScreen")
     AUTO_FOCUS = "#runs"
     COMMAND_TABLE = tuple(Command(cid, key, action, text=f"rcmd.{cid}") for cid, key, action in (
         ("verify", "v", "verify"), ("level", "n", "next_level"), ("cancel", "x", "cancel"),
-        ("restore", "t", "restore"), ("medium", "f", "medium"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
+        ("restore", "t", "restore"), ("contents", "b", "contents"), ("medium", "f", "medium"), ("accept", "a", "accept"), ("checklist", "m", "checklist"),
         ("sessions", "s", "sessions"), ("events", "h", "events"), ("back", "escape", "back")))
 
     app: ConsoleApp
@@ -66,9 +65,7 @@ class RepoRunsScreen(MediumRestore, CommandScreen):
         yield Static(id="heading")
         yield Static(id="handoff")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
-        with Horizontal(id="work"):
-            yield Label(id="work-label")
-            yield ProgressBar(id="work-progress", show_eta=False, total=None)
+        yield from self.compose_work()
         with VerticalScroll(id="checks-box"):
             yield Static(id="checks")
         yield Footer()
@@ -181,13 +178,32 @@ class RepoRunsScreen(MediumRestore, CommandScreen):
     def _highlighted(self) -> None:
         self.show_checks()
         self.refresh_keys()
+        # Once the cursor rests on a run, its contents' index is made (b then opens them at once).
+        if getattr(self, "_index_timer", None) is not None:
+            self._index_timer.stop()
+        self._index_timer = self.set_timer(INDEX_AFTER, self._index_selected)
+
+    def _index_selected(self) -> None:
+        run = self.selected_run()
+        if run is not None and run.manifest and run.sha256 and self._nothing_kept(run) is None:
+            self._make_index(run)
+
+    @work(thread=True, exclusive=True, group="contents-index", exit_on_error=False)
+    def _make_index(self, run: Run) -> None:
+        from dse_tui.core.restore.contents import ContentsError
+        from dse_tui.core.restore.contents_index import run_contents
+
+        try:
+            run_contents(self.app.profile.storage_root, run)
+        except ContentsError:  # said when the contents are opened
+            pass
 
     # ----------------------------------------------------------- actions
 
     def why_not(self, action: str) -> str | None:
         if action == "cancel":
             return None if self.busy is not None else tr("why.idle", self.lang)
-        if action not in ("verify", "restore", "accept", "medium"):
+        if action not in ("verify", "restore", "contents", "accept", "medium"):
             return None
         if self.busy is not None:
             return tr("runs.busy", self.lang)
@@ -210,11 +226,6 @@ class RepoRunsScreen(MediumRestore, CommandScreen):
         if self.facts[run.id].pruned:
             return tr("why.pruned", self.lang, run=run.id)
         return None
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # The app says what failed (ui/workers.py); this screen stops being busy, so it can be left or retried.
-        if event.state is WorkerState.ERROR and event.worker.group == "runs-screen":
-            self._stop()
 
     def action_checklist(self) -> None:
         from dse_tui.ui.screens.checklist_view import open_checklist
@@ -243,10 +254,6 @@ class RepoRunsScreen(MediumRestore, CommandScreen):
     def action_next_level(self) -> None:
         self.level = VERIFY_LEVELS[(VERIFY_LEVELS.index(self.level) + 1) % len(VERIFY_LEVELS)]
         self.show_heading()  # the runs are as they were: no reload for a level chosen
-
-    def action_cancel(self) -> None:
-        if self.cancel_event is not None:
-            self.cancel_event.set()
 
     def action_verify(self) -> None:
         run = self.selected_run()
@@ -285,17 +292,7 @@ class RepoRunsScreen(MediumRestore, CommandScreen):
         self.query_one("#checks", Static).update("")
         self._verify(run.id, self.level, keyring)
 
-    def _start(self, busy: str, label: str) -> None:
-        self.busy = busy
-        self.cancel_event = threading.Event()
-        self.query_one("#work").display = True
-        self.query_one("#work-label", Label).update(label)
-        self.refresh_bindings()
-
-    def _stop(self) -> None:
-        self.busy = None
-        self.cancel_event = None
-        self.query_one("#work").display = False
+    def after_work(self) -> None:
         self.app.refresh_statuses()
         self.reload()
 
@@ -340,36 +337,15 @@ class RepoRunsScreen(MediumRestore, CommandScreen):
         from dse_tui.ui.screens.restore_dialog import RestoreDialog
 
         run = self.selected_run()
-        if run is None:
-            return
+        if run is not None:
+            self.app.push_screen(RestoreDialog(self.app.profile, run, self.lang), self.begin_restore)
 
-        def chosen(answer) -> None:
-            if answer:
-                self._start("restore", tr("restore.will", self.lang, what=answer[0].describe()))
-                self._restore(*answer)
+    def action_contents(self) -> None:
+        from dse_tui.ui.screens.contents import ContentsScreen
 
-        self.app.push_screen(RestoreDialog(self.app.profile, run, self.lang), chosen)
-
-    @work(thread=True, exclusive=True, group="runs-screen", exit_on_error=False)
-    def _restore(self, plan, force: bool, confirm: str | None, keyring=None) -> None:
-        from dse_tui.core.restore.run import restore
-
-        with Catalog(self.app.profile.catalog_path) as catalog:
-            try:
-                outcome = restore(self.app.profile, catalog, plan, force=force, confirm=confirm,
-                                  cancel=self.cancel_event, keyring=keyring)
-                message = outcome.message
-                done = outcome.outcome == "done"
-            except Exception as exc:  # RestoreError says what to do; anything else must not end the console
-                done, message = False, str(exc)
-        self.app.call_from_thread(self._restored, plan.target, done, message)
-
-    def _restored(self, target: str, done: bool, message: str | None) -> None:
-        self._stop()
-        if done:
-            self.notify(tr("runs.restore.done", self.lang, target=target), timeout=10)
-        else:
-            self.notify(tr("runs.restore.failed", self.lang, message=message), severity="error", timeout=15)
+        run = self.selected_run()
+        if run is not None:
+            self.app.push_screen(ContentsScreen(self.repo, run, self.lang))
 
     def action_accept(self) -> None:
         from dse_tui.core.verification.runs import accept_run

@@ -30,11 +30,12 @@ class RestoreDialog(CommandModal):
     DEFAULT_CSS = DIALOG_CSS.format(name="RestoreDialog")
     COMMAND_TABLE = (Command("cancel", "escape", "dismiss(None)", text="dialog.cancel"),)
 
-    def __init__(self, profile: Profile, run: Run, lang: str, copy=None):
+    def __init__(self, profile: Profile, run: Run, lang: str, parts: tuple[str, ...] = (), copy=None):
         super().__init__()
         self.profile, self.lang, self.copy = profile, lang, copy
         self.run = copy.run if copy else run
         self.repo = copy.repo if copy else profile.repository(run.repository)
+        self.parts = parts  # only these paths of the run (its contents screen's marks); () the whole run
         self.plan = None
         self.asking: tuple[str, str | None] | None = None  # (target, database) the server is being asked about
         self.closed = False  # dismissed: an answer that comes after is for nobody
@@ -50,7 +51,7 @@ class RestoreDialog(CommandModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]{escape(tr('restore.title', self.lang, run=self.run.id, name=self.repo.name))}[/b]")
+            yield Static(f"[b]{escape(self._title())}[/b]")
             if self.copy:
                 yield Static(escape(tr("medium.from", self.lang, where=self.copy.where)), id="from")
             databases = self._databases()
@@ -59,6 +60,10 @@ class RestoreDialog(CommandModal):
                 yield Select([(d, d) for d in databases], value=databases[0], allow_blank=False, id="database")
             yield Label(tr("restore.target", self.lang))
             yield Input(self._suggestion(databases), id="target")
+            if self.parts and self.repo.source.get("path") is not None:
+                with Horizontal(id="where"):
+                    yield Button(tr("restore.new_folder", self.lang), id="new-folder")
+                    yield Button(tr("restore.in_place", self.lang), id="in-place")
             yield Checkbox(tr("restore.force", self.lang), id="force")
             if self.run.encrypted:
                 yield KeyPrompt(self.profile, self.run, self.lang)
@@ -68,6 +73,28 @@ class RestoreDialog(CommandModal):
             with Horizontal():
                 yield Button(tr("restore.cancel", self.lang), id="cancel")
                 yield Button(tr("restore.go", self.lang), id="go", variant="error")
+
+    def _title(self) -> str:
+        if not self.parts:
+            return tr("restore.title", self.lang, run=self.run.id, name=self.repo.name)
+        shown = ", ".join(self.parts[:3]) + (" …" if len(self.parts) > 3 else "")
+        return tr("restore.parts_title", self.lang, n=len(self.parts), run=self.run.id, name=self.repo.name, paths=shown)
+
+    def _plan(self, target: str, database: str | None, check_exists: bool = True):
+        if self.copy:
+            return self.copy.plan(target, database, check_exists)
+        return plan(self.profile, self.run, target, database, check_exists=check_exists,
+                    **({"parts": self.parts} if self.parts else {}))
+
+    @on(Button.Pressed, "#new-folder")
+    def _new_folder(self) -> None:
+        self.query_one("#target", Input).value = self._suggestion([])
+
+    @on(Button.Pressed, "#in-place")
+    def _in_place(self) -> None:
+        """The source's own folder: the parts go back where they were, after the typed confirmation."""
+        self.query_one("#target", Input).value = str(self.repo.source["path"])
+        self.query_one("#confirm", Input).focus()
 
     def _suggestion(self, databases: list[str]) -> str:
         return drivers.get(self.repo.driver).suggest_target(self.repo, self.run.id, databases)
@@ -96,11 +123,6 @@ class RestoreDialog(CommandModal):
         is_live = bool(self.plan and self.plan.live)
         live.update(tr("restore.live", self.lang, target=escape(target), repo=self.repo.id) if is_live else "")
         self.query_one("#confirm").display = is_live
-
-    def _plan(self, target: str, database: str | None, check_exists: bool = True):
-        if self.copy:
-            return self.copy.plan(target, database, check_exists)
-        return plan(self.profile, self.run, target, database, check_exists=check_exists)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:

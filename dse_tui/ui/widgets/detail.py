@@ -12,8 +12,8 @@ from textual.widgets import Button, Label, Static
 
 from dse_tui.core.catalog import Run
 from dse_tui.core.keys.crypto import key_id
-from dse_tui.core.engine.schedule import Period, RepoStatus
-from dse_tui.core.common.fmt import size, until
+from dse_tui.core.engine.schedule import Period, RepoStatus, reason_text
+from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
 from dse_tui.ui.widgets.repo_table import state_text
 from dse_tui.ui.widgets.sizes import SizeSparkline
@@ -53,7 +53,7 @@ class RepoDetail(VerticalScroll):
     RepoDetail .section { margin-top: 1; color: $text-muted; text-style: bold; height: 1; }
     RepoDetail #periods { height: 1; }
     RepoDetail #legend { height: auto; }
-    RepoDetail #runs { height: 12; }
+    RepoDetail #runs { height: 1fr; max-height: 12; }  /* RUNS_HEIGHT */
     RepoDetail #actions { height: auto; margin-top: 1; }
     RepoDetail #actions Button { min-width: 10; margin-right: 1; }
     """
@@ -82,16 +82,12 @@ class RepoDetail(VerticalScroll):
     def _fit_runs(self) -> None:
         """The recent runs take the height the pane has left (none of it when not one run fits): the pane
         never needs a scrollbar, whose thumb on a short terminal looked like a stray bar of the size chart."""
-        runs = self.query_one("#runs", Static)
         # Measured from the size chart above them, which stays where it is whatever they do.
         below = sum(w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom
                     for w in self.query("#actions-title, #actions"))
         room = self.content_region.bottom - self.query_one("#sizes").region.bottom - below - 2  # the heading
-        height = min(self.RUNS_HEIGHT, room)
-        fits = height >= 2  # the table's header and a run at least
-        self.set_class(not fits, "-no-room")
-        if fits and (runs.styles.height is None or runs.styles.height.value != height):
-            runs.styles.height = height
+        # Their height is the CSS's (1fr up to RUNS_HEIGHT): right from the first frame, before this runs.
+        self.set_class(min(self.RUNS_HEIGHT, room) < 2, "-no-room")  # the table's header and a run at least
 
     def show(self, status: RepoStatus | None, periods: list[Period], sizes: list[int], runs: list[Run],
              now: datetime, lang: str, refused: dict[str, str | None]) -> None:
@@ -163,17 +159,6 @@ class RepoDetail(VerticalScroll):
                           size(run.size), took, run.message or "")
         self.query_one("#runs", Static).update(table, layout=False)
         self.run_count = len(runs)
-
-
-def reason_text(status: RepoStatus, lang: str, now: datetime) -> str | None:
-    """Why the state is not ok, in the interface's language (a tool's own message stays as it said it)."""
-    if status.state == "never":
-        return tr("reason.never", lang)
-    if status.state == "overdue":
-        return tr("reason.overdue", lang, when=until(status.next_due_at, now))
-    if status.state == "ok":
-        return None
-    return status.reason
 
 
 def _fit_left(text: str, width: int) -> str:

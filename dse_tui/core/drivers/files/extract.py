@@ -86,8 +86,9 @@ def _compare_tree(v, part: dict, tree, skipped: set[str]) -> None:
     v.check(f"files {part['file']}", not diffs, some_diffs(diffs) if diffs else ok)
 
 
-def _restored_differently(tree, entry: dict, v, slack: int) -> str | None:
-    """What of `entry` did not come back as recorded, in words; None when all did."""
+def _restored_differently(tree, entry: dict, v, slack: int, *, owners: bool = True) -> str | None:
+    """What of `entry` did not come back as recorded, in words; None when all did. `owners`: compared too
+    (when root; a restore maps owners by name, as tar does, so it does not hold them to the numbers)."""
     from dse_tui.core.verification.levels import sha256_file
 
     target = tree / entry["path"]
@@ -116,11 +117,11 @@ def _restored_differently(tree, entry: dict, v, slack: int) -> str | None:
     # Modes, times and owners only where the run recorded them to the nanosecond: runs made before the
     # archive kept folder times (contents after their folder) cannot be held to them.
     if "mtime_ns" in entry:
-        problems += _metadata_differs(st, entry, slack)
+        problems += _metadata_differs(st, entry, slack, owners)
     return f"not restored as recorded ({'; '.join(problems)})" if problems else None
 
 
-def _metadata_differs(st, entry: dict, slack: int) -> list[str]:
+def _metadata_differs(st, entry: dict, slack: int, owners: bool = True) -> list[str]:
     problems = []
     root = os.geteuid() == 0
     # For a user who is not root, tar (or the kernel) may drop set-user/group-id bits: not held against it.
@@ -129,7 +130,7 @@ def _metadata_differs(st, entry: dict, slack: int) -> list[str]:
         problems.append(f"mode {stat.S_IMODE(st.st_mode):04o}, recorded {entry['mode']}")
     if abs(st.st_mtime_ns - entry["mtime_ns"]) > slack:  # what the filesystem cannot keep is no difference
         problems.append(f"modified {_when(st.st_mtime_ns)}, recorded {_when(entry['mtime_ns'])}")
-    if root and (st.st_uid, st.st_gid) != (entry["uid"], entry["gid"]):
+    if owners and root and (st.st_uid, st.st_gid) != (entry["uid"], entry["gid"]):
         problems.append(f"owner {st.st_uid}:{st.st_gid}, recorded {entry['uid']}:{entry['gid']}")
     return problems
 

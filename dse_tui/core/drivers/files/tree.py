@@ -21,6 +21,7 @@ from dse_tui.core.drivers.base import (
 from dse_tui.core.profile.schema import Bool, Field, List, Mapping, Str
 from dse_tui.core.engine.pipeline import Cancelled, Stage, TimedOut
 from dse_tui.core.drivers.files.listing import expected_entries, not_archived_line, some_diffs
+from dse_tui.core.drivers.files.parts import select_parts
 from dse_tui.core.drivers.files.tarstream import FAILING, TreeReport, member_entry
 from dse_tui.core.verification.manifest import JsonLines
 
@@ -254,6 +255,10 @@ def _trial(v) -> None:
 
 
 def _restore(v, t: RestoreTarget, force: bool) -> None:
+    if t.parts:
+        from dse_tui.core.drivers.files.parts import restore_parts
+
+        return restore_parts(v, t, force)
     from dse_tui.core.drivers.files.extract import restore
 
     restore(v, t, force)
@@ -267,5 +272,5 @@ DRIVER = Driver(
                     "exclude": Field(List(_GLOB), default=list), "allow_empty": Field(Bool(), default=False)}),
     backup=backup, describe=describe, contents=contents, tools=tools, structure=structure, trial=_trial,
     check_source=check_source, plan_restore=plan_restore, restore=_restore, suggest_target=suggest_folder,
-    manual_part=(".tar.zst", "a tar archive (or a folder)"), over_ssh=True,
+    manual_part=(".tar.zst", "a tar archive (or a folder)"), over_ssh=True, parts="paths", select_parts=select_parts,
 )

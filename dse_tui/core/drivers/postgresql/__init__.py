@@ -260,6 +260,10 @@ def database_exists(repo: Repository, name: str) -> bool:
 
 def restore(v, t: RestoreTarget, force: bool) -> None:
     if t.into == "folder":
+        if t.parts:
+            from dse_tui.core.drivers.postgresql.parts import restore_parts
+
+            return restore_parts(v, t, [])
         return dumps_folder(v, t, force)
     repo = v.repo
     clean = []
@@ -274,10 +278,20 @@ def restore(v, t: RestoreTarget, force: bool) -> None:
         # Only a superuser may give objects to their recorded owners: the restoring role keeps them.
         clean.append("--no-owner")
         v.log("the role is not a superuser: the restored objects belong to it, not to their recorded owners")
+    if t.parts:
+        from dse_tui.core.drivers.postgresql.parts import restore_parts
+
+        return restore_parts(v, t, clean)
     part = next(x for x in v.parts(".pgdump.zst") if plain_name(x["file"]) == f"{t.database}.pgdump.zst")
     result, _ = v.pipe(part, [connect_stage(repo, ["pg_restore", *clean, "--exit-on-error", "-d", t.target],
                                             "pg_restore", stops_early=True)])
     check_result(v, result, f"restore into {t.target}")
+
+
+def _select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: RestoreTarget) -> tuple[str, ...]:
+    from dse_tui.core.drivers.postgresql.parts import select_parts
+
+    return select_parts(repo, manifest, parts, t.database)
 
 
 def manual_meta(parts: list[str]) -> dict:
@@ -293,5 +307,5 @@ DRIVER = Driver(
     suggest_target=suggest_database,
     manual_part=(".pgdump.zst", "a pg_dump custom-format dump (pg_dump -Fc)"),
     over_ssh=True, location=database_location, databases=manifest_databases, command_env=command_env,
-    drop_scratch=drop_scratch, manual_meta=manual_meta,
+    drop_scratch=drop_scratch, manual_meta=manual_meta, parts="tables", select_parts=_select_parts,
 )

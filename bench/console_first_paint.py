@@ -1,0 +1,99 @@
+"""The console's first paint: from the process's start to the first frame written to the terminal that shows
+repository rows, on a site of 1,000 repositories and 1,000,000 runs (bench/catalog_scale.py builds it),
+against an empty Textual app's first frame (target <= 1.5x).
+
+The two are started in alternation (empty, dse-tui, empty, dse-tui …) and the ratio is the median of the
+pairs', so a load that drifts weighs on both. A frame counts only if it reaches the terminal: one rendered
+while Textual's start-up batch is open is thrown away, and the user never sees it. Not a test: run it by hand.
+
+    python bench/console_first_paint.py [--repos 1000] [--runs 1000000] [--rounds 15] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ROOT, Bench, Sample, measured, median_of  # noqa: E402
+
+FIRST_PAINT = """
+import os, sys
+from textual.app import App
+
+# The first frame written to the terminal that shows what the user came for ends the measure: for the
+# empty app any frame, for dse-tui the dashboard with rows in its table.
+def painted(app):
+    if sys.argv[1] == "empty":
+        return True
+    from textual.widgets import DataTable
+    tables = app.screen.query(DataTable)
+    return bool(tables) and tables.first().row_count > 0
+
+# App._display is where a frame goes to the terminal (headless: where it would go), and where a frame made
+# during a batch is dropped. Private API, so re-check it when Textual is upgraded.
+display = App._display
+def display_and_check(self, screen, renderable):
+    display(self, screen, renderable)
+    if renderable is not None and not self._batch_count and painted(self):
+        os._exit(0)
+App._display = display_and_check
+
+if sys.argv[1] == "empty":
+    app = App()
+else:
+    from dse_tui.ui.app import make_app
+    app = make_app(sys.argv[2])
+app.run(headless=True, size=(200, 50))
+os._exit(1)  # the app ended without painting: not a measure
+"""
+
+
+def start(args: list[str]) -> Callable[[], Sample]:
+    """A fresh interpreter up to its first frame: wall time, and the CPU time it used."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return measured(lambda: subprocess.run([sys.executable, "-c", FIRST_PAINT, *args], check=True, cwd=ROOT,
+                                           env=env))
+
+
+def main() -> None:
+    from catalog_scale import fill, write_profile
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repos", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--keep", type=Path, help="build the site here, or use the one built there before")
+    args = parser.parse_args()
+    random.seed(7)
+    directory = args.keep or Path(tempfile.mkdtemp(prefix="dse-bench-paint-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    profile = directory / "profile.yaml"
+    if not (directory / "catalog.sqlite").exists():
+        write_profile(directory, args.repos)
+        fill(directory / "catalog.sqlite", args.repos, args.runs)
+    with Bench(f"console first paint, {args.repos:,} repositories, {args.runs:,} runs") as b:
+        start(["dse", str(profile)])()  # the profile cache filled, the catalog in the page cache
+        samples = b.alternate({"empty Textual app": start(["empty"]), "dse-tui": start(["dse", str(profile)])},
+                              rounds=args.rounds)
+        print(f"  medians: empty Textual app {median_of(samples['empty Textual app']) * 1000:.0f} ms, "
+              f"dse-tui {median_of(samples['dse-tui']) * 1000:.0f} ms")
+        b.ratio("first paint, dse-tui / empty Textual app", samples["dse-tui"], samples["empty Textual app"],
+                target="<= 1.5x")
+        b.ratio("its CPU time, dse-tui / empty Textual app", samples["dse-tui"], samples["empty Textual app"],
+                key="cpu")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(directory)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""`dse-tui catalog rebuild --from PLACE…`: the catalog made again from the copies on media (records/rebuild.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parsers(sub, common) -> None:
+    catalog = sub.add_parser("catalog", parents=[common], help="the catalog itself: rebuild it from the copies")
+    actions = catalog.add_subparsers(dest="catalog_command", metavar="ACTION", required=True,
+                                     parser_class=sub._parser_class)
+    rebuild = actions.add_parser(
+        "rebuild", parents=[common],
+        help="make the catalog again from copies on media (folders, a removable disk's dse-tui/ folder, disc "
+             "images): the newest catalog backup found, then the runs and copies newer than it")
+    rebuild.add_argument("--from", dest="places", action="append", required=True, type=Path, metavar="PLACE",
+                         help="a folder holding copies (repeatable)")
+    rebuild.add_argument("--catalog", type=Path, metavar="FILE",
+                         help="the catalog to make (default: the profile's, else the site's default path)")
+    rebuild.add_argument("--identity", action="append", type=Path, metavar="FILE", default=[],
+                         help="an age identity that opens copies encrypted on their way (the recovery sheet's; "
+                              "repeatable)")
+    rebuild.add_argument("--passphrase-env", metavar="NAME",
+                         help="the environment variable holding the passphrase of a protected identity")
+    rebuild.add_argument("--force", action="store_true",
+                         help="rebuild over a catalog that holds records (it is kept aside, renamed)")
+    rebuild.add_argument("--json", action="store_true")
+
+
+def cmd_catalog(args) -> int:
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail
+    from dse_tui.core.records.rebuild import RebuildError, rebuild
+
+    profile = _profile(args)
+    if profile is False:
+        return EXIT_UNKNOWN
+    target = _target(args, profile)
+    if target is None:
+        return EXIT_UNKNOWN
+    from dse_tui.core.keys.crypto import Keyring, _env_secret
+
+    passphrase = _env_secret(args.passphrase_env) if args.passphrase_env else None
+    identities = [p.expanduser() for p in args.identity]
+    keyring = (Keyring.for_profile(profile, identities, passphrase) if profile
+               else Keyring(identities, passphrase))
+    try:
+        done = rebuild(target, [p.expanduser().absolute() for p in args.places], force=args.force,
+                       keyring=keyring, log=lambda line: None if args.json else print(line),
+                       destinations={Path(d.path): d.id for d in profile.destinations.values() if d.path}
+                       if profile else None)
+    except RebuildError as exc:
+        fail(str(exc))
+        return EXIT_UNKNOWN
+    if args.json:
+        from dse_tui.jsonout import print_json
+
+        print_json(done.as_json())
+    else:
+        _print(done)
+    return 0
+
+
+def _profile(args):
+    """The profile when there is one (None on a fresh machine; False when it is there but wrong)."""
+    from dse_tui.cli.common import fail, profile_path
+
+    path = profile_path(args)
+    if not path.exists():
+        return None
+    from dse_tui.core.profile.config import load_profile
+    from dse_tui.core.profile.problems import ConfigError
+
+    try:
+        return load_profile(path)
+    except ConfigError as exc:
+        fail(f"the profile has {len(exc.problems)} problem(s):\n{exc}")
+        return False
+
+
+def _target(args, profile) -> Path | None:
+    """--catalog; else the profile's catalog when there is a profile; else the default path of the site the
+    copies are of (a fresh machine has no profile yet)."""
+    from dse_tui.cli.common import fail
+
+    if args.catalog:
+        return args.catalog.expanduser().absolute()
+    if profile:
+        return profile.catalog_path
+    from dse_tui.core.profile.config import default_catalog_path
+    from dse_tui.core.records.rebuild import site_of
+
+    site = site_of([p.expanduser().absolute() for p in args.places])
+    if site is None:
+        fail("no profile, and the copies found do not name one site: pass --catalog FILE")
+        return None
+    return default_catalog_path(site)
+
+
+def _print(done) -> None:
+    from dse_tui.core.catalog import Catalog
+    from dse_tui.core.records.rebuild import rebuilt_state
+
+    if done.kept_aside:
+        print(f"the catalog that was there is kept as {done.kept_aside}")
+    for problem in done.problems:
+        print(f"not read: {problem}")
+    if done.base:
+        print(f"base: the catalog backup of run {done.base.run_id} ({done.base.manifest['started_at']}) from "
+              f"{done.base.path}: {done.base_events} event(s)")
+    print(f"events carried on from the runs' logs: {done.events_added}")
+    for run_id in done.runs_completed:
+        print(f"run {run_id}: completed from its manifest (it was running when the backup was taken)")
+    for run_id in done.runs_added:
+        print(f"run {run_id}: recovered from its manifest (newer than the catalog backup)")
+    for run_id, destination, path in done.copies_added:
+        print(f"copy of run {run_id} on {destination}: {path}")
+    for code in done.media_added:
+        print(f"medium {code}: back in the inventory (created after the catalog backup, the event log says)")
+    for line in done.not_recovered:
+        print(f"not recovered: {line}")
+    with Catalog(done.catalog, readonly=True) as catalog:
+        runs, copies = rebuilt_state(catalog)
+    print(f"catalog {done.catalog}: {runs} run(s), {copies} verified cop{'y' if copies == 1 else 'ies'}; "
+          "check it with `dse-tui audit verify`")
+
+
+COMMANDS = {"catalog": cmd_catalog}
