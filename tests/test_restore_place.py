@@ -63,6 +63,21 @@ def test_a_directory_copy_is_restored_on_a_machine_with_no_profile_and_no_catalo
     assert_fresh(env)
 
 
+def test_one_file_of_a_copy_is_restored_with_path_and_nothing_else(tmp_path):
+    profile, run_id = site(tmp_path, "  - {id: share, kind: directory, path: ./share}", "share", copies=1)
+    copied(profile)
+    env = fresh_env(tmp_path)
+    target = tmp_path / "restored"
+    result = dse("restore", "--from", str(tmp_path / "share"), "--to", str(target), "--path", "notes.txt",
+                 env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in target.rglob("*")) == ["notes.txt"]
+    assert (target / "notes.txt").read_bytes() == (tmp_path / "src" / "notes.txt").read_bytes()
+    wrong = dse("restore", "--from", str(tmp_path / "share"), "--to", str(tmp_path / "r2"), "--path", "nope.txt",
+                env=env, cwd=tmp_path)
+    assert wrong.returncode == 1 and "nope.txt" in wrong.stderr and not (tmp_path / "r2").exists()
+
+
 def test_a_place_holding_several_runs_asks_which(tmp_path):
     profile, run_id = site(tmp_path, "  - {id: share, kind: directory, path: ./share}", "share", copies=1)
     copied(profile)

@@ -54,7 +54,10 @@ def cmd_restore_from(args, keyring_for) -> int:
         with open_copy(args.places, args.run, work, ask=_ask, cancel=cancel, log=log,
                        ssh=SshOptions(args.ssh_identity, tuple(args.ssh_option))) as opened:
             used, repo = context_for(opened.manifest, profile, server, work)
-            t = plan(opened, used, repo, args.to, args.database)
+            paths, tables = tuple(args.path or ()), tuple(args.table or ())
+            if paths and tables:
+                raise RestoreError("name --path (files and folders) or --table (tables of a database), not both")
+            t = plan(opened, used, repo, args.to, args.database, parts=paths or tables)
             confirm = args.confirm
             if t.live and confirm is None and sys.stdin.isatty():
                 print(f"{t.target} is the live source of {repo.id}: this overwrites the live data. Type the "

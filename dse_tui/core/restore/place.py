@@ -173,9 +173,14 @@ class PlaceRestore:
 
 
 def plan(opened: Opened, profile: Profile, repo: Repository, target: str, database: str | None, *,
-         check_exists: bool = True) -> RestoreTarget:
-    """What restoring the copy into `target` means: the driver's say, as for `restore RUN`."""
-    return drivers.get(repo.driver).plan_restore(repo, opened.run_id, opened.manifest, target, database, check_exists)
+         check_exists: bool = True, parts: tuple[str, ...] = ()) -> RestoreTarget:
+    """What restoring the copy into `target` means: the driver's say, as for `restore RUN`; `parts` (paths,
+    tables) checked against the copy's manifest, as there (RestoreError)."""
+    driver = drivers.get(repo.driver)
+    t = driver.plan_restore(repo, opened.run_id, opened.manifest, target, database, check_exists)
+    if parts:
+        t = dataclasses.replace(t, parts=tuple(driver.select_parts(repo, opened.manifest, tuple(parts), t)))
+    return t
 
 
 @dataclass(frozen=True)
