@@ -263,7 +263,7 @@ def restore(v, t: RestoreTarget, force: bool) -> None:
         if t.parts:
             from dse_tui.core.drivers.postgresql.parts import restore_parts
 
-            return restore_parts(v, t, [])
+            return restore_parts(v, t, [], connect_stage=connect_stage, psql=psql)
         return dumps_folder(v, t, force)
     repo = v.repo
     clean = []
@@ -281,7 +281,7 @@ def restore(v, t: RestoreTarget, force: bool) -> None:
     if t.parts:
         from dse_tui.core.drivers.postgresql.parts import restore_parts
 
-        return restore_parts(v, t, clean)
+        return restore_parts(v, t, clean, connect_stage=connect_stage, psql=psql)
     part = next(x for x in v.parts(".pgdump.zst") if plain_name(x["file"]) == f"{t.database}.pgdump.zst")
     result, _ = v.pipe(part, [connect_stage(repo, ["pg_restore", *clean, "--exit-on-error", "-d", t.target],
                                             "pg_restore", stops_early=True)])

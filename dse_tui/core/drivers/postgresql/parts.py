@@ -76,9 +76,9 @@ def groups(parts: tuple[str, ...]) -> dict[str, list[str]]:
     return dict(out)
 
 
-def restore_parts(v, t: RestoreTarget, clean: list[str]) -> None:
-    """Into a database (made by the caller) or, for a folder, as a plain SQL file of the parts."""
-    from dse_tui.core.drivers.postgresql import connect_stage, psql
+def restore_parts(v, t: RestoreTarget, clean: list[str], *, connect_stage, psql) -> None:
+    """Into a database (made by the caller) or, for a folder, as a plain SQL file of the parts.
+    `connect_stage` and `psql` are the driver's own (passed in: this module is imported by the driver)."""
     from dse_tui.core.drivers.postgresql.snapshot import count_rows
     from dse_tui.core.engine.pipeline import Stage
 
