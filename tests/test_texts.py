@@ -32,6 +32,10 @@ from dse_tui.ui.widgets.repo_table import COLUMNS as DASHBOARD_COLUMNS
 SOURCE = Path(dse_tui.__file__).parent
 TEXTS_DIR = SOURCE / "core" / "texts"
 
+from dse_tui.core.restore.versions import Change  # noqa: E402
+from dse_tui.ui.screens.medium_restore import COPY_COLUMNS  # noqa: E402
+from dse_tui.ui.screens.versions import VERSION_COLUMNS  # noqa: E402
+
 DYNAMIC: dict[str, set[str]] = {
     "state.": set(Status),
     "status.state.": set(Status),
@@ -53,6 +57,10 @@ DYNAMIC: dict[str, set[str]] = {
     "trigger.": {"cli", "console", "manual"},  # what starts a run (the catalog's runs.trigger)
     "check.level.": {"ok", "warn", "error"},
     "runs.phase.": set(PHASES),
+    "versions.": set(Change),
+    "versions.col.": set(VERSION_COLUMNS),
+    "medium.col.": set(COPY_COLUMNS),
+    "weekday.": {str(day) for day in range(7)},  # datetime.weekday()
     "notarchived.": {"unreadable", "shrank", "vanished", "socket", "changed"},
     "sheet.": {str(i) for i in range(len(INSTRUCTIONS["en"]))},
     # the columns of the screens' tables, as they add them

@@ -8,6 +8,8 @@ differing (mode, owner, a folder's own time) is taken out before the lines are c
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import hashlib
 import json
 import re
@@ -24,7 +26,7 @@ _DIR_TIME = re.compile(rb'"mtime_ns":\d+,?')
 _SIZE = re.compile(rb'"size":(\d+)')
 
 
-class Change:
+class Change(StrEnum):
     ADDED = "added"  # first seen in this run
     CHANGED = "changed"
     REMOVED = "removed"  # in the run before, not in this one

@@ -25,6 +25,9 @@ from dse_tui.ui.screens.reason_dialog import DIALOG_CSS
 WORK = ".copies"  # under the storage root: where a copy from discs or a host is put together
 
 
+COPY_COLUMNS = ("destination", "media", "where")
+
+
 class MediumDialog(CommandModal):
     """The run's verified copies, those at hand first; dismissed with the AtHand chosen, or None."""
 
@@ -47,7 +50,7 @@ class MediumDialog(CommandModal):
 
     def on_mount(self) -> None:
         table = self.query_one("#copies", DataTable)
-        for key in ("destination", "media", "where"):
+        for key in COPY_COLUMNS:
             table.add_column(tr(f"medium.col.{key}", self.lang), key=key)
         self._look()
 

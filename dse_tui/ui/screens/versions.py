@@ -23,6 +23,7 @@ from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
 
 HISTORY = 1000  # runs looked at, newest first
+VERSION_COLUMNS = ("run", "when", "change", "size", "modified")
 CHANGE_STYLES = {Change.ADDED: "green", Change.CHANGED: "cyan", Change.REMOVED: "yellow", Change.PRUNED: "dim",
                  Change.UNREADABLE: "red"}
 
@@ -66,7 +67,7 @@ class VersionsScreen(RestoreWork, CommandScreen):
         self.title = tr("versions.title", self.lang, path=self.shown_path, name=self.repo.name)
         self.query_one("#work").display = False
         table = self.query_one("#versions", DataTable)
-        for key in ("run", "when", "change", "size", "modified"):
+        for key in VERSION_COLUMNS:
             table.add_column(tr(f"versions.col.{key}", self.lang), key=key)
         self._read()
 
