@@ -111,3 +111,38 @@ def test_sqlite_tables_into_a_new_file_with_their_indexes_and_rows(tmp_path):
     with pytest.raises(RestoreError, match="never over the live database"):
         restore_parts(profile, outcome.run_id, db, ["books"], confirm="s")
     assert sqlite3.connect(db).execute("SELECT count(*) FROM notes").fetchone() == (1,)
+
+
+def test_one_mariadb_table_cut_out_of_the_dump_with_its_trigger(tmp_path, mariadb_db, mariadb_user):
+    from tests.test_verify_databases import maria
+
+    db = mariadb_db["database"]
+    # A row whose text looks like a heading of the dump: the dump escapes its line break, the cut keeps it.
+    maria(mariadb_db, "CREATE TABLE books (id INT PRIMARY KEY, title TEXT); "
+                      "INSERT INTO books VALUES (1, 'Quijote'), (2, 'x\n--\n-- Table structure for table `loans`\n--');"
+                      "CREATE TABLE loans (book INT, n INT); INSERT INTO loans VALUES (1, 1);"
+                      "CREATE TRIGGER bump BEFORE INSERT ON books FOR EACH ROW SET NEW.title = UPPER(NEW.title);"
+                      "CREATE VIEW recent AS SELECT * FROM books;", db)
+    user, password = mariadb_user
+    profile = profile_with(tmp_path, f"{{id: my, kind: database, driver: mysql, source: {{host: 127.0.0.1, "
+                                     f"port: 3306, user: {user}, password_env: DSE_TEST_MY_PW, databases: [{db}]}}}}")
+    import os
+    os.environ["DSE_TEST_MY_PW"] = password
+    try:
+        outcome = run_repository(profile, profile.repository("my"))
+        assert outcome.state == "good", outcome.message
+        target = f"dse_part_{uuid.uuid4().hex[:8]}"
+        try:
+            result = restore_parts(profile, outcome.run_id, target, ["books"])
+            assert result.outcome == "done", result.message
+            assert maria(mariadb_db, "SHOW FULL TABLES", target).split() == ["books", "BASE", "TABLE"]
+            assert maria(mariadb_db, "SELECT COUNT(*) FROM books WHERE title LIKE 'x%Table structure%'", target) == "1\n"
+            assert maria(mariadb_db, "SHOW TRIGGERS", target).split()[0] == "bump"
+            with pytest.raises(RestoreError, match="'recent'"):
+                restore_parts(profile, outcome.run_id, f"{target}_2", ["recent"])
+            with Catalog(profile.catalog_path) as catalog:
+                assert catalog.restores(outcome.run_id)[0].parts == ("books",)
+        finally:
+            maria(mariadb_db, f"DROP DATABASE IF EXISTS {target}")
+    finally:
+        os.environ.pop("DSE_TEST_MY_PW", None)

@@ -256,12 +256,13 @@ def drop_scratch(repo: Repository, name: str) -> str | None:
     return None
 
 
-def load(v, part, repo: Repository, client: str, db: str):
-    """Stream a dump part into database `db`; the StreamResult."""
+def load(v, part, repo: Repository, client: str, db: str, between: tuple[Stage, ...] = ()):
+    """Stream a dump part into database `db` (through the stages `between`: the tables' filter); the
+    StreamResult."""
     from dse_tui.core.engine.pipeline import secret_pipe, stream
 
     consumer, text = load_stage(repo, client, db)
-    stages = v.source(part)
+    stages = v.source(part) + list(between)
     if text:
         # The option file goes ahead of the SQL on the client's stdin, from a pipe only this child reads.
         fd = secret_pipe(text.encode())
@@ -325,12 +326,28 @@ def database_exists(repo: Repository, name: str) -> bool:
 
 def restore(v, t: RestoreTarget, force: bool) -> None:
     if t.into == "folder":
+        if t.parts:
+            from dse_tui.core.drivers.mysql.tables import restore_into_folder
+
+            return restore_into_folder(v, t)
         return dumps_folder(v, t, force)
     client = _tool("mariadb|mysql", v.repo)
     if not t.exists:
         query(v.repo, client, f"CREATE DATABASE {quote_name(t.target)}", v.remaining(60), f"create {t.target}")
     part = next(x for x in v.parts(".sql.zst") if plain_name(x["file"]) == f"{t.database}.sql.zst")
+    if t.parts:
+        from dse_tui.core.drivers.mysql.tables import counted, table_filter
+
+        check_result(v, load(v, part, v.repo, client, t.target, (table_filter(t.parts),)),
+                     f"restore into {t.target}")
+        return counted(v, t, count_rows(v.repo, client, t.target, v.remaining()))
     check_result(v, load(v, part, v.repo, client, t.target), f"restore into {t.target}")
+
+
+def _select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: RestoreTarget) -> tuple[str, ...]:
+    from dse_tui.core.drivers.mysql.tables import select_parts
+
+    return select_parts(manifest, parts, t)
 
 
 def manual_meta(parts: list[str]) -> dict:
@@ -345,5 +362,5 @@ DRIVER = Driver(
     suggest_target=suggest_database,
     manual_part=(".sql.zst", "an SQL dump (.sql)"),
     over_ssh=True, location=database_location, databases=manifest_databases, command_env=command_env,
-    drop_scratch=drop_scratch, manual_meta=manual_meta,
+    drop_scratch=drop_scratch, manual_meta=manual_meta, parts="tables", select_parts=_select_parts,
 )
