@@ -45,6 +45,7 @@ DYNAMIC: dict[str, set[str]] = {
     "run.": set(RunState) | {"already-running"},  # an Outcome's state
     "outcome.": set(VerificationOutcome),
     "level.": set(VERIFY_LEVELS),
+    "detail.level.": set(VERIFY_LEVELS),
     "medium.": set(MediumState),
     "record.": set(SessionState) | set(StepOutcome) | set(RunState),
     "session.state.": set(SessionState),

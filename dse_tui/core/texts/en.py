@@ -56,6 +56,10 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "detail.runs": "Recent runs",
     "detail.no_runs": "No runs yet",
     "detail.actions": "Actions",
+    # a repository's verification level (the profile's word in English)
+    "detail.level.checksum": "checksum",
+    "detail.level.structure": "structure",
+    "detail.level.restore": "restore",
     # why a key does nothing now (said when it is pressed, and in F1 help)
     "why.no_repository": "Select a repository first",
     "why.running": "{name} is backing up already: x cancels it",

@@ -56,6 +56,10 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "detail.runs": "Ejecuciones recientes",
     "detail.no_runs": "Aún no hay ejecuciones",
     "detail.actions": "Acciones",
+    # a repository's verification level (the profile's word in English)
+    "detail.level.checksum": "suma de control",
+    "detail.level.structure": "estructura",
+    "detail.level.restore": "restauración",
     # why a key does nothing now (said when it is pressed, and in F1 help)
     "why.no_repository": "Seleccione primero un repositorio",
     "why.running": "{name} ya se está respaldando: x lo cancela",

@@ -117,7 +117,7 @@ class RepoDetail(VerticalScroll):
             (f"{tr('detail.source', lang)}: ", "dim"),
             f"{_fit_left(r.location, (self.size.width or 58) - 4 - len(tr('detail.source', lang)))}\n",
             (f"{tr('detail.every', lang)}: ", "dim"), f"{r.periodicity.text} (+{_short(r.grace)} {tr('detail.grace', lang)})",
-            (f"   {tr('detail.verify', lang)}: ", "dim"), f"{r.verify}\n",
+            (f"   {tr('detail.verify', lang)}: ", "dim"), f"{tr(f'detail.level.{r.verify}', lang)}\n",
             (f"{tr('detail.destinations', lang)}: ", "dim"), f"{dests}",
             *([(f"\n{tr('detail.encrypted', lang)}: ", "dim"), "🔒 " + ", ".join(key_id(k) for k in r.recipients)]
               if r.encrypted else []),
