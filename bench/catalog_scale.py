@@ -1,8 +1,8 @@
 """Catalog at scale: 1,000 repositories and 1,000,000 runs.
 
-Prints (a) the time of the "last status of every repository" query (target <= 20 ms) and
-(b) dse-tui's start-to-first-paint on that catalog divided by an empty Textual app's (target <= 1.3x),
-both measured here, in the same run. Not a test: run it by hand.
+Prints the time of the "last status of every repository" query (target <= 20 ms). The console's first
+paint on the same site is bench/console_first_paint.py's (it builds the site with fill() and
+write_profile() from here). Not a test: run it by hand.
 
     python bench/catalog_scale.py [--repos 1000] [--runs 1000000] [--keep DIR]
 """
@@ -13,7 +13,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -78,70 +77,10 @@ def time_query(profile_path: Path, rounds: int = 20) -> tuple[float, float]:
     return statistics.median(query), statistics.median(full)
 
 
-FIRST_PAINT = """
-import os, sys
-from textual.app import App
-
-# The first frame written to the terminal that shows what the user came for ends the measure: for the
-# empty app any frame, for dse-tui the dashboard with rows in its table.
-def painted(app):
-    if sys.argv[1] == "empty":
-        return True
-    from textual.widgets import DataTable
-    tables = app.screen.query(DataTable)
-    return bool(tables) and tables.first().row_count > 0
-
-# App._display is where a frame goes to the terminal (headless: where it would go). Private API, so
-# re-check it when Textual is upgraded.
-display = App._display
-def display_and_check(self, screen, renderable):
-    display(self, screen, renderable)
-    if renderable is not None and not self._batch_count and painted(self):
-        os._exit(0)
-App._display = display_and_check
-
-if sys.argv[1] == "empty":
-    app = App()
-elif sys.argv[1] == "minimal":
-    # The floor of any dashboard: Textual's own Header, a DataTable of four rows and a Footer.
-    from textual.widgets import DataTable, Footer, Header
-
-    class Minimal(App):
-        BINDINGS = [(key, "quit", key) for key in "rvmclksq"]
-
-        def compose(self):
-            yield Header()
-            yield DataTable()
-            yield Footer()
-
-        def on_mount(self):
-            table = self.query_one(DataTable)
-            table.add_columns(*"abcdefgh")
-            for i in range(4):
-                table.add_row(*[str(i)] * 8)
-
-    app = Minimal()
-else:
-    from dse_tui.ui.app import make_app
-    app = make_app(sys.argv[2])
-app.run(headless=True, size=(200, 50))
-"""
-
-
-def time_start(args: list[str], rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", FIRST_PAINT, *args], check=True, cwd=ROOT)
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="build the site here and keep it")
     args = parser.parse_args()
     random.seed(7)
@@ -155,15 +94,8 @@ def main() -> None:
         print(f"filled {args.runs:,} runs of {args.repos:,} repositories in {time.perf_counter() - t:.1f} s "
               f"({catalog_path.stat().st_size / 2**20:.0f} MiB)")
     query, full = time_query(profile_path)
-    print(f"(a) last status of every repository: {query * 1000:.1f} ms (target <= 20 ms); "
+    print(f"last status of every repository: {query * 1000:.1f} ms (target <= 20 ms); "
           f"with due/overdue for all: {full * 1000:.1f} ms")
-    empty = time_start(["empty"], args.rounds)
-    minimal = time_start(["minimal"], args.rounds)
-    dse = time_start(["dse", str(profile_path)], args.rounds)
-    print(f"(b) start to first paint: dse-tui {dse * 1000:.0f} ms, empty Textual app {empty * 1000:.0f} ms, "
-          f"ratio {dse / empty:.2f}x (target <= 1.3x)")
-    print(f"    for scale: Header + 4-row DataTable + Footer alone {minimal * 1000:.0f} ms = "
-          f"{minimal / empty:.2f}x the empty app; dse-tui is {dse / minimal:.2f}x that")
     if not args.keep:
         import shutil
 

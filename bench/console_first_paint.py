@@ -48,6 +48,25 @@ App._display = display_and_check
 
 if sys.argv[1] == "empty":
     app = App()
+elif sys.argv[1] == "minimal":
+    # The floor of any dashboard: Textual's own Header, a DataTable of four rows and a Footer.
+    from textual.widgets import DataTable, Footer, Header
+
+    class Minimal(App):
+        BINDINGS = [(key, "quit", key) for key in "rvmclksq"]
+
+        def compose(self):
+            yield Header()
+            yield DataTable()
+            yield Footer()
+
+        def on_mount(self):
+            table = self.query_one(DataTable)
+            table.add_columns(*"abcdefgh")
+            for i in range(4):
+                table.add_row(*[str(i)] * 8)
+
+    app = Minimal()
 else:
     from dse_tui.ui.app import make_app
     app = make_app(sys.argv[2])
@@ -81,14 +100,16 @@ def main() -> None:
         fill(directory / "catalog.sqlite", args.repos, args.runs)
     with Bench(f"console first paint, {args.repos:,} repositories, {args.runs:,} runs") as b:
         start(["dse", str(profile)])()  # the profile cache filled, the catalog in the page cache
-        samples = b.alternate({"empty Textual app": start(["empty"]), "dse-tui": start(["dse", str(profile)])},
-                              rounds=args.rounds)
+        samples = b.alternate({"empty Textual app": start(["empty"]), "dse-tui": start(["dse", str(profile)]),
+                               "Header + DataTable + Footer": start(["minimal"])}, rounds=args.rounds)
         print(f"  medians: empty Textual app {median_of(samples['empty Textual app']) * 1000:.0f} ms, "
               f"dse-tui {median_of(samples['dse-tui']) * 1000:.0f} ms")
         b.ratio("first paint, dse-tui / empty Textual app", samples["dse-tui"], samples["empty Textual app"],
                 target="<= 1.5x")
         b.ratio("its CPU time, dse-tui / empty Textual app", samples["dse-tui"], samples["empty Textual app"],
                 key="cpu")
+        b.ratio("for scale: Header + 4-row DataTable + Footer alone / empty app",
+                samples["Header + DataTable + Footer"], samples["empty Textual app"])
     if not args.keep:
         import shutil
 
