@@ -32,6 +32,7 @@ from dse_tui.core.profile.model import Profile, Repository, Retention, Site
 from dse_tui.core.profile.periods import Periodicity
 from dse_tui.core.restore import discset, sshcopy
 from dse_tui.core.restore.found import MANIFEST, Found, PlaceError, choose, scan_path
+from dse_tui.core.restore.run import refuse_unconfirmed, target_words
 from dse_tui.core.verification.levels import VerifyContext, checksum, claim_scratch
 from dse_tui.core.verification.manifest import Entries, VerifyFailed, load_manifest
 
@@ -197,8 +198,7 @@ class CopyPlan:
     def describe(self) -> str:
         t = self.restore_target
         what = f"database {t.database} of run {self.opened.run_id}" if t.database else f"run {self.opened.run_id}"
-        where = {"database": f"the database {t.target}", "file": f"the file {t.target}",
-                 "folder": f"the folder {t.target}"}[t.into]
+        where = target_words(t.into, t.target)
         return (f"{what} of {self.repository.id} from the copy in {self.opened.where} into {where}"
                 + (" (THE LIVE SOURCE)" if t.live else ""))
 
@@ -208,12 +208,7 @@ def restore_copy(opened: Opened, profile: Profile, repo: Repository, t: RestoreT
                  log: Callable[[str], None] = lambda line: None) -> PlaceRestore:
     """The copy verified whole, then restored by the driver into `t`. Refuses (RestoreError, nothing done)
     what needs --force, the typed confirmation or a key that is not at hand."""
-    if t.live and confirm != repo.id:
-        raise RestoreError(f"{t.target} is the live source of {repo.id}: restoring there overwrites it. "
-                           f"Type the repository id to confirm (--confirm {repo.id})")
-    if t.exists and not force and not t.live:
-        raise RestoreError(f"{t.target} already exists" + (" and is not empty" if t.into == "folder" else "")
-                           + ": choose another target, or --force to restore over it")
+    refuse_unconfirmed(repo.id, t, force=force, confirm=confirm)
     manifest = opened.manifest
     keyring = keyring or Keyring.for_profile(profile)
     if any(is_encrypted(p) for p in manifest.get("parts", [])):

@@ -29,6 +29,23 @@ from dse_tui.core.engine.pipeline import Cancelled, TimedOut
 from dse_tui.core.verification.levels import VerifyContext, VerifyFailed, checksum, claim_scratch, load_manifest
 
 
+def target_words(into: str, target: str) -> str:
+    """Where a restore goes, as a plan describes it."""
+    return {"database": f"the database {target}", "file": f"the file {target}",
+            "folder": f"the folder {target}"}[into]
+
+
+def refuse_unconfirmed(repo_id: str, t, *, force: bool, confirm: str | None) -> None:
+    """RestoreError for a plan `t` (target, into, live, exists) that needs the typed repository id or --force:
+    one rule for a restore of a run and of a copy."""
+    if t.live and confirm != repo_id:
+        raise RestoreError(f"{t.target} is the live source of {repo_id}: restoring there overwrites it. "
+                           f"Type the repository id to confirm (--confirm {repo_id})")
+    if t.exists and not force and not t.live:
+        raise RestoreError(f"{t.target} already exists" + (" and is not empty" if t.into == "folder" else "")
+                           + ": choose another target, or --force to restore over it")
+
+
 @dataclass(frozen=True)
 class RestorePlan:
     repository: Repository
@@ -45,8 +62,7 @@ class RestorePlan:
         if self.parts:
             shown = ", ".join(self.parts[:3]) + (f" and {len(self.parts) - 3} more" if len(self.parts) > 3 else "")
             what = f"{shown} of {what}"
-        where = {"database": f"the database {self.target}", "file": f"the file {self.target}",
-                 "folder": f"the folder {self.target}"}[self.into]
+        where = target_words(self.into, self.target)
         return f"{what} of {self.repository.id} into {where}" + (" (THE LIVE SOURCE)" if self.live else "")
 
 
@@ -87,12 +103,7 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
     """Restore as planned and record it. Refuses (RestoreError, nothing recorded) what needs --force or
     the typed confirmation."""
     repo, run = p.repository, p.run
-    if p.live and confirm != repo.id:
-        raise RestoreError(f"{p.target} is the live source of {repo.id}: restoring there overwrites it. "
-                           f"Type the repository id to confirm (--confirm {repo.id})")
-    if p.exists and not force and not p.live:
-        raise RestoreError(f"{p.target} already exists" + (" and is not empty" if p.into == "folder" else "")
-                           + ": choose another target, or --force to restore over it")
+    refuse_unconfirmed(repo.id, p, force=force, confirm=confirm)
     if run.encrypted:  # the key first: nothing is created or truncated for a restore that cannot read
         keyring = keyring or Keyring.for_profile(profile)
         try:
