@@ -18,10 +18,9 @@ import argparse
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
-from backup_files import make_tree
+from backup_files import kept_tree
 from common import Bench, dse_run, median_of, shell
 
 
@@ -38,12 +37,7 @@ def main() -> None:
     parser.add_argument("--to", type=Path, help="the destination's folder (default: one beside the output)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="dse-bench-dest-", dir="/var/tmp"))
-    tree = work / "tree"
-    if not tree.exists():
-        t = time.perf_counter()
-        make_tree(tree, int(args.size_gib * 2**30))
-        print(f"made a {args.size_gib} GiB tree in {time.perf_counter() - t:.1f} s")
-    files = sum(1 for _ in tree.rglob("*") if _.is_file())
+    tree, files = kept_tree(work, args.size_gib)
     out, dest = work / "out", args.to or work / "dest"
     profile = work / "profile-dest.yaml"
     profile.write_text(f"site: {{id: bench, name: Bench}}\nstorage: {{root: {out}/dse, catalog: {out}/c.sqlite}}\n"

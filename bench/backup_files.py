@@ -66,6 +66,16 @@ def make_tree(root: Path, size: int) -> None:
         k += 1
 
 
+def kept_tree(work: Path, size_gib: float) -> tuple[Path, int]:
+    """work/tree, made the first time (kept for the next run with --keep), and its number of files."""
+    tree = work / "tree"
+    if not tree.exists():
+        t = time.perf_counter()
+        make_tree(tree, int(size_gib * 2**30))
+        print(f"made a {size_gib} GiB tree in {time.perf_counter() - t:.1f} s")
+    return tree, sum(1 for _ in tree.rglob("*") if _.is_file())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-gib", type=float, default=2.0)
@@ -73,12 +83,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="a folder to make the tree in and keep (reused if there)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="dse-bench-files-", dir="/var/tmp"))
-    tree = work / "tree"
-    if not tree.exists():
-        t = time.perf_counter()
-        make_tree(tree, int(args.size_gib * 2**30))
-        print(f"made a {args.size_gib} GiB tree in {time.perf_counter() - t:.1f} s")
-    files = sum(1 for _ in tree.rglob("*") if _.is_file())
+    tree, files = kept_tree(work, args.size_gib)
     out = work / "out"
 
     def profile(encrypt: str) -> Path:
