@@ -158,19 +158,19 @@ def test_each_text_has_the_same_placeholders_and_forms_in_both_languages():
 
 def test_every_key_the_code_looks_up_is_defined():
     missing = {key: where for key, where in looked_up().items()
-               if "." in key and " " not in key and key not in CATALOGS["en"] and not _legacy(key)}
+               if "." in key and " " not in key and key not in CATALOGS["en"]}
     assert not missing, missing
 
 
 def test_every_declared_family_names_keys_that_exist():
     missing = sorted(prefix + str(value) for prefix, values in DYNAMIC.items() for value in values
-                     if prefix + str(value) not in CATALOGS["en"] and not _legacy(prefix + str(value)))
+                     if prefix + str(value) not in CATALOGS["en"])
     assert not missing, f"built by the code, defined nowhere: {missing}"
 
 
 def test_no_key_is_defined_and_used_nowhere():
     used = literals() | command_keys() | {prefix + str(v) for prefix, values in DYNAMIC.items() for v in values}
-    unused = sorted(key for key in CATALOGS["en"].keys() | legacy_keys() if key not in used)
+    unused = sorted(key for key in CATALOGS["en"] if key not in used)
     assert not unused, f"defined but used nowhere (or built from a family DYNAMIC lacks): {unused}"
 
 
@@ -181,32 +181,8 @@ def test_a_count_picks_the_plural_form_and_values_fill_it():
     assert tr("no.such.key", "es") == "no.such.key"  # a missing key shows itself
 
 
-def test_the_old_modules_still_answer_and_take_texts_added_there(monkeypatch):
-    """Branches that add texts to dse_tui/i18n*.py the old way still merge and work."""
+def test_the_uis_module_answers_from_the_catalogs():
     from dse_tui import i18n
-    from dse_tui.core import texts
 
     assert i18n.tr("summary", "es", total=3) == "3 repositorios"
     assert i18n.TEXTS["summary"] == {"es": "{total} repositorios", "en": "{total} repositories"}
-    monkeypatch.setattr(texts, "_LEGACY", dict(texts._LEGACY))
-    texts.register({"legacy.example": {"en": "old way", "es": "a la antigua"}})
-    assert i18n.tr("legacy.example", "es") == "a la antigua"
-
-
-def test_texts_still_added_the_old_way_have_both_languages():
-    from dse_tui import i18n
-
-    bad = [key for key in legacy_keys() if set(i18n.TEXTS[key]) != set(LANGUAGES)]
-    assert not bad, f"texts in dse_tui/i18n*.py without both languages (move them to core/texts): {bad}"
-
-
-def legacy_keys() -> set[str]:
-    from dse_tui import i18n
-
-    return set(i18n.TEXTS) - set(CATALOGS["en"])
-
-
-def _legacy(key: str) -> bool:
-    from dse_tui import i18n
-
-    return key in i18n.TEXTS and set(LANGUAGES) <= set(i18n.TEXTS[key])

@@ -16,22 +16,11 @@ from dse_tui.core.texts import en, es
 LANGUAGES = ("es", "en")
 CATALOGS: dict[str, dict[str, str | dict[str, str]]] = {"en": en.TEXTS, "es": es.TEXTS}
 
-# Texts still added the old way ({key: {"en": ..., "es": ...}} in dse_tui/i18n*.py) while other branches
-# merge; register() adds them here, behind the catalogs.
-_LEGACY: dict[str, dict[str, str]] = {}
-
-
-def register(texts: dict[str, dict[str, str]]) -> None:
-    _LEGACY.update(texts)
-
 
 def _entry(key: str, lang: str):
     for catalog in (CATALOGS.get(lang), CATALOGS["en"]):
         if catalog is not None and key in catalog:
             return catalog[key]
-    legacy = _LEGACY.get(key)
-    if legacy:
-        return legacy.get(lang) or legacy.get("en")
     return None
 
 
