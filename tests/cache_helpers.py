@@ -60,11 +60,15 @@ class BehindReads:
         from dse_tui.core.engine.readbehind import ReadBehind
 
         self.reads: list[tuple[str, int, int, bool]] = []
+        self.direct: list[bool] = []
         real = ReadBehind._hash
 
         def hash_seen(behind, end):
             path = Path(os.readlink(f"/proc/self/fd/{behind._fd}"))
             self.reads.append((path.name, *resident_pages(path, behind._size, end), end is not None))
+            with open(f"/proc/self/fdinfo/{behind._fd}") as info:
+                flags = int(next(line for line in info if line.startswith("flags:")).split()[1], 8)
+            self.direct.append(bool(flags & os.O_DIRECT))
             real(behind, end)
 
         monkeypatch.setattr(ReadBehind, "_hash", hash_seen)
@@ -73,4 +77,5 @@ class BehindReads:
         return [r for r in self.reads if r[0].endswith(suffix)]
 
     def resident(self) -> list[int]:
-        return [r[1] for r in self.reads]
+        """Per stretch, the pages it could have read from the cache: none when it reads past it (O_DIRECT)."""
+        return [0 if direct else r[1] for r, direct in zip(self.reads, self.direct)]

@@ -52,6 +52,8 @@ def write_back(fd: int, offset: int, length: int) -> None:
 def drop_range(fd: int, offset: int, length: int) -> None:
     """drop_cache of a range of an open file, its pages written back first (write_back)."""
     try:
+        # Twice: pages still in another CPU's LRU batch at the first call are missed by it.
+        os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
         os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
     except (OSError, AttributeError):
         pass

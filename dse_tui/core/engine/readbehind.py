@@ -10,6 +10,7 @@ the disk reads the early parts back while the compressor makes the later ones.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import threading
 
@@ -17,6 +18,7 @@ from dse_tui.core.common.fsutil import drop_range, write_back
 
 WINDOW = 32 << 20  # bytes written before the follower reads them back: long sequential reads, little lag
 READ = 1 << 20
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 class ReadBehind:
@@ -25,7 +27,9 @@ class ReadBehind:
 
     def __init__(self, fd: int, window: int | None = None):
         # The same file opened anew for reading (the writer's may be write-only); pread has no offset.
-        self._fd = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY)
+        # O_DIRECT where the filesystem has it: the reads go to the device even for a page the cache
+        # kept despite the drop (one still in another CPU's LRU batch, say).
+        self._fd = _open_direct(f"/proc/self/fd/{fd}")
         self._window = window or WINDOW
         self._flushed = 0
         self._done = self._aborted = False
@@ -77,7 +81,9 @@ class ReadBehind:
                         self._cond.wait()
                     if self._aborted:
                         return
-                    done, end = self._done, self._flushed
+                    # Whole pages only: a page the writer has half filled would be read into the cache
+                    # now, and what the next stretch read of it would be memory, not the disk.
+                    done, end = self._done, self._flushed - self._flushed % PAGE
                 if done:
                     self._read(None)  # to the end of the file: bytes past what was written would show too
                     return
@@ -95,7 +101,7 @@ class ReadBehind:
         self._hash(end)
 
     def _hash(self, end: int | None) -> None:
-        buf = bytearray(READ)
+        buf = mmap.mmap(-1, READ)  # page-aligned, as O_DIRECT needs
         view = memoryview(buf)
         while end is None or self._size < end:
             want = READ if end is None else min(READ, end - self._size)
@@ -106,3 +112,10 @@ class ReadBehind:
                 return
             self._digest.update(view[:n])
             self._size += n
+
+
+def _open_direct(path: str) -> int:
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECT)
+    except (OSError, AttributeError):  # tmpfs and some others refuse it: the drop alone then
+        return os.open(path, os.O_RDONLY)
