@@ -307,3 +307,12 @@ class Notices(list):
 
         if isinstance(message, Notify):
             self.append(message.notification.message)
+
+
+@pytest.fixture(autouse=True)
+def _english_until_told():
+    """The active language is the process's: a test that speaks Spanish must not leave the next one so."""
+    from dse_tui.core.common.fmt import set_language
+
+    set_language("en")
+    yield

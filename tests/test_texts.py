@@ -24,8 +24,9 @@ from dse_tui.core.engine.outcome import PHASES
 from dse_tui.core.engine.schedule import Status
 from dse_tui.core.keys.keypairs import INSTRUCTIONS
 from dse_tui.core.profile.model import KINDS, VERIFY_LEVELS
+from dse_tui.core.profile.schema import TYPE_NAMES
 from dse_tui.core.records.report import GAPS
-from dse_tui.core.texts import CATALOGS, LANGUAGES, tr
+from dse_tui.core.texts import CATALOGS, LANGUAGES, MODULES, tr
 from dse_tui.status_table import COLUMNS as STATUS_COLUMNS
 from dse_tui.ui.widgets.repo_table import COLUMNS as DASHBOARD_COLUMNS
 
@@ -57,6 +58,7 @@ DYNAMIC: dict[str, set[str]] = {
     "gap.": set(GAPS),
     "trigger.": {"cli", "console", "manual"},  # what starts a run (the catalog's runs.trigger)
     "check.level.": {"ok", "warn", "error"},
+    "problem.type.": set(TYPE_NAMES.values()),
     "runs.phase.": set(PHASES),
     "versions.": set(Change),
     "versions.col.": set(VERSION_COLUMNS),
@@ -129,10 +131,9 @@ def test_both_languages_have_the_same_keys():
 
 def test_no_key_is_defined_twice():
     """A dict literal keeps the last of two equal keys silently: the first text would be lost."""
-    for lang in LANGUAGES:
-        tree = ast.parse((TEXTS_DIR / f"{lang}.py").read_text())
-        keys = [k.value for node in ast.walk(tree) if isinstance(node, ast.Dict) for k in node.keys
-                if isinstance(k, ast.Constant) and "." in str(k.value)]
+    for lang in LANGUAGES:  # across the language's modules too: the later one would win
+        keys = [k.value for module in MODULES[lang] for node in ast.walk(ast.parse(Path(module.__file__).read_text()))
+                if isinstance(node, ast.Dict) for k in node.keys if isinstance(k, ast.Constant) and "." in str(k.value)]
         assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
 
 

@@ -10,8 +10,12 @@ _activated: str | None = None
 
 
 def set_language(lang: str) -> None:
-    """humanize's own translations; 'en' is its default."""
+    """The language of what the process says: the core's texts (texts.activate) and humanize's own
+    translations ('en' is its default)."""
     global _activated
+    from dse_tui.core.texts import activate
+
+    activate(lang)
     if lang == _activated:
         return
     if lang == "en":

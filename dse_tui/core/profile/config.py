@@ -19,6 +19,7 @@ from dse_tui.core.profile.schema import (
     INVALID, AnyMapping, Bool, Checker, Enum, Field, FilePath, Int, List, Mapping, Parsed, Str,
 )
 from dse_tui.core.profile.yamlsource import Path_, load_document, parse_document
+from dse_tui.core.texts import Text
 from dse_tui.core.profile.model import (
     KINDS, VERIFY_LEVELS, DISC_CAPACITY, DEFAULT_CODE, LANGUAGES, ID_PATTERN, ID_HINT, SSHTarget, Retention, Rules, Repository, Destination, Encryption, Operator, Site, Profile,
 )
@@ -266,11 +267,12 @@ def _cross_check(data: dict, c: Checker) -> None:
         if d["id"] in (None, INVALID) or d["kind"] in (None, INVALID):
             continue  # already reported
         if d["id"] in dest_ids:
-            c.error(("destinations", i, "id"), f"duplicate destination id '{d['id']}' (also destinations[{dest_ids[d['id']]}])")
+            c.error(("destinations", i, "id"), Text("problem.duplicate_destination", id=d["id"],
+                                                     first=f"destinations[{dest_ids[d['id']]}]"))
         dest_ids.setdefault(d["id"], i)
         for need in _DESTINATION_NEEDS.get(d["kind"], ()):
             if d[need] is None:
-                c.error(("destinations", i), f"a {d['kind']} destination needs '{need}'")
+                c.error(("destinations", i), Text("problem.destination_needs", kind=d["kind"], need=need))
         if d["kind"] == "removable" and not (d["uuid"] or d["label"]):
             c.error(("destinations", i), "a removable destination needs 'uuid' or 'label' (see lsblk -f)")
         if d["kind"] == "optical" and not (d["disc"] or d["capacity"]):
@@ -280,16 +282,17 @@ def _cross_check(data: dict, c: Checker) -> None:
     listed = defaults.get("destinations")
     for name in listed if isinstance(listed, list) else []:
         if name is not INVALID and name not in dest_ids:
-            c.error(("defaults", "destinations"), f"unknown destination '{name}'{_known(dest_ids)}")
+            c.error(("defaults", "destinations"), Text("problem.unknown_destination", name=name, known=_known(dest_ids)))
     seen: dict[str, int] = {}
     for i, r in _valid_items(data["repositories"]):
         if r["id"] not in (None, INVALID):
             if r["id"] in seen:
-                c.error(("repositories", i, "id"), f"duplicate repository id '{r['id']}' (also repositories[{seen[r['id']]}])")
+                c.error(("repositories", i, "id"), Text("problem.duplicate_repository", id=r["id"],
+                                                                first=f"repositories[{seen[r['id']]}]"))
             seen.setdefault(r["id"], i)
         for name in r["destinations"] if isinstance(r["destinations"], list) else []:
             if name is not INVALID and name not in dest_ids:
-                c.error(("repositories", i, "destinations"), f"unknown destination '{name}'{_known(dest_ids)}")
+                c.error(("repositories", i, "destinations"), Text("problem.unknown_destination", name=name, known=_known(dest_ids)))
     _check_encryption(data, defaults, dest_ids, c)
     catalog_backup.check(data, dest_ids, seen, c)
 
@@ -339,7 +342,7 @@ def encryption_of(r: dict, defaults: dict) -> tuple[bool, list[str]]:
 
 
 def _known(ids) -> str:
-    return f"; known: {', '.join(ids)}" if ids else "; the profile defines no destinations"
+    return Text("problem.known", ids=", ".join(ids)) if ids else Text("problem.no_destinations")
 
 
 def _build(file: Path, data: dict) -> Profile:

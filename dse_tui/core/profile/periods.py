@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from dse_tui.core.texts import Text
+
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_DURATION = timedelta(days=5 * 366)  # far beyond any backup schedule; keeps date arithmetic in range
@@ -17,12 +19,12 @@ def parse_duration(text: str) -> timedelta:
     """`90m`, `6h`, `1d12h`, `2w` -> timedelta. Raises ValueError with what was expected."""
     compact = str(text).strip().lower().replace(" ", "")
     if not compact or _DURATION.sub("", compact):
-        raise ValueError(f"'{text}' is not a duration; expected e.g. 30m, 6h, 1d, 1d12h, 1w")
+        raise ValueError(Text("problem.not_duration", text=text))
     seconds = sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(compact))
     if seconds <= 0:
-        raise ValueError(f"'{text}' must be longer than zero")
+        raise ValueError(Text("problem.zero_duration", text=text))
     if seconds > MAX_DURATION.total_seconds():
-        raise ValueError(f"'{text}' is longer than five years")
+        raise ValueError(Text("problem.long_duration", text=text))
     return timedelta(seconds=seconds)
 
 
@@ -32,7 +34,7 @@ def parse_size(text: str | int) -> int:
         return text
     match = _SIZE.match(str(text))
     if not match:
-        raise ValueError(f"'{text}' is not a size; expected e.g. 500M, 2G, 1T")
+        raise ValueError(Text("problem.not_size", text=text))
     return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()])
 
 
@@ -51,19 +53,16 @@ class Periodicity:
             from croniter import croniter  # only sites that use cron lines pay for the import
 
             if not croniter.is_valid(text):
-                raise ValueError(f"'{text}' is not a valid cron expression (minute hour day month weekday)")
+                raise ValueError(Text("problem.bad_cron", text=text))
             try:  # valid syntax can still name a day that never comes (31 February)
                 croniter(text).get_next(datetime)
             except Exception:
-                raise ValueError(f"'{text}' never fires: no date matches it") from None
+                raise ValueError(Text("problem.cron_never", text=text)) from None
             return cls(text, cron=text)
         try:
             return cls(text, interval=parse_duration(text))
         except ValueError:
-            raise ValueError(
-                f"'{text}' is not a periodicity; expected a duration (6h, 1d, 1w) "
-                "or a cron expression ('0 2 * * *')"
-            ) from None
+            raise ValueError(Text("problem.not_periodicity", text=text)) from None
 
     def next_after(self, moment: datetime) -> datetime:
         if self.interval is not None:

@@ -11,7 +11,7 @@ class Problem:
     file: Path
     line: int | None
     key: str  # dotted key path, e.g. "repositories[2].source.path"; "" for the whole document
-    message: str
+    message: object  # a str, or a Text read in the active language
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
@@ -24,4 +24,7 @@ class ConfigError(Exception):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: (str(p.file), p.line or 0, p.key))
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:  # when read, not when raised: the reader's language may be set after loading
+        return "\n".join(str(p) for p in self.problems)

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from dse_tui.core.profile.problems import Problem
 from dse_tui.core.profile.yamlsource import Document, Path_, format_path
+from dse_tui.core.texts import Text
 
 INVALID = object()  # returned by a failed check; the problem is already recorded
 
@@ -31,25 +32,27 @@ class Checker:
         return INVALID
 
 
+TYPE_NAMES = {type(None): "null", bool: "bool", int: "number", float: "number", str: "text", list: "list",
+              dict: "mapping"}  # each is the text problem.type.<name>
+
+
 def _type_name(value: Any) -> str:
-    return {
-        type(None): "nothing (null)", bool: "true/false", int: "a number", float: "a number",
-        str: "text", list: "a list", dict: "a mapping",
-    }.get(type(value), type(value).__name__)
+    name = TYPE_NAMES.get(type(value))
+    return Text(f"problem.type.{name}") if name else type(value).__name__
 
 
 class Schema:
-    expected = "a value"
+    expected = Text("problem.expected.value")
 
     def check(self, value: Any, path: Path_, c: Checker) -> Any:
         raise NotImplementedError
 
     def wrong_type(self, value: Any, path: Path_, c: Checker) -> object:
-        return c.error(path, f"expected {self.expected}, got {_type_name(value)}")
+        return c.error(path, Text("problem.wrong_type", expected=self.expected, got=_type_name(value)))
 
 
 class Str(Schema):
-    expected = "text"
+    expected = Text("problem.expected.text")
 
     def __init__(self, pattern: str | None = None, hint: str = "", allow_numbers: bool = False,
                  echo: bool = True):
@@ -64,15 +67,16 @@ class Str(Schema):
         if not isinstance(value, str):
             return self.wrong_type(value, path, c)
         if self.pattern and not self.pattern.fullmatch(value):
-            shown = f"'{value}'" if self.echo else "the value"
-            return c.error(path, f"{shown} is not valid: expected {self.hint or self.pattern.pattern}")
+            shown = f"'{value}'" if self.echo else Text("problem.the_value")
+            return c.error(path, Text("problem.not_valid", shown=shown, expected=self.hint or self.pattern.pattern))
         return value
 
 
 class Int(Schema):
     def __init__(self, minimum: int | None = None, maximum: int | None = None):
         self.minimum, self.maximum = minimum, maximum
-        self.expected = "a whole number" + (f" ≥ {minimum}" if minimum is not None else "")
+        self.expected = Text("problem.expected.int") if minimum is None else Text("problem.expected.int_min",
+                                                                                   minimum=minimum)
 
     def check(self, value, path, c):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -80,12 +84,12 @@ class Int(Schema):
         if (self.minimum is not None and value < self.minimum) or (
             self.maximum is not None and value > self.maximum
         ):
-            return c.error(path, f"{value} is out of range ({self.minimum}..{self.maximum})")
+            return c.error(path, Text("problem.out_of_range", value=value, minimum=self.minimum, maximum=self.maximum))
         return value
 
 
 class Bool(Schema):
-    expected = "true or false"
+    expected = Text("problem.expected.bool")
 
     def check(self, value, path, c):
         return value if isinstance(value, bool) else self.wrong_type(value, path, c)
@@ -94,12 +98,12 @@ class Bool(Schema):
 class Enum(Schema):
     def __init__(self, *choices: str):
         self.choices = choices
-        self.expected = "one of " + ", ".join(choices)
+        self.expected = Text("problem.expected.one_of", choices=", ".join(choices))
 
     def check(self, value, path, c):
         if value not in self.choices:
             hint = _suggest(str(value), self.choices)
-            return c.error(path, f"'{value}' is not {self.expected}{hint}")
+            return c.error(path, Text("problem.not_expected", value=value, expected=self.expected, hint=hint))
         return value
 
 
@@ -108,13 +112,13 @@ class BoolOr(Schema):
 
     def __init__(self, *words: str):
         self.words = words
-        self.expected = "true, false or " + ", ".join(words)
+        self.expected = Text("problem.expected.bool_or", words=", ".join(words))
 
     def check(self, value, path, c):
         if isinstance(value, bool) or value in self.words:
             return value
         hint = _suggest(str(value), self.words) if isinstance(value, str) else ""
-        return c.error(path, f"'{value}' is not {self.expected}{hint}")
+        return c.error(path, Text("problem.not_expected", value=value, expected=self.expected, hint=hint))
 
 
 class Parsed(Schema):
@@ -130,13 +134,13 @@ class Parsed(Schema):
         try:
             return self.parse(value)
         except ValueError as exc:
-            return c.error(path, str(exc))
+            return c.error(path, exc.args[0] if exc.args and isinstance(exc.args[0], Text) else str(exc))
 
 
 class FilePath(Schema):
     """A path, absolute or relative to the folder of the document it is written in."""
 
-    expected = "a path"
+    expected = Text("problem.expected.path")
 
     def check(self, value, path, c):
         if not isinstance(value, str) or not value.strip():
@@ -150,7 +154,7 @@ class FilePath(Schema):
 class Bilingual(Schema):
     """Text in Spanish and English: `{es: ..., en: ...}`, or one text used for both."""
 
-    expected = "text or a mapping {es: ..., en: ...}"
+    expected = Text("problem.expected.bilingual")
 
     def check(self, value, path, c):
         if isinstance(value, str):
@@ -163,7 +167,7 @@ class Bilingual(Schema):
 class List(Schema):
     def __init__(self, item: Schema, min_items: int = 0):
         self.item, self.min_items = item, min_items
-        self.expected = f"a list of {item.expected}"
+        self.expected = Text("problem.expected.list", item=item.expected)
 
     def check(self, value, path, c):
         if isinstance(value, str) and isinstance(self.item, (Str, Enum)):
@@ -171,7 +175,7 @@ class List(Schema):
         if not isinstance(value, list):
             return self.wrong_type(value, path, c)
         if len(value) < self.min_items:
-            return c.error(path, f"expected at least {self.min_items} item(s)")
+            return c.error(path, Text("problem.too_few_items", n=self.min_items))
         # Partly invalid lists come back with INVALID items, so later checks can still look at the rest.
         return [self.item.check(v, path + (i,), c) for i, v in enumerate(value)]
 
@@ -185,15 +189,14 @@ class Field:
 
 # Keys that must never hold a secret, with what to write instead.
 FORBIDDEN_KEYS = {
-    "password": "passwords are never written in a profile: use password_env (the name of an "
-                "environment variable) or passfile (the tool's own password file)",
-    "passwd": "passwords are never written in a profile: use password_env or passfile",
-    "secret": "secrets are never written in a profile: use an environment variable (…_env)",
+    "password": Text("problem.forbidden.password"),
+    "passwd": Text("problem.forbidden.passwd"),
+    "secret": Text("problem.forbidden.secret"),
 }
 
 
 class Mapping(Schema):
-    expected = "a mapping of settings"
+    expected = Text("problem.expected.mapping")
 
     def __init__(self, fields: dict[str, Field], extra_check: Callable[[dict, Path_, Checker], None] | None = None):
         self.fields = fields
@@ -210,11 +213,11 @@ class Mapping(Schema):
             if key in FORBIDDEN_KEYS:
                 c.error(path + (key,), FORBIDDEN_KEYS[key])
             else:
-                c.error(path + (key,), f"unknown key '{key}'{_suggest(key, self.fields)}")
+                c.error(path + (key,), Text("problem.unknown_key", key=key, hint=_suggest(key, self.fields)))
         for name, f in self.fields.items():
             if value.get(name) is None:
                 if f.required:
-                    c.error(path, f"missing required key '{name}' ({f.schema.expected})")
+                    c.error(path, Text("problem.missing_key", name=name, expected=f.schema.expected))
                 out[name] = f.default() if callable(f.default) else f.default
                 continue
             out[name] = f.schema.check(value[name], path + (name,), c)
@@ -229,7 +232,7 @@ _BILINGUAL = Mapping({"es": Field(Str(), required=True), "en": Field(Str(), requ
 class AnyMapping(Schema):
     """A mapping whose keys are checked later, by a schema chosen from a sibling value."""
 
-    expected = "a mapping of settings"
+    expected = Text("problem.expected.mapping")
 
     def check(self, value, path, c):
         return value if isinstance(value, dict) else self.wrong_type(value, path, c)
@@ -237,4 +240,4 @@ class AnyMapping(Schema):
 
 def _suggest(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return Text("problem.did_you_mean", word=close[0]) if close else ""

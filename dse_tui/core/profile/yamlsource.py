@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from dse_tui.core.texts import Text
 from dse_tui.core.profile.problems import ConfigError, Problem
 
 try:  # the C parser is several times faster; it keeps node marks too
@@ -48,17 +49,16 @@ def load_document(file: Path) -> Document:
     try:
         raw = file.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([Problem(file, None, "", "file not found")]) from None
+        raise ConfigError([Problem(file, None, "", Text("problem.file_not_found"))]) from None
     except IsADirectoryError:
-        raise ConfigError([Problem(file, None, "", "is a folder; expected a YAML file")]) from None
+        raise ConfigError([Problem(file, None, "", Text("problem.is_a_folder"))]) from None
     except OSError as exc:
-        raise ConfigError([Problem(file, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+        raise ConfigError([Problem(file, None, "", Text("problem.cannot_read", error=exc.strerror or exc))]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise ConfigError([Problem(file, line, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
-                                                   "save the file as UTF-8")]) from None
+        raise ConfigError([Problem(file, line, "", Text("problem.not_utf8", byte=f"0x{raw[exc.start]:02x}"))]) from None
     return parse_document(file, text)
 
 
@@ -71,15 +71,14 @@ def parse_document(file: Path, text: str) -> Document:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         line, what = _syntax_error(exc)
-        raise ConfigError([Problem(file, line, "", f"YAML syntax error: {what}")]) from None
+        raise ConfigError([Problem(file, line, "", Text("problem.yaml_syntax", what=what))]) from None
     except yaml.reader.ReaderError as exc:  # e.g. a NUL or other control character
         line = text[:exc.position].count("\n") + 1
-        raise ConfigError([Problem(file, line, "", f"YAML syntax error: {exc.reason} "
-                                                   f"(character {exc.character!r})")]) from None
+        raise ConfigError([Problem(file, line, "", Text("problem.yaml_syntax", what=f"{exc.reason} ({exc.character!r})"))]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([Problem(file, None, "", f"YAML syntax error: {exc}")]) from None
+        raise ConfigError([Problem(file, None, "", Text("problem.yaml_syntax", what=exc))]) from None
     if node is None:
-        raise ConfigError([Problem(file, 1, "", "the file is empty; expected a mapping of settings")])
+        raise ConfigError([Problem(file, 1, "", Text("problem.empty_file"))])
     doc = Document(file, None)
     problems: list[Problem] = []
     doc.data = _Converter(doc, problems).convert(node, ())
@@ -148,12 +147,12 @@ class _Converter:
                 continue
             key = self.scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, (str, int)) or isinstance(key, bool):
-                self.problem(key_node, path, "keys must be plain text")
+                self.problem(key_node, path, Text("problem.plain_keys"))
                 continue
             key = str(key)
             child = path + (key,)
             if key in out:
-                self.problem(key_node, child, f"duplicate key (first at line {self.doc.lines[child]})")
+                self.problem(key_node, child, Text("problem.duplicate_key", line=self.doc.lines[child]))
                 continue
             out[key] = self.convert(value_node, child)
             # The key's own line is where a reader looks, not the value's (which may be below it).

@@ -4,17 +4,28 @@ missing in one language falls back to English (tests/test_texts.py fails on eith
 uses).
 
 A plural text is {"one": ..., "other": ...}; the value `n` picks the form (tr("problem.count", lang, n=2)).
-Machine output (--json, metrics, the catalog's stored values) never goes through here."""
+Machine output (--json, metrics, the catalog's stored values) never goes through here.
+
+Each language's texts are a few modules, one per area: <lang>.py (the console, the commands, mails, the
+report) and <lang>_core.py (what the core says: errors, profile problems, check lines, prune reasons).
+
+The core says things before anyone knows who reads them (an exception raised deep in a restore, a profile
+problem): it builds a Text (or raises a Told) holding a key and its values, and str() of it speaks the
+active language, which the CLI and the console set (activate(), called by fmt.set_language)."""
 
 from __future__ import annotations
 
 import locale
 import os
 
-from dse_tui.core.texts import en, es
+from dse_tui.core.texts import en, en_core, es, es_core
 
 LANGUAGES = ("es", "en")
-CATALOGS: dict[str, dict[str, str | dict[str, str]]] = {"en": en.TEXTS, "es": es.TEXTS}
+MODULES = {"en": (en, en_core), "es": (es, es_core)}
+CATALOGS: dict[str, dict[str, str | dict[str, str]]] = {
+    lang: {key: text for module in modules for key, text in module.TEXTS.items()} for lang, modules in MODULES.items()
+}
+_active = "en"
 
 
 def _entry(key: str, lang: str):
@@ -24,7 +35,7 @@ def _entry(key: str, lang: str):
     return None
 
 
-def tr(key: str, lang: str, **values) -> str:
+def tr(key: str, lang: str, /, **values) -> str:
     """The text of `key` in `lang`, formatted with `values`; a plural text takes its form from `n`."""
     text = _entry(key, lang)
     if text is None:
@@ -51,3 +62,82 @@ def default_language(profile_language: str | None = None) -> str:
     except ValueError:
         code = ""
     return "es" if code.lower().startswith("es") else "en"
+
+
+def activate(lang: str) -> None:
+    """The language str() of a Text or a Told speaks from now on (the process has one reader)."""
+    global _active
+    _active = lang if lang in LANGUAGES else "en"
+
+
+def active() -> str:
+    return _active
+
+
+def said(key: str, /, **values) -> str:
+    """The text `key` in the active language: for core code that returns a line a person reads."""
+    return tr(key, _active, **values)
+
+
+class Text:
+    """A text the core says, kept as its key and values until it is read: str() in the active language,
+    in(lang) in any; equal Texts compare equal. A key the catalogs lack is shown as it is (a plain message)."""
+
+    __slots__ = ("key", "values")
+
+    def __init__(self, key: str, /, **values):
+        self.key, self.values = key, values
+
+    def in_(self, lang: str) -> str:
+        if not has(self.key):
+            return self.key
+        values = {k: v.in_(lang) if isinstance(v, (Text, Told)) else v for k, v in self.values.items()}
+        return tr(self.key, lang, **values)
+
+    def __str__(self) -> str:
+        return self.in_(_active)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __contains__(self, part: str) -> bool:
+        return part in str(self)
+
+    def __repr__(self) -> str:
+        return f"Text({self.key!r}, **{self.values!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Text) and (self.key, self.values) == (other.key, other.values)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __add__(self, other) -> str:
+        return str(self) + str(other)
+
+    def __radd__(self, other) -> str:
+        return str(other) + str(self)
+
+
+def _remake(cls, key, values):
+    told = cls.__new__(cls)
+    Told.__init__(told, key, **values)
+    return told
+
+
+class Told(Exception):
+    """An error a person reads: a text key and its values (raise RestoreError("restore.refused.x", run=3)),
+    str() in the active language; a plain message (no such key) still works and is shown as it is."""
+
+    def __init__(self, key: str = "", /, **values):
+        super().__init__(key)
+        self.key, self.values = key, values
+
+    def in_(self, lang: str) -> str:
+        return Text(self.key, **self.values).in_(lang)
+
+    def __str__(self) -> str:
+        return self.in_(_active)
+
+    def __reduce__(self):  # across a process boundary the values come along
+        return _remake, (type(self), self.key, self.values)
