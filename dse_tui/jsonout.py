@@ -9,5 +9,5 @@ import sys
 
 def print_json(data) -> None:
     """Indented, UTF-8 as it is (names in Spanish stay readable), one trailing newline."""
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)  # a core Text reads as its text
     print()

@@ -70,6 +70,7 @@ def load(args, readonly: bool = False):
         return None
     try:
         profile = speak(args, load_profile(path))
+        lang(args)  # the site's language is known now: what the core says from here on speaks it
     except ConfigError as exc:
         fail(say(args, "cli.profile_problems", n=len(exc.problems), problems=exc))
         return None

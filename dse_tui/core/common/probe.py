@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from dse_tui.core.texts import Text
+
 TIMEOUT = 10  # seconds for any one probe
 
 
@@ -27,8 +29,8 @@ def first_error(argv: list[str], env: dict | None = None, stdin: str | None = No
 def ssh_probe(ssh: list[str], script: str, ok_text: str) -> tuple[str, str]:
     """(level, message) of `script` run on the host that `ssh` (an ssh argv up to the destination) reaches."""
     if not shutil.which("ssh"):
-        return "error", "ssh is not installed"
+        return "error", Text("check.no_ssh")
     result = first_error(ssh + ["--", script])
     if result is not None:
-        return "error", f"over ssh {ssh[-1]}: {result}"
-    return "ok", f"{ok_text} (ssh {ssh[-1]})"
+        return "error", Text("check.over_ssh", host=ssh[-1], result=result)
+    return "ok", Text("check.ok_ssh", text=ok_text, host=ssh[-1])

@@ -20,6 +20,7 @@ from dse_tui.core.profile.schema import Field, FilePath, Int, List, Mapping, Str
 from dse_tui.core.common.probe import ssh_probe
 from dse_tui.core.common.ssh import remote_command, target_argv
 from dse_tui.core.engine.pipeline import Stage, StageResult, Tap, stream
+from dse_tui.core.texts import Text
 
 EMPTY_FRAME = 64  # a zstd stream this small may hold nothing at all: look inside before trusting it
 
@@ -315,7 +316,7 @@ def manifest_databases(manifest: dict) -> list[str]:
 def password_env_missing(repo: Repository) -> list[tuple[str, str]]:
     var = repo.source.get("password_env")
     if var and not repo.ssh and var not in os.environ:
-        return [("error", f"the environment variable {var} (password_env) is not set")]
+        return [("error", Text("check.password_env_unset", var=var))]
     return []
 
 
@@ -326,15 +327,15 @@ def check_path(repo: Repository, timeout: float, inspect: Callable[[Path], str |
     path = repo.source["path"]
     if repo.ssh:
         return [ssh_probe(target_argv(repo.ssh), f"test -r {shlex.quote(str(path))}",
-                          f"{path} readable on the server")]
+                          Text("check.source_readable_remote", path=path))]
     if not path.exists():
-        return [("error", f"source {path} does not exist")]
+        return [("error", Text("check.source_missing", path=path))]
     if not os.access(path, os.R_OK):
-        return [("error", f"source {path} is not readable by {os.environ.get('USER', 'this user')}")]
+        return [("error", Text("check.source_unreadable", path=path, user=os.environ.get("USER") or "?"))]
     wrong = inspect(path) if inspect else None
     if wrong:
         return [("error", wrong)]
-    return [("ok", f"source {path} readable")]
+    return [("ok", Text("check.source_readable", path=path))]
 
 
 # ---------------------------------------------------------------- restore targets

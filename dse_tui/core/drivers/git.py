@@ -12,6 +12,7 @@ from dse_tui.core.drivers.base import (
     suggest_folder,
 )
 from dse_tui.core.engine.pipeline import Stage
+from dse_tui.core.texts import Text
 
 
 def tools(repo: Repository) -> list[str]:
@@ -95,7 +96,7 @@ def _not_a_repository(path) -> str | None:
         return None  # said once, among the tools
     probe = subprocess.run(["git", "-C", str(path), "rev-parse", "--git-dir"], capture_output=True, text=True,
                            timeout=10)
-    return f"{path} is not a git repository" if probe.returncode != 0 else None
+    return Text("check.not_git", path=path) if probe.returncode != 0 else None
 
 
 def check_source(repo: Repository, timeout: float) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ from dse_tui.core.drivers.base import (
 from dse_tui.core.engine.locks import claim_temporary
 from dse_tui.core.profile.model import Repository
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
+from dse_tui.core.texts import Text
 
 COPY_PAGES = 1024  # pages per backup step: other connections get the lock between steps
 
@@ -119,7 +120,7 @@ def _not_sqlite(path) -> str | None:
         with sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True) as db:
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as exc:
-        return f"{path} is not a readable SQLite database: {exc}"
+        return Text("check.not_sqlite", path=path, error=exc)
     return None
 
 

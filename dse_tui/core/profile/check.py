@@ -20,20 +20,21 @@ from dse_tui.core.profile.model import Destination, Profile, Repository
 from dse_tui.core.profile.problems import ConfigError
 from dse_tui.core.common.ssh import ssh_argv
 from dse_tui.core.common.tools import find_tool, tool_version
-from dse_tui.core.texts import default_language, tr
+from dse_tui.core.texts import Text, default_language, tr
 
 
 @dataclass(frozen=True)
 class Finding:
     level: str  # ok | warn | error
     subject: str  # e.g. "tool pg_dump", "repository academic-db", "destination nas"
-    message: str
+    message: str | Text  # a driver's Text is read in the language of the line
 
     def __str__(self) -> str:
         return self.line("en")
 
     def line(self, lang: str) -> str:
-        return f"{tr(f'check.level.{self.level}', lang):<5}  {self.subject}: {self.message}"
+        message = self.message.in_(lang) if isinstance(self.message, Text) else self.message
+        return f"{tr(f'check.level.{self.level}', lang):<5}  {self.subject}: {message}"
 
 
 def run_checks(profile: Profile, checklists: dict[str, Checklist]) -> list[Finding]:

@@ -90,7 +90,7 @@ class Text:
 
     def in_(self, lang: str) -> str:
         if not has(self.key):
-            return self.key
+            return str(self.key)
         values = {k: v.in_(lang) if isinstance(v, (Text, Told)) else v for k, v in self.values.items()}
         return tr(self.key, lang, **values)
 
@@ -102,6 +102,11 @@ class Text:
 
     def __contains__(self, part: str) -> bool:
         return part in str(self)
+
+    def __getattr__(self, name: str):  # it reads as a str where one was expected (.replace, .startswith…)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(str(self), name)
 
     def __repr__(self) -> str:
         return f"Text({self.key!r}, **{self.values!r})"
@@ -129,7 +134,9 @@ class Told(Exception):
     """An error a person reads: a text key and its values (raise RestoreError("restore.refused.x", run=3)),
     str() in the active language; a plain message (no such key) still works and is shown as it is."""
 
-    def __init__(self, key: str = "", /, **values):
+    def __init__(self, key: str | Text = "", /, **values):
+        if isinstance(key, Text):  # raise BackupError(a Text said elsewhere)
+            key, values = key.key, {**key.values, **values}
         super().__init__(key)
         self.key, self.values = key, values
 

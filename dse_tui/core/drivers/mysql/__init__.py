@@ -21,6 +21,7 @@ from dse_tui.core.drivers.mysql.grants import RUN_NEEDS, SQL as GRANTS_SQL, Gran
 from dse_tui.core.profile.schema import Mapping
 from dse_tui.core.common.tools import find_tool
 from dse_tui.core.engine.pipeline import Stage, error_line
+from dse_tui.core.texts import Text
 
 SYSTEM_DATABASES = {"information_schema", "performance_schema", "sys"}
 DUMP_OPTIONS = ["--single-transaction", "--routines", "--triggers", "--events", "--hex-blob"]
@@ -124,10 +125,11 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
         stage, text = command(repo, dump, ["--where=0", *DUMP_OPTIONS, db])
         failed = attempt(stage, timeout, stdin=text)
         lacking = grants.lacks(db)
-        found = [f"the dump of {db} as the profile's user fails: {failed}"] if failed else []
+        found = [Text("check.mysql_dump_fails", db=db, failed=failed)] if failed else []
         found += [lacking] if lacking else []
         if found:
-            problems.append(("error", "; and ".join(found)))
+            problems.append(("error", found[0] if len(found) == 1 else Text("check.and", first=found[0],
+                                                                              then=found[1])))
     problems += _routines_unreadable(repo, client, grants, timeout)
     if repo.verify == "restore":
         name = f"dse_verify_check_{secrets.token_hex(3)}"
@@ -135,9 +137,7 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
             query(repo, client, f"CREATE DATABASE {quote_name(name)}", timeout, "create a scratch database")
             query(repo, client, f"DROP DATABASE {quote_name(name)}", timeout, "drop the scratch database")
         except BackupError as exc:
-            problems.append(("error", f"restore-level verification loads each dump into a scratch database "
-                                      f"dse_verify_…, and {exc}; GRANT ALL ON `dse\\_verify\\_%`.* TO the user "
-                                      "(or set verify: structure)"))
+            problems.append(("error", Text("check.mysql_scratch", error=exc)))
     return problems
 
 
@@ -155,10 +155,7 @@ def _routines_unreadable(repo: Repository, client: str, grants: Grants, timeout:
     except BackupError as exc:
         if "doesn't exist" in str(exc):  # MySQL 8 keeps routines elsewhere
             return []
-        return [("warn", f"the routines (procedures, functions) that another user defined are left out of "
-                         f"the dumps without a word: the user may not read their definitions; "
-                         f"GRANT SELECT ON mysql.proc TO {grants.account} (nothing is lost if the databases "
-                         "have none)")]
+        return [("warn", Text("check.mysql_routines", account=grants.account))]
     return []
 
 
@@ -299,7 +296,7 @@ def _answers(repo: Repository) -> tuple[str, str]:
     where += f" via ssh {repo.ssh.destination}" if repo.ssh else ""
     databases = repo.source.get("databases") or [""]
     if not client or not shutil.which("ssh" if repo.ssh else client):
-        return "error", "cannot reach MariaDB/MySQL: the mariadb client (or ssh) is not installed"
+        return "error", Text("check.mysql_no_client")
     for db in databases:
         try:
             stage, text = command(repo, client, ["--connect-timeout=5", "-e", "select 1", *([db] if db else [])])
@@ -307,9 +304,10 @@ def _answers(repo: Repository) -> tuple[str, str]:
             return "error", str(exc)
         result = first_error(stage.argv, stdin=text)
         if result is not None:
-            return "error", f"MariaDB at {where}{', database ' + db if db else ''}: {result}"
+            return "error", Text("check.mysql_db_fails" if db else "check.mysql_fails", where=where, db=db,
+                                 result=result)
     shown = f" ({', '.join(databases)})" if databases != [""] else ""
-    return "ok", f"MariaDB at {where} answers{shown}"
+    return "ok", Text("check.mysql_answers", where=where, shown=shown)
 
 
 # ---------------------------------------------------------------- restore

@@ -16,12 +16,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from dse_tui.core.texts import Text
+
 # What the dump needs on each database, and what becomes of it without.
 NEEDED = {
-    "SELECT": "its tables are left out of the dump or fail it",
-    "SHOW VIEW": "the dump of its views fails",
-    "TRIGGER": "mariadb-dump leaves its triggers out and still succeeds",
-    "EVENT": "the dump of its events fails",
+    "SELECT": Text("check.grant.select"),
+    "SHOW VIEW": Text("check.grant.show_view"),
+    "TRIGGER": Text("check.grant.trigger"),
+    "EVENT": Text("check.grant.event"),
 }
 # What the run refuses to go without: a dump that silently lacks triggers is no good backup. SELECT and
 # SHOW VIEW are left to the dump itself, which fails on the first table or view it may not read, in
@@ -144,7 +146,7 @@ class Grants:
         held = self.held(db)
         return [p for p in needed if p not in held]
 
-    def lacks(self, db: str, needed=tuple(NEEDED)) -> str | None:
+    def lacks(self, db: str, needed=tuple(NEEDED)) -> Text | None:
         """What the user lacks on `db` of what the dump needs, what becomes of the dump, and the GRANT that
         gives it; None when nothing is missing."""
         missing = self.missing(db, needed)
@@ -153,6 +155,6 @@ class Grants:
         # Granted on the pattern already in effect, or the new exact grant would hide that one's privileges.
         pattern = in_effect(self.user_schemas, db)[0] or re.sub(r"([\\_%])", r"\\\1", db)
         target = "`" + pattern.replace("`", "``") + "`"
-        return (f"the user {self.account} lacks {', '.join(missing)} on {db} "
-                f"({'; '.join(f'without {p}, {NEEDED[p]}' for p in missing)}): "
-                f"GRANT {', '.join(missing)} ON {target}.* TO {self.account}")
+        effects = "; ".join(str(Text("check.grant.without", privilege=p, effect=NEEDED[p])) for p in missing)
+        return Text("check.mysql_lacks", account=self.account, missing=", ".join(missing), db=db, effects=effects,
+                    target=target)

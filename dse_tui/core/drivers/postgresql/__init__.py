@@ -19,6 +19,7 @@ from dse_tui.core.drivers.base import (
 from dse_tui.core.profile.schema import BoolOr, Field, Mapping
 from dse_tui.core.drivers.postgresql.snapshot import Snapshot, count_rows
 from dse_tui.core.engine.pipeline import Stage
+from dse_tui.core.texts import Text
 
 WITHOUT_PASSWORDS = "without-passwords"  # the `globals` setting that dumps roles without their password hashes
 LIST_DATABASES = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1"
@@ -132,17 +133,17 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
         if not failed:
             failed = _unreadable(repo, db, timeout)  # the schema dump reads no sequence, nor any row
         if failed:
-            problems.append(("error", f"pg_dump of {db} as the profile's role fails: {failed}"))
+            problems.append(("error", Text("check.pg_dump_fails", db=db, failed=failed)))
     if repo.source.get("globals", True):
         failed = _tries(repo, globals_argv(repo), timeout)
         if failed:
-            problems.append(("error", f"{shlex.join(globals_argv(repo))} as the profile's role fails: {failed}"))
+            problems.append(("error", Text("check.pg_globals_fail", command=shlex.join(globals_argv(repo)),
+                                                 failed=failed)))
     if repo.verify == "restore":
         out = psql(repo, "postgres", "SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user",
                    timeout)
         if out.returncode == 0 and out.stdout.strip() != "t":
-            problems.append(("error", "restore-level verification creates scratch databases, and the role may "
-                                      "not: ALTER ROLE … CREATEDB (or set verify: structure)"))
+            problems.append(("error", Text("check.pg_createdb")))
     return problems
 
 
@@ -239,13 +240,13 @@ def _answers(repo: Repository) -> tuple[str, str]:
     where = f"{repo.source.get('host') or 'local socket'}:{repo.source.get('port') or 5432}"
     where += f" via ssh {repo.ssh.destination}" if repo.ssh else ""
     if not shutil.which("ssh" if repo.ssh else "psql"):
-        return "error", f"cannot reach PostgreSQL: {'ssh' if repo.ssh else 'psql'} is not installed"
+        return "error", Text("check.pg_no_client", tool="ssh" if repo.ssh else "psql")
     for db in databases:
         stage = connect_stage(repo, ["psql", "-XAtq", "-d", db, "-c", "select 1"], "psql")
         result = first_error(stage.argv, env={**os.environ, "PGCONNECT_TIMEOUT": "5", **(stage.env or {})})
         if result is not None:
-            return "error", f"PostgreSQL at {where}, database {db}: {result}"
-    return "ok", f"PostgreSQL at {where} answers ({', '.join(databases)})"
+            return "error", Text("check.pg_fails", where=where, db=db, result=result)
+    return "ok", Text("check.pg_answers", where=where, databases=", ".join(databases))
 
 
 # ---------------------------------------------------------------- restore
