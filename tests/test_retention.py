@@ -29,7 +29,7 @@ def test_gfs_keeps_the_newest_of_each_day_week_month(tmp_path):
     _, repo = repo_with(tmp_path, "{daily: 7, weekly: 4, monthly: 3, yearly: 0}")
     end = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
     runs = fake_runs(120, timedelta(days=1), end)  # one a day for 120 days
-    kept = {d.run.started_at.date(): d.reasons for d in plan(repo, runs, {}) if d.keep}
+    kept = {d.run.started_at.date(): [str(r) for r in d.reasons] for d in plan(repo, runs, {}) if d.keep}
     days = sorted(kept)
     assert days[-7:] == [(end - timedelta(days=i)).date() for i in range(6, -1, -1)]
     assert "daily" in kept[end.date()] and "last good run" in kept[end.date()]
@@ -45,7 +45,8 @@ def test_a_run_without_its_copies_and_the_last_good_run_are_always_kept(tmp_path
     runs = fake_runs(5, timedelta(days=1), datetime(2026, 11, 25, tzinfo=timezone.utc))
     decisions = {d.run.id: d for d in plan(repo, runs, {1: 2, 2: 2, 3: 1, 4: 2, 5: 2})}
     assert [i for i, d in decisions.items() if d.keep] == [5, 3]
-    assert decisions[5].reasons == ["last good run"] and decisions[3].reasons == ["1 of 2 copies"]
+    assert [str(r) for r in decisions[5].reasons] == ["last good run"]
+    assert [str(r) for r in decisions[3].reasons] == ["1 of 2 copies"]
 
 
 def test_runs_prune_what_retention_does_not_keep(tmp_path):

@@ -59,6 +59,7 @@ DYNAMIC: dict[str, set[str]] = {
     "trigger.": {"cli", "console", "manual"},  # what starts a run (the catalog's runs.trigger)
     "check.level.": {"ok", "warn", "error"},
     "problem.type.": set(TYPE_NAMES.values()),
+    "prune.why.": {"daily", "weekly", "monthly", "yearly"},  # retention's rules
     "runs.phase.": set(PHASES),
     "versions.": set(Change),
     "versions.col.": set(VERSION_COLUMNS),

@@ -238,7 +238,7 @@ def cmd_prune(args) -> int:
                 continue
             for d in decisions:
                 verb = say(args, "cli.prune.keep" if d.keep else ("cli.prune.would" if args.dry_run else "cli.prune.removed"))
-                why = ", ".join(d.reasons) or say(args, "cli.prune.no_rule")
+                why = ", ".join(str(r) for r in d.reasons) or say(args, "cli.prune.no_rule")
                 print(f"{verb:<12} {repo.id:<20} r{d.run.id:<6} {d.run.started_at.astimezone():%Y-%m-%d %H:%M}  {why}")
                 removed += not d.keep
     print(say(args, "cli.prune.would_total" if args.dry_run else "cli.prune.total", n=removed), file=sys.stderr)

@@ -25,11 +25,12 @@ from dse_tui.core.catalog.runs import LAST_STATUS_SQL, RUN_COLUMNS, LastStatus, 
 from dse_tui.core.catalog.sessions import SessionsMixin
 from dse_tui.core.catalog.steps import StepsMixin
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
+from dse_tui.core.texts import Told
 
 BUSY_TIMEOUT_MS = 10_000
 
 
-class CatalogError(Exception):
+class CatalogError(Told):
     """The catalog cannot be opened or used; the message says which file and what to do."""
 
 

@@ -21,8 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dse_tui.core.texts import Told
 
-class Refused(Exception):
+
+class Refused(Told):
     """A change the life cycle does not allow; the message names the record, its state and the event."""
 
 

@@ -18,12 +18,13 @@ from dse_tui.core.engine.locks import OwnedFolder, claim_folder
 from dse_tui.core.engine.pipeline import stream
 from dse_tui.core.verification.levels import READ_CHUNK
 from dse_tui.core.verification.manifest import read_manifest, write_manifest
+from dse_tui.core.texts import Told
 
 STAGING = ".encrypted"
 CHUNK = READ_CHUNK  # hashed as read (and as written): the size that hashes fastest
 
 
-class StagingError(Exception):
+class StagingError(Told):
     pass
 
 

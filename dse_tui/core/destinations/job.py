@@ -13,16 +13,17 @@ from dse_tui.core.profile.model import Destination, Profile
 from dse_tui.core.engine.locks import OwnedFolder
 from dse_tui.core.engine.pipeline import Cancelled
 from dse_tui.core.verification.levels import READ_CHUNK
+from dse_tui.core.texts import Told
 
 CHUNK = READ_CHUNK  # copies are hashed as they are read: the size that hashes fastest
 MANIFEST = "manifest.json"
 
 
-class CopyError(Exception):
+class CopyError(Told):
     """This destination cannot take the copy; the message says why and what to do."""
 
 
-class Unreachable(Exception):
+class Unreachable(Told):
     """The copy cannot be read now (a disk not plugged in, a host down); it is not known to be bad."""
 
 

@@ -10,9 +10,10 @@ from dse_tui.core.catalog.media import MEDIUM_STATES, Medium
 from dse_tui.core.catalog.lifecycle import ERASING, MEDIUM, RETIRED, Refused
 from dse_tui.core.profile.model import Retention
 from dse_tui.core.common.timeutil import iso, utcnow
+from dse_tui.core.texts import Told
 
 
-class MediaError(Exception):
+class MediaError(Told):
     """The change is refused; the message says why."""
 
 

@@ -20,12 +20,12 @@ from dse_tui.core.profile.schema import Field, FilePath, Int, List, Mapping, Str
 from dse_tui.core.common.probe import ssh_probe
 from dse_tui.core.common.ssh import remote_command, target_argv
 from dse_tui.core.engine.pipeline import Stage, StageResult, Tap, stream
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import Text, Told
 
 EMPTY_FRAME = 64  # a zstd stream this small may hold nothing at all: look inside before trusting it
 
 
-class BackupError(Exception):
+class BackupError(Told):
     """The run cannot be satisfactory; the message says what went wrong and what to do."""
 
 
@@ -207,7 +207,7 @@ def remote(repo: Repository, command: list[str], env: dict[str, str] | None = No
     return remote_shell(repo, remote_command(command, env))
 
 
-class RestoreError(Exception):
+class RestoreError(Told):
     """The restore cannot be done as asked; the message says why and what to do."""
 
 
@@ -241,8 +241,7 @@ def no_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: Restor
     """The select_parts of a driver that restores a run whole."""
     if not parts:
         return ()
-    raise RestoreError(f"a {repo.driver} run is restored whole, never a part of it: restore it into a new "
-                       "target and take what is needed from there")
+    raise RestoreError("restore.whole_only", driver=repo.driver)
 
 
 def path_location(repo: Repository) -> str:
@@ -372,13 +371,12 @@ def database_target(repo: Repository, run_id: int, manifest: dict, target: str, 
     if database is None and len(dbs) == 1:
         database = dbs[0]
     if database not in dbs:
-        raise RestoreError(f"run {run_id} holds the database(s) {', '.join(dbs)}: name one with --database")
+        raise RestoreError("restore.name_database", run=run_id, databases=", ".join(dbs))
     if is_path(target):
         path = Path(target).expanduser().absolute()
         return RestoreTarget(str(path), "folder", database, False, non_empty(path))
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}", target):
-        raise RestoreError(f"'{target}' is not a database name dse-tui restores into (letters, digits, _ . -); "
-                           "a folder for the dump files needs a '/' (./dumps)")
+        raise RestoreError("restore.bad_database_name", target=target)
     # Any database the repository backs up is live data: the one restored, its siblings, and (for a
     # repository of the whole server) any database that already exists.
     there = exists(repo, target) if check_exists else False

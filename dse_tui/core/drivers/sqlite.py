@@ -165,14 +165,12 @@ def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: Re
     if not parts:
         return ()
     if t.live:
-        raise RestoreError("tables of a run are restored into a new file, never over the live database: restore "
-                           "them beside it, then copy the rows over with sqlite3 (ATTACH) if that is what is meant")
+        raise RestoreError("restore.sqlite.tables_live")
     tables = manifest.get("tables", {})
     missing = [p for p in parts if p not in tables]
     if missing:
-        raise RestoreError("the run holds no table " + ", ".join(repr(m) for m in missing)
-                           + f" (its tables: {', '.join(sorted(tables)) or 'none'}; views and indexes come with "
-                             "the tables, not alone)")
+        raise RestoreError("restore.sqlite.no_table", n=len(missing), names=", ".join(repr(m) for m in missing),
+                           tables=", ".join(sorted(tables)) or "-")
     return tuple(sorted(set(parts)))
 
 

@@ -14,13 +14,14 @@ from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.profile.model import Profile, Repository
+from dse_tui.core.texts import Text
 
 
 @dataclass
 class Decision:
     run: Run
     keep: bool
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Text] = field(default_factory=list)  # read in the active language
 
 
 def plan(repo: Repository, runs: list[Run], copies: dict[int, int]) -> list[Decision]:
@@ -42,12 +43,12 @@ def plan(repo: Repository, runs: list[Run], copies: dict[int, int]) -> list[Deci
             if len(seen) >= count:
                 break
             seen.append(period)
-            decisions[run.id].reasons.append(name)
+            decisions[run.id].reasons.append(Text(f"prune.why.{name}"))
     if runs:
-        decisions[runs[0].id].reasons.append("last good run")
+        decisions[runs[0].id].reasons.append(Text("prune.why.last_good"))
     for run in runs:
         if copies.get(run.id, 0) < repo.copies:
-            decisions[run.id].reasons.append(f"{copies.get(run.id, 0)} of {repo.copies} copies")
+            decisions[run.id].reasons.append(Text("prune.why.copies", n=copies.get(run.id, 0), copies=repo.copies))
     for d in decisions.values():
         d.keep = bool(d.reasons)
     return [decisions[r.id] for r in runs]
@@ -58,7 +59,7 @@ def plan_held(runs: list[Run], held: list[Run]) -> list[Decision]:
     checks stay in the catalog."""
     newest_good = max((r.started_at for r in runs), default=None)
     return [Decision(r, False, []) if newest_good and r.started_at < newest_good
-            else Decision(r, True, ["held: not satisfactory, no later good run yet"]) for r in held]
+            else Decision(r, True, [Text("prune.why.held")]) for r in held]
 
 
 def prune(profile: Profile, catalog: Catalog, repo: Repository, *, dry_run: bool = False,
@@ -74,7 +75,7 @@ def prune(profile: Profile, catalog: Catalog, repo: Repository, *, dry_run: bool
         artifact = Path(d.run.artifact)
         # Only what dse-tui made: a real folder (not a link) in this repository's folder of the storage root.
         if artifact.parent != profile.storage_root / repo.id or artifact.is_symlink():
-            d.keep, d.reasons = True, [f"{artifact} is not a run folder dse-tui made: left alone"]
+            d.keep, d.reasons = True, [Text("prune.why.not_ours", artifact=artifact)]
             continue
         if artifact.is_dir():
             shutil.rmtree(artifact)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from dse_tui.core.keys.crypto import key_id, protect, read_identity, recipient_of
 from dse_tui.core.common.timeutil import utcnow
-from dse_tui.core.texts import LANGUAGES, tr
+from dse_tui.core.texts import LANGUAGES, Told, tr
 
 
-class KeyError_(Exception):
+class KeyError_(Told):
     """The key cannot be made or read; the message says why."""
 
 

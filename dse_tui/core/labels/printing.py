@@ -8,10 +8,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from dse_tui.core.texts import Told
+
 TIMEOUT = 30
 
 
-class PrintError(Exception):
+class PrintError(Told):
     """The job was not accepted; the message says why and where the file is kept."""
 
 

@@ -29,9 +29,10 @@ from dse_tui.core.common.timeutil import utcnow
 from dse_tui.core.keys.crypto import manifest_key_ids
 from dse_tui.core.records.found import Found, NotReadable, scan
 from dse_tui.core.records.rebuild_copies import add_copies, add_media
+from dse_tui.core.texts import Told
 
 
-class RebuildError(Exception):
+class RebuildError(Told):
     """The rebuild cannot start or its base cannot be used; the message says why and what to do."""
 
 

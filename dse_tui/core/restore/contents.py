@@ -22,6 +22,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from dse_tui.core.verification.manifest import Entries, VerifyFailed, load_manifest
+from dse_tui.core.texts import Told
 
 _STRING = rb'[^"\\]*(?:\\.[^"\\]*)*'  # a JSON string's text, escapes and all
 _PATH = re.compile(rb'\{"path":"(' + _STRING + rb')"')
@@ -34,7 +35,7 @@ _TAIL = b"\n]}\n"
 SEARCH_LIMIT = 500
 
 
-class ContentsError(Exception):
+class ContentsError(Told):
     """The run's contents cannot be listed; the message says why."""
 
 

@@ -15,6 +15,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dse_tui.core.texts import Text, Told
+
 MANIFEST = "manifest.json"
 INDEX = "index.json"
 MANIFEST_FORMAT = "dse-tui-manifest/1"
@@ -22,7 +24,7 @@ DISC_SET_FORMAT = "dse-tui-disc-set/1"
 DEPTH = 4  # a removable disk's mount point / dse-tui / site / repository / run
 
 
-class PlaceError(Exception):
+class PlaceError(Told):
     """The copy cannot be found, made whole or trusted; the message says why and what to do."""
 
 
@@ -147,7 +149,7 @@ def read_image(image: Path) -> Found | None:
             done = subprocess.run(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/" + INDEX,
                                    str(out)], capture_output=True, timeout=600)
         except FileNotFoundError:
-            raise PlaceError("xorriso is not installed (Debian package xorriso): it reads the disc images") from None
+            raise PlaceError("restore.place.no_xorriso") from None
         except subprocess.TimeoutExpired:
             return None
         if done.returncode != 0 or not out.is_file():
@@ -162,12 +164,11 @@ def choose(found: list[Found], run_id: int | None) -> list[Found]:
         found = [f for f in found if f.run_id == run_id]
     runs = sorted({f.key for f in found})
     if not runs:
-        raise PlaceError(f"no copy of run {run_id} there" if run_id is not None else
-                         "no copy of a run there (a copy is a folder with manifest.json, or a disc with index.json)")
+        raise PlaceError("restore.place.no_copy_of" if run_id is not None else "restore.place.no_copy", run=run_id)
     if len(runs) > 1:
-        listed = "; ".join(f"run {r} of {repo} (site {site})" for site, repo, r in runs)
-        raise PlaceError(f"copies of {len(runs)} runs there: {listed}. Name the run: dse-tui restore RUN --from …"
-                         if run_id is None else f"run {run_id} is there for several sites or repositories: {listed}")
+        listed = "; ".join(str(Text("restore.place.listed", run=r, repo=repo, site=site)) for site, repo, r in runs)
+        raise PlaceError("restore.place.several" if run_id is None else "restore.place.several_sites", n=len(runs),
+                         listed=listed, run=run_id)
     mine = [f for f in found if f.key == runs[0]]
     whole = [f for f in mine if f.kind in ("folder", "ssh")]
     return whole[:1] if whole else [f for f in mine if f.kind == "disc"]

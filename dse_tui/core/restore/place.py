@@ -86,7 +86,7 @@ def scan(places: list[str], *, ssh: sshcopy.SshOptions | None = None, log=lambda
             continue
         path = Path(place).expanduser()
         if not path.exists():
-            raise PlaceError(f"{place} does not exist: is the disk mounted, the share reachable?")
+            raise PlaceError("restore.place.missing", place=place)
         found += scan_path(path)
     return found
 
@@ -103,7 +103,7 @@ def open_copy(places: list[str], run_id: int | None, work: Path, *, ask: discset
     try:
         holder = claim_folder(Path(work), f"copy-r{first.run_id}")
     except OSError as exc:
-        raise PlaceError(f"cannot work under {work}: {exc.strerror or exc} (give another folder with --work)") from None
+        raise PlaceError("restore.place.cannot_work", path=work, error=exc.strerror or exc) from None
     try:
         if first.kind == "ssh":
             log(f"bringing run {first.run_id} from {first.where}")
@@ -136,7 +136,7 @@ def context_for(manifest: dict, profile: Profile | None, server: dict, work: Pat
     try:
         drivers.get(driver)
     except KeyError:
-        raise PlaceError(f"the copy's manifest names the driver {driver!r}, which this dse-tui does not have") from None
+        raise PlaceError("restore.place.unknown_driver", driver=repr(driver)) from None
     mine = None
     if profile is not None and profile.site.id == manifest.get("site"):
         mine = next((r for r in profile.repositories if r.id == repo_id and r.driver == driver), None)
@@ -215,7 +215,7 @@ def restore_copy(opened: Opened, profile: Profile, repo: Repository, t: RestoreT
         try:
             keyring.secret_for(manifest_key_ids(manifest))
         except IdentityError as exc:
-            raise RestoreError(f"the copy of run {opened.run_id} is encrypted: {exc}") from None
+            raise RestoreError("restore.refused.copy_encrypted", run=opened.run_id, error=exc) from None
     cancel = cancel or threading.Event()
     t0 = time.monotonic()
     out = PlaceRestore(opened.run_id, repo.id, opened.where, t.target, Outcome.FAILED, None, 0.0)
@@ -225,7 +225,7 @@ def restore_copy(opened: Opened, profile: Profile, repo: Repository, t: RestoreT
                               keyring=keyring)
             out.outcome, out.message = _restored(v, opened, t, force)
     except OSError as exc:
-        raise RestoreError(f"cannot work under {profile.storage_root}: {exc.strerror or exc}") from None
+        raise RestoreError("restore.cannot_work", path=profile.storage_root, error=exc.strerror or exc) from None
     out.elapsed = time.monotonic() - t0
     return out
 

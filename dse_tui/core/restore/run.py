@@ -39,11 +39,10 @@ def refuse_unconfirmed(repo_id: str, t, *, force: bool, confirm: str | None) -> 
     """RestoreError for a plan `t` (target, into, live, exists) that needs the typed repository id or --force:
     one rule for a restore of a run and of a copy."""
     if t.live and confirm != repo_id:
-        raise RestoreError(f"{t.target} is the live source of {repo_id}: restoring there overwrites it. "
-                           f"Type the repository id to confirm (--confirm {repo_id})")
+        raise RestoreError("restore.refused.live", target=t.target, repo=repo_id)
     if t.exists and not force and not t.live:
-        raise RestoreError(f"{t.target} already exists" + (" and is not empty" if t.into == "folder" else "")
-                           + ": choose another target, or --force to restore over it")
+        raise RestoreError("restore.refused.folder_exists" if t.into == "folder" else "restore.refused.exists",
+                           target=t.target)
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ def plan(profile: Profile, run: Run, target: str, database: str | None = None, *
     the driver restores runs whole)."""
     repo = profile.repository(run.repository)
     if run.artifact is None or not Path(run.artifact).is_dir():
-        raise RestoreError(f"run {run.id} has no artifact to restore (it failed, or retention pruned it)")
+        raise RestoreError("restore.refused.no_artifact", run=run.id)
     manifest = load_manifest(run.manifest or "")
     driver = drivers.get(repo.driver)
     t: RestoreTarget = driver.plan_restore(repo, run.id, manifest, target, database, check_exists)
@@ -109,7 +108,7 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
         try:
             keyring.secret_for(run.key_ids.split())
         except IdentityError as exc:
-            raise RestoreError(f"run {run.id} is encrypted: {exc}") from None
+            raise RestoreError("restore.refused.encrypted", run=run.id, error=exc) from None
     operator = operator or current_operator()
     log = log or (lambda line: None)
     cancel = cancel or threading.Event()
@@ -123,7 +122,7 @@ def restore(profile: Profile, catalog: Catalog, p: RestorePlan, *, force: bool =
             outcome, message = _restored(v, p, force, run)
             catalog.finish_restore(restore_id, outcome, message, database=p.database, live=p.live, operator=operator)
     except OSError as exc:
-        raise RestoreError(f"cannot work under {profile.storage_root}: {exc.strerror or exc}") from None
+        raise RestoreError("restore.cannot_work", path=profile.storage_root, error=exc.strerror or exc) from None
     return RestoreOutcome(run.id, p.target, outcome, message, time.monotonic() - t0, p.parts)
 
 
@@ -137,8 +136,7 @@ def _restored(v: VerifyContext, p: RestorePlan, force: bool, run: Run) -> tuple[
         checksum(v, run.sha256, parts=not (p.parts and driver.parts == "paths"))
         bad = [c for c in v.checks if not c.ok]
         if bad:
-            raise RestoreError(f"the artifact does not match its manifest ({bad[0].name}: {bad[0].detail}): "
-                               "restore another run, or a copy")
+            raise RestoreError("restore.refused.mismatch", name=bad[0].name, detail=bad[0].detail)
         driver.restore(v, RestoreTarget(p.target, p.into, p.database, p.live, p.exists, p.parts),
                                           force)
         v.log(f"restored {p.describe()}")

@@ -15,13 +15,14 @@ from dse_tui.core.catalog.lifecycle import SessionState, StepOutcome
 from dse_tui.core.catalog.sessions import SessionAlreadyOpen, SessionRow, StepRow
 from dse_tui.core.sessions.checklists import Checklist, Step, evidence_problem, fill_command
 from dse_tui.core.common.timeutil import utcnow
+from dse_tui.core.texts import Told
 
 __all__ = ["Session", "SessionError", "SessionAlreadyOpen", "start_session", "session_workdir"]
 
 OUTPUT_LIMIT = 256 * 1024  # of a command's output kept in the record: its end, where the errors are
 
 
-class SessionError(Exception):
+class SessionError(Told):
     """The change is not allowed; the message says why, for the operator."""
 
 

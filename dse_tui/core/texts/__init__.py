@@ -134,13 +134,15 @@ class Told(Exception):
     """An error a person reads: a text key and its values (raise RestoreError("restore.refused.x", run=3)),
     str() in the active language; a plain message (no such key) still works and is shown as it is."""
 
-    def __init__(self, key: str | Text = "", /, **values):
+    def __init__(self, key: str | Text = "", /, *more, **values):
         if isinstance(key, Text):  # raise BackupError(a Text said elsewhere)
             key, values = key.key, {**key.values, **values}
-        super().__init__(key)
+        super().__init__(key, *more)
         self.key, self.values = key, values
 
     def in_(self, lang: str) -> str:
+        if len(self.args) > 1:  # raised the old way with several arguments: shown as Exception shows them
+            return Exception.__str__(self)
         return Text(self.key, **self.values).in_(lang)
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ from dse_tui.core.verification.rules import SHRINK, evaluate
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
 from dse_tui.core.verification.levels import (Check, VerifyContext, VerifyFailed, claim_scratch, load_manifest, only_key_missing,
                                  summary, verify_artifact)
+from dse_tui.core.texts import Told
 
 
 @dataclass
@@ -150,7 +151,7 @@ def clear_manual_required(catalog: Catalog, key: str, started_at: datetime, run_
         catalog.record_event("manual backup no longer required", "ok", repository=key, detail={"run_id": run_id})
 
 
-class AcceptError(Exception):
+class AcceptError(Told):
     """The run cannot be accepted; the message says why."""
 
 

@@ -36,7 +36,7 @@ def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: Re
     if not parts:
         return ()
     if "files" not in manifest:
-        raise RestoreError("this run has no per-file manifest (a backup made by hand): restore it whole")
+        raise RestoreError("restore.parts.no_manifest")
     wanted = {_normal(repo, p): p for p in parts}
     kinds: dict[str, str] = {}
     for entry in manifest["files"]:
@@ -44,9 +44,7 @@ def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: Re
             kinds[entry["path"]] = entry["type"]
     missing = [shown for path, shown in wanted.items() if path not in kinds]
     if missing:
-        raise RestoreError(f"the run holds no {'path' if len(missing) == 1 else 'paths'} "
-                           + ", ".join(repr(m) for m in missing)
-                           + ": name files and folders as the run's contents list them (relative to its root)")
+        raise RestoreError("restore.parts.no_path", n=len(missing), paths=", ".join(repr(m) for m in missing))
     folders = sorted(p for p, kind in kinds.items() if kind == "dir")
     return tuple(sorted(p for p in kinds if not any(_under(p, f) for f in folders if f != p)))
 
@@ -57,13 +55,13 @@ def _normal(repo: Repository, path: str) -> str:
     source = str(repo.source.get("path", ""))
     if path.startswith("/") and source and not repo.ssh:  # the live path of a file: relative to the source
         if path.rstrip("/") != source.rstrip("/") and not path.startswith(source.rstrip("/") + "/"):
-            raise RestoreError(f"{shown!r} is not under the repository's source {source}: name it relative to it")
+            raise RestoreError("restore.parts.not_under", path=repr(shown), source=source)
         path = path[len(source.rstrip("/")):]
     path = posixpath.normpath("/" + path.removeprefix("./")).lstrip("/") if path else ""
     if path in ("", "."):
-        raise RestoreError(f"{shown!r} is the whole run: restore it without --path")
+        raise RestoreError("restore.parts.whole", path=repr(shown))
     if ".." in path.split("/"):
-        raise RestoreError(f"{shown!r} climbs out of the run's tree")
+        raise RestoreError("restore.parts.climbs", path=repr(shown))
     return path
 
 
@@ -188,8 +186,8 @@ def _refuse_conflicts(target: Path, paths: tuple[str, ...], restored: dict[str, 
             problems.append(f"{target / path} is {there}, the run's {path} is {'' if entry['type'] == 'dir' else 'not '}"
                             "a folder")
     if problems:
-        raise RestoreError("; ".join(problems[:4]) + (f" … ({len(problems)} in all)" if len(problems) > 4 else "")
-                           + ": move them away, or restore into a new folder")
+        raise RestoreError("restore.parts.conflicts", problems="; ".join(problems[:4])
+                           + (f" … ({len(problems)})" if len(problems) > 4 else ""))
 
 
 def _make_folders_above(target: Path, paths: tuple[str, ...]) -> list[str]:
