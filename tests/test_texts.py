@@ -60,6 +60,7 @@ DYNAMIC: dict[str, set[str]] = {
     "check.level.": {"ok", "warn", "error"},
     "problem.type.": set(TYPE_NAMES.values()),
     "prune.why.": {"daily", "weekly", "monthly", "yearly"},  # retention's rules
+    "audit.kind.": {"edited", "inserted", "deleted", "truncated"},  # a Break's kind
     "runs.phase.": set(PHASES),
     "versions.": set(Change),
     "versions.col.": set(VERSION_COLUMNS),

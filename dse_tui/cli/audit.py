@@ -134,7 +134,7 @@ def cmd_audit(args) -> int:
                 return EXIT_UNKNOWN
         count, breaks = verify_chain(catalog, head)
     for b in breaks:
-        print(f"{say(args, 'cli.audit.broken'):<6} {b.kind:<9} {b.message}")
+        print(f"{say(args, 'cli.audit.broken'):<6} {say(args, 'audit.kind.' + b.kind):<9} {b.message}")
     if breaks:
         print("dse-tui audit verify: " + say(args, "cli.audit.not_intact", path=profile.catalog_path, n=len(breaks),
                                              count=count), file=sys.stderr)

@@ -33,7 +33,7 @@ def chain_problems(catalog) -> list[str]:
     """What is wrong with the log's hash chain in `catalog`; [] when it verifies."""
     from dse_tui.core.records.audit import verify_chain
 
-    return [b.message for b in verify_chain(catalog)[1]]
+    return [str(b.message) for b in verify_chain(catalog)[1]]
 
 
 def backup(ctx: BackupContext) -> None:

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 from dse_tui.core.catalog import GENESIS_HASH, Catalog, event_hash
 from dse_tui.core.verification.manifest import read_manifest
+from dse_tui.core.texts import Text
 
 
 @dataclass(frozen=True)
 class Break:
     kind: str  # edited | deleted | inserted | truncated
     event_id: int | None
-    message: str
+    message: Text  # read in the active language
 
 
 def verify_chain(catalog: Catalog, expected_head: tuple[int, str] | None = None) -> tuple[int, list[Break]]:
@@ -30,29 +31,28 @@ def verify_chain(catalog: Catalog, expected_head: tuple[int, str] | None = None)
         fields = {k: e[k] for k in ("at", "operator", "repository", "action", "outcome", "detail")}
         own = event_hash(e["prev_hash"], fields)
         if own != e["hash"]:
-            breaks.append(Break("edited", e["id"], f"event {e['id']} ({e['action']}, {e['at']}) was changed after "
-                                                  "it was written: its content no longer matches its hash"))
+            breaks.append(Break("edited", e["id"], Text("audit.break.edited", id=e["id"], action=e["action"],
+                                                                at=e["at"])))
         if e["prev_hash"] != prev_hash:
             if e["prev_hash"] in seen and seen[e["prev_hash"]] < prev_id:
-                breaks.append(Break("inserted", prev_id, f"event {prev_id} was inserted: event {e['id']} follows "
-                                                         f"event {seen[e['prev_hash']] or 'the start'} directly"))
+                breaks.append(Break("inserted", prev_id, Text(
+                    "audit.break.inserted" if seen[e["prev_hash"]] else "audit.break.inserted_first", id=prev_id,
+                    next=e["id"], follows=seen[e["prev_hash"]])))
             elif e["id"] == prev_id + 1:
-                breaks.append(Break("edited", prev_id, f"event {prev_id} was changed and its hash computed again: "
-                                                       f"event {e['id']} was written after another version of it"))
+                breaks.append(Break("edited", prev_id, Text("audit.break.rehashed", id=prev_id, next=e["id"])))
             else:
-                breaks.append(Break("deleted", e["id"], f"event(s) {prev_id + 1}–{e['id'] - 1} were deleted: event "
-                                                        f"{e['id']} follows one that is no longer in the log"))
+                breaks.append(Break("deleted", e["id"], Text("audit.break.deleted", first=prev_id + 1, last=e["id"] - 1,
+                                                             id=e["id"])))
         elif e["id"] != prev_id + 1:
             # The chain was mended over the hole, but ids are never given twice: the hole shows.
-            breaks.append(Break("deleted", e["id"], f"event(s) {prev_id + 1}–{e['id'] - 1} are missing"))
+            breaks.append(Break("deleted", e["id"], Text("audit.break.missing", first=prev_id + 1, last=e["id"] - 1)))
         seen[e["hash"]] = e["id"]
         prev_hash, prev_id = e["hash"], e["id"]
     if expected_head is not None:
         last_id, last = expected_head
         if prev_id < last_id or last not in seen:
             breaks.append(Break("truncated", prev_id or None,
-                                f"the log ends at event {prev_id} but a copy of it reaches event {last_id} "
-                                f"({last[:12]}): events were deleted from its end"))
+                                Text("audit.break.truncated", id=prev_id, last=last_id, hash=last[:12])))
     return count, breaks
 
 

@@ -122,4 +122,16 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "prune.why.copies": "{n} of {copies} copies",
     "prune.why.held": "held: not satisfactory, no later good run yet",
     "prune.why.not_ours": "{artifact} is not a run folder dse-tui made: left alone",
+    # ---- audit: what breaks the hash chain (audit verify, the report, the event log) ----
+    "audit.break.edited": "event {id} ({action}, {at}) was changed after it was written: its content no longer matches its hash",
+    "audit.break.inserted": "event {id} was inserted: event {next} follows event {follows} directly",
+    "audit.break.inserted_first": "event {id} was inserted: event {next} follows the start directly",
+    "audit.break.rehashed": "event {id} was changed and its hash computed again: event {next} was written after another version of it",
+    "audit.break.deleted": "event(s) {first}–{last} were deleted: event {id} follows one that is no longer in the log",
+    "audit.break.missing": "event(s) {first}–{last} are missing",
+    "audit.break.truncated": "the log ends at event {id} but a copy of it reaches event {last} ({hash}): events were deleted from its end",
+    "audit.kind.edited": "edited",
+    "audit.kind.inserted": "inserted",
+    "audit.kind.deleted": "deleted",
+    "audit.kind.truncated": "truncated",
 }

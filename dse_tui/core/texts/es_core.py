@@ -122,4 +122,16 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "prune.why.copies": "{n} de {copies} copias",
     "prune.why.held": "retenida: no satisfactoria, aún sin ejecución correcta posterior",
     "prune.why.not_ours": "{artifact} no es una carpeta de ejecución hecha por dse-tui: se deja",
+    # ---- audit: what breaks the hash chain (audit verify, the report, the event log) ----
+    "audit.break.edited": "el evento {id} ({action}, {at}) se cambió después de escrito: su contenido ya no coincide con su hash",
+    "audit.break.inserted": "el evento {id} se insertó: el evento {next} sigue directamente al evento {follows}",
+    "audit.break.inserted_first": "el evento {id} se insertó: el evento {next} sigue directamente al comienzo",
+    "audit.break.rehashed": "el evento {id} se cambió y su hash se volvió a calcular: el evento {next} se escribió tras otra versión de él",
+    "audit.break.deleted": "los eventos {first}–{last} se borraron: el evento {id} sigue a uno que ya no está en el registro",
+    "audit.break.missing": "faltan los eventos {first}–{last}",
+    "audit.break.truncated": "el registro termina en el evento {id} pero una copia llega al evento {last} ({hash}): se borraron eventos del final",
+    "audit.kind.edited": "editado",
+    "audit.kind.inserted": "insertado",
+    "audit.kind.deleted": "borrado",
+    "audit.kind.truncated": "truncado",
 }

@@ -63,7 +63,7 @@ class EventLogScreen(CommandScreen):
         with Catalog(self.app.profile.catalog_path, readonly=True) as catalog:
             count, breaks = verify_chain(catalog)
         text = (tr("events.intact", self.lang, n=count) if not breaks else
-                f"[bold red]{tr('events.broken', self.lang, n=len(breaks))}[/] " + "; ".join(b.message for b in breaks[:3]))
+                f"[bold red]{tr('events.broken', self.lang, n=len(breaks))}[/] " + "; ".join(b.message.in_(self.lang) for b in breaks[:3]))
         self.app.call_from_thread(self.query_one("#chain", Static).update, text)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

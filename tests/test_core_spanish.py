@@ -1,0 +1,79 @@
+"""What the core says (errors, profile problems, check lines, prune reasons, the audit's verification) follows
+--lang like the commands' own lines: a Text or a Told keeps its key and values and is read in the active
+language (dse_tui/core/texts)."""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+
+from dse_tui.core.drivers.base import RestoreError
+from dse_tui.core.profile.config import load_profile
+from dse_tui.core.texts import Text, activate
+from tests.test_cli import dse, no_traceback
+
+
+def test_a_told_error_speaks_the_active_language_and_survives_a_process_boundary():
+    error = RestoreError("restore.refused.exists", target="/srv/x")
+    assert str(error).startswith("/srv/x already exists")
+    activate("es")
+    try:
+        assert str(error).startswith("/srv/x ya existe")
+        assert str(pickle.loads(pickle.dumps(error))) == str(error)
+        assert str(RestoreError("a plain message, as before")) == "a plain message, as before"
+        assert Text("problem.known", ids="a").in_("en") == "; known: a"
+    finally:
+        activate("en")
+
+
+def test_a_broken_profile_is_reported_in_spanish(demo_profile):
+    text = demo_profile.read_text().replace("  name: DSE demo site\n", "  name: DSE demo site\n  langage: es\n")
+    text = text.replace("periodicity: 1d", "periodicity: sometimes", 1)
+    assert "sometimes" in text
+    demo_profile.write_text(text)
+    spanish = dse("--lang", "es", "check", "--profile", str(demo_profile))
+    no_traceback(spanish)
+    out = spanish.stdout + spanish.stderr
+    assert "site.langage: clave desconocida 'langage'; ¿quiso decir 'language'?" in out, out
+    assert "'sometimes' no es una periodicidad" in out, out
+    assert "unknown key" not in out and "did you mean" not in out
+    english = dse("--lang", "en", "check", "--profile", str(demo_profile))
+    assert "unknown key 'langage'; did you mean 'language'?" in english.stdout + english.stderr
+
+
+def test_check_lines_of_the_drivers_speak_spanish(demo_profile):
+    result = dse("--lang", "es", "check", "--profile", str(demo_profile))
+    no_traceback(result)
+    library = next(line for line in result.stdout.splitlines() if "library-db" in line)
+    assert "origen" in library and "legible" in library and "readable" not in library, library
+
+
+def test_a_refused_restore_and_the_prune_reasons_speak_spanish(demo_profile, tmp_path):
+    assert dse("run", "library-db", "--profile", str(demo_profile)).returncode == 0
+    profile = load_profile(demo_profile)
+    run_id = sqlite3.connect(profile.catalog_path).execute("SELECT MAX(id) FROM runs").fetchone()[0]
+    live = str(profile.repository("library-db").source["path"])
+    refused = dse("--lang", "es", "restore", str(run_id), "--to", live, "--profile", str(demo_profile))
+    no_traceback(refused)
+    assert refused.returncode != 0
+    assert "es el origen vivo de library-db" in refused.stderr and "--confirm library-db" in refused.stderr, \
+        refused.stderr
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    refused = dse("--lang", "es", "restore", str(run_id), "--to", str(taken), "--profile", str(demo_profile))
+    assert "ya existe: elija otro destino" in refused.stderr, refused.stderr
+    pruned = dse("--lang", "es", "prune", "--dry-run", "--profile", str(demo_profile))
+    no_traceback(pruned)
+    assert "última ejecución correcta" in pruned.stdout and "last good run" not in pruned.stdout, pruned.stdout
+
+
+def test_audit_verify_names_a_break_in_spanish(demo_profile):
+    assert dse("run", "library-db", "--profile", str(demo_profile)).returncode == 0
+    catalog = load_profile(demo_profile).catalog_path
+    with sqlite3.connect(catalog) as db:
+        db.execute("UPDATE events SET detail = '{\"x\": 1}' WHERE id = (SELECT MIN(id) FROM events)")
+    result = dse("--lang", "es", "audit", "verify", "--profile", str(demo_profile))
+    no_traceback(result)
+    assert result.returncode != 0
+    assert "editado" in result.stdout and "se cambió después de escrito" in result.stdout, result.stdout
+    assert "was changed" not in result.stdout
