@@ -12,6 +12,9 @@ from dse_tui.core.profile.config import load_profile
 from dse_tui.core.texts import Text, activate
 from tests.test_cli import dse, no_traceback
 
+# The actions the catalog's events are recorded with (record_event), each shown in the reader's language.
+EVENT_ACTIONS = ['copy refused', 'copy started', 'copy verification', 'copy', 'label made', 'label printed', 'mail', 'manual backup no longer required', 'medium created', 'medium moved', 'medium retired', 'profile changed', 'restore from a copy', 'restore', 'run accepted', 'run ended', 'run failed', 'run pruned', 'run started', 'session registered', 'session started', 'verification']
+
 
 def test_a_told_error_speaks_the_active_language_and_survives_a_process_boundary():
     error = RestoreError("restore.refused.exists", target="/srv/x")
@@ -77,3 +80,12 @@ def test_audit_verify_names_a_break_in_spanish(demo_profile):
     assert result.returncode != 0
     assert "editado" in result.stdout and "se cambió después de escrito" in result.stdout, result.stdout
     assert "was changed" not in result.stdout
+
+
+def test_the_event_logs_stored_words_are_shown_in_spanish():
+    from dse_tui.ui.screens.event_log import shown_word
+
+    assert shown_word("event.action.", "run ended", "es") == "ejecución terminada"
+    assert shown_word("record.", "failed", "es") != "failed"
+    assert shown_word("event.action.", "something new", "es") == "something new"  # unknown: as stored
+    assert shown_word("event.action.", "run ended", "en") == "run ended"

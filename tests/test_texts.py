@@ -36,6 +36,7 @@ TEXTS_DIR = SOURCE / "core" / "texts"
 from dse_tui.core.restore.versions import Change  # noqa: E402
 from dse_tui.ui.screens.medium_restore import COPY_COLUMNS  # noqa: E402
 from dse_tui.ui.screens.versions import VERSION_COLUMNS  # noqa: E402
+from tests.test_core_spanish import EVENT_ACTIONS  # noqa: E402
 
 DYNAMIC: dict[str, set[str]] = {
     "state.": set(Status),
@@ -61,6 +62,7 @@ DYNAMIC: dict[str, set[str]] = {
     "problem.type.": set(TYPE_NAMES.values()),
     "prune.why.": {"daily", "weekly", "monthly", "yearly"},  # retention's rules
     "audit.kind.": {"edited", "inserted", "deleted", "truncated"},  # a Break's kind
+    "event.action.": set(EVENT_ACTIONS),
     "runs.phase.": set(PHASES),
     "versions.": set(Change),
     "versions.col.": set(VERSION_COLUMNS),

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
+from dse_tui.core.texts import has
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
@@ -16,6 +17,12 @@ from dse_tui.ui.screens.base import CommandScreen
 LIMIT = 2000
 OUTCOME_STYLES = {"ok": "green", "good": "green", "passed": "green", "verified": "green", "failed": "bold red",
                   "cancelled": "yellow", "interrupted": "yellow"}
+
+
+def shown_word(prefix: str, word: str | None, lang: str) -> str:
+    """A stored action or outcome in the reader's language: the catalog keeps the English word (it is
+    hashed into the chain), an unknown one is shown as stored."""
+    return tr(prefix + word, lang) if word and has(prefix + word) else (word or "")
 
 
 class EventLogScreen(CommandScreen):
@@ -77,11 +84,13 @@ class EventLogScreen(CommandScreen):
         table.clear()
         chosen = None if repo in (Select.NULL, None) else str(repo)
         for e in self.app.catalog.events(LIMIT, repository=chosen):
+            action, outcome = shown_word("event.action.", e["action"], self.lang), \
+                shown_word("record.", e["outcome"], self.lang)
             text = " ".join(str(e[k] or "") for k in ("action", "operator", "outcome", "detail")).lower()
-            if words and words not in text:
+            if words and words not in f"{text} {action} {outcome}".lower():  # the stored words and the shown
                 continue
             table.add_row(str(e["id"]), e["at"][:19].replace("T", " "), e["operator"], e["repository"] or "-",
-                          e["action"], Text(e["outcome"], style=OUTCOME_STYLES.get(e["outcome"], "")),
+                          action, Text(outcome, style=OUTCOME_STYLES.get(e["outcome"], "")),
                           Text((e["detail"] or "")[:120]))
 
     @on(Select.Changed, "#repo")
