@@ -48,3 +48,31 @@ async def test_first_frame_shown_has_a_screenful_and_the_rest_follows(tmp_path, 
         app.refresh_statuses()
         await pilot.pause()
         assert table.row_count == REPOS and table.cursor_row == 0 and len(added) == REPOS
+
+
+OPEN_FROM_CACHE = """
+import sys
+from dse_tui.ui.app import make_app
+app = make_app(sys.argv[1])
+assert app._open() is None and len(app.profile.repositories) == int(sys.argv[2])
+print(sorted(m for m in sys.modules if m == "dse_tui.core.profile.config"))
+"""
+
+
+def test_a_profile_from_the_cache_does_not_import_its_validation(tmp_path):
+    """The console's start on a profile validated before skips the validating code (tens of ms)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    profile = big_profile(tmp_path)
+    run = [sys.executable, "-c", OPEN_FROM_CACHE, str(profile), str(REPOS)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.run(run, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "['dse_tui.core.profile.config']"  # a miss: parsed and checked
+    again = subprocess.run(run, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "[]"
