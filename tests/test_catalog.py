@@ -10,6 +10,8 @@ import pytest
 
 from dse_tui.core.catalog import GENESIS_HASH, LAST_STATUS_SQL, Catalog, CatalogError, event_hash
 from dse_tui.core.catalog.migrations import MIGRATIONS
+from dse_tui.core.catalog.runs import RUN_COLUMNS, Run
+from dse_tui.core.common.timeutil import from_db
 from tests.conftest import ROOT, record_runs
 
 
@@ -40,7 +42,8 @@ def test_unwritable_location_is_a_clear_error(tmp_path):
 def test_last_status_uses_the_indexes(tmp_path):
     with Catalog(tmp_path / "c.sqlite") as catalog:
         plan = " ".join(str(r) for r in catalog.conn.execute("EXPLAIN QUERY PLAN " + LAST_STATUS_SQL))
-    assert "good_runs_by_repository" in plan and "runs_by_repository" in plan
+    assert "COVERING INDEX good_runs_by_repository_covering" in plan
+    assert "COVERING INDEX runs_by_repository " in plan
     assert "SCAN runs" not in plan.replace("SCAN runs AS", "")
 
 
@@ -58,6 +61,37 @@ def test_last_status_picks_last_attempt_last_good_and_copies(tmp_path):
     assert last["b"].last_good is None and last["b"].last_attempt.state == "failed"
     assert last["c"].last_attempt is None
 
+
+
+def test_last_status_runs_are_whole_and_equal_to_the_run_query(tmp_path):
+    """last_status builds its runs its own quick way, and sends the last good run once when it is also the
+    last attempt: every field must still be what catalog.run() reads."""
+    path = tmp_path / "c.sqlite"
+    (f1,) = record_runs(path, "failed-last", "g")  # then a failed attempt, below
+    (g_only,) = record_runs(path, "good-last", "g")
+    with Catalog(path) as catalog:
+        failed = catalog.start_run("failed-last", operator="ana")
+        catalog.finish_run(failed, "failed", message="disk full", key_ids=["k1", "k2"])
+        running = catalog.start_run("running")
+        catalog.conn.execute("UPDATE repositories SET manual_required_since = '2026-01-02T03:04:05+00:00',"
+                             " manual_required_reason = 'tape' WHERE key = 'running'")
+        last = catalog.last_status()
+
+        def run(run_id):  # as the dataclass builds it, from the row as stored
+            row = catalog.conn.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+            key = catalog.conn.execute("SELECT key FROM repositories WHERE id = ?", (row[1],)).fetchone()[0]
+            return Run(row[0], key, from_db(row[2]), from_db(row[3]), *row[4:])
+
+        assert catalog.run(failed) == run(failed)
+        assert last["failed-last"].last_attempt == run(failed) != run(f1)
+        assert last["failed-last"].last_good == run(f1)
+        assert last["failed-last"].last_attempt.key_ids == "k1 k2" and last["failed-last"].last_attempt.encrypted
+        assert last["good-last"].last_attempt == last["good-last"].last_good == run(g_only)
+        assert last["running"].last_attempt == run(running) and last["running"].last_good is None
+        assert last["running"].last_attempt.ended_at is None
+        assert last["running"].manual_required_since.isoformat() == "2026-01-02T03:04:05+00:00"
+        assert last["running"].manual_required_reason == "tape"
+        assert {k: s.repository for k, s in last.items()} == {k: k for k in last}
 
 WRITER = """
 import sys

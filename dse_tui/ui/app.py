@@ -13,7 +13,7 @@ from textual.app import App
 from textual.reactive import reactive
 
 from dse_tui.core.catalog import Catalog, CatalogError, open_catalog
-from dse_tui.core.profile.config import load_profile
+from dse_tui.core.profile.cache import load_cached
 from dse_tui.core.profile.model import Profile
 from dse_tui.core.profile.problems import ConfigError
 from dse_tui.core.engine.schedule import RepoStatus, statuses
@@ -108,7 +108,11 @@ class DseApp(ReportsWorkerFailures, App):
         if not path.exists():
             return ProblemScreen("problem.no_profile", "problem.no_profile.body", hint_key=None, file=path)
         try:
-            self.profile = load_profile(path)
+            self.profile = load_cached(path)
+            if self.profile is None:  # edited, or never validated: parse and check it (YAML, schemas)
+                from dse_tui.core.profile.config import load_profile
+
+                self.profile = load_profile(path)
         except ConfigError as exc:
             return ProblemScreen("problem.title", "problem.count", [str(p) for p in exc.problems],
                                  n=len(exc.problems), file=path)

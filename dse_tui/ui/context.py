@@ -8,7 +8,7 @@ from typing import Any, Callable, ContextManager, Protocol, runtime_checkable
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.engine.schedule import RepoStatus
-from dse_tui.core.profile.config import Profile
+from dse_tui.core.profile.model import Profile
 
 
 @runtime_checkable

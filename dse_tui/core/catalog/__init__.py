@@ -21,12 +21,14 @@ from dse_tui.core.catalog.media import ON_LIVE_MEDIA, MediaMixin
 from dse_tui.core.catalog.migrations import MIGRATIONS
 from dse_tui.core.catalog.outbox import OutboxMixin
 from dse_tui.core.catalog.recovery import RecoveryMixin
-from dse_tui.core.catalog.runs import LAST_STATUS_SQL, RUN_COLUMNS, LastStatus, Run, prefixed
+from dse_tui.core.catalog.runs import (LAST_STATUS_SQL, RUN_COLUMNS, LastStatus, Run, last_status_from_row, prefixed,
+                                       run_from_row)
 from dse_tui.core.catalog.sessions import SessionsMixin
 from dse_tui.core.catalog.steps import StepsMixin
 from dse_tui.core.common.timeutil import from_db, to_db, utcnow
 from dse_tui.core.texts import Told
 
+CACHE_KIB = 32768
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -52,6 +54,10 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
             if readonly:
                 self._probe_readonly(quoted)
             self.conn.execute("PRAGMA foreign_keys = ON")
+            # The status of every repository touches a few index and table pages of each (16 MiB at a
+            # thousand repositories and a million runs): with SQLite's default 2 MiB the console's every
+            # refresh read them all again. Allocated as used, so a small site costs nothing more.
+            self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             if not readonly:
                 # WAL lets the console read while a cron run writes; NORMAL is durable at checkpoints
                 # and safe against corruption, which is what a catalog of records needs.
@@ -297,26 +303,13 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
 
     def last_status(self) -> dict[str, LastStatus]:
         """The last attempt, last good run and copy count of every repository, in one indexed query."""
-        rows = self.conn.execute(LAST_STATUS_SQL).fetchall()
         width = len(RUN_COLUMNS.split(","))
-        out = {}
-        for row in rows:
-            attempt, good = row[3:3 + width], row[3 + width:3 + 2 * width]
-            out[row[0]] = LastStatus(
-                repository=row[0],
-                last_attempt=self._run(attempt, row[0]) if attempt[0] is not None else None,
-                last_good=self._run(good, row[0]) if good[0] is not None else None,
-                copies=row[-1],
-                manual_required_since=from_db(row[1]),
-                manual_required_reason=row[2],
-            )
-        return out
+        return {row[0]: last_status_from_row(row, width) for row in self.conn.execute(LAST_STATUS_SQL)}
 
     def _run(self, row, key: str | None = None) -> Run:
         if key is None:
             key = self._repo_key(row[1])
-        return Run(row[0], key, from_db(row[2]), from_db(row[3]), row[4], row[5], row[6], row[7], row[8],
-                   row[9], row[10], row[11], row[12])
+        return run_from_row(row, key)
 
     def _repo_key(self, repo_id: int) -> str:
         for key, value in self._repo_ids.items():

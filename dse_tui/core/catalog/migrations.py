@@ -280,4 +280,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE restores ADD COLUMN parts TEXT;
     """,
+    # 14: "last good run" reads the index alone: with state in it, SQLite counts the partial index as covering
+    # (without, it reads each repository's run row to check a state the index already implies)
+    """
+    CREATE INDEX good_runs_by_repository_covering ON runs(repository_id, started_at, state) WHERE state = 'good';
+    DROP INDEX good_runs_by_repository;
+    """,
 ]

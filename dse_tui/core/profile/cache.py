@@ -64,3 +64,24 @@ def put(file: Path, raw: bytes, profile) -> None:
             old.unlink(missing_ok=True)
     except OSError:
         pass  # a cache that cannot be written only costs the next start its speed
+
+
+def load_cached(file) -> object | None:
+    """The profile in `file` if it validated before, byte for byte; None otherwise (then load it with
+    config.load_profile). The console starts through here: a hit imports neither YAML nor the schemas."""
+    file = Path(file).expanduser().absolute()
+    try:
+        raw = file.read_bytes()
+    except OSError:
+        return None
+    profile = get(file, raw)
+    return None if profile is None else take_secrets(profile)
+
+
+def take_secrets(profile):
+    """The key's passphrase leaves the environment as soon as the profile names it: no child inherits it."""
+    if profile.encryption and profile.encryption.passphrase_env:
+        from dse_tui.core.keys.crypto import _env_secret
+
+        _env_secret(profile.encryption.passphrase_env)
+    return profile

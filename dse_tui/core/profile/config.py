@@ -227,7 +227,7 @@ def load_profile(file: str | os.PathLike, text: str | None = None, *, cache: boo
         except OSError:
             raw = None  # load_document reports it
         if raw is not None and (cached := profilecache.get(file, raw)) is not None:
-            return _take_secrets(cached)
+            return profilecache.take_secrets(cached)
     doc = parse_document(file, text) if text is not None else load_document(file)
     c = Checker(doc)
     data = _PROFILE.check(doc.data, (), c)
@@ -238,16 +238,7 @@ def load_profile(file: str | os.PathLike, text: str | None = None, *, cache: boo
     profile = _build(file, data)
     if raw is not None:
         profilecache.put(file, raw, profile)
-    return _take_secrets(profile)
-
-
-def _take_secrets(profile: Profile) -> Profile:
-    """The key's passphrase leaves the environment as soon as the profile names it: no child inherits it."""
-    if profile.encryption and profile.encryption.passphrase_env:
-        from dse_tui.core.keys.crypto import _env_secret
-
-        _env_secret(profile.encryption.passphrase_env)
-    return profile
+    return profilecache.take_secrets(profile)
 
 
 def _valid_items(value) -> list[tuple[int, dict]]:

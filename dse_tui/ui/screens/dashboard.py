@@ -64,6 +64,7 @@ class DashboardScreen(CommandScreen):
         self.state_filter: str | None = None
         self._detail_timer = None
         self._actions_state: tuple | None = None
+        self._after_paint: list | None = []  # None once the first frame is shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -84,6 +85,23 @@ class DashboardScreen(CommandScreen):
         # apply_language fills the table once; later changes of the statuses refresh it by key.
         self.watch(self.app, "language", self.apply_language)
         self.watch(self.app, "statuses_version", lambda _: self.refresh_rows(), init=False)
+
+    def _compositor_refresh(self) -> None:
+        # A frame made while Textual's start-up batch is open is dropped unseen by App._display: what waits
+        # for the first frame (when_painted) waits for one that reaches the terminal. (Private API: Textual
+        # is pinned.)
+        super()._compositor_refresh()
+        if self._after_paint is not None and not self.app._batch_count:
+            waiting, self._after_paint = self._after_paint, None
+            for callback, args in waiting:
+                self.call_later(callback, *args)
+
+    def when_painted(self, callback, *args) -> None:
+        """Call `callback` once the screen's first frame is on the terminal (at once after that)."""
+        if self._after_paint is None:
+            self.call_later(callback, *args)
+        else:
+            self._after_paint.append((callback, args))
 
     # ----------------------------------------------------------- language
 

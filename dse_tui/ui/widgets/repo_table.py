@@ -37,7 +37,9 @@ class RepoTable(DataTable):
     def __init__(self, **kwargs):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.lang = "en"
-        self._cells: dict[str, tuple] = {}
+        self._cells: dict[str, tuple] = {}  # the rows added so far
+        self._order: list[str] = []  # the rows shown, in order, when all have come
+        self._keep_later: str | None = None  # the row to put the cursor on when the rest has come
         self._pending_cursor: str | None = None
         self._generation = 0
         self.shown: tuple[str, ...] = COLUMNS
@@ -57,6 +59,7 @@ class RepoTable(DataTable):
         for col in shown:
             self.add_column(tr(f"col.{col}", self.lang), key=col, width=name_width if col == "name" else None)
         self._cells.clear()
+        self._order = []
         self._pending_cursor = selected
 
     def fit(self, rows: list[tuple[Text, ...]]) -> tuple[tuple[str, ...], int | None]:
@@ -114,13 +117,14 @@ class RepoTable(DataTable):
         if fitting != (self.shown, self._name_width):
             self._columns(*fitting)
         wanted = [s.repository.id for s in items]
-        current = [row.value for row in self.rows]
-        if wanted != current:
+        if wanted != self._order:
             self._rebuild(items, now)
             return
         with self.app.batch_update():
             for s, new in zip(items, rows):
-                old = self._cells.get(s.repository.id, (None,) * len(COLUMNS))
+                old = self._cells.get(s.repository.id)
+                if old is None:
+                    continue  # still to come (_add_rest): it is added with the cells of now
                 for col, value, before in zip(COLUMNS, new, old):
                     if _same(value, before) or col not in self.shown:
                         continue
@@ -132,22 +136,35 @@ class RepoTable(DataTable):
         self._pending_cursor = None
         self.clear()
         self._cells.clear()
-        # A screenful first, the rest right after the first paint: DataTable measures every new cell,
-        # which for a site of a thousand repositories would hold the first paint back.
+        self._order = [s.repository.id for s in items]
+        # A screenful first, the rest once that screenful is on the terminal: DataTable measures every
+        # new cell, which for a site of a thousand repositories would hold the first paint back.
         self._generation += 1
         first = max(FIRST_ROWS, self.app.size.height)  # a screenful, whatever the terminal's height
-        self._add_rows(items[:first], now, self._generation)
+        self._add_rows(items[:first], now)
         if len(items) > first:
-            self.call_after_refresh(self._add_rows, items[first:], now, self._generation)
+            # After the first frame that reaches the terminal: one made during Textual's start-up batch
+            # is dropped, and the frame after it would wait for every row (DashboardScreen.when_painted).
+            when_painted = getattr(self.screen, "when_painted", self.call_after_refresh)
+            when_painted(self._add_rest, self._generation)
+        self._keep_later = None
         if keep and keep in self._cells:
             self.move_cursor(row=self.get_row_index(keep))
+        elif keep in self._order:
+            self._keep_later = keep  # its row comes with the rest
 
-    def _add_rows(self, items: list[RepoStatus], now: datetime, generation: int) -> None:
+    def _add_rest(self, generation: int) -> None:
         if generation != self._generation:
             return  # a newer rebuild (another filter) replaced these rows before they came
+        self._add_rows(self._items, self._now)  # the latest statuses: a refresh may have come since
+        keep, self._keep_later = self._keep_later, None
+        if keep in self._cells and self.cursor_row == 0:  # unless the user has moved since
+            self.move_cursor(row=self.get_row_index(keep))
+
+    def _add_rows(self, items: list[RepoStatus], now: datetime) -> None:
         for s in items:
             if s.repository.id in self._cells:
-                continue  # a refresh in between already added it
+                continue
             cells = self.cells(s, now)
             self.add_row(*(v for col, v in zip(COLUMNS, cells) if col in self.shown), key=s.repository.id)
             self._cells[s.repository.id] = cells
