@@ -135,11 +135,13 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
             return
         # IMMEDIATE takes the write lock first, so two processes never apply the same step twice.
         with self.transaction():
-            for version in range(self.schema_version, len(MIGRATIONS)):
+            pending = range(self.schema_version, len(MIGRATIONS))
+            for version in pending:
                 for statement in self.dialect.migration_statements(MIGRATIONS[version]):
                     self.conn.execute(statement)
                 self.dialect.set_schema_version(self.conn, version + 1)
-            self.dialect.after_migrate(self.conn)
+            if pending:  # only the one who migrated: writers may be inserting by the time the others get here
+                self.dialect.after_migrate(self.conn)
 
     def data_version(self) -> int:
         """Changes whenever another connection commits: a cheap 'has anything changed?' probe."""

@@ -1,0 +1,78 @@
+"""DSE_TEST_CATALOG=postgresql: the tests' catalogs on PostgreSQL (127.0.0.1:5432, trust) instead of
+SQLite files. Each catalog file a test opens becomes a database of its own, uniquely named, made on its
+first opening (so the console and a run opening one path share one catalog) and dropped after the test.
+Tests that read the SQLite file itself (its bytes, sqlite3.connect) are SQLite's own and skip there."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+ADMIN_URL = os.environ.get("DSE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+ON_POSTGRESQL = os.environ.get("DSE_TEST_CATALOG", "sqlite") == "postgresql"
+
+
+def admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def database_url(name: str) -> str:
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+class Databases:
+    """The databases standing for the catalog files of one test."""
+
+    def __init__(self):
+        self.by_path: dict[str, str] = {}
+
+    def url_for(self, path) -> str:
+        key = os.path.abspath(os.fspath(path))
+        if key not in self.by_path:
+            name = f"dse_cat_{uuid.uuid4().hex[:12]}"
+            admin(f"CREATE DATABASE {name}")
+            self.by_path[key] = name
+        return database_url(self.by_path[key])
+
+    def drop(self) -> None:
+        for name in self.by_path.values():
+            admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(autouse=True)
+def catalog_backend(monkeypatch):
+    """Points every Catalog a test opens by path at a PostgreSQL database, under DSE_TEST_CATALOG=postgresql."""
+    if not ON_POSTGRESQL:
+        yield None
+        return
+    from dse_tui.core.catalog import Catalog
+    from dse_tui.core.catalog.backend import is_postgresql
+
+    dbs = Databases()
+    original = Catalog.__init__
+
+    def init(self, path, *args, **kwargs):
+        if not is_postgresql(path):
+            path = dbs.url_for(path)
+        original(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(Catalog, "__init__", init)
+    try:
+        yield dbs
+    finally:
+        monkeypatch.undo()
+        dbs.drop()
+
+
+# A test of the SQLite file itself (its journal mode, its bytes, its query plans): SQLite's alone.
+sqlite_only = pytest.mark.skipif(ON_POSTGRESQL, reason="about the SQLite file itself")
+
+
+def place(dbs: Databases | None, path):
+    """What a child process is given to open as the test's catalog `path`: the path, or its database's URL."""
+    return dbs.url_for(path) if dbs is not None else path
