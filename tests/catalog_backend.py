@@ -12,6 +12,7 @@ import pytest
 
 ADMIN_URL = os.environ.get("DSE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 ON_POSTGRESQL = os.environ.get("DSE_TEST_CATALOG", "sqlite") == "postgresql"
+CURRENT = None  # the running test's Databases
 
 
 def admin(sql: str) -> None:
@@ -53,7 +54,8 @@ def catalog_backend(monkeypatch):
     from dse_tui.core.catalog import Catalog
     from dse_tui.core.catalog.backend import is_postgresql
 
-    dbs = Databases()
+    global CURRENT
+    dbs = CURRENT = Databases()
     original = Catalog.__init__
 
     def init(self, path, *args, **kwargs):
@@ -76,3 +78,14 @@ sqlite_only = pytest.mark.skipif(ON_POSTGRESQL, reason="about the SQLite file it
 def place(dbs: Databases | None, path):
     """What a child process is given to open as the test's catalog `path`: the path, or its database's URL."""
     return dbs.url_for(path) if dbs is not None else path
+
+
+def raw_connection(path):
+    """The catalog `path` as someone with the database and its own client could write it, in autocommit."""
+    if not ON_POSTGRESQL:
+        import sqlite3
+
+        return sqlite3.connect(path, isolation_level=None)
+    from dse_tui.core.catalog.backend import PgConnection
+
+    return PgConnection(CURRENT.url_for(path))
