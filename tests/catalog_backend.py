@@ -27,35 +27,42 @@ def database_url(name: str) -> str:
 
 
 class Databases:
-    """The databases standing for the catalog files of one test."""
+    """The databases standing for the catalog files of one test (and of its children: the name of a
+    file's database is derived from the test's salt and the file's path, so both find the same one)."""
 
-    def __init__(self):
-        self.by_path: dict[str, str] = {}
+    def __init__(self, salt: str):
+        self.salt = salt
 
     def url_for(self, path) -> str:
+        import hashlib
+
+        import psycopg
+
         key = os.path.abspath(os.fspath(path))
-        if key not in self.by_path:
-            name = f"dse_cat_{uuid.uuid4().hex[:12]}"
+        name = f"dse_cat_{self.salt}_{hashlib.sha1(key.encode()).hexdigest()[:12]}"
+        try:
             admin(f"CREATE DATABASE {name}")
-            self.by_path[key] = name
-        return database_url(self.by_path[key])
+        except psycopg.errors.DuplicateDatabase:
+            pass  # made by the first to open it
+        return database_url(name)
 
     def drop(self) -> None:
-        for name in self.by_path.values():
+        import psycopg
+
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                                (f"dse_cat_{self.salt}_%",))]
+        for name in names:
             admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-@pytest.fixture(autouse=True)
-def catalog_backend(monkeypatch):
-    """Points every Catalog a test opens by path at a PostgreSQL database, under DSE_TEST_CATALOG=postgresql."""
-    if not ON_POSTGRESQL:
-        yield None
-        return
+def redirect(salt: str) -> Databases:
+    """Every Catalog opened by path, from now on, opens the database standing for that path."""
+    global CURRENT
     from dse_tui.core.catalog import Catalog
     from dse_tui.core.catalog.backend import is_postgresql
 
-    global CURRENT
-    dbs = CURRENT = Databases()
+    dbs = CURRENT = Databases(salt)
     original = Catalog.__init__
 
     def init(self, path, *args, **kwargs):
@@ -63,11 +70,31 @@ def catalog_backend(monkeypatch):
             path = dbs.url_for(path)
         original(self, path, *args, **kwargs)
 
-    monkeypatch.setattr(Catalog, "__init__", init)
+    init.original = original
+    Catalog.__init__ = init
+    return dbs
+
+
+@pytest.fixture(autouse=True)
+def catalog_backend(monkeypatch):
+    """Points every Catalog a test (or a child it starts) opens by path at a PostgreSQL database, under
+    DSE_TEST_CATALOG=postgresql."""
+    if not ON_POSTGRESQL:
+        yield None
+        return
+    from dse_tui.core.catalog import Catalog
+
+    salt = uuid.uuid4().hex[:8]
+    original = Catalog.__init__
+    dbs = redirect(salt)
+    children = os.path.join(os.path.dirname(__file__), "pg_children")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    monkeypatch.setenv("DSE_TEST_CATALOG_SALT", salt)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (children, root, os.environ.get("PYTHONPATH")) if p))
     try:
         yield dbs
     finally:
-        monkeypatch.undo()
+        Catalog.__init__ = original
         dbs.drop()
 
 
