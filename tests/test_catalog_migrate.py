@@ -54,3 +54,34 @@ def test_migrate_refuses_a_target_holding_records_and_a_url_with_a_password(tmp_
     assert main(["catalog", "migrate", "--catalog", str(path), "--to",
                  f"postgresql://postgres:{secret}@127.0.0.1/x"]) != 0
     assert secret not in capsys.readouterr().out
+
+
+PROFILE = """site: {{id: pgsite, name: PG site}}
+storage: {{root: ./backups, catalog: '{catalog}'{extra}}}
+repositories:
+  - {{id: web, name: Web, kind: web, driver: files, source: {{path: ./src}}, periodicity: 1d}}
+"""
+
+
+def test_a_profile_puts_its_catalog_on_postgresql_and_never_takes_a_password_in_the_url(tmp_path, postgres_db):
+    import pytest
+
+    from dse_tui.core.catalog import open_catalog
+    from dse_tui.core.profile.config import load_profile
+    from dse_tui.core.profile.problems import ConfigError
+    from tests.conftest import write_profile
+
+    secret = "hunter2-pw"
+    bad = write_profile(tmp_path / "bad", PROFILE.format(
+        catalog=f"postgresql://postgres:{secret}@127.0.0.1/{postgres_db['database']}", extra=""))
+    with pytest.raises(ConfigError) as err:
+        load_profile(bad)
+    assert "password" in str(err.value) and secret not in str(err.value)
+    good = write_profile(tmp_path / "good", PROFILE.format(
+        catalog=_url(postgres_db), extra=", catalog_password_env: DSE_TEST_UNSET_PW"))
+    profile = load_profile(good)
+    assert profile.catalog_path == _url(postgres_db) and profile.catalog_password_env == "DSE_TEST_UNSET_PW"
+    with open_catalog(profile) as catalog:
+        assert catalog.dialect.name == "postgresql" and catalog.path is None
+        assert "web" in catalog.last_status()
+    assert not (tmp_path / "good" / "catalog.sqlite").exists()
