@@ -43,10 +43,8 @@ def translate(sql: str, *, returning: bool = True) -> tuple[str, bool]:
             out.append("%s")
         elif tok.startswith(":") and len(tok) > 1:
             out.append(f"%({tok[1:]})s")
-        elif tok == "%":
-            out.append("%%")
-        else:
-            out.append(tok)
+        else:  # a '%' anywhere, a literal's too, is psycopg's escape once the statement has parameters
+            out.append(tok.replace("%", "%%"))
     text = "".join(out)
     # SQLite's `IS` compares NULLs as values; PostgreSQL spells it IS [NOT] DISTINCT FROM.
     text = re.sub(r"\bIS\s+NOT\s+(%s|%\(\w+\)s)", r"IS DISTINCT FROM \1", text, flags=re.I)
