@@ -4,7 +4,12 @@ Prints the time of the "last status of every repository" query (target <= 15 ms)
 paint on the same site is bench/console_first_paint.py's (it builds the site with fill() and
 write_profile() from here). Not a test: run it by hand.
 
-    python bench/catalog_scale.py [--repos 1000] [--runs 1000000] [--keep DIR]
+    python bench/catalog_scale.py [--repos 1000] [--runs 1000000] [--keep DIR] [--catalog postgresql://…]
+        [--writers 8] [--events 500]
+
+--catalog: an empty PostgreSQL database to use instead of a SQLite file. Then, on the same catalog, the
+event log's appends from --writers concurrent processes (each --events events): events per second, and
+the chain checked whole afterwards.
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ from dse_tui.core.common.timeutil import to_db  # noqa: E402
 KINDS = [("database", "sqlite"), ("software", "git"), ("web", "files"), ("config", "files")]
 
 
-def write_profile(directory: Path, repos: int) -> Path:
-    lines = ["site: {id: bench, name: Benchmark site}", "storage: {root: ./backups, catalog: ./catalog.sqlite}",
+def write_profile(directory: Path, repos: int, catalog: str = "./catalog.sqlite") -> Path:
+    lines = ["site: {id: bench, name: Benchmark site}", f"storage: {{root: ./backups, catalog: '{catalog}'}}",
              "repositories:"]
     for i in range(repos):
         kind, driver = KINDS[i % 4]
@@ -62,6 +67,33 @@ def fill(catalog_path: Path, repos: int, runs: int) -> None:
         catalog.conn.execute("ANALYZE")
 
 
+WRITER = """
+import sys, time
+sys.path.insert(0, sys.argv[3])
+from dse_tui.core.catalog import Catalog
+with Catalog(sys.argv[1]) as catalog:
+    for i in range(int(sys.argv[2])):
+        catalog.record_event("bench", "ok", repository=f"repo-{i % 1000:04d}", detail={"i": i})
+"""
+
+
+def time_appends(catalog_path, writers: int, events: int) -> tuple[float, list]:
+    """Events per second appended by `writers` processes at once; the chain's problems afterwards."""
+    import subprocess
+
+    from dse_tui.core.records.audit import verify_chain
+
+    Catalog(catalog_path).close()
+    t = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(catalog_path), str(events), str(ROOT)])
+             for _ in range(writers)]
+    if any(p.wait() for p in procs):
+        raise SystemExit("a writer failed")
+    rate = writers * events / (time.perf_counter() - t)
+    with Catalog(catalog_path) as catalog:
+        return rate, verify_chain(catalog)[1]
+
+
 def time_query(profile_path: Path, rounds: int = 20) -> tuple[float, float]:
     profile = load_profile(profile_path)
     with Catalog(profile.catalog_path) as catalog:
@@ -82,20 +114,26 @@ def main() -> None:
     parser.add_argument("--repos", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build the site here and keep it")
+    parser.add_argument("--catalog", help="an empty PostgreSQL database's postgresql:// URL")
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--events", type=int, default=500)
     args = parser.parse_args()
     random.seed(7)
     directory = args.keep or Path(tempfile.mkdtemp(prefix="dse-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
-    profile_path = write_profile(directory, args.repos)
-    catalog_path = directory / "catalog.sqlite"
-    if not catalog_path.exists():
+    profile_path = write_profile(directory, args.repos, args.catalog or "./catalog.sqlite")
+    catalog_path = args.catalog or directory / "catalog.sqlite"
+    if args.catalog or not catalog_path.exists():
         t = time.perf_counter()
         fill(catalog_path, args.repos, args.runs)
         print(f"filled {args.runs:,} runs of {args.repos:,} repositories in {time.perf_counter() - t:.1f} s "
-              f"({catalog_path.stat().st_size / 2**20:.0f} MiB)")
+              + ("" if args.catalog else f"({catalog_path.stat().st_size / 2**20:.0f} MiB)"))
     query, full = time_query(profile_path)
     print(f"last status of every repository: {query * 1000:.1f} ms (target <= 15 ms); "
           f"with due/overdue for all: {full * 1000:.1f} ms")
+    rate, problems = time_appends(catalog_path, args.writers, args.events)
+    print(f"event appends from {args.writers} concurrent writers: {rate:,.0f} events/s; "
+          f"chain {'intact' if not problems else f'BROKEN: {problems[:3]}'}")
     if not args.keep:
         import shutil
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.catalog_backend import catalog_backend  # noqa: F401 (an autouse fixture: DSE_TEST_CATALOG)
+
 # Times on screen and in snapshots must not depend on the machine's zone.
 os.environ["TZ"] = "UTC"
 time.tzset()

@@ -13,6 +13,7 @@ from dse_tui.core.catalog import Catalog, event_hash
 from dse_tui.core.engine.runner import run_repository
 from tests.conftest import pilot_until, shown, text_of
 from tests.engine_helpers import profile_with
+from tests.catalog_backend import raw_connection
 from tests.test_cli import dse
 
 
@@ -25,7 +26,7 @@ def a_log(tmp_path, n: int = 6) -> Path:
 
 
 def raw(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(path, isolation_level=None)  # what someone with the file and sqlite3 could do
+    return raw_connection(path)  # what someone with the file and sqlite3 (or psql) could do
 
 
 def test_an_intact_log_verifies(tmp_path):

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests.catalog_backend import place, sqlite_only
+
 from dse_tui.core.catalog import GENESIS_HASH, LAST_STATUS_SQL, Catalog, CatalogError, event_hash
 from dse_tui.core.catalog.migrations import MIGRATIONS
 from dse_tui.core.catalog.runs import RUN_COLUMNS, Run
@@ -15,6 +17,7 @@ from dse_tui.core.common.timeutil import from_db
 from tests.conftest import ROOT, record_runs
 
 
+@sqlite_only
 def test_new_catalog_is_migrated_and_in_wal_mode(tmp_path):
     with Catalog(tmp_path / "c.sqlite") as catalog:
         assert catalog.schema_version == len(MIGRATIONS)
@@ -23,6 +26,7 @@ def test_new_catalog_is_migrated_and_in_wal_mode(tmp_path):
     assert {"runs", "verifications", "copies", "media", "sessions", "session_steps", "events"} <= tables
 
 
+@sqlite_only
 def test_a_catalog_from_a_newer_dse_tui_is_refused(tmp_path):
     path = tmp_path / "c.sqlite"
     Catalog(path).close()
@@ -32,6 +36,7 @@ def test_a_catalog_from_a_newer_dse_tui_is_refused(tmp_path):
         Catalog(path)
 
 
+@sqlite_only
 def test_unwritable_location_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -39,6 +44,7 @@ def test_unwritable_location_is_a_clear_error(tmp_path):
         Catalog(blocker / "c.sqlite")
 
 
+@sqlite_only
 def test_last_status_uses_the_indexes(tmp_path):
     with Catalog(tmp_path / "c.sqlite") as catalog:
         plan = " ".join(str(r) for r in catalog.conn.execute("EXPLAIN QUERY PLAN " + LAST_STATUS_SQL))
@@ -103,8 +109,8 @@ with Catalog(sys.argv[1]) as c:
 """
 
 
-def test_two_processes_write_at_once(tmp_path):
-    path = tmp_path / "c.sqlite"
+def test_two_processes_write_at_once(tmp_path, catalog_backend):
+    path = place(catalog_backend, tmp_path / "c.sqlite")
     Catalog(path).close()
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), name], cwd=ROOT, stderr=subprocess.PIPE,
                               text=True) for name in ("tui", "cron")]
@@ -140,8 +146,8 @@ with Catalog(sys.argv[1]) as c:
 """
 
 
-def test_many_processes_create_the_same_new_catalog_at_once(tmp_path):
-    path = tmp_path / "new.sqlite"
+def test_many_processes_create_the_same_new_catalog_at_once(tmp_path, catalog_backend):
+    path = place(catalog_backend, tmp_path / "new.sqlite")
     procs = [subprocess.Popen([sys.executable, "-c", OPEN_NEW, str(path)], cwd=ROOT, stderr=subprocess.PIPE,
                               text=True) for _ in range(8)]
     errors = [p.communicate(timeout=120)[1] for p in procs]

@@ -25,9 +25,18 @@ def add_parsers(sub, common) -> None:
     rebuild.add_argument("--force", action="store_true",
                          help="rebuild over a catalog that holds records (it is kept aside, renamed)")
     rebuild.add_argument("--json", action="store_true")
+    migrate = actions.add_parser(
+        "migrate", parents=[common],
+        help="copy the profile's SQLite catalog (or --catalog FILE) into an empty PostgreSQL database")
+    migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db (no password in it)")
+    migrate.add_argument("--catalog", type=Path, metavar="FILE", help="the SQLite catalog to copy")
+    migrate.add_argument("--passfile", type=Path, metavar="FILE", help="a pgpass file with the password")
+    migrate.add_argument("--password-env", metavar="NAME", help="the environment variable holding the password")
 
 
 def cmd_catalog(args) -> int:
+    if args.catalog_command == "migrate":
+        return _migrate(args)
     from dse_tui.cli.common import EXIT_UNKNOWN, fail
     from dse_tui.core.records.rebuild import RebuildError, rebuild
 
@@ -125,3 +134,29 @@ def _print(done) -> None:
 
 
 COMMANDS = {"catalog": cmd_catalog}
+
+
+def _migrate(args) -> int:
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail
+    from dse_tui.core.catalog import Catalog, CatalogError
+    from dse_tui.core.catalog.backend import is_postgresql, redact
+    from dse_tui.core.catalog.transfer import TransferError, copy_catalog
+
+    if not is_postgresql(args.to) or "@" in args.to and ":" in args.to.split("//", 1)[1].split("@")[0]:
+        fail("--to must be a postgresql:// URL without a password (use --passfile, --password-env or ~/.pgpass)")
+        return EXIT_UNKNOWN
+    profile = _profile(args)
+    if profile is False:
+        return EXIT_UNKNOWN
+    source = args.catalog or (profile.catalog_path if profile else None)
+    if source is None or is_postgresql(source) or not Path(source).exists():
+        fail(f"no SQLite catalog to copy{f' at {source}' if source else ''}: name it with --catalog FILE")
+        return EXIT_UNKNOWN
+    try:
+        with Catalog(source) as src, Catalog(args.to, passfile=args.passfile, password_env=args.password_env) as dst:
+            copy_catalog(src, dst, log=print)
+    except (CatalogError, TransferError) as exc:
+        fail(str(exc))
+        return EXIT_UNKNOWN
+    print(f"copied to {redact(args.to)}: set storage.catalog to it in the profile")
+    return 0

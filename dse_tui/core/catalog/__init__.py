@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
+from dse_tui.core.catalog.backend import PgConnection, PostgresDialect, SqliteDialect, is_postgresql, redact
 from dse_tui.core.catalog.checks import ChecksMixin
 from dse_tui.core.catalog.lifecycle import RUN, CopyState, Event, Refused, RunState
 from dse_tui.core.catalog.events import GENESIS_HASH, EventsMixin, current_operator, event_hash  # noqa: F401 (imported from here)
@@ -39,9 +40,16 @@ class CatalogError(Told):
 class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, OutboxMixin, RecoveryMixin):
     """One connection to the catalog. Not shared between threads: each worker opens its own."""
 
-    def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False):
-        self.path = Path(path)
+    def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False,
+                 passfile: str | os.PathLike | None = None, password_env: str | None = None):
         self.readonly = readonly
+        self._repo_ids: dict[str, int] = {}
+        if is_postgresql(path):
+            self._open_postgresql(str(path), passfile, password_env)
+            return
+        self.dialect = SqliteDialect()
+        self.url = None
+        self.path = Path(path)
         try:
             if not readonly:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +75,22 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
                 self._retry_busy(self._migrate)
         except (sqlite3.Error, OSError) as exc:
             raise CatalogError(f"cannot open the catalog {self.path}: {exc}") from None
-        self._repo_ids: dict[str, int] = {}
+
+    def _open_postgresql(self, url: str, passfile, password_env) -> None:
+        self.dialect = PostgresDialect()
+        self.url = url
+        self.path = None  # no file: what names the catalog in messages is `where`
+        try:
+            self.conn = PgConnection(url, readonly=self.readonly, passfile=passfile, password_env=password_env)
+            if not self.readonly:
+                self._migrate()
+        except sqlite3.Error as exc:
+            raise CatalogError(f"cannot open the catalog {redact(url)}: {exc}") from None
+
+    @property
+    def where(self) -> str:
+        """The catalog as messages name it (a PostgreSQL URL without its password)."""
+        return redact(self.url) if self.url else str(self.path)
 
     def _set_wal(self) -> None:
         if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -108,39 +131,43 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
 
     @property
     def schema_version(self) -> int:
-        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+        return self.dialect.schema_version(self.conn)
 
     def _migrate(self) -> None:
         if self.schema_version >= len(MIGRATIONS):
             if self.schema_version > len(MIGRATIONS):
                 raise CatalogError(
-                    f"the catalog {self.path} has schema version {self.schema_version}, newer than this "
+                    f"the catalog {self.where} has schema version {self.schema_version}, newer than this "
                     f"dse-tui knows ({len(MIGRATIONS)}): upgrade dse-tui")
             return
         # IMMEDIATE takes the write lock first, so two processes never apply the same step twice.
         with self.transaction():
-            for version in range(self.schema_version, len(MIGRATIONS)):
-                for statement in _split_sql(MIGRATIONS[version]):
+            pending = range(self.schema_version, len(MIGRATIONS))
+            for version in pending:
+                for statement in self.dialect.migration_statements(MIGRATIONS[version]):
                     self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {version + 1}")
+                self.dialect.set_schema_version(self.conn, version + 1)
+            if pending:  # only the one who migrated: writers may be inserting by the time the others get here
+                self.dialect.after_migrate(self.conn)
 
     def data_version(self) -> int:
         """Changes whenever another connection commits: a cheap 'has anything changed?' probe."""
-        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+        return self.dialect.data_version(self.conn)
 
     class _Tx:
-        def __init__(self, conn: sqlite3.Connection):
-            self.conn = conn
+        def __init__(self, catalog: Catalog):
+            self.conn = catalog.conn
+            self.dialect = catalog.dialect
 
         def __enter__(self):
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.dialect.begin(self.conn)
             return self.conn
 
         def __exit__(self, exc_type, *rest):
             self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
 
     def transaction(self) -> _Tx:
-        return Catalog._Tx(self.conn)
+        return Catalog._Tx(self)
 
     # -------------------------------------------------------------- repositories
 
@@ -323,25 +350,15 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
 def open_catalog(profile, *, readonly: bool = False) -> Catalog:
     """The profile's catalog, knowing its repositories. `readonly` (for a user who only reads, such as
     monitoring) opens an existing catalog without writing to it."""
-    if readonly and profile.catalog_path.exists():
-        return Catalog(profile.catalog_path, readonly=True)
-    catalog = Catalog(profile.catalog_path)
+    where = profile.catalog_path
+    secrets = {"passfile": getattr(profile, "catalog_passfile", None),
+               "password_env": getattr(profile, "catalog_password_env", None)}
+    if readonly and (is_postgresql(where) or where.exists()):
+        return Catalog(where, readonly=True, **secrets)
+    catalog = Catalog(where, **secrets)
     try:
         catalog.ensure_repositories(r.id for r in profile.repositories)
     except sqlite3.Error as exc:
         catalog.close()
-        raise CatalogError(f"cannot use the catalog {profile.catalog_path}: {exc}") from None
+        raise CatalogError(f"cannot use the catalog {catalog.where}: {exc}") from None
     return catalog
-
-
-def _split_sql(script: str) -> list[str]:
-    """Statements of a migration; executescript() would commit our transaction behind our back."""
-    statements, current = [], ""
-    for line in script.splitlines():
-        if line.strip().startswith("--"):
-            continue
-        current += line + "\n"
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    return [s for s in statements if s]

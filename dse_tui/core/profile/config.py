@@ -16,7 +16,7 @@ from dse_tui.core.profile import catalog_backup
 from dse_tui.core.profile.periods import Periodicity, parse_duration, parse_size
 from dse_tui.core.profile.problems import ConfigError
 from dse_tui.core.profile.schema import (
-    INVALID, AnyMapping, Bool, Checker, Enum, Field, FilePath, Int, List, Mapping, Parsed, Str,
+    INVALID, AnyMapping, Bool, CatalogPlace, Checker, Enum, Field, FilePath, Int, List, Mapping, Parsed, Str,
 )
 from dse_tui.core.profile.yamlsource import Path_, load_document, parse_document
 from dse_tui.core.texts import Text
@@ -141,7 +141,10 @@ _PROFILE = Mapping({
     })), default=list),
     "storage": Field(Mapping({
         "root": Field(FilePath(), required=True),
-        "catalog": Field(FilePath()),
+        "catalog": Field(CatalogPlace()),
+        # A PostgreSQL catalog's password, as the drivers': a pgpass file or a variable's name, never the URL.
+        "catalog_passfile": Field(FilePath()),
+        "catalog_password_env": Field(Str(r"[A-Za-z_][A-Za-z0-9_]*", "the name of an environment variable")),
         "min_free": Field(_size, default=0),
         "parallel": Field(Int(1, 64), default=2),
         "compression_level": Field(Int(1, 19), default=3),
@@ -364,6 +367,8 @@ def _build(file: Path, data: dict) -> Profile:
         operators=tuple(Operator(**o) for o in data["operators"]),
         storage_root=storage["root"],
         catalog_path=catalog_path,
+        catalog_passfile=storage["catalog_passfile"],
+        catalog_password_env=storage["catalog_password_env"],
         min_free=storage["min_free"],
         parallel=storage["parallel"],
         compression_level=storage["compression_level"],

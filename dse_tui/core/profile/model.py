@@ -138,7 +138,7 @@ class Profile:
     site: Site
     operators: tuple[Operator, ...]
     storage_root: Path
-    catalog_path: Path
+    catalog_path: Path | str  # a str: a postgresql:// URL (catalog/backend.py)
     min_free: int
     parallel: int
     compression_level: int
@@ -152,6 +152,8 @@ class Profile:
     printers: dict = field(default_factory=dict)  # id → (CUPS queue, stock id or None)
     notify: Notify | None = None
     encryption: Encryption | None = None
+    catalog_passfile: Path | None = None  # a PostgreSQL catalog's pgpass file (storage.catalog_passfile)
+    catalog_password_env: str | None = None
 
     def repository(self, repo_id: str) -> Repository:
         for r in self.repositories:

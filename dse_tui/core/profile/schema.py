@@ -151,6 +151,21 @@ class FilePath(Schema):
         return p if p.is_absolute() else FsPath(os.path.normpath(c.doc.file.parent / p))
 
 
+class CatalogPlace(FilePath):
+    """The catalog: a SQLite file (a path) or a PostgreSQL database (a postgresql:// URL, kept as text).
+    A URL never carries its password: that comes from a passfile or an environment variable."""
+
+    expected = "a path or a postgresql:// URL"
+
+    def check(self, value, path, c):
+        if isinstance(value, str) and value.startswith(("postgresql://", "postgres://")):
+            if re.match(r"postgres(ql)?://[^/@]*:[^/@]*@", value) or re.search(r"[?&]password=", value):
+                return c.error(path, "the catalog's URL must not hold its password: use storage.catalog_passfile "
+                                     "(a pgpass file) or storage.catalog_password_env, or ~/.pgpass")
+            return value
+        return super().check(value, path, c)
+
+
 class Bilingual(Schema):
     """Text in Spanish and English: `{es: ..., en: ...}`, or one text used for both."""
 
