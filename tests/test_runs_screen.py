@@ -4,6 +4,7 @@ manual-backup hand-off from the dashboard."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -294,3 +295,25 @@ async def test_the_runs_screen_reads_a_hundred_runs_in_a_few_queries(demo_profil
         assert refreshed == []
         await pilot.press("n")
         assert screen.level == "restore" and "Level: trial restore" in str(screen.query_one("#heading", Static).render())
+
+
+async def test_the_verification_bar_shows_a_percentage_of_the_run_size(tmp_path):
+    from textual.widgets import ProgressBar
+
+    (tmp_path / "big").mkdir()
+    with open(tmp_path / "big" / "zeros.img", "wb") as f:
+        f.truncate(1 << 30)
+    profile = profile_with(tmp_path, "{id: big, kind: config, driver: files, source: {path: ./big}}")
+    run_repository(profile, profile.repository("big"))
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v", "n")  # restore level: the artifact read, then its GiB of content
+        app.screen.action_verify()  # not press(): it waits for an idle process, which a verification is not
+        bar = app.screen.query_one("#work-progress", ProgressBar)
+        await pilot_until(pilot, lambda: bar.total is not None and 0 < bar.percentage < 1,
+                          what="a percentage of the run's size")
+        run = app.screen.selected_run()
+        manifest = json.loads(Path(run.manifest).read_text())
+        assert bar.total >= manifest["size"] + manifest["data_size"], "the artifact and its content, both read"
+        await pilot.press("x")
+        await app.workers.wait_for_complete()

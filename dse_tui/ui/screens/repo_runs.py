@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
 from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.catalog.checks import RunFacts
@@ -307,23 +307,28 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
 
         cancel = self.cancel_event
         last = [0.0]
+        total = None
 
         def progress(n: int) -> None:
             now = time.monotonic()
             if now - last[0] >= PROGRESS_EVERY:
                 last[0] = now
-                self.app.call_from_thread(self._progress, run_id, level, n)
+                self.app.call_from_thread(self._progress, run_id, level, n, total)
 
         def log(line: str) -> None:
             self.app.call_from_thread(self._live_check, line)
 
         with Catalog(self.app.profile.catalog_path) as catalog:
-            outcome = verify_run(self.app.profile, catalog, catalog.run(run_id), level=level, trigger="console",
+            run = catalog.run(run_id)
+            total = verify_total(run.manifest, level)
+            outcome = verify_run(self.app.profile, catalog, run, level=level, trigger="console",
                                  cancel=cancel, log=log, on_bytes=progress, keyring=keyring)
         self.app.call_from_thread(self._verified, outcome)
 
-    def _progress(self, run_id: int, level: str, n: int) -> None:
+    def _progress(self, run_id: int, level: str, n: int, total: int | None = None) -> None:
         self.query_one("#work-label", Label).update(tr("runs.verifying", self.lang, run=run_id, level=level, read=size(n)))
+        if total:  # a percentage and an ETA; a level that reads more than foreseen never shows past 100%
+            self.query_one("#work-progress", ProgressBar).update(total=max(total, n), progress=n)
 
     def _live_check(self, line: str) -> None:
         self.live_checks.append(escape(line))
@@ -374,6 +379,22 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
                 self.reload()
 
         self.app.push_screen(AcceptDialog(run, self.lang), given)
+
+
+def verify_total(manifest_path: str | None, level: str) -> int | None:
+    """The bytes a verification at `level` reads, from the run's manifest: the artifact for the checksum;
+    the deeper levels read it and then its content, decompressed. None when the manifest is not at hand."""
+    try:
+        manifest = json.loads(Path(manifest_path).read_text()) if manifest_path else {}
+    except (OSError, ValueError):
+        return None
+    artifact = manifest.get("size")
+    if not isinstance(artifact, int):
+        return None
+    if level == "checksum":
+        return artifact
+    data = manifest.get("data_size")
+    return artifact + data if isinstance(data, int) else None
 
 
 def _not_archived_line(entry: dict, lang: str) -> str:

@@ -32,7 +32,7 @@ class RestoreWork:
     def compose_work(self):
         with Horizontal(id="work"):
             yield Label(id="work-label")
-            yield ProgressBar(id="work-progress", show_eta=False, total=None)
+            yield ProgressBar(id="work-progress", total=None)
 
     def after_work(self) -> None:
         pass
@@ -42,6 +42,7 @@ class RestoreWork:
         self.cancel_event = threading.Event()
         self.query_one("#work").display = True
         self.query_one("#work-label", Label).update(label)
+        self.query_one("#work-progress", ProgressBar).update(total=None, progress=0)  # the last work's figures gone
         self.refresh_bindings()
 
     def _stop(self) -> None:

@@ -310,8 +310,12 @@ class RunsPanel(ReportsWorkerFailures, Vertical):
 
     def on_logged(self, message: Logged) -> None:
         self.logs.setdefault(message.repository, deque(maxlen=LOG_LINES)).append(message.line)
-        for view in self.app.screen.query("RunLogView"):
-            view.add_line(message.repository, message.line)
+        # Only the log screen shows the lines as they come: elsewhere a line costs no query of the screen's
+        # widgets (a backup logs many, and each query walked the whole screen on the event loop).
+        screen = self.app.screen
+        if type(screen).__name__ == "RunLogScreen":
+            for view in screen.query("RunLogView"):
+                view.add_line(message.repository, message.line)
 
     def on_run_ended(self, message: RunEnded) -> None:
         repo_id = message.outcome.repository
