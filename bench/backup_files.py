@@ -8,7 +8,7 @@ spread, and dse-tui's peak RSS (VmHWM of the run's process and of each child, ta
 Targets: dse-tui <= 1.10x the baseline; encrypted <= 1.05x the plain dse-tui run. Not a test: run it by
 hand.
 
-    python bench/backup_files.py [--size-gib 2] [--rounds 3] [--keep DIR]
+    python bench/backup_files.py [--size-gib 2] [--rounds 3] [--keep DIR] [--encrypted-only]
 """
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ def main() -> None:
     parser.add_argument("--size-gib", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="a folder to make the tree in and keep (reused if there)")
+    parser.add_argument("--encrypted-only", action="store_true",
+                        help="only the plain and the encrypted dse-tui runs, alternated (needs age)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="dse-bench-files-", dir="/var/tmp"))
     tree, files = kept_tree(work, args.size_gib)
@@ -113,6 +115,9 @@ def main() -> None:
     if shutil.which("borg"):
         commands["borg (first backup)"] = shell(f"cd {tree} && borg create --compression zstd,3 {out}/borg::first .",
                                                 env=borg_env)
+    if args.encrypted_only:
+        commands = {name: commands[name] for name in ("tar | zstd -T0", "dse-tui files driver",
+                                                      "dse-tui encrypted (age)", "tar | zstd | age")}
 
     def fresh(name: str) -> None:  # every backup the first of its repository, untimed
         shutil.rmtree(out, ignore_errors=True)
