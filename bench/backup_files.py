@@ -5,7 +5,9 @@ baseline), dse-tui's run of the same tree (stream, per-file SHA-256 manifest, fs
 and, when installed, the first backup of the tree by restic and by borg. With `age` installed, the same run
 encrypted (`encrypt: true`) and `tar | zstd | age`. Prints the medians of the pairwise ratios with their
 spread, and dse-tui's peak RSS (VmHWM of the run's process and of each child, target <= 150 MiB).
-Targets: dse-tui <= 1.10x the baseline; encrypted <= 1.05x the plain dse-tui run. Not a test: run it by
+Targets: dse-tui <= 1.10x the baseline; encrypted <= 1.05x the plain dse-tui run.
+`tar | zstd | age` over `tar | zstd` in the same run is the floor encryption can reach (on 2 cores:
+1.11-1.29x, median 1.22x, 2026-12-03; age's own CPU competes with zstd -T0's threads). Not a test: run it by
 hand.
 
     python bench/backup_files.py [--size-gib 2] [--rounds 3] [--keep DIR] [--encrypted-only]
