@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from dse_tui.core.engine import teetap
 from dse_tui.core.engine.supervisor import GRACE, Children, Ending
 
 CHUNK = 1 << 20
@@ -275,6 +276,10 @@ def _relay(src: BinaryIO, dst: BinaryIO, tap: Tap, errors: list[str], drain: boo
     digest = hashlib.sha256()
     fd = src.fileno()
     try:
+        if not drain and teetap.available():
+            dst.flush()
+            digest = teetap.relay(fd, dst.fileno(), tap, HEAD)
+            return
         while chunk := os.read(fd, CHUNK):
             digest.update(chunk)
             if len(tap.head) < HEAD:
