@@ -301,7 +301,7 @@ def test_steps_left_running_before_the_upgrade_are_interrupted_after_it(tmp_path
     version was killed: migrated, every record kept, and each interrupted once."""
     import sqlite3
 
-    from dse_tui.core.catalog import _split_sql
+    from dse_tui.core.catalog.backend import split_sql as _split_sql
     from dse_tui.core.catalog.migrations import MIGRATIONS
 
     path = tmp_path / "old.sqlite"
