@@ -55,7 +55,7 @@ def test_retire_is_refused_for_an_only_copy_and_allowed_once_there_is_another(tm
     with Catalog(profile.catalog_path) as catalog:
         (outcome,) = copy_pending(profile, catalog)
         (code,) = outcome.media
-        with pytest.raises(MediaError, match=f"only verified copy of run\\(s\\) {run_id}"):
+        with pytest.raises(MediaError, match=f"only verified copy of run {run_id}:"):
             retire(catalog, code)
         assert catalog.medium(code).state == "in-use"
         copy_pending(profile, catalog, to=["shelf"])
@@ -167,3 +167,25 @@ def test_an_erased_medium_no_longer_counts_as_a_copy(tmp_path):
         assert erased.state == "failed" and "erased" in erased.message
         move(catalog, code, state="in-use")  # written again one day: what was erased does not come back
         assert catalog.verified_copies([run_id]) == {run_id: 1}
+
+
+def test_a_refused_retire_and_a_copy_to_a_missing_folder_speak_spanish(tmp_path):
+    profile, run_id = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}\n"
+                                     "  - {id: share, kind: directory, path: ./not-mounted}", "discs", copies=1,
+                           mounted=False)
+    copied = dse("--lang", "es", "copy", "--to", "discs", "--profile", str(profile.file))
+    assert copied.returncode == 0, copied.stderr
+    assert f"discs: copiando la ejecución {run_id} en imágenes de disco" in copied.stdout + copied.stderr
+    with Catalog(profile.catalog_path) as catalog:
+        (medium,) = catalog.media()
+    refused = dse("--lang", "es", "media", "retire", medium.code, "--profile", str(profile.file))
+    no_traceback(refused)
+    assert refused.returncode == 1
+    assert f"guarda la única copia verificada de la ejecución {run_id}" in refused.stderr, refused.stderr
+    unknown = dse("--lang", "es", "media", "show", "NOPE-1", "--profile", str(profile.file))
+    assert "no hay ningún soporte 'NOPE-1' en el inventario" in unknown.stderr, unknown.stderr
+    missing = dse("--lang", "es", "copy", "--to", "share", "--profile", str(profile.file))
+    no_traceback(missing)
+    out = missing.stdout + missing.stderr
+    assert "¿está montado el disco o el recurso compartido de share?" in out, out
+    assert "is the disk or share" not in out

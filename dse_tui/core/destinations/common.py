@@ -42,10 +42,10 @@ def copy_file(job: Job, src: Path, dst: Path, expected: dict) -> None:
             behind.abort()
             raise
     if digest.hexdigest() != expected["sha256"]:
-        raise CopyError(f"{src} no longer matches its manifest: run {job.run.id} is damaged; verify it")
+        raise CopyError("copy.source_damaged", src=src, run=job.run.id)
     if size != expected["size"] or read_back != expected["sha256"]:
-        raise CopyError(f"{dst.name} read back from {dst.parent.parent} differs from the manifest (size {size}, "
-                        f"expected {expected['size']}): the medium may be failing")
+        raise CopyError("copy.read_back_differs", file=dst.name, place=dst.parent.parent, size=size,
+                        expected=expected["size"])
 
 
 def copy_to_folder(job: Job, final: Path) -> Path:
@@ -53,8 +53,7 @@ def copy_to_folder(job: Job, final: Path) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(final.parent).free
     if free < job.size:
-        raise CopyError(f"{job.dest.id} has {free} bytes free, the copy needs {job.size}: free space or use "
-                        "another medium")
+        raise CopyError("copy.no_room", dest=job.dest.id, free=free, size=job.size)
     # Made under a claimed temporary folder: a copy killed half-way is removed by the next one, found by
     # its lock (a pid in its name would have kept it there for good once the number was reused).
     with claim_temporary(final.parent, final.name) as claimed:
@@ -73,17 +72,17 @@ def copy_to_folder(job: Job, final: Path) -> Path:
 def check_folder(folder: Path, files: list[dict]) -> None:
     """A copy in a folder re-read against `files` (only its manifest's, when the run was pruned here)."""
     if not folder.is_dir():
-        raise CopyError(f"{folder} is gone")
+        raise CopyError("copy.folder_gone", folder=folder)
     if files[0]["size"] is None:
         files = own_manifest(folder / MANIFEST, files[0]["sha256"])
     for f in files:
         path = folder / f["file"]
         if not path.is_file():
-            raise CopyError(f"{f['file']} is missing from {folder}")
+            raise CopyError("copy.file_missing", file=f["file"], folder=folder)
         drop_cache(path)  # what the medium holds, not what a recent read of it left in memory
         _, digest = sha256_file(path)
         if digest != f["sha256"]:
-            raise CopyError(f"{f['file']} in {folder} no longer matches its SHA-256")
+            raise CopyError("copy.file_changed", file=f["file"], folder=folder)
 
 
 def own_manifest(path: Path, sha256: str) -> list[dict]:
@@ -91,7 +90,7 @@ def own_manifest(path: Path, sha256: str) -> list[dict]:
     drop_cache(path)
     size, digest = sha256_file(path)
     if digest != sha256:
-        raise CopyError(f"{path} no longer matches the catalog's SHA-256")
+        raise CopyError("copy.manifest_changed", path=path)
     manifest = json.loads(path.read_text())
     return [{"file": p["file"], "size": p["size"], "sha256": p["sha256"]} for p in manifest["parts"]] + \
         [{"file": MANIFEST, "size": size, "sha256": sha256}]

@@ -28,6 +28,7 @@ from dse_tui.core.destinations.encrypt import StagingError
 from dse_tui.core.engine.pipeline import Cancelled
 from dse_tui.core.keys.crypto import key_id
 from dse_tui.core.verification.manifest import read_manifest
+from dse_tui.core.texts import Text
 
 SKIPPED = "skipped"  # a copy not made, since the destination has a verified one: no record, no event
 
@@ -95,7 +96,7 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
         job.files = run_files(run)
         for f in job.files:  # the source first: a damaged run is not spread onto other devices
             if not (job.source / f["file"]).is_file():
-                raise CopyError(f"{f['file']} is missing from {job.source}: verify run {run.id}")
+                raise CopyError("copy.source_file_missing", file=f["file"], source=job.source, run=run.id)
     except CopyError as exc:
         out.message = str(exc)
         return out
@@ -110,7 +111,9 @@ def copy_run(profile: Profile, catalog: Catalog, run: Run, dest: Destination, *,
     with lock:
         _copy_recorded(job, out, encrypt_on_the_way, lock.mark)
     out.copy_id, out.elapsed = job.copy_id, time.monotonic() - t0
-    job.log(f"{dest.id}: {out.state}" + (f": {out.message}" if out.message else f" ({out.path})"))
+    state = Text(f"copystate.{out.state}")
+    job.log(str(Text("copy.log.ended", dest=dest.id, state=state, message=out.message) if out.message
+                else Text("copy.log.ended_at", dest=dest.id, state=state, path=out.path)))
     return out
 
 
@@ -128,7 +131,7 @@ def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: s
             job.staging, job.staged_sha256, job.files = stage_encrypted(job, dest.recipients)
         kind = kind_module(dest.kind)
         # Said before it starts: a copy onto a disc set or a slow host takes minutes.
-        job.log(f"{dest.id}: copying run {run.id} onto {kind.describe(dest)}")
+        job.log(str(Text("copy.log.copying", dest=dest.id, run=run.id, where=kind.describe(dest))))
         copied = kind.copy(job)
         out.state, out.path, out.media, out.size = CopyState.VERIFIED, copied.path, copied.media, job.size
         catalog.finish_copy(job.copy_id, CopyState.VERIFIED, path=copied.path, size=job.size,
@@ -172,7 +175,7 @@ def copy_pending(profile: Profile, catalog: Catalog, repo_ids: list[str] | None 
     if run_id is not None:
         run = catalog.run(run_id)
         if run is None:
-            raise CopyError(f"no run {run_id} in the catalog")
+            raise CopyError("copy.run_unknown", run=run_id)
         targets = [(profile.repository(run.repository), run)]
     else:
         targets = []

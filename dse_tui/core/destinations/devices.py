@@ -9,6 +9,8 @@ import json
 import subprocess
 from dataclasses import dataclass
 
+from dse_tui.core.texts import Told
+
 LSBLK = ["lsblk", "--json", "--bytes", "-o", "NAME,PATH,UUID,LABEL,FSTYPE,MOUNTPOINT,SIZE,RM,HOTPLUG,TRAN,MODEL"]
 TIMEOUT = 10
 
@@ -26,7 +28,7 @@ class BlockDevice:
     model: str | None
 
 
-class DevicesError(Exception):
+class DevicesError(Told):
     """lsblk could not be run or read."""
 
 
@@ -46,7 +48,7 @@ def parse_lsblk(text: str) -> list[BlockDevice]:
     try:
         top = json.loads(text).get("blockdevices", [])
     except (ValueError, AttributeError) as exc:
-        raise DevicesError(f"lsblk printed something that is not its JSON: {exc}") from None
+        raise DevicesError("devices.not_json", error=exc) from None
     found: list[BlockDevice] = []
 
     def walk(dev: dict, parent_removable: bool, parent_model: str | None) -> None:
@@ -70,11 +72,11 @@ def block_devices() -> list[BlockDevice]:
     try:
         out = subprocess.run(LSBLK, capture_output=True, text=True, timeout=TIMEOUT)
     except FileNotFoundError:
-        raise DevicesError("lsblk is not installed (Debian package util-linux)") from None
+        raise DevicesError("devices.no_lsblk") from None
     except subprocess.TimeoutExpired:
-        raise DevicesError(f"lsblk did not answer in {TIMEOUT} s") from None
+        raise DevicesError("devices.timeout", seconds=TIMEOUT) from None
     if out.returncode != 0:
-        raise DevicesError(f"lsblk failed: {out.stderr.strip()}")
+        raise DevicesError("devices.failed", error=out.stderr.strip())
     return parse_lsblk(out.stdout)
 
 

@@ -10,6 +10,7 @@ from dse_tui.core.catalog.media import Copy
 from dse_tui.core.destinations.common import check_folder, copy_to_folder
 from dse_tui.core.destinations.job import Copied, CopyError, Job, Unreachable
 from dse_tui.core.profile.model import Destination
+from dse_tui.core.texts import Text
 
 
 def local_device(path: Path) -> str:
@@ -24,7 +25,7 @@ def local_device(path: Path) -> str:
 def copy(job: Job) -> Copied:
     dest = job.dest
     if not Path(dest.path).is_dir():  # never made here: an unmounted share must not fill the local disk
-        raise CopyError(f"{dest.path} does not exist: is the disk or share of {dest.id} mounted?")
+        raise CopyError("copy.not_mounted", path=dest.path, dest=dest.id)
     device = local_device(Path(dest.path))
     path = copy_to_folder(job, Path(dest.path) / job.profile.site.id / job.run.repository / job.name)
     return Copied(str(path), device, [])
@@ -33,12 +34,12 @@ def copy(job: Job) -> Copied:
 def verify(job: Job, existing: Copy) -> None:
     dest = job.dest
     if not Path(dest.path).is_dir():
-        raise Unreachable(f"{dest.path} is not there: is the disk or share of {dest.id} mounted?")
+        raise Unreachable("copy.not_there", path=dest.path, dest=dest.id)
     check_folder(Path(existing.path or ""), job.files)
 
 
 def describe(dest: Destination) -> str:
-    return f"folder {dest.path}"
+    return Text("dest.folder", path=dest.path)
 
 
 def device(dest: Destination) -> str | None:

@@ -18,7 +18,7 @@ from dse_tui.core.engine.locks import OwnedFolder, claim_folder
 from dse_tui.core.engine.pipeline import stream
 from dse_tui.core.verification.levels import READ_CHUNK
 from dse_tui.core.verification.manifest import read_manifest, write_manifest
-from dse_tui.core.texts import Told
+from dse_tui.core.texts import Text, Told
 
 STAGING = ".encrypted"
 CHUNK = READ_CHUNK  # hashed as read (and as written): the size that hashes fastest
@@ -47,8 +47,8 @@ def _stage(job, folder: Path, recipients: tuple[str, ...]) -> tuple[str, list[di
     needed = sum(p["size"] for p in manifest["parts"])
     free = shutil.disk_usage(folder).free
     if free < needed:
-        raise StagingError(f"encrypting run {run.id} for {job.dest.id} needs {needed} bytes beside it, "
-                           f"{free} are free under {job.profile.storage_root}")
+        raise StagingError("copy.staging_room", run=run.id, dest=job.dest.id, needed=needed, free=free,
+                           root=job.profile.storage_root)
     parts = []
     for p in manifest["parts"]:
         parts.append(_encrypt_part(job, source / p["file"], folder / (p["file"] + SUFFIX), p, recipients))
@@ -62,7 +62,8 @@ def _stage(job, folder: Path, recipients: tuple[str, ...]) -> tuple[str, list[di
     fsync_dir(folder)
     files = [{"file": q["file"], "size": q["size"], "sha256": q["sha256"]} for q in parts]
     files.append({"file": "manifest.json", "size": size, "sha256": digest})
-    job.log(f"{job.dest.id}: run {run.id} encrypted for it to {', '.join(key_id(r) for r in recipients)}")
+    job.log(str(Text("copy.log.encrypted", dest=job.dest.id, run=run.id,
+                     keys=", ".join(key_id(r) for r in recipients))))
     return digest, files
 
 
@@ -81,9 +82,9 @@ def _encrypt_part(job, src: Path, dst: Path, part: dict, recipients) -> dict:
     with open(dst, "wb") as out:  # Cancelled (job.cancel) goes up to the copy, which says so
         result = stream([stage], out, feed=feed, cancel=job.cancel)
     if not result.ok:
-        raise StagingError(f"encrypting {src.name}: {result.failure()}")
+        raise StagingError("copy.encrypt_failed", file=src.name, failure=result.failure())
     if read.hexdigest() != part["sha256"] or size[0] != part["size"]:
-        raise StagingError(f"{src} no longer matches its manifest: run {job.run.id} is damaged; verify it")
+        raise StagingError("copy.source_damaged", src=src, run=job.run.id)
     return {**part, "file": dst.name, "size": result.size, "sha256": result.sha256,
             "commands": part.get("commands", []) + [stage.argv], "encryption": "age",
             "plaintext_size": part["size"], "plaintext_sha256": part["sha256"]}

@@ -117,21 +117,20 @@ def next_state(state: str) -> str | None:
 def check_transition(catalog: Catalog, medium: Medium, state: str) -> None:
     """MediaError unless `medium` may become `state` now."""
     if state not in MEDIUM_STATES:
-        raise MediaError(f"unknown state {state!r}: one of {', '.join(MEDIUM_STATES)}")
+        raise MediaError("media.unknown_state", state=state, states=", ".join(MEDIUM_STATES))
     if state != medium.state:
         try:
             MEDIUM.next(medium.state, state)
         except Refused:
             if medium.state in RETIRED:
-                raise MediaError(f"{medium.code} is {medium.state}: a retired medium does not come back") from None
+                raise MediaError("media.retired_stays", code=medium.code, state=medium.state) from None
             allowed = sorted(to for (s, to) in MEDIUM.moves if s == medium.state)
-            raise MediaError(f"{medium.code} is {medium.state}: it can become {', '.join(allowed)}, "
-                             f"not {state}") from None
+            raise MediaError("media.cannot_become", code=medium.code, state=medium.state, allowed=", ".join(allowed),
+                             wanted=state) from None
     if state in ERASING and state != medium.state:
         only = only_copies(catalog, medium)
         if only:
-            raise MediaError(f"{medium.code} holds the only verified copy of run(s) {', '.join(map(str, only))}: "
-                             "copy them elsewhere first (dse-tui copy --run ID)")
+            raise MediaError("media.only_copy", code=medium.code, runs=", ".join(map(str, only)), n=len(only))
 
 
 def move(catalog: Catalog, code: str, *, location: str | None = None, state: str | None = None,
@@ -142,7 +141,7 @@ def move(catalog: Catalog, code: str, *, location: str | None = None, state: str
     if state is not None:
         check_transition(catalog, medium, state)
     elif medium.state in RETIRED:
-        raise MediaError(f"{code} is {medium.state}: a retired medium does not come back")
+        raise MediaError("media.retired_stays", code=code, state=medium.state)
     catalog.move_medium(medium.id, state=state, location=location, operator=operator)  # blank: its copies erased
     return catalog.medium(medium.id)
 
@@ -151,7 +150,7 @@ def retire(catalog: Catalog, code: str, *, state: str = "destroyed", reason: str
            operator: str | None = None) -> Medium:
     medium = _get(catalog, code)
     if state not in RETIRED:
-        raise MediaError(f"retiring makes a medium {' or '.join(RETIRED)}, not {state}")
+        raise MediaError("media.retire_states", states=" or ".join(RETIRED), state=state)
     check_transition(catalog, medium, state)
     catalog.retire_medium(medium.id, state, reason, operator=operator)
     return catalog.medium(medium.id)
@@ -160,7 +159,7 @@ def retire(catalog: Catalog, code: str, *, state: str = "destroyed", reason: str
 def _get(catalog: Catalog, code: str) -> Medium:
     medium = catalog.medium(code)
     if medium is None:
-        raise MediaError(f"no medium {code!r} in the inventory (see `dse-tui media list`)")
+        raise MediaError("media.no_medium", code=code)
     return medium
 
 

@@ -24,6 +24,7 @@ from dse_tui.core.engine.pipeline import Cancelled
 from dse_tui.core.engine import supervisor
 from dse_tui.core.profile.model import Destination
 from dse_tui.core.verification.levels import SCRATCH, sha256_file
+from dse_tui.core.texts import Text
 
 RESERVE = 4 << 20  # per disc: the ISO's own structures, the index and a margin
 TIMEOUT = 3600
@@ -42,7 +43,7 @@ def plan_discs(files: list[dict], capacity: int) -> list[list[Piece]]:
     manifest = next(f for f in files if f["file"] == MANIFEST)
     usable = capacity - RESERVE - manifest["size"]
     if usable <= 0:
-        raise CopyError(f"a disc of {capacity} bytes cannot hold even the manifest and index: raise `capacity`")
+        raise CopyError("optical.too_small", capacity=capacity)
     discs: list[list[Piece]] = [[]]
     room = usable
     for f in files:
@@ -77,7 +78,7 @@ def copy(job: Job) -> Copied:
     from dse_tui.core.destinations.media import allocate_medium, refresh_expiry
 
     if not shutil.which("xorriso"):
-        raise CopyError("xorriso is not installed (Debian package xorriso): it makes the disc images")
+        raise CopyError("optical.no_xorriso")
     dest, catalog = job.dest, job.catalog
     capacity = dest.capacity
     discs = plan_discs(job.files, capacity)
@@ -85,7 +86,7 @@ def copy(job: Job) -> Copied:
     folder.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(folder).free
     if free < job.size + len(discs) * RESERVE:
-        raise CopyError(f"{folder} has {free} bytes free; the images need about {job.size}")
+        raise CopyError("optical.no_room", folder=folder, free=free, size=job.size)
     codes = []
     for _ in discs:
         # Recorded at once (blank until verified), so two images never get one code.
@@ -100,7 +101,7 @@ def copy(job: Job) -> Copied:
             images.append(image)  # from here on removed again if anything fails
             size = image.stat().st_size
             if size > capacity:
-                raise CopyError(f"image {image.name} is {size} bytes, larger than the medium ({capacity})")
+                raise CopyError("optical.image_too_big", image=image.name, size=size, capacity=capacity)
         _read_back(job, discs, images)
     except BaseException:
         for image in images:
@@ -154,7 +155,7 @@ def _build(job: Job, disc: list[Piece], image: Path, code: str, index: dict, n: 
         code_, stderr = _xorriso(argv, job)
         if code_ != 0:
             tail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {code_}"
-            raise CopyError(f"xorriso could not make {image.name}: {tail}")
+            raise CopyError("optical.xorriso_failed", image=image.name, error=tail)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.rename(tmp, image)
@@ -173,7 +174,7 @@ def _read_back(job: Job, discs: list[list[Piece]], images: list[Path]) -> None:
             _read_disc(job, disc, image, owned.path, digests)
     for name, digest in digests.items():
         if digest.hexdigest() != expected[name]["sha256"]:
-            raise CopyError(f"{name} read back from the disc images differs from the manifest")
+            raise CopyError("optical.read_back_differs", file=name)
 
 
 def _read_disc(job: Job, disc: list[Piece], image: Path, scratch: Path, digests: dict) -> None:
@@ -182,14 +183,14 @@ def _read_disc(job: Job, disc: list[Piece], image: Path, scratch: Path, digests:
                                str(scratch)], job)
     if status != 0:
         tail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {status}"
-        raise CopyError(f"{image.name} cannot be read back: {tail}")
+        raise CopyError("optical.unreadable", image=image.name, error=tail)
     for p in disc:
         path = scratch / p.name
         if not path.is_file() or path.stat().st_size != p.length:
-            raise CopyError(f"{image.name}: {p.name} is missing or of the wrong size when read back")
+            raise CopyError("optical.part_wrong", image=image.name, file=p.name)
         if p.file == MANIFEST:
             if sha256_file(path)[1] != job.manifest_sha256:
-                raise CopyError(f"{image.name}: the manifest read back differs from the catalog's")
+                raise CopyError("optical.manifest_differs", image=image.name)
             continue
         with open(path, "rb") as f:
             while chunk := f.read(CHUNK):
@@ -209,7 +210,7 @@ def _xorriso(argv: list[str], job: Job) -> tuple[int, str]:
         if ending is supervisor.Ending.CANCELLED:
             raise Cancelled()
         if ending is supervisor.Ending.TIMED_OUT:
-            raise CopyError(f"xorriso did not finish in {TIMEOUT} s")
+            raise CopyError("optical.timeout", seconds=TIMEOUT)
         err.seek(0)
         return status, err.read().decode(errors="replace")
 
@@ -221,8 +222,7 @@ def verify(job: Job, existing: Copy) -> None:
     images = [Path(cm.path) for cm in links]
     missing = [str(p) for p in images if not p.is_file()]
     if missing:
-        raise Unreachable(f"image(s) {', '.join(missing)} not on disk (burned and removed?): verify the discs "
-                          "in a drive with xorriso -indev /dev/sr0 -check_media")
+        raise Unreachable("optical.images_gone", images=", ".join(missing))
     capacity = catalog.medium(links[0].medium_id).capacity
     if job.files[0]["size"] is None:  # pruned here: the set's own manifest (on every disc), checked first
         job.files = _manifest_from_image(job.profile, images[0], job.files[0]["sha256"])
@@ -235,13 +235,13 @@ def _manifest_from_image(profile, image: Path, sha256: str) -> list[dict]:
         out = subprocess.run(["xorriso", "-osirrox", "on", "-indev", f"stdio:{image}", "-extract", "/manifest.json",
                               str(manifest)], capture_output=True, text=True, timeout=600)
         if out.returncode != 0 or not manifest.is_file():
-            raise CopyError(f"{image.name}: its manifest cannot be read back")
+            raise CopyError("optical.manifest_unreadable", image=image.name)
         return own_manifest(manifest, sha256)
 
 
 def describe(dest: Destination) -> str:
-    disc = dest.settings.get("disc") or f"{dest.capacity} bytes"
-    return f"disc images ({disc} each) in {dest.path}, to burn"
+    disc = dest.settings.get("disc") or Text("dest.optical_bytes", capacity=dest.capacity)
+    return Text("dest.optical", disc=disc, path=dest.path)
 
 
 def device(dest: Destination) -> str | None:

@@ -13,6 +13,7 @@ from dse_tui.core.destinations import devices
 from dse_tui.core.destinations.devices import BlockDevice, DevicesError, find_volume, volume_key
 from dse_tui.core.destinations.job import Copied, CopyError, Job, Unreachable
 from dse_tui.core.profile.model import Destination
+from dse_tui.core.texts import Text
 
 
 def copy(job: Job) -> Copied:
@@ -23,10 +24,9 @@ def copy(job: Job) -> Copied:
     except DevicesError as exc:
         raise CopyError(str(exc)) from None
     if dev is None:
-        raise CopyError(f"the removable disk {wanted} of {dest.id} is not plugged in")
+        raise CopyError("copy.disk_unplugged", disk=wanted, dest=dest.id)
     if not dev.mountpoint:
-        raise CopyError(f"the removable disk {wanted} ({dev.path}) is plugged in but not mounted: mount it "
-                        f"(udisksctl mount -b {dev.path}) and copy again")
+        raise CopyError("copy.disk_unmounted", disk=wanted, device=dev.path)
     root = Path(dev.mountpoint) / "dse-tui"
     path = copy_to_folder(job, root / job.profile.site.id / job.run.repository / job.name)
     return Copied(str(path), f"vol:{volume_key(dev)}", _link_medium(job, dev))
@@ -68,8 +68,7 @@ def _where_mounted_now(job: Job, existing: Copy) -> Path:
     except DevicesError as exc:
         raise Unreachable(str(exc)) from None
     if dev is None or not dev.mountpoint:
-        raise Unreachable(f"the disk {medium.code if medium else volume} of {job.dest.id} is not plugged in or "
-                          "not mounted")
+        raise Unreachable("copy.disk_away", disk=medium.code if medium else volume, dest=job.dest.id)
     old_mount = Path(links[0].path) if links and links[0].path else None
     try:
         return Path(dev.mountpoint) / folder.relative_to(old_mount) if old_mount else folder
@@ -79,7 +78,9 @@ def _where_mounted_now(job: Job, existing: Copy) -> Path:
 
 def describe(dest: Destination) -> str:
     d = dest.settings
-    return f"removable disk {'UUID ' + d['uuid'] if d.get('uuid') else 'labelled ' + str(d.get('label'))}"
+    if d.get("uuid"):
+        return Text("dest.removable_uuid", uuid=d["uuid"])
+    return Text("dest.removable_label", label=d.get("label"))
 
 
 def device(dest: Destination) -> str | None:

@@ -14,6 +14,7 @@ from dse_tui.core.catalog.media import Copy
 from dse_tui.core.destinations.job import CHUNK, MANIFEST, Copied, CopyError, Job, Unreachable
 from dse_tui.core.engine.supervisor import Children, Ending
 from dse_tui.core.profile.model import Destination
+from dse_tui.core.texts import Text
 
 SSH_TIMEOUT = 120
 VERIFY_TIMEOUT = 3600
@@ -30,7 +31,7 @@ def _remote(dest: Destination, script: str, timeout: float = SSH_TIMEOUT) -> str
     out = subprocess.run(_ssh(dest) + [script], capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         message = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"
-        raise CopyError(f"{dest.id} ({dest.settings['host']}): {message}")
+        raise CopyError("copy.ssh_failed", dest=dest.id, host=dest.settings["host"], message=message)
     return out.stdout
 
 
@@ -52,7 +53,7 @@ def _send(job: Job, f: dict, tmp: str) -> None:
         err = proc.stderr.read().decode(errors="replace").strip()
         ended = children.wait(deadline=time.monotonic() + SSH_TIMEOUT)
         if ended is not Ending.EXITED or proc.returncode != 0:
-            raise CopyError(f"{dest.id}: writing {f['file']} failed: {err.splitlines()[-1] if err else 'ssh'}")
+            raise CopyError("copy.ssh_write_failed", dest=dest.id, file=f["file"], error=err.splitlines()[-1] if err else "ssh")
     finally:  # a cancel (raised by job.progress) or any error: the ssh does not outlive the copy
         children.stop()
         for pipe in (proc.stdin, proc.stderr):
@@ -82,7 +83,7 @@ def copy(job: Job) -> Copied:
     got = _digests(listing)
     for f in job.files:
         if got.get(f["file"]) != f["sha256"]:
-            raise CopyError(f"{f['file']} read back on {dest.settings['host']}:{final} differs from the manifest")
+            raise CopyError("copy.ssh_read_back_differs", file=f["file"], host=dest.settings["host"], path=final)
     return Copied(f"{dest.settings['host']}:{final}", device(dest), [])
 
 
@@ -102,13 +103,13 @@ def _verify_run(dest: Destination, folder: str, script: str) -> bytes:
     try:
         out = subprocess.run(_ssh(dest) + [script], capture_output=True, timeout=VERIFY_TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise Unreachable(f"{host} did not answer") from None
+        raise Unreachable("copy.host_silent", host=host) from None
     err = out.stderr.decode(errors="replace").strip()
     last = err.splitlines()[-1] if err else f"exit {out.returncode}"
     if out.returncode == 255:  # ssh's own failure: the host, not the copy
-        raise Unreachable(f"{host}: {last}")
+        raise Unreachable("copy.host_said", host=host, error=last)
     if out.returncode != 0:
-        raise CopyError(f"{folder} on {host}: {last}")
+        raise CopyError("copy.remote_folder", folder=folder, host=host, error=last)
     return out.stdout
 
 
@@ -119,20 +120,22 @@ def verify(job: Job, existing: Copy) -> None:
     if files[0]["size"] is None:  # pruned here: the copy's own manifest, if it is still the one recorded
         text = _verify_run(dest, folder, f"cat {q(folder + '/' + MANIFEST)}")
         if hashlib.sha256(text).hexdigest() != files[0]["sha256"]:
-            raise CopyError(f"{MANIFEST} on {dest.settings['host']}:{folder} no longer matches the catalog's")
+            raise CopyError("copy.remote_manifest_changed", manifest=MANIFEST, host=dest.settings["host"], folder=folder)
         parts = json.loads(text)["parts"]
         files = [{"file": p["file"], "sha256": p["sha256"]} for p in parts] + files
     listing = _verify_run(dest, folder, f"cd {q(folder)} && sha256sum -- " + " ".join(q(f["file"]) for f in files))
     got = _digests(listing.decode(errors="replace"))
     for f in files:
         if got.get(f["file"]) != f["sha256"]:
-            raise CopyError(f"{f['file']} on {dest.settings['host']}:{folder} no longer matches its SHA-256")
+            raise CopyError("copy.remote_file_changed", file=f["file"], host=dest.settings["host"], folder=folder)
 
 
 def describe(dest: Destination) -> str:
     d = dest.settings
     where = f"{d['user']}@{d['host']}" if d.get("user") else d["host"]
-    return f"{where}:{dest.path} over SSH" + (f" (port {d['port']})" if d.get("port") else "")
+    if d.get("port"):
+        return Text("dest.ssh_port", where=where, path=dest.path, port=d["port"])
+    return Text("dest.ssh", where=where, path=dest.path)
 
 
 def device(dest: Destination) -> str | None:

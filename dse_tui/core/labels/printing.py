@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from dse_tui.core.texts import Told
+from dse_tui.core.texts import Text, Told
 
 TIMEOUT = 30
 
@@ -29,9 +29,9 @@ def print_file(path: Path, queue: str, *, copies: int = 1, raw: bool = False, ti
                options: list[str] | None = None) -> str:
     """Send `path` to CUPS queue `queue`; the job id (`QUEUE-42`)."""
     lp = shutil.which("lp")
-    kept = f"the file to print is kept at {path}"
+    kept = Text("print.kept", path=path)
     if lp is None:
-        raise PrintError(f"CUPS' lp is not installed (Debian package cups-client); {kept}")
+        raise PrintError("print.no_lp", kept=kept)
     argv = [lp, "-d", queue, "-n", str(copies)]
     if title:
         argv += ["-t", title]
@@ -42,17 +42,16 @@ def print_file(path: Path, queue: str, *, copies: int = 1, raw: bool = False, ti
     try:
         out = subprocess.run(argv + ["--", str(path)], capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise PrintError(f"CUPS did not answer in {TIMEOUT} s; {kept}") from None
+        raise PrintError("print.timeout", seconds=TIMEOUT, kept=kept) from None
     if out.returncode != 0:
         err = out.stderr.strip()
         # With the scheduler down, lp says the queue "does not exist": ask the scheduler first.
         if not scheduler_running():
-            raise PrintError(f"CUPS is not running (lpstat -r: scheduler is not running): start it "
-                             f"(systemctl start cups); {kept}")
+            raise PrintError("print.no_scheduler", kept=kept)
         if "does not exist" in err or "not exist" in err:
-            raise PrintError(f"there is no printer queue {queue!r} in CUPS (lpstat -p lists them); {kept}")
+            raise PrintError("print.no_queue", queue=queue, kept=kept)
         if "scheduler" in err.lower() or "connect" in err.lower() or "refused" in err.lower():
-            raise PrintError(f"CUPS is not running ({err.splitlines()[-1]}): start it (systemctl start cups); {kept}")
-        raise PrintError(f"lp failed: {err.splitlines()[-1] if err else f'exit {out.returncode}'}; {kept}")
+            raise PrintError("print.cups_down", error=err.splitlines()[-1], kept=kept)
+        raise PrintError("print.lp_failed", error=err.splitlines()[-1] if err else f"exit {out.returncode}", kept=kept)
     match = re.search(r"request id is (\S+)", out.stdout)
     return match.group(1) if match else "?"

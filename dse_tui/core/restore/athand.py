@@ -46,7 +46,7 @@ def copies_at_hand(profile, catalog: Catalog, run: Run) -> list[AtHand]:
             out.append(AtHand(copy.id, copy.destination, copy.destination, why_not="no longer in the profile",
                               media=codes))
             continue
-        item = AtHand(copy.id, dest.id, kind_module(dest.kind).describe(dest), media=codes)
+        item = AtHand(copy.id, dest.id, str(kind_module(dest.kind).describe(dest)), media=codes)
         try:
             _locate(profile, catalog, run, copy, dest, links, item)
         except Unreachable as exc:

@@ -7,7 +7,8 @@ A plural text is {"one": ..., "other": ...}; the value `n` picks the form (tr("p
 Machine output (--json, metrics, the catalog's stored values) never goes through here.
 
 Each language's texts are a few modules, one per area: <lang>.py (the console, the commands, mails, the
-report) and <lang>_core.py (what the core says: errors, profile problems, check lines, prune reasons).
+report) and <lang>_core.py (what the core says: errors, profile problems, check lines, prune reasons) and <lang>_copy.py
+(copies onto devices, the media inventory, printing, manifests).
 
 The core says things before anyone knows who reads them (an exception raised deep in a restore, a profile
 problem): it builds a Text (or raises a Told) holding a key and its values, and str() of it speaks the
@@ -18,10 +19,10 @@ from __future__ import annotations
 import locale
 import os
 
-from dse_tui.core.texts import en, en_core, es, es_core
+from dse_tui.core.texts import en, en_copy, en_core, es, es_copy, es_core
 
 LANGUAGES = ("es", "en")
-MODULES = {"en": (en, en_core), "es": (es, es_core)}
+MODULES = {"en": (en, en_core, en_copy), "es": (es, es_core, es_copy)}
 CATALOGS: dict[str, dict[str, str | dict[str, str]]] = {
     lang: {key: text for module in modules for key, text in module.TEXTS.items()} for lang, modules in MODULES.items()
 }

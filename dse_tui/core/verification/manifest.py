@@ -22,11 +22,13 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from dse_tui.core.texts import Told
+
 _OPENING = b'"files":[\n'
 _CLOSING = b"]}"
 
 
-class VerifyFailed(Exception):
+class VerifyFailed(Told):
     """A check that cannot go on (a part that does not decompress); the message says why."""
 
 
@@ -78,14 +80,14 @@ class Entries:
                     break
                 more = line.endswith(b",\n")
                 yield line[:-2] if more else line.rstrip(b"\n")
-        raise VerifyFailed(f"the manifest {self.path} cannot be read: its list of files is cut short or damaged")
+        raise VerifyFailed("manifest.cut", path=self.path)
 
     def __iter__(self) -> Iterator[dict]:
         for line in self.lines():
             try:
                 yield json.loads(line)
             except ValueError as exc:
-                raise VerifyFailed(f"the manifest {self.path} cannot be read: {exc}") from None
+                raise VerifyFailed("manifest.unreadable", path=self.path, error=exc) from None
 
 
 def write_manifest(path: Path, manifest: dict) -> tuple[int, str]:
@@ -148,6 +150,6 @@ def load_manifest(path: str | Path) -> dict:
     try:
         return read_manifest(path)
     except FileNotFoundError:
-        raise VerifyFailed(f"the manifest {path} is missing") from None
+        raise VerifyFailed("manifest.missing", path=path) from None
     except (OSError, ValueError) as exc:
-        raise VerifyFailed(f"the manifest {path} cannot be read: {exc}") from None
+        raise VerifyFailed("manifest.unreadable", path=path, error=exc) from None
