@@ -7,9 +7,11 @@ from __future__ import annotations
 import pickle
 import sqlite3
 
+import pytest
+
 from dse_tui.core.drivers.base import RestoreError
 from dse_tui.core.profile.config import load_profile
-from dse_tui.core.texts import Text, activate
+from dse_tui.core.texts import Text, Told, activate
 from tests.test_cli import dse, no_traceback
 
 # The actions the catalog's events are recorded with (record_event), each shown in the reader's language.
@@ -89,3 +91,19 @@ def test_the_event_logs_stored_words_are_shown_in_spanish():
     assert shown_word("record.", "failed", "es") != "failed"
     assert shown_word("event.action.", "something new", "es") == "something new"  # unknown: as stored
     assert shown_word("event.action.", "run ended", "en") == "run ended"
+
+
+def test_the_advice_on_a_tools_error_and_a_drivers_failure_speak_spanish(tmp_path):
+    from dse_tui.core.drivers.base import advice
+    from dse_tui.core.drivers.git import heads
+
+    assert "is the server running" in advice("psql: error: Connection refused")
+    activate("es")
+    try:
+        assert advice("psql: error: Connection refused") == " — ¿está el servidor en marcha y escuchando en ese " \
+                                                           "host y puerto?"
+        with pytest.raises(Told) as refused:
+            heads(tmp_path, 10)
+        assert f"{tmp_path} no es un repositorio git" in str(refused.value), str(refused.value)
+    finally:
+        activate("en")

@@ -51,6 +51,11 @@ def test_list_show_and_register_a_session(tmp_path):
     missing = dse("session", "register", str(sid), str(tmp_path / "nope.tar"), "--profile", str(profile.file))
     assert missing.returncode == 1 and "nope.tar does not exist" in missing.stderr
     no_traceback(missing)
+    empty = tmp_path / "empty.tar"
+    empty.touch()
+    spanish = dse("--lang", "es", "session", "register", str(sid), str(empty), "--profile", str(profile.file))
+    assert spanish.returncode == 1 and "empty.tar está vacío: no puede ser un respaldo" in spanish.stderr, \
+        spanish.stderr
     registered = dse("session", "register", str(sid), str(archive), "--profile", str(profile.file), "--json")
     assert registered.returncode == 0, registered.stderr
     (run,) = json.loads(registered.stdout)

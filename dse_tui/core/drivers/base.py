@@ -20,7 +20,7 @@ from dse_tui.core.profile.schema import Field, FilePath, Int, List, Mapping, Str
 from dse_tui.core.common.probe import ssh_probe
 from dse_tui.core.common.ssh import remote_command, target_argv
 from dse_tui.core.engine.pipeline import Stage, StageResult, Tap, stream
-from dse_tui.core.texts import Text, Told
+from dse_tui.core.texts import Text, Told, said
 
 EMPTY_FRAME = 64  # a zstd stream this small may hold nothing at all: look inside before trusting it
 
@@ -108,14 +108,14 @@ class BackupContext:
             s.returncode == 0 or tolerate(s) for s in result.stages)
         if not result.ok and not understood:
             failure = result.failure()
-            raise BackupError(f"{file}: {failure}{advice(failure)}")
+            raise BackupError("backup.part_failed", file=file, failure=failure, advice=advice(failure))
         plain = result.tap
         if expect_data and (plain.size if plain else result.size) <= EMPTY_FRAME and \
                 decompressed_size(plain.head if plain else path.read_bytes()) == 0:
-            raise BackupError(f"{file}: the dump is empty where data was expected")
+            raise BackupError("backup.dump_empty", file=file)
         if result.read_back != (result.size, result.sha256):
-            raise BackupError(f"{file} read back differs from what was written (size {result.read_back[0]}, "
-                              f"expected {result.size}): check the disk under {self.workdir.parent}")
+            raise BackupError("backup.read_back_differs", file=file, size=result.read_back[0], expected=result.size,
+                              folder=self.workdir.parent)
         part = Part(file, result.size, result.sha256, [s.argv for s in stages + tail],
                     [{"process": s.name, "status": s.returncode} for s in result.stages], plain, read_back=True)
         self.parts.append(part)
@@ -124,45 +124,33 @@ class BackupContext:
 
 
 # What the tools say, and what the operator can do about it.
-ADVICE = (
-    # PostgreSQL: what an ordinary backup role lacks (first match wins: pg_authid before any table).
-    ("permission denied for table pg_authid", "pg_dumpall reads the roles' password hashes, which only a superuser "
-     "may: set source.globals: without-passwords (roles without their passwords) or false, or back up as a "
-     "superuser"),
-    ("permission denied for table", "the role needs SELECT on every table: GRANT pg_read_all_data TO the role "
-     "(PostgreSQL 14+), or grant SELECT table by table"),
-    ("permission denied for schema", "the role needs USAGE on every schema: GRANT pg_read_all_data TO the role "
-     "(PostgreSQL 14+)"),
-    ("permission denied for sequence", "the role needs SELECT on every sequence: GRANT pg_read_all_data TO the role"),
-    ("permission denied to create database", "restore-level verification and restore create databases: ALTER "
-     "ROLE … CREATEDB"),
-    # MariaDB: a privilege missing, not a wrong password ("Access denied for user 'u'@'h' (using password…").
-    ("the PROCESS privilege", "mariadb-dump lists tablespaces, which needs PROCESS: GRANT PROCESS ON *.* TO the "
-     "user"),
-    ("' to database '", "the user lacks privileges on that database: a backup user needs SELECT, SHOW VIEW, "
-     "TRIGGER, EVENT and LOCK TABLES on it (and CREATE, DROP, INSERT… on `dse\\_verify\\_%` for restore-level "
-     "verification)"),
-    ("command denied to user", "the user lacks a privilege the dump needs: SELECT, SHOW VIEW, TRIGGER, EVENT, "
-     "LOCK TABLES (and PROCESS for tablespaces)"),
-    ("Access denied", "check the user and the password (password_env or passfile) in the profile"),
-    ("password authentication failed", "check the user and the password (password_env or passfile) in the profile"),
-    ("Permission denied (publickey", "ssh key authentication failed: check ssh.identity_file and the server's "
-                                     "authorized_keys"),
-    ("Could not resolve hostname", "check ssh.host (or host) in the profile"),
-    ("Connection refused", "is the server running, and listening on that host and port?"),
-    ("Connection timed out", "is the host reachable from here (network, firewall)?"),
-    ("Can't connect", "is the server running, and listening on that host and port?"),
-    ("does not exist", "check the names in the profile's source"),
-    ("Unknown database", "check the names in the profile's source"),
-    ("Cannot stat", "check the paths in the profile's source on that host"),
-    ("No space left on device", "free space under storage.root or move it"),
+ADVICE = (  # (what the tool says, the key of the advice: texts/<lang>_backup.py); first match wins
+    ('permission denied for table pg_authid', 'advice.pg_authid'),
+    ('permission denied for table', 'advice.pg_table'),
+    ('permission denied for schema', 'advice.pg_schema'),
+    ('permission denied for sequence', 'advice.pg_sequence'),
+    ('permission denied to create database', 'advice.pg_createdb'),
+    ('the PROCESS privilege', 'advice.my_process'),
+    ("' to database '", 'advice.my_database'),
+    ('command denied to user', 'advice.my_command'),
+    ('Access denied', 'advice.password'),
+    ('password authentication failed', 'advice.password'),
+    ('Permission denied (publickey', 'advice.ssh_key'),
+    ('Could not resolve hostname', 'advice.ssh_host'),
+    ('Connection refused', 'advice.server_down'),
+    ('Connection timed out', 'advice.unreachable'),
+    ("Can't connect", 'advice.server_down'),
+    ('does not exist', 'advice.names'),
+    ('Unknown database', 'advice.names'),
+    ('Cannot stat', 'advice.paths'),
+    ('No space left on device', 'advice.disk_full'),
 )
 
 
 def advice(failure: str | None) -> str:
     for needle, hint in ADVICE:
         if failure and needle in failure:
-            return f" — {hint}"
+            return f" — {said(hint)}"
     return ""
 
 
@@ -176,10 +164,10 @@ def attempt(stage: Stage, timeout: float, *, stdin: str | None = None,
         out = subprocess.run(stage.argv, input=stdin or "", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
-        return f"no answer within {timeout:.0f} s"
+        return said("tool.no_answer", seconds=timeout)
     if out.returncode == 0:
         return None
-    failure = error_line(out.stderr) or f"exit status {out.returncode}"
+    failure = error_line(out.stderr) or said("tool.exit_status", status=out.returncode)
     return failure + advice(failure)
 
 
@@ -403,7 +391,7 @@ def suggest_folder(repo: Repository, run_id: int, databases: list[str]) -> str:
 def check_result(v, result, what: str) -> None:
     """A restore stage that failed, as a RestoreError in the tool's words."""
     if not result.ok:
-        raise RestoreError(f"{what}: {v.failure(result)}")
+        raise RestoreError("restore.stage_failed", what=what, failure=v.failure(result))
 
 
 def dumps_folder(v, t: RestoreTarget, force: bool) -> None:

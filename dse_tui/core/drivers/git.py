@@ -27,17 +27,17 @@ def heads(path, timeout: float = 60) -> dict[str, str]:
     out = subprocess.run(["git", "-C", str(path), "for-each-ref", "--format=%(refname) %(objectname)"],
                          capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
-        raise BackupError(f"{path} is not a git repository: {out.stderr.strip()}")
+        raise BackupError("backup.git_not_repo", path=path, error=out.stderr.strip())
     return dict(line.split(" ", 1) for line in out.stdout.splitlines() if line)
 
 
 def backup(ctx: BackupContext) -> None:
     path = ctx.repo.source["path"]
     if not path.exists():
-        raise BackupError(f"the repository {path} does not exist: check source.path in the profile")
+        raise BackupError("backup.git_missing", path=path)
     refs = heads(path, ctx.remaining())
     if not refs:
-        raise BackupError(f"{path} has no commits yet: there is nothing to bundle")
+        raise BackupError("backup.git_empty", path=path)
     ctx.meta["heads"] = refs
     ctx.part(f"{ctx.repo.id}.bundle.zst", [Stage(["git", "-C", str(path), "bundle", "create", "--quiet", "-",
                                                   "--all"], name="git bundle")])
@@ -119,11 +119,11 @@ def restore(v, t: RestoreTarget, force: bool) -> None:
         argv = ["git", "clone", "--quiet", "--mirror", str(bundle), str(target)]
     else:
         if target.exists() and any(target.iterdir()):
-            raise RestoreError(f"git cannot restore into the non-empty folder {target} that is not a repository")
+            raise RestoreError("restore.git.not_empty", target=target)
         argv = ["git", "clone", "--quiet", str(bundle), str(target)]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=v.remaining())
     if out.returncode != 0:
-        raise RestoreError(f"git: {out.stderr.strip()[-300:]}")
+        raise RestoreError("restore.git.failed", error=out.stderr.strip()[-300:])
     if argv[1] == "clone" and "--mirror" not in argv:
         # Every branch of the run as a local branch, as it was, and no remote pointing at a scratch file.
         subprocess.run(["git", "-C", str(target), "fetch", "--quiet", "--update-head-ok", str(bundle),
@@ -138,9 +138,7 @@ def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: Re
     """A bundle holds commits, not files as they were on a day: a path is a `git checkout` of the clone."""
     if not parts:
         return ()
-    raise RestoreError("a git run is a bundle of the repository's history, not a tree of files: restore it "
-                       "whole into a new folder, then take a path as it was from its clone "
-                       "(git -C FOLDER checkout BRANCH -- PATH, or git show BRANCH:PATH)")
+    raise RestoreError("restore.git.whole")
 
 
 DRIVER = Driver(

@@ -31,7 +31,7 @@ def describe(repo: Repository) -> str:
 def backup(ctx: BackupContext) -> None:
     path = ctx.repo.source["path"]
     if not path.exists():
-        raise BackupError(f"the database {path} does not exist: check source.path in the profile")
+        raise BackupError("backup.sqlite_missing", path=path)
     copy = ctx.workdir / ".copy.sqlite"
     try:
         src = sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True, timeout=ctx.remaining(30))
@@ -44,9 +44,9 @@ def backup(ctx: BackupContext) -> None:
             src.close()
             dst.close()
     except sqlite3.Error as exc:
-        raise BackupError(f"SQLite backup of {path} failed: {exc}") from None
+        raise BackupError("backup.sqlite_failed", path=path, error=exc) from None
     if integrity != "ok":
-        raise BackupError(f"the copy of {path} fails PRAGMA integrity_check: {integrity}")
+        raise BackupError("backup.sqlite_integrity", path=path, integrity=integrity)
     ctx.meta["tables"] = tables
     ctx.meta["sqlite_version"] = sqlite3.sqlite_version
 
@@ -191,13 +191,12 @@ def _copy_tables(v, copy, into, tables: tuple[str, ...]) -> None:
         counts = {t: n for t, n in _counts(dst).items() if t in tables}
         integrity = dst.execute("PRAGMA integrity_check").fetchone()[0]
     except sqlite3.Error as exc:
-        raise RestoreError(f"the tables cannot be copied out of the run's database: {exc}") from None
+        raise RestoreError("restore.sqlite.copy_failed", error=exc) from None
     finally:
         dst.close()
     wanted = {t: n for t, n in v.manifest.get("tables", {}).items() if t in tables}
     if counts != wanted or integrity != "ok":
-        raise RestoreError(f"the restored tables are not as the run holds them (rows {counts}, the run counted "
-                           f"{wanted}; integrity: {integrity})")
+        raise RestoreError("restore.sqlite.counts_differ", counts=counts, wanted=wanted, integrity=integrity)
     with open(into, "rb+") as f:
         os.fsync(f.fileno())
     v.log(f"{len(tables)} table(s) restored with their indexes; triggers and views are not restored alone")

@@ -18,6 +18,7 @@ from dse_tui.core.engine.outcome import RunOutcome
 from dse_tui.core.sessions.machine import SessionError
 from dse_tui.core.engine.pipeline import Stage
 from dse_tui.core.engine.supervisor import Children
+from dse_tui.core.texts import Text
 
 PGDMP = b"PGDMP"  # pg_dump's custom format
 _DECOMPRESS = {b"\x28\xb5\x2f\xfd": ("zstd", ".zst"), b"\x1f\x8b": ("gzip", ".gz")}
@@ -83,27 +84,26 @@ def part_name(driver: str, path: Path) -> str:
 def check_files(driver: str, files: list[str]) -> list[tuple[Path, str]]:
     """(file, part name) of each file to register; SessionError naming the first that cannot be."""
     if not files:
-        raise SessionError("name at least one file the manual backup produced")
+        raise SessionError("register.no_files")
     chosen: dict[str, Path] = {}
     for name in files:
         path = Path(name).expanduser().absolute()
         if not path.exists():
-            raise SessionError(f"{path} does not exist")
+            raise SessionError("register.missing", path=path)
         if not (path.is_file() or path.is_dir()):
-            raise SessionError(f"{path} is neither a file nor a folder")
+            raise SessionError("register.not_file", path=path)
         if path.is_file() and path.stat().st_size == 0:
-            raise SessionError(f"{path} is empty: it cannot be a backup")
+            raise SessionError("register.empty", path=path)
         try:
             part = part_name(driver, path)
         except OSError as exc:
-            raise SessionError(f"cannot read {path}: {exc.strerror}") from None
+            raise SessionError("register.unreadable", path=path, error=exc.strerror) from None
         if part in chosen:
-            raise SessionError(f"{path} and {chosen[part]} would both be stored as {part}: rename one")
+            raise SessionError("register.same_name", path=path, other=chosen[part], part=part)
         chosen[part] = path
     own = drivers.get(driver).manual_part  # the part that makes a manual backup of this driver a backup at all
     if not any(part.endswith(own[0]) for part in chosen):
-        raise SessionError(f"none of these is {own[1]}: a manual backup of a {driver} repository holds at least "
-                           "one, so that its checks can tell whether it is good")
+        raise SessionError("register.no_own_part", what=own[1], driver=driver)
     return [(p, part) for part, p in chosen.items()]
 
 
@@ -116,7 +116,7 @@ def _producer(files: list[tuple[Path, str]], session_id: int, driver: str) -> Ca
         ctx.meta["manual"] = {"session_id": session_id, "files": listed}
         ctx.meta.update(drivers.get(driver).manual_meta([p for _, p in files]))
         if not listed:
-            raise BackupError("no files to register")
+            raise BackupError("backup.no_files")
     return produce
 
 
@@ -128,15 +128,13 @@ def register_files(profile, catalog: Catalog, session_id: int, files: list[str],
 
     row = catalog.session(session_id)
     if row is None:
-        raise SessionError(f"there is no session {session_id}")
+        raise SessionError("register.no_session", session=session_id)
     if row.state != SessionState.FINISHED:
-        raise SessionError(f"session {session_id} is {row.state}: finish its checklist before registering "
-                           "what it produced")
+        raise SessionError("register.not_finished", session=session_id, state=Text(f"session.state.{row.state}"))
     try:
         repo = profile.repository(row.repository)
     except KeyError:
-        raise SessionError(f"repository {row.repository} of session {session_id} is no longer in the profile") \
-            from None
+        raise SessionError("register.repository_gone", repo=row.repository, session=session_id) from None
     chosen = check_files(repo.driver, files)
     outcome = run_repository(profile, repo, trigger="manual", operator=operator, cancel=cancel, log=log,
                              on_progress=on_progress, producer=_producer(chosen, session_id, repo.driver),

@@ -8,7 +8,8 @@ Machine output (--json, metrics, the catalog's stored values) never goes through
 
 Each language's texts are a few modules, one per area: <lang>.py (the console, the commands, mails, the
 report) and <lang>_core.py (what the core says: errors, profile problems, check lines, prune reasons) and <lang>_copy.py
-(copies onto devices, the media inventory, printing, manifests).
+(copies onto devices, the media inventory, printing, manifests) and <lang>_backup.py (drivers' failures,
+advice on a tool's error, registering a manual backup).
 
 The core says things before anyone knows who reads them (an exception raised deep in a restore, a profile
 problem): it builds a Text (or raises a Told) holding a key and its values, and str() of it speaks the
@@ -19,10 +20,10 @@ from __future__ import annotations
 import locale
 import os
 
-from dse_tui.core.texts import en, en_copy, en_core, es, es_copy, es_core
+from dse_tui.core.texts import en, en_backup, en_copy, en_core, es, es_backup, es_copy, es_core
 
 LANGUAGES = ("es", "en")
-MODULES = {"en": (en, en_core, en_copy), "es": (es, es_core, es_copy)}
+MODULES = {"en": (en, en_core, en_copy, en_backup), "es": (es, es_core, es_copy, es_backup)}
 CATALOGS: dict[str, dict[str, str | dict[str, str]]] = {
     lang: {key: text for module in modules for key, text in module.TEXTS.items()} for lang, modules in MODULES.items()
 }

@@ -1,0 +1,69 @@
+"""Textos en español de los respaldos, las restauraciones y las sesiones manuales: los fallos de un driver, qué
+hacer ante el error de una herramienta (advice.*) y por qué no se puede registrar un respaldo manual."""
+
+TEXTS: dict[str, str | dict[str, str]] = {
+    # ---- qué hacer ante lo que dijo una herramienta ----
+    "advice.pg_authid": "pg_dumpall lee los hashes de contraseña de los roles, y solo un superusuario puede: ponga "
+                        "source.globals: without-passwords (roles sin sus contraseñas) o false, o respalde como "
+                        "superusuario",
+    "advice.pg_table": "el rol necesita SELECT en todas las tablas: GRANT pg_read_all_data TO el rol "
+                       "(PostgreSQL 14+), o conceda SELECT tabla por tabla",
+    "advice.pg_schema": "el rol necesita USAGE en todos los esquemas: GRANT pg_read_all_data TO el rol "
+                        "(PostgreSQL 14+)",
+    "advice.pg_sequence": "el rol necesita SELECT en todas las secuencias: GRANT pg_read_all_data TO el rol",
+    "advice.pg_createdb": "la verificación de nivel restore y la restauración crean bases de datos: ALTER ROLE … "
+                          "CREATEDB",
+    "advice.my_process": "mariadb-dump lista los tablespaces, lo que requiere PROCESS: GRANT PROCESS ON *.* TO el "
+                         "usuario",
+    "advice.my_database": "al usuario le faltan privilegios sobre esa base de datos: un usuario de respaldo necesita "
+                          "SELECT, SHOW VIEW, TRIGGER, EVENT y LOCK TABLES sobre ella (y CREATE, DROP, INSERT… sobre "
+                          "`dse\\_verify\\_%` para la verificación de nivel restore)",
+    "advice.my_command": "al usuario le falta un privilegio que el volcado necesita: SELECT, SHOW VIEW, TRIGGER, "
+                         "EVENT, LOCK TABLES (y PROCESS para los tablespaces)",
+    "advice.password": "revise el usuario y la contraseña (password_env o passfile) en el perfil",
+    "advice.ssh_key": "falló la autenticación por clave ssh: revise ssh.identity_file y el authorized_keys del "
+                      "servidor",
+    "advice.ssh_host": "revise ssh.host (o host) en el perfil",
+    "advice.server_down": "¿está el servidor en marcha y escuchando en ese host y puerto?",
+    "advice.unreachable": "¿se llega al host desde aquí (red, cortafuegos)?",
+    "advice.names": "revise los nombres en el source del perfil",
+    "advice.paths": "revise las rutas en el source del perfil en ese host",
+    "advice.disk_full": "libere espacio bajo storage.root o muévalo",
+    "tool.no_answer": "sin respuesta en {seconds:.0f} s",
+    "tool.exit_status": "estado de salida {status}",
+    # ---- el respaldo de un driver ----
+    "backup.part_failed": "{file}: {failure}{advice}",
+    "backup.dump_empty": "{file}: el volcado está vacío donde se esperaban datos",
+    "backup.read_back_differs": "{file} releído difiere de lo escrito (tamaño {size}, se esperaba {expected}): "
+                                "revise el disco bajo {folder}",
+    "backup.sqlite_missing": "la base de datos {path} no existe: revise source.path en el perfil",
+    "backup.sqlite_failed": "falló el respaldo SQLite de {path}: {error}",
+    "backup.sqlite_integrity": "la copia de {path} no pasa PRAGMA integrity_check: {integrity}",
+    "backup.git_not_repo": "{path} no es un repositorio git: {error}",
+    "backup.git_missing": "el repositorio {path} no existe: revise source.path en el perfil",
+    "backup.git_empty": "{path} aún no tiene commits: no hay nada que empaquetar",
+    "backup.no_files": "no hay archivos que registrar",
+    # ---- la restauración de un driver ----
+    "restore.stage_failed": "{what}: {failure}",
+    "restore.sqlite.copy_failed": "no se pueden copiar las tablas de la base de datos de la ejecución: {error}",
+    "restore.sqlite.counts_differ": "las tablas restauradas no son como las guarda la ejecución (filas {counts}, la "
+                                    "ejecución contó {wanted}; integridad: {integrity})",
+    "restore.git.not_empty": "git no puede restaurar en la carpeta no vacía {target}, que no es un repositorio",
+    "restore.git.failed": "git: {error}",
+    "restore.git.whole": "una ejecución git es un bundle de la historia del repositorio, no un árbol de archivos: "
+                         "restáurela entera en una carpeta nueva y tome luego una ruta tal como era de su clon "
+                         "(git -C CARPETA checkout RAMA -- RUTA, o git show RAMA:RUTA)",
+    # ---- registrar lo que produjo un respaldo manual ----
+    "register.no_files": "indique al menos un archivo que haya producido el respaldo manual",
+    "register.missing": "{path} no existe",
+    "register.not_file": "{path} no es ni un archivo ni una carpeta",
+    "register.empty": "{path} está vacío: no puede ser un respaldo",
+    "register.unreadable": "no se puede leer {path}: {error}",
+    "register.same_name": "{path} y {other} se guardarían ambos como {part}: renombre uno",
+    "register.no_own_part": "ninguno de estos es {what}: un respaldo manual de un repositorio {driver} contiene al "
+                            "menos uno, para que sus comprobaciones puedan decir si es correcto",
+    "register.no_session": "no hay ninguna sesión {session}",
+    "register.not_finished": "la sesión {session} está {state}: termine su lista de verificación antes de registrar "
+                             "lo que produjo",
+    "register.repository_gone": "el repositorio {repo} de la sesión {session} ya no está en el perfil",
+}
