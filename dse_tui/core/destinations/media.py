@@ -10,7 +10,7 @@ from dse_tui.core.catalog.media import MEDIUM_STATES, Medium
 from dse_tui.core.catalog.lifecycle import ERASING, MEDIUM, RETIRED, Refused
 from dse_tui.core.profile.model import Retention
 from dse_tui.core.common.timeutil import iso, utcnow
-from dse_tui.core.texts import Told
+from dse_tui.core.texts import Text, Told
 
 
 class MediaError(Told):
@@ -123,9 +123,10 @@ def check_transition(catalog: Catalog, medium: Medium, state: str) -> None:
             MEDIUM.next(medium.state, state)
         except Refused:
             if medium.state in RETIRED:
-                raise MediaError("media.retired_stays", code=medium.code, state=medium.state) from None
+                raise MediaError("media.retired_stays", code=medium.code, state=Text(f"medium.{medium.state}")) from None
             allowed = sorted(to for (s, to) in MEDIUM.moves if s == medium.state)
-            raise MediaError("media.cannot_become", code=medium.code, state=medium.state, allowed=", ".join(allowed),
+            raise MediaError("media.cannot_become", code=medium.code, state=Text(f"medium.{medium.state}"),
+                             allowed=", ".join(allowed),
                              wanted=state) from None
     if state in ERASING and state != medium.state:
         only = only_copies(catalog, medium)
@@ -141,7 +142,7 @@ def move(catalog: Catalog, code: str, *, location: str | None = None, state: str
     if state is not None:
         check_transition(catalog, medium, state)
     elif medium.state in RETIRED:
-        raise MediaError("media.retired_stays", code=code, state=medium.state)
+        raise MediaError("media.retired_stays", code=code, state=Text(f"medium.{medium.state}"))
     catalog.move_medium(medium.id, state=state, location=location, operator=operator)  # blank: its copies erased
     return catalog.medium(medium.id)
 

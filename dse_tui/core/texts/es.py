@@ -197,7 +197,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "rcmd.back": "Volver",
     "rcmd.back.help": "Volver al panel",
     "why.no_run": "Ninguna ejecución seleccionada: este repositorio aún no tiene ejecuciones",
-    "why.nothing_kept": "La ejecución {run} está {state}: no guardó nada que verificar o restaurar",
+    "why.nothing_kept": "La ejecución {run} quedó en estado «{state}»: no guardó nada que verificar o restaurar",
     "why.pruned": "La ejecución {run} se depuró por las reglas de retención: sus ficheros ya no están",
     "why.accept_good": "La ejecución {run} es correcta: no hay nada que aceptar",
     "why.accept_shrink_only": "Solo se puede aceptar una ejecución retenida únicamente por la regla de reducción; la ejecución {run} no lo fue",
