@@ -59,6 +59,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "check.source_missing": "source {path} does not exist",
     "check.source_unreadable": "source {path} is not readable by {user}",
     "check.source_readable": "source {path} readable",
+    "check.catalog_answers": "the catalog {url} answers",
     "check.no_ssh": "ssh is not installed",
     "check.over_ssh": "over ssh {host}: {result}",
     "check.ok_ssh": "{text} (ssh {host})",

@@ -59,6 +59,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "check.source_missing": "el origen {path} no existe",
     "check.source_unreadable": "el origen {path} no es legible para {user}",
     "check.source_readable": "origen {path} legible",
+    "check.catalog_answers": "el catálogo {url} responde",
     "check.no_ssh": "ssh no está instalado",
     "check.over_ssh": "por ssh {host}: {result}",
     "check.ok_ssh": "{text} (ssh {host})",
