@@ -60,6 +60,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "check.source_unreadable": "source {path} is not readable by {user}",
     "check.source_readable": "source {path} readable",
     "check.catalog_answers": "the catalog {url} answers",
+    "rebuild.to_postgresql": "catalog rebuild makes an SQLite catalog, not {url}: rebuild into a file (--catalog FILE), check it with `dse-tui audit verify`, then move it with `dse-tui catalog migrate --catalog FILE --to URL`",
+    "rebuild.base_is_a_dump": "it is a PostgreSQL catalog's dump ({file}): restore it into an empty database with `zstd -dc FILE | pg_restore --no-owner -d URL` and point storage.catalog at it",
     "check.no_ssh": "ssh is not installed",
     "check.over_ssh": "over ssh {host}: {result}",
     "check.ok_ssh": "{text} (ssh {host})",

@@ -60,6 +60,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "check.source_unreadable": "el origen {path} no es legible para {user}",
     "check.source_readable": "origen {path} legible",
     "check.catalog_answers": "el catálogo {url} responde",
+    "rebuild.to_postgresql": "catalog rebuild crea un catálogo SQLite, no {url}: reconstrúyalo en un fichero (--catalog FICHERO), compruébelo con `dse-tui audit verify` y muévalo con `dse-tui catalog migrate --catalog FICHERO --to URL`",
+    "rebuild.base_is_a_dump": "es el volcado de un catálogo PostgreSQL ({file}): restáurelo en una base de datos vacía con `zstd -dc FICHERO | pg_restore --no-owner -d URL` y apunte storage.catalog a ella",
     "check.no_ssh": "ssh no está instalado",
     "check.over_ssh": "por ssh {host}: {result}",
     "check.ok_ssh": "{text} (ssh {host})",
