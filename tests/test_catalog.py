@@ -138,6 +138,23 @@ def test_data_version_sees_another_connections_commit(tmp_path):
         assert watcher.data_version() != before
 
 
+def test_data_version_moves_only_for_this_catalogs_commits_by_others(tmp_path):
+    # On a shared PostgreSQL server the other databases' writes, readers and the watcher's own writes are
+    # no change to show: the console must not reload for them.
+    path = tmp_path / "c.sqlite"
+    with Catalog(path) as watcher, Catalog(path) as reader, Catalog(tmp_path / "other.sqlite") as elsewhere:
+        reader.ensure_repositories(["x"])  # before: reading a repository's runs records it first
+        before = watcher.data_version()
+        elsewhere.start_run("x")
+        reader.recent_runs("x")
+        watcher.start_run("x")
+        assert watcher.data_version() == before
+        with Catalog(path) as writer:
+            with writer.transaction():
+                writer.conn.execute("UPDATE repositories SET manual_required_reason = 'r'")
+        assert watcher.data_version() != before
+
+
 OPEN_NEW = """
 import sys
 from dse_tui.core.catalog import Catalog

@@ -19,12 +19,16 @@ from dse_tui.core.engine.runner import run_repository
 from dse_tui.core.profile.config import load_profile
 from dse_tui.core.profile.problems import ConfigError
 from dse_tui.core.records.audit import verify_chain
+from tests.catalog_backend import ON_POSTGRESQL
 from tests.conftest import write_profile
 from tests.copy_helpers import site
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DESTINATIONS = "  - {id: nas, kind: directory, path: ./nas}\n  - {id: usb, kind: removable, label: DSE-USB-01}"
 BACKUP = "catalog_backup: {destinations: [nas, usb], copies: 2}"
+# `catalog rebuild` makes an SQLite catalog from SQLite catalog backups; a PostgreSQL catalog's backup is its
+# pg_dump, restored with pg_restore (the rebuild says so): these sites' catalogs must be SQLite files.
+rebuilds_sqlite = pytest.mark.skipif(ON_POSTGRESQL, reason="catalog rebuild makes and reads SQLite catalogs")
 
 
 def with_catalog_backup(profile, setting: str = BACKUP):
@@ -94,6 +98,7 @@ def rebuild_args(places) -> list[str]:
     return ["catalog", "rebuild"] + [a for p in places for a in ("--from", str(p))]
 
 
+@rebuilds_sqlite
 def test_rebuild_from_the_copies_gives_back_the_runs_copies_media_and_an_intact_log(lost_site, capsys):
     first, second, backup, late = lost_site["runs"]
     assert main(rebuild_args(lost_site["places"])) == 0
@@ -120,6 +125,7 @@ def test_rebuild_from_the_copies_gives_back_the_runs_copies_media_and_an_intact_
     assert "hash chain is intact" in capsys.readouterr().out
 
 
+@rebuilds_sqlite
 def test_without_the_catalog_backup_the_runs_are_recovered_and_the_loss_said(lost_site, capsys):
     first, second, backup, late = lost_site["runs"]
     for place in lost_site["places"]:
@@ -134,6 +140,7 @@ def test_without_the_catalog_backup_the_runs_are_recovered_and_the_loss_said(los
         assert not verify_chain(catalog)[1] and catalog.last_event_id() > 10
 
 
+@rebuilds_sqlite
 def test_a_catalog_that_holds_records_is_not_overwritten_unless_forced(lost_site, capsys):
     assert main(rebuild_args(lost_site["places"])) == 0
     with Catalog(lost_site["catalog"]) as catalog:
@@ -196,6 +203,7 @@ def test_no_repository_of_the_site_may_take_the_catalogs_id(tmp_path):
                                                           "catalog: ./catalog.sqlite, catalog_backup: {}}")))
 
 
+@rebuilds_sqlite
 def test_media_first_written_after_the_catalog_backup_come_back_with_their_copies(tmp_path, usb, monkeypatch,
                                                                                  capsys):
     """A second disk and a set of two disc images were first written after the catalog backup: the log the
@@ -247,6 +255,7 @@ def test_media_first_written_after_the_catalog_backup_come_back_with_their_copie
     assert after == before
 
 
+@rebuilds_sqlite
 def test_a_catalog_backup_encrypted_on_its_way_is_used_with_its_identity(tmp_path, monkeypatch, capsys):
     """Only the safe's copies are left, encrypted on their way there: without the identity the backup
     cannot be the base (and it says so); with the recovery sheet's identity it is."""
@@ -277,3 +286,22 @@ def test_a_catalog_backup_encrypted_on_its_way_is_used_with_its_identity(tmp_pat
         assert catalog.run(first).state == "good" and not verify_chain(catalog)[1]
         (copy,) = [c for c in catalog.copies_of(backup) if c.destination == "safe"]
         assert copy.key_ids and copy.path.startswith(str(old / "safe"))
+
+
+def test_a_rebuild_into_a_postgresql_catalog_says_how_to_get_there(tmp_path, capsys):
+    body = "site: {id: t, name: T}\nstorage: {root: ./b, catalog: 'postgresql://dse@127.0.0.1:5432/dse'}\n"
+    profile = write_profile(tmp_path, body)
+    assert main(["--profile", str(profile), "catalog", "rebuild", "--from", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "catalog rebuild makes an SQLite catalog, not postgresql://dse@127.0.0.1:5432/dse" in err
+    assert "dse-tui catalog migrate --catalog FILE --to URL" in err
+
+
+def test_a_postgresql_catalogs_dump_is_not_taken_for_a_base_and_the_way_to_use_it_is_said(tmp_path):
+    from types import SimpleNamespace
+
+    from dse_tui.core.records.rebuild import _try_base
+
+    dump = SimpleNamespace(manifest={"parts": [{"file": "catalog.pgdump.zst"}]})
+    why = _try_base(tmp_path / "catalog.sqlite", dump, tmp_path, None)
+    assert "PostgreSQL catalog's dump (catalog.pgdump.zst)" in why and "pg_restore --no-owner -d URL" in why

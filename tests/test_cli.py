@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.profile.config import load_profile
+from tests.catalog_backend import sqlite_only
 from tests.conftest import ROOT, record_runs, write_profile
 
 
@@ -183,6 +184,7 @@ def test_usage_errors_are_not_mistaken_for_a_failed_backup(demo_profile):
     assert result.returncode == 3 and "unrecognized arguments: --jsn" in result.stderr
 
 
+@sqlite_only  # the file's and its folder's permissions
 def test_status_reads_a_catalog_it_may_not_write(demo_profile):
     profile = load_profile(demo_profile)
     record_runs(profile.catalog_path, "library-db", "g", now=_now())
@@ -199,6 +201,7 @@ def test_status_reads_a_catalog_it_may_not_write(demo_profile):
     assert next(r for r in json.loads(result.stdout) if r["id"] == "library-db")["state"] == "ok"
 
 
+@sqlite_only  # the file's name on the disk
 def test_a_catalog_path_with_hash_and_question_marks(tmp_path):
     body = (ROOT / "profiles" / "demo.yaml").read_text().replace("catalog: ./catalog.sqlite",
                                                                  "catalog: './we#ird?/cat.sqlite'")

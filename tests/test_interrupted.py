@@ -56,7 +56,9 @@ def stuck_tool(tmp_path: Path, name: str) -> tuple[Path, Path]:
 
 
 def start_cli(profile, *args: str, tools: Path) -> subprocess.Popen:
-    env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
+    # The PYTHONPATH it had kept after ROOT: under DSE_TEST_CATALOG=postgresql it gives the child the test's catalog.
+    env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.Popen([sys.executable, "-m", "dse_tui", *args, "--profile", str(profile.file)], cwd=ROOT,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 

@@ -8,6 +8,7 @@ import ast
 import importlib
 import pkgutil
 import sqlite3
+from pathlib import Path
 
 from textual.screen import Screen
 from textual.widgets import DataTable, Select, Static
@@ -283,7 +284,9 @@ async def test_a_stray_line_from_the_run_child_leaves_the_row_settled(demo_profi
     log, and the run ends in the console as it ended."""
     site = tmp_path / "site"
     site.mkdir()
-    (site / "sitecustomize.py").write_text(STRAY)  # imported at the start of every Python child
+    # Imported at the start of every Python child, in place of the one that gives it the test's catalog.
+    harness = Path(__file__).parent / "pg_children" / "sitecustomize.py"
+    (site / "sitecustomize.py").write_text(STRAY + harness.read_text())
     monkeypatch.setenv("PYTHONPATH", f"{site}:{ROOT}")
     app = app_for(demo_profile)
     async with app.run_test(size=SIZE) as pilot:

@@ -14,6 +14,10 @@ PG_SCHEMES = ("postgresql://", "postgres://")
 # One writer at a time, as SQLite's BEGIN IMMEDIATE: every read-check-write of the catalog (a state
 # change asks lifecycle first) and the event log's hash chain stay correct with many writers.
 WRITE_LOCK = 0x64736574  # "dset"
+# Every committed write to the catalog is announced on this channel (NOTIFY is per database and delivered
+# only at commit): the console's "has anything changed?" probe counts what others announced.
+CHANGES_CHANNEL = "dse_catalog_changed"
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.I)
 # Tables whose rows have no `id` (an INSERT there returns no lastrowid).
 _NO_ID = {"session_steps", "copy_media", "schema_version"}
 # The keys INSERT OR REPLACE replaces on (PostgreSQL's ON CONFLICT names them); other tables: id.
@@ -144,6 +148,10 @@ class PgConnection:
                 self.raw.execute("SET default_transaction_read_only = on")
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from None
+        self._pid = self.raw.info.backend_pid
+        self._announced = False  # in the open transaction
+        self._listening = False
+        self._changes = 0
 
     def execute(self, sql: str, params=()) -> PgCursor:
         import psycopg
@@ -152,7 +160,9 @@ class PgConnection:
         try:
             cur = self.raw.cursor()
             cur.execute(text, params if params is not None else ())
-            return PgCursor(cur, added)
+            result = PgCursor(cur, added)
+            self._after(sql)
+            return result
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from None
 
@@ -163,9 +173,38 @@ class PgConnection:
         try:
             cur = self.raw.cursor()
             cur.executemany(text, list(seq))
+            self._after(sql)
             return PgCursor(cur, False)
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from None
+
+    def _after(self, sql: str) -> None:
+        """A write announced: at once when it committed alone, at COMMIT when in a transaction (once)."""
+        head = sql.lstrip()[:8].upper()
+        if head.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            self._announced = False
+            return
+        if self._announced or not _WRITE.match(sql):
+            return
+        from psycopg import pq
+
+        in_tx = self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+        self.raw.execute(f"NOTIFY {CHANGES_CHANNEL}")
+        self._announced = in_tx
+
+    def changes(self) -> int:
+        """How many writes other connections have committed since the first call (which starts listening)."""
+        if not self._listening:
+            self.raw.add_notify_handler(self._heard)
+            self.raw.execute(f"LISTEN {CHANGES_CHANNEL}")
+            self._listening = True
+        else:
+            self.raw.execute("SELECT 1")  # what arrived since is read with its answer
+        return self._changes
+
+    def _heard(self, notify) -> None:
+        if notify.pid != self._pid:  # as SQLite's data_version, a connection's own commits do not count
+            self._changes += 1
 
     def close(self) -> None:
         self.raw.close()
@@ -218,8 +257,9 @@ class PostgresDialect:
         conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
     def data_version(self, conn) -> int:
-        # Grows whenever a write transaction commits (anywhere in the cluster: never misses one of ours).
-        return int(conn.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())").fetchone()[0])
+        # Only the catalog's own commits count: the cluster's transaction counter also moves for every other
+        # database on the server, and the console would reload for nothing.
+        return conn.changes()
 
     def after_migrate(self, conn) -> None:
         reset_sequences(conn)

@@ -45,8 +45,10 @@ class RecoveryMixin:
         return [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
 
     def table_counts(self) -> dict[str, int]:
-        names = [n for (n,) in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        listing = ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                   " AND table_type = 'BASE TABLE' ORDER BY 1" if self.url else
+                   "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        names = [n for (n,) in self.conn.execute(listing)]
         return {name: self.conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
 
     def holds_records(self) -> bool:

@@ -4,29 +4,44 @@ event log's hash chain, in the copy), then copied, verified, labelled and pruned
 
 The copy is taken during its own run: it holds that run as running, with its "run started" event, and none
 of what follows (its end, verification, copies). `dse-tui catalog rebuild` completes that run from the
-run's manifest on the copies (core/records/rebuild.py)."""
+run's manifest on the copies (core/records/rebuild.py). A catalog on PostgreSQL is dumped instead
+(catalog_pg.py): the chain checked in the snapshot pg_dump dumps, and again in the copy."""
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
+from dse_tui.core.catalog.backend import is_postgresql, redact
+from dse_tui.core.drivers import catalog_pg
 from dse_tui.core.drivers import sqlite as sqlite_driver
 from dse_tui.core.drivers.base import PATH_SOURCE, BackupContext, BackupError, Driver
 from dse_tui.core.profile.model import Repository
+from dse_tui.core.texts import Text
 
 PART = "catalog.sqlite.zst"
 
 
 def tools(repo: Repository) -> list[str]:
-    return ["zstd"]
+    return ["zstd", "pg_dump", "pg_restore"] if is_postgresql(repo.source["path"]) else ["zstd"]
 
 
 def describe(repo: Repository) -> str:
+    if is_postgresql(repo.source["path"]):
+        return f"the dse-tui catalog {redact(repo.source['path'])} (pg_dump of one snapshot, hash chain checked)"
     return f"the dse-tui catalog {repo.source['path']} (online backup API, hash chain checked)"
 
 
 def location(repo: Repository) -> str:
-    return f"catalog {repo.source['path']}"
+    path = repo.source["path"]
+    return f"catalog {redact(path) if is_postgresql(path) else path}"
+
+
+def _open_live(repo: Repository):
+    from dse_tui.core.catalog import Catalog
+
+    return Catalog(repo.source["path"], readonly=True, passfile=repo.source.get("passfile"),
+                   password_env=repo.source.get("password_env"))
 
 
 def chain_problems(catalog) -> list[str]:
@@ -40,12 +55,19 @@ def backup(ctx: BackupContext) -> None:
     from dse_tui.core.catalog import Catalog, CatalogError
 
     path = ctx.repo.source["path"]
-    if not path.exists():
-        raise BackupError(f"the catalog {path} does not exist")
+    try:
+        live = _open_live(ctx.repo)
+    except CatalogError as exc:
+        if not is_postgresql(path) and not Path(path).exists():
+            raise BackupError(f"the catalog {path} does not exist") from None
+        raise BackupError(str(exc)) from None
+    if live.url:  # the catalog is a PostgreSQL database: what the Catalog opened says, not the path's spelling
+        with live:
+            return catalog_pg.backup(ctx, live, chain_problems)
     copy = ctx.workdir / ".catalog.sqlite"
     try:
         try:
-            with Catalog(path, readonly=True) as live:
+            with live:
                 live.backup_to(copy, progress=lambda: sqlite_driver._check(ctx))
             with Catalog(copy, readonly=True) as taken:
                 integrity = taken.integrity()
@@ -75,7 +97,8 @@ def backup(ctx: BackupContext) -> None:
 
 
 def structure(v) -> None:
-    """The SQLite driver's integrity check, then the hash chain in the copy."""
+    """The SQLite driver's integrity check, then the hash chain in the copy (a dump's: catalog_pg.py)."""
+    catalog_pg.structure(v, chain_problems)
     sqlite_driver.structure(v)
     from dse_tui.core.catalog import Catalog, CatalogError
 
@@ -89,20 +112,31 @@ def structure(v) -> None:
         v.check(f"event chain {part['file']}", not broken, broken[0] if broken else "the hash chain verifies")
 
 
+def check_source(repo: Repository, timeout: float) -> list[tuple[str, str]]:
+    path = repo.source["path"]
+    if not is_postgresql(path):
+        return sqlite_driver.check_source(repo, timeout)
+    from dse_tui.core.catalog import CatalogError
+
+    try:
+        _open_live(repo).close()
+    except CatalogError as exc:
+        return [("error", str(exc))]
+    return [("ok", Text("check.catalog_answers", url=redact(path)))]
+
+
 def plan_restore(repo, run_id, manifest, target, database, check_exists):
     return sqlite_driver.plan_restore(repo, run_id, manifest, target, database, check_exists)
 
 
 def suggest_target(repo: Repository, run_id: int, databases: list[str]) -> str:
-    from pathlib import Path
-
     return str(Path.cwd() / f"catalog-restore-r{run_id}.sqlite")
 
 
 DRIVER = Driver(
     name="catalog", source=PATH_SOURCE,
     backup=backup, describe=describe, contents=sqlite_driver.contents, tools=tools, structure=structure,
-    trial=sqlite_driver.trial, check_source=sqlite_driver.check_source, plan_restore=plan_restore,
+    trial=sqlite_driver.trial, check_source=check_source, plan_restore=plan_restore,
     restore=sqlite_driver.restore, suggest_target=suggest_target, location=location,
     manual_part=(".sqlite.zst", "a copy of the dse-tui catalog"),
 )

@@ -28,12 +28,14 @@ def check(data: dict, dest_ids: dict, repo_ids: dict, c) -> None:
                 f"'{REPO_ID}' is the catalog's own repository (storage.catalog_backup): choose another id")
 
 
-def repository(settings: dict, defaults: dict, catalog_path: Path) -> Repository:
+def repository(settings: dict, defaults: dict, catalog_path: Path | str, passfile=None,
+               password_env: str | None = None) -> Repository:
     merged = {k: (settings.get(k) if settings.get(k) is not None else defaults[k]) for k in SETTINGS}
     if settings.get("verify") is None:
         merged["verify"] = DEFAULT_VERIFY
     return Repository(
-        id=REPO_ID, name="dse-tui catalog", kind="config", driver="catalog", source={"path": catalog_path},
+        id=REPO_ID, name="dse-tui catalog", kind="config", driver="catalog",
+        source={"path": catalog_path, "passfile": passfile, "password_env": password_env},
         description="the catalog: runs, copies, media, sessions and the event log",
         periodicity=merged["periodicity"], grace=merged["grace"], verify=merged["verify"],
         destinations=tuple(merged["destinations"]), copies=merged["copies"],

@@ -360,7 +360,8 @@ def _build(file: Path, data: dict) -> Profile:
     storage = data["storage"]
     catalog_path = storage["catalog"] or default_catalog_path(site.id)
     if storage["catalog_backup"] is not None:
-        repos.append(catalog_backup.repository(storage["catalog_backup"], defaults, catalog_path))
+        repos.append(catalog_backup.repository(storage["catalog_backup"], defaults, catalog_path,
+                                               storage["catalog_passfile"], storage["catalog_password_env"]))
     return Profile(
         file=file,
         site=site,

@@ -29,7 +29,7 @@ from dse_tui.core.common.timeutil import utcnow
 from dse_tui.core.keys.crypto import manifest_key_ids
 from dse_tui.core.records.found import Found, NotReadable, scan
 from dse_tui.core.records.rebuild_copies import add_copies, add_media
-from dse_tui.core.texts import Told
+from dse_tui.core.texts import Text, Told
 
 
 class RebuildError(Told):
@@ -76,6 +76,10 @@ def rebuild(catalog_path: Path, places: list[Path], *, force: bool = False, oper
     """`keyring` (keys.crypto.Keyring): the identities that open encrypted copies (a catalog backup or a
     run's log encrypted on its way to an offsite disk). `destinations`: folder → destination id, the
     profile's when there is one, for copies in places that no recorded copy names."""
+    from dse_tui.core.catalog.backend import is_postgresql, redact
+
+    if is_postgresql(str(catalog_path)):
+        raise RebuildError("rebuild.to_postgresql", url=redact(str(catalog_path)))
     out = Rebuilt(Path(catalog_path), destinations=dict(destinations or {}))
     out.kept_aside = _make_room(out.catalog, force)
     with tempfile.TemporaryDirectory(prefix="dse-rebuild-") as scratch:
@@ -148,8 +152,12 @@ def _restore_base(path: Path, found: list[Found], scratch: Path, out: Rebuilt, k
 
 def _try_base(path: Path, candidate: Found, scratch: Path, keyring) -> str | None:
     from dse_tui.core.drivers.catalog import PART, chain_problems
+    from dse_tui.core.drivers.catalog_pg import PART as DUMP
 
-    part = next((p for p in candidate.manifest.get("parts", []) if p["file"].startswith(PART)), None)
+    parts = candidate.manifest.get("parts", [])
+    part = next((p for p in parts if p["file"].startswith(PART)), None)
+    if part is None and any(p["file"].startswith(DUMP) for p in parts):
+        return str(Text("rebuild.base_is_a_dump", file=DUMP))
     if part is None:
         return "it has no catalog part"
     tmp = path.with_name(f".{path.name}.rebuild")
