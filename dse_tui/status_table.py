@@ -10,14 +10,22 @@ from dse_tui.core.texts import tr
 
 _COLORS = {"ok": "32", "due": "33", "never": "33", "overdue": "31;1", "failed": "31;1", "manual-required": "41;97"}
 COLUMNS = ("id", "kind", "driver", "state", "last", "size", "next", "copies")
+HOST_COLUMN = "host"  # shown when the profile names backup hosts
+
+
+def host_of(s: RepoStatus) -> str | None:
+    """The host that backs the repository up: the profile's, else the one that made its last attempt."""
+    return s.repository.host or (s.last_attempt.host if s.last_attempt else None)
 
 
 def render_table(items: list[RepoStatus], now: datetime, color: bool = False, lang: str = "en") -> str:
-    header = tuple(tr(f"status.col.{c}", lang) for c in COLUMNS)
+    # A site of one host (no repository names one) keeps its table as it was.
+    hosts = any(s.repository.host for s in items)
+    header = tuple(tr(f"status.col.{c}", lang) for c in COLUMNS + ((HOST_COLUMN,) if hosts else ()))
     rows = [(
         s.repository.id, tr(f"kind.{s.repository.kind}", lang), s.repository.driver, tr(f"status.state.{s.state}", lang),
         age(s.last_run_at, now, never=tr("never", lang)), size(s.size), until(s.next_due_at, now),
-        copies(s.copies, s.repository.copies),
+        copies(s.copies, s.repository.copies), *((host_of(s) or "-",) if hosts else ()),
     ) for s in items]
     if not rows:
         return tr("status.empty", lang)

@@ -27,7 +27,8 @@ from dse_tui.core.profile.model import KINDS, VERIFY_LEVELS
 from dse_tui.core.profile.schema import TYPE_NAMES
 from dse_tui.core.records.report import GAPS
 from dse_tui.core.texts import CATALOGS, LANGUAGES, MODULES, tr
-from dse_tui.status_table import COLUMNS as STATUS_COLUMNS
+from dse_tui.core.engine.runner import SKIPPED as RUN_SKIPPED
+from dse_tui.status_table import COLUMNS as STATUS_COLUMNS, HOST_COLUMN
 from dse_tui.ui.widgets.repo_table import COLUMNS as DASHBOARD_COLUMNS
 
 SOURCE = Path(dse_tui.__file__).parent
@@ -41,10 +42,10 @@ from tests.test_core_spanish import EVENT_ACTIONS  # noqa: E402
 DYNAMIC: dict[str, set[str]] = {
     "state.": set(Status),
     "status.state.": set(Status),
-    "status.col.": set(STATUS_COLUMNS),
+    "status.col.": set(STATUS_COLUMNS) | {HOST_COLUMN},
     "kind.": set(KINDS),
     "col.": set(DASHBOARD_COLUMNS),
-    "run.": set(RunState) | {"already-running"},  # an Outcome's state
+    "run.": set(RunState) | {"already-running", RUN_SKIPPED},  # an Outcome's state
     "outcome.": set(VerificationOutcome),
     "level.": set(VERIFY_LEVELS),
     "detail.level.": set(VERIFY_LEVELS),

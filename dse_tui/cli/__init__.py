@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS keeps a value given before the subcommand from being reset by the subparser's default.
     common.add_argument("--profile", metavar="FILE", default=argparse.SUPPRESS,
                         help="site profile (default: $DSE_TUI_PROFILE, then the user's config directory)")
+    common.add_argument("--this-host", metavar="NAME", default=argparse.SUPPRESS,
+                        help="this backup host's name, for the profile's `host:` (default: $DSE_TUI_HOST, then the "
+                             "machine's name)")
 
     parser = Parser(
         prog="dse-tui", parents=[common],
@@ -46,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "tui"
+    if getattr(args, "this_host", None):
+        # Read where it is needed (engine/hosts.py), also by the console's run workers, its children.
+        os.environ["DSE_TUI_HOST"] = args.this_host
     commands = {}
     for module in _modules():
         commands.update(module.COMMANDS)

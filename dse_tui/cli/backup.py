@@ -162,7 +162,8 @@ def cmd_run(args) -> int:
     # First of all: a ^C or a systemd stop from here on cancels the runs cleanly (their tools stopped,
     # the runs recorded cancelled), however early it comes.
     cancel = cancel_on_signals()
-    from dse_tui.core.engine.batch import pick, run_many
+    from dse_tui.core.engine.batch import NotThisHost, pick, run_many
+    from dse_tui.core.engine.runner import SKIPPED
     from dse_tui.core.common.fmt import size
     from dse_tui.core.common.timeutil import utcnow
 
@@ -174,11 +175,18 @@ def cmd_run(args) -> int:
         fail(say(args, "cli.run.both"))
         return EXIT_UNKNOWN
     with catalog:
+        # Runs a host left running when it died: once their lease is past, any host's `run` closes them.
+        for run_id, repo_id, host in catalog.interrupt_expired_runs():
+            print("dse-tui: " + say(args, "cli.run.interrupted_elsewhere", run=run_id, repo=repo_id, host=host),
+                  file=sys.stderr)
         try:
             repos = pick(profile, catalog, utcnow(), names=args.repos, everything=args.all)
         except KeyError as exc:
             fail(say(args, "cli.no_repository", repo=repr(exc.args[0]), file=profile.file,
                      known=", ".join(r.id for r in profile.repositories)))
+            return EXIT_UNKNOWN
+        except NotThisHost as exc:
+            fail(say(args, "cli.run.other_host", repo=exc.repo.id, owner=exc.repo.host, host=exc.host))
             return EXIT_UNKNOWN
 
     def report(outcome) -> None:
@@ -193,7 +201,10 @@ def cmd_run(args) -> int:
             for entry in outcome.not_archived or []:
                 print(f"{'':<9} " + say(args, "cli.run.not_archived", what=not_archived_line(entry)), flush=True)
 
-    outcomes = run_many(profile, repos, trigger="cli", on_outcome=report, cancel=cancel)
+    # What is due is picked by every host that shares a repository: the one holding it runs it, the others skip.
+    due = not args.repos and not args.all
+    outcomes = run_many(profile, repos, trigger="cli", on_outcome=report, cancel=cancel, only_if_pending=due)
+    outcomes = [o for o in outcomes if o.state != SKIPPED]  # not runs: said above, neither listed nor failed
     notify_after(profile)
     if args.json:
         print_json([o.as_json() for o in outcomes])

@@ -122,6 +122,7 @@ class DseApp(ReportsWorkerFailures, App):
 
             note_profile(self.catalog, self.profile)
             self.catalog.interrupt_dead_steps()
+            self.catalog.interrupt_expired_runs()
             self._data_version = self.catalog.data_version()
             self._refreshed_at = time.monotonic()
             self.statuses = statuses(self.profile, self.catalog, self.now())
@@ -136,6 +137,7 @@ class DseApp(ReportsWorkerFailures, App):
         # A step whose process died (a console closed mid-verification, a killed cron job) stops showing
         # as running here, and is recorded as interrupted.
         self.catalog.interrupt_dead_steps()
+        self.catalog.interrupt_expired_runs()  # another host's, dead mid-run: its lease has expired
         self._data_version = self.catalog.data_version()
         self._refreshed_at = time.monotonic()
         self.statuses = statuses(self.profile, self.catalog, self.now())

@@ -17,6 +17,7 @@ from typing import Iterable
 from dse_tui.core.catalog.backend import PgConnection, PostgresDialect, SqliteDialect, is_postgresql, redact
 from dse_tui.core.catalog.checks import ChecksMixin
 from dse_tui.core.catalog.lifecycle import RUN, CopyState, Event, Refused, RunState
+from dse_tui.core.catalog.leases import LeasesMixin
 from dse_tui.core.catalog.events import GENESIS_HASH, EventsMixin, current_operator, event_hash  # noqa: F401 (imported from here)
 from dse_tui.core.catalog.media import ON_LIVE_MEDIA, MediaMixin
 from dse_tui.core.catalog.migrations import MIGRATIONS
@@ -37,7 +38,8 @@ class CatalogError(Told):
     """The catalog cannot be opened or used; the message says which file and what to do."""
 
 
-class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, OutboxMixin, RecoveryMixin):
+class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, OutboxMixin, RecoveryMixin,
+              LeasesMixin):
     """One connection to the catalog. Not shared between threads: each worker opens its own."""
 
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False,
@@ -199,12 +201,14 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
     # -------------------------------------------------------------- runs
 
     def start_run(self, key: str, *, trigger: str = "auto", operator: str | None = None,
-                  at: datetime | None = None, session_id: int | None = None) -> int:
+                  at: datetime | None = None, session_id: int | None = None, host: str | None = None) -> int:
+        """A run of `key` begins, made by `host` (the one holding its lease: engine/hosts.py)."""
         repo = self.repository_id(key)
         cur = self.conn.execute(
-            "INSERT INTO runs(repository_id, started_at, state, trigger, operator, session_id)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (repo, to_db(at or utcnow()), RunState.RUNNING, trigger, operator or current_operator(), session_id))
+            "INSERT INTO runs(repository_id, started_at, state, trigger, operator, session_id, host)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (repo, to_db(at or utcnow()), RunState.RUNNING, trigger, operator or current_operator(), session_id,
+             host))
         return cur.lastrowid
 
     def moved(self, machine, table: str, column: str, record_id, event: str, key: str = "id") -> str:

@@ -286,4 +286,19 @@ MIGRATIONS: list[str] = [
     CREATE INDEX good_runs_by_repository_covering ON runs(repository_id, started_at, state) WHERE state = 'good';
     DROP INDEX good_runs_by_repository;
     """,
+    # 15: several backup hosts share one catalog: each run names the host that made it, and a repository is
+    # run by one host at a time, the holder of its lease (a row renewed while the run goes on; one whose time
+    # is past is free, its holder presumed dead). Times are epoch milliseconds: compared, never shown.
+    """
+    ALTER TABLE runs ADD COLUMN host TEXT;
+    CREATE TABLE leases (
+        repository TEXT NOT NULL PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        token TEXT NOT NULL,
+        taken_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+    );
+    CREATE INDEX running_runs ON runs(id) WHERE state = 'running';
+    """,
 ]

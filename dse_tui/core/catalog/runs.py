@@ -24,6 +24,7 @@ class Run:
     manifest: str | None
     message: str | None
     key_ids: str | None = None  # the age keys its artifact is encrypted to, space-separated; None: plaintext
+    host: str | None = None  # the host that made it (None: recorded before hosts were)
 
     @property
     def encrypted(self) -> bool:
@@ -56,7 +57,8 @@ def run_from_row(row, key: str) -> Run:
         "id": row[0], "repository": key, "started_at": _parse(row[2]),
         "ended_at": None if ended is None else _parse(ended),
         "state": row[4], "trigger": row[5], "operator": row[6], "size": row[7], "sha256": row[8],
-        "artifact": row[9], "manifest": row[10], "message": row[11], "key_ids": row[12]})
+        "artifact": row[9], "manifest": row[10], "message": row[11], "key_ids": row[12],
+        "host": row[13]})
     return run
 
 
@@ -79,7 +81,7 @@ def last_status_from_row(row, width: int) -> LastStatus:
 
 
 RUN_COLUMNS = ("id, repository_id, started_at, ended_at, state, trigger, operator, size, sha256, artifact, manifest, "
-               "message, key_ids")
+               "message, key_ids, host")
 
 
 def prefixed(alias: str) -> str:

@@ -13,7 +13,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import socket
 import threading
 import time
 import traceback
@@ -26,12 +25,13 @@ from dse_tui import __version__
 from dse_tui.core.records import notify
 from dse_tui.core.records.audit import export_jsonl, segment_start
 from dse_tui.core.catalog import Catalog, CatalogError, current_operator
-from dse_tui.core.catalog.lifecycle import CopyState, RunState, VerificationOutcome
+from dse_tui.core.catalog.lifecycle import CopyState, Refused, RunState, VerificationOutcome
 from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.keys.crypto import key_id, manifest_block
 from dse_tui.core import drivers
 from dse_tui.core.drivers.base import BackupContext, BackupError
 from dse_tui.core.common.fsutil import drop_cache, fsync_dir
+from dse_tui.core.engine.hosts import Lease, LeaseHeld, this_host
 from dse_tui.core.engine.locks import AlreadyRunning, RepoLock
 from dse_tui.core.common.tools import find_tool, tool_version
 from dse_tui.core.engine.retention import prune
@@ -49,15 +49,18 @@ TMP_PREFIX = ".tmp-"
 # Not a state of the run: complete and read back but not good (a verification or a site rule held it).
 # It is kept, as evidence, and recorded failed.
 UNSATISFACTORY = "unsatisfactory"
+# Not a run: a run of what was due, not made because another host holds the repository or has just made it.
+SKIPPED = "skipped"
 
 
 def run_repository(profile: Profile, repo: Repository, *, trigger: str = "console", operator: str | None = None,
                    cancel: threading.Event | None = None, on_progress: Callable[[RunProgress], None] | None = None,
                    log: Callable[[str], None] | None = None, producer: Callable[[BackupContext], None] | None = None,
-                   session_id: int | None = None) -> RunOutcome:
+                   session_id: int | None = None, only_if_pending: bool = False) -> RunOutcome:
     """Back up one repository. Never raises for a failure of the backup itself: the outcome says it.
     `producer` writes the parts instead of the repository's driver (a manual backup's files, registered
-    from `session_id`): the rest (manifest, read-back, verification, catalog) is the same."""
+    from `session_id`): the rest (manifest, read-back, verification, catalog) is the same. `only_if_pending`
+    (a run of what is due): skipped when another host runs it or ran it since it was found due."""
     cancel = cancel or threading.Event()
     log = log or (lambda line: None)
     operator = operator or current_operator()
@@ -71,12 +74,47 @@ def run_repository(profile: Profile, repo: Repository, *, trigger: str = "consol
         return RunOutcome(repo.id, None, RunState.FAILED, message=f"cannot use {profile.storage_root}: {exc.strerror}")
     try:
         with Catalog(profile.catalog_path) as catalog:
-            return _run_locked(profile, repo, catalog, trigger, operator, cancel, on_progress, log, producer,
-                               session_id)
+            return _run_leased(profile, repo, catalog, trigger, operator, cancel, on_progress, log, producer,
+                               session_id, only_if_pending)
     except (sqlite3.Error, CatalogError) as exc:  # the catalog itself failed (its disk full?): say so, go on
         return RunOutcome(repo.id, None, RunState.FAILED, message=f"the catalog {profile.catalog_path} failed: {exc}")
     finally:
         lock.release()
+
+
+def _run_leased(profile, repo, catalog: Catalog, trigger, operator, cancel, on_progress, log, producer, session_id,
+                only_if_pending) -> RunOutcome:
+    """The run under the repository's lease in the catalog: the file lock guards one machine, the lease
+    every host sharing the catalog (engine/hosts.py)."""
+    lease = Lease(profile, repo.id, profile.lease.total_seconds(), outer=cancel)
+    try:
+        lease.acquire(catalog)
+    except LeaseHeld as exc:
+        if only_if_pending:  # another host is backing it up now: nothing is wanted of this one
+            return RunOutcome(repo.id, None, SKIPPED, message=f"running on {exc.holder.host}")
+        return RunOutcome(repo.id, None, "already-running",
+                          message=f"{repo.id} is already running ({exc}); wait for it to end")
+    try:
+        if only_if_pending and not _still_pending(profile, repo, catalog):
+            return RunOutcome(repo.id, None, SKIPPED, message="backed up meanwhile by another host")
+        outcome = _run_locked(profile, repo, catalog, trigger, operator, lease.cancel, on_progress, log, producer,
+                              session_id)
+    except Refused as exc:  # its run was marked interrupted by another host: the lease had been lost
+        outcome = RunOutcome(repo.id, None, RunState.FAILED, message=f"the lease was lost: {exc}")
+    finally:
+        lease.release(catalog)
+    if lease.lost.is_set():
+        log(f"the lease of {repo.id} in the catalog was lost: the run was stopped")
+        return replace(outcome, message="stopped: its lease in the catalog was lost (another host may run it)")
+    return outcome
+
+
+def _still_pending(profile, repo, catalog: Catalog) -> bool:
+    """Whether a run is still wanted, now that this host holds the lease: another may have made it since
+    this one found it due."""
+    from dse_tui.core.engine.schedule import repo_status
+
+    return repo_status(repo, catalog.last_status().get(repo.id), utcnow()).pending
 
 
 def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_progress, log, producer=None,
@@ -95,9 +133,11 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     started = utcnow()
     t0 = time.monotonic()
     report = PhaseReporter(repo.id, expected, on_progress)
-    run_id = catalog.start_run(repo.id, trigger=trigger, operator=operator, at=started, session_id=session_id)
+    host = this_host()
+    run_id = catalog.start_run(repo.id, trigger=trigger, operator=operator, at=started, session_id=session_id,
+                               host=host)
     catalog.record_event("run started", "ok", repository=repo.id, operator=operator,
-                         detail={"run_id": run_id, "trigger": trigger, "session_id": session_id})
+                         detail={"run_id": run_id, "trigger": trigger, "session_id": session_id, "host": host})
     name = f"{started.strftime('%Y%m%dT%H%M%SZ')}-r{run_id}"
     workdir = repo_dir / f"{TMP_PREFIX}{name}"
     final = repo_dir / name
@@ -279,7 +319,7 @@ def _manifest(profile, repo, ctx: BackupContext, driver, run_id, started: dateti
         "trigger": trigger,
         **({"session_id": session_id} if session_id else {}),
         "operator": operator,
-        "host": socket.gethostname(),
+        "host": this_host(),
         "started_at": iso(started),
         "ended_at": iso(utcnow()),
         "size": sum(p.size for p in ctx.parts),

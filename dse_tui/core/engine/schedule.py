@@ -81,6 +81,8 @@ class RepoStatus:
             # Procedure 4.2.1: a good backup on fewer distinct devices than required is not stored yet.
             "stored": self.stored,
             "running": self.running,
+            "host": self.repository.host,  # the host that backs it up (null: any)
+            "last_attempt_host": a.host if a else None,
         }
 
 
@@ -112,12 +114,18 @@ def statuses(profile: Profile, catalog: Catalog, now: datetime) -> list[RepoStat
     from dse_tui.core.engine.locks import lock_holder
 
     last = catalog.last_status()
+    leases = None
     out = []
     for r in profile.repositories:
         status = repo_status(r, last.get(r.id), now)
-        # "running" in the catalog is believed only while its process holds the lock: a crashed run is not.
-        if status.last_attempt and status.last_attempt.state == RunState.RUNNING and lock_holder(profile.storage_root, r.id):
-            status = replace(status, running=True)
+        # "running" in the catalog is believed only while its process holds the lock (this machine) or its
+        # host holds the repository's lease (any host): a crashed run is not.
+        attempt = status.last_attempt
+        if attempt and attempt.state == RunState.RUNNING:
+            if leases is None:
+                leases = catalog.live_leases()
+            if r.id in leases or lock_holder(profile.storage_root, r.id):
+                status = replace(status, running=True)
         out.append(status)
     return out
 

@@ -123,6 +123,8 @@ _repository = Mapping({
     # `source` is checked against its driver's schema once the driver is known.
     "source": Field(AnyMapping(), required=True),
     "ssh": Field(_ssh),
+    # The backup host that runs it (several hosts sharing a PostgreSQL catalog); default: any that runs it.
+    "host": Field(Str(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a host name, e.g. db01")),
     "checklist": Field(Str(r"[A-Za-z0-9._-]+", "a checklist name (its file's stem)")),
     "checklist_steps": Field(List(EXTRA_STEP), default=list),
     **_repo_settings,
@@ -147,6 +149,7 @@ _PROFILE = Mapping({
         "catalog_password_env": Field(Str(r"[A-Za-z_][A-Za-z0-9_]*", "the name of an environment variable")),
         "min_free": Field(_size, default=0),
         "parallel": Field(Int(1, 64), default=2),
+        "lease": Field(_duration),
         "compression_level": Field(Int(1, 19), default=3),
         # The catalog backed up as a repository of its own (profile/catalog_backup.py).
         "catalog_backup": Field(Mapping({k: _repo_settings[k] for k in catalog_backup.SETTINGS})),
@@ -356,6 +359,7 @@ def _build(file: Path, data: dict) -> Profile:
             rules=Rules(**{**merged["rules"], "require": tuple(merged["rules"]["require"])}),
             checklist_steps=tuple(r["checklist_steps"]),
             recipients=_recipients(r, defaults, data["encryption"]),
+            host=r["host"],
         ))
     storage = data["storage"]
     catalog_path = storage["catalog"] or default_catalog_path(site.id)
@@ -372,6 +376,7 @@ def _build(file: Path, data: dict) -> Profile:
         catalog_password_env=storage["catalog_password_env"],
         min_free=storage["min_free"],
         parallel=storage["parallel"],
+        **({"lease": storage["lease"]} if storage["lease"] else {}),
         compression_level=storage["compression_level"],
         destinations={d["id"]: _destination(d, data["encryption"]) for d in data["destinations"]},
         repositories=tuple(repos),

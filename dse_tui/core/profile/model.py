@@ -74,6 +74,7 @@ class Repository:
     rules: Rules = Rules()
     checklist_steps: tuple[dict, ...] = ()  # the site's own steps for this repository (EXTRA_STEP)
     recipients: tuple[str, ...] = ()  # age public keys its artifacts are encrypted to; () = not encrypted
+    host: str | None = None  # the host that backs it up (engine/hosts.py); None: any host that runs it
 
     @property
     def encrypted(self) -> bool:
@@ -154,6 +155,8 @@ class Profile:
     encryption: Encryption | None = None
     catalog_passfile: Path | None = None  # a PostgreSQL catalog's pgpass file (storage.catalog_passfile)
     catalog_password_env: str | None = None
+    # How long a run's lease in the catalog lasts unrenewed: a host dead mid-run frees its repository after it.
+    lease: timedelta = timedelta(minutes=2)
 
     def repository(self, repo_id: str) -> Repository:
         for r in self.repositories:

@@ -539,6 +539,11 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "check.writable_remote": "{path} writable",
     "check.source_error": "cannot check the source: {error}",
     "run.already-running": "already running",
+    "run.skipped": "skipped",
+    "cli.run.interrupted_elsewhere": "run {run} of {repo} on host {host} is marked interrupted: its lease expired before it finished",
+    "cli.run.other_host": "{repo} is backed up by host {owner}, and this is host {host}: run it there (or give --this-host {owner})",
+    "status.col.host": "HOST",
+    "detail.host": "Host",
     # ---- mail (core/records/notify.py) ----
     # what flush logs
     "mail.refused": "mail '{subject}' refused by {host}: {error}",

@@ -539,6 +539,11 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "check.writable_remote": "{path} con permiso de escritura",
     "check.source_error": "no se puede comprobar el origen: {error}",
     "run.already-running": "ya en curso",
+    "run.skipped": "omitido",
+    "cli.run.interrupted_elsewhere": "el respaldo {run} de {repo} en el equipo {host} queda interrumpido: su concesión venció antes de que terminara",
+    "cli.run.other_host": "{repo} lo respalda el equipo {owner}, y este es el equipo {host}: ejecútelo allí (o indique --this-host {owner})",
+    "status.col.host": "EQUIPO",
+    "detail.host": "Equipo",
     # ---- mail (core/records/notify.py) ----
     # what flush logs
     "mail.refused": "correo '{subject}' rechazado por {host}: {error}",

@@ -113,7 +113,9 @@ class RepoDetail(VerticalScroll):
             settings.styles.height = lines
             self.call_after_refresh(self._fit_runs)  # the runs below moved by a line
         q("#settings", Static).update(Text.assemble(
-            (f"{r.id}", "dim"), f" · {tr(f'kind.{r.kind}', lang)} · {r.driver}\n",
+            (f"{r.id}", "dim"), f" · {tr(f'kind.{r.kind}', lang)} · {r.driver}",
+            # Several backup hosts: the one that backs it up (engine/hosts.py), on the same line.
+            *([(f" · {tr('detail.host', lang)}: ", "dim"), r.host] if r.host else []), "\n",
             (f"{tr('detail.source', lang)}: ", "dim"),
             f"{_fit_left(r.location, (self.size.width or 58) - 4 - len(tr('detail.source', lang)))}\n",
             (f"{tr('detail.every', lang)}: ", "dim"), f"{r.periodicity.text} (+{_short(r.grace)} {tr('detail.grace', lang)})",
