@@ -23,6 +23,7 @@ from dse_tui.core.restore.run import plan, restore
 from tests.conftest import ROOT, fixed_clock
 from tests.engine_helpers import profile_with, verify
 from tests.copy_helpers import site
+from tests.catalog_backend import sqlite_only
 
 INTERRUPTED = "interrupted: the process stopped before it finished"
 WAIT = 120.0  # seconds a condition may take on a loaded machine before the test gives up
@@ -298,6 +299,7 @@ async def test_the_console_marks_a_dead_step_interrupted_when_it_loads(tmp_path)
         assert outcome_of(profile, run_id, verification_id) == "interrupted"
 
 
+@sqlite_only  # builds a catalog of an old version by hand, as an SQLite file
 def test_steps_left_running_before_the_upgrade_are_interrupted_after_it(tmp_path):
     """A catalog of the version before steps held locks, with one of each kind still running when the old
     version was killed: migrated, every record kept, and each interrupted once."""
