@@ -703,7 +703,6 @@ TEXTS: dict[str, str | dict[str, str]] = {
     'contents.file': '{path} · {kind} · {size}',
     'contents.marked': 'Marked: {n} ({files} files, {size}). t restores them.',
     'contents.none_marked': 'Nothing marked: space marks the highlighted file or folder.',
-    'contents.covered': '{path} is under a marked folder: it is restored with it',
     'ccmd.search': 'Search',
     'ccmd.search.help': 'Search the run by name or path',
     'ccmd.mark': 'Mark',

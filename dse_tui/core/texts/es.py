@@ -703,7 +703,6 @@ TEXTS: dict[str, str | dict[str, str]] = {
     'contents.file': '{path} · {kind} · {size}',
     'contents.marked': 'Marcados: {n} ({files} ficheros, {size}). t los restaura.',
     'contents.none_marked': 'Nada marcado: espacio marca el fichero o carpeta resaltado.',
-    'contents.covered': '{path} está bajo una carpeta marcada: se restaura con ella',
     'ccmd.search': 'Buscar',
     'ccmd.search.help': 'Buscar en la ejecución por nombre o ruta',
     'ccmd.mark': 'Marcar',
