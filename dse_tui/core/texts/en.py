@@ -706,7 +706,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     'ccmd.search': 'Search',
     'ccmd.search.help': 'Search the run by name or path',
     'ccmd.mark': 'Mark',
-    'ccmd.mark.help': 'Mark or unmark the highlighted file or folder for restoring',
+    'ccmd.mark.help': 'Mark or unmark the highlighted file or folder for restoring: a folder with all under it (◐: part of it marked)',
     'ccmd.versions': 'Versions',
     'ccmd.versions.help': 'The runs where the highlighted file or folder changed',
     'ccmd.restore': 'Restore marked',

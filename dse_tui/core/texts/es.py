@@ -706,7 +706,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     'ccmd.search': 'Buscar',
     'ccmd.search.help': 'Buscar en la ejecución por nombre o ruta',
     'ccmd.mark': 'Marcar',
-    'ccmd.mark.help': 'Marcar o desmarcar el fichero o carpeta resaltado para restaurarlo',
+    'ccmd.mark.help': 'Marcar o desmarcar el fichero o carpeta resaltado para restaurarlo: una carpeta con todo lo que contiene (◐: marcada en parte)',
     'ccmd.versions': 'Versiones',
     'ccmd.versions.help': 'Las ejecuciones en que cambió el fichero o carpeta resaltado',
     'ccmd.restore': 'Restaurar marcados',
