@@ -37,7 +37,7 @@ class Marks:
         self.contents = contents
         self._cover: list[str] = []  # sorted as the contents' paths are
         self._set: set[str] = set()
-        self._summary: tuple[int, int, int] | None = None
+        self._files = self._bytes = 0  # of what the cover holds, kept as it changes
 
     def __len__(self) -> int:
         return len(self._cover)
@@ -72,16 +72,24 @@ class Marks:
         return Mark.SOME if lo < hi else Mark.NONE
 
     def summary(self) -> tuple[int, int, int]:
-        """How many paths are marked, the files under them and their bytes (kept until the marks change:
-        the detail line asks on every move of the cursor)."""
-        if self._summary is None:
-            files = size = 0
-            for node in map(self.contents.node, self._cover):
-                if node is not None:
-                    files += node.files if node.is_dir else 1
-                    size += node.size
-            self._summary = (len(self._cover), files, size)
-        return self._summary
+        """How many paths are marked, the files among and under them (as a folder's count: links and the
+        like are not files) and their bytes. Kept as the marks change: summed again, fifty thousand paths
+        marked but one would cost as much as the change itself."""
+        return len(self._cover), self._files, self._bytes
+
+    def _sums(self, path: str) -> tuple[int, int]:
+        """The files and bytes of `path` and all under it: differences of the contents' running sums."""
+        files, size = self.contents._files, self.contents._bytes
+        ranges = [self.contents._under(path)]
+        i = bisect_left(self.contents.paths, path)
+        if i < len(self.contents.paths) and self.contents.paths[i] == path:
+            ranges.append((i, i + 1))  # its own entry: not always right before what is under it ("a", "a-b", "a/x")
+        return sum(files[b] - files[a] for a, b in ranges), sum(size[b] - size[a] for a, b in ranges)
+
+    def _count(self, path: str, sign: int) -> None:
+        files, size = self._sums(path)
+        self._files += sign * files
+        self._bytes += sign * size
 
     def parts(self) -> tuple[str, ...]:
         """The paths a restore is given: the cover, a folder the manifest does not list itself (only what
@@ -120,7 +128,6 @@ class Marks:
                 break
             self._drop_under(folder)
             self._add(folder)
-        self._summary = None
 
     def unmark(self, path: str) -> None:
         above = self.covering(path)
@@ -132,13 +139,14 @@ class Marks:
             here, others = above, []
             for step in path[len(above) + 1:].split("/") if path != above else ():
                 kept = f"{here}/{step}"
-                others += [c.path for c in self.contents.children(here) if c.path != kept]
+                others += [c for c in self._children(here) if c != kept]
                 here = kept
             self._add_many(others)
-        self._summary = None
+            self._count(above, +1)  # what `above` held, but `path` and all under it
+            self._count(path, -1)
 
     def clear(self) -> None:
-        self._cover, self._set, self._summary = [], set(), None
+        self._cover, self._set, self._files, self._bytes = [], set(), 0, 0
 
     def _whole(self, folder: str) -> bool:
         """Every entry under `folder` is marked: the cover's paths under it hold as many as it does."""
@@ -159,21 +167,45 @@ class Marks:
         if path not in self._set:
             insort(self._cover, path)
             self._set.add(path)
+            self._count(path, +1)
+
+    def _children(self, folder: str) -> list[str]:
+        """The paths directly in `folder`, listed or standing for what is under them (Contents.children's
+        walk without making a Node of each: a folder of fifty thousand files is unmarked in part at once)."""
+        paths = self.contents.paths
+        i, hi = self.contents._under(folder)
+        cut = len(folder) + 1
+        out, seen = [], set()
+        while i < hi:
+            name, under, _ = paths[i][cut:].partition("/")
+            child = f"{folder}/{name}"
+            if child not in seen:
+                seen.add(child)
+                out.append(child)
+            # Past what is under a folder in one bisection, from an entry under it: from the folder's own
+            # entry it would also pass "a-b", sorted between "a" and "a/x".
+            i = bisect_left(paths, child + "0", i) if under else i + 1
+        return out
 
     def _add_many(self, paths: list[str]) -> None:
-        """A folder's children at once: one merge of two sorted lists, not an insertion each (fifty
-        thousand of those are a second)."""
-        new = [p for p in paths if p not in self._set]
-        self._cover = sorted(self._cover + new)
-        self._set.update(new)
+        """What a folder held but one path, at once: they all lie under the folder just taken out of the
+        cover, where nothing else of the cover is, so they go in its place, not one insertion each."""
+        new = sorted(p for p in paths if p not in self._set)  # not counted: the caller knows their sum
+        if new:
+            i = bisect_left(self._cover, new[0])
+            self._cover[i:i] = new
+            self._set.update(new)
 
     def _remove(self, path: str) -> None:
-        self._set.discard(path)
         i = bisect_left(self._cover, path)
         if i < len(self._cover) and self._cover[i] == path:
             del self._cover[i]
+            self._set.discard(path)
+            self._count(path, -1)
 
     def _drop_under(self, path: str) -> None:
         lo, hi = self._range(path)
+        for gone in self._cover[lo:hi]:
+            self._count(gone, -1)
         self._set.difference_update(self._cover[lo:hi])
         del self._cover[lo:hi]
