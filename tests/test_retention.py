@@ -106,3 +106,34 @@ def test_copies_count_distinct_devices_and_prune_leaves_foreign_things_alone(tmp
     assert result.returncode == 0, result.stderr
     assert "is not a run folder dse-tui made" in result.stdout and (tmp_path / "elsewhere").is_dir()
     assert Path(second.artifact).is_dir()
+
+
+def test_a_pruned_run_takes_its_contents_index_and_a_kept_run_keeps_its_own(tmp_path):
+    from dse_tui.core.engine.retention import prune
+    from dse_tui.core.restore.contents_index import run_contents
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("a")
+    profile, repo = repo_with(tmp_path, "{daily: 1, weekly: 0, monthly: 0, yearly: 0}")
+    indexes = profile.storage_root / ".contents"
+
+    def indexed(run_id: int) -> list[str]:
+        with Catalog(profile.catalog_path) as catalog:
+            run_contents(profile.storage_root, catalog.run(run_id))
+        return sorted(p.name for p in indexes.iterdir() if p.name.startswith(f"r{run_id}-"))
+
+    first = run_repository(profile, repo)
+    assert indexed(first.run_id), "the index is made when the contents are first read"
+    (indexes / f".r{first.run_id}-0123456789abcdef.idx.99.1").write_bytes(b"cut short")  # its writer died
+    second = run_repository(profile, repo)  # prunes the first
+    assert not list(indexes.glob(f"*r{first.run_id}-*")), "the pruned run's index, whole or half written"
+    kept = indexed(second.run_id)
+    # A console that read the first run's manifest just before it went writes its index after the prune.
+    (indexes / kept[0].replace(f"r{second.run_id}-", f"r{first.run_id}-")).write_bytes(b"late")
+    third = run_repository(profile, repo)
+    assert sorted(p.name for p in indexes.iterdir()) == [], "the second's index and the late one of the first"
+    own = indexed(third.run_id)
+    with Catalog(profile.catalog_path) as catalog:
+        decisions = prune(profile, catalog, repo)
+    assert [d.keep for d in decisions] == [True]
+    assert sorted(p.name for p in indexes.iterdir()) == own, "a kept run keeps its index"

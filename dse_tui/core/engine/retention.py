@@ -4,17 +4,26 @@ A run is kept when any rule wants it: it is the newest run of one of the last `d
 ISO weeks, `monthly` months or `yearly` years; it is the repository's last good run; or it does not yet
 have the verified copies its repository requires (a backup that exists in one place only is never
 deleted).
+
+A run pruned takes its side files with it: its contents index under the storage root's `.contents/`
+(restore/contents_index.py), which would otherwise outlive the run and fill the disk run by run.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, Run
+from dse_tui.core.catalog.lifecycle import RunState
 from dse_tui.core.profile.model import Profile, Repository
+from dse_tui.core.restore.contents_index import index_path
 from dse_tui.core.texts import Text
+
+CONTENTS = ".contents"  # where contents_index.run_contents keeps the runs' indexes
+_INDEX_RUN = re.compile(r"\.?r(\d+)-")  # an index's run, and that of one being written (".r12-….idx.<pid>.<tid>")
 
 
 @dataclass
@@ -79,7 +88,34 @@ def prune(profile: Profile, catalog: Catalog, repo: Repository, *, dry_run: bool
             continue
         if artifact.is_dir():
             shutil.rmtree(artifact)
+        drop_index(profile.storage_root, d.run.id)
         catalog.mark_pruned(d.run.id)
         catalog.record_event("run pruned", "ok", repository=repo.id, operator=operator,
                              detail={"run_id": d.run.id, "artifact": d.run.artifact})
+    _sweep_indexes(profile.storage_root, catalog, repo, {d.run.id for d in decisions if d.keep})
     return decisions
+
+
+def drop_index(storage_root: Path, run_id: int) -> None:
+    """The run's contents index, of any manifest, and any left half written by a writer that died."""
+    folder = storage_root / CONTENTS
+    written = index_path(folder, run_id, "*").name  # "r12-*.idx": never r120's
+    for stale in (*folder.glob(written), *folder.glob(f".{written}.*")):
+        stale.unlink(missing_ok=True)
+
+
+def _sweep_indexes(storage_root: Path, catalog: Catalog, repo: Repository, kept: set[int]) -> None:
+    """Indexes of this repository's runs that are gone: pruned before their index went with them, or
+    written by a console that read the manifest just before the run was pruned. Another repository's
+    are left to its own prune."""
+    folder = storage_root / CONTENTS
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        found = _INDEX_RUN.match(entry.name)
+        if found is None or int(found[1]) in kept:
+            continue
+        run = catalog.run(int(found[1]))
+        # A run still running may be having its index written as it is backed up: it is not gone.
+        if run is None or (run.repository == repo.id and run.state != RunState.RUNNING):
+            entry.unlink(missing_ok=True)

@@ -20,7 +20,7 @@ from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
 from dse_tui.ui.screens.versions import VersionsScreen, restores_parts, when
-from dse_tui.ui.widgets.contents_tree import ContentsTree, marked_under
+from dse_tui.ui.widgets.contents_tree import ContentsTree, mark_markup
 
 RESULTS_SHOWN = 200
 
@@ -114,19 +114,13 @@ class ContentsScreen(RestoreWork, CommandScreen):
                 lines.append(line + ("" if node.listed else tr("contents.unlisted_folder", self.lang)))
             else:
                 lines.append(tr("contents.file", self.lang, path=escape(node.path), kind=node.kind, size=size(node.size)))
-        marked = self.marked_nodes()
-        if marked:
-            files = sum(n.files if n.is_dir else 1 for n in marked)
-            lines.append(tr("contents.marked", self.lang, n=len(marked), files=files,
-                            size=size(sum(n.size for n in marked))))
+        marks = self.query_one(ContentsTree).marks
+        if marks:
+            n, files, total = marks.summary()
+            lines.append(tr("contents.marked", self.lang, n=n, files=files, size=size(total)))
         elif self.contents is not None and self.contents.listed:
             lines.append(tr("contents.none_marked", self.lang))
         self.query_one("#detail", Static).update("\n".join(lines))
-
-    def marked_nodes(self) -> list[Node]:
-        if self.contents is None:
-            return []
-        return [n for n in map(self.contents.node, sorted(self.query_one(ContentsTree).marked)) if n is not None]
 
     @on(ContentsTree.NodeHighlighted)
     @on(OptionList.OptionHighlighted)
@@ -148,16 +142,15 @@ class ContentsScreen(RestoreWork, CommandScreen):
         if not query:
             return
         hits, total = self.contents.search(query, RESULTS_SHOWN)
-        marked = self.query_one(ContentsTree).marked
-        results.add_options([Option(self._result_line(n, marked_under(n.path, marked)), id=n.path) for n in hits])
+        marks = self.query_one(ContentsTree).marks
+        results.add_options([Option(self._result_line(n, marks.state(n.path)), id=n.path) for n in hits])
         more = tr("contents.found_more", self.lang, shown=len(hits)) if total > len(hits) else ""
         found.update(tr("contents.found", self.lang, total=total, more=more) if total
                      else tr("contents.none_found", self.lang, query=escape(query)))
 
     @staticmethod
-    def _result_line(node: Node, marked: bool) -> str:
-        mark = "[bold green]■[/]" if marked else "[dim]□[/]"
-        return f"{mark} {escape(node.path)}{'/' if node.is_dir else ''}  [dim]{size(node.size)}[/]"
+    def _result_line(node: Node, mark) -> str:
+        return f"{mark_markup(mark)} {escape(node.path)}{'/' if node.is_dir else ''}  [dim]{size(node.size)}[/]"
 
     @on(Input.Submitted, "#search")
     def _to_results(self) -> None:
@@ -190,7 +183,7 @@ class ContentsScreen(RestoreWork, CommandScreen):
                 return tr("runs.busy", self.lang)
             if not restores_parts(self.repo):
                 return tr("why.whole_only", self.lang, driver=self.repo.driver)
-            return None if self.query_one(ContentsTree).marked else tr("why.nothing_marked", self.lang)
+            return None if self.query_one(ContentsTree).marks else tr("why.nothing_marked", self.lang)
         return None if self.is_mounted and self.highlighted() is not None else tr("why.no_path", self.lang)
 
     def action_search(self) -> None:
@@ -201,14 +194,13 @@ class ContentsScreen(RestoreWork, CommandScreen):
         if node is None:
             return
         tree = self.query_one(ContentsTree)
-        if tree.toggle_mark(node.path) is None:
-            self.notify(tr("contents.covered", self.lang, path=node.path), severity="warning")
+        tree.toggle_mark(node.path)
         results = self.query_one("#results", OptionList)
         if results.display:  # the marks shown in the results too, where the cursor stays
             for i in range(results.option_count):
                 option = results.get_option_at_index(i)
                 n = self.contents.node(option.id)
-                results.replace_option_prompt_at_index(i, self._result_line(n, marked_under(n.path, tree.marked)))
+                results.replace_option_prompt_at_index(i, self._result_line(n, tree.marks.state(n.path)))
         self.show_detail()
         self.refresh_keys()
 
@@ -226,7 +218,7 @@ class ContentsScreen(RestoreWork, CommandScreen):
     def action_restore(self) -> None:
         from dse_tui.ui.screens.restore_dialog import RestoreDialog
 
-        parts = tuple(sorted(self.query_one(ContentsTree).marked))
+        parts = self.query_one(ContentsTree).marks.parts()  # a marked folder once, not with its files
         if parts:
             self.app.push_screen(RestoreDialog(self.app.profile, self.run, self.lang, parts=parts), self.begin_restore)
 

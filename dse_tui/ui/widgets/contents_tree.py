@@ -1,8 +1,13 @@
-"""A run's contents as a Textual Tree: a folder's children added when it is first opened, marks shown on
-what is marked and on everything under a marked folder, and a path reached by opening its folders."""
+"""A run's contents as a Textual Tree: a folder's children added when it is first opened, each line's mark
+(marked, part marked, not) drawn from the marks when the line is drawn, and a path reached by opening its
+folders.
+
+A mark is not in a node's label: marking a folder of fifty thousand files changes the marks
+(core/restore/marks.py, by path) and redraws the lines on screen, whatever number of nodes were made."""
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
@@ -10,24 +15,26 @@ from textual.widgets.tree import TreeNode
 
 from dse_tui.core.common.fmt import size
 from dse_tui.core.restore.contents import Contents, Node
+from dse_tui.core.restore.marks import Mark, Marks
 
 SHOWN_CHILDREN = 2000  # a folder's first children in the tree; the search finds the rest
 
 
-def marked_under(path: str, marked: set[str]) -> bool:
-    """`path` is marked, or lies under a marked folder."""
-    if path in marked:
-        return True
-    head = path
-    while "/" in head:
-        head = head.rpartition("/")[0]
-        if head in marked:
-            return True
-    return False
+MARKS = {Mark.ALL: ("■ ", "bold green"), Mark.SOME: ("◐ ", "bold yellow"), Mark.NONE: ("□ ", "dim")}
 
 
-def node_label(node: Node, marked: bool) -> Text:
-    text = Text("■ " if marked else "□ ", style="bold green" if marked else "dim")
+def mark_text(mark: Mark) -> Text:
+    glyph, style = MARKS[mark]
+    return Text(glyph, style=style)
+
+
+def mark_markup(mark: Mark) -> str:
+    glyph, style = MARKS[mark]
+    return f"[{style}]{glyph.strip()}[/]"
+
+
+def node_label(node: Node) -> Text:
+    text = Text()
     if node.is_dir:
         text.append(node.name + "/", style="bold" if node.listed else "bold italic")
         text.append(f"  {size(node.size)} · {node.files}", style="dim")
@@ -54,7 +61,7 @@ class ContentsTree(Tree[Node], inherit_bindings=False):
     def __init__(self, label: str, **kwargs):
         super().__init__(label, **kwargs)
         self.contents: Contents | None = None
-        self.marked: set[str] = set()
+        self.marks: Marks | None = None
         self.nodes: dict[str, TreeNode[Node]] = {}  # the tree's nodes made so far, by path
         self.filled: set[str] = set()  # the folders whose children were added
         self.guide_depth = 3
@@ -62,6 +69,7 @@ class ContentsTree(Tree[Node], inherit_bindings=False):
     def show(self, contents: Contents) -> None:
         """The root's children, the root open: what the first paint shows."""
         self.contents = contents
+        self.marks = Marks(contents)
         self.root.data = contents.root
         self.nodes = {"": self.root}
         self._fill(self.root)
@@ -76,8 +84,7 @@ class ContentsTree(Tree[Node], inherit_bindings=False):
         self.filled.add(parent.data.path)
 
     def _add(self, parent: TreeNode[Node], child: Node) -> TreeNode[Node]:
-        made = parent.add(node_label(child, marked_under(child.path, self.marked)), child,
-                          allow_expand=child.is_dir)
+        made = parent.add(node_label(child), child, allow_expand=child.is_dir)
         self.nodes[child.path] = made
         return made
 
@@ -125,19 +132,20 @@ class ContentsTree(Tree[Node], inherit_bindings=False):
         node = self.cursor_node
         return node.data if node is not None and node.data is not None and node is not self.root else None
 
-    def toggle_mark(self, path: str) -> bool | None:
-        """Mark `path` or unmark it. Returns whether it is marked now; None (nothing done) when a folder
-        above it is marked."""
-        if path not in self.marked and marked_under(path, self.marked):
-            return None
-        if path in self.marked:
-            self.marked.discard(path)
-        else:
-            self.marked = {m for m in self.marked if not m.startswith(path + "/")} | {path}
-        self._relabel(path)
-        return path in self.marked
+    def render_label(self, node: TreeNode[Node], base_style: Style, style: Style) -> Text:
+        label = super().render_label(node, base_style, style)
+        if node is self.root or node.data is None or self.marks is None:  # the run itself, "… more"
+            return label
+        mark = mark_text(self.marks.state(node.data.path))
+        mark.stylize(style)
+        # After the folder's open/closed icon, where the mark was when it was part of the label.
+        icon = len(self.ICON_NODE) if node.allow_expand else 0
+        return Text.assemble(label[:icon], mark, label[icon:])
 
-    def _relabel(self, path: str) -> None:
-        for p, node in self.nodes.items():
-            if p and (p == path or p.startswith(path + "/")):
-                node.set_label(node_label(node.data, marked_under(p, self.marked)))
+    def toggle_mark(self, path: str) -> Mark:
+        """Mark `path` and all under it, or unmark them. Returns its state now."""
+        mark = self.marks.toggle(path)
+        # Tree caches its lines drawn: dropped, the lines on screen are drawn again with the marks as now.
+        self._line_cache.clear()
+        self.refresh()
+        return mark
