@@ -63,10 +63,10 @@ async def test_a_whole_session_with_a_resume_in_the_middle(tmp_path):
         await pilot.press("space")  # tick: done, and on to the next step
         assert outcome(app, "first") == "done" and current(app) == "count"
 
-        await pilot.press("space")  # evidence is asked for first
+        await pilot.press("space")  # evidence is asked for first: said, and the keys stay commands
         assert outcome(app, "count") == "pending"
-        assert app.focused is app.screen.query_one("#evidence", Input)
-        await pilot.press(*"many", "enter")
+        assert app.focused is app.screen.query_one("#steps")
+        await pilot.press("e", *"many", "enter")
         assert "does not match" in str(app.screen.query_one("#evidence-problem", Label).render())
         assert app.screen.session.state("count").evidence is None
         app.screen.query_one("#evidence", Input).value = ""

@@ -15,7 +15,7 @@ from dse_tui.core.catalog.lifecycle import SessionState, StepOutcome
 from dse_tui.core.catalog.sessions import SessionAlreadyOpen, SessionRow, StepRow
 from dse_tui.core.sessions.checklists import Checklist, Step, evidence_problem, fill_command
 from dse_tui.core.common.timeutil import utcnow
-from dse_tui.core.texts import Told
+from dse_tui.core.texts import Text, Told, active
 
 __all__ = ["Session", "SessionError", "SessionAlreadyOpen", "start_session", "session_workdir"]
 
@@ -72,7 +72,7 @@ class Session:
     def load(cls, catalog: Catalog, session_id: int, operator: str | None = None) -> Session:
         row = catalog.session(session_id)
         if row is None:
-            raise SessionError(f"there is no session {session_id}")
+            raise SessionError("machine.no_session", session=session_id)
         return cls(catalog, row, operator or current_operator())
 
     # ------------------------------------------------------------------ reading
@@ -89,7 +89,7 @@ class Session:
         for s in self.steps:
             if s.id == step_id:
                 return s
-        raise SessionError(f"session {self.id} has no step '{step_id}'")
+        raise SessionError("machine.no_step", session=self.id, step=step_id)
 
     def state(self, step_id: str) -> StepRow:
         return self.row.step_rows.get(step_id) or StepRow(step_id)
@@ -113,7 +113,7 @@ class Session:
     def next_pending(self, after: str | None = None) -> str | None:
         ids = [s.id for s in self.steps]
         start = ids.index(after) + 1 if after in ids else 0
-        for sid in ids[start:] + ids[:start]:
+        for sid in ids[start:]:  # never back to a step before: the operator goes on down the list
             if self.state(sid).outcome == StepOutcome.PENDING:
                 return sid
         return None
@@ -122,7 +122,7 @@ class Session:
 
     def _open(self) -> None:
         if not self.is_open:
-            raise SessionError(f"session {self.id} is {self.row.state}: it is a record now and cannot change")
+            raise SessionError("machine.record", session=self.id, state=Text(f"session.state.{self.row.state}"))
 
     def _ended_elsewhere(self) -> SessionError:
         self.reload()
@@ -159,7 +159,8 @@ class Session:
             self.set_evidence(step_id, evidence)
         now = self.refresh_step(step_id)
         if step.evidence and not now.evidence:
-            raise SessionError(f"step '{step_id}' asks for evidence first: {step.evidence.get('en')}")
+            raise SessionError("machine.evidence_first", step=step_id,
+                               prompt=step.evidence.get(active()) or step.evidence.get("en"))
         return self._update(step_id, "session step", {"evidence": now.evidence} if now.evidence else None,
                             outcome=StepOutcome.DONE, reason=None)
 
@@ -174,15 +175,15 @@ class Session:
         self._open()
         step = self.step(step_id)
         if step.required:
-            raise SessionError(f"step '{step_id}' is required: it cannot be skipped")
+            raise SessionError("machine.required", step=step_id)
         if not reason or not reason.strip():
-            raise SessionError("skipping a step needs a reason")
+            raise SessionError("machine.skip_reason")
         return self._update(step_id, "session step", {"reason": reason.strip()}, outcome=StepOutcome.SKIPPED,
                             reason=reason.strip())
 
     def _checked_evidence(self, step: Step, value: str) -> str:
         if not step.evidence:
-            raise SessionError(f"step '{step.id}' asks for no evidence; write it in the notes")
+            raise SessionError("machine.no_evidence", step=step.id)
         problem = evidence_problem(step, value)
         if problem:
             raise SessionError(problem)
@@ -219,13 +220,13 @@ class Session:
             self.refresh_step(s.id)
         missing = self.missing_required()
         if missing:
-            raise SessionError(f"{len(missing)} required step(s) not done yet: {', '.join(s.id for s in missing)}")
+            raise SessionError("machine.not_done", n=len(missing), steps=", ".join(s.id for s in missing))
         self._end(SessionState.FINISHED, None)
 
     def abandon(self, reason: str) -> None:
         self._open()
         if not reason or not reason.strip():
-            raise SessionError("abandoning a session needs a reason")
+            raise SessionError("machine.abandon_reason")
         self._end(SessionState.ABANDONED, reason.strip())
 
     def _end(self, state: str, reason: str | None) -> None:

@@ -62,4 +62,15 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "register.not_finished": "session {session} is {state}: finish its checklist before registering what it "
                              "produced",
     "register.repository_gone": "repository {repo} of session {session} is no longer in the profile",
+    # ---- a session's steps (sessions/machine.py) ----
+    "machine.no_session": "there is no session {session}",
+    "machine.no_step": "session {session} has no step '{step}'",
+    "machine.record": "session {session} is {state}: it is a record now and cannot change",
+    "machine.evidence_first": "step '{step}' asks for evidence first: {prompt} (press e to give it)",
+    "machine.required": "step '{step}' is required: it cannot be skipped",
+    "machine.skip_reason": "skipping a step needs a reason",
+    "machine.no_evidence": "step '{step}' asks for no evidence; write it in the notes",
+    "machine.not_done": {"one": "1 required step not done yet: {steps}",
+                         "other": "{n} required steps not done yet: {steps}"},
+    "machine.abandon_reason": "abandoning a session needs a reason",
 }

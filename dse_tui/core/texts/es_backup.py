@@ -66,4 +66,15 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "register.not_finished": "la sesión {session} está {state}: termine su lista de verificación antes de registrar "
                              "lo que produjo",
     "register.repository_gone": "el repositorio {repo} de la sesión {session} ya no está en el perfil",
+    # ---- los pasos de una sesión (sessions/machine.py) ----
+    "machine.no_session": "no hay ninguna sesión {session}",
+    "machine.no_step": "la sesión {session} no tiene ningún paso '{step}'",
+    "machine.record": "la sesión {session} está {state}: ahora es un registro y no puede cambiar",
+    "machine.evidence_first": "el paso '{step}' pide antes una evidencia: {prompt} (pulse e para darla)",
+    "machine.required": "el paso '{step}' es obligatorio: no se puede omitir",
+    "machine.skip_reason": "omitir un paso requiere un motivo",
+    "machine.no_evidence": "el paso '{step}' no pide evidencia; escríbala en las notas",
+    "machine.not_done": {"one": "falta 1 paso obligatorio por hacer: {steps}",
+                         "other": "faltan {n} pasos obligatorios por hacer: {steps}"},
+    "machine.abandon_reason": "abandonar una sesión requiere un motivo",
 }

@@ -36,6 +36,11 @@ class Commands(ReportsWorkerFailures):
         """Why `action` cannot be done now, in the screen's language; None when it can."""
         return None
 
+    def shown_why_not(self, action: str) -> str | None:
+        """What the footer shows refused (dimmed): why_not, unless a screen keeps its footer still while the
+        reason depends on the row under the cursor (a key pressed is always checked with why_not)."""
+        return self.why_not(action)
+
     def refresh_bindings(self) -> None:
         self._keys_shown = None  # the footer is built anew: refresh_keys compares with nothing until its next call
         super().refresh_bindings()
@@ -43,7 +48,7 @@ class Commands(ReportsWorkerFailures):
     def refresh_keys(self) -> None:
         """refresh_bindings, when a key's availability changed since refresh_keys last refreshed them: the
         footer is built anew each time, a tenth of a second on a loaded machine, too much for a cursor move."""
-        keys = (self.command_lang, tuple(self.why_not(c.action_name) is None for c in self.COMMAND_TABLE))
+        keys = (self.command_lang, tuple(self.shown_why_not(c.action_name) is None for c in self.COMMAND_TABLE))
         if keys != getattr(self, "_keys_shown", None):
             self.refresh_bindings()
             self._keys_shown = keys
@@ -53,13 +58,17 @@ class Commands(ReportsWorkerFailures):
             command_id, lang = parameters
             if lang != self.command_lang:
                 return False
-            return None if self.why_not(self.command(command_id).action_name) else True
+            return None if self.shown_why_not(self.command(command_id).action_name) else True
         if action == "refused":
-            return self.why_not(self.command(parameters[0]).action_name) is not None
+            return self.shown_why_not(self.command(parameters[0]).action_name) is not None
         return None if self.why_not(action) else True
 
     async def action_command(self, command_id: str, lang: str) -> None:
-        await self.run_action(self.command(command_id).action)
+        command = self.command(command_id)
+        if self.why_not(command.action_name) is not None:  # shown available, refused for this row: said why
+            self.action_refused(command_id)
+            return
+        await self.run_action(command.action)
 
     def action_refused(self, command_id: str) -> None:
         reason = self.why_not(self.command(command_id).action_name)

@@ -3,7 +3,10 @@ its commands filled in from the repository's settings, to follow (or print) step
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.markup import escape
+from rich.padding import Padding
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -14,6 +17,9 @@ from dse_tui.i18n import tr
 from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandModal
+from dse_tui.ui.screens.session_steps import step_line
+
+INDENT = 6  # under the text of a step: "☐ 12. "
 
 
 class ChecklistView(CommandModal[bool]):
@@ -44,16 +50,17 @@ class ChecklistView(CommandModal[bool]):
                 yield Static(f"[dim]{tr('checklist.output', self.lang)}[/dim]\n")
             yield Static(f"[b]{escape(self.checklist.title.get(self.lang) or self.checklist.title['en'])}[/b]"
                          f"  [dim]({self.checklist.name})[/dim]\n")
+            storage = self.storage and str(self.storage)
             for n, step in enumerate(self.checklist.steps, 1):
-                text = step.text.get(self.lang) or step.text["en"]
-                mark = "" if step.required else f" [dim]({tr('checklist.optional', self.lang)})[/dim]"
-                lines = [f"[b]{n:2}. ☐[/b] {escape(text)}{mark}"]
+                # The step's text, its command and its evidence line all wrap under the text, not the box.
+                parts = [step_line(n, step.text.get(self.lang) or step.text["en"],
+                                   note=None if step.required else tr("checklist.optional", self.lang))]
                 if step.command:
-                    lines.append(f"      [cyan]$ {escape(fill_command(step.command, self.repo, storage=self.storage and str(self.storage)))}[/cyan]")
+                    parts.append(Text(f"$ {fill_command(step.command, self.repo, storage=storage)}", style="cyan"))
                 if step.evidence:
-                    lines.append(f"      [dim]{escape(step.evidence.get(self.lang) or step.evidence['en'])}: "
-                                 "________________[/dim]")
-                yield Static("\n".join(lines))
+                    parts.append(Text(f"{step.evidence.get(self.lang) or step.evidence['en']}: ________________",
+                                      style="dim"))
+                yield Static(Group(parts[0], *(Padding(part, (0, 0, 0, INDENT)) for part in parts[1:])))
 
     def why_not(self, action: str) -> str | None:
         if action == "start" and self.checklist is None:

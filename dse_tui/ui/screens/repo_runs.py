@@ -54,6 +54,7 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
         self.lang = lang
         self.level = repo.verify
         self.runs: list[Run] = []
+        self._read_at: int | None = None  # the catalog's data_version when the rows were read
         self.facts: dict[int, RunFacts] = {}  # run id → what its row and its keys' checks need, read at reload
         self.cancel_event: threading.Event | None = None
         self.busy: str | None = None  # "verify" | "restore" while a worker runs
@@ -82,7 +83,15 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
 
     # ----------------------------------------------------------- data
 
+    def on_screen_resume(self) -> None:
+        """Back from a screen that changed the catalog (a session finished and registered, a copy, a label):
+        the rows are read again, else they say what was true before."""
+        if self._read_at is not None and self.app.catalog is not None and \
+                self.app.catalog.data_version() != self._read_at:
+            self.reload()
+
     def reload(self) -> None:
+        self._read_at = self.app.catalog.data_version()
         keep = self.selected_run().id if self.selected_run() else None
         # A few queries for all the rows (the keys' checks read this too, never the catalog).
         history = self.app.catalog.run_history(self.repo.id, 200)

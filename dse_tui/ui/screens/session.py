@@ -10,11 +10,10 @@ import threading
 from dataclasses import replace
 
 from rich.markup import escape
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, Log, OptionList, Static
+from textual.widgets import Footer, Header, Input, Label, Log, Static
 from textual.widgets.option_list import Option
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -28,10 +27,8 @@ from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.session_commands import SESSION_COMMANDS, refusal
 from dse_tui.ui.screens.session_finish import FinishAndRegister
+from dse_tui.ui.screens.session_steps import BOX, StepList, step_line
 from dse_tui.ui.screens.session_typed import TypedText
-
-
-BOX = {"done": ("☑", "green"), "skipped": ("⊘", "yellow"), "pending": ("☐", "")}
 
 
 class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
@@ -67,7 +64,7 @@ class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
         yield Static(id="heading")
         yield Static(id="reason")
         with Horizontal(id="body"):
-            yield OptionList(id="steps")
+            yield StepList(id="steps")
             with Vertical(id="step-pane"):
                 with VerticalScroll(id="step-scroll"):
                     yield Static(id="step-text")
@@ -93,7 +90,7 @@ class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
             self.reason = status.reason if status and status.state == "manual-required" else None
         self.title = tr("session.title", self.lang, name=self.repo.name, id=self.session_id)
         self.query_one("#work").display = False
-        steps = self.query_one("#steps", OptionList)
+        steps = self.query_one("#steps", StepList)
         steps.add_options([Option(self._prompt(i), id=s.id) for i, s in enumerate(self.session.steps)])
         current = self.session.current
         if current is not None:
@@ -113,18 +110,14 @@ class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
 
     # ----------------------------------------------------------- display
 
-    def _prompt(self, index: int) -> Text:
+    def _prompt(self, index: int):
         step = self.session.steps[index]
         box, style = BOX[self.session.state(step.id).outcome]
-        text = Text(f"{box} ", style=style)
-        text.append(f"{index + 1:2}. ", style="dim")
-        text.append(step.text.get(self.lang) or step.text["en"])
-        if not step.required:
-            text.append(f" ({tr('session.optional', self.lang)})", style="dim")
-        return text
+        return step_line(index + 1, step.text.get(self.lang) or step.text["en"], box=box, style=style,
+                         note=None if step.required else tr("session.optional", self.lang))
 
     def selected(self) -> str | None:
-        steps = self.query_one("#steps", OptionList)
+        steps = self.query_one("#steps", StepList)
         if self.session is None or steps.highlighted is None:
             return None
         return self.session.steps[steps.highlighted].id
@@ -187,13 +180,13 @@ class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
 
     def refresh_step(self, step_id: str) -> None:
         index = [s.id for s in self.session.steps].index(step_id)
-        self.query_one("#steps", OptionList).replace_option_prompt_at_index(index, self._prompt(index))
+        self.query_one("#steps", StepList).replace_option_prompt_at_index(index, self._prompt(index))
         self.refresh_heading()
         if step_id == self.selected():
             self.show_step()
         self.refresh_keys()
 
-    @on(OptionList.OptionHighlighted, "#steps")
+    @on(StepList.OptionHighlighted, "#steps")
     def _highlighted(self) -> None:
         step_id = self.selected()
         if step_id is not None:
@@ -201,9 +194,9 @@ class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
                 self.typed.move_to(step_id)
                 self.session.row = replace(self.session.row, current=step_id)
                 self._save_soon()
-            self.session.refresh_step(step_id)
+        # What the step shows is in memory (every change here reloads it); the footer does not depend on the
+        # step (shown_why_not), so a cursor move reads nothing and rebuilds nothing.
         self.show_step()
-        self.refresh_keys()
 
     # ----------------------------------------------------------- inputs
 
@@ -260,6 +253,12 @@ class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
             return None
         return refusal(self.session, self.selected(), self.busy, action, self.lang)
 
+    def shown_why_not(self, action: str) -> str | None:
+        """The footer's: only what holds for every step (a key refused for this step says why when pressed)."""
+        if self.session is None or not self.is_mounted:
+            return None
+        return refusal(self.session, self.selected(), self.busy, action, self.lang, per_step=False)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app says what failed (ui/workers.py); the session stops being busy and shows what it recorded.
         if event.state is WorkerState.ERROR and event.worker.group == "session":
@@ -272,14 +271,12 @@ class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
             return
         ticking = self.session.refresh_step(step_id).outcome == "pending"
         done = self._write(self.session.tick if ticking else self.session.untick, step_id)
-        if done is None:
-            if ticking and self.session.is_open and self.session.step(step_id).evidence:
-                self.query_one("#evidence", Input).focus()
+        if done is None:  # refused, and said: the focus stays on the steps, so the next key is a command
             return
         self.refresh_step(step_id)
         following = self.session.next_pending(step_id) if ticking else None
         if following is not None:
-            self.query_one("#steps", OptionList).highlighted = [s.id for s in self.session.steps].index(following)
+            self.query_one("#steps", StepList).highlighted = [s.id for s in self.session.steps].index(following)
 
     def action_evidence(self) -> None:
         self.query_one("#evidence", Input).focus()

@@ -15,8 +15,10 @@ SESSION_COMMANDS = tuple(Command(cid, key, action, text=f"scmd.{cid}") for cid, 
 CHANGES = {"tick", "run", "evidence", "note", "skip", "finish", "abandon"}  # refused on an ended session
 
 
-def refusal(s: Session, step_id: str | None, busy: str | None, action: str, lang: str) -> str | None:
-    """Why `action` cannot be done now on session `s` with step `step_id` selected; None when it can."""
+def refusal(s: Session, step_id: str | None, busy: str | None, action: str, lang: str, *,
+            per_step: bool = True) -> str | None:
+    """Why `action` cannot be done now on session `s` with step `step_id` selected; None when it can.
+    `per_step` false: only the reasons that hold whichever step is selected (what the footer shows)."""
     if action == "cancel":
         return None if busy is not None else tr("why.idle", lang)
     if action not in CHANGES and action != "register":
@@ -30,7 +32,7 @@ def refusal(s: Session, step_id: str | None, busy: str | None, action: str, lang
     if action == "finish":
         missing = [st.id for st in s.missing_required()]
         return tr("why.finish_missing", lang, n=len(missing), steps=", ".join(missing[:6])) if missing else None
-    if action == "abandon":
+    if action == "abandon" or not per_step:
         return None
     if step_id is None:
         return tr("why.no_step", lang)
