@@ -148,9 +148,11 @@ async def test_a_run_by_another_process_shows_as_running(tmp_path):
         finally:
             cron.kill()
             cron.wait()
-        app.refresh_statuses()  # a killed run is running no more: its lock went with it
+        app.refresh_statuses()  # a killed run is running no more: its lease went with its process
         await pilot.pause()
-        assert cell(app, "big", "state") == "never"
+        assert cell(app, "big", "state") == "failed"  # recorded interrupted at once, not when its lease ends
+        (run,) = app.catalog.run_history("big", 5)
+        assert run.run.state == "failed" and run.run.message.startswith("interrupted"), run.run.message
 
 
 async def test_quitting_with_a_backup_running_asks_first(tmp_path):

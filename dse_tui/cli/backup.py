@@ -174,9 +174,11 @@ def cmd_run(args) -> int:
     if args.repos and (args.all or args.due):
         fail(say(args, "cli.run.both"))
         return EXIT_UNKNOWN
+    from dse_tui.core.engine.hosts import interrupt_dead_runs
+
     with catalog:
         # Runs a host left running when it died: once their lease is past, any host's `run` closes them.
-        for run_id, repo_id, host in catalog.interrupt_expired_runs():
+        for run_id, repo_id, host in interrupt_dead_runs(catalog):
             print("dse-tui: " + say(args, "cli.run.interrupted_elsewhere", run=run_id, repo=repo_id, host=host),
                   file=sys.stderr)
         try:

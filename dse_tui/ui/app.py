@@ -16,6 +16,7 @@ from dse_tui.core.catalog import Catalog, CatalogError, open_catalog
 from dse_tui.core.profile.cache import load_cached
 from dse_tui.core.profile.model import Profile
 from dse_tui.core.profile.problems import ConfigError
+from dse_tui.core.engine.hosts import interrupt_dead_runs
 from dse_tui.core.engine.schedule import RepoStatus, statuses
 from dse_tui.core.common.timeutil import utcnow
 from dse_tui.core.common.fmt import set_language
@@ -122,7 +123,7 @@ class DseApp(ReportsWorkerFailures, App):
 
             note_profile(self.catalog, self.profile)
             self.catalog.interrupt_dead_steps()
-            self.catalog.interrupt_expired_runs()
+            interrupt_dead_runs(self.catalog)
             self._data_version = self.catalog.data_version()
             self._refreshed_at = time.monotonic()
             self.statuses = statuses(self.profile, self.catalog, self.now())
@@ -137,7 +138,7 @@ class DseApp(ReportsWorkerFailures, App):
         # A step whose process died (a console closed mid-verification, a killed cron job) stops showing
         # as running here, and is recorded as interrupted.
         self.catalog.interrupt_dead_steps()
-        self.catalog.interrupt_expired_runs()  # another host's, dead mid-run: its lease has expired
+        interrupt_dead_runs(self.catalog)  # this host's killed at once, another's once its lease expired
         self._data_version = self.catalog.data_version()
         self._refreshed_at = time.monotonic()
         self.statuses = statuses(self.profile, self.catalog, self.now())

@@ -9,6 +9,7 @@ import functools
 import os
 import re
 import sqlite3
+from contextlib import contextmanager
 
 PG_SCHEMES = ("postgresql://", "postgres://")
 # One writer at a time, as SQLite's BEGIN IMMEDIATE: every read-check-write of the catalog (a state
@@ -289,3 +290,14 @@ def split_sql(script: str) -> list[str]:
             statements.append(current.strip())
             current = ""
     return [s for s in statements if s]
+
+
+@contextmanager
+def exported_snapshot(conn):
+    """A read-only repeatable-read transaction on PostgreSQL, and its snapshot's name for `pg_dump
+    --snapshot`: what is checked in it (the event chain) is exactly what the dump holds."""
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    try:
+        yield conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+    finally:
+        conn.execute("COMMIT")

@@ -27,10 +27,9 @@ def libpq_env(source: dict) -> dict[str, str]:
 
 def backup(ctx: BackupContext, live, chain_problems) -> None:
     """`live`: the catalog, opened read-only on PostgreSQL."""
-    conn = live.conn
-    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    try:
-        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+    from dse_tui.core.catalog.backend import exported_snapshot
+
+    with exported_snapshot(live.conn) as snapshot:
         broken = chain_problems(live)
         if broken:
             raise BackupError(f"the event log's hash chain does not verify in the copy of {live.where} (the snapshot pg_dump "
@@ -44,8 +43,6 @@ def backup(ctx: BackupContext, live, chain_problems) -> None:
         # -Z0: zstd compresses (as the PostgreSQL driver's dumps); restore with `zstd -dc F | pg_restore -d DB`.
         ctx.part(PART, [Stage(["pg_dump", "-Fc", "-Z0", f"--snapshot={snapshot}", "-d", live.url],
                               env=libpq_env(ctx.repo.source), name="pg_dump")])
-    finally:
-        conn.execute("COMMIT")
 
 
 class DumpedLog:

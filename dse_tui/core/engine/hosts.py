@@ -116,3 +116,14 @@ class Lease:
             self._thread.join()
         if not self.lost.is_set():
             catalog.drop_lease(self.key, self.token)
+
+
+def interrupt_dead_runs(catalog) -> list[tuple[int, str, str]]:
+    """interrupt_expired_runs, after freeing the leases of this host's processes that are gone: a run killed
+    here (kill -9, a closed console) is known dead at once, not once its lease expires; another host's waits
+    for its lease."""
+    here = this_host()
+    for holder in catalog.live_leases().values():
+        if holder.host == here and not _alive(holder.pid):
+            catalog.break_lease(holder)
+    return catalog.interrupt_expired_runs()
