@@ -176,9 +176,21 @@ async def test_f1_lists_the_keys_and_closes(demo_profile):
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#help-keys")
         keys = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-        assert {"r", "v", "m", "c", "l", "k", "s", "f2", "f1", "q", "ctrl+p"} <= set(keys)
+        assert {"r", "v", "⏎", "m", "c", "l", "k", "s", "f2", "f1", "q", "ctrl+p"} <= set(keys)
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_enter_on_a_repository_opens_its_runs(demo_profile):
+    from dse_tui.ui.screens.repo_runs import RepoRunsScreen
+
+    app = app_for(demo_profile)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot_until(pilot, lambda: detail_follows_cursor(app), what="the first row's detail")
+        second = rows(app)[1]
+        await pilot.press("down", "enter")
+        await pilot_until(pilot, lambda: isinstance(app.screen, RepoRunsScreen), what="the runs screen")
+        assert app.screen.repo.id == second
 
 
 async def test_pending_actions_are_shown_but_disabled(demo_profile):

@@ -47,6 +47,7 @@ DASHBOARD_COMMANDS: tuple[Command, ...] = (
     Command("cancel", "x", "cancel_run"),
     Command("log", "o", "show_log", show=False),
     Command("verify", "v", "verify"),
+    Command("runs", "enter", "verify", key_display="⏎", show=False, in_palette=False),  # the table's own Enter
     Command("checklist", "m", "checklist"),
     Command("copy", "c", "copy"),
     Command("label", "l", "label"),

@@ -79,6 +79,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "cmd.run.help": "Back up the selected repository now",
     "cmd.verify": "Verify",
     'cmd.verify.help': "The repository's runs: verify, restore, accept",
+    "cmd.runs": "Runs",
+    "cmd.runs.help": "The selected repository's runs (as v)",
     "cmd.checklist": "Manual",
     "cmd.checklist.help": "Start or resume a manual-backup session on the ITR checklist",
     "cmd.copy": "Copy",

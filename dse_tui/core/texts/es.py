@@ -79,6 +79,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "cmd.run.help": "Respaldar ahora el repositorio seleccionado",
     "cmd.verify": "Verificar",
     "cmd.verify.help": "Las ejecuciones del repositorio: verificar, restaurar, aceptar",
+    "cmd.runs": "Ejecuciones",
+    "cmd.runs.help": "Las ejecuciones del repositorio (como v)",
     "cmd.checklist": "Manual",
     "cmd.checklist.help": "Iniciar o reanudar una sesión de respaldo manual con la lista del ITR",
     "cmd.copy": "Copiar",

@@ -184,6 +184,11 @@ class DashboardScreen(CommandScreen):
             self._detail_timer.stop()
         self._detail_timer = self.set_timer(DETAIL_DELAY, self._cursor_settled)
 
+    @on(DataTable.RowSelected, "#repos")
+    def _row_chosen(self) -> None:
+        """Enter on a repository: its runs (what `v` opens), as a table's Enter opens its row everywhere."""
+        self.action_verify()
+
     def _cursor_settled(self) -> None:
         self._detail_timer = None
         self.show_detail()
