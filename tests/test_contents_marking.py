@@ -4,6 +4,8 @@ is marked by its path (the lines on screen drawn anew, not a label set on each n
 
 from __future__ import annotations
 
+from textual.widgets import Input, OptionList
+
 from dse_tui.core.catalog import Catalog
 from dse_tui.core.engine.runner import run_repository
 from dse_tui.core.verification.manifest import write_manifest
@@ -64,6 +66,14 @@ async def test_a_folder_marks_and_unmarks_all_under_it_and_follows_its_children(
         await pilot_until(pilot, lambda: [mark_on(tree, p) for p in shown] == ["◐", "□", "□", "■", "□"],
                           what="docs part marked")
         assert set(tree.marks) == {"docs/notes.txt"}
+        app.screen.query_one("#search", Input).value = "docs"
+        results = app.screen.query_one("#results", OptionList)
+        await pilot_until(pilot, lambda: results.option_count > 0, what="the results for docs")
+        prompts = {results.get_option_at_index(i).id: str(results.get_option_at_index(i).prompt)
+                   for i in range(results.option_count)}
+        assert "◐" in prompts["docs"] and "■" in prompts["docs/notes.txt"] and "□" in prompts["docs/deep"]
+        app.screen.query_one("#search", Input).value = ""
+        tree.focus()
         assert "Marked: 1 (1 files" in str(app.screen.query_one("#detail").render())
         await pilot.press("space")  # marked again: deep whole, and docs whole with it
         await pilot_until(pilot, lambda: [mark_on(tree, p) for p in shown] == ["■", "■", "■", "■", "□"],

@@ -126,8 +126,8 @@ class Marks:
         for folder in _ancestors(path):  # the nearest first: one not whole means none above it is
             if not self._whole(folder):
                 break
-            self._drop_under(folder)
-            self._add(folder)
+            self._drop_under(folder, count=False)  # the same files, held by one path: the sums stay
+            self._add(folder, count=False)
 
     def unmark(self, path: str) -> None:
         above = self.covering(path)
@@ -163,11 +163,12 @@ class Marks:
         i = bisect_left(paths, path)
         return i < len(paths) and paths[i] == path
 
-    def _add(self, path: str) -> None:
+    def _add(self, path: str, count: bool = True) -> None:
         if path not in self._set:
             insort(self._cover, path)
             self._set.add(path)
-            self._count(path, +1)
+            if count:
+                self._count(path, +1)
 
     def _children(self, folder: str) -> list[str]:
         """The paths directly in `folder`, listed or standing for what is under them (Contents.children's
@@ -203,9 +204,9 @@ class Marks:
             self._set.discard(path)
             self._count(path, -1)
 
-    def _drop_under(self, path: str) -> None:
+    def _drop_under(self, path: str, count: bool = True) -> None:
         lo, hi = self._range(path)
-        for gone in self._cover[lo:hi]:
+        for gone in self._cover[lo:hi] if count else ():
             self._count(gone, -1)
         self._set.difference_update(self._cover[lo:hi])
         del self._cover[lo:hi]
