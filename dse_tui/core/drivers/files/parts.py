@@ -45,8 +45,8 @@ def select_parts(repo: Repository, manifest: dict, parts: tuple[str, ...], t: Re
     missing = [shown for path, shown in wanted.items() if path not in kinds]
     if missing:
         raise RestoreError("restore.parts.no_path", n=len(missing), paths=", ".join(repr(m) for m in missing))
-    folders = sorted(p for p, kind in kinds.items() if kind == "dir")
-    return tuple(sorted(p for p in kinds if not any(_under(p, f) for f in folders if f != p)))
+    folders = {p for p, kind in kinds.items() if kind == "dir"}
+    return tuple(sorted(p for p in kinds if not _covered(posixpath.dirname(p), folders)))
 
 
 def _normal(repo: Repository, path: str) -> str:
@@ -65,8 +65,10 @@ def _normal(repo: Repository, path: str) -> str:
     return path
 
 
-def _under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder + "/")
+def _covered(path: str, selected: set[str]) -> bool:
+    """`path` is one of `selected` or under one: its own ancestors looked up, so that 50,000 paths marked
+    one by one cost 50,000 lookups per entry of the manifest's depth, not 50,000 comparisons per entry."""
+    return any(a in selected for a in _ancestors(path))
 
 
 # ---------------------------------------------------------------- restoring
@@ -86,12 +88,12 @@ def restore_parts(v, t: RestoreTarget, force: bool) -> None:
     above = {a for p in above for a in _ancestors(p)}
     for entry in v.manifest["files"]:
         path = entry["path"]
-        if path in above or any(_under(path, s) for s in selected):
+        if path in above or _covered(path, selected):
             by_path[path] = entry
-    restored = {p: e for p, e in by_path.items() if any(_under(p, s) for s in selected)}
+    restored = {p: e for p, e in by_path.items() if _covered(p, selected)}
     # A hard link names the first path of its file: extracted too when it is not restored, then left behind.
     extra = sorted({e["target"] for e in restored.values() if e["type"] == "hardlink"
-                    and not any(_under(e["target"], s) for s in selected)})
+                    and not _covered(e["target"], selected)})
     target.mkdir(parents=True, exist_ok=True)
     _refuse_conflicts(target, t.parts, restored)
     staging = target / f"{STAGING}{os.getpid()}-{secrets.token_hex(4)}"
