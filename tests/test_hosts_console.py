@@ -54,3 +54,23 @@ def test_the_profile_names_a_repositorys_host_and_the_lease(tmp_path):
     assert load_profile(site(tmp_path / "plain", repo_extra="")).repository("conf").host is None
     with pytest.raises(ConfigError, match="host"):
         load_profile(site(tmp_path / "bad", repo_extra=", host: 'no spaces here'"))
+
+
+def test_a_run_shows_as_running_while_its_hosts_lease_holds(tmp_path, monkeypatch):
+    import subprocess
+
+    from dse_tui.core.common.timeutil import utcnow
+    from dse_tui.core.engine.schedule import statuses
+
+    monkeypatch.setenv("DSE_TUI_HOST", "here")
+    profile = load_profile(site(tmp_path, repo_extra=""))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with Catalog(profile.catalog_path) as catalog:
+        catalog.start_run("conf", host="far")
+        assert catalog.take_lease("conf", "far", gone.pid, "t", 600) is None
+        # Another host's process is not looked for here: its lease says it runs.
+        assert [s.running for s in statuses(profile, catalog, utcnow())] == [True]
+        catalog.conn.execute("UPDATE leases SET host = 'here'")
+        # This host's, whose process is gone: not running, though its lease has not expired yet.
+        assert [s.running for s in statuses(profile, catalog, utcnow())] == [False]
