@@ -35,6 +35,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def holder_alive(holder) -> bool:
+    """Whether the lease's holder may still be running: another host's is, while its lease lasts (it is not
+    ours to judge); one of this host is while its process is."""
+    return holder.host != this_host() or _alive(holder.pid)
+
+
 class LeaseHeld(Exception):
     """Another host (or process) holds the repository's lease: `holder` says who."""
 

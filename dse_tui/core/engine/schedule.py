@@ -111,6 +111,7 @@ def statuses(profile: Profile, catalog: Catalog, now: datetime) -> list[RepoStat
     """One status per repository of the profile, in profile order."""
     from dataclasses import replace
 
+    from dse_tui.core.engine.hosts import holder_alive
     from dse_tui.core.engine.locks import lock_holder
 
     last = catalog.last_status()
@@ -124,7 +125,7 @@ def statuses(profile: Profile, catalog: Catalog, now: datetime) -> list[RepoStat
         if attempt and attempt.state == RunState.RUNNING:
             if leases is None:
                 leases = catalog.live_leases()
-            if r.id in leases or lock_holder(profile.storage_root, r.id):
+            if (r.id in leases and holder_alive(leases[r.id])) or lock_holder(profile.storage_root, r.id):
                 status = replace(status, running=True)
         out.append(status)
     return out
