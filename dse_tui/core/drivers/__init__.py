@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from functools import cache
 
-SHARED = frozenset({"base"})  # modules of this package that are not drivers
+SHARED = frozenset({"base", "catalog_pg"})  # modules of this package that are not drivers (catalog_pg: catalog's PG half)
 # Drivers a repository of the profile cannot name: a setting makes their one repository
 # (catalog: storage.catalog_backup, the catalog's own).
 BUILT_IN = frozenset({"catalog"})
