@@ -131,6 +131,17 @@ async def test_the_event_log_screen_filters_and_shows_the_chain(tmp_path):
         table = app.screen.query_one("#events", DataTable)
         actions = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
         assert "run started" in actions and "run ended" in actions and "verification" in actions
+        # The highlighted event's detail in full, a line per key: what the table's column cuts is all there.
+        import json
+
+        ended = actions.index("run ended")
+        table.move_cursor(row=ended)
+        stored = json.loads(list(app.catalog.events(50))[ended]["detail"])
+        await pilot_until(pilot, lambda: all(f"{k}:" in text_of(app.screen.query_one("#detail", Static))
+                                             for k in stored), what="the event's detail in the pane")
+        pane = text_of(app.screen.query_one("#detail", Static))
+        assert all(str(v) in pane.replace("\n", "") for v in stored.values() if isinstance(v, (str, int))), pane
+        assert not str(table.get_row_at(ended)[6]).startswith("{"), "the column reads as key: value, not JSON"
         app.screen.query_one("#words", Input).value = "verification"
         await pilot_until(pilot, lambda: table.row_count < len(actions), what="the filter to apply")
         assert {str(table.get_row_at(i)[4]) for i in range(table.row_count)} == {"verification"}

@@ -46,6 +46,10 @@ async def test_copy_from_the_dashboard_then_find_the_disc_in_the_inventory(tmp_p
             assert catalog.medium(code).state == "full"
         await pilot.press("w")
         assert isinstance(app.screen, ReasonDialog)
+        field = app.screen.query_one("#reason")
+        assert "Safe, room" in field.placeholder and "reason" not in field.placeholder, "it asks for a place"
+        await pilot.press("enter")
+        assert "Say where it is" in str(app.screen.query_one("#problem").render())
         await pilot.press(*"safe B", "enter")
         await dismissed(pilot, ReasonDialog)
         with Catalog(profile.catalog_path) as catalog:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from datetime import timedelta
 
 from dse_tui.core.profile.config import load_profile
 from dse_tui.ui.app import make_app
@@ -266,3 +267,22 @@ async def test_q_quits_from_the_dashboard_and_from_the_problem_screen(demo_profi
             await pilot.press("q")
             await pilot.pause()
             assert app._exit, f"q did not quit on {type(app.screen).__name__}"
+
+
+async def test_the_sizes_title_counts_its_runs_and_grows_with_them(demo_profile):
+    from textual.widgets import Label
+
+    profile = load_profile(demo_profile)
+    record_runs(profile.catalog_path, "library-db", "g")
+    app = app_for(demo_profile)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot_until(pilot, lambda: detail_follows_cursor(app), what="the first row's detail")
+        title = app.screen.query_one("#sizes-title", Label)
+        assert str(title.content).startswith("Size of the last good run: "), title.content
+        record_runs(profile.catalog_path, "library-db", "gggggggggggg", now=FIXED_NOW - timedelta(days=1),
+                    size=2_400_000_000)
+        app.refresh_statuses()
+        app.screen.show_detail()
+        await pilot_until(pilot, lambda: "last 13 good runs" in str(title.content), what="the new count")
+        await pilot.pause()
+        assert title.region.width >= len(str(title.content)), "the title is cut at its old width"

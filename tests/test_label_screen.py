@@ -87,3 +87,30 @@ async def test_the_dashboard_label_key_says_when_there_is_no_medium(tmp_path):
         await pilot.pause()
         assert not isinstance(app.screen, LabelScreen)
         assert any("on no medium yet" in n.message for n in app._notifications)
+
+
+async def test_the_printer_list_offers_the_queues_cups_has(tmp_path, cups_queue):
+    """A profile naming no printer: the label screen still offers CUPS's own queues (asked in a worker), and
+    printing to one goes through CUPS; the choice shown at first stays the PDF alone."""
+    from dse_tui.core.destinations.copies import copy_pending
+
+    queue, _ = cups_queue
+    profile, _ = site(tmp_path, "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "discs", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(LabelScreen(list(outcome.media), "en"))
+        await pilot_until(pilot, lambda: previewed(app), what="the label screen's previews")
+        printer = app.screen.query_one("#printer", Select)
+        await pilot_until(pilot, lambda: any(value == queue for _, value in printer._options),
+                          what=f"the CUPS queue {queue} among the printers")
+        assert printer.value == "-", "the first choice is not changed under the operator"
+        assert any(f"{queue} (CUPS" in str(label) for label, value in printer._options if value == queue)
+        printer.value = queue
+        await pilot.pause()
+        await pilot.press("p")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any(f"Printed: job {queue}-" in n.message for n in app._notifications), \
+            [n.message for n in app._notifications]

@@ -25,6 +25,19 @@ def scheduler_running() -> bool:
     return out.stdout.strip() == "scheduler is running"
 
 
+def cups_queues() -> tuple[list[str], str | None]:
+    """The queues CUPS has (`lpstat -e`) and its default (`lpstat -d`): ([], None) when CUPS is not
+    installed or not running, which the label screen says by offering the PDF alone."""
+    try:
+        names = subprocess.run(["lpstat", "-e"], capture_output=True, text=True, timeout=TIMEOUT)
+        default = subprocess.run(["lpstat", "-d"], capture_output=True, text=True, timeout=TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired):
+        return [], None
+    queues = [line.strip() for line in names.stdout.splitlines() if line.strip()] if names.returncode == 0 else []
+    match = re.search(r"system default destination: (\S+)", default.stdout)
+    return queues, match.group(1) if match else None
+
+
 def print_file(path: Path, queue: str, *, copies: int = 1, raw: bool = False, title: str | None = None,
                options: list[str] | None = None) -> str:
     """Send `path` to CUPS queue `queue`; the job id (`QUEUE-42`)."""

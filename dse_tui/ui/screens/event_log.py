@@ -3,9 +3,13 @@ outcome, detail), with the chain's state at the top."""
 
 from __future__ import annotations
 
+import json
+
+from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
@@ -25,6 +29,27 @@ def shown_word(prefix: str, word: str | None, lang: str) -> str:
     return tr(prefix + word, lang) if word and has(prefix + word) else (word or "")
 
 
+def detail_pairs(detail: str | None) -> list[tuple[str, str]]:
+    """An event's detail (stored as JSON, hashed into the chain as it is) as (key, value) pairs to read:
+    a nested value shown compactly, a detail that is not a JSON object shown whole under no key."""
+    if not detail:
+        return []
+    try:
+        value = json.loads(detail)
+    except ValueError:
+        return [("", detail)]
+    if not isinstance(value, dict):
+        return [("", detail)]
+    return [(str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, separators=(", ", ": ")))
+            for k, v in value.items()]
+
+
+def detail_line(detail: str | None, width: int = 100) -> str:
+    """The table's one line of it: "key: value · key: value", cut with an ellipsis (the pane shows it all)."""
+    line = " · ".join(f"{k}: {v}" if k else v for k, v in detail_pairs(detail))
+    return line if len(line) <= width else line[:width - 1] + "…"
+
+
 class EventLogScreen(CommandScreen):
     DEFAULT_CSS = """
     EventLogScreen #chain { height: auto; padding: 0 1; }
@@ -32,6 +57,7 @@ class EventLogScreen(CommandScreen):
     EventLogScreen #filters Select { width: 36; }
     EventLogScreen #filters Input { width: 1fr; }
     EventLogScreen #events { height: 1fr; }
+    EventLogScreen #detail-box { height: auto; max-height: 12; border-top: solid $primary; padding: 0 1; }
     """
     AUTO_FOCUS = "#events"
     COMMAND_TABLE = (Command("search", "slash", "search", key_display="/", text="media.key.search"),
@@ -50,6 +76,8 @@ class EventLogScreen(CommandScreen):
                          id="repo")
             yield Input(placeholder=tr("events.filter", self.lang), id="words")
         yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="detail-box"):
+            yield Static(id="detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -83,6 +111,7 @@ class EventLogScreen(CommandScreen):
         table = self.query_one("#events", DataTable)
         table.clear()
         chosen = None if repo in (Select.NULL, None) else str(repo)
+        self.details: dict[str, str | None] = {}
         for e in self.app.catalog.events(LIMIT, repository=chosen):
             action, outcome = shown_word("event.action.", e["action"], self.lang), \
                 shown_word("record.", e["outcome"], self.lang)
@@ -91,7 +120,21 @@ class EventLogScreen(CommandScreen):
                 continue
             table.add_row(str(e["id"]), e["at"][:19].replace("T", " "), e["operator"], e["repository"] or "-",
                           action, Text(outcome, style=OUTCOME_STYLES.get(e["outcome"], "")),
-                          Text((e["detail"] or "")[:120]))
+                          Text(detail_line(e["detail"])), key=str(e["id"]))
+            self.details[str(e["id"])] = e["detail"]
+        self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#events")
+    def _show_detail(self) -> None:
+        """The highlighted event's detail in full, a line per key, wrapped: nothing of it cut."""
+        table = self.query_one("#events", DataTable)
+        key = None
+        if table.row_count and table.cursor_row is not None:
+            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        pairs = detail_pairs(self.details.get(key)) if key else []
+        self.query_one("#detail", Static).update(
+            "\n".join(f"[b]{escape(k)}:[/b] {escape(v)}" if k else escape(v) for k, v in pairs))
+        self.query_one("#detail-box").display = bool(pairs)
 
     @on(Select.Changed, "#repo")
     @on(Input.Changed, "#words")

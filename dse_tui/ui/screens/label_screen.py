@@ -70,6 +70,30 @@ class LabelScreen(CommandScreen):
             return
         self.labels = labels
         self._printer_changed()
+        self._find_queues()
+
+    @work(thread=True, exclusive=True, group="queues", exit_on_error=False)
+    def _find_queues(self) -> None:
+        """CUPS's own queues beside the profile's printers: asked in a worker (lpstat can take seconds)."""
+        from dse_tui.core.labels.printing import cups_queues
+
+        queues, default = cups_queues()
+        self.app.call_from_thread(self._queues_found, queues, default)
+
+    def _queues_found(self, queues: list[str], default: str | None) -> None:
+        profile_queues = {queue for queue, _ in self.app.profile.printers.values()}
+        extra = [q for q in queues if q not in profile_queues]
+        if not extra:
+            return
+        select = self.query_one("#printer", Select)
+        chosen = select.value
+        options = [(tr("label.pdf_only", self.lang), PDF_ONLY)]
+        options += [(f"{pid} ({queue})", pid) for pid, (queue, _) in self.app.profile.printers.items()]
+        options += [(tr("label.cups_queue_default" if q == default else "label.cups_queue", self.lang, queue=q), q)
+                    for q in extra]
+        with select.prevent(Select.Changed):  # the choice stays what it was
+            select.set_options(options)
+            select.value = chosen
 
     @on(Select.Changed, "#printer")
     def _printer_changed(self) -> None:

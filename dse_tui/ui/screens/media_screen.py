@@ -264,7 +264,8 @@ class MediaScreen(CommandScreen):
                 self._change(move, location=where)
 
         self.app.push_screen(ReasonDialog(tr("media.where", self.lang, code=item["code"]), self.lang,
-                                          ok=tr("media.move", self.lang)), given)
+                                          ok=tr("media.move", self.lang), placeholder="media.where.placeholder",
+                                          empty="media.where.empty"), given)
 
     def action_retire(self) -> None:
         from dse_tui.core.destinations.media import retire

@@ -28,16 +28,20 @@ class ReasonDialog(CommandModal):
     DEFAULT_CSS = DIALOG_CSS.format(name="ReasonDialog")
     COMMAND_TABLE = (Command("cancel", "escape", "dismiss(None)", text="dialog.cancel"),)
 
-    def __init__(self, question: str, lang: str, *, prompt: str | None = None, ok: str | None = None):
+    def __init__(self, question: str, lang: str, *, prompt: str | None = None, ok: str | None = None,
+                 placeholder: str = "reason.placeholder", empty: str = "reason.empty"):
+        """`placeholder`, `empty`: the text keys of what the field asks for and of the word when it is left
+        empty (a reason by default; a place, a name, for the dialogs that ask for those)."""
         super().__init__()
         self.question, self.lang, self.prompt, self.ok = question, lang, prompt, ok
+        self.placeholder, self.empty = placeholder, empty
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"[b]{escape(self.question)}[/b]")
             if self.prompt:
                 yield Label(self.prompt)
-            yield Input(id="reason", placeholder=tr("reason.placeholder", self.lang))
+            yield Input(id="reason", placeholder=tr(self.placeholder, self.lang))
             yield Label(id="problem")
             with Horizontal():
                 yield Button(tr("dialog.cancel", self.lang), id="cancel")
@@ -52,7 +56,7 @@ class ReasonDialog(CommandModal):
     def _go(self) -> None:
         reason = self.query_one("#reason", Input).value.strip()
         if not reason:
-            self.query_one("#problem", Label).update(tr("reason.empty", self.lang))
+            self.query_one("#problem", Label).update(tr(self.empty, self.lang))
             self.query_one("#reason", Input).focus()
             return
         self.dismiss(reason)

@@ -131,7 +131,10 @@ class RepoDetail(VerticalScroll):
         sizes_title = tr("detail.sizes", lang, n=len(sizes)) if sizes else tr("detail.no_sizes", lang)
         if sizes:
             sizes_title += f": {size(min(sizes))} – {size(max(sizes))}"
-        q("#sizes-title", Label).update(sizes_title, layout=False)
+        # Laid out again only when its length changed (a cursor move seldom changes it): a title grown after
+        # a run was cut at its old width.
+        title = q("#sizes-title", Label)
+        title.update(sizes_title, layout=len(sizes_title) != len(str(title.content)))
         q("#runs-title", Label).update(tr("detail.runs", lang) if runs else tr("detail.no_runs", lang), layout=False)
         self._show_runs(runs, now, lang)
         q("#actions-title", Label).update(tr("detail.actions", lang), layout=False)
