@@ -127,3 +127,17 @@ def test_a_lease_is_renewed_while_held_and_its_loss_cancels_the_run(where):
         assert lease.lost.is_set()
         lease.release(catalog)
         assert catalog.conn.execute("SELECT token FROM leases").fetchone()[0] == "taken", "not its to drop"
+
+
+def test_the_callers_cancel_reaches_the_run_at_once():
+    """The run reads the lease's cancel: a cancel of the caller's is seen at once, not when the lease's
+    thread next looks (a small run had ended good before that)."""
+    import threading
+
+    from dse_tui.core.engine.hosts import Lease
+
+    outer = threading.Event()
+    lease = Lease(None, "docs", 60, outer=outer)
+    assert not lease.cancel.is_set()
+    outer.set()
+    assert lease.cancel.is_set()

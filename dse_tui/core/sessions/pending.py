@@ -32,6 +32,9 @@ class PendingWrites:
             self._catalog.close()
             raise
         self._values: dict[tuple[str, str], str] = {}  # (field, step id) → the latest value given
+        # What was written from here, kept to read over the screen's own copy of the session: that copy is
+        # not read again on every cursor move, and would show a note as it was before it was written.
+        self._written: dict[tuple[str, str], str] = {}
         self._at: str | None = None  # the step the session moved to, not written yet
         self._mutex = threading.Lock()  # guards the two above
         self._writing = threading.Lock()  # one flush at a time: what was given later is written later
@@ -58,8 +61,9 @@ class PendingWrites:
 
     def over(self, row: StepRow) -> StepRow:
         """The step as it reads once what is pending is written (a note emptied is None, as the catalog has it)."""
-        pending = self.pending(row.step_id)
-        return replace(row, **{f: v or None for f, v in pending.items()}) if pending else row
+        with self._mutex:
+            given = {f: v for (f, s), v in {**self._written, **self._values}.items() if s == row.step_id}
+        return replace(row, **{f: v or None for f, v in given.items()}) if given else row
 
     def flush(self) -> None:
         """Write what is pending. SessionError: the session ended meanwhile (another console?), and what was
@@ -76,6 +80,7 @@ class PendingWrites:
                     else:
                         self._session.set_evidence(step_id, value)
                     with self._mutex:  # given again while it was written: that newer value stays pending
+                        self._written[(field, step_id)] = value
                         if self._values.get((field, step_id)) == value:
                             del self._values[(field, step_id)]
                 if at is not None:
