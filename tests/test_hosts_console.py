@@ -74,3 +74,38 @@ def test_a_run_shows_as_running_while_its_hosts_lease_holds(tmp_path, monkeypatc
         catalog.conn.execute("UPDATE leases SET host = 'here'")
         # This host's, whose process is gone: not running, though its lease has not expired yet.
         assert [s.running for s in statuses(profile, catalog, utcnow())] == [False]
+
+
+def test_another_hosts_runs_are_verified_copied_and_pruned_there(tmp_path, monkeypatch):
+    """Its folder is in that host's storage root: this host's `verify --due`, `copy` and pruning pass it by."""
+    from dse_tui.core.common.timeutil import utcnow
+    from dse_tui.core.destinations.copies import copy_pending
+    from dse_tui.core.engine.retention import prune
+    from dse_tui.core.verification.runs import due_runs
+
+    path = write_profile(tmp_path, """\
+site: {id: t, name: Test}
+storage: {root: ./backups, catalog: ./catalog.sqlite}
+destinations: [{id: nas, kind: directory, path: ./nas}]
+repositories:
+  - {id: conf, kind: config, driver: files, source: {path: ./tree}, verify_every: 1d, destinations: [nas],
+     copies: 1, retention: {daily: 0, weekly: 0, monthly: 0}}
+""")
+    profile = load_profile(path)
+    monkeypatch.setenv("DSE_TUI_HOST", "here")
+    (profile.storage_root / "conf" / "run-far").mkdir(parents=True)
+    with Catalog(profile.catalog_path) as catalog:
+        for _ in range(2):
+            run_id = catalog.start_run("conf", host="far")
+            catalog.finish_run(run_id, "good", size=1, sha256="0" * 64,
+                               artifact=str(profile.storage_root / "conf" / "run-far"), manifest="m")
+        assert due_runs(profile, catalog, utcnow()) == []
+        assert copy_pending(profile, catalog) == []
+        for run in catalog.prunable_runs("conf"):  # stored: retention would remove the older one
+            catalog.add_copy(run.id, "nas")
+        decisions = prune(profile, catalog, profile.repository("conf"))
+        assert decisions and all(d.keep for d in decisions)
+        assert any("host far" in str(r) for d in decisions for r in d.reasons)
+        assert (profile.storage_root / "conf" / "run-far").is_dir()
+        monkeypatch.setenv("DSE_TUI_HOST", "far")  # on its own host, they are
+        assert len(due_runs(profile, catalog, utcnow())) == 2

@@ -171,6 +171,8 @@ def copy_pending(profile: Profile, catalog: Catalog, repo_ids: list[str] | None 
                  on_bytes: Callable[[str, int], None] | None = None) -> list[CopyOutcome]:
     """The latest good run of each repository named (all by default), or run `run_id`, onto each of its
     destinations (or those of `to`) that has no verified copy of it yet."""
+    from dse_tui.core.engine.hosts import made_here
+
     cancel = cancel or threading.Event()
     if run_id is not None:
         run = catalog.run(run_id)
@@ -183,7 +185,8 @@ def copy_pending(profile: Profile, catalog: Catalog, repo_ids: list[str] | None 
             if repo_ids and repo.id not in repo_ids:
                 continue
             run = latest_good(catalog, repo.id)
-            if run is not None:
+            # Another host's run is copied by that host, whose storage root holds it (engine/hosts.py).
+            if run is not None and made_here(run):
                 targets.append((repo, run))
     from dse_tui.core.engine.locks import AlreadyRunning, RepoLock
 

@@ -25,6 +25,12 @@ def is_mine(repo, host: str | None = None) -> bool:
     return repo.host is None or repo.host == (host or this_host())
 
 
+def made_here(run) -> bool:
+    """Whether `run` is in this host's storage root: it made it (or it was recorded before hosts were).
+    Its verifications, copies and pruning are made there, where its folder is."""
+    return run.host is None or run.host == this_host()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

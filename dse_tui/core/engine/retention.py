@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.catalog.lifecycle import RunState
+from dse_tui.core.engine.hosts import made_here
 from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.restore.contents_index import index_path
 from dse_tui.core.texts import Text
@@ -80,6 +81,9 @@ def prune(profile: Profile, catalog: Catalog, repo: Repository, *, dry_run: bool
         return decisions
     for d in decisions:
         if d.keep:
+            continue
+        if not made_here(d.run):  # another host's disk holds it: its own runs' pruning removes it there
+            d.keep, d.reasons = True, [Text("prune.why.other_host", host=d.run.host)]
             continue
         artifact = Path(d.run.artifact)
         # Only what dse-tui made: a real folder (not a link) in this repository's folder of the storage root.

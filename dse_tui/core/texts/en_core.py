@@ -125,6 +125,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "prune.why.copies": "{n} of {copies} copies",
     "prune.why.held": "held: not satisfactory, no later good run yet",
     "prune.why.not_ours": "{artifact} is not a run folder dse-tui made: left alone",
+    "prune.why.other_host": "run of host {host}, whose storage root holds it: pruned there",
     # ---- audit: what breaks the hash chain (audit verify, the report, the event log) ----
     "audit.break.edited": "event {id} ({action}, {at}) was changed after it was written: its content no longer matches its hash",
     "audit.break.inserted": "event {id} was inserted: event {next} follows event {follows} directly",

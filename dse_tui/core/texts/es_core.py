@@ -125,6 +125,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "prune.why.copies": "{n} de {copies} copias",
     "prune.why.held": "retenida: no satisfactoria, aún sin ejecución correcta posterior",
     "prune.why.not_ours": "{artifact} no es una carpeta de ejecución hecha por dse-tui: se deja",
+    "prune.why.other_host": "respaldo del equipo {host}, en cuya raíz de almacenamiento está: se depura allí",
     # ---- audit: what breaks the hash chain (audit verify, the report, the event log) ----
     "audit.break.edited": "el evento {id} ({action}, {at}) se cambió después de escrito: su contenido ya no coincide con su hash",
     "audit.break.inserted": "el evento {id} se insertó: el evento {next} sigue directamente al evento {follows}",

@@ -183,12 +183,17 @@ def accept_run(catalog: Catalog, run: Run, reason: str, operator: str | None = N
 
 
 def due_runs(profile: Profile, catalog: Catalog, now: datetime, repos: list[Repository] | None = None) -> list[Run]:
-    """Stored runs whose last passed verification is older than their repository's `verify_every`."""
+    """Stored runs of this host (engine/hosts.py: it holds their folders) whose last passed verification is
+    older than their repository's `verify_every`."""
+    from dse_tui.core.engine.hosts import made_here
+
     out = []
     for repo in repos or profile.repositories:
         if repo.verify_every is None:
             continue
         for run in catalog.prunable_runs(repo.id):  # the good runs still kept
+            if not made_here(run):
+                continue
             checked = catalog.verified_at(run.id)
             if checked is None or checked + repo.verify_every <= now:
                 out.append(run)
