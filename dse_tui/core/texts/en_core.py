@@ -110,6 +110,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "restore.parts.conflicts": "{problems}: move them away, or restore into a new folder",
     "restore.sqlite.tables_live": "tables of a run are restored into a new file, never over the live database: restore them beside it, then copy the rows over with sqlite3 (ATTACH) if that is what is meant",
     "restore.sqlite.no_table": {"one": "the run holds no table {names} (its tables: {tables}; views and indexes come with the tables, not alone)", "other": "the run holds no tables {names} (its tables: {tables}; views and indexes come with the tables, not alone)"},
+    "restore.pg.roles_missing": {"one": "the role {roles} that the run's {db} names is not on this server: its objects are given to the restoring role and their grants left out (create it from globals.sql, then restore again to keep owners and grants)", "other": "the roles {roles} that the run's {db} names are not on this server: their objects are given to the restoring role and their grants left out (create them from globals.sql, then restore again to keep owners and grants)"},
     "restore.whole_only": "a {driver} run is restored whole, never a part of it: restore it into a new target and take what is needed from there",
     "restore.name_database": "run {run} holds the database(s) {databases}: name one with --database",
     "restore.bad_database_name": "'{target}' is not a database name dse-tui restores into (letters, digits, _ . -); a folder for the dump files needs a '/' (./dumps)",
