@@ -608,6 +608,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "cli.verify.bad": {"one": "1 of {total} verifications did not pass", "other": "{n} of {total} verifications did not pass"},
     "cli.verify.copy_on": "copy on {destination}",
     "cli.restore.gone": "run {run} belongs to {repo}, which the profile no longer has",
+    "cli.restore.insert": "Insert {what} and type where it is (a mount point, /dev/sr0, an .iso), or nothing to stop:",
     "cli.restore.confirm": "This overwrites the live data. Type the repository id ({repo}) to go on:",
     "cli.accept.done": "run {run} of {repo} accepted: {reason}",
     "restored.running": "running",

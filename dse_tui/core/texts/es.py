@@ -608,6 +608,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "cli.verify.bad": {"one": "1 de {total} verificaciones no pasó", "other": "{n} de {total} verificaciones no pasaron"},
     "cli.verify.copy_on": "copia en {destination}",
     "cli.restore.gone": "la ejecución {run} es de {repo}, que el perfil ya no tiene",
+    "cli.restore.insert": "Inserte el {what} y escriba dónde está (un punto de montaje, /dev/sr0, un .iso), o nada para parar:",
     "cli.restore.confirm": "Esto sobrescribe los datos en uso. Escriba el id del repositorio ({repo}) para continuar:",
     "cli.accept.done": "ejecución {run} de {repo} aceptada: {reason}",
     "restored.running": "en curso",
