@@ -774,5 +774,11 @@ TEXTS: dict[str, str | dict[str, str]] = {
     'medium.not_usable': 'That copy is not at hand: {why}',
     'medium.opening': 'Reading the copy of run {run} in {where}…',
     'medium.from': 'From the copy in {where}',
+    'medium.asks': 'asks for {codes}',
+    'disc.title': 'Insert disc {code} ({seq} of {total})',
+    'disc.which': 'A disc of run {run} of {repo} whose image is not here any more. Find the disc by the code on its label, insert it, and give where it is: its mount point, the drive (/dev/sr0), or its .iso image.',
+    'disc.placeholder': '/media/cdrom, /dev/sr0, /path/to/DISC.iso',
+    'disc.read': 'Read it',
+    'disc.empty': 'Type where the disc is, or Cancel',
     'medium.use': 'Restore from it',
 }

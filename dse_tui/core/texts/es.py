@@ -774,5 +774,11 @@ TEXTS: dict[str, str | dict[str, str]] = {
     'medium.not_usable': 'Esa copia no está a mano: {why}',
     'medium.opening': 'Leyendo la copia de la ejecución {run} en {where}…',
     'medium.from': 'Desde la copia en {where}',
+    'medium.asks': 'pide {codes}',
+    'disc.title': 'Inserte el disco {code} ({seq} de {total})',
+    'disc.which': 'Un disco de la ejecución {run} de {repo} cuya imagen ya no está aquí. Busque el disco por el código de su etiqueta, insértelo e indique dónde está: su punto de montaje, la unidad (/dev/sr0) o su imagen .iso.',
+    'disc.placeholder': '/media/cdrom, /dev/sr0, /ruta/al/DISCO.iso',
+    'disc.read': 'Leerlo',
+    'disc.empty': 'Escriba dónde está el disco, o Cancelar',
     'medium.use': 'Restaurar desde ella',
 }
