@@ -109,3 +109,15 @@ def test_the_whole_database_keeps_its_view_routines_and_event(maria_run, mariadb
     literal = target.replace("'", "''")
     assert maria(mariadb_db, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = "
                              f"'{literal}'") == "tidy\n"
+
+
+def test_the_command_refuses_a_view_in_the_operators_language(maria_run, mariadb_db, capsys):
+    from dse_tui.cli import main
+
+    profile, run_id, made = maria_run
+    target = new_target(made)
+    code = main(["--lang", "es", "restore", str(run_id), "--table", "on_loan", "--to", target,
+                 "--profile", str(profile.file)])
+    err = capsys.readouterr().err
+    assert code == 1 and "'on_loan' es una vista de" in err and "restaure la base de datos entera" in err
+    assert target not in databases(mariadb_db)
