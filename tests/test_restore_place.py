@@ -142,7 +142,7 @@ def test_a_disc_image_set_with_one_disc_elsewhere_is_put_back_together(tmp_path)
     env = fresh_env(tmp_path)
     target = tmp_path / "restored"
     alone = dse("restore", "--from", str(tmp_path / "discs"), "--to", str(target), env=env, cwd=tmp_path)
-    assert alone.returncode == 1 and f"disc 2 of 3 ({images[1].stem})" in alone.stderr and not target.exists()
+    assert alone.returncode == 1 and f"disc {images[1].stem} (2 of 3) of run {run_id} of docs is missing" in alone.stderr and not target.exists()
     result = dse("restore", "--from", str(tmp_path / "discs"), "--from", str(elsewhere), "--to", str(target),
                  env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -170,7 +170,7 @@ def test_a_missing_disc_is_asked_for_by_its_code(tmp_path):
         return str(mounted)
 
     with open_copy([str(tmp_path / "discs")], None, tmp_path / "work", ask=ask) as opened:
-        assert asked == [f"disc 3 of 3 ({images[2].stem}) of run {run_id} of docs"]
+        assert [str(w) for w in asked] == [f"disc {images[2].stem} (3 of 3) of run {run_id} of docs"]
         manifest = json.loads((opened.folder / "manifest.json").read_text())
         for p in manifest["parts"]:
             assert (opened.folder / p["file"]).stat().st_size == p["size"]

@@ -7,17 +7,19 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from dse_tui.cli.common import EXIT_UNKNOWN, cancel_on_signals, fail, profile_path
+from dse_tui.cli.common import EXIT_UNKNOWN, cancel_on_signals, fail, lang, profile_path, say
 from dse_tui.jsonout import print_json
 
 
-def _ask(what: str) -> str | None:
-    """A missing disc asked for on a terminal: its image or where it is mounted (a drive: /dev/sr0)."""
-    if not sys.stdin.isatty():
-        return None
-    print(f"Insert {what} and type where it is (a mount point, /dev/sr0, an .iso), or nothing to stop:",
-          file=sys.stderr)
-    return sys.stdin.readline().strip() or None
+def _asker(args):
+    """A missing disc asked for on a terminal, by its label's code: its image or where it is mounted (a
+    drive: /dev/sr0). Without a terminal (cron) nothing is asked: the error names the disc."""
+    def ask(wanted) -> str | None:
+        if not sys.stdin.isatty():
+            return None
+        print(say(args, "cli.restore.insert", what=wanted), file=sys.stderr)
+        return sys.stdin.readline().strip() or None
+    return ask
 
 
 def _work_folder(args, profile) -> Path:
@@ -45,13 +47,14 @@ def cmd_restore_from(args, keyring_for) -> int:
         if loaded is None:
             return EXIT_UNKNOWN
         profile, catalog = loaded
+    lang(args)  # what the core says (str() of its errors) in the command's language
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
     cancel = cancel_on_signals()
     work = _work_folder(args, profile)
     server = {"host": args.host, "port": args.port, "user": args.user, "password_env": args.password_env,
               "passfile": str(args.passfile) if args.passfile else None}
     try:
-        with open_copy(args.places, args.run, work, ask=_ask, cancel=cancel, log=log,
+        with open_copy(args.places, args.run, work, ask=_asker(args), cancel=cancel, log=log,
                        ssh=SshOptions(args.ssh_identity, tuple(args.ssh_option))) as opened:
             used, repo = context_for(opened.manifest, profile, server, work)
             paths, tables = tuple(args.path or ()), tuple(args.table or ())

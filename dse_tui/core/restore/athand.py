@@ -13,6 +13,7 @@ from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.catalog.lifecycle import CopyState
 from dse_tui.core.catalog.media import Copy
 from dse_tui.core.destinations.job import MANIFEST, Job, Unreachable
+from dse_tui.core.restore.discset import Wanted
 from dse_tui.core.restore.sshcopy import SshOptions
 
 
@@ -25,10 +26,11 @@ class AtHand:
     why_not: str | None = None  # why it cannot be used now
     ssh: SshOptions | None = None
     media: list[str] = field(default_factory=list)  # the codes of its media
+    wanted: list[Wanted] = field(default_factory=list)  # discs of its set whose image is gone: asked for
 
     @property
     def usable(self) -> bool:
-        return bool(self.places) and self.why_not is None
+        return bool(self.places or self.wanted) and self.why_not is None
 
 
 def copies_at_hand(profile, catalog: Catalog, run: Run) -> list[AtHand]:
@@ -59,12 +61,17 @@ def copies_at_hand(profile, catalog: Catalog, run: Run) -> list[AtHand]:
 
 def _locate(profile, catalog: Catalog, run: Run, copy: Copy, dest, links, item: AtHand) -> None:
     if dest.kind == "optical":
-        images = [Path(cm.path) for cm in links if cm.path]
-        missing = [f"{code} ({p.name})" for code, p in zip(item.media, images) if not p.is_file()]
-        if missing or not images:
-            raise Unreachable(f"the image(s) of {', '.join(missing) or 'the set'} are not in their folder "
-                              "(burned and removed?): restore from the discs with dse-tui restore --from")
-        item.places = [str(p) for p in images]
+        # An image burned and removed: its disc is asked for by its code when the set is put together.
+        for cm in links:
+            if cm.path and Path(cm.path).is_file():
+                item.places.append(cm.path)
+            else:
+                medium = catalog.medium(cm.medium_id)
+                code = medium.code if medium is not None else Path(cm.path or "?").stem
+                item.wanted.append(Wanted(code, cm.seq, cm.total, run.id, run.repository))
+        if not links:
+            raise Unreachable("the catalog records no disc of this set: restore from the discs with dse-tui "
+                              "restore --from")
     elif dest.kind == "ssh":
         d = dest.settings
         folder = (copy.path or "").split(":", 1)[-1]

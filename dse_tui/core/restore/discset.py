@@ -5,23 +5,46 @@ code (what its label says), and the set is never used with one missing."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from dse_tui.core.engine import supervisor
 from dse_tui.core.engine.pipeline import Cancelled
 from dse_tui.core.restore.found import DISC_SET_FORMAT, INDEX, MANIFEST, Found, PlaceError, scan_path
+from dse_tui.core.texts import Text
 from dse_tui.core.verification.levels import READ_CHUNK
 
 TIMEOUT = 3600  # xorriso reading one disc
 
-# Asked when a disc of the set is not at hand: (what to ask for) → a path to look in, or None to stop.
-Ask = Callable[[str], "str | None"]
+
+@dataclass(frozen=True)
+class Wanted:
+    """A disc of the set that is not at hand, as the operator finds it in the safe: by its label's code."""
+
+    code: str
+    seq: int
+    total: int
+    run: int
+    repository: str
+    problem: Text | None = None  # why the last place given was not it
+
+    def text(self) -> Text:
+        return Text("restore.disc.wanted", code=self.code, seq=self.seq, total=self.total, run=self.run,
+                    repo=self.repository)
+
+    def __str__(self) -> str:
+        return str(self.text())
+
+
+# Asked when a disc of the set is not at hand: the disc wanted → a path to look in, or None to stop.
+Ask = Callable[[Wanted], "str | None"]
 
 
 def complete(discs: list[Found], ask: Ask | None, log=lambda line: None) -> list[Found]:
@@ -34,22 +57,22 @@ def complete(discs: list[Found], ask: Ask | None, log=lambda line: None) -> list
         if d.index.get("manifest_sha256") == sha:
             have.setdefault(d.seq, d)
     for entry in index["discs"]:
-        seq, code = int(entry["seq"]), entry["code"]
-        while seq not in have:
-            what = f"disc {seq} of {total} ({code}) of run {index['run_id']} of {index['repository']}"
-            answer = ask(what) if ask else None
+        wanted = Wanted(entry["code"], int(entry["seq"]), total, int(index["run_id"]), str(index["repository"]))
+        while wanted.seq not in have:
+            answer = ask(wanted) if ask else None
             if not answer:
-                raise PlaceError(f"{what} is missing: put its image or mount point in another --from "
-                                 f"(or insert it when asked, on a terminal)")
+                raise PlaceError("restore.disc.missing", what=wanted.text())
             path = Path(answer).expanduser()
             if not path.exists():
-                log(f"{answer} does not exist")
-                continue
-            for d in scan_path(path):
-                if d.kind == "disc" and d.index.get("manifest_sha256") == sha:
-                    have.setdefault(d.seq, d)
-            if seq not in have:
-                log(f"{answer} does not hold {what}")
+                problem = Text("restore.disc.no_such_place", place=answer)
+            else:
+                for d in scan_path(path):
+                    if d.kind == "disc" and d.index.get("manifest_sha256") == sha:
+                        have.setdefault(d.seq, d)
+                problem = Text("restore.disc.not_there", place=answer, what=wanted.text())
+            if wanted.seq not in have:
+                log(str(problem))
+                wanted = dataclasses.replace(wanted, problem=problem)
     return [have[int(e["seq"])] for e in index["discs"]]
 
 
@@ -58,7 +81,7 @@ def assemble(discs: list[Found], out: Path, cancel: threading.Event, log=lambda 
     disc's manifest must hash so)."""
     index = discs[0].index
     if index.get("format") != DISC_SET_FORMAT:
-        raise PlaceError(f"{discs[0].where} is not a dse-tui disc")
+        raise PlaceError("restore.disc.not_ours", where=discs[0].where)
     sha = index["manifest_sha256"]
     sizes: dict[str, int] = {}
     for entry in index["discs"]:
@@ -68,8 +91,7 @@ def assemble(discs: list[Found], out: Path, cancel: threading.Event, log=lambda 
     need = sum(sizes.values())
     free = shutil.disk_usage(out).free
     if free < need:
-        raise PlaceError(f"putting the discs together needs {need} bytes under {out}, {free} are free: "
-                         "give another folder with --work")
+        raise PlaceError("restore.disc.no_room", need=need, out=out, free=free)
     for name in sizes:
         (out / name).touch()
     for disc, entry in zip(discs, index["discs"]):
@@ -86,12 +108,11 @@ def _take(folder: Path, pieces: list[dict], out: Path, sha: str, where: str, can
     for p in pieces:
         src = folder / p["name"]
         if not src.is_file() or src.stat().st_size != p["length"]:
-            raise PlaceError(f"{where}: {p['name']} is missing or of the wrong size (the disc is damaged or "
-                             "was read wrongly)")
+            raise PlaceError("restore.disc.damaged", where=where, name=p["name"])
         if p["file"] == MANIFEST:
             digest = hashlib.sha256(src.read_bytes()).hexdigest()
             if digest != sha:
-                raise PlaceError(f"{where}: its manifest.json differs from the one the set's index records")
+                raise PlaceError("restore.disc.other_manifest", where=where)
             shutil.copyfile(src, out / MANIFEST)
             continue
         with open(src, "rb") as fin, open(out / p["file"], "r+b") as fout:
@@ -123,7 +144,8 @@ class _Extracted:
             said = err.read().decode(errors="replace").strip()
         if ending is supervisor.Ending.TIMED_OUT or status != 0 or not (self.folder / INDEX).is_file():
             shutil.rmtree(self.folder, ignore_errors=True)
-            raise PlaceError(f"{self.image} cannot be read: {said.splitlines()[-1] if said else 'xorriso failed'}")
+            raise PlaceError("restore.disc.unreadable", image=self.image,
+                             said=said.splitlines()[-1] if said else "xorriso")
         return self.folder
 
     def __exit__(self, *exc) -> None:

@@ -67,7 +67,10 @@ class MediumDialog(CommandModal):
         self.items = items
         table = self.query_one("#copies", DataTable)
         for i, item in enumerate(items):
-            where = ", ".join(item.places) if item.usable else f"[yellow]{escape(item.why_not or '')}[/]"
+            where = escape(", ".join(item.places)) if item.usable else f"[yellow]{escape(item.why_not or '')}[/]"
+            if item.usable and item.wanted:
+                asks = tr("medium.asks", self.lang, codes=", ".join(w.code for w in item.wanted))
+                where = f"{where}{'; ' if where else ''}[yellow]{escape(asks)}[/]"
             table.add_row(escape(f"{item.destination}: {item.what}"), ", ".join(item.media) or "-", where, key=str(i))
         usable = any(item.usable for item in items)
         self.query_one("#status", Static).update(tr("medium.pick" if usable else "medium.none", self.lang))
@@ -147,7 +150,8 @@ class MediumRestore:
         profile = self.app.profile
         work_dir = Path(profile.storage_root) / WORK
         try:
-            opened = open_copy(item.places, run.id, work_dir, ssh=item.ssh, cancel=self.cancel_event)
+            places = list(item.places) or self._first_disc(item)
+            opened = open_copy(places, run.id, work_dir, ssh=item.ssh, cancel=self.cancel_event, ask=self._ask_disc)
         except Exception as exc:  # PlaceError says what to do; anything else must not end the console
             self.app.call_from_thread(self._restored, "", False, str(exc))
             return
@@ -160,6 +164,37 @@ class MediumRestore:
         keys = " ".join(manifest_key_ids(opened.manifest)) or None
         source = CopySource(opened, profile, repo, dataclasses.replace(run, key_ids=keys))
         self.app.call_from_thread(self._medium_opened, source)
+
+    def _first_disc(self, item) -> list[str]:
+        """No image of the set is here: the first disc asked for, to read the set's index from (worker thread)."""
+        from dse_tui.core.restore.found import PlaceError
+        from dse_tui.core.texts import Text
+
+        wanted = item.wanted[0]
+        while True:
+            answer = self._ask_disc(wanted)
+            if not answer:
+                raise PlaceError("restore.disc.missing", what=wanted.text())
+            if Path(answer).expanduser().exists():
+                return [str(Path(answer).expanduser())]
+            wanted = dataclasses.replace(wanted, problem=Text("restore.disc.no_such_place", place=answer))
+
+    def _ask_disc(self, wanted) -> str | None:
+        """A disc not at hand asked for in a dialog, by its code; called by the worker, which waits for the
+        answer (None: the operator stopped, or the restore was cancelled)."""
+        from concurrent.futures import Future, TimeoutError
+
+        from dse_tui.ui.screens.disc_dialog import DiscDialog
+
+        answer: Future = Future()
+        self.app.call_from_thread(self.app.push_screen, DiscDialog(wanted, self.lang), answer.set_result)
+        cancel = self.cancel_event
+        while True:
+            try:
+                return answer.result(timeout=0.5)
+            except TimeoutError:  # the operator may be away a long while: the console's end stops the wait
+                if (cancel is not None and cancel.is_set()) or not self.app.is_running:
+                    return None
 
     def _medium_opened(self, source: CopySource) -> None:
         from dse_tui.ui.screens.restore_dialog import RestoreDialog

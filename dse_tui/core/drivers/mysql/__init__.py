@@ -101,6 +101,7 @@ def backup(ctx: BackupContext) -> None:
         # Counted in a consistent snapshot just before the dump's own: exact on a quiet database (MariaDB
         # cannot share one snapshot between two sessions, as PostgreSQL can).
         ctx.meta["row_counts"][db] = count_rows(repo, client, db, ctx.remaining())
+        ctx.meta.setdefault("objects", {})[db] = list_objects(repo, client, db, ctx.remaining())
         # Without TRIGGER the dump exits 0 and lacks the triggers: no good backup, so none is recorded.
         lacking = grants.lacks(db, RUN_NEEDS)
         if lacking:
@@ -193,6 +194,26 @@ def count_rows(repo: Repository, client: str, db: str, timeout: float) -> dict[s
     rows = query(repo, client, f"START TRANSACTION WITH CONSISTENT SNAPSHOT; {union}; COMMIT;", timeout,
                  f"count the rows of {db}")
     return {tables[int(i)]: int(n) for i, n in rows}
+
+
+def list_objects(repo: Repository, client: str, db: str, timeout: float) -> dict:
+    """What the dump holds besides tables, by kind ({"view": [...], "procedure": [...], "function": [...],
+    "event": [...], "trigger": {name: its table}}): a restore of tables says what a name not a table is."""
+    literal = db.replace("\\", "\\\\").replace("'", "''")
+    rows = query(repo, client, " UNION ALL ".join((
+        f"SELECT 'view', TABLE_NAME, '' FROM information_schema.VIEWS WHERE TABLE_SCHEMA = '{literal}'",
+        f"SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME, '' FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '{literal}'",
+        f"SELECT 'event', EVENT_NAME, '' FROM information_schema.EVENTS WHERE EVENT_SCHEMA = '{literal}'",
+        f"SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS "
+        f"WHERE TRIGGER_SCHEMA = '{literal}'")), timeout, f"list the views and routines of {db}")
+    out: dict = {}
+    for row in rows:
+        kind, name, table = (row + ["", ""])[:3]
+        if kind == "trigger":
+            out.setdefault(kind, {})[name] = table
+        else:
+            out.setdefault(kind, []).append(name)
+    return out
 
 
 def load_stage(repo: Repository, client: str, db: str) -> tuple[Stage, str | None]:

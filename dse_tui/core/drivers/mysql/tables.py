@@ -23,6 +23,9 @@ OTHER_SECTIONS = (b"-- Temporary table structure for view `", b"-- Temporary vie
                   b"-- Final view structure for view `", b"-- Dumping events for database ",
                   b"-- Dumping routines for database ")
 FOOTER = b"/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;"
+# What the manifest's "objects" lists that is never restored alone: what it is said as.
+NOT_ALONE = {"view": "restore.mysql.view_alone", "procedure": "restore.mysql.procedure_alone",
+             "function": "restore.mysql.function_alone", "event": "restore.mysql.event_alone"}
 NOT_FOUND = 3
 
 
@@ -82,6 +85,13 @@ def select_parts(manifest: dict, parts: tuple[str, ...], t) -> tuple[str, ...]:
         raise RestoreError(f"the run does not list the tables of {t.database} (a backup made by hand): restore "
                            "the database whole")
     missing = [p for p in parts if p not in tables]
+    objects = manifest.get("objects", {}).get(t.database, {})
+    for name in missing:
+        for kind, said in NOT_ALONE.items():
+            if name in objects.get(kind, ()):
+                raise RestoreError(said, name=name, db=t.database)
+        if name in objects.get("trigger", {}):
+            raise RestoreError("restore.mysql.trigger_alone", name=name, table=objects["trigger"][name])
     if missing:
         shown = ", ".join(sorted(tables)[:8]) + (f" … ({len(tables)} in all)" if len(tables) > 8 else "")
         raise RestoreError(f"the run's {t.database} holds no table " + ", ".join(repr(m) for m in missing)

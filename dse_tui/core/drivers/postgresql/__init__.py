@@ -266,7 +266,11 @@ def restore(v, t: RestoreTarget, force: bool) -> None:
 
             return restore_parts(v, t, [], connect_stage=connect_stage, psql=psql)
         return dumps_folder(v, t, force)
+    from dse_tui.core.drivers.postgresql.roles import restore_flags
+
     repo = v.repo
+    part = next(x for x in v.parts(".pgdump.zst") if plain_name(x["file"]) == f"{t.database}.pgdump.zst")
+    roles = restore_flags(v, repo, part, psql)  # asked before anything is made on the server
     clean = []
     if t.exists:
         clean = ["--clean", "--if-exists"]
@@ -279,11 +283,11 @@ def restore(v, t: RestoreTarget, force: bool) -> None:
         # Only a superuser may give objects to their recorded owners: the restoring role keeps them.
         clean.append("--no-owner")
         v.log("the role is not a superuser: the restored objects belong to it, not to their recorded owners")
+    clean += [f for f in roles if f not in clean]
     if t.parts:
         from dse_tui.core.drivers.postgresql.parts import restore_parts
 
         return restore_parts(v, t, clean, connect_stage=connect_stage, psql=psql)
-    part = next(x for x in v.parts(".pgdump.zst") if plain_name(x["file"]) == f"{t.database}.pgdump.zst")
     result, _ = v.pipe(part, [connect_stage(repo, ["pg_restore", *clean, "--exit-on-error", "-d", t.target],
                                             "pg_restore", stops_early=True)])
     check_result(v, result, f"restore into {t.target}")
