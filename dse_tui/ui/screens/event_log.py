@@ -76,7 +76,7 @@ class EventLogScreen(CommandScreen):
                          id="repo")
             yield Input(placeholder=tr("events.filter", self.lang), id="words")
         yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
-        with VerticalScroll(id="detail-box"):
+        with VerticalScroll(id="detail-box", can_focus=False):  # Tab goes table → filters, as before
             yield Static(id="detail")
         yield Footer()
 
