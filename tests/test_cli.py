@@ -238,3 +238,15 @@ def test_copies_beyond_those_required_read_as_extra_not_as_more_than_whole(demo_
     out = dse("status", "--profile", str(demo_profile)).stdout
     row = next(line for line in out.splitlines() if line.startswith("library-db"))
     assert f"{repo.copies}/{repo.copies} +1" in row and f"{repo.copies + 1}/{repo.copies}" not in row, row
+
+
+def test_check_without_a_profile_says_where_it_looked_and_how_to_get_one(tmp_path):
+    """Issue 20: not "file not found" as if the profile had a problem; in both languages."""
+    missing = tmp_path / "nowhere" / "profile.yaml"
+    for language, words in (("en", "no profile at"), ("es", "no hay perfil en")):
+        result = dse("--lang", language, "check", "--profile", str(missing))
+        assert result.returncode == 1
+        assert f"{words} {missing}" in result.stderr
+        assert "dse-tui demo init" in result.stderr and "--profile" in result.stderr
+        assert "file not found" not in result.stdout + result.stderr
+        no_traceback(result)

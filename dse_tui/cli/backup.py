@@ -76,6 +76,9 @@ def cmd_check(args) -> int:
     from dse_tui.core.profile.problems import ConfigError
 
     path = profile_path(args)
+    if not path.exists():  # not a problem in a profile: there is none, and the way to one is the answer
+        fail(say(args, "cli.no_profile", path=path))
+        return 1
     problems = []
     profile = checklists = None
     try:
