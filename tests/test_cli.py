@@ -250,3 +250,34 @@ def test_check_without_a_profile_says_where_it_looked_and_how_to_get_one(tmp_pat
         assert "dse-tui demo init" in result.stderr and "--profile" in result.stderr
         assert "file not found" not in result.stdout + result.stderr
         no_traceback(result)
+
+
+def test_check_lists_the_tools_the_destinations_run(tmp_path):
+    """Issue 20: discs need xorriso, an SSH destination ssh, one that encrypts age, a removable disk lsblk:
+    each is a tool line, found with its version, missing with who needs it."""
+    from tests.encryption_helpers import make_key
+
+    _, recipient, _ = make_key(tmp_path / "keys")
+    body = f"""site: {{id: t, name: T}}
+storage: {{root: ./backups}}
+destinations:
+  - {{id: discs, kind: optical, path: ./discs, disc: cd}}
+  - {{id: nas, kind: ssh, host: 127.0.0.1, port: 1, path: /srv/backups}}
+  - {{id: safe, kind: directory, path: ./safe, recipients: [{recipient}]}}
+  - {{id: usb, kind: removable, label: DSE}}
+repositories:
+  - {{id: web, kind: web, driver: files, source: {{path: .}}, periodicity: 1d, destinations: [discs, nas, safe, usb]}}
+"""
+    profile = write_profile(tmp_path, body)
+    found = dse("check", "--profile", str(profile)).stdout.splitlines()
+    for tool in ("xorriso", "ssh", "age", "lsblk"):
+        line = next((x for x in found if x.startswith(f"ok     tool {tool}: ")), None)
+        assert line and "(" in line, f"{tool} with its version in:\n" + "\n".join(found)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("tar", "zstd"):
+        (bin_dir / tool).symlink_to(subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip())
+    result = dse("check", "--profile", str(profile), env={"PATH": str(bin_dir)})
+    assert result.returncode == 1
+    for tool, user in (("xorriso", "discs"), ("ssh", "nas"), ("age", "safe"), ("lsblk", "usb")):
+        assert f"error  tool {tool}: not installed (needed by destination {user})" in result.stdout, result.stdout

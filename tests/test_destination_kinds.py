@@ -31,7 +31,7 @@ repositories: []
 def test_every_kind_the_profile_accepts_has_a_module_with_the_whole_interface():
     assert set(DESTINATION_KINDS) == set(KINDS)
     wanted = {name: [p for p in inspect.signature(getattr(DestinationKind, name)).parameters if p != "self"]
-              for name in ("copy", "verify", "describe", "device")}
+              for name in ("copy", "verify", "describe", "device", "tools")}
     for kind in KINDS:
         module = kind_module(kind)
         for name, params in wanted.items():

@@ -6,6 +6,7 @@
                            matches, Unreachable if it cannot be read now (the check is then inconclusive)
     describe(dest)         one line for people on where it is (no secrets)
     device(dest)           what makes two destinations one device, from the profile (None: its own media)
+    tools(dest)            the local programs it runs (`dse-tui check` looks for them)
 
 KINDS maps the profile's `kind` to its module: adding a kind is its module and one line here."""
 

@@ -22,6 +22,8 @@ class DestinationKind(Protocol):
 
     def device(self, dest: Destination) -> str | None: ...
 
+    def tools(self, dest: Destination) -> list[str]: ...
+
 
 def kind_module(kind: str) -> DestinationKind:
     """The module of a destination kind (imported when first needed: a site without discs never loads the

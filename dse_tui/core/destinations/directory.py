@@ -44,3 +44,7 @@ def describe(dest: Destination) -> str:
 
 def device(dest: Destination) -> str | None:
     return local_device(dest.path)
+
+
+def tools(dest: Destination) -> list[str]:
+    return []

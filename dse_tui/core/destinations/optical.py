@@ -246,3 +246,7 @@ def describe(dest: Destination) -> str:
 
 def device(dest: Destination) -> str | None:
     return None  # every disc is a medium, and a device, of its own
+
+
+def tools(dest: Destination) -> list[str]:
+    return ["xorriso"]  # makes the images and reads them back

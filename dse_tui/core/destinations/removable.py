@@ -86,3 +86,7 @@ def describe(dest: Destination) -> str:
 def device(dest: Destination) -> str | None:
     d = dest.settings
     return f"vol:{d.get('uuid') or 'label:' + str(d.get('label'))}"
+
+
+def tools(dest: Destination) -> list[str]:
+    return ["lsblk"]  # finds the disk wherever it is mounted today

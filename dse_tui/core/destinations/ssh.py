@@ -141,3 +141,7 @@ def describe(dest: Destination) -> str:
 def device(dest: Destination) -> str | None:
     d = dest.settings
     return f"ssh:{d.get('user') or ''}@{d['host']}:{d.get('port') or 22}"
+
+
+def tools(dest: Destination) -> list[str]:
+    return ["ssh"]  # sha256sum runs on the host: its check is the destination's own probe

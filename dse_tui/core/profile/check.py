@@ -41,7 +41,7 @@ def run_checks(profile: Profile, checklists: dict[str, Checklist]) -> list[Findi
     """Every finding, in the site's language (what a driver or a tool says stays as it said it)."""
     lang = default_language(profile.site.language)
     jobs = [lambda: check_storage(profile, lang)]
-    jobs += [lambda t=tool, u=users: [check_tool(t, u, lang)] for tool, users in needed_tools(profile).items()]
+    jobs += [lambda t=tool, u=users: [check_tool(t, u, lang)] for tool, users in needed_tools(profile, lang).items()]
     jobs += [lambda r=repo: check_repository(profile, r, checklists, lang) for repo in profile.repositories]
     jobs += [lambda d=dest: [check_destination(d, lang)] for dest in profile.destinations.values()]
     jobs += [lambda: check_distinct_devices(profile, lang)]
@@ -88,13 +88,18 @@ def check_distinct_devices(profile: Profile, lang: str = "en") -> list[Finding]:
     return findings
 
 
-def needed_tools(profile: Profile) -> dict[str, list[str]]:
-    """Each local program the repositories' drivers run (alternatives as `a|b`), with who needs it.
-    Over SSH the dump tools run on the server; the source check probes them there."""
+def needed_tools(profile: Profile, lang: str = "en") -> dict[str, list[str]]:
+    """Each local program the repositories' drivers and the destinations run (alternatives as `a|b`), with
+    who needs it. Over SSH the dump tools run on the server; the source check probes them there."""
+    from dse_tui.core.destinations.base import kind_module
+
     tools: dict[str, list[str]] = {}
     for repo in profile.repositories:
         for tool in drivers.get(repo.driver).tools(repo) + (["age"] if repo.encrypted else []):
             tools.setdefault(tool, []).append(repo.id)
+    for dest in profile.destinations.values():
+        for tool in kind_module(dest.kind).tools(dest) + (["age"] if dest.recipients else []):
+            tools.setdefault(tool, []).append(tr("check.destination", lang, id=dest.id))
     return tools
 
 
