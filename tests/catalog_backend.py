@@ -40,10 +40,12 @@ class Databases:
 
         key = os.path.abspath(os.fspath(path))
         name = f"dse_cat_{self.salt}_{hashlib.sha1(key.encode()).hexdigest()[:12]}"
-        try:
-            admin(f"CREATE DATABASE {name}")
-        except psycopg.errors.DuplicateDatabase:
-            pass  # made by the first to open it
+        # A test and the runs it starts open the same path at once: one makes the database, under a lock
+        # (two CREATE DATABASE of one name at once fail on pg_database's unique index, not as duplicates).
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                conn.execute(f"CREATE DATABASE {name}")
         return database_url(name)
 
     def drop(self) -> None:

@@ -23,6 +23,7 @@ from dse_tui.core.destinations.copies import SKIPPED
 from dse_tui.core.engine.outcome import PHASES
 from dse_tui.core.engine.schedule import Status
 from dse_tui.core.keys.keypairs import INSTRUCTIONS
+from dse_tui.core.labels.stocks import BUILT_IN as BUILT_IN_STOCKS
 from dse_tui.core.profile.model import KINDS, VERIFY_LEVELS
 from dse_tui.core.profile.schema import TYPE_NAMES
 from dse_tui.core.records.report import GAPS
@@ -65,6 +66,7 @@ DYNAMIC: dict[str, set[str]] = {
     "audit.kind.": {"edited", "inserted", "deleted", "truncated"},  # a Break's kind
     "event.action.": set(EVENT_ACTIONS),
     "runs.phase.": set(PHASES),
+    "stock.": set(BUILT_IN_STOCKS),
     "versions.": set(Change),
     "versions.col.": set(VERSION_COLUMNS),
     "medium.col.": set(COPY_COLUMNS),

@@ -20,9 +20,10 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_label(args) -> int:
-    from dse_tui.cli.common import EXIT_UNKNOWN, fail, load, say
+    from dse_tui.cli.common import EXIT_UNKNOWN, fail, lang, load, say
     from dse_tui.core.labels.job import make_labels, resolve
     from dse_tui.core.labels.content import labels_for, preview
+    from dse_tui.core.labels.stocks import stock_description
     from dse_tui.core.destinations.media import MediaError
     from dse_tui.core.labels.printing import PrintError
 
@@ -37,7 +38,7 @@ def cmd_label(args) -> int:
         try:
             if not (args.pdf or args.zpl or args.printer):
                 stock, _ = resolve(profile, args.stock, None)
-                print(say(args, "cli.label.stock", id=stock.id, description=stock.description))
+                print(say(args, "cli.label.stock", id=stock.id, description=stock_description(stock, lang(args))))
                 for label in labels_for(profile, catalog, args.codes):
                     print(preview(label, stock=stock))
                 return 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dse_tui.core.texts import tr
+
 
 @dataclass(frozen=True)
 class Stock:
@@ -34,6 +36,13 @@ class Stock:
         px, py = self.pitch or self.label
         i = n - 1
         return self.left + (i % self.cols) * px, self.top + (i // self.cols) * py
+
+
+def stock_description(stock: Stock, lang: str) -> str:
+    """A built-in stock's description in the operator's language; a profile's own stock, as it says it."""
+    built_in = BUILT_IN.get(stock.id)
+    return tr(f"stock.{stock.id}", lang) if built_in is not None and built_in.description == stock.description \
+        else stock.description
 
 
 BUILT_IN: dict[str, Stock] = {s.id: s for s in (

@@ -85,4 +85,11 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "dest.removable_label": "removable disk labelled {label}",
     "dest.optical": "disc images ({disc} each) in {path}, to burn",
     "dest.optical_bytes": "{capacity} bytes",
+    # ---- label stocks built in (a profile's own stock says its own description) ----
+    "stock.avery-l7160": "A4 sheet, 21 labels 63.5 × 38.1 mm (Avery L7160)",
+    "stock.avery-5160": "US Letter sheet, 30 labels 66.7 × 25.4 mm (Avery 5160)",
+    "stock.brother-62": "62 mm continuous roll, 62 × 40 mm per label (Brother QL)",
+    "stock.zebra-4x2": "Zebra 4 × 2 inch label, ZPL (101.6 × 50.8 mm)",
+    "stock.lto-a4": "A4 sheet of LTO cartridge barcode labels, 2 × 16 of 78 × 16.9 mm",
+    "stock.case-insert": "Optical disc case insert 120 × 120 mm, 2 per A4 sheet (no adhesive labels on discs)",
 }

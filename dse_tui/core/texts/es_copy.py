@@ -86,4 +86,11 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "dest.removable_label": "el disco extraíble con etiqueta {label}",
     "dest.optical": "imágenes de disco ({disc} cada una) en {path}, para grabar",
     "dest.optical_bytes": "{capacity} bytes",
+    # ---- label stocks built in (a profile's own stock says its own description) ----
+    "stock.avery-l7160": "Hoja A4, 21 etiquetas de 63,5 × 38,1 mm (Avery L7160)",
+    "stock.avery-5160": "Hoja US Letter, 30 etiquetas de 66,7 × 25,4 mm (Avery 5160)",
+    "stock.brother-62": "Rollo continuo de 62 mm, 62 × 40 mm por etiqueta (Brother QL)",
+    "stock.zebra-4x2": "Etiqueta Zebra de 4 × 2 pulgadas, ZPL (101,6 × 50,8 mm)",
+    "stock.lto-a4": "Hoja A4 de etiquetas de código de barras para cartuchos LTO, 2 × 16 de 78 × 16,9 mm",
+    "stock.case-insert": "Carátula de caja de disco óptico de 120 × 120 mm, 2 por hoja A4 (nada adhesivo sobre los discos)",
 }

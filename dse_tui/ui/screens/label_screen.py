@@ -18,13 +18,17 @@ from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
 
 PDF_ONLY = "-"
+NARROW = 130
 
 
 class LabelScreen(CommandScreen):
     DEFAULT_CSS = """
     LabelScreen #options { height: auto; padding: 0 1; }
+    LabelScreen #options.-narrow { layout: vertical; }
+    LabelScreen #options .fields { width: auto; height: auto; }
     LabelScreen #options Label { padding: 1 1 0 0; }
-    LabelScreen #options Select { width: 30; }
+    LabelScreen #options #stock { width: 24; }
+    LabelScreen #options #printer { width: 38; }
     LabelScreen #options Input { width: 10; }
     LabelScreen #previews-box { height: 1fr; padding: 0 1; }
     LabelScreen #status { height: auto; padding: 0 1; }
@@ -43,20 +47,26 @@ class LabelScreen(CommandScreen):
         printers = [(f"{pid} ({queue})", pid) for pid, (queue, _) in profile.printers.items()]
         yield Header()
         with Horizontal(id="options"):
-            yield Label(tr("label.stock", self.lang))
-            yield Select([(s.id, s.id) for s in profile.label_stocks.values()],
-                         value=profile.label_stock, allow_blank=False, id="stock")
-            yield Label(tr("label.printer", self.lang))
-            yield Select([(tr("label.pdf_only", self.lang), PDF_ONLY)] + printers,
-                         value=printers[0][1] if printers else PDF_ONLY, allow_blank=False, id="printer")
-            yield Label(tr("label.start", self.lang))
-            yield Input("1", id="start", restrict=r"[0-9]*")
-            yield Label(tr("label.copies", self.lang))
-            yield Input("1", id="copies", restrict=r"[0-9]*")
+            with Horizontal(classes="fields"):
+                yield Label(tr("label.stock", self.lang))
+                yield Select([(s.id, s.id) for s in profile.label_stocks.values()],
+                             value=profile.label_stock, allow_blank=False, id="stock")
+                yield Label(tr("label.printer", self.lang))
+                yield Select([(tr("label.pdf_only", self.lang), PDF_ONLY)] + printers,
+                             value=printers[0][1] if printers else PDF_ONLY, allow_blank=False, id="printer")
+            with Horizontal(classes="fields"):
+                yield Label(tr("label.start", self.lang))
+                yield Input("1", id="start", restrict=r"[0-9]*")
+                yield Label(tr("label.copies", self.lang))
+                yield Input("1", id="copies", restrict=r"[0-9]*")
         yield Static(id="status")
         with VerticalScroll(id="previews-box"):
             yield Static(id="previews")
         yield Footer()
+
+    def on_resize(self, event) -> None:
+        # Four fields and their names take about 130 columns: under that, two rows of two, nothing cut.
+        self.query_one("#options").set_class(event.size.width < NARROW, "-narrow")
 
     def on_mount(self) -> None:
         from dse_tui.core.labels.content import labels_for
@@ -107,13 +117,14 @@ class LabelScreen(CommandScreen):
     @on(Select.Changed, "#stock")
     def _describe(self) -> None:
         from dse_tui.core.labels.content import preview
+        from dse_tui.core.labels.stocks import stock_description
 
         stock = self.app.profile.label_stocks[self.query_one("#stock", Select).value]
         # Text, not markup: "[QR …]" in a preview would read as a style tag.
         self.query_one("#previews", Static).update(Text("\n".join(preview(lb, stock=stock)
                                                                  for lb in getattr(self, "labels", []))))
         self.query_one("#status", Static).update(
-            stock.description + (" · " + tr("label.sheet", self.lang, n=stock.per_page) if stock.kind == "sheet" else ""))
+            stock_description(stock, self.lang) + (" · " + tr("label.sheet", self.lang, n=stock.per_page) if stock.kind == "sheet" else ""))
 
     def why_not(self, action: str) -> str | None:
         return tr("label.printing", self.lang) if action == "print" and self.busy else None
