@@ -67,3 +67,38 @@ async def test_the_detail_pane_has_no_scrollbar_from_its_first_frame_at_200x34(d
             detail = details.first()
             assert not detail.show_vertical_scrollbar and detail.max_scroll_y == 0, f"frame {frames}"
 
+
+
+async def test_every_screen_keeps_help_and_back_in_its_footer_at_80x24(demo_profile):
+    """The other screens have more keys than 80 columns hold: F1 and Esc stay, the row cuts the others."""
+    from dse_tui.core.catalog import Catalog
+    from dse_tui.core.engine.runner import run_repository
+    from dse_tui.ui.screens.checklist_view import ChecklistView
+    from dse_tui.ui.screens.event_log import EventLogScreen
+    from dse_tui.ui.screens.label_screen import LabelScreen
+    from dse_tui.ui.screens.media_screen import MediaScreen
+    from dse_tui.ui.screens.repo_runs import RepoRunsScreen
+    from dse_tui.ui.screens.session import SessionScreen
+
+    profile = load_profile(demo_profile)
+    run_repository(profile, profile.repository("www-main"))
+    with Catalog(profile.catalog_path) as catalog:
+        catalog.create_medium("TEST-0001", "removable", destination="shelf-disk", volume="5E2B-9C41")
+    app = make_app(demo_profile, language="es", clock=fixed_clock, poll_seconds=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        async def on(kind, *keys, kept=("f1", "escape")):
+            await pilot.press(*keys)
+            await pilot_until(pilot, lambda: isinstance(app.screen, kind) and set(kept) <= keys_in_view(app),
+                              what=f"{kind.__name__}'s footer with {kept} in view")
+
+        await on(EventLogScreen, "e")
+        await on(MediaScreen, "escape", "i")
+        await on(LabelScreen, "p")
+        await pilot.press("escape", "escape")
+        table = app.screen.query_one(RepoTable)
+        table.move_cursor(row=table.get_row_index("www-main"))
+        await pilot_until(pilot, lambda: app.screen.selected().repository.id == "www-main")
+        await on(RepoRunsScreen, "v")
+        await pilot.press("escape", "m")  # a dialog, over the dashboard's footer
+        await pilot_until(pilot, lambda: isinstance(app.screen, ChecklistView), what="the checklist")
+        await on(SessionScreen, "enter", kept=("f1",))

@@ -92,3 +92,31 @@ def test_versions_of_a_file(snap_compare, runs, language):
 
     assert snap_compare(make_app(path, language=language, clock=fixed_clock), terminal_size=SIZE,
                         run_before=settle)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("view", ["contents", "versions"])
+def test_contents_and_versions_at_80x24(snap_compare, runs, view, language):
+    """Issue 20: at 80×24 the tree, its sizes and the versions' columns are not cut, in either language."""
+    path, profile, ids = runs
+
+    async def settle(pilot):
+        app = pilot.app
+        repo = profile.repository("www-main")
+        if view == "versions":
+            app.push_screen(VersionsScreen(repo, "docs/notes.txt", False, language))
+            await pilot_until(pilot, lambda: isinstance(app.screen, VersionsScreen) and app.screen.found is not None,
+                              what="the versions")
+        else:
+            with Catalog(profile.catalog_path) as catalog:
+                run = catalog.run(ids[-1])
+            app.push_screen(ContentsScreen(repo, run, language, at="docs/notes.txt"))
+            await pilot_until(pilot, lambda: isinstance(app.screen, ContentsScreen)
+                              and app.screen.contents is not None, what="the contents")
+            tree = app.screen.query_one(ContentsTree)
+            await pilot_until(pilot, lambda: (tree.highlighted() or 0) and tree.highlighted().path == "docs/notes.txt",
+                              what="the cursor on docs/notes.txt")
+        await pilot.pause()
+
+    assert snap_compare(make_app(path, language=language, clock=fixed_clock), terminal_size=(80, 24),
+                        run_before=settle)

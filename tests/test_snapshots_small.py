@@ -81,3 +81,25 @@ def test_label_screen_at_80x24(snap_compare, site, language):  # noqa: F811 (the
         catalog.conn.execute("UPDATE media SET created_at = ?, updated_at = ?", (to_db(FIXED_NOW), to_db(FIXED_NOW)))
     assert snap_compare(make_app(site, language=language, clock=fixed_clock), terminal_size=SMALL,
                         run_before=_opens("l", "label_screen.LabelScreen"))
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_session_screen_at_80x24(snap_compare, site, language):  # noqa: F811 (the fixture)
+    """A session midway at 80×24: the steps, their marks and the current step's fields, nothing cut."""
+    from tests.test_snapshots import _session_midway
+
+    _session_midway(site)
+
+    async def resume(pilot):
+        from dse_tui.ui.screens.session import SessionScreen
+        from dse_tui.ui.screens.session_dialogs import ResumeDialog
+
+        await pilot_until(pilot, lambda: shown(pilot.app, ResumeDialog), what="the offer to resume")
+        await pilot.press("enter")
+        screen = await pilot_until(pilot, lambda: shown(pilot.app, SessionScreen) and pilot.app.screen,
+                                   what="the session screen")
+        await pilot_until(pilot, lambda: screen.selected() == "packages", what="the step the session was left at")
+        await pilot.pause()
+
+    assert snap_compare(make_app(site, language=language, clock=fixed_clock), terminal_size=SMALL,
+                        run_before=resume)

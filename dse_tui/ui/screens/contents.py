@@ -8,7 +8,7 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dse_tui.core.catalog import Run
@@ -21,6 +21,7 @@ from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
 from dse_tui.ui.screens.versions import VersionsScreen, restores_parts, when
 from dse_tui.ui.widgets.contents_tree import ContentsTree, mark_markup
+from dse_tui.ui.widgets.footer import ConsoleFooter
 
 RESULTS_SHOWN = 200
 
@@ -57,7 +58,7 @@ class ContentsScreen(RestoreWork, CommandScreen):
             yield OptionList(id="results")
         yield Static(id="detail")
         yield from self.compose_work()
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.title = tr("contents.title", self.lang, run=self.run.id, name=self.repo.name)

@@ -10,7 +10,7 @@ from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
@@ -18,6 +18,7 @@ from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandModal
+from dse_tui.ui.widgets.footer import ConsoleFooter
 
 PROGRESS_EVERY = 0.1
 MARKS = {"verified": "[green]✓[/]", "skipped": "[dim]=[/]", "failed": "[bold red]✗[/]", "cancelled": "[yellow]–[/]"}
@@ -46,7 +47,7 @@ class CopyScreen(CommandModal):
         with Vertical():
             yield Static(f"[b]{escape(tr('copy.title', self.lang, name=self.repo.name))}[/b]", id="heading")
             yield Static(id="lines")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.show()

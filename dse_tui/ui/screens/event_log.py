@@ -10,13 +10,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from dse_tui.core.texts import has
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
+from dse_tui.ui.widgets.footer import ConsoleFooter
 
 LIMIT = 2000
 OUTCOME_STYLES = {"ok": "green", "good": "green", "passed": "green", "verified": "green", "failed": "bold red",
@@ -78,7 +79,7 @@ class EventLogScreen(CommandScreen):
         yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="detail-box", can_focus=False):  # Tab goes table → filters, as before
             yield Static(id="detail")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.title = tr("events.title", self.lang)

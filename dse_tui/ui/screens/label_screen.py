@@ -9,13 +9,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Header, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
+from dse_tui.ui.widgets.footer import ConsoleFooter
 
 PDF_ONLY = "-"
 NARROW = 130
@@ -62,7 +63,7 @@ class LabelScreen(CommandScreen):
         yield Static(id="status")
         with VerticalScroll(id="previews-box"):
             yield Static(id="previews")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_resize(self, event) -> None:
         # Four fields and their names take about 130 columns: under that, two rows of two, nothing cut.

@@ -8,11 +8,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
+from dse_tui.ui.widgets.footer import ConsoleFooter
 
 STATE_STYLES = {"in-use": "green", "offsite": "cyan", "full": "yellow", "blank": "dim", "expired": "red",
                 "destroyed": "dim strike"}
@@ -47,7 +48,7 @@ class MediaScreen(CommandScreen):
         yield DataTable(id="media", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="contents-box"):
             yield Static(id="contents")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.title = tr("media.title", self.lang)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import HELP, Command
 from dse_tui.ui.screens.base import CommandScreen
+from dse_tui.ui.widgets.footer import ConsoleFooter
 
 
 class ProblemScreen(CommandScreen):
@@ -39,7 +40,7 @@ class ProblemScreen(CommandScreen):
                 with VerticalScroll(id="problem-list"):
                     yield Static("\n".join(escape(line) for line in self.lines), id="problem-lines")
             yield Static(id="problem-hint", classes="hint")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.watch(self.app, "language", self._language)

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+from textual.widgets import DataTable, Header, Label, ProgressBar, Static
 
 from dse_tui.core.catalog import Catalog, Run
 from dse_tui.core.catalog.checks import RunFacts
@@ -26,6 +26,7 @@ from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.medium_restore import MediumRestore
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
+from dse_tui.ui.widgets.footer import ConsoleFooter
 
 
 PROGRESS_EVERY = 0.1  # seconds between progress updates from the worker
@@ -69,7 +70,7 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
         yield from self.compose_work()
         with VerticalScroll(id="checks-box"):
             yield Static(id="checks")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.title = tr("history.title", self.lang, name=self.repo.name)

@@ -13,7 +13,7 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, Log, Static
+from textual.widgets import Header, Input, Label, Log, Static
 from textual.widgets.option_list import Option
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -29,6 +29,7 @@ from dse_tui.ui.screens.session_commands import SESSION_COMMANDS, refusal
 from dse_tui.ui.screens.session_finish import FinishAndRegister
 from dse_tui.ui.screens.session_steps import BOX, StepList, step_line
 from dse_tui.ui.screens.session_typed import TypedText
+from dse_tui.ui.widgets.footer import ConsoleFooter
 
 
 class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
@@ -78,7 +79,7 @@ class SessionScreen(TypedText, FinishAndRegister, CommandScreen):
                         yield Input(id="note")
                 yield Log(id="output", max_lines=5000)
         yield Label(id="work")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         # Its own connection, committing to the disk on every change: a power cut loses no tick.

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from dse_tui.core import drivers
 from dse_tui.core.catalog import Catalog, Run
@@ -21,6 +21,7 @@ from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
+from dse_tui.ui.widgets.footer import ConsoleFooter
 
 HISTORY = 1000  # runs looked at, newest first
 VERSION_COLUMNS = ("run", "when", "change", "size", "modified")
@@ -61,7 +62,7 @@ class VersionsScreen(RestoreWork, CommandScreen):
         yield Static(tr("versions.loading", self.lang), id="heading")
         yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
         yield from self.compose_work()
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.title = tr("versions.title", self.lang, path=self.shown_path, name=self.repo.name)

@@ -1,4 +1,4 @@
-"""The footer of the console's screens: every key of the screen, and F1 and q never cut off."""
+"""The footer of the console's screens: every key of the screen, and F1, q and Esc never cut off."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual.containers import HorizontalGroup
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-KEPT = ("f1", "q")  # help and quit: whatever else a narrow terminal hides, these two stay
+KEPT = ("f1", "q", "escape")  # help, quit and back: whatever else a narrow terminal hides, these stay
 
 
 class ConsoleFooter(Footer):
