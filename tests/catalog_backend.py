@@ -1,7 +1,5 @@
-"""DSE_TEST_CATALOG=postgresql: the tests' catalogs on PostgreSQL (127.0.0.1:5432, trust) instead of
-SQLite files. Each catalog file a test opens becomes a database of its own, uniquely named, made on its
-first opening (so the console and a run opening one path share one catalog) and dropped after the test.
-Tests that read the SQLite file itself (its bytes, sqlite3.connect) are SQLite's own and skip there."""
+"""DSE_TEST_CATALOG=postgresql: the fixture that points every test's catalogs at PostgreSQL databases
+(tests/pg_catalogs.py), and what tests use to read a catalog either way."""
 
 from __future__ import annotations
 
@@ -10,71 +8,8 @@ import uuid
 
 import pytest
 
-ADMIN_URL = os.environ.get("DSE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-ON_POSTGRESQL = os.environ.get("DSE_TEST_CATALOG", "sqlite") == "postgresql"
-CURRENT = None  # the running test's Databases
-
-
-def admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def database_url(name: str) -> str:
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-class Databases:
-    """The databases standing for the catalog files of one test (and of its children: the name of a
-    file's database is derived from the test's salt and the file's path, so both find the same one)."""
-
-    def __init__(self, salt: str):
-        self.salt = salt
-
-    def url_for(self, path) -> str:
-        import hashlib
-
-        import psycopg
-
-        key = os.path.abspath(os.fspath(path))
-        name = f"dse_cat_{self.salt}_{hashlib.sha1(key.encode()).hexdigest()[:12]}"
-        # A test and the runs it starts open the same path at once: one makes the database, under a lock
-        # (two CREATE DATABASE of one name at once fail on pg_database's unique index, not as duplicates).
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-                conn.execute(f"CREATE DATABASE {name}")
-        return database_url(name)
-
-    def drop(self) -> None:
-        import psycopg
-
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                                (f"dse_cat_{self.salt}_%",))]
-        for name in names:
-            admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def redirect(salt: str) -> Databases:
-    """Every Catalog opened by path, from now on, opens the database standing for that path."""
-    global CURRENT
-    from dse_tui.core.catalog import Catalog
-    from dse_tui.core.catalog.backend import is_postgresql
-
-    dbs = CURRENT = Databases(salt)
-    original = Catalog.__init__
-
-    def init(self, path, *args, **kwargs):
-        if not is_postgresql(path):
-            path = dbs.url_for(path)
-        original(self, path, *args, **kwargs)
-
-    init.original = original
-    Catalog.__init__ = init
-    return dbs
+from tests import pg_catalogs
+from tests.pg_catalogs import ADMIN_URL, ON_POSTGRESQL, Databases, admin, database_url, redirect  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +22,7 @@ def catalog_backend(monkeypatch):
     from dse_tui.core.catalog import Catalog
 
     salt = uuid.uuid4().hex[:8]
-    original = Catalog.__init__
+    original, original_exists = Catalog.__init__, Catalog.__dict__["exists"]
     dbs = redirect(salt)
     children = os.path.join(os.path.dirname(__file__), "pg_children")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -97,6 +32,7 @@ def catalog_backend(monkeypatch):
         yield dbs
     finally:
         Catalog.__init__ = original
+        Catalog.exists = original_exists
         dbs.drop()
 
 
@@ -117,4 +53,4 @@ def raw_connection(path):
         return sqlite3.connect(path, isolation_level=None)
     from dse_tui.core.catalog.backend import PgConnection
 
-    return PgConnection(CURRENT.url_for(path))
+    return PgConnection(pg_catalogs.CURRENT.url_for(path))

@@ -5,13 +5,14 @@ language (dse_tui/core/texts)."""
 from __future__ import annotations
 
 import pickle
-import sqlite3
 
 import pytest
 
+from dse_tui.core.catalog import Catalog
 from dse_tui.core.drivers.base import RestoreError
 from dse_tui.core.profile.config import load_profile
 from dse_tui.core.texts import Text, Told, activate
+from tests.catalog_backend import raw_connection
 from tests.test_cli import dse, no_traceback
 
 # The actions the catalog's events are recorded with (record_event), each shown in the reader's language.
@@ -56,7 +57,8 @@ def test_check_lines_of_the_drivers_speak_spanish(demo_profile):
 def test_a_refused_restore_and_the_prune_reasons_speak_spanish(demo_profile, tmp_path):
     assert dse("run", "library-db", "--profile", str(demo_profile)).returncode == 0
     profile = load_profile(demo_profile)
-    run_id = sqlite3.connect(profile.catalog_path).execute("SELECT MAX(id) FROM runs").fetchone()[0]
+    with Catalog(profile.catalog_path) as catalog:
+        run_id = catalog.recent_runs("library-db", 1)[0].id
     live = str(profile.repository("library-db").source["path"])
     refused = dse("--lang", "es", "restore", str(run_id), "--to", live, "--profile", str(demo_profile))
     no_traceback(refused)
@@ -75,8 +77,9 @@ def test_a_refused_restore_and_the_prune_reasons_speak_spanish(demo_profile, tmp
 def test_audit_verify_names_a_break_in_spanish(demo_profile):
     assert dse("run", "library-db", "--profile", str(demo_profile)).returncode == 0
     catalog = load_profile(demo_profile).catalog_path
-    with sqlite3.connect(catalog) as db:
-        db.execute("UPDATE events SET detail = '{\"x\": 1}' WHERE id = (SELECT MIN(id) FROM events)")
+    db = raw_connection(catalog)  # as someone with the database's own client would
+    db.execute("UPDATE events SET detail = '{\"x\": 1}' WHERE id = (SELECT MIN(id) FROM events)")
+    db.close()
     result = dse("--lang", "es", "audit", "verify", "--profile", str(demo_profile))
     no_traceback(result)
     assert result.returncode != 0

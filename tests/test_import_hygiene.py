@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import pkgutil
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,10 @@ from tests.conftest import ROOT
 
 def loaded_after(code: str) -> set[str]:
     probe = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    # Without the PostgreSQL catalog runs' sitecustomize (tests/pg_children), which loads the catalog itself.
+    env = {k: v for k, v in os.environ.items() if k != "DSE_TEST_CATALOG_SALT"}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True,
+                         env=env)
     return set(out.stdout.split())
 
 

@@ -31,7 +31,7 @@ def fresh_env(tmp_path: Path) -> dict:
 
 def dse(*args: str, env: dict, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dse_tui", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**env, "PYTHONPATH": str(ROOT)}, timeout=300, input=stdin)
+                          env={"PYTHONPATH": str(ROOT), **env}, timeout=300, input=stdin)  # the test's catalogs
 
 
 def copied(profile, dest: str = None) -> Path:

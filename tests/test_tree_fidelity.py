@@ -187,6 +187,11 @@ def test_sockets_vanished_and_changed_files_are_warnings_listed_whole(tmp_path, 
 GROWING_LOG = """\
 import os
 
+if os.environ.get("DSE_TEST_CATALOG_SALT"):  # this hook stands for tests/pg_children's: it does its work too
+    from tests.pg_catalogs import redirect
+
+    redirect(os.environ["DSE_TEST_CATALOG_SALT"])
+
 if os.environ.get("DSE_TEST_GROWING"):
     from dse_tui.core.drivers.files import tarstream
 

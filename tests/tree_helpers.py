@@ -148,8 +148,9 @@ def python_for_nobody(folder: Path) -> tuple[str, dict[str, str]]:
     files = [Path(sys.executable).resolve(), *(prefix / "lib").glob("libpython*")]
     files += [p for p in stdlib.rglob("*") if p.is_file() and not p.is_relative_to(site)
               and not p.is_relative_to(stdlib / "test")]
-    files += [Path(dist.locate_file(f)) for dist in _needed_distributions("dse-tui") for f in dist.files or ()]
-    for path in files:
+    files += [Path(dist.locate_file(f)) for dist in _needed_distributions("dse-tui") + _catalog_client()
+              for f in dist.files or ()]
+    for path in dict.fromkeys(files):  # two distributions may need one (typing_extensions)
         copy = twin / path.relative_to(prefix)
         copy.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -157,6 +158,28 @@ def python_for_nobody(folder: Path) -> tuple[str, dict[str, str]]:
         except OSError:
             shutil.copy2(path, copy)
     return str(twin / Path(sys.executable).resolve().relative_to(prefix)), {"LD_LIBRARY_PATH": str(twin / "lib")}
+
+
+def _catalog_client() -> list:
+    """psycopg and what it needs, when the test's catalogs are on PostgreSQL (an extra dse-tui does not ask)."""
+    from importlib import metadata
+
+    from tests.pg_catalogs import ON_POSTGRESQL
+
+    if not ON_POSTGRESQL:
+        return []
+    names = [n for n in ("psycopg", "psycopg-binary") if _installed(n)]
+    return [metadata.distribution(n) for n in names] + [d for n in names for d in _needed_distributions(n)]
+
+
+def _installed(name: str) -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.distribution(name)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
 
 
 def _needed_distributions(name: str) -> list:
@@ -213,7 +236,9 @@ class Nobody:
         self.folder = world_folder()
         give_to_nobody(self.folder)
         self.python = python
-        self.env = {**env, "PYTHONPATH": str(ROOT), "HOME": str(self.folder),
+        # The test's own path first: under DSE_TEST_CATALOG=postgresql it holds what opens the test's catalogs.
+        path = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)
+        self.env = {**env, "PYTHONPATH": path, "HOME": str(self.folder),
                     **{f"XDG_{d}_HOME": str(self.folder / f".{d.lower()}") for d in ("CACHE", "CONFIG", "DATA")}}
 
     def dse(self, profile, *args: str) -> subprocess.CompletedProcess:

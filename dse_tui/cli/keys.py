@@ -95,7 +95,7 @@ def _list(profile, folder: Path, args) -> int:
 
     keys = {k.id: k for k in list_keys(folder)}
     usage = {}
-    if profile.catalog_path.is_file():  # no catalog yet: no run uses any key
+    if Catalog.exists(profile.catalog_path):  # no catalog yet: no run uses any key
         with Catalog(profile.catalog_path, readonly=True) as catalog:
             usage = key_usage(catalog)
     rows = []

@@ -4,6 +4,6 @@ this folder on their PYTHONPATH): their catalogs by path open the test's databas
 import os
 
 if os.environ.get("DSE_TEST_CATALOG_SALT"):
-    from tests.catalog_backend import redirect
+    from tests.pg_catalogs import redirect
 
     redirect(os.environ["DSE_TEST_CATALOG_SALT"])

@@ -42,6 +42,12 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
               LeasesMixin):
     """One connection to the catalog. Not shared between threads: each worker opens its own."""
 
+    @staticmethod
+    def exists(path: str | os.PathLike) -> bool:
+        """Whether there is a catalog at `path` to read: a SQLite file, or any PostgreSQL URL (an unreachable
+        server is said when it is opened, not taken for no catalog)."""
+        return is_postgresql(path) or Path(path).is_file()
+
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False, durable: bool = False,
                  passfile: str | os.PathLike | None = None, password_env: str | None = None):
         self.readonly = readonly

@@ -153,11 +153,18 @@ class PgConnection:
         self._announced = False  # in the open transaction
         self._listening = False
         self._changes = 0
+        self._trace = None
+
+    def set_trace_callback(self, trace) -> None:
+        """As sqlite3's: `trace(sql)` for each statement the catalog runs (None: no more)."""
+        self._trace = trace
 
     def execute(self, sql: str, params=()) -> PgCursor:
         import psycopg
 
         text, added = translate(sql)
+        if self._trace is not None:
+            self._trace(sql)
         try:
             cur = self.raw.cursor()
             cur.execute(text, params if params is not None else ())
@@ -171,6 +178,8 @@ class PgConnection:
         import psycopg
 
         text, _ = translate(sql, returning=False)
+        if self._trace is not None:
+            self._trace(sql)
         try:
             cur = self.raw.cursor()
             cur.executemany(text, list(seq))

@@ -200,7 +200,7 @@ def to_markdown(r: Report) -> str:
         if not rr.runs:
             lines.append(t("report.no_runs"))
         lines += ["", f"### {t('report.gaps')}", ""]
-        lines += [f"- " + t("report.gap", start=g["start"][:16], end=g["end"][:16], outcome=word("gap", g["outcome"]))
+        lines += ["- " + t("report.gap", start=g["start"][:16], end=g["end"][:16], outcome=word("gap", g["outcome"]))
                   for g in rr.gaps] or [none]
         lines.append("- " + t("report.overdue_days", days=", ".join(rr.overdue_days) or none))
         lines += ["", f"### {t('report.sessions')}", ""]
