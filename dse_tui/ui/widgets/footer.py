@@ -22,23 +22,67 @@ class ConsoleFooter(Footer):
     """
 
     _tight = False  # as the last compose found it
+    _shown: tuple | None = None  # the keys the last compose drew: what the screen's bindings looked like
+
+    def _keys(self) -> tuple:
+        """(key, shown key, description, action, enabled, tooltip) of each key to draw, the palette's last
+        (None when it has none). The console's bindings have no groups: Textual's grouping is not needed."""
+        active = self.screen.active_bindings
+        keys: dict[str, tuple] = {}  # one key per action, its first, in the order of the actions
+        for _, b, enabled, tooltip in active.values():
+            if b.show:
+                keys.setdefault(b.action, (b.key, self.app.get_key_display(b), b.description, b.action, enabled,
+                                           tooltip))
+        palette = None
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            found = active.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _, b, enabled, _tooltip = found
+                palette = (b.key, self.app.get_key_display(b), b.description, b.action, enabled,
+                           b.tooltip or b.description)
+        return tuple(keys.values()), palette
 
     def compose(self) -> ComposeResult:
-        keys = list(super().compose())
-        self._tight = sum(_width(k) for k in keys if isinstance(k, FooterKey)) > self.size.width
+        if not self._bindings_ready:
+            return
+        self._shown = shown = self._keys()
+        keys = [_footer_key(*k) for k in shown[0]]
+        if shown[1] is not None:
+            key, display, description, action, enabled, tooltip = shown[1]  # compact, as Textual's has it
+            keys.append(FooterKey(key, display, description, action, classes="-command-palette",
+                                  disabled=not enabled, tooltip=tooltip))
+        self._tight = sum(_width(k) for k in keys) > self.size.width
         if not self._tight:
             yield from keys
             return
-        kept = [k for k in keys if isinstance(k, FooterKey) and (k.key in KEPT or k.has_class("-command-palette"))]
+        kept = [k for k in keys if k.key in KEPT or k.has_class("-command-palette")]
         yield from (k for k in keys if k not in kept)
         # One group docked right: widgets docked to the same edge one by one would overlap.
         with HorizontalGroup(id="kept"):
             yield from kept
 
+    def bindings_changed(self, screen) -> None:
+        """Textual's footer is built anew whenever the screen's bindings are looked at again (focus moved, a
+        check_action refreshed, the screen shown again), which costs a widget and a style pass per key: here
+        only when what it shows would change."""
+        self._bindings_ready = True
+        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+            return
+        if self._shown is None or self._keys() != self._shown:
+            self.call_after_refresh(self.recompose)
+
     def on_resize(self) -> None:
         keys = [k for k in self.query(FooterKey)]
         if keys and (sum(_width(k) for k in keys) > self.size.width) != self._tight:
             self.call_after_refresh(self.recompose)
+
+
+def _footer_key(key, display, description, action, enabled, tooltip) -> FooterKey:
+    """A key as Textual's footer makes it, not compact. Set before it mounts: FooterKey starts compact and the
+    footer's data binding turns that off once mounted, two style passes for each key of each footer drawn."""
+    widget = FooterKey(key, display, description, action, disabled=not enabled, tooltip=tooltip)
+    widget.set_reactive(FooterKey.compact, False)
+    return widget
 
 
 def _width(key: FooterKey) -> int:

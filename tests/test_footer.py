@@ -1,0 +1,32 @@
+"""The console's footer (ui/widgets/footer.py): built again only when the keys it shows change. Textual's own
+is built anew each time a screen's bindings are looked at again (a screen shown again, focus moved), a
+widget and a style pass per key: a screen pushed and left cost ~30% more before (bench/tui_latency.py)."""
+
+from __future__ import annotations
+
+from textual.widgets._footer import FooterKey
+
+from dse_tui.ui.app import make_app
+from dse_tui.ui.screens.repo_runs import RepoRunsScreen
+from dse_tui.ui.widgets.footer import ConsoleFooter
+from tests.conftest import pilot_until, shown
+
+
+async def test_the_footer_is_built_again_only_when_its_keys_change(demo_profile):
+    app = make_app(demo_profile, language="en", poll_seconds=0.05)
+    async with app.run_test(size=(200, 50)) as pilot:
+        footer = app.screen.query_one(ConsoleFooter)
+        await pilot_until(pilot, lambda: footer.query(FooterKey), what="the dashboard's footer")
+        await pilot.pause()
+        drawn = list(footer.query(FooterKey))
+        for _ in range(3):  # another screen over it and back, and the bindings looked at again
+            await pilot.press("v")
+            await pilot_until(pilot, lambda: shown(app, RepoRunsScreen), what="the runs screen")
+            await pilot.press("escape")
+            app.screen.refresh_bindings()
+            await pilot.pause()
+        assert list(footer.query(FooterKey)) == drawn, "the same keys, not built again"
+        await pilot.press("f2")  # the keys' descriptions change: now it is built again
+        await pilot_until(pilot, lambda: any(k.description == "Respaldar" for k in footer.query(FooterKey)),
+                          what="the footer in Spanish")
+        assert [k.key for k in footer.query(FooterKey)] == [k.key for k in drawn]
