@@ -253,6 +253,14 @@ async def pilot_until(pilot, condition, timeout: float = 120.0, what: str = "the
     return value
 
 
+def tables_measured(screen) -> bool:
+    """Every table on the screen has measured the rows it was given: a DataTable sizes its columns and its
+    height when the app is next idle, which on a loaded machine can come after a pilot's pause."""
+    from textual.widgets import DataTable
+
+    return all(t.virtual_size.height >= t.row_count + (1 if t.show_header else 0) for t in screen.query(DataTable))
+
+
 def shown(app, screen: type) -> bool:
     """The app's top screen is a `screen`, mounted: what it builds in on_mount is there."""
     return isinstance(app.screen, screen) and app.screen.is_mounted

@@ -15,7 +15,7 @@ from dse_tui.ui.app import make_app
 from dse_tui.ui.screens.contents import ContentsScreen
 from dse_tui.ui.screens.versions import VersionsScreen
 from dse_tui.ui.widgets.contents_tree import ContentsTree
-from tests.conftest import FIXED_NOW, fixed_clock, pilot_until
+from tests.conftest import FIXED_NOW, fixed_clock, pilot_until, tables_measured
 from tests.test_snapshots import SITE, one_at_a_time  # noqa: F401 (the fixed folder, taken in turns)
 
 SIZE = (120, 32)
@@ -86,8 +86,8 @@ def test_versions_of_a_file(snap_compare, runs, language):
     async def settle(pilot):
         app = pilot.app
         app.push_screen(VersionsScreen(profile.repository("www-main"), "docs/notes.txt", False, language))
-        await pilot_until(pilot, lambda: isinstance(app.screen, VersionsScreen) and app.screen.found is not None,
-                          what="the versions")
+        await pilot_until(pilot, lambda: isinstance(app.screen, VersionsScreen) and app.screen.found is not None
+                          and tables_measured(app.screen), what="the versions")
         await pilot.pause()
 
     assert snap_compare(make_app(path, language=language, clock=fixed_clock), terminal_size=SIZE,
@@ -105,8 +105,8 @@ def test_contents_and_versions_at_80x24(snap_compare, runs, view, language):
         repo = profile.repository("www-main")
         if view == "versions":
             app.push_screen(VersionsScreen(repo, "docs/notes.txt", False, language))
-            await pilot_until(pilot, lambda: isinstance(app.screen, VersionsScreen) and app.screen.found is not None,
-                              what="the versions")
+            await pilot_until(pilot, lambda: isinstance(app.screen, VersionsScreen) and app.screen.found is not None
+                              and tables_measured(app.screen), what="the versions")
         else:
             with Catalog(profile.catalog_path) as catalog:
                 run = catalog.run(ids[-1])

@@ -17,6 +17,7 @@ from dse_tui.core.texts import has
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
+from dse_tui.ui.widgets.table import Table
 from dse_tui.ui.widgets.footer import ConsoleFooter
 
 LIMIT = 2000
@@ -76,7 +77,7 @@ class EventLogScreen(CommandScreen):
             yield Select(repos, prompt=tr("events.all", self.lang), value=self.repository or Select.NULL,
                          id="repo")
             yield Input(placeholder=tr("events.filter", self.lang), id="words")
-        yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
+        yield Table(id="events", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="detail-box", can_focus=False):  # Tab goes table → filters, as before
             yield Static(id="detail")
         yield ConsoleFooter()

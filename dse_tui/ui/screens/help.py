@@ -11,6 +11,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 from dse_tui.i18n import tr
+from dse_tui.ui.widgets.table import Table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -34,7 +35,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(tr("help.title", self.lang), id="help-title")
-            yield DataTable(cursor_type="none", show_cursor=False, id="help-keys")
+            yield Table(cursor_type="none", show_cursor=False, id="help-keys")
             for note in self.below.HELP_NOTES:
                 yield Static(tr(note, self.lang), classes="note")
             yield Static(tr("help.close", self.lang), classes="note")

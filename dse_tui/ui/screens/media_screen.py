@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
+from dse_tui.ui.widgets.table import Table
 from dse_tui.ui.widgets.footer import ConsoleFooter
 
 STATE_STYLES = {"in-use": "green", "offsite": "cyan", "full": "yellow", "blank": "dim", "expired": "red",
@@ -45,7 +46,7 @@ class MediaScreen(CommandScreen):
         yield Header()
         yield Static(id="plugged")
         yield Input(id="search", placeholder=tr("media.search", self.lang))
-        yield DataTable(id="media", cursor_type="row", zebra_stripes=True)
+        yield Table(id="media", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="contents-box"):
             yield Static(id="contents")
         yield ConsoleFooter()

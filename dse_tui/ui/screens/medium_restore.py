@@ -21,6 +21,7 @@ from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandModal
 from dse_tui.ui.screens.reason_dialog import DIALOG_CSS
+from dse_tui.ui.widgets.table import Table
 
 WORK = ".copies"  # under the storage root: where a copy from discs or a host is put together
 
@@ -43,7 +44,7 @@ class MediumDialog(CommandModal):
         with Vertical():
             yield Static(f"[b]{escape(tr('medium.title', self.lang, run=self.run.id))}[/b]")
             yield Static(tr("medium.looking", self.lang), id="status")
-            yield DataTable(id="copies", cursor_type="row")
+            yield Table(id="copies", cursor_type="row")
             with Horizontal():
                 yield Button(tr("restore.cancel", self.lang), id="cancel")
                 yield Button(tr("medium.use", self.lang), id="use", variant="primary")

@@ -26,6 +26,7 @@ from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.medium_restore import MediumRestore
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
+from dse_tui.ui.widgets.table import Table
 from dse_tui.ui.widgets.footer import ConsoleFooter
 
 
@@ -66,7 +67,7 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
         yield Header()
         yield Static(id="heading")
         yield Static(id="handoff")
-        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Table(id="runs", cursor_type="row", zebra_stripes=True)
         yield from self.compose_work()
         with VerticalScroll(id="checks-box"):
             yield Static(id="checks")

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from dse_tui.i18n import tr
+from dse_tui.ui.widgets.table import Table
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandModal
 
@@ -31,7 +32,7 @@ class SessionListScreen(CommandModal):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"[b]{tr('sessions.title', self.lang, name=self.repo.name)}[/b]")
-            yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+            yield Table(id="sessions", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#sessions", DataTable)

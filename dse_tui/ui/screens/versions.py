@@ -21,6 +21,7 @@ from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
+from dse_tui.ui.widgets.table import Table
 from dse_tui.ui.widgets.footer import ConsoleFooter
 
 HISTORY = 1000  # runs looked at, newest first
@@ -60,7 +61,7 @@ class VersionsScreen(RestoreWork, CommandScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(tr("versions.loading", self.lang), id="heading")
-        yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
+        yield Table(id="versions", cursor_type="row", zebra_stripes=True)
         yield from self.compose_work()
         yield ConsoleFooter()
 

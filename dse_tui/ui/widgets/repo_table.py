@@ -8,7 +8,7 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
-from textual.widgets import DataTable
+from dse_tui.ui.widgets.table import Table
 
 from dse_tui.core.engine.schedule import RepoStatus
 from dse_tui.core.common.fmt import age, size, until
@@ -29,7 +29,7 @@ def state_text(state: str, lang: str) -> Text:
     return Text(tr(f"state.{state}", lang), style=STATE_STYLES[state])
 
 
-class RepoTable(DataTable):
+class RepoTable(Table):
     DEFAULT_CSS = """
     RepoTable { height: 1fr; }
     """
