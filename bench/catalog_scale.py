@@ -1,6 +1,7 @@
 """Catalog at scale: 1,000 repositories and 1,000,000 runs.
 
-Prints the time of the "last status of every repository" query (target <= 15 ms). The console's first
+Prints the time of the "last status of every repository" query (target <= 20 ms, issue 22), with the load
+average (a busy machine's figure is not an idle one's). The console's first
 paint on the same site is bench/console_first_paint.py's (it builds the site with fill() and
 write_profile() from here). Not a test: run it by hand.
 
@@ -129,11 +130,12 @@ def main() -> None:
         print(f"filled {args.runs:,} runs of {args.repos:,} repositories in {time.perf_counter() - t:.1f} s "
               + ("" if args.catalog else f"({catalog_path.stat().st_size / 2**20:.0f} MiB)"))
     query, full = time_query(profile_path)
-    print(f"last status of every repository: {query * 1000:.1f} ms (target <= 15 ms); "
-          f"with due/overdue for all: {full * 1000:.1f} ms")
+    backend = "PostgreSQL" if args.catalog else "SQLite"
+    print(f"{backend}: last status of every repository: {query * 1000:.1f} ms (target <= 20 ms); "
+          f"with due/overdue for all: {full * 1000:.1f} ms; load average {os.getloadavg()[0]:.2f}")
     rate, problems = time_appends(catalog_path, args.writers, args.events)
-    print(f"event appends from {args.writers} concurrent writers: {rate:,.0f} events/s; "
-          f"chain {'intact' if not problems else f'BROKEN: {problems[:3]}'}")
+    print(f"{backend}: event appends from {args.writers} concurrent writers: {rate:,.0f} events/s; "
+          f"chain {'intact' if not problems else f'BROKEN: {problems[:3]}'}; load average {os.getloadavg()[0]:.2f}")
     if not args.keep:
         import shutil
 

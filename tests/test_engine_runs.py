@@ -258,3 +258,32 @@ def test_ctrl_c_cancels_the_cli_run(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 1 and json.loads(out)[0]["state"] == "cancelled", "3 GiB were not read to the end"
+
+
+@pytest.mark.parametrize("when", ["the driver's last bytes", "the read-back"])
+def test_a_cancel_between_the_phases_cancels_the_run(tmp_path, when):
+    """A ^C that comes as the driver finishes, or while its parts are read back (not stopped half way), is
+    still a cancel: the run is recorded cancelled and leaves nothing, not a good run found by a verification
+    that had nothing to stream and so never looked at the cancel."""
+    from dse_tui.core import drivers
+    from dse_tui.core.engine.outcome import READ_BACK
+
+    make_tree(tmp_path / "www")
+    profile = profile_with(tmp_path, "{id: www, kind: web, driver: files, source: {path: ./www}}")
+    repo = profile.repository("www")
+    cancel = threading.Event()
+
+    def then_cancelled(ctx):
+        drivers.get("files").backup(ctx)
+        if when == "the driver's last bytes":
+            cancel.set()
+
+    def progress(p):
+        if when == "the read-back" and p.phase == READ_BACK:
+            cancel.set()
+
+    outcome = run_repository(profile, repo, cancel=cancel, producer=then_cancelled, on_progress=progress)
+    assert outcome.state == "cancelled" and outcome.artifact is None
+    assert not [p for p in (profile.storage_root / "www").iterdir() if p.name != "locks"], "a cancelled run left files"
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.run(outcome.run_id).state == "cancelled"

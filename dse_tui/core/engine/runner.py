@@ -173,6 +173,7 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         report.phase(READ_BACK, total=manifest["size"])
         _read_back(final, manifest, report.bytes, {p.file for p in ctx.parts if p.read_back})
         digest = _read_back_manifest(manifest_path, *written_manifest)
+        _go_on(cancel)
         size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
         report.phase(VERIFY, expected_seconds=_verification_seconds(catalog, repo, run_id, size))
         state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log,
@@ -234,6 +235,14 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
                       str(manifest_path) if kept else None, size, digest, message, elapsed, copies, stored,
                       ctx.meta.get("not_archived", []))
+
+
+def _go_on(cancel: threading.Event) -> None:
+    """After the read-back (not stopped half way): a ^C that came during it, or as the last stream ended,
+    cancels the run before a verification with nothing to stream (it never looks at the cancel) finds it
+    good."""
+    if cancel.is_set():
+        raise Cancelled()
 
 
 def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cancel, log,
