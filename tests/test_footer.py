@@ -30,3 +30,5 @@ async def test_the_footer_is_built_again_only_when_its_keys_change(demo_profile)
         await pilot_until(pilot, lambda: any(k.description == "Respaldar" for k in footer.query(FooterKey)),
                           what="the footer in Spanish")
         assert [k.key for k in footer.query(FooterKey)] == [k.key for k in drawn]
+        palette = footer.query_one("FooterKey.-command-palette", FooterKey)
+        assert palette.description == "paleta", "the command palette's key in the console's language"

@@ -134,6 +134,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "help.close": "Press Esc or F1 to close.",
     "help.tab": "Next field (shift+tab: the previous one)",
     'help.palette': "Command palette: this screen's commands by name",
+    'footer.palette': 'palette',
     # problems
     "problem.title": "The profile cannot be used",
     "problem.count": {"one": "1 problem in {file}:", "other": "{n} problems in {file}:"},
@@ -745,8 +746,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     'versions.added': 'first seen',
     'versions.changed': 'changed',
     'versions.removed': 'removed',
-    'versions.pruned': 'pruned: not restorable from here',
-    'versions.unreadable': 'its list of files cannot be read',
+    'versions.pruned': 'pruned',
+    'versions.unreadable': 'list unreadable',
     'versions.files': '{size} in {files} files',
     'vcmd.open': 'Open',
     'vcmd.open.help': "Open that run's contents at this path",

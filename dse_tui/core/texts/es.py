@@ -134,6 +134,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "help.close": "Pulse Esc o F1 para cerrar.",
     "help.tab": "Campo siguiente (shift+tab: el anterior)",
     "help.palette": "Paleta de comandos: las órdenes de esta pantalla por su nombre",
+    'footer.palette': 'paleta',
     # problems
     "problem.title": "No se puede usar el perfil",
     "problem.count": {"one": "1 problema en {file}:", "other": "{n} problemas en {file}:"},
@@ -745,8 +746,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     'versions.added': 'aparece',
     'versions.changed': 'cambió',
     'versions.removed': 'borrado',
-    'versions.pruned': 'depurada: no se puede restaurar desde aquí',
-    'versions.unreadable': 'no se puede leer su lista de ficheros',
+    'versions.pruned': 'depurada',
+    'versions.unreadable': 'lista ilegible',
     'versions.files': '{size} en {files} ficheros',
     'vcmd.open': 'Abrir',
     'vcmd.open.help': 'Abrir el contenido de esa ejecución en esta ruta',

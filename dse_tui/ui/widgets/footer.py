@@ -8,6 +8,8 @@ from textual.containers import HorizontalGroup
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
+from dse_tui.i18n import tr
+
 KEPT = ("f1", "q", "escape")  # help, quit and back: whatever else a narrow terminal hides, these stay
 
 
@@ -38,8 +40,8 @@ class ConsoleFooter(Footer):
             found = active.get(self.app.COMMAND_PALETTE_BINDING)
             if found is not None:
                 _, b, enabled, _tooltip = found
-                palette = (b.key, self.app.get_key_display(b), b.description, b.action, enabled,
-                           b.tooltip or b.description)
+                name = tr("footer.palette", getattr(self.app, "language", "en"))  # Textual's says "palette"
+                palette = (b.key, self.app.get_key_display(b), name, b.action, enabled, b.tooltip or name)
         return tuple(keys.values()), palette
 
     def compose(self) -> ComposeResult:
