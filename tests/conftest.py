@@ -273,8 +273,18 @@ def media_listed(app) -> bool:
     return shown(app, MediaScreen) and app.screen.loaded
 
 
+def dashboard_shown(app) -> bool:
+    """The dashboard is up, its widgets mounted. It is the app's first screen, mounted once Textual has
+    started: a pilot may run before it is (snap_compare's run_before does)."""
+    from dse_tui.ui.screens.dashboard import DashboardScreen
+
+    return shown(app, DashboardScreen)
+
+
 def detail_follows_cursor(app) -> bool:
     """The dashboard's detail pane shows the repository under the cursor: it follows once the cursor rests."""
+    if not dashboard_shown(app):
+        return False
     status = app.screen.selected()
     return status is not None and status.repository.name in str(app.screen.query_one("#detail #title").render())
 

@@ -32,6 +32,10 @@ async def test_first_frame_shown_has_a_screenful_and_the_rest_follows(tmp_path, 
             shown_rows.append(tables.first().row_count)
 
     monkeypatch.setattr(App, "_display", display_and_note)
+    made = []  # the cells made before the first frame shown: a screenful, not every row's
+    cells = RepoTable.cells
+    monkeypatch.setattr(RepoTable, "cells", lambda self, *a: (made.append(1) if not any(shown_rows) else None)
+                        or cells(self, *a))
     added = []  # every row the table was given: a rebuild while rows were still to come gave some twice
     add_row = RepoTable.add_row
     monkeypatch.setattr(RepoTable, "add_row", lambda self, *cells, **kw: added.append(kw["key"]) or add_row(
@@ -44,10 +48,40 @@ async def test_first_frame_shown_has_a_screenful_and_the_rest_follows(tmp_path, 
         first = next(n for n in shown_rows if n)
         assert 40 <= first < REPOS, f"the first frame shown had {first} rows"
         assert len(added) == REPOS, "rows were built more than once"
+        assert len(made) <= first, f"{len(made)} rows' cells made before the first frame"
         # A refresh of the statuses touches the rows it has, and does not rebuild them.
         app.refresh_statuses()
         await pilot.pause()
         assert table.row_count == REPOS and table.cursor_row == 0 and len(added) == REPOS
+
+
+async def test_the_first_frame_made_is_the_first_shown_and_waits_for_no_detail(tmp_path, monkeypatch):
+    """The dashboard is the app's default screen: it mounts after Textual's start-up batch, so its first
+    frame reaches the terminal (pushed from on_mount, it mounted inside the batch and that frame was dropped).
+    The detail pane's catalog queries wait for that frame."""
+    from dse_tui.core.catalog import Catalog
+    from dse_tui.ui.screens.dashboard import DashboardScreen
+
+    frames = []  # (dropped, the table's rows) of each frame the dashboard made
+    display = App._display
+
+    def display_and_note(self, screen, renderable):
+        display(self, screen, renderable)
+        if renderable is not None and isinstance(screen, DashboardScreen):
+            frames.append((bool(self._batch_count), screen.query_one(RepoTable).row_count))
+
+    monkeypatch.setattr(App, "_display", display_and_note)
+    asked = []  # how many frames had been made when the detail first asked the catalog
+    recent_runs = Catalog.recent_runs
+    monkeypatch.setattr(Catalog, "recent_runs", lambda self, *a: asked.append(len(frames)) or recent_runs(self, *a))
+    app = make_app(big_profile(tmp_path), clock=fixed_clock)
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.screen.query_one(RepoTable)
+        await pilot_until(pilot, lambda: table.row_count == REPOS and asked, what="every row and the detail")
+        assert isinstance(app.screen_stack[0], DashboardScreen)
+        assert frames[0][0] is False, "the first frame was made inside the start-up batch, and dropped"
+        assert frames[0][1] > 0
+        assert asked[0] >= 1, "the detail asked the catalog before the first frame"
 
 
 OPEN_FROM_CACHE = """
@@ -55,12 +89,13 @@ import sys
 from dse_tui.ui.app import make_app
 app = make_app(sys.argv[1])
 assert app._open() is None and len(app.profile.repositories) == int(sys.argv[2])
-print(sorted(m for m in sys.modules if m == "dse_tui.core.profile.config"))
+print(sorted(m for m in sys.modules if m in ("dse_tui.core.profile.config", "dse_tui.core.profile.schema", "yaml")))
 """
 
 
 def test_a_profile_from_the_cache_does_not_import_its_validation(tmp_path):
-    """The console's start on a profile validated before skips the validating code (tens of ms)."""
+    """The console's start on a profile validated before skips the validating code (tens of ms): neither
+    the YAML parser nor the schemas are imported (the profile's Notify lives with the other dataclasses)."""
     import os
     import subprocess
     import sys
@@ -72,7 +107,8 @@ def test_a_profile_from_the_cache_does_not_import_its_validation(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.run(run, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == "['dse_tui.core.profile.config']"  # a miss: parsed and checked
+    # A miss: parsed and checked.
+    assert first.stdout.strip() == "['dse_tui.core.profile.config', 'dse_tui.core.profile.schema', 'yaml']"
     again = subprocess.run(run, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == "[]"

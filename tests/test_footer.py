@@ -32,3 +32,23 @@ async def test_the_footer_is_built_again_only_when_its_keys_change(demo_profile)
         assert [k.key for k in footer.query(FooterKey)] == [k.key for k in drawn]
         palette = footer.query_one("FooterKey.-command-palette", FooterKey)
         assert palette.description == "paleta", "the command palette's key in the console's language"
+
+
+async def test_keys_changed_twice_before_the_footer_is_built_build_it_once(demo_profile, monkeypatch):
+    """A screen starting changes its keys more than once before the next refresh (its language, then a row
+    to act on): the footer is built once, with the keys of then (it was built once for each change)."""
+    built = []
+    recompose = ConsoleFooter.recompose
+    monkeypatch.setattr(ConsoleFooter, "recompose", lambda self: built.append(self) or recompose(self))
+    app = make_app(demo_profile, language="en", poll_seconds=0.05)
+    async with app.run_test(size=(200, 50)) as pilot:
+        footer = app.screen.query_one(ConsoleFooter)
+        await pilot_until(pilot, lambda: footer.query(FooterKey), what="the dashboard's footer")
+        await pilot.pause()
+        built.clear()
+        for _ in range(2):
+            footer._shown = None  # the keys look changed to it
+            footer.bindings_changed(app.screen)
+        await pilot.pause()
+        assert len(built) == 1
+        assert footer._shown == footer._keys()

@@ -16,8 +16,8 @@ SIZE = (160, 40)
 
 
 def stack(app) -> list[str]:
-    """The console's screens, bottom first (Textual's default screen left out)."""
-    return [type(s).__name__ for s in app.screen_stack[1:]]
+    """The console's screens, bottom first (the dashboard is the app's default screen)."""
+    return [type(s).__name__ for s in app.screen_stack]
 
 
 def typed(app, keys: list[str]) -> None:

@@ -12,8 +12,8 @@ from dse_tui.core.catalog import Catalog
 from dse_tui.core.profile.config import load_profile
 from dse_tui.core.profile.demo import init_demo
 from dse_tui.ui.app import make_app
-from tests.conftest import (ROOT, detail_follows_cursor, fixed_clock, pilot_until, record_runs, shown, text_of,
-                            write_profile)
+from tests.conftest import (ROOT, dashboard_shown, detail_follows_cursor, fixed_clock, pilot_until, record_runs, shown,
+                            text_of, write_profile)
 
 SIZE = (200, 50)
 # A fixed folder: paths are on screen, and snapshots must not change with pytest's temporary names.
@@ -124,6 +124,7 @@ def test_runs_screen_with_checks(snap_compare, site):
     async def open_runs(pilot):
         from dse_tui.ui.screens.repo_runs import RepoRunsScreen
 
+        await pilot_until(pilot, lambda: dashboard_shown(pilot.app), what="the dashboard")
         table = pilot.app.screen.query_one("RepoTable")
         table.move_cursor(row=table.get_row_index("www-main"))
         await pilot_until(pilot, lambda: detail_follows_cursor(pilot.app), what="www-main's detail")
@@ -245,6 +246,7 @@ def test_dashboard_with_an_encrypted_repository(snap_compare, site):
                              (catalog.repository_id("www-main"),))
 
     async def select_www(pilot):
+        await pilot_until(pilot, lambda: dashboard_shown(pilot.app), what="the dashboard")
         table = pilot.app.screen.query_one("RepoTable")
         table.move_cursor(row=table.get_row_index("www-main"))
         await pilot_until(pilot, lambda: detail_follows_cursor(pilot.app), what="www-main's detail")

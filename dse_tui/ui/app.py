@@ -11,6 +11,7 @@ from typing import Callable
 
 from textual.app import App
 from textual.reactive import reactive
+from textual.screen import Screen
 
 from dse_tui.core.catalog import Catalog, CatalogError, open_catalog
 from dse_tui.core.profile.cache import load_cached
@@ -47,8 +48,21 @@ class DseApp(ReportsWorkerFailures, App):
         self._resume_offered = False
         self.set_reactive(DseApp.language, language or default_language())
 
+    def get_default_screen(self) -> Screen:
+        """The console's first screen: the dashboard, or what is wrong. It is Textual's default screen, made
+        as the app starts: pushed from on_mount instead, Textual's start-up batch waited for it to mount,
+        and its first frame, made inside that batch, was dropped unseen (the one shown came a layout and a
+        render later)."""
+        screen = self._first_screen(start=True)
+        # What push_screen would do and Textual's default screen goes without: its CSS_PATH read, and the
+        # result callback that reload's switch_screen takes back. (Private API: Textual is pinned.)
+        self._load_screen_css(screen)
+        screen._push_result_callback(self, None)
+        return screen
+
     def on_mount(self) -> None:
-        self.reload()
+        if self.catalog is not None:
+            self.call_after_refresh(self.offer_resume)
         self.set_interval(self.poll_seconds, self._poll)
         # Everything built so far lives as long as the console: out of the collector's sight, the full
         # collections that progress messages trigger stay short (they showed as 100-180 ms keypresses).
@@ -56,23 +70,27 @@ class DseApp(ReportsWorkerFailures, App):
 
     def reload(self) -> None:
         """Read the profile and open the catalog again; show the dashboard or what is wrong."""
-        from dse_tui.ui.screens.dashboard import DashboardScreen
-
         if self.catalog is not None:
             self.catalog.close()
             self.catalog = None
+        self.switch_screen(self._first_screen())
+        if self.catalog is not None:
+            self.call_after_refresh(self.offer_resume)
+
+    def _first_screen(self, start: bool = False) -> Screen:
+        """The dashboard with the statuses computed, or a ProblemScreen saying what is wrong."""
+        from dse_tui.ui.screens.dashboard import DashboardScreen
+
         screen = self._open()
         if screen is None:
             if not self.forced_language and self.profile.site.language:
-                self.language = self.profile.site.language
+                if start:  # before the app is mounted: its watchers run when it is (watch_language here)
+                    self.set_reactive(DseApp.language, self.profile.site.language)
+                else:
+                    self.language = self.profile.site.language
             screen = DashboardScreen()  # _open computed the statuses already
         set_language(self.language)
-        if len(self.screen_stack) > 1:
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
-        if self.catalog is not None:
-            self.call_after_refresh(self.offer_resume)
+        return screen
 
     def offer_resume(self) -> None:
         """A session left open (the terminal closed, the machine stopped) is offered at once, where it was."""

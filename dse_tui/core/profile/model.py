@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from dse_tui.core.profile.periods import Periodicity
-from dse_tui.core.records.notify_schema import Notify
 
 KINDS = ("database", "software", "web", "config")
 VERIFY_LEVELS = ("checksum", "structure", "restore")
@@ -134,6 +133,30 @@ class Site:
 
 
 @dataclass(frozen=True)
+class Notify:
+    """The profile's `notify:` section, validated (records/notify_schema.py checks it)."""
+
+    host: str
+    port: int
+    security: str
+    user: str | None
+    password_env: str | None
+    timeout: int
+    sender: str
+    to: tuple[str, ...]
+    on: tuple[str, ...]
+    expiring_days: int
+    daily_summary: bool
+
+    @classmethod
+    def from_data(cls, d: dict) -> Notify:
+        smtp = d["smtp"]
+        return cls(smtp["host"], smtp["port"], smtp["security"], smtp["user"], smtp["password_env"],
+                   smtp["timeout"], d["from"], tuple(d["to"]), tuple(d["on"]), d["expiring_days"],
+                   d["daily_summary"])
+
+
+@dataclass(frozen=True)
 class Profile:
     file: Path
     site: Site
@@ -163,3 +186,4 @@ class Profile:
             if r.id == repo_id:
                 return r
         raise KeyError(repo_id)
+

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from dse_tui.core.profile.model import Notify  # noqa: F401 (defined there: a cached profile loads without the schemas)
 from dse_tui.core.profile.schema import Bool, Enum, Field, Int, List, Mapping, Str
 
 EVENTS = ("failed", "manual-required", "overdue", "copy-failed", "media-expiring")
@@ -23,25 +22,3 @@ NOTIFY = Mapping({
     "expiring_days": Field(Int(1, 3650), default=30),
     "daily_summary": Field(Bool(), default=False),
 })
-
-
-@dataclass(frozen=True)
-class Notify:
-    host: str
-    port: int
-    security: str
-    user: str | None
-    password_env: str | None
-    timeout: int
-    sender: str
-    to: tuple[str, ...]
-    on: tuple[str, ...]
-    expiring_days: int
-    daily_summary: bool
-
-    @classmethod
-    def from_data(cls, d: dict) -> Notify:
-        smtp = d["smtp"]
-        return cls(smtp["host"], smtp["port"], smtp["security"], smtp["user"], smtp["password_env"],
-                   smtp["timeout"], d["from"], tuple(d["to"]), tuple(d["on"]), d["expiring_days"],
-                   d["daily_summary"])

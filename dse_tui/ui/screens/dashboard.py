@@ -65,6 +65,8 @@ class DashboardScreen(CommandScreen):
         self._detail_timer = None
         self._actions_state: tuple | None = None
         self._after_paint: list | None = []  # None once the first frame is shown
+        self._detail_waits = False  # the detail is to be shown once the first frame is
+        self._by_id: tuple[list, dict[str, RepoStatus]] = (None, {})  # the statuses, and them by repository
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -78,7 +80,7 @@ class DashboardScreen(CommandScreen):
                 yield RepoTable(id="repos")
                 yield Static(id="empty")
                 yield RunsPanel(id="runs-panel")
-            yield RepoDetail(id="detail")
+            yield RepoDetail(id="detail", classes="-none")  # empty until show_detail, after the first frame
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
@@ -156,11 +158,17 @@ class DashboardScreen(CommandScreen):
             empty.update(tr("no_match", lang))
         empty.display = not items
         table.display = bool(items)
-        self.show_detail()
+        if self._after_paint is None:
+            self.show_detail()
+        elif not self._detail_waits:  # its catalog queries wait for the first frame, which needs none of them
+            self._detail_waits = True
+            self.when_painted(self.show_detail)
 
     def selected(self) -> RepoStatus | None:
         key = self.query_one(RepoTable).selected_key
-        return next((s for s in self.app.statuses if s.repository.id == key), None)
+        if self._by_id[0] is not self.app.statuses:  # the footer asks for each key: no scan of every status
+            self._by_id = (self.app.statuses, {s.repository.id: s for s in self.app.statuses})
+        return self._by_id[1].get(key)
 
     def show_detail(self) -> None:
         status = self.selected()

@@ -11,7 +11,6 @@ from rich.table import Table
 from textual.widgets import Button, Label, Static
 
 from dse_tui.core.catalog import Run
-from dse_tui.core.keys.crypto import key_id
 from dse_tui.core.engine.schedule import Period, RepoStatus, reason_text
 from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
@@ -101,6 +100,8 @@ class RepoDetail(VerticalScroll):
             q("#settings", Static).update("", layout=False)
             return
         r = status.repository
+        if r.encrypted:  # imported when needed: the keys' module brings the pipeline with it (~8 ms at start)
+            from dse_tui.core.keys.crypto import key_id
         title = Text.assemble((r.name, "bold"), "  ", state_text(status.state, lang))
         reason = reason_text(status, lang, now)
         if reason:

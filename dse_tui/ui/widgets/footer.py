@@ -25,6 +25,7 @@ class ConsoleFooter(Footer):
 
     _tight = False  # as the last compose found it
     _shown: tuple | None = None  # the keys the last compose drew: what the screen's bindings looked like
+    _rebuild_waits = False  # a rebuild for changed keys is to come after the next refresh
 
     def _keys(self) -> tuple:
         """(key, shown key, description, action, enabled, tooltip) of each key to draw, the palette's last
@@ -71,7 +72,14 @@ class ConsoleFooter(Footer):
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
             return
         if self._shown is None or self._keys() != self._shown:
-            self.call_after_refresh(self.recompose)
+            if not self._rebuild_waits:  # several changes before it is built (a screen starting): built once
+                self._rebuild_waits = True
+                self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        self._rebuild_waits = False
+        if self.is_attached and (self._shown is None or self._keys() != self._shown):
+            await self.recompose()
 
     def on_resize(self) -> None:
         keys = [k for k in self.query(FooterKey)]

@@ -62,13 +62,14 @@ class RepoTable(Table):
         self._order = []
         self._pending_cursor = selected
 
-    def fit(self, rows: list[tuple[Text, ...]]) -> tuple[tuple[str, ...], int | None]:
-        """The columns that fit the table's width, in their order, and the name's width if it must be cut."""
+    def fit(self, rows: list[tuple[Text, ...]], count: int | None = None) -> tuple[tuple[str, ...], int | None]:
+        """The columns that fit the table's width, in their order, and the name's width if it must be cut.
+        `rows`: the cells measured; `count`: how many rows the table will have (default: as many)."""
         width = self.size.width
         if width <= 0:  # not laid out yet: everything, until the first resize says how wide
             return COLUMNS, None
-        if len(rows) >= self.size.height:  # the header takes a line: the rows scroll, past a scrollbar
-            width -= self.styles.scrollbar_size_vertical
+        if (len(rows) if count is None else count) >= self.size.height:  # the header takes a line: the rows
+            width -= self.styles.scrollbar_size_vertical  # scroll, past a scrollbar
         pad = 2 * self.cell_padding
         need = {col: cell_len(tr(f"col.{col}", self.lang)) + pad for col in COLUMNS}
         for cells in rows:
@@ -110,21 +111,20 @@ class RepoTable(Table):
         )
 
     def show(self, items: list[RepoStatus], now: datetime) -> None:
-        """Show `items` in this order; only changed cells are touched when the rows stay the same."""
+        """Show `items` in this order; only changed cells are touched when the rows stay the same. Only the
+        rows already added are measured and updated: the rows still to come (_add_rest) are made then."""
         self._items, self._now = items, now
-        rows = [self.cells(s, now) for s in items]
-        fitting = self.fit(rows)
-        if fitting != (self.shown, self._name_width):
-            self._columns(*fitting)
-        wanted = [s.repository.id for s in items]
-        if wanted != self._order:
-            self._rebuild(items, now)
-            return
+        if [s.repository.id for s in items] == self._order:
+            added = [(s, self.cells(s, now)) for s in items if s.repository.id in self._cells]
+            if self.fit([cells for _, cells in added], len(items)) == (self.shown, self._name_width):
+                self._update(added)
+                return
+        self._rebuild(items, now)
+
+    def _update(self, added: list[tuple[RepoStatus, tuple[Text, ...]]]) -> None:
         with self.app.batch_update():
-            for s, new in zip(items, rows):
-                old = self._cells.get(s.repository.id)
-                if old is None:
-                    continue  # still to come (_add_rest): it is added with the cells of now
+            for s, new in added:
+                old = self._cells[s.repository.id]
                 for col, value, before in zip(COLUMNS, new, old):
                     if _same(value, before) or col not in self.shown:
                         continue
@@ -133,15 +133,20 @@ class RepoTable(Table):
 
     def _rebuild(self, items: list[RepoStatus], now: datetime) -> None:
         keep = self._pending_cursor or self.selected_key
+        # A screenful first, the rest once that screenful is on the terminal: DataTable measures every
+        # new cell, and making and measuring the cells of a thousand repositories would hold the first
+        # paint back. The columns are fitted to the screenful, and again when the rest comes.
+        first = max(FIRST_ROWS, self.app.size.height)  # a screenful, whatever the terminal's height
+        rows = [(s, self.cells(s, now)) for s in items[:first]]
+        fitting = self.fit([cells for _, cells in rows], len(items))
+        if fitting != (self.shown, self._name_width):
+            self._columns(*fitting)
         self._pending_cursor = None
         self.clear()
         self._cells.clear()
         self._order = [s.repository.id for s in items]
-        # A screenful first, the rest once that screenful is on the terminal: DataTable measures every
-        # new cell, which for a site of a thousand repositories would hold the first paint back.
         self._generation += 1
-        first = max(FIRST_ROWS, self.app.size.height)  # a screenful, whatever the terminal's height
-        self._add_rows(items[:first], now)
+        self._add_rows(rows)
         if len(items) > first:
             # After the first frame that reaches the terminal: one made during Textual's start-up batch
             # is dropped, and the frame after it would wait for every row (DashboardScreen.when_painted).
@@ -153,19 +158,31 @@ class RepoTable(Table):
         elif keep in self._order:
             self._keep_later = keep  # its row comes with the rest
 
+    @property
+    def complete(self) -> bool:
+        """Every row shown is in the table (False while the rest of a big site's rows is still to come)."""
+        return len(self._cells) == len(self._order)
+
     def _add_rest(self, generation: int) -> None:
         if generation != self._generation:
             return  # a newer rebuild (another filter) replaced these rows before they came
-        self._add_rows(self._items, self._now)  # the latest statuses: a refresh may have come since
-        keep, self._keep_later = self._keep_later, None
-        if keep in self._cells and self.cursor_row == 0:  # unless the user has moved since
+        moved, selected = self.cursor_row != 0, self.selected_key
+        # The latest statuses: a refresh may have come since.
+        rest = [(s, self.cells(s, self._now)) for s in self._items if s.repository.id not in self._cells]
+        fitting = self.fit([*self._cells.values(), *(cells for _, cells in rest)], len(self._items))
+        if fitting != (self.shown, self._name_width):  # a longer name, say, among the rest: the columns again
+            self._columns(*fitting)
+            self._cells.clear()
+            self._order = [s.repository.id for s in self._items]
+            rest = [(s, self.cells(s, self._now)) for s in self._items]
+        self._add_rows(rest)
+        keep = selected if moved else self._keep_later  # the row the user has moved to, if they have
+        self._keep_later = self._pending_cursor = None
+        if keep in self._cells and self.get_row_index(keep) != self.cursor_row:
             self.move_cursor(row=self.get_row_index(keep))
 
-    def _add_rows(self, items: list[RepoStatus], now: datetime) -> None:
-        for s in items:
-            if s.repository.id in self._cells:
-                continue
-            cells = self.cells(s, now)
+    def _add_rows(self, rows: list[tuple[RepoStatus, tuple[Text, ...]]]) -> None:
+        for s, cells in rows:
             self.add_row(*(v for col, v in zip(COLUMNS, cells) if col in self.shown), key=s.repository.id)
             self._cells[s.repository.id] = cells
 
