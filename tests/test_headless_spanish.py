@@ -46,6 +46,17 @@ def test_the_profiles_language_is_the_default_and_lang_overrides_it(demo_profile
     assert "STATE" in dse("--lang", "en", "status", "--profile", str(demo_profile)).stdout.splitlines()[0]
 
 
+def test_lang_after_the_command_as_before_it(demo_profile):
+    """`dse-tui status --lang es`, as --profile is taken after the command too."""
+    after = dse("status", "--lang", "es", "--profile", str(demo_profile))
+    no_traceback(after)
+    assert "ESTADO" in after.stdout.splitlines()[0], after.stderr
+    in_spanish(demo_profile)
+    assert "STATE" in dse("status", "--profile", str(demo_profile), "--lang", "en").stdout.splitlines()[0]
+    assert "ESTADO" in dse("--lang", "en", "status", "--lang", "es", "--profile", str(demo_profile)).stdout \
+        .splitlines()[0], "the one after the command is the one meant"
+
+
 def test_machine_output_is_the_same_in_any_language(demo_profile):
     args = ("status", "--json", "--profile", str(demo_profile))
     english, spanish = dse(*args), dse("--lang", "es", *args)

@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--this-host", metavar="NAME", default=argparse.SUPPRESS,
                         help="this backup host's name, for the profile's `host:` (default: $DSE_TUI_HOST, then the "
                              "machine's name)")
+    common.add_argument("--lang", choices=("es", "en"), default=argparse.SUPPRESS,
+                        help="interface language (default: profile, then locale)")
 
     parser = Parser(
         prog="dse-tui", parents=[common],
@@ -38,7 +40,6 @@ def build_parser() -> argparse.ArgumentParser:
                     "With no command, opens the dashboard.")
     parser.add_argument("--version", action="version", version=f"dse-tui {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the TUI on the demo site (created the first time)")
-    parser.add_argument("--lang", choices=("es", "en"), help="interface language (default: profile, then locale)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     for module in _modules():

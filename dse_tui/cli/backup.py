@@ -53,7 +53,7 @@ def cmd_tui(args) -> int:
         except OSError as exc:
             fail(say(args, "cli.demo.cannot_tui", error=exc))
             return 1
-    return run_tui(profile or profile_path(args), language=args.lang)
+    return run_tui(profile or profile_path(args), language=getattr(args, "lang", None))
 
 
 def cmd_demo(args) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 
 
 def add_parsers(sub, common) -> None:
@@ -13,8 +12,6 @@ def add_parsers(sub, common) -> None:
     show = actions.add_parser("show", parents=[common], help="one checklist, to read or print")
     show.add_argument("name", metavar="NAME", nargs="?",
                       help="its file's stem (see `checklist list`); with --repo, that repository's own by default")
-    show.add_argument("--lang", choices=("es", "en"), default=argparse.SUPPRESS,
-                      help="language (default: --lang before the command, then the locale)")
     show.add_argument("--repo", metavar="REPO",
                       help="fill the commands in from this repository of the profile, with its extra steps")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from dse_tui.jsonout import print_json
@@ -19,8 +18,6 @@ def add_parsers(sub, common) -> None:
     show = actions.add_parser("show", parents=[common], help="one session's record, to read, keep or print")
     show.add_argument("id", type=int, metavar="ID")
     show.add_argument("--format", choices=("md", "json"), default="md")
-    show.add_argument("--lang", choices=("es", "en"), default=argparse.SUPPRESS,
-                      help="language of the Markdown (default: --lang before the command, then the locale)")
     show.add_argument("--no-output", action="store_true", help="leave the commands' output out of the Markdown")
     register = actions.add_parser("register", parents=[common],
                                   help="register the files a finished session produced as a manual run, verified")
