@@ -184,3 +184,18 @@ async def test_the_media_screen_answers_while_it_reads_and_its_search_asks_nothi
         lsblk.released.set()
         await pilot_until(pilot, lambda: "stick (DSE-USB-01): /media/jaa/DSE-USB-01" in str(plugged.render()),
                           what="the plugged-in disks")
+
+
+async def test_a_repository_whose_good_runs_were_all_pruned_is_not_said_to_have_none_yet(tmp_path):
+    profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf")
+    with Catalog(profile.catalog_path) as catalog:
+        catalog.mark_pruned(run_id)
+    app = make_app(profile.file, language="en", poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        assert isinstance(app.screen, CopyScreen)
+        await pilot_until(pilot, lambda: not app.screen.busy, what="the copy screen to look")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        lines = str(app.screen.query_one("#lines", Static).render())
+        assert "pruned" in lines and "yet" not in lines, lines

@@ -14,6 +14,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
+from dse_tui.core.common.timeutil import utcnow
 from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
@@ -99,26 +100,29 @@ class CopyScreen(CommandModal):
 
         error = None
         outcomes = None
+        nothing = "copy.no_run"
         try:
             with Catalog(self.app.profile.catalog_path) as catalog:
                 run = latest_good(catalog, self.repo.id)
                 if run is not None:
                     outcomes = copy_pending(self.app.profile, catalog, [self.repo.id], cancel=self.cancel_event,
                                             on_bytes=progress)
+                elif catalog.last_good_before(self.repo.id, utcnow()) is not None:
+                    nothing = "copy.all_pruned"  # good runs there were, their folders pruned: not "yet"
         except Exception as exc:  # the catalog locked, a bug: said on the screen, never the end of the console
             error = str(exc) or repr(exc)
-        self.app.call_from_thread(self._done, outcomes, error)
+        self.app.call_from_thread(self._done, outcomes, error, nothing)
 
     def _progress(self, dest: str, n: int) -> None:
         self.lines[dest] = tr("copy.copying", self.lang, done=size(n))
         self.show()
 
-    def _done(self, outcomes, error: str | None = None) -> None:
+    def _done(self, outcomes, error: str | None = None, nothing: str = "copy.no_run") -> None:
         self.busy = False
         if error is not None:
             self.lines["-"] = f"[bold red]✗[/] {escape(error)}"
         elif outcomes is None:
-            self.lines = {"-": tr("copy.no_run", self.lang)}
+            self.lines = {"-": tr(nothing, self.lang)}
         for o in outcomes or []:
             detail = {"verified": o.path or "", "skipped": ""}.get(o.state, o.message or "")
             media = f" [{', '.join(o.media)}]" if o.media else ""
