@@ -63,6 +63,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     # why a key does nothing now (said when it is pressed, and in F1 help)
     "why.no_repository": "Select a repository first",
     "why.running": "{name} is backing up already: x cancels it",
+    "why.other_host": "{name} is backed up by host {owner}, and this console is on host {host}: run it there",
     "why.not_running": "{name} has no backup running",
     "why.no_destinations": "{name} has no destinations in the profile",
     "why.no_good_run": "{name} has no good run yet: r backs it up",

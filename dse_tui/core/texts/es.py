@@ -63,6 +63,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     # why a key does nothing now (said when it is pressed, and in F1 help)
     "why.no_repository": "Seleccione primero un repositorio",
     "why.running": "{name} ya se está respaldando: x lo cancela",
+    "why.other_host": "{name} lo respalda el equipo {owner}, y esta consola está en el equipo {host}: ejecútelo allí",
     "why.not_running": "{name} no tiene ningún respaldo en curso",
     "why.no_destinations": "{name} no tiene destinos en el perfil",
     "why.no_good_run": "{name} aún no tiene un respaldo correcto: r lo respalda",

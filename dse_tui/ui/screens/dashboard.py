@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Header, Select, Static
 
 from dse_tui.core.profile.model import KINDS
+from dse_tui.core.engine.hosts import is_mine, this_host
 from dse_tui.core.engine.schedule import STATES, RepoStatus, period_bounds, period_strip
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import DASHBOARD_COMMANDS
@@ -252,6 +253,8 @@ class DashboardScreen(CommandScreen):
         running = bool(panels) and panels.first().is_running(repo.id)
         if action == "run_backup" and running:
             return tr("why.running", lang, name=repo.name)
+        if action == "run_backup" and not is_mine(repo):  # its source may be reachable from there only
+            return tr("why.other_host", lang, name=repo.name, owner=repo.host, host=this_host())
         if action == "cancel_run" and not running:
             return tr("why.not_running", lang, name=repo.name)
         if action in ("copy", "label") and not repo.destinations:
@@ -269,7 +272,7 @@ class DashboardScreen(CommandScreen):
 
     def action_run_due(self) -> None:
 
-        due = [s.repository for s in self.app.statuses if s.pending]
+        due = [s.repository for s in self.app.statuses if s.pending and is_mine(s.repository)]  # as run --due
         if not due:
             self.notify(tr("runs.none_due", self.app.language))
         panel = self.query_one(RunsPanel)
