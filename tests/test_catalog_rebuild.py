@@ -13,6 +13,7 @@ import pytest
 
 from dse_tui.cli import main
 from dse_tui.core.catalog import Catalog
+from dse_tui.core.engine.hosts import this_host
 from dse_tui.core.destinations.copies import copy_pending
 from dse_tui.core.destinations.devices import parse_lsblk
 from dse_tui.core.engine.runner import run_repository
@@ -113,6 +114,7 @@ def test_rebuild_from_the_copies_gives_back_the_runs_copies_media_and_an_intact_
         assert not breaks and count > 0
         assert catalog.run(late).message.startswith("recovered from ")
         assert catalog.is_pruned(late)  # its folder was on the lost disk: what is left are its copies
+        assert catalog.run(late).host == this_host(), "the host that made it, from its manifest"
         actions = [e["action"] for e in catalog.events(1000)]
         assert "catalog rebuilt" in actions and actions.count("run recovered") == 2
         # The log goes on past the backup with what the late run carried: its own start among it.

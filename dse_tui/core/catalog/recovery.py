@@ -90,16 +90,17 @@ class RecoveryMixin:
 
     def recover_run(self, run_id: int, key: str, *, started_at: datetime, ended_at: datetime | None,
                     trigger: str, operator: str | None, size: int | None, sha256: str | None,
-                    key_ids: str | None, found_at: str, by: str | None = None) -> None:
-        """A good run known only from a copy's manifest, added with its own id. Its folder is not on this
-        machine (it is marked pruned here: what is left of it are its copies)."""
+                    key_ids: str | None, found_at: str, by: str | None = None, host: str | None = None) -> None:
+        """A good run known only from a copy's manifest, added with its own id and the host that made it.
+        Its folder is not on this machine (it is marked pruned here: what is left of it are its copies)."""
         repo = self.repository_id(key)
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO runs(id, repository_id, started_at, ended_at, state, trigger, operator, size, sha256,"
-                " key_ids, message, pruned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " key_ids, message, pruned_at, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, repo, to_db(started_at), to_db(ended_at) if ended_at else None, RunState.GOOD, trigger,
-                 operator, size, sha256, key_ids, f"recovered from {found_at} by catalog rebuild", to_db(utcnow())))
+                 operator, size, sha256, key_ids, f"recovered from {found_at} by catalog rebuild", to_db(utcnow()),
+                 host))
             self._append_event(RUN_RECOVERED, RunState.GOOD, repository=key, operator=by,
                                detail={"run_id": run_id, "size": size, "sha256": sha256, "from": found_at})
 

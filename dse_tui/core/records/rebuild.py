@@ -244,7 +244,8 @@ def _add_runs(catalog: Catalog, found: list[Found], out: Rebuilt, operator) -> N
         if known is None:
             catalog.recover_run(run_id, f.repository, started_at=f.started_at, ended_at=f.ended_at,
                                 trigger=f.manifest.get("trigger") or "auto", operator=f.manifest.get("operator"),
-                                size=size, sha256=f.run_sha256, key_ids=key_ids, found_at=str(f.path), by=operator)
+                                size=size, sha256=f.run_sha256, key_ids=key_ids, found_at=str(f.path), by=operator,
+                                host=f.manifest.get("host"))
             out.runs_added.append(run_id)
         elif known.state == RunState.RUNNING:
             catalog.complete_recovered_run(run_id, ended_at=f.ended_at, size=size, sha256=f.run_sha256,
