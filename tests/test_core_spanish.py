@@ -110,3 +110,23 @@ def test_the_advice_on_a_tools_error_and_a_drivers_failure_speak_spanish(tmp_pat
         assert f"{tmp_path} no es un repositorio git" in str(refused.value), str(refused.value)
     finally:
         activate("en")
+
+
+def test_why_a_copy_is_not_at_hand_is_said_in_spanish(tmp_path):
+    """The console's "Restore from a medium" lists each copy with why it cannot be used now."""
+    import shutil
+
+    from dse_tui.core.destinations.copies import copy_pending
+    from dse_tui.core.restore.athand import copies_at_hand
+    from tests.copy_helpers import site
+
+    profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}", "shelf", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        assert [o.state for o in copy_pending(profile, catalog)] == ["verified"]
+        shutil.rmtree(tmp_path / "shelf")  # the share not mounted
+        activate("es")
+        try:
+            (item,) = copies_at_hand(profile, catalog, catalog.run(run_id))
+        finally:
+            activate("en")
+    assert not item.usable and "no está: ¿está montado" in item.why_not and "shelf" in item.why_not, item.why_not

@@ -15,6 +15,7 @@ from dse_tui.core.catalog.media import Copy
 from dse_tui.core.destinations.job import MANIFEST, Job, Unreachable
 from dse_tui.core.restore.discset import Wanted
 from dse_tui.core.restore.sshcopy import SshOptions
+from dse_tui.core.texts import Text
 
 
 @dataclass
@@ -45,7 +46,7 @@ def copies_at_hand(profile, catalog: Catalog, run: Run) -> list[AtHand]:
         links = catalog.copy_media(copy.id)
         codes = [m.code for m in (catalog.medium(cm.medium_id) for cm in links) if m is not None]
         if dest is None:
-            out.append(AtHand(copy.id, copy.destination, copy.destination, why_not="no longer in the profile",
+            out.append(AtHand(copy.id, copy.destination, copy.destination, why_not=str(Text("athand.not_in_profile")),
                               media=codes))
             continue
         item = AtHand(copy.id, dest.id, str(kind_module(dest.kind).describe(dest)), media=codes)
@@ -70,8 +71,7 @@ def _locate(profile, catalog: Catalog, run: Run, copy: Copy, dest, links, item: 
                 code = medium.code if medium is not None else Path(cm.path or "?").stem
                 item.wanted.append(Wanted(code, cm.seq, cm.total, run.id, run.repository))
         if not links:
-            raise Unreachable("the catalog records no disc of this set: restore from the discs with dse-tui "
-                              "restore --from")
+            raise Unreachable("athand.no_discs")
     elif dest.kind == "ssh":
         d = dest.settings
         folder = (copy.path or "").split(":", 1)[-1]
@@ -87,11 +87,11 @@ def _locate(profile, catalog: Catalog, run: Run, copy: Copy, dest, links, item: 
         item.places = [_present(folder)]
     else:  # a folder on a disk or share mounted for good
         if not Path(dest.path).is_dir():
-            raise Unreachable(f"{dest.path} is not there: is the disk or share of {dest.id} mounted?")
+            raise Unreachable("athand.not_mounted", path=dest.path, dest=dest.id)
         item.places = [_present(Path(copy.path or ""))]
 
 
 def _present(folder: Path) -> str:
     if not (folder / MANIFEST).is_file():
-        raise Unreachable(f"{folder} holds no copy any more")
+        raise Unreachable("athand.no_copy", folder=str(folder))
     return str(folder)

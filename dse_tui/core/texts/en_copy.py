@@ -2,6 +2,11 @@
 label printing and manifests: what an operator reads when a copy or a print fails."""
 
 TEXTS: dict[str, str | dict[str, str]] = {
+    # ---- copies at hand for a restore (restore/athand.py) ----
+    "athand.not_in_profile": "its destination is no longer in the profile",
+    "athand.no_discs": "the catalog records no disc of this set: restore from the discs with dse-tui restore --from",
+    "athand.not_mounted": "{path} is not there: is the disk or share of {dest} mounted?",
+    "athand.no_copy": "{folder} holds no copy any more",
     # ---- copies, any destination ----
     "copy.source_damaged": "{src} no longer matches its manifest: run {run} is damaged; verify it",
     "copy.read_back_differs": "{file} read back from {place} differs from the manifest (size {size}, expected "

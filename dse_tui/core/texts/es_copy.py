@@ -2,6 +2,11 @@
 inventario de soportes, la impresión de etiquetas y los manifiestos."""
 
 TEXTS: dict[str, str | dict[str, str]] = {
+    # ---- copias a mano para una restauración (restore/athand.py) ----
+    "athand.not_in_profile": "su destino ya no está en el perfil",
+    "athand.no_discs": "el catálogo no registra ningún disco de este juego: restaure desde los discos con dse-tui restore --from",
+    "athand.not_mounted": "{path} no está: ¿está montado el disco o recurso compartido de {dest}?",
+    "athand.no_copy": "{folder} ya no contiene ninguna copia",
     # ---- copias, cualquier destino ----
     "copy.source_damaged": "{src} ya no coincide con su manifiesto: la ejecución {run} está dañada; verifíquela",
     "copy.read_back_differs": "{file} releído de {place} difiere del manifiesto (tamaño {size}, se esperaba "
