@@ -130,3 +130,30 @@ def test_why_a_copy_is_not_at_hand_is_said_in_spanish(tmp_path):
         finally:
             activate("en")
     assert not item.usable and "no está: ¿está montado" in item.why_not and "shelf" in item.why_not, item.why_not
+
+
+def test_a_runs_outcome_is_recorded_in_the_commands_language(tmp_path):
+    """What the catalog keeps of a failed or cancelled run is read on the dashboard and in the report: in the
+    language the run was made in (the command's --lang, the site's), not always English."""
+    import threading
+
+    from dse_tui.core import drivers
+    from dse_tui.core.engine.runner import run_repository
+    from tests.engine_helpers import make_tree, profile_with
+
+    make_tree(tmp_path / "www")
+    profile = profile_with(tmp_path, "{id: www, kind: web, driver: files, source: {path: ./www}, timeout: 1h}")
+    cancel = threading.Event()
+
+    def cancelled_meanwhile(ctx):
+        cancel.set()
+        drivers.get("files").backup(ctx)
+
+    activate("es")
+    try:
+        outcome = run_repository(profile, profile.repository("www"), cancel=cancel, producer=cancelled_meanwhile)
+    finally:
+        activate("en")
+    assert outcome.state == "cancelled" and outcome.message == "cancelada por el operador"
+    with Catalog(profile.catalog_path) as catalog:
+        assert catalog.run(outcome.run_id).message == "cancelada por el operador"

@@ -40,6 +40,7 @@ from dse_tui.core.verification.rules import data_size
 from dse_tui.core.engine.outcome import BACKUP, COPY, READ_BACK, VERIFY, PhaseReporter, RunOutcome, RunProgress
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
 from dse_tui.core.common.timeutil import iso, utcnow
+from dse_tui.core.texts import Text
 from dse_tui.core.verification.runs import check_run, clear_manual_required
 from dse_tui.core.verification.levels import only_key_missing, sha256_file, summary
 from dse_tui.core.verification.manifest import write_manifest
@@ -66,19 +67,19 @@ def run_repository(profile: Profile, repo: Repository, *, trigger: str = "consol
     log = log or (lambda line: None)
     operator = operator or current_operator()
     if cancel.is_set():  # e.g. ^C while it waited for a free slot
-        return RunOutcome(repo.id, None, RunState.CANCELLED, message="cancelled before it started")
+        return RunOutcome(repo.id, None, RunState.CANCELLED, message=_t("run.msg.cancelled_before"))
     try:
         lock = RepoLock(profile.storage_root, repo.id).acquire()
     except AlreadyRunning as exc:
         return RunOutcome(repo.id, None, "already-running", message=str(exc))
     except OSError as exc:
-        return RunOutcome(repo.id, None, RunState.FAILED, message=f"cannot use {profile.storage_root}: {exc.strerror}")
+        return RunOutcome(repo.id, None, RunState.FAILED, message=_t("run.msg.storage", root=profile.storage_root, error=exc.strerror))
     try:
         with Catalog(profile.catalog_path) as catalog:
             return _run_leased(profile, repo, catalog, trigger, operator, cancel, on_progress, log, producer,
                                session_id, only_if_pending)
     except (sqlite3.Error, CatalogError) as exc:  # the catalog itself failed (its disk full?): say so, go on
-        return RunOutcome(repo.id, None, RunState.FAILED, message=f"the catalog {profile.catalog_path} failed: {exc}")
+        return RunOutcome(repo.id, None, RunState.FAILED, message=_t("run.msg.catalog", catalog=profile.catalog_path, error=exc))
     finally:
         lock.release()
 
@@ -92,21 +93,21 @@ def _run_leased(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         lease.acquire(catalog)
     except LeaseHeld as exc:
         if only_if_pending:  # another host is backing it up now: nothing is wanted of this one
-            return RunOutcome(repo.id, None, SKIPPED, message=f"running on {exc.holder.host}")
+            return RunOutcome(repo.id, None, SKIPPED, message=_t("run.msg.running_on", host=exc.holder.host))
         return RunOutcome(repo.id, None, "already-running",
-                          message=f"{repo.id} is already running ({exc}); wait for it to end")
+                          message=_t("run.msg.already", repo=repo.id, holder=exc))
     try:
         if only_if_pending and not _still_pending(profile, repo, catalog):
-            return RunOutcome(repo.id, None, SKIPPED, message="backed up meanwhile by another host")
+            return RunOutcome(repo.id, None, SKIPPED, message=_t("run.msg.meanwhile"))
         outcome = _run_locked(profile, repo, catalog, trigger, operator, lease.cancel, on_progress, log, producer,
                               session_id)
     except Refused as exc:  # its run was marked interrupted by another host: the lease had been lost
-        outcome = RunOutcome(repo.id, None, RunState.FAILED, message=f"the lease was lost: {exc}")
+        outcome = RunOutcome(repo.id, None, RunState.FAILED, message=_t("run.msg.lease_lost", error=exc))
     finally:
         lease.release(catalog)
     if lease.lost.is_set():
         log(f"the lease of {repo.id} in the catalog was lost: the run was stopped")
-        return replace(outcome, message="stopped: its lease in the catalog was lost (another host may run it)")
+        return replace(outcome, message=_t("run.msg.lease_stopped"))
     return outcome
 
 
@@ -186,19 +187,19 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     except BackupError as exc:
         message = str(exc)
     except Cancelled:
-        state, message = RunState.CANCELLED, "cancelled by the operator"
+        state, message = RunState.CANCELLED, _t("run.msg.cancelled")
     except (TimedOut, subprocess.TimeoutExpired):
-        message = f"timed out after {repo.timeout}: raise `timeout` in the profile or find why it is slow"
+        message = _t("run.msg.timed_out", timeout=repo.timeout)
     except FileNotFoundError as exc:
-        message = (f"{exc.filename} is not installed or not on PATH" if exc.filename and "/" not in str(exc.filename)
+        message = (_t("run.msg.not_installed", tool=exc.filename) if exc.filename and "/" not in str(exc.filename)
                    else f"{exc.strerror}: {exc.filename}")
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            message = f"the disk under {profile.storage_root} is full: free space or move storage.root"
+            message = _t("run.msg.disk_full", root=profile.storage_root)
         else:
             message = f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
     except Exception as exc:  # a bug must not stop the other repositories' runs
-        message = f"internal error: {exc!r}"
+        message = _t("run.msg.internal", error=repr(exc))
         ctx.stderr.append(traceback.format_exc())
     finally:
         # A complete artifact that is not satisfactory stays, marked failed, as evidence (and to be accepted
@@ -238,6 +239,11 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
                       str(manifest_path) if kept else None, size, digest, message, elapsed, copies, stored,
                       ctx.meta.get("not_archived", []))
+
+
+def _t(key: str, **values) -> str:
+    """A run's message in the active language (the command's --lang, the site's), as the catalog keeps it."""
+    return str(Text(key, **values))
 
 
 def _go_on(cancel: threading.Event) -> None:
@@ -291,9 +297,9 @@ def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, dig
         log(f"warning: verified to checksum only, the key is not at hand: {message}")
         return RunState.GOOD, None
     if outcome == VerificationOutcome.INCONCLUSIVE:  # a fresh run that could not be verified is not a good backup yet
-        return UNSATISFACTORY, f"could not be verified: {message}"
+        return UNSATISFACTORY, _t("run.msg.unverified", why=message)
     return ((RunState.GOOD, None) if outcome == VerificationOutcome.PASSED
-            else (UNSATISFACTORY, f"not satisfactory: {message}"))
+            else (UNSATISFACTORY, _t("run.msg.unsatisfactory", why=message)))
 
 
 def _verification_seconds(catalog: Catalog, repo, run_id: int, size: int) -> float | None:

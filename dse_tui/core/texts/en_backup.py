@@ -2,6 +2,22 @@
 error (advice.*), and why a manual backup cannot be registered."""
 
 TEXTS: dict[str, str | dict[str, str]] = {
+    # ---- a run's outcome, as the catalog keeps it (engine/runner.py) ----
+    "run.msg.cancelled_before": "cancelled before it started",
+    "run.msg.storage": "cannot use {root}: {error}",
+    "run.msg.catalog": "the catalog {catalog} failed: {error}",
+    "run.msg.running_on": "running on {host}",
+    "run.msg.already": "{repo} is already running ({holder}); wait for it to end",
+    "run.msg.meanwhile": "backed up meanwhile by another host",
+    "run.msg.lease_lost": "the lease was lost: {error}",
+    "run.msg.lease_stopped": "stopped: its lease in the catalog was lost (another host may run it)",
+    "run.msg.cancelled": "cancelled by the operator",
+    "run.msg.timed_out": "timed out after {timeout}: raise `timeout` in the profile or find why it is slow",
+    "run.msg.not_installed": "{tool} is not installed or not on PATH",
+    "run.msg.disk_full": "the disk under {root} is full: free space or move storage.root",
+    "run.msg.internal": "internal error: {error}",
+    "run.msg.unverified": "could not be verified: {why}",
+    "run.msg.unsatisfactory": "not satisfactory: {why}",
     # ---- what to do about what a tool said (drivers/base.py ADVICE) ----
     "advice.pg_authid": "pg_dumpall reads the roles' password hashes, which only a superuser may: set "
                         "source.globals: without-passwords (roles without their passwords) or false, or back up "

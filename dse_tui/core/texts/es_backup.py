@@ -2,6 +2,22 @@
 hacer ante el error de una herramienta (advice.*) y por qué no se puede registrar un respaldo manual."""
 
 TEXTS: dict[str, str | dict[str, str]] = {
+    # ---- el resultado de una ejecución, como lo guarda el catálogo (engine/runner.py) ----
+    "run.msg.cancelled_before": "cancelada antes de empezar",
+    "run.msg.storage": "no se puede usar {root}: {error}",
+    "run.msg.catalog": "el catálogo {catalog} falló: {error}",
+    "run.msg.running_on": "en curso en {host}",
+    "run.msg.already": "{repo} ya se está ejecutando ({holder}); espere a que termine",
+    "run.msg.meanwhile": "respaldado entretanto por otro equipo",
+    "run.msg.lease_lost": "se perdió la concesión: {error}",
+    "run.msg.lease_stopped": "detenida: se perdió su concesión en el catálogo (otro equipo puede ejecutarla)",
+    "run.msg.cancelled": "cancelada por el operador",
+    "run.msg.timed_out": "superó el tiempo límite de {timeout}: aumente `timeout` en el perfil o averigüe por qué es lenta",
+    "run.msg.not_installed": "{tool} no está instalado o no está en el PATH",
+    "run.msg.disk_full": "el disco bajo {root} está lleno: libere espacio o cambie storage.root",
+    "run.msg.internal": "error interno: {error}",
+    "run.msg.unverified": "no se pudo verificar: {why}",
+    "run.msg.unsatisfactory": "no satisfactoria: {why}",
     # ---- qué hacer ante lo que dijo una herramienta ----
     "advice.pg_authid": "pg_dumpall lee los hashes de contraseña de los roles, y solo un superusuario puede: ponga "
                         "source.globals: without-passwords (roles sin sus contraseñas) o false, o respalde como "
