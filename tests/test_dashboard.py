@@ -95,8 +95,10 @@ async def test_language_switch(demo_profile):
         assert cell(app, "library-db", "kind") == "base de datos"
         assert app.screen.active_bindings["r"].binding.description == "Respaldar"
         assert "4 repositorios" in str(app.screen.query_one("#summary").render())
+        assert "Todos los tipos" in str(app.screen.query_one("#kind-filter Static#label").render())
         await pilot.press("f2")
         assert cell(app, "library-db", "state") == "never"
+        assert "All kinds" in str(app.screen.query_one("#kind-filter Static#label").render())
 
 
 async def test_language_from_the_profile_and_from_the_locale(demo_profile, monkeypatch):

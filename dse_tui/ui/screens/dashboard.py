@@ -67,13 +67,14 @@ class DashboardScreen(CommandScreen):
         self._actions_state: tuple | None = None
         self._after_paint: list | None = []  # None once the first frame is shown
         self._detail_waits = False  # the detail is to be shown once the first frame is
+        self._filters_lang: str | None = None  # the language the filters' options are in
         self._by_id: tuple[list, dict[str, RepoStatus]] = (None, {})  # the statuses, and them by repository
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="toolbar"):
             yield Static(id="summary")
-            lang = self.app.language
+            lang = self._filters_lang = self.app.language
             yield Select(kind_options(lang), id="kind-filter", allow_blank=False, compact=True, value="*")
             yield Select(state_options(lang), id="state-filter", allow_blank=False, compact=True, value="*")
         with Horizontal(id="main"):
@@ -114,8 +115,10 @@ class DashboardScreen(CommandScreen):
         self.title = profile.site.name
         self.sub_title = profile.site.department
         with self.app.batch_update():
-            _relabel(self.query_one("#kind-filter", Select), kind_options(lang), self.kind_filter or "*")
-            _relabel(self.query_one("#state-filter", Select), state_options(lang), self.state_filter or "*")
+            if lang != self._filters_lang:  # not at start: compose made them in this language
+                self._filters_lang = lang
+                _relabel(self.query_one("#kind-filter", Select), kind_options(lang), self.kind_filter or "*")
+                _relabel(self.query_one("#state-filter", Select), state_options(lang), self.state_filter or "*")
             self.query_one(RepoTable).set_language(lang)
             self.query_one(RunsPanel).lang = lang
             self.refresh_rows()
