@@ -318,7 +318,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "copy.copying": "copying… {done}",
     "copy.none": "This repository has no destinations in the profile.",
     "copy.no_run": "No good run to copy yet.",
-    "copy.all_pruned": "Every good run of this repository was pruned from here: back it up again (r), or restore one from its copies on media.",
+    "copy.all_pruned": "No good run of this repository has its files on this machine any more: back it up (r), or restore one from its copies on media.",
     "copy.state.verified": "copied and read back:",
     "copy.state.skipped": "already there",
     "copy.state.failed": "failed:",

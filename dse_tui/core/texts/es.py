@@ -318,7 +318,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "copy.copying": "copiando… {done}",
     "copy.none": "Este repositorio no tiene destinos en el perfil.",
     "copy.no_run": "Aún no hay un respaldo correcto que copiar.",
-    "copy.all_pruned": "Todos los respaldos correctos de este repositorio se depuraron aquí: respáldelo de nuevo (r) o restaure uno desde sus copias en soportes.",
+    "copy.all_pruned": "Ningún respaldo correcto de este repositorio tiene ya sus ficheros en esta máquina: respáldelo (r) o restaure uno desde sus copias en soportes.",
     "copy.state.verified": "copiado y releído:",
     "copy.state.skipped": "ya estaba",
     "copy.state.failed": "falló:",

@@ -108,7 +108,7 @@ class CopyScreen(CommandModal):
                     outcomes = copy_pending(self.app.profile, catalog, [self.repo.id], cancel=self.cancel_event,
                                             on_bytes=progress)
                 elif catalog.last_good_before(self.repo.id, utcnow()) is not None:
-                    nothing = "copy.all_pruned"  # good runs there were, their folders pruned: not "yet"
+                    nothing = "copy.all_pruned"  # good runs there are, none with its folder here: not "yet"
         except Exception as exc:  # the catalog locked, a bug: said on the screen, never the end of the console
             error = str(exc) or repr(exc)
         self.app.call_from_thread(self._done, outcomes, error, nothing)
