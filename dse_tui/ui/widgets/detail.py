@@ -60,20 +60,24 @@ class RepoDetail(VerticalScroll):
     run_count = 0  # rows in the recent-runs table
     RUNS_HEIGHT = 12  # the header, the last ten runs and a line to spare
 
+    _built = False  # the parts below the title: made for the first repository shown
+
     def compose(self) -> ComposeResult:
+        # The title alone: the other sixteen widgets wait for a repository to show, which the dashboard
+        # does after its first frame (mounting them in it cost the console's first paint ~35 ms).
         yield Static(id="title", classes="title")
-        yield Static(id="settings")
-        yield Label(id="periods-title", classes="section")
-        yield Static(id="periods")
-        yield Static(id="legend")
-        yield Label(id="sizes-title", classes="section")
-        yield SizeSparkline(id="sizes")
-        yield Label(id="runs-title", classes="section")
-        yield Static(id="runs")
-        yield Label(id="actions-title", classes="section")
-        with Horizontal(id="actions"):
-            for action in ACTIONS:
-                yield Button(action, id=f"do-{action}", compact=True, disabled=True)
+
+    def _build(self) -> None:
+        if self._built:
+            return
+        self._built = True
+        # Held here: a container's children given to it join the DOM (and queries) only once it mounts.
+        self._buttons = {action: Button(action, id=f"do-{action}", compact=True, disabled=True) for action in ACTIONS}
+        self.mount(Static(id="settings"), Label(id="periods-title", classes="section"), Static(id="periods"),
+                   Static(id="legend"), Label(id="sizes-title", classes="section"), SizeSparkline(id="sizes"),
+                   Label(id="runs-title", classes="section"), Static(id="runs"),
+                   Label(id="actions-title", classes="section"),
+                   Horizontal(*self._buttons.values(), id="actions"))
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_runs)
@@ -81,6 +85,8 @@ class RepoDetail(VerticalScroll):
     def _fit_runs(self) -> None:
         """The recent runs take the height the pane has left (none of it when not one run fits): the pane
         never needs a scrollbar, whose thumb on a short terminal looked like a stray bar of the size chart."""
+        if not self._built or not self.query("#sizes"):
+            return
         # Measured from the size chart above them, which stays where it is whatever they do.
         below = sum(w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom
                     for w in self.query("#actions-title, #actions"))
@@ -97,8 +103,10 @@ class RepoDetail(VerticalScroll):
             self.call_after_refresh(self._fit_runs)
         if status is None:
             q("#title", Static).update(tr("detail.none", lang), layout=False)
-            q("#settings", Static).update("", layout=False)
+            if self._built:
+                q("#settings", Static).update("", layout=False)
             return
+        self._build()
         r = status.repository
         if r.encrypted:  # imported when needed: the keys' module brings the pipeline with it (~8 ms at start)
             from dse_tui.core.keys.crypto import key_id
@@ -140,7 +148,7 @@ class RepoDetail(VerticalScroll):
         self._show_runs(runs, now, lang)
         q("#actions-title", Label).update(tr("detail.actions", lang), layout=False)
         for action in ACTIONS:
-            button = q(f"#do-{action}", Button)
+            button = self._buttons[action]
             button.label = tr(f"cmd.{action}", lang)
             reason = refused.get(action)
             button.disabled = reason is not None
