@@ -112,3 +112,28 @@ def test_a_profile_from_the_cache_does_not_import_its_validation(tmp_path):
     again = subprocess.run(run, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == "[]"
+
+
+async def test_the_detail_panes_parts_wait_for_the_first_repository_shown(tmp_path, monkeypatch):
+    """The first frame shown holds the detail pane's title alone; its other widgets come with the first
+    repository it shows (after that frame), and then show it."""
+    from dse_tui.ui.screens.dashboard import DashboardScreen
+    from dse_tui.ui.widgets.detail import RepoDetail
+
+    in_first = []  # the detail pane's widgets in the first frame that reaches the terminal
+    display = App._display
+
+    def display_and_note(self, screen, renderable):
+        display(self, screen, renderable)
+        if renderable is not None and isinstance(screen, DashboardScreen) and not self._batch_count and not in_first:
+            in_first.append(len(screen.query_one(RepoDetail).query("*")))
+
+    monkeypatch.setattr(App, "_display", display_and_note)
+    app = make_app(big_profile(tmp_path), clock=fixed_clock)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot_until(pilot, lambda: in_first, what="the first frame")
+        detail = app.screen.query_one(RepoDetail)
+        await pilot_until(pilot, lambda: "Repository 0" in str(detail.query_one("#title").render())
+                          and detail.query("#settings") and "repo-000" in str(detail.query_one("#settings").render()),
+                          what="the first repository in the detail")
+        assert in_first == [1], f"{in_first[0]} widgets of the detail pane in the first frame"
