@@ -47,6 +47,7 @@ async def test_verify_a_run_and_see_each_check(demo_profile):
         table = app.screen.query_one("#runs", DataTable)
         assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == [f"r{second.run_id}", f"r{first.run_id}"]
         assert "structure" in checks_text(app), "the run's own verification is shown"
+        assert "after the run" in checks_text(app), "its trigger in words"
         await pilot.press("n")  # structure -> restore
         assert app.screen.level == "restore"
         await pilot.press("v")
@@ -71,6 +72,7 @@ async def test_a_damaged_run_shows_the_failed_check_and_the_hand_off(demo_profil
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "✗ checksum www-main.tar.zst" in checks_text(app)
+        assert "· consola " in checks_text(app), "the verification's trigger in the console's language"
         handoff = app.screen.query_one("#handoff", Static)
         assert handoff.display and "Pulse m" in str(handoff.render())
         await pilot.press("m")

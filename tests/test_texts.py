@@ -59,7 +59,7 @@ DYNAMIC: dict[str, set[str]] = {
     "copystate.": set(CopyState),
     "restored.": set(RestoreOutcome),
     "gap.": set(GAPS),
-    "trigger.": {"cli", "console", "manual"},  # what starts a run (the catalog's runs.trigger)
+    "trigger.": {"cli", "console", "manual", "auto", "after run"},  # what starts a run or a verification
     "check.level.": {"ok", "warn", "error"},
     "problem.type.": set(TYPE_NAMES.values()),
     "prune.why.": {"daily", "weekly", "monthly", "yearly"},  # retention's rules

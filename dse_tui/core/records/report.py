@@ -14,7 +14,8 @@ from dse_tui.core.catalog import Catalog
 from dse_tui.core.catalog.lifecycle import CopyState, RunState, StepOutcome
 from dse_tui.core.engine.schedule import MISSING, period_strip
 from dse_tui.core.common.fmt import size as fmt_size
-from dse_tui.core.texts import default_language, has, tr
+from dse_tui.core.texts import default_language, tr
+from dse_tui.core.texts import word as stored_word
 
 
 @dataclass
@@ -177,7 +178,7 @@ def to_markdown(r: Report) -> str:
         return tr(key, r.lang, **values)
 
     def word(prefix: str, value: str) -> str:  # a stored state, in words (one the texts lack stays as stored)
-        return tr(f"{prefix}.{value}", r.lang) if value and has(f"{prefix}.{value}") else value
+        return stored_word(prefix, value, r.lang)
 
     columns = summary_columns(r.lang)
     none = t("report.none")

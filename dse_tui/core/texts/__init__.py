@@ -51,6 +51,12 @@ def has(key: str) -> bool:
     return _entry(key, "en") is not None
 
 
+def word(prefix: str, value: str | None, lang: str) -> str:
+    """A value the catalog stores (a state, a trigger) in words: `prefix.value` in `lang`, or the value as
+    stored when the texts lack it (one written by a newer version)."""
+    return tr(f"{prefix}.{value}", lang) if value and has(f"{prefix}.{value}") else (value or "")
+
+
 def default_language(profile_language: str | None = None) -> str:
     """The profile's language, else the user's locale (LC_ALL, LC_MESSAGES, LANG), else English."""
     if profile_language in LANGUAGES:

@@ -611,6 +611,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "trigger.cli": "cli",
     "trigger.console": "console",
     "trigger.manual": "manual",
+    "trigger.after run": "after the run",
+    "trigger.auto": "automatic",
     # verify, restore, accept (cli/checks.py)
     "cli.verify.the_identity": "the identity",
     "cli.verify.passphrase": "Passphrase for {path}: ",

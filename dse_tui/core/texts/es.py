@@ -611,6 +611,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "trigger.cli": "cli",
     "trigger.console": "consola",
     "trigger.manual": "manual",
+    "trigger.after run": "tras la ejecución",
+    "trigger.auto": "automática",
     # verify, restore, accept (cli/checks.py)
     "cli.verify.the_identity": "la identidad",
     "cli.verify.passphrase": "Frase de paso de {path}: ",

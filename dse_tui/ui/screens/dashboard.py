@@ -11,6 +11,7 @@ from textual.widgets import Button, DataTable, Header, Select, Static
 from dse_tui.core.profile.model import KINDS
 from dse_tui.core.engine.hosts import is_mine, this_host
 from dse_tui.core.engine.schedule import STATES, RepoStatus, period_bounds, period_strip
+from dse_tui.core.texts import word
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import DASHBOARD_COMMANDS
 from dse_tui.ui.context import ConsoleApp
@@ -302,7 +303,7 @@ class DashboardScreen(CommandScreen):
             stored = self.app.catalog.run_log(last.id)
             if not lines:  # a run made elsewhere (cron, another console): what the catalog knows of it
                 lines = [f"run {last.id}: {last.state}, {last.started_at.astimezone():%Y-%m-%d %H:%M:%S}"
-                         f" ({last.trigger}, {last.operator})"]
+                         f" ({word('trigger', last.trigger, self.app.language)}, {last.operator})"]
                 lines += [line for line in (last.message, last.artifact and f"artifact: {last.artifact}") if line]
         self.app.push_screen(RunLogScreen(repo.id, repo.name, lines, stored, self.app.language))
 

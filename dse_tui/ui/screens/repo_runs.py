@@ -20,6 +20,7 @@ from dse_tui.core.catalog.checks import RunFacts
 from dse_tui.core.profile.model import VERIFY_LEVELS, Repository
 from dse_tui.core.drivers.files.tarstream import FAILING
 from dse_tui.core.common.fmt import size
+from dse_tui.core.texts import word
 from dse_tui.i18n import tr
 from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.commands import Command
@@ -154,7 +155,7 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
             v = last[0]
             lines = [tr("runs.checks", self.lang, run=run.id, level=tr("level." + v.level, self.lang),
                         outcome=tr("outcome." + v.outcome, self.lang),
-                        when=f"{v.started_at.astimezone():%Y-%m-%d %H:%M}") + f" · {v.trigger or ''} {v.operator or ''}"]
+                        when=f"{v.started_at.astimezone():%Y-%m-%d %H:%M}") + f" · {word('trigger', v.trigger, self.lang)} {v.operator or ''}"]
             lines += [_check_line(c["name"], c["ok"], c["detail"], c.get("inconclusive", False)) for c in v.checks]
         self.query_one("#checks", Static).update("\n".join(lines + self._not_archived_lines(run)))
 
