@@ -157,3 +157,19 @@ def test_a_runs_outcome_is_recorded_in_the_commands_language(tmp_path):
     assert outcome.state == "cancelled" and outcome.message == "cancelada por el operador"
     with Catalog(profile.catalog_path) as catalog:
         assert catalog.run(outcome.run_id).message == "cancelada por el operador"
+
+
+def test_a_restore_plan_is_described_in_spanish(tmp_path):
+    """The restore dialog's "Se restaurará …" and the restore's log line read the plan's description."""
+    from dse_tui.core.restore.run import plan
+    from tests.test_restore_contents import files_run
+
+    profile, outcome = files_run(tmp_path)
+    with Catalog(profile.catalog_path) as catalog:
+        run = catalog.run(outcome.run_id)
+    activate("es")
+    try:
+        words = plan(profile, run, str(tmp_path / "back"), parts=("docs", "index.html")).describe()
+    finally:
+        activate("en")
+    assert words == f"docs, index.html de la ejecución {run.id} de w en la carpeta {tmp_path / 'back'}", words

@@ -68,6 +68,7 @@ DYNAMIC: dict[str, set[str]] = {
     "runs.phase.": set(PHASES),
     "stock.": set(BUILT_IN_STOCKS),
     "versions.": set(Change),
+    "restore.where.": {"database", "file", "folder"},  # a restore target's RestoreTarget.into
     "versions.col.": set(VERSION_COLUMNS),
     "medium.col.": set(COPY_COLUMNS),
     "weekday.": {str(day) for day in range(7)},  # datetime.weekday()
