@@ -281,10 +281,12 @@ async def test_the_sizes_title_counts_its_runs_and_grows_with_them(demo_profile)
         await pilot_until(pilot, lambda: detail_follows_cursor(app), what="the first row's detail")
         title = app.screen.query_one("#sizes-title", Label)
         assert str(title.content).startswith("Size of the last good run: "), title.content
+        assert "–" not in str(title.content), "one run: its size, not a range from it to itself"
         record_runs(profile.catalog_path, "library-db", "gggggggggggg", now=FIXED_NOW - timedelta(days=1),
                     size=2_400_000_000)
         app.refresh_statuses()
         app.screen.show_detail()
         await pilot_until(pilot, lambda: "last 13 good runs" in str(title.content), what="the new count")
+        assert " – " in str(title.content), "sizes that differ: their range"
         await pilot.pause()
         assert title.region.width >= len(str(title.content)), "the title is cut at its old width"

@@ -138,8 +138,9 @@ class RepoDetail(VerticalScroll):
         q("#legend", Static).update(legend_text(lang), layout=False)
         q("#sizes", SizeSparkline).set_sizes(sizes)
         sizes_title = tr("detail.sizes", lang, n=len(sizes)) if sizes else tr("detail.no_sizes", lang)
-        if sizes:
-            sizes_title += f": {size(min(sizes))} – {size(max(sizes))}"
+        if sizes:  # one size when they are all the same (a single run, most often): not "927 Bytes – 927 Bytes"
+            low, high = size(min(sizes)), size(max(sizes))
+            sizes_title += f": {low}" if low == high else f": {low} – {high}"
         # Laid out again only when its length changed (a cursor move seldom changes it): a title grown after
         # a run was cut at its old width.
         title = q("#sizes-title", Label)
