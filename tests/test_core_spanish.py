@@ -173,3 +173,23 @@ def test_a_restore_plan_is_described_in_spanish(tmp_path):
     finally:
         activate("en")
     assert words == f"docs, index.html de la ejecución {run.id} de w en la carpeta {tmp_path / 'back'}", words
+
+
+def test_a_verifications_checks_are_recorded_in_spanish(tmp_path):
+    """What each check says is kept in the catalog and read on the runs screen and by the auditor."""
+    from dse_tui.core.verification.runs import verify_run
+    from tests.test_restore_contents import files_run
+
+    profile, outcome = files_run(tmp_path)
+    with Catalog(profile.catalog_path) as catalog:
+        activate("es")
+        try:
+            result = verify_run(profile, catalog, catalog.run(outcome.run_id), level="restore")
+        finally:
+            activate("en")
+        details = {c["name"].split()[0]: c["detail"] for c in catalog.verifications(outcome.run_id, 1)[0].checks}
+    assert result.outcome == "passed"
+    assert details["manifest"] == "coincide con el catálogo"
+    assert details["checksum"].endswith("bytes, SHA-256 como se registró")
+    assert "miembro(s) leído(s)" in details["archive"] and "extraído con tar" == details["extract"]
+    assert "fichero(s) extraído(s) con el SHA-256 registrado" in details["files"], details["files"]

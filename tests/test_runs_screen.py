@@ -71,7 +71,7 @@ async def test_a_damaged_run_shows_the_failed_check_and_the_hand_off(demo_profil
         await pilot.press("v", "v")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "✗ checksum www-main.tar.zst" in checks_text(app)
+        assert "✗ suma de control www-main.tar.zst" in checks_text(app), "its name in Spanish too"
         assert "· consola " in checks_text(app), "the verification's trigger in the console's language"
         handoff = app.screen.query_one("#handoff", Static)
         assert handoff.display and "Pulse m" in str(handoff.render())

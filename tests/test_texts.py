@@ -69,6 +69,7 @@ DYNAMIC: dict[str, set[str]] = {
     "stock.": set(BUILT_IN_STOCKS),
     "versions.": set(Change),
     "restore.where.": {"database", "file", "folder"},  # a restore target's RestoreTarget.into
+    "checkname.": {"checksum", "manifest", "archive", "listing", "extract", "files", "integrity", "open", "clone", "bundle", "time", "tools", "internal", "artifact", "lock"},  # a check's name's first word
     "versions.col.": set(VERSION_COLUMNS),
     "medium.col.": set(COPY_COLUMNS),
     "weekday.": {str(day) for day in range(7)},  # datetime.weekday()

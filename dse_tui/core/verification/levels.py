@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from dse_tui.core.texts import Text
 from dse_tui.core.profile.model import VERIFY_LEVELS, Profile, Repository
 from dse_tui.core.keys.crypto import IdentityError, Keyring, explain, is_encrypted, manifest_key_ids, plain_name
 from dse_tui.core.engine.locks import OwnedFolder, claim_folder
@@ -238,23 +239,27 @@ def checksum(v: VerifyContext, manifest_sha256: str | None, *, parts: bool = Tru
     if manifest_sha256:
         actual = hashlib.sha256((v.run_dir / "manifest.json").read_bytes()).hexdigest()
         v.check("manifest", actual == manifest_sha256,
-                "matches the catalog" if actual == manifest_sha256
-                else f"manifest.json was changed since the run (sha256 {actual[:16]}…, catalog {manifest_sha256[:16]}…)")
+                said("verify.manifest_ok") if actual == manifest_sha256
+                else said("verify.manifest_changed", actual=actual[:16], recorded=manifest_sha256[:16]))
     for part in v.parts() if parts else []:
         path = v.path(part)
         if not path.is_file():
-            v.check(f"checksum {part['file']}", False, f"{path} is missing")
+            v.check(f"checksum {part['file']}", False, said("verify.part_missing", path=path))
             continue
         size, digest = sha256_file(path, v)
         if size != part["size"]:
-            v.check(f"checksum {part['file']}", False, f"{size} bytes where the manifest says {part['size']} "
-                                                        "(truncated or appended to)")
+            v.check(f"checksum {part['file']}", False, said("verify.part_size", size=size, recorded=part["size"]))
         elif digest != part["sha256"]:
-            v.check(f"checksum {part['file']}", False, f"SHA-256 {digest[:16]}… differs from the manifest's "
-                                                        f"{part['sha256'][:16]}… (the bytes changed)")
+            v.check(f"checksum {part['file']}", False, said("verify.part_digest", actual=digest[:16],
+                                                                 recorded=part["sha256"][:16]))
         else:
-            v.check(f"checksum {part['file']}", True, f"{size} bytes, SHA-256 as recorded")
+            v.check(f"checksum {part['file']}", True, said("verify.part_ok", size=size))
 
+
+
+def said(key: str, **values) -> str:
+    """A check's detail in the active language (the command's --lang, the console's), as the catalog keeps it."""
+    return str(Text(key, **values))
 
 def sha256_file(path: Path, v: VerifyContext | None = None, *,
                 on_read: Callable[[int], None] | None = None) -> tuple[int, str]:
@@ -285,8 +290,8 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
     from dse_tui.core import drivers
 
     driver = drivers.get(v.repo.driver)
-    steps = {"checksum": lambda: v.check("checksum", True, "every part read back from its final name just after "
-                                                        "writing") if checksum_done else checksum(v, manifest_sha256),
+    steps = {"checksum": lambda: v.check("checksum", True, said("verify.read_back"))
+             if checksum_done else checksum(v, manifest_sha256),
              "structure": lambda: driver.structure(v),
              "restore": lambda: driver.trial(v)}
     for name in VERIFY_LEVELS[:VERIFY_LEVELS.index(level) + 1]:
@@ -300,7 +305,7 @@ def verify_artifact(v: VerifyContext, level: str, *, manifest_sha256: str | None
             raise TimedOut() from None
         except FileNotFoundError as exc:
             if exc.filename and "/" not in str(exc.filename):  # a tool, not a part: nothing said of the run
-                v.check(name, False, f"{exc.filename} is not installed or not on PATH", unable=True)
+                v.check(name, False, said("run.msg.not_installed", tool=exc.filename), unable=True)
             else:
                 v.check(name, False, f"{exc.strerror}: {exc.filename}")
         except OSError as exc:  # unreadable part, full scratch disk: this run's verification fails, says why
@@ -340,16 +345,16 @@ def drop_abandoned_databases(profile: Profile, folder: Path) -> bool:
 def summary(checks: list[Check]) -> str:
     failed = [c for c in checks if not c.ok]
     if not failed:
-        return f"{len(checks)} check(s) passed"
+        return said("verify.passed_all", n=len(checks))
     return "; ".join(f"{c.name}: {c.detail}" for c in failed[:3]) + (" …" if len(failed) > 3 else "")
 
 
 def compare_counts(v: VerifyContext, name: str, expected: dict[str, int] | None, actual: dict[str, int]) -> None:
     """Row counts after a trial restore against those recorded at backup time."""
     if expected is None:
-        v.check(name, True, f"{len(actual)} table(s) restored; row counts were not recorded at backup time")
+        v.check(name, True, said("verify.tables_uncounted", n=len(actual)))
         return
     diffs = [f"{t}: {actual.get(t, 'missing')} rows, {n} at backup" for t, n in expected.items() if actual.get(t) != n]
     diffs += [f"{t}: not in the backup's record" for t in actual if t not in expected]
     v.check(name, not diffs, "; ".join(diffs[:5]) + (" …" if len(diffs) > 5 else "") if diffs
-            else f"{len(expected)} table(s), {sum(expected.values())} rows, as at backup time")
+            else said("verify.tables_ok", n=len(expected), rows=sum(expected.values())))

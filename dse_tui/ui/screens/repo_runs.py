@@ -156,7 +156,8 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
             lines = [tr("runs.checks", self.lang, run=run.id, level=tr("level." + v.level, self.lang),
                         outcome=tr("outcome." + v.outcome, self.lang),
                         when=f"{v.started_at.astimezone():%Y-%m-%d %H:%M}") + f" · {word('trigger', v.trigger, self.lang)} {v.operator or ''}"]
-            lines += [_check_line(c["name"], c["ok"], c["detail"], c.get("inconclusive", False)) for c in v.checks]
+            lines += [_check_line(check_name(c["name"], self.lang), c["ok"], c["detail"], c.get("inconclusive", False))
+                      for c in v.checks]
         self.query_one("#checks", Static).update("\n".join(lines + self._not_archived_lines(run)))
 
     def _not_archived_lines(self, run: Run) -> list[str]:
@@ -414,6 +415,12 @@ def _not_archived_line(entry: dict, lang: str) -> str:
     path = entry["path"] + ("/" if entry["type"] == "dir" else "")
     detail = f" ({entry['detail']})" if entry.get("detail") else ""
     return f"{mark} {escape(path)}: {escape(tr('notarchived.' + entry['reason'], lang))}{escape(detail)}"
+
+
+def check_name(name: str, lang: str) -> str:
+    """A check's name as stored ("archive www-main.tar.zst"), its first word in `lang`: the rest names a part."""
+    first, _, rest = name.partition(" ")
+    return " ".join(x for x in (word("checkname", first, lang), rest) if x)
 
 
 def _check_line(name: str, ok: bool, detail: str, inconclusive: bool = False) -> str:

@@ -9,6 +9,7 @@ import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
+from dse_tui.core.verification.levels import said
 from dse_tui.core.common.fsutil import make_writable
 from dse_tui.core.drivers.base import RestoreTarget, check_result
 from dse_tui.core.drivers.files.listing import expected_entries, not_archived_line, some_diffs
@@ -56,7 +57,7 @@ def trial(v) -> None:
         try:
             result, _ = v.pipe(part, [Stage(extract_argv(tree, skipped, numeric_owner=True), name="tar -x",
                                              stops_early=True)])
-            if not v.check(f"extract {part['file']}", result.ok, "extracted with tar" if result.ok
+            if not v.check(f"extract {part['file']}", result.ok, said("verify.extracted") if result.ok
                            else v.failure(result)):
                 continue
             if "files" in v.manifest:  # else a manual backup's archive: extracted whole is all there is to check
@@ -78,11 +79,11 @@ def _compare_tree(v, part: dict, tree, skipped: set[str]) -> None:
         if why:
             diffs.append(f"{path}: {why}")
     count = sum(e["type"] == "file" for e in expected.values())
-    ok = f"{count} file(s) extracted with the recorded SHA-256" + (
-        ", folders, links, modes and times as recorded" if any("mtime_ns" in e for e in expected.values())
-        else "") + (", owners too" if os.geteuid() == 0 else "")
+    ok = said("verify.files_ok", n=count) + (
+        said("verify.files_meta") if any("mtime_ns" in e for e in expected.values()) else "") + (
+        said("verify.files_owners") if os.geteuid() == 0 else "")
     if skipped:
-        ok += f"; {len(skipped)} device(s) not made: only root can"
+        ok += said("verify.files_devices", n=len(skipped))
     v.check(f"files {part['file']}", not diffs, some_diffs(diffs) if diffs else ok)
 
 

@@ -13,6 +13,7 @@ import tarfile
 from collections import Counter
 from pathlib import Path
 
+from dse_tui.core.verification.levels import said
 from dse_tui.core.profile.model import Repository
 from dse_tui.core.drivers.base import (
     PATH_SOURCE, BackupContext, BackupError, Driver, RestoreTarget, check_path, folder_target, remote_shell,
@@ -212,7 +213,7 @@ def structure(v) -> None:
         error = v.failure(result) if not result.ok else None  # zstd's frame checksum, age's authentication
         if error is None and raised is not None:
             error = f"the archive cannot be read: {raised}"
-        if not v.check(f"archive {part['file']}", error is None, error or f"{len(listed)} member(s) read"):
+        if not v.check(f"archive {part['file']}", error is None, error or said("verify.members", n=len(listed))):
             continue
         listed.pop("", None)
         listed.pop(".", None)
@@ -226,7 +227,7 @@ def structure(v) -> None:
                 diffs.append(f"{path}: {why}")
         diffs += [f"{path}: in the archive, not in the manifest" for path in listed]
         v.check(f"listing {part['file']}", not diffs, some_diffs(diffs) if diffs
-                else f"{len(expected_entries(v))} entries as the manifest lists them")
+                else said("verify.listing_ok", n=len(expected_entries(v))))
 
 
 def _listed_differently(got: dict, want: dict) -> str | None:
