@@ -38,3 +38,19 @@ async def test_cells_drawn_before_the_columns_are_measured_are_drawn_again(kind)
         await pilot_until(pilot, lambda: table.virtual_size.height == 2, what="the rows measured")
         assert "Tue 2026-11-24 03:00" in row_text(table, 1)
         assert "600 Bytes" in row_text(table, 1)
+
+
+@pytest.mark.parametrize("kind", [Table])
+async def test_home_and_end_go_to_the_first_and_last_row(kind):
+    app = OneTable(kind)
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one("#t", DataTable)
+        table.cursor_type = "row"
+        table.add_column("n", key="n")
+        for i in range(50):
+            table.add_row(str(i), key=str(i))
+        table.focus()
+        await pilot.press("down", "down", "end")
+        assert table.cursor_row == 49
+        await pilot.press("home")
+        assert table.cursor_row == 0
