@@ -9,6 +9,7 @@ import fcntl
 import hashlib
 import os
 import threading
+import time
 
 import pytest
 
@@ -123,3 +124,83 @@ def _cancelled(stage, out, cancel) -> str:
     except Cancelled:
         return "cancelled"
     return "ended"
+
+
+# ------------------------------------------------------------------ the read-back compared, not hashed again
+
+def _compared(tmp_path, written: bytes, kept: list[bytes], expected: str = "") -> tuple[int, str]:
+    """A ReadBehind in compare mode over a file holding `written`, told the pieces `kept`."""
+    from dse_tui.core.engine.readbehind import ReadBehind
+
+    with open(tmp_path / "f", "wb") as f:
+        behind = ReadBehind(f.fileno(), window=1 << 20, compare=True)
+        done = 0
+        for piece in kept:
+            behind.kept(piece)
+        for at in range(0, len(written), 1 << 20):
+            done += os.write(f.fileno(), written[at:at + (1 << 20)])
+            behind.wrote(done)
+        os.fsync(f.fileno())
+        behind.expect(expected or hashlib.sha256(b"".join(kept)).hexdigest())
+        return behind.finish(done)
+
+
+def test_the_bytes_read_back_are_compared_with_those_written(tmp_path):
+    data = os.urandom(3 * (1 << 20) + 777)
+    pieces = [data[i:i + (1 << 20)] for i in range(0, len(data), 1 << 20)]
+    assert _compared(tmp_path, data, pieces) == (len(data), hashlib.sha256(data).hexdigest())
+    # pieces that do not fall on the reads' boundaries: compared all the same
+    odd = [data[:5000], data[5000:1 << 21], data[1 << 21:]]
+    assert _compared(tmp_path, data, odd) == (len(data), hashlib.sha256(data).hexdigest())
+
+
+def test_a_byte_the_device_returns_otherwise_is_a_read_back_that_differs(tmp_path):
+    data = bytearray(os.urandom(2 * (1 << 20) + 100))
+    kept = [bytes(data[:1 << 20]), bytes(data[1 << 20:])]
+    data[(1 << 20) + 12345] ^= 1
+    assert _compared(tmp_path, bytes(data), kept) == (len(data), "")
+
+
+def test_more_or_less_on_the_device_than_written_differs(tmp_path):
+    data = os.urandom(1 << 20)
+    assert _compared(tmp_path, data + b"x", [data]) == (len(data) + 1, "")
+    assert _compared(tmp_path, data[:-1], [data]) == (len(data) - 1, "")
+
+
+def test_a_stream_reads_back_by_comparing_and_holds_little(tmp_path, monkeypatch):
+    """The stream's own read-back compares (no second SHA-256 of the file), and what it holds waiting to be
+    compared stays within HELD windows even when the device reads back slower than the stream writes."""
+    if not direct_possible(tmp_path):
+        pytest.skip("this filesystem refuses O_DIRECT (tmpfs?)")
+    from dse_tui.core.engine import readbehind
+
+    data = os.urandom(16 << 20)
+    path = tmp_path / "source.bin"
+    path.write_bytes(data)
+    held, hashed = [], []
+    real_kept, real_init = readbehind.ReadBehind.kept, readbehind.ReadBehind.__init__
+
+    def kept(self, piece):
+        real_kept(self, piece)
+        held.append(sum(len(p) for p in self._pieces))
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        self._digest = type("Spy", (), {"update": lambda _, b: hashed.append(len(b)),
+                                        "hexdigest": lambda _: "not compared"})()
+
+    monkeypatch.setattr(readbehind.ReadBehind, "kept", kept)
+    monkeypatch.setattr(readbehind.ReadBehind, "__init__", init)
+    monkeypatch.setattr(readbehind, "WINDOW", 4 << 20)  # a 1 MiB window when comparing
+    real_preadv = os.preadv
+
+    def slow_device(fd, buffers, offset):
+        time.sleep(0.005)
+        return real_preadv(fd, buffers, offset)
+
+    monkeypatch.setattr(readbehind.os, "preadv", slow_device)
+    with open(tmp_path / "out", "wb") as out:
+        result = stream([Stage(["cat", str(path)])], out, read_back=True)
+    assert result.read_back == (len(data), hashlib.sha256(data).hexdigest())
+    assert hashed == [] and held
+    assert max(held) <= (readbehind.HELD + 1) << 20, max(held)  # HELD windows and the piece past them

@@ -35,6 +35,7 @@ class DirectOut:
         self.fill = 0  # bytes in the buffer, not yet in the file
         self.written = 0  # bytes in the file
         self._last = time.monotonic()  # of the last write
+        self.on_write = None  # called with each stretch just written, in order (ReadBehind.kept)
 
     @classmethod
     def open(cls, out: BinaryIO) -> "DirectOut | None":
@@ -69,6 +70,8 @@ class DirectOut:
             self._write(whole)
         if self.fill:
             self._pwrite_buffered(self._view[:self.fill], self.written)
+            if self.on_write is not None:
+                self.on_write(self._view[:self.fill])
             self.written += self.fill
             self.fill = 0
         self.close()
@@ -102,6 +105,8 @@ class DirectOut:
                 os.close(self._fd)
                 self._fd = -1
             done += got
+        if self.on_write is not None:
+            self.on_write(view)
         self.written += n
         self._last = time.monotonic()
         rest = self.fill - n

@@ -204,8 +204,11 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
         if read_back:
             from dse_tui.core.engine.directout import DirectOut
             from dse_tui.core.engine.readbehind import ReadBehind
-            behind = ReadBehind(out.fileno())
             direct = DirectOut.open(out) if sync else None
+            # Written from our own buffer, the bytes can be kept until the device returns them, and compared.
+            behind = ReadBehind(out.fileno(), compare=direct is not None)
+            if direct is not None:
+                direct.on_write = behind.kept
         if direct is not None:
             # Read straight into the direct writer's buffer, hashed there, written past the page cache.
             while n := os.readv(fd, [direct.space()]):
@@ -241,6 +244,8 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
         out.flush()
         if sync:
             os.fsync(out.fileno())
+        if behind is not None:
+            behind.expect(digest.hexdigest())
         read = behind.finish(size) if behind is not None else None
         behind = None
         results = []
