@@ -101,18 +101,17 @@ def test_a_stream_that_trickles_reaches_its_file_before_it_ends(tmp_path, monkey
         pytest.skip("this filesystem refuses O_DIRECT (tmpfs?)")
     monkeypatch.setattr(directout, "LINGER", 0.1)
     trickle = Stage(["sh", "-c", "head -c 8192 /dev/zero; sleep 0.3; head -c 8192 /dev/zero; sleep 30"])
-    out = open(tmp_path / "out", "wb")
     cancel = threading.Event()
     done = []
-    thread = threading.Thread(target=lambda: done.append(_cancelled(trickle, out, cancel)))
-    thread.start()
-    try:
-        wait_until(lambda: os.path.getsize(tmp_path / "out") >= 16384, timeout=20,
-                   what="the first blocks in the file")
-    finally:
-        cancel.set()
-        thread.join()
-        out.close()
+    with open(tmp_path / "out", "wb") as out:
+        thread = threading.Thread(target=lambda: done.append(_cancelled(trickle, out, cancel)))
+        thread.start()
+        try:
+            wait_until(lambda: os.path.getsize(tmp_path / "out") >= 16384, timeout=20,
+                       what="the first blocks in the file")
+        finally:
+            cancel.set()
+            thread.join()
     assert done == ["cancelled"]
 
 

@@ -38,7 +38,7 @@ class DirectOut:
         self.on_write = None  # called with each stretch just written, in order (ReadBehind.kept)
 
     @classmethod
-    def open(cls, out: BinaryIO) -> "DirectOut | None":
+    def open(cls, out: BinaryIO) -> DirectOut | None:
         """None when `out` cannot be written so (then it is written as any file)."""
         out.flush()
         if out.tell() != 0 or not hasattr(os, "O_DIRECT"):
