@@ -1,8 +1,8 @@
 """The read-back of a stream's file made from the disk while the stream is still being written.
 
 A window behind the writer, each stretch of the file is written back (sync_file_range), dropped from the
-page cache and read again from the device, and hashed in order; the last stretch once the file has been
-fsynced. What it proves is what a read-back after the whole write proves (the device returns the bytes
+page cache and read again from the device, and hashed in order (or, for a stream written from its own
+buffer, compared with the bytes written: `compare`); the last stretch once the file has been fsynced. What it proves is what a read-back after the whole write proves (the device returns the bytes
 the stream hashed as it wrote them), without waiting at the end for a second pass over the whole file:
 the disk reads the early parts back while the compressor makes the later ones.
 """
