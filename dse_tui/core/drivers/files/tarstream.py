@@ -24,7 +24,9 @@ from typing import BinaryIO, Callable, Iterator, TextIO
 from dse_tui.core.drivers.files.tarheader import BLOCK, NS, _ustar_with_time, tarfile_header
 
 RECORD = 20 * BLOCK
-BUFFER = 1 << 20  # the archive goes out in writes of this size (the pipe to zstd holds as much)
+BUFFER = 256 << 10  # the archive goes out in writes of this size: a quarter of the pipe to zstd, so the
+# writer goes on as soon as zstd has taken that much (measured against 1 MiB writes: 0.93x the wall time,
+# 12 alternated pairs; 128 KiB no better)
 MIN_READ = 64 << 10
 
 # Why a path is not in the archive as it is on disk (the manifest's `not_archived`): unreadable, shrank (its
