@@ -10,7 +10,10 @@ Targets: dse-tui <= 1.10x the baseline; encrypted <= 1.05x the plain dse-tui run
 1.11-1.29x, median 1.22x, 2026-12-03; age's own CPU competes with zstd -T0's threads). Not a test: run it by
 hand.
 
-    python bench/backup_files.py [--size-gib 2] [--rounds 3] [--keep DIR] [--encrypted-only]
+    python bench/backup_files.py [--size-gib 2] [--rounds 3] [--keep DIR] [--encrypted-only] [--before DIR]
+
+--before DIR: another checkout's dse-tui (the code before a change, e.g. from `git worktree add`) run in the
+same rounds, and its ratio to this one's printed: a before and after that saw the same load.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="a folder to make the tree in and keep (reused if there)")
     parser.add_argument("--encrypted-only", action="store_true",
                         help="only the plain and the encrypted dse-tui runs, alternated (needs age)")
+    parser.add_argument("--before", type=Path, help="a checkout whose dse-tui runs in the same rounds too")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="dse-bench-files-", dir="/var/tmp"))
     tree, files = kept_tree(work, args.size_gib)
@@ -117,6 +121,8 @@ def main() -> None:
     if shutil.which("borg"):
         commands["borg (first backup)"] = shell(f"cd {tree} && borg create --compression zstd,3 {out}/borg::first .",
                                                 env=borg_env)
+    if args.before:
+        commands["dse-tui before"] = lambda: dse_run(plain, "tree", args.before)
     if args.encrypted_only:
         commands = {name: commands[name] for name in ("tar | zstd -T0", "dse-tui files driver",
                                                       "dse-tui encrypted (age)", "tar | zstd | age")}
@@ -138,6 +144,12 @@ def main() -> None:
             print(f"  {name:<26} median {median_of(runs):7.2f} s wall  {median_of(runs, 'cpu'):7.2f} s CPU")
         bench.ratio("dse-tui / tar | zstd, wall", samples["dse-tui files driver"], base, target="<= 1.10x")
         bench.ratio("dse-tui / tar | zstd, CPU", samples["dse-tui files driver"], base, key="cpu")
+        if args.before:
+            bench.ratio("before / tar | zstd, wall", samples["dse-tui before"], base)
+            bench.ratio("before / tar | zstd, CPU", samples["dse-tui before"], base, key="cpu")
+            bench.ratio("dse-tui / before, wall", samples["dse-tui files driver"], samples["dse-tui before"])
+            bench.ratio("dse-tui / before, CPU", samples["dse-tui files driver"], samples["dse-tui before"],
+                        key="cpu")
         if recipient:
             bench.ratio("encrypted / plain dse-tui run, wall", samples["dse-tui encrypted (age)"],
                         samples["dse-tui files driver"], target="<= 1.05x")

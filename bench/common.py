@@ -161,11 +161,13 @@ print(json.dumps({"wall": wall, "cpu": used, "rss_kib": own, "children_kib": kid
 """
 
 
-def dse_run(profile: Path, repo: str) -> Sample:
+def dse_run(profile: Path, repo: str, code: Path | None = None) -> Sample:
     """One real run of `repo` (run_repository, as `dse-tui run` makes it) in a process of its own, timed
-    from inside it; extra: rss_kib (its VmHWM), children_kib (each child's, by name), size."""
+    from inside it, with the code of `code` (default ROOT); extra: rss_kib (its VmHWM), children_kib (each
+    child's, by name), size."""
+    code = code or ROOT
     res = subprocess.run([sys.executable, "-c", DSE_RUN, str(profile), repo], capture_output=True, text=True,
-                         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+                         cwd=code, env={**os.environ, "PYTHONPATH": str(code)}, check=True)
     got = json.loads(res.stdout)
     return Sample(got["wall"], got["cpu"], got)
 

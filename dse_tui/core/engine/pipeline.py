@@ -158,6 +158,7 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
     tap = None
     handed = 0  # stages whose secret pipes are closed on our side
     behind = None
+    direct = None
     try:
         prev_stdout = None
         for i, stage in enumerate(stages):
@@ -201,16 +202,37 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
         report = Progress(progress)
         fd = procs[-1].stdout.fileno()
         if read_back:
+            from dse_tui.core.engine.directout import DirectOut
             from dse_tui.core.engine.readbehind import ReadBehind
-            behind = ReadBehind(out.fileno())
-        while chunk := os.read(fd, CHUNK):
-            out.write(chunk)
-            digest.update(chunk)
-            size += len(chunk)
-            report(size)
-            if behind is not None and behind.due(size):
-                out.flush()
-                behind.wrote(size)
+            direct = DirectOut.open(out) if sync else None
+            # Written from our own buffer, the bytes can be kept until the device returns them, and compared.
+            behind = ReadBehind(out.fileno(), compare=direct is not None)
+            if direct is not None:
+                direct.on_write = behind.kept
+        if direct is not None:
+            # Read straight into the direct writer's buffer, hashed there, written past the page cache.
+            while n := os.readv(fd, [direct.space()]):
+                digest.update(direct.view(direct.fill, direct.fill + n))
+                size += n
+                direct.add(n)
+                report(size)
+                if behind.due(direct.written):
+                    behind.wrote(direct.written)
+            direct.finish()
+            direct = None
+        else:
+            # Read into one buffer, reused: no new object per chunk (measured on a 1 GiB files backup: the
+            # relay's CPU 0.60-0.65 s -> 0.49-0.51 s); the writer is given a view of it, which it never keeps.
+            buffer = memoryview(bytearray(CHUNK))
+            while n := os.readv(fd, [buffer]):
+                chunk = buffer[:n]
+                out.write(chunk)
+                digest.update(chunk)
+                size += n
+                report(size)
+                if behind is not None and behind.due(size):
+                    out.flush()
+                    behind.wrote(size)
         if feeder:
             feeder.join()
         for relay in relays:
@@ -222,6 +244,8 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
         out.flush()
         if sync:
             os.fsync(out.fileno())
+        if behind is not None:
+            behind.expect(digest.hexdigest())
         read = behind.finish(size) if behind is not None else None
         behind = None
         results = []
@@ -233,6 +257,8 @@ def stream(stages: list[Stage], out: BinaryIO, *, feed: Callable[[BinaryIO], Non
             feed_error.append("the stage after the hash stopped reading before the end")
         return StreamResult(size, digest.hexdigest(), results, feed_error[0] if feed_error else None, tap, read)
     except BaseException:
+        if direct is not None:
+            direct.close()
         if behind is not None:
             behind.abort()
         for later in stages[handed:]:

@@ -24,7 +24,10 @@ from typing import BinaryIO, Callable, Iterator, TextIO
 from dse_tui.core.drivers.files.tarheader import BLOCK, NS, _ustar_with_time, tarfile_header
 
 RECORD = 20 * BLOCK
-CHUNK = 1 << 20
+BUFFER = 256 << 10  # the archive goes out in writes of this size: a quarter of the pipe to zstd, so the
+# writer goes on as soon as zstd has taken that much (measured against 1 MiB writes: 0.93x the wall time,
+# 12 alternated pairs; 128 KiB no better)
+MIN_READ = 64 << 10
 
 # Why a path is not in the archive as it is on disk (the manifest's `not_archived`): unreadable, shrank (its
 # copy padded), socket (tar cannot hold one), vanished (removed before it was read), changed (while it was
@@ -162,15 +165,41 @@ _KINDS = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "fifo": tarfile.FI
 
 
 class _Writer:
+    """The archive is staged in one buffer, reused: headers are copied into it, file data is read straight
+    into it and hashed there, and it goes out in writes of BUFFER bytes. No bytes object is made per chunk
+    read, and nothing is copied in Python on its way (a read into a new object, the padding appended to it,
+    a buffered writer's own copy each cost as much as the hash of a large file's chunk)."""
+
     def __init__(self, root: Path, out: BinaryIO, report: TreeReport):
         self.root, self.out, self.report = root, out, report
         self.prefix = f"{root}/"
         self.written = 0
         self.links: dict[tuple[int, int], str] = {}  # (device, inode) → the first path stored of it
+        self.buf = bytearray(BUFFER)
+        self.view = memoryview(self.buf)
+        self.fill = 0  # bytes of the buffer not yet written out
 
     def put(self, data: bytes) -> None:
-        self.out.write(data)
-        self.written += len(data)
+        n = len(data)
+        if self.fill + n > BUFFER:
+            self.flush()
+            if n > BUFFER:
+                self._write(data)
+                self.written += n
+                return
+        self.buf[self.fill:self.fill + n] = data
+        self.fill += n
+        self.written += n
+
+    def flush(self) -> None:
+        if self.fill:
+            self._write(self.view[:self.fill])
+            self.fill = 0
+
+    def _write(self, data) -> None:
+        view = memoryview(data)
+        while view:  # a raw file (the tar writer's stdout) may take less than it was given
+            view = view[self.out.write(view):]
 
     def put_header(self, name: str, kind: bytes, size: int, st: os.stat_result, linkname: str = "",
                    device: tuple[int, int] | None = None) -> None:
@@ -263,28 +292,35 @@ class _Writer:
         `size`."""
         digest = hashlib.sha256()
         left, grew = size, False
+        view = self.view
         while True:
+            room = BUFFER - self.fill
+            if room <= left and room < MIN_READ:  # too little room left for a read worth its system call
+                self.flush()
+                room = BUFFER
             # The last read asks for a byte past the promised end: a file that grew says so in that read.
-            chunk = os.read(fd, left + 1 if left <= CHUNK else CHUNK)
-            if len(chunk) > left:
-                grew, chunk = True, chunk[:left]
-            if chunk:
-                digest.update(chunk)
-                left -= len(chunk)
-                if not left:  # the end, and the padding to a whole block with it: one write
-                    chunk += _ZEROS[:-size % BLOCK]
-                self.put(chunk)
-            if grew or not chunk or not left:
+            at = self.fill
+            n = os.readv(fd, [view[at:at + (left + 1 if left < room else room)]])
+            if n > left:
+                grew, n = True, left
+            if n:
+                digest.update(view[at:at + n])
+                self.fill += n
+                self.written += n
+                left -= n
+            if grew or not n or not left:
                 break
         if left:
-            pad = b"\0" * left
+            pad = bytes(left)
             digest.update(pad)
-            self.put(pad + _ZEROS[:-size % BLOCK])
+            self.put(pad)
+        self.put(_ZEROS[:-size % BLOCK])
         return digest.hexdigest(), left, grew
 
     def finish(self) -> None:
         self.put(b"\0" * (2 * BLOCK))
         self.put(b"\0" * (-self.written % RECORD))
+        self.flush()
 
 
 def write_tar(root: Path, out: BinaryIO, include: list[str], exclude: list[str], report: TreeReport,

@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--include", action="append", default=[])
     parser.add_argument("--exclude", action="append", default=[])
     args = parser.parse_args(argv)
-    out = open(sys.stdout.fileno(), "wb", buffering=1 << 20, closefd=False)
+    # Unbuffered: the writer stages the archive in its own buffer (tarstream._Writer).
+    out = open(sys.stdout.fileno(), "wb", buffering=0, closefd=False)
     with open(args.entries, "w", encoding="ascii", buffering=1 << 20) as entries:
         report = TreeReport(entries=entries)
         write_tar(args.root, out, args.include, args.exclude, report)
