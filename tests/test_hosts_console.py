@@ -111,30 +111,24 @@ repositories:
         assert len(due_runs(profile, catalog, utcnow())) == 2
 
 
-async def test_the_console_refuses_to_back_up_another_hosts_repository(tmp_path, monkeypatch):
-    """r says why, R passes it by (as `run --due` does): its source may be reachable from its host only."""
-    monkeypatch.setenv("DSE_TUI_HOST", "console01")
-    path = site(tmp_path)
-    app = make_app(path, language="en", clock=fixed_clock, poll_seconds=0.05)
-    async with app.run_test(size=(200, 50)) as pilot:
-        await pilot_until(pilot, lambda: detail_follows_cursor(app), what="the dashboard")
-        await pilot.press("r")
-        await pilot_until(pilot, lambda: any("backed up by host db01" in n.message for n in app._notifications),
-                          what="the reason")
-        await pilot.press("R")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-    with Catalog(load_profile(path).catalog_path) as catalog:
-        assert catalog.recent_runs("conf", 5) == [], "no run was started here"
-
-
-async def test_the_console_backs_up_its_own_hosts_repository(tmp_path, monkeypatch):
-    monkeypatch.setenv("DSE_TUI_HOST", "db01")
-    path = site(tmp_path)
+@pytest.mark.parametrize("here", ["console01", "db01"])
+async def test_the_console_backs_up_only_its_own_hosts_repositories(tmp_path, monkeypatch, here):
+    """On another host, r says why and R passes the repository by (as `run --due` does): its source may be
+    reachable from its host only. On its host, r backs it up."""
+    monkeypatch.setenv("DSE_TUI_HOST", here)
+    path = site(tmp_path)  # conf: host db01
     app = make_app(path, language="en", clock=fixed_clock, poll_seconds=0.05)
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot_until(pilot, lambda: detail_follows_cursor(app), what="the dashboard")
         await pilot.press("r")
         with Catalog(load_profile(path).catalog_path) as catalog:
-            await pilot_until(pilot, lambda: [r.state for r in catalog.recent_runs("conf", 5)] == ["good"],
-                              what="its run recorded good")
+            if here == "db01":
+                await pilot_until(pilot, lambda: [r.state for r in catalog.recent_runs("conf", 5)] == ["good"],
+                                  what="its run recorded good")
+                return
+            await pilot_until(pilot, lambda: any("backed up by host db01" in n.message for n in app._notifications),
+                              what="the reason")
+            await pilot.press("R")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            assert catalog.recent_runs("conf", 5) == [], "no run was started here"
