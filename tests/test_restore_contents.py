@@ -138,28 +138,3 @@ def test_the_contents_index_reads_as_the_manifest_and_a_bad_one_is_read_again(tm
     assert read_index(index).root == first.root
     contents_of(outcome.manifest, tmp_path / "idx" / "r1-def.idx")  # the manifest's hash changed
     assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == ["r1-def.idx"]
-
-
-def test_a_good_files_run_is_indexed_as_it_is_recorded(tmp_path):
-    """Its contents open from the index the first time too (issue 19's 300 ms at 100,000 files): made by
-    the run, not when the runs screen's cursor first rests on it."""
-    from dse_tui.core.restore.contents_index import index_path, read_index
-
-    profile, outcome = files_run(tmp_path)
-    with Catalog(profile.catalog_path) as catalog:
-        run = catalog.run(outcome.run_id)
-    index = index_path(profile.storage_root / ".contents", run.id, run.sha256)
-    assert index.is_file(), "the run left no contents index"
-    assert read_index(index).paths == open_contents(outcome.manifest).paths
-
-
-def test_a_database_run_has_no_contents_index(tmp_path):
-    import sqlite3
-
-    db = tmp_path / "app.db"
-    with sqlite3.connect(db) as conn:
-        conn.execute("create table t (x)")
-    profile = profile_with(tmp_path, "{id: d, kind: database, driver: sqlite, source: {path: ./app.db}}")
-    outcome = run_repository(profile, profile.repository("d"))
-    assert outcome.state == "good"
-    assert not (profile.storage_root / ".contents").exists()

@@ -35,7 +35,6 @@ from dse_tui.core.engine.hosts import Lease, LeaseHeld, this_host
 from dse_tui.core.engine.locks import AlreadyRunning, RepoLock
 from dse_tui.core.common.tools import find_tool, tool_version
 from dse_tui.core.engine.retention import prune
-from dse_tui.core.restore.contents_index import index_run
 from dse_tui.core.verification.rules import data_size
 from dse_tui.core.engine.outcome import BACKUP, COPY, READ_BACK, VERIFY, PhaseReporter, RunOutcome, RunProgress
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
@@ -224,8 +223,6 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         notify.run_failed(profile, catalog, repo, run_id, message)
     elif state == RunState.GOOD:
         clear_manual_required(catalog, repo.id, started)
-        if drivers.get(repo.driver).parts == "paths":
-            index_run(profile.storage_root, catalog.run(run_id))
     copies = (_copy_good_run(profile, repo, catalog, run_id, operator, cancel, log, report)
               if state == RunState.GOOD else None)
     if state == RunState.GOOD:

@@ -33,21 +33,6 @@ def run_contents(storage_root: Path, run) -> Contents:
     return contents_of(run.manifest or "", index)
 
 
-def index_run(storage_root: Path, run) -> bool:
-    """Made as a good run is recorded, so that its contents open at once even the first time (a run made
-    before, or whose index went, is indexed when the runs screen's cursor rests on it). A manifest that
-    cannot be read is said when the contents are opened, not here."""
-    from dse_tui.core.restore.contents import ContentsError
-
-    if not run.manifest or not run.sha256:
-        return False
-    try:
-        run_contents(storage_root, run)
-    except (ContentsError, OSError):
-        return False
-    return index_path(storage_root / ".contents", run.id, run.sha256).is_file()
-
-
 def contents_of(manifest: str | Path, index: Path | None) -> Contents:
     """The run's contents: from its index file when there is one, else from the manifest, then written to
     `index` for the next time (when it can be: a read-only storage is read every time)."""
