@@ -39,7 +39,7 @@ from dse_tui.core.verification.rules import data_size
 from dse_tui.core.engine.outcome import BACKUP, COPY, READ_BACK, VERIFY, PhaseReporter, RunOutcome, RunProgress
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
 from dse_tui.core.common.timeutil import iso, utcnow
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import said
 from dse_tui.core.verification.runs import check_run, clear_manual_required
 from dse_tui.core.verification.levels import only_key_missing, sha256_file, summary
 from dse_tui.core.verification.manifest import write_manifest
@@ -66,19 +66,21 @@ def run_repository(profile: Profile, repo: Repository, *, trigger: str = "consol
     log = log or (lambda line: None)
     operator = operator or current_operator()
     if cancel.is_set():  # e.g. ^C while it waited for a free slot
-        return RunOutcome(repo.id, None, RunState.CANCELLED, message=_t("run.msg.cancelled_before"))
+        return RunOutcome(repo.id, None, RunState.CANCELLED, message=said("run.msg.cancelled_before"))
     try:
         lock = RepoLock(profile.storage_root, repo.id).acquire()
     except AlreadyRunning as exc:
         return RunOutcome(repo.id, None, "already-running", message=str(exc))
     except OSError as exc:
-        return RunOutcome(repo.id, None, RunState.FAILED, message=_t("run.msg.storage", root=profile.storage_root, error=exc.strerror))
+        return RunOutcome(repo.id, None, RunState.FAILED,
+                          message=said("run.msg.storage", root=profile.storage_root, error=exc.strerror))
     try:
         with Catalog(profile.catalog_path) as catalog:
             return _run_leased(profile, repo, catalog, trigger, operator, cancel, on_progress, log, producer,
                                session_id, only_if_pending)
     except (sqlite3.Error, CatalogError) as exc:  # the catalog itself failed (its disk full?): say so, go on
-        return RunOutcome(repo.id, None, RunState.FAILED, message=_t("run.msg.catalog", catalog=profile.catalog_path, error=exc))
+        return RunOutcome(repo.id, None, RunState.FAILED,
+                          message=said("run.msg.catalog", catalog=profile.catalog_path, error=exc))
     finally:
         lock.release()
 
@@ -92,21 +94,21 @@ def _run_leased(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         lease.acquire(catalog)
     except LeaseHeld as exc:
         if only_if_pending:  # another host is backing it up now: nothing is wanted of this one
-            return RunOutcome(repo.id, None, SKIPPED, message=_t("run.msg.running_on", host=exc.holder.host))
+            return RunOutcome(repo.id, None, SKIPPED, message=said("run.msg.running_on", host=exc.holder.host))
         return RunOutcome(repo.id, None, "already-running",
-                          message=_t("run.msg.already", repo=repo.id, holder=exc))
+                          message=said("run.msg.already", repo=repo.id, holder=exc))
     try:
         if only_if_pending and not _still_pending(profile, repo, catalog):
-            return RunOutcome(repo.id, None, SKIPPED, message=_t("run.msg.meanwhile"))
+            return RunOutcome(repo.id, None, SKIPPED, message=said("run.msg.meanwhile"))
         outcome = _run_locked(profile, repo, catalog, trigger, operator, lease.cancel, on_progress, log, producer,
                               session_id)
     except Refused as exc:  # its run was marked interrupted by another host: the lease had been lost
-        outcome = RunOutcome(repo.id, None, RunState.FAILED, message=_t("run.msg.lease_lost", error=exc))
+        outcome = RunOutcome(repo.id, None, RunState.FAILED, message=said("run.msg.lease_lost", error=exc))
     finally:
         lease.release(catalog)
     if lease.lost.is_set():
         log(f"the lease of {repo.id} in the catalog was lost: the run was stopped")
-        return replace(outcome, message=_t("run.msg.lease_stopped"))
+        return replace(outcome, message=said("run.msg.lease_stopped"))
     return outcome
 
 
@@ -174,7 +176,10 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
         report.phase(READ_BACK, total=manifest["size"])
         _read_back(final, manifest, report.bytes, {p.file for p in ctx.parts if p.read_back})
         digest = _read_back_manifest(manifest_path, *written_manifest)
-        _go_on(cancel)
+        # The read-back is not stopped half way: a ^C during it (or as the last stream ended) cancels the run
+        # here, before a verification with nothing to stream, which never looks at the cancel, finds it good.
+        if cancel.is_set():
+            raise Cancelled()
         size = manifest["data_size"]  # the catalog's size, its charts and the shrink rule: the data alone
         report.phase(VERIFY, expected_seconds=_verification_seconds(catalog, repo, run_id, size))
         state, message = _verify_fresh(profile, repo, catalog, run_id, final, digest, operator, cancel, log,
@@ -186,19 +191,19 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     except BackupError as exc:
         message = str(exc)
     except Cancelled:
-        state, message = RunState.CANCELLED, _t("run.msg.cancelled")
+        state, message = RunState.CANCELLED, said("run.msg.cancelled")
     except (TimedOut, subprocess.TimeoutExpired):
-        message = _t("run.msg.timed_out", timeout=repo.timeout)
+        message = said("run.msg.timed_out", timeout=repo.timeout)
     except FileNotFoundError as exc:
-        message = (_t("run.msg.not_installed", tool=exc.filename) if exc.filename and "/" not in str(exc.filename)
+        message = (said("run.msg.not_installed", tool=exc.filename) if exc.filename and "/" not in str(exc.filename)
                    else f"{exc.strerror}: {exc.filename}")
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            message = _t("run.msg.disk_full", root=profile.storage_root)
+            message = said("run.msg.disk_full", root=profile.storage_root)
         else:
             message = f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}"
     except Exception as exc:  # a bug must not stop the other repositories' runs
-        message = _t("run.msg.internal", error=repr(exc))
+        message = said("run.msg.internal", error=repr(exc))
         ctx.stderr.append(traceback.format_exc())
     finally:
         # A complete artifact that is not satisfactory stays, marked failed, as evidence (and to be accepted
@@ -236,19 +241,6 @@ def _run_locked(profile, repo, catalog: Catalog, trigger, operator, cancel, on_p
     return RunOutcome(repo.id, run_id, state, str(final) if kept else None,
                       str(manifest_path) if kept else None, size, digest, message, elapsed, copies, stored,
                       ctx.meta.get("not_archived", []))
-
-
-def _t(key: str, **values) -> str:
-    """A run's message in the active language (the command's --lang, the site's), as the catalog keeps it."""
-    return str(Text(key, **values))
-
-
-def _go_on(cancel: threading.Event) -> None:
-    """After the read-back (not stopped half way): a ^C that came during it, or as the last stream ended,
-    cancels the run before a verification with nothing to stream (it never looks at the cancel) finds it
-    good."""
-    if cancel.is_set():
-        raise Cancelled()
 
 
 def _copy_good_run(profile, repo, catalog: Catalog, run_id: int, operator, cancel, log,
@@ -294,9 +286,9 @@ def _verify_fresh(profile, repo, catalog: Catalog, run_id: int, final: Path, dig
         log(f"warning: verified to checksum only, the key is not at hand: {message}")
         return RunState.GOOD, None
     if outcome == VerificationOutcome.INCONCLUSIVE:  # a fresh run that could not be verified is not a good backup yet
-        return UNSATISFACTORY, _t("run.msg.unverified", why=message)
+        return UNSATISFACTORY, said("run.msg.unverified", why=message)
     return ((RunState.GOOD, None) if outcome == VerificationOutcome.PASSED
-            else (UNSATISFACTORY, _t("run.msg.unsatisfactory", why=message)))
+            else (UNSATISFACTORY, said("run.msg.unsatisfactory", why=message)))
 
 
 def _verification_seconds(catalog: Catalog, repo, run_id: int, size: int) -> float | None:

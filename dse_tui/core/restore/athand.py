@@ -15,7 +15,7 @@ from dse_tui.core.catalog.media import Copy
 from dse_tui.core.destinations.job import MANIFEST, Job, Unreachable
 from dse_tui.core.restore.discset import Wanted
 from dse_tui.core.restore.sshcopy import SshOptions
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import said
 
 
 @dataclass
@@ -46,7 +46,7 @@ def copies_at_hand(profile, catalog: Catalog, run: Run) -> list[AtHand]:
         links = catalog.copy_media(copy.id)
         codes = [m.code for m in (catalog.medium(cm.medium_id) for cm in links) if m is not None]
         if dest is None:
-            out.append(AtHand(copy.id, copy.destination, copy.destination, why_not=str(Text("athand.not_in_profile")),
+            out.append(AtHand(copy.id, copy.destination, copy.destination, why_not=said("athand.not_in_profile"),
                               media=codes))
             continue
         item = AtHand(copy.id, dest.id, str(kind_module(dest.kind).describe(dest)), media=codes)

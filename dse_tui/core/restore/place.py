@@ -32,7 +32,7 @@ from dse_tui.core.profile.model import Profile, Repository, Retention, Site
 from dse_tui.core.profile.periods import Periodicity
 from dse_tui.core.restore import discset, sshcopy
 from dse_tui.core.restore.found import MANIFEST, Found, PlaceError, choose, scan_path
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import said
 from dse_tui.core.restore.run import refuse_unconfirmed, target_words, what_words
 from dse_tui.core.verification.levels import VerifyContext, checksum, claim_scratch
 from dse_tui.core.verification.manifest import Entries, VerifyFailed, load_manifest
@@ -198,9 +198,9 @@ class CopyPlan:
 
     def describe(self) -> str:
         t = self.restore_target
-        return str(Text("restore.plan.copy", what=what_words(self.opened.run_id, t.database),
-                        repo=self.repository.id, place=self.opened.where, where=target_words(t.into, t.target))) + \
-            (str(Text("restore.plan.live")) if t.live else "")
+        return said("restore.plan.copy", what=what_words(self.opened.run_id, t.database),
+                    repo=self.repository.id, place=self.opened.where, where=target_words(t.into, t.target)) + \
+            (said("restore.plan.live") if t.live else "")
 
 
 def restore_copy(opened: Opened, profile: Profile, repo: Repository, t: RestoreTarget, *, force: bool = False,

@@ -21,7 +21,7 @@ from typing import Callable
 
 from dse_tui.core.catalog import Catalog, Run, current_operator
 from dse_tui.core.catalog.lifecycle import RestoreOutcome as Outcome  # the record's; RestoreOutcome here reports it
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import said
 from dse_tui.core.profile.model import Profile, Repository
 from dse_tui.core.keys.crypto import IdentityError, Keyring
 from dse_tui.core import drivers
@@ -32,18 +32,18 @@ from dse_tui.core.verification.levels import VerifyContext, VerifyFailed, checks
 
 def target_words(into: str, target: str) -> str:
     """Where a restore goes, as a plan describes it (in the active language)."""
-    return str(Text(f"restore.where.{into}", target=target))
+    return said(f"restore.where.{into}", target=target)
 
 
 def what_words(run_id: int, database: str | None, parts=()) -> str:
     """What of a run a restore brings back, as a plan describes it (in the active language)."""
-    what = str(Text("restore.what.database", database=database, run=run_id) if database
-               else Text("restore.what.run", run=run_id))
+    what = (said("restore.what.database", database=database, run=run_id) if database
+            else said("restore.what.run", run=run_id))
     if parts:
         shown = ", ".join(parts[:3])
         if len(parts) > 3:
-            shown = str(Text("restore.what.more", shown=shown, n=len(parts) - 3))
-        what = str(Text("restore.what.parts", parts=shown, what=what))
+            shown = said("restore.what.more", shown=shown, n=len(parts) - 3)
+        what = said("restore.what.parts", parts=shown, what=what)
     return what
 
 
@@ -69,9 +69,9 @@ class RestorePlan:
     parts: tuple[str, ...] = ()  # only these (paths, tables: the driver's Driver.parts); () the whole run
 
     def describe(self) -> str:
-        return str(Text("restore.plan", what=what_words(self.run.id, self.database, self.parts),
-                        repo=self.repository.id, where=target_words(self.into, self.target))) + \
-            (str(Text("restore.plan.live")) if self.live else "")
+        return said("restore.plan", what=what_words(self.run.id, self.database, self.parts),
+                    repo=self.repository.id, where=target_words(self.into, self.target)) + \
+            (said("restore.plan.live") if self.live else "")
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import said
 from dse_tui.core.profile.model import VERIFY_LEVELS, Profile, Repository
 from dse_tui.core.keys.crypto import IdentityError, Keyring, explain, is_encrypted, manifest_key_ids, plain_name
 from dse_tui.core.engine.locks import OwnedFolder, claim_folder
@@ -255,11 +255,6 @@ def checksum(v: VerifyContext, manifest_sha256: str | None, *, parts: bool = Tru
         else:
             v.check(f"checksum {part['file']}", True, said("verify.part_ok", size=size))
 
-
-
-def said(key: str, **values) -> str:
-    """A check's detail in the active language (the command's --lang, the console's), as the catalog keeps it."""
-    return str(Text(key, **values))
 
 def sha256_file(path: Path, v: VerifyContext | None = None, *,
                 on_read: Callable[[int], None] | None = None) -> tuple[int, str]:

@@ -9,7 +9,7 @@ import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dse_tui.core.verification.levels import said
+from dse_tui.core.texts import said
 from dse_tui.core.common.fsutil import make_writable
 from dse_tui.core.drivers.base import RestoreTarget, check_result
 from dse_tui.core.drivers.files.listing import expected_entries, not_archived_line, some_diffs

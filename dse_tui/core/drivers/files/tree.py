@@ -13,7 +13,7 @@ import tarfile
 from collections import Counter
 from pathlib import Path
 
-from dse_tui.core.verification.levels import said
+from dse_tui.core.texts import said
 from dse_tui.core.profile.model import Repository
 from dse_tui.core.drivers.base import (
     PATH_SOURCE, BackupContext, BackupError, Driver, RestoreTarget, check_path, folder_target, remote_shell,
