@@ -85,7 +85,7 @@ class RepoDetail(VerticalScroll):
     def _fit_runs(self) -> None:
         """The recent runs take the height the pane has left (none of it when not one run fits): the pane
         never needs a scrollbar, whose thumb on a short terminal looked like a stray bar of the size chart."""
-        if not self._built or not self.query("#sizes"):
+        if not self._built:  # mount() puts the parts in the DOM at once: built is enough
             return
         # Measured from the size chart above them, which stays where it is whatever they do.
         below = sum(w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom

@@ -8,12 +8,12 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
-from dse_tui.ui.widgets.table import Table
 
 from dse_tui.core.engine.schedule import RepoStatus
 from dse_tui.core.common.fmt import age, size, until
 from dse_tui.core.common.fmt import copies as fmt_copies
 from dse_tui.i18n import tr
+from dse_tui.ui.widgets.table import Table
 
 COLUMNS = ("name", "kind", "driver", "state", "last", "size", "next", "copies")
 DROP_ORDER = ("driver", "kind", "size", "copies", "next")  # the first to go when the width is short

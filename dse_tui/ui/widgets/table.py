@@ -22,6 +22,7 @@ class Table(DataTable):
 
     def action_last_row(self) -> None:
         self.action_scroll_bottom() if self.cursor_type == "row" else self.action_scroll_end()
+
     def _update_dimensions(self, new_rows) -> None:
         before = self._widths()
         super()._update_dimensions(new_rows)
