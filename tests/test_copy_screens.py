@@ -16,18 +16,23 @@ from tests.copy_helpers import site
 SIZE = (160, 45)
 
 
+async def copy_lines(pilot, app) -> str:
+    """`c` on the dashboard, and what the copy screen says once it has done what it could."""
+    await pilot.press("c")
+    assert isinstance(app.screen, CopyScreen)
+    await pilot_until(pilot, lambda: not app.screen.busy, what="the copies to end")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return str(app.screen.query_one("#lines", Static).render())
+
+
 async def test_copy_from_the_dashboard_then_find_the_disc_in_the_inventory(tmp_path):
     profile, run_id = site(tmp_path, "  - {id: shelf, kind: directory, path: ./shelf}\n"
                                      "  - {id: discs, kind: optical, path: ./discs, disc: cd}", "shelf, discs")
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
         assert app.screen.query_one(RepoTable).get_cell("docs", "copies").plain == "0/2 not stored"
-        await pilot.press("c")
-        assert isinstance(app.screen, CopyScreen)
-        await pilot_until(pilot, lambda: not app.screen.busy, what="the copies to end")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        lines = str(app.screen.query_one("#lines", Static).render())
+        lines = await copy_lines(pilot, app)
         assert "shelf" in lines and "discs" in lines and lines.count("copied and read back") == 2, lines
         assert any("Copies done" in n.message for n in app._notifications)
         await pilot.press("escape")
@@ -192,10 +197,5 @@ async def test_a_repository_whose_good_runs_were_all_pruned_is_not_said_to_have_
         catalog.mark_pruned(run_id)
     app = make_app(profile.file, language="en", poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("c")
-        assert isinstance(app.screen, CopyScreen)
-        await pilot_until(pilot, lambda: not app.screen.busy, what="the copy screen to look")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        lines = str(app.screen.query_one("#lines", Static).render())
+        lines = await copy_lines(pilot, app)
         assert "has its files on this machine any more" in lines and "yet" not in lines, lines
