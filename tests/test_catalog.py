@@ -11,7 +11,7 @@ import pytest
 from tests.catalog_backend import place, sqlite_only
 
 from dse_tui.core.catalog import GENESIS_HASH, LAST_STATUS_SQL, Catalog, CatalogError, event_hash
-from dse_tui.core.catalog.migrations import MIGRATIONS
+from dse_tui.core.catalog.migrations import MIGRATIONS, _keep_last
 from dse_tui.core.catalog.runs import RUN_COLUMNS, Run
 from dse_tui.core.common.timeutil import from_db
 from tests.conftest import ROOT, record_runs
@@ -46,11 +46,61 @@ def test_unwritable_location_is_a_clear_error(tmp_path):
 
 @sqlite_only
 def test_last_status_uses_the_indexes(tmp_path):
+    """Two key lookups per repository for the status, and the triggers that keep the keys seek their index."""
     with Catalog(tmp_path / "c.sqlite") as catalog:
         plan = " ".join(str(r) for r in catalog.conn.execute("EXPLAIN QUERY PLAN " + LAST_STATUS_SQL))
-    assert "COVERING INDEX good_runs_by_repository_covering" in plan
-    assert "COVERING INDEX runs_by_repository " in plan
-    assert "SCAN runs" not in plan.replace("SCAN runs AS", "")
+        keep = " ".join(str(r) for r in catalog.conn.execute("EXPLAIN QUERY PLAN " + _keep_last("1")))
+    assert "SEARCH a USING INTEGER PRIMARY KEY" in plan and "SEARCH g USING INTEGER PRIMARY KEY" in plan
+    assert "SCAN runs" not in plan and "SCAN a" not in plan and "SCAN g" not in plan
+    assert "COVERING INDEX good_runs_by_repository_covering" in keep
+    assert "COVERING INDEX runs_by_repository " in keep
+    assert "SCAN runs" not in keep
+
+
+def kept_and_found(catalog) -> tuple[list, list]:
+    """Each repository's last attempt and last good run as its row keeps them, and as its runs say."""
+    kept = catalog.conn.execute("SELECT key, last_attempt_id, last_good_id FROM repositories ORDER BY key").fetchall()
+    found = catalog.conn.execute(
+        "SELECT r.key, (SELECT id FROM runs WHERE repository_id = r.id ORDER BY started_at DESC LIMIT 1),"
+        " (SELECT id FROM runs WHERE repository_id = r.id AND state = 'good' ORDER BY started_at DESC"
+        " LIMIT 1) FROM repositories r ORDER BY r.key").fetchall()
+    return [tuple(row) for row in kept], [tuple(row) for row in found]
+
+
+def test_the_repository_row_keeps_its_last_runs_through_every_write(tmp_path):
+    """Whatever writes a run (start, finish, a failed verification, an accepted run, a run recovered with an
+    older start, a row moved or deleted by hand), the ids on the repository's row are what the runs say."""
+    path = tmp_path / "c.sqlite"
+    g1, g2 = record_runs(path, "a", "gg")
+    with Catalog(path) as catalog:
+        catalog.ensure_repositories(["b"])
+        a, b = catalog.repository_id("a"), catalog.repository_id("b")
+
+        def kept(key):
+            kept, found = kept_and_found(catalog)
+            assert kept == found
+            return dict((k, (attempt, good)) for k, attempt, good in kept)[key]
+
+        running = catalog.start_run("a")
+        assert kept("a") == (running, g2)
+        catalog.finish_run(running, "failed", message="disk full")
+        assert kept("a") == (running, g2)
+        catalog.fail_run(g2, "checksum differs")
+        assert kept("a") == (running, g1)
+        catalog.conn.execute("UPDATE runs SET state = 'good' WHERE id = ?", (running,))
+        assert kept("a") == (running, running)
+        older = catalog.conn.execute("INSERT INTO runs(repository_id, started_at, state)"
+                                     " VALUES (?, '2000-01-01T00:00:00+00:00', 'good')", (a,)).lastrowid
+        assert kept("a") == (running, running)
+        catalog.conn.execute("UPDATE runs SET repository_id = ? WHERE id = ?", (b, older))
+        assert kept("b") == (older, older) and kept("a") == (running, running)
+        catalog.conn.execute("UPDATE runs SET started_at = '2100-01-01T00:00:00+00:00' WHERE id = ?", (g1,))
+        assert kept("a") == (g1, g1)
+        catalog.conn.execute("DELETE FROM runs WHERE id = ?", (older,))
+        assert kept("b") == (None, None)
+        last = catalog.last_status()
+    assert (last["a"].last_attempt.id, last["a"].last_good.id) == (g1, g1)
+    assert last["b"].last_attempt is None and last["b"].last_good is None
 
 
 def test_last_status_picks_last_attempt_last_good_and_copies(tmp_path):

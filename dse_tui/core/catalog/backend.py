@@ -231,8 +231,8 @@ class SqliteDialect:
     def set_schema_version(self, conn, version: int) -> None:
         conn.execute(f"PRAGMA user_version = {version}")
 
-    def migration_statements(self, script: str) -> list[str]:
-        return split_sql(script)
+    def migration_statements(self, step: str | dict) -> list[str]:
+        return split_sql(step[self.name] if isinstance(step, dict) else step)
 
     def begin(self, conn) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -259,8 +259,10 @@ class PostgresDialect:
         conn.execute("DELETE FROM schema_version")
         conn.execute("INSERT INTO schema_version(version) VALUES (?)", (version,))
 
-    def migration_statements(self, script: str) -> list[str]:
-        return [translate_ddl(s) for s in split_sql(script)]
+    def migration_statements(self, step: str | dict) -> list[str]:
+        if isinstance(step, dict):
+            return step[self.name]
+        return [translate_ddl(s) for s in split_sql(step)]
 
     def begin(self, conn) -> None:
         conn.execute("BEGIN")

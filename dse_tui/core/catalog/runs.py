@@ -89,27 +89,20 @@ def prefixed(alias: str) -> str:
     return ", ".join(f"{alias}.{c.strip()}" for c in RUN_COLUMNS.split(","))
 
 
-# The last attempt and last good run of every repository: two index seeks per repository, whatever the
-# number of runs (bench/catalog_scale.py measures it with a million). Materialized, so each seek runs once
-# (a flattened subquery is evaluated again wherever its column is used); the last good run's columns only
-# when it is not the last attempt, which they repeat on most rows (last_status_from_row builds one Run).
-LAST_STATUS_SQL = f"""WITH last AS MATERIALIZED (
-    SELECT r.key, r.manual_required_since, r.manual_required_reason,
-        (SELECT id FROM runs WHERE repository_id = r.id
-            ORDER BY started_at DESC LIMIT 1) AS last_attempt_id,
-        (SELECT id FROM runs WHERE repository_id = r.id AND state = 'good'
-            ORDER BY started_at DESC LIMIT 1) AS last_good_id
-    FROM repositories r
-)
-SELECT l.key, l.manual_required_since, l.manual_required_reason, l.last_good_id,
+# The last attempt and last good run of every repository: two key lookups per repository, whatever the
+# number of runs (bench/catalog_scale.py measures it with a million), by the ids that migration 16's triggers
+# keep on its row; the last good run's columns only when it is not the last attempt, which they repeat on
+# most rows (last_status_from_row builds one Run).
+LAST_STATUS_SQL = f"""
+SELECT r.key, r.manual_required_since, r.manual_required_reason, r.last_good_id,
        (SELECT count(DISTINCT coalesce(c.device, c.destination)) FROM copies c
-        WHERE c.run_id = l.last_good_id AND c.state = 'verified'
+        WHERE c.run_id = r.last_good_id AND c.state = 'verified'
         AND NOT EXISTS (SELECT 1 FROM copy_media cm JOIN media m ON m.id = cm.medium_id
                         WHERE cm.copy_id = c.id AND m.state IN {GONE_MEDIA})),
        {prefixed('a')}, {prefixed('g')}
-FROM last l
-LEFT JOIN runs a ON a.id = l.last_attempt_id
-LEFT JOIN runs g ON g.id = l.last_good_id AND g.id <> l.last_attempt_id
+FROM repositories r
+LEFT JOIN runs a ON a.id = r.last_attempt_id
+LEFT JOIN runs g ON g.id = r.last_good_id AND g.id <> r.last_attempt_id
 """
 
 # Both builders above name every field: one added to the dataclasses must be added there too.
