@@ -1,6 +1,6 @@
 """Catalog at scale: 1,000 repositories and 1,000,000 runs.
 
-Prints the time of the "last status of every repository" query (target <= 20 ms, issue 22), with the load
+Prints the time of the "last status of every repository" query (target <= 15 ms, issue 21), with the load
 average (a busy machine's figure is not an idle one's). The console's first
 paint on the same site is bench/console_first_paint.py's (it builds the site with fill() and
 write_profile() from here). Not a test: run it by hand.
@@ -65,6 +65,11 @@ def fill(catalog_path: Path, repos: int, runs: int) -> None:
                                  random.randint(10_000, 10_000_000) if state == "good" else None))
                 catalog.conn.executemany(
                     "INSERT INTO runs(repository_id, started_at, ended_at, state, size) VALUES (?, ?, ?, ?, ?)", rows)
+        if catalog.dialect.name == "postgresql":
+            # One transaction of a million runs updates each repository's row (its last runs, migration 16)
+            # a thousand times with no chance to reuse the space; a site's short run transactions and
+            # autovacuum keep that table at its size, as this does once.
+            catalog.conn.execute("VACUUM (FULL, ANALYZE) repositories")
         catalog.conn.execute("ANALYZE")
 
 
@@ -131,7 +136,7 @@ def main() -> None:
               + ("" if args.catalog else f"({catalog_path.stat().st_size / 2**20:.0f} MiB)"))
     query, full = time_query(profile_path)
     backend = "PostgreSQL" if args.catalog else "SQLite"
-    print(f"{backend}: last status of every repository: {query * 1000:.1f} ms (target <= 20 ms); "
+    print(f"{backend}: last status of every repository: {query * 1000:.1f} ms (target <= 15 ms); "
           f"with due/overdue for all: {full * 1000:.1f} ms; load average {os.getloadavg()[0]:.2f}")
     rate, problems = time_appends(catalog_path, args.writers, args.events)
     print(f"{backend}: event appends from {args.writers} concurrent writers: {rate:,.0f} events/s; "
