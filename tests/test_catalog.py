@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from tests.catalog_backend import place, sqlite_only
+from tests.catalog_backend import ON_POSTGRESQL, place, raw_connection, sqlite_only
 
 from dse_tui.core.catalog import GENESIS_HASH, LAST_STATUS_SQL, Catalog, CatalogError, event_hash
+from dse_tui.core.catalog.backend import PostgresDialect, SqliteDialect
 from dse_tui.core.catalog.migrations import MIGRATIONS, _keep_last
 from dse_tui.core.catalog.runs import RUN_COLUMNS, Run
 from dse_tui.core.common.timeutil import from_db
@@ -101,6 +102,25 @@ def test_the_repository_row_keeps_its_last_runs_through_every_write(tmp_path):
         last = catalog.last_status()
     assert (last["a"].last_attempt.id, last["a"].last_good.id) == (g1, g1)
     assert last["b"].last_attempt is None and last["b"].last_good is None
+
+
+def test_a_catalog_of_the_version_before_gets_its_last_runs_on_upgrade(tmp_path):
+    """Migration 16 on a catalog that already holds runs: every repository's row gets the ids its runs say."""
+    path = tmp_path / "old.sqlite"
+    conn = raw_connection(path)
+    dialect = PostgresDialect() if ON_POSTGRESQL else SqliteDialect()
+    for version, step in enumerate(MIGRATIONS[:15], 1):
+        for statement in dialect.migration_statements(step):
+            conn.execute(statement)
+        dialect.set_schema_version(conn, version)
+    conn.execute("INSERT INTO repositories(id, key) VALUES (1, 'a'), (2, 'b'), (3, 'never')")
+    conn.executemany("INSERT INTO runs(id, repository_id, started_at, state) VALUES (?, ?, ?, ?)", [
+        (1, 1, "2026-11-01T00:00:00+00:00", "good"), (2, 1, "2026-11-02T00:00:00+00:00", "good"),
+        (3, 1, "2026-11-03T00:00:00+00:00", "failed"), (4, 2, "2026-11-01T00:00:00+00:00", "failed")])
+    conn.close()
+    with Catalog(path) as catalog:
+        kept, found = kept_and_found(catalog)
+    assert kept == found == [("a", 3, 2), ("b", 4, None), ("never", None, None)]
 
 
 def test_last_status_picks_last_attempt_last_good_and_copies(tmp_path):
