@@ -321,6 +321,11 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
             "r.state = 'good' AND r.started_at < ?", (key, to_db(before))).fetchone()
         return from_db(row[0]) if row and row[0] else None
 
+    def has_good_run(self, key: str) -> bool:
+        """Whether the repository has ever had a good run (pruned or not): the id its row keeps."""
+        row = self.conn.execute("SELECT last_good_id FROM repositories WHERE key = ?", (key,)).fetchone()
+        return bool(row and row[0] is not None)
+
     def encrypted_runs(self) -> list[tuple[int, str]]:
         """(run id, its key ids) of the runs whose kept artifact is encrypted."""
         return self.conn.execute("SELECT id, key_ids FROM runs WHERE key_ids IS NOT NULL AND artifact IS NOT NULL"

@@ -14,7 +14,6 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dse_tui.core.catalog import Catalog
-from dse_tui.core.common.timeutil import utcnow
 from dse_tui.core.common.fmt import size
 from dse_tui.i18n import tr
 from dse_tui.ui.commands import Command
@@ -107,7 +106,7 @@ class CopyScreen(CommandModal):
                 if run is not None:
                     outcomes = copy_pending(self.app.profile, catalog, [self.repo.id], cancel=self.cancel_event,
                                             on_bytes=progress)
-                elif catalog.last_good_before(self.repo.id, utcnow()) is not None:
+                elif catalog.has_good_run(self.repo.id):
                     nothing = "copy.all_pruned"  # good runs there are, none with its folder here: not "yet"
         except Exception as exc:  # the catalog locked, a bug: said on the screen, never the end of the console
             error = str(exc) or repr(exc)
