@@ -79,7 +79,22 @@ def reason_in_help(app, key: str) -> str:
     """What the help says under a key's action: why it cannot be done now ("" when it can)."""
     table = app.screen.query_one("#help-keys", DataTable)
     row = next(table.get_row_at(i) for i in range(table.row_count) if str(table.get_row_at(i)[0]) == key)
-    return str(row[1]).partition("\n")[2].strip()
+    # The action may wrap over lines; the reason is the line indented under it.
+    return " ".join(line.strip() for line in str(row[1]).split("\n") if line.startswith("  "))
+
+
+async def test_the_help_at_80_columns_wraps_each_action_and_cuts_none(demo_profile):
+    app = app_for(demo_profile)
+    async with app.run_test(size=(80, 24)) as pilot:
+        help_screen = await open_screen(pilot, app, HelpScreen, "f1")
+        table = await pilot_until(pilot, lambda: (t := help_screen.query_one("#help-keys", DataTable)).row_count
+                                  and t.virtual_size.width and t, what="the help's rows measured")
+        assert help_screen.query_one("Vertical").region.right <= 80, "the box runs past the screen"
+        assert table.virtual_size.width <= table.scrollable_content_region.width, "a column runs past the box"
+        rows = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        command = next(c for c in app.screen.below.COMMAND_TABLE if c.keys_shown == "R")
+        whole = f"{TEXTS[command.text]['en']}: {TEXTS[command.text + '.help']['en']}"
+        assert "\n" in rows["R"] and " ".join(rows["R"].split()) == " ".join(whole.split())
 
 
 # ------------------------------------------------------------------ Tab

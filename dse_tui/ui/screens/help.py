@@ -18,7 +18,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {
-        width: 110; height: auto; max-height: 90%;
+        width: 110; max-width: 100%; height: auto; max-height: 90%;
         border: thick $primary; background: $surface; padding: 1 2;
     }
     HelpScreen #help-title { text-style: bold; margin-bottom: 1; }
@@ -43,12 +43,26 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns(tr("help.key", self.lang), tr("help.action", self.lang))
-        for c in self.below.COMMAND_TABLE:
-            reason = self.below.why_not(c.action_name)
-            style = "dim" if reason else ""
-            action = Text(f"{tr(c.text, self.lang)}: {tr(f'{c.text}.help', self.lang)}", style=style)
+        self._fill(table)
+
+    def on_resize(self) -> None:
+        self._fill(self.query_one(DataTable))
+
+    def _fill(self, table: DataTable) -> None:
+        """One row per key; an action wrapped to what the terminal leaves it (a cell is never wrapped by
+        the table itself, and at 80 columns the longer ones would be cut)."""
+        rows = [(Text(c.keys_shown, style="bold"), f"{tr(c.text, self.lang)}: {tr(f'{c.text}.help', self.lang)}",
+                 self.below.why_not(c.action_name)) for c in self.below.COMMAND_TABLE]
+        rows += [(Text("tab", style="bold"), tr("help.tab", self.lang), ""),
+                 (Text("ctrl+p", style="bold"), tr("help.palette", self.lang), "")]
+        key_width = max(k.cell_len for k, _, _ in rows)
+        # The box is at most 110 wide, with a border and padding of 2 on each side; each cell pads 1 a side.
+        width = max(20, min(110, self.app.size.width) - 2 - 4 - (key_width + 2) - 2)
+        table.clear()
+        for key, action, reason in rows:
+            text = Text(action, style="dim" if reason else "")
             if reason:  # under it, why it cannot be done now
-                action.append(f"\n  {reason}", style="italic")
-            table.add_row(Text(c.keys_shown, style="bold " + style), action, height=None)
-        table.add_row(Text("tab", style="bold"), Text(tr("help.tab", self.lang)))
-        table.add_row(Text("ctrl+p", style="bold"), Text(tr("help.palette", self.lang)))
+                text.append(f"\n  {reason}", style="italic")
+                key.stylize("dim")
+            lines = text.wrap(self.app.console, width)
+            table.add_row(key, Text("\n").join(lines), height=len(lines))
