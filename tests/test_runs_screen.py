@@ -72,7 +72,7 @@ async def test_a_damaged_run_shows_the_failed_check_and_the_hand_off(demo_profil
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "✗ suma de control www-main.tar.zst" in checks_text(app), "its name in Spanish too"
-        assert "· consola " in checks_text(app), "the verification's trigger in the console's language"
+        assert "· consola, por " in checks_text(app), "the verification's trigger and operator in the console's language"
         handoff = app.screen.query_one("#handoff", Static)
         assert handoff.display and "Pulse m" in str(handoff.render())
         await pilot.press("m")

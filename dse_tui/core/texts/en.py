@@ -156,6 +156,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "runs.level": "Level",
     "runs.no_runs": "No runs yet: press r on the dashboard to back it up.",
     "runs.checks": "Checks of run {run} ({level}, {outcome}, {when})",
+    "runs.checks_by": "{trigger}, by {operator}",
     "runs.no_checks": "Run {run} has not been verified yet: press v.",
     'runs.not_archived': "Not archived as on disk ({n}), also in the run's log (o on the dashboard):",
     "notarchived.unreadable": "could not be read",

@@ -156,6 +156,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "runs.level": "Nivel",
     "runs.no_runs": "Aún no hay ejecuciones: pulse r en el panel para respaldarlo.",
     "runs.checks": "Comprobaciones de la ejecución {run} ({level}, {outcome}, {when})",
+    "runs.checks_by": "{trigger}, por {operator}",
     "runs.no_checks": "La ejecución {run} aún no se ha verificado: pulse v.",
     "runs.not_archived": "No archivado tal como está en disco ({n}), también en el registro de la ejecución (o en el panel):",
     "notarchived.unreadable": "no se pudo leer",

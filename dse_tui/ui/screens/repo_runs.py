@@ -156,7 +156,8 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
             lines = [tr("runs.checks", self.lang, run=run.id, level=tr("level." + v.level, self.lang),
                         outcome=tr("outcome." + v.outcome, self.lang),
                         when=f"{v.started_at.astimezone():%Y-%m-%d %H:%M}")
-                     + f" · {word('trigger', v.trigger, self.lang)} {v.operator or ''}"]
+                     + " · " + (tr("runs.checks_by", self.lang, trigger=word("trigger", v.trigger, self.lang),
+                                   operator=v.operator) if v.operator else word("trigger", v.trigger, self.lang))]
             lines += [_check_line(check_name(c["name"], self.lang), c["ok"], c["detail"], c.get("inconclusive", False))
                       for c in v.checks]
         self.query_one("#checks", Static).update("\n".join(lines + self._not_archived_lines(run)))
