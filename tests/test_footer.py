@@ -52,3 +52,20 @@ async def test_keys_changed_twice_before_the_footer_is_built_build_it_once(demo_
         await pilot.pause()
         assert len(built) == 1
         assert footer._shown == footer._keys()
+
+
+async def test_a_narrow_footer_shows_whole_keys_only(demo_profile):
+    """At 80 columns not every key fits: those shown are whole, none runs under help, quit and the palette
+    on the right (a key cut in the middle, "l Lab", read as another key), and they are the first ones."""
+    app = make_app(demo_profile, language="en", poll_seconds=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        footer = app.screen.query_one(ConsoleFooter)
+        kept = await pilot_until(pilot, lambda: footer.query("#kept") and footer.query_one("#kept"),
+                                 what="the narrow footer's kept keys")
+        await pilot.pause()
+        others = [k for k in footer.query(FooterKey) if k.parent is not kept]
+        assert others, "some keys besides help and quit"
+        for key in others:
+            assert key.region.right <= kept.region.x, f"{key.key} runs under the kept keys"
+        every = [k[0] for k in footer._keys()[0] if k[0] not in ("f1", "q", "escape")]
+        assert [k.key for k in others] == every[:len(others)]

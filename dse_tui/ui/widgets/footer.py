@@ -16,7 +16,7 @@ KEPT = ("f1", "q", "escape")  # help, quit and back: whatever else a narrow term
 class ConsoleFooter(Footer):
     """Footer keys run left to right and a narrow terminal cuts the end of the row, where help and quit
     come: when the row does not fit, those two go on the right, with the command palette's key, and the
-    row cuts the others. (The console's bindings have no groups: the keys come flat.)"""
+    row shows as many of the others as fit whole. (The console's bindings have no groups: the keys come flat.)"""
 
     DEFAULT_CSS = """
     ConsoleFooter #kept { dock: right; width: auto; height: 1; background: $footer-background; }
@@ -59,7 +59,14 @@ class ConsoleFooter(Footer):
             yield from keys
             return
         kept = [k for k in keys if k.key in KEPT or k.has_class("-command-palette")]
-        yield from (k for k in keys if k not in kept)
+        # Whole keys only, as many as fit beside the kept ones: a key cut in the middle ("l Lab") reads
+        # as another key; the ones left out are in F1's help and the palette.
+        room = self.size.width - sum(_width(k) for k in kept)
+        for k in (k for k in keys if k not in kept):
+            room -= _width(k)
+            if room < 0:
+                break
+            yield k
         # One group docked right: widgets docked to the same edge one by one would overlap.
         with HorizontalGroup(id="kept"):
             yield from kept
@@ -82,8 +89,9 @@ class ConsoleFooter(Footer):
             await self.recompose()
 
     def on_resize(self) -> None:
+        # A tight row is made again at any new width: which whole keys fit depends on it.
         keys = [k for k in self.query(FooterKey)]
-        if keys and (sum(_width(k) for k in keys) > self.size.width) != self._tight:
+        if keys and (self._tight or sum(_width(k) for k in keys) > self.size.width):
             self.call_after_refresh(self.recompose)
 
 
