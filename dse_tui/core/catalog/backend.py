@@ -231,8 +231,9 @@ class SqliteDialect:
     def set_schema_version(self, conn, version: int) -> None:
         conn.execute(f"PRAGMA user_version = {version}")
 
-    def migration_statements(self, step: str | dict) -> list[str]:
-        return split_sql(step[self.name] if isinstance(step, dict) else step)
+    def migration_statements(self, step) -> list[str]:
+        """A step's statements: a script (str), or this dialect's field of a PerBackend (migrations.py)."""
+        return split_sql(step if isinstance(step, str) else getattr(step, self.name))
 
     def begin(self, conn) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -259,9 +260,9 @@ class PostgresDialect:
         conn.execute("DELETE FROM schema_version")
         conn.execute("INSERT INTO schema_version(version) VALUES (?)", (version,))
 
-    def migration_statements(self, step: str | dict) -> list[str]:
-        if isinstance(step, dict):
-            return step[self.name]
+    def migration_statements(self, step) -> list[str]:
+        if not isinstance(step, str):
+            return getattr(step, self.name)
         return [translate_ddl(s) for s in split_sql(step)]
 
     def begin(self, conn) -> None:

@@ -1,5 +1,8 @@
 """Catalog schema, as an ordered list of migrations. Never edit a released step: append a new one."""
 
+from typing import NamedTuple
+
+
 def _keep_last(repo: str) -> str:
     """Migration 16's UPDATE of a repository's last attempt and last good run, found again in its runs."""
     return (f"UPDATE repositories SET"
@@ -10,9 +13,15 @@ def _keep_last(repo: str) -> str:
             f" WHERE id = {repo}")
 
 
-# A step is one script for both backends, or {"sqlite": script, "postgresql": [statement, ...]} where their
-# spellings part (triggers: PostgreSQL's body is a function, whose semicolons a script could not split on).
-MIGRATIONS: list[str | dict] = [
+class PerBackend(NamedTuple):
+    """A step spelt for each backend where their spellings part (triggers: PostgreSQL's body is a function,
+    whose semicolons a script could not be split on). The fields are the dialects' names (backend.py)."""
+    sqlite: str
+    postgresql: list[str]
+
+
+# A step is one script for both backends, or a PerBackend.
+MIGRATIONS: list[str | PerBackend] = [
     # 1: the foundation schema
     """
     CREATE TABLE repositories (
@@ -316,7 +325,7 @@ MIGRATIONS: list[str | dict] = [
     # 16: each repository keeps the ids of its last attempt and last good run, so the dashboard's status of
     # every repository is two key lookups each instead of two index seeks (issue 21: 1,000,000 runs on
     # PostgreSQL). Triggers keep them, whatever writes a run (the engine, recovery, a catalog copied).
-    {"sqlite": f"""
+    PerBackend(sqlite=f"""
     ALTER TABLE repositories ADD COLUMN last_attempt_id INTEGER;
     ALTER TABLE repositories ADD COLUMN last_good_id INTEGER;
     CREATE TRIGGER runs_last_insert AFTER INSERT ON runs BEGIN {_keep_last("NEW.repository_id")}; END;
@@ -327,7 +336,7 @@ MIGRATIONS: list[str | dict] = [
     END;
     {_keep_last("repositories.id")};
     """,
-     "postgresql": [
+     postgresql=[
          "ALTER TABLE repositories ADD COLUMN last_attempt_id BIGINT",
          "ALTER TABLE repositories ADD COLUMN last_good_id BIGINT",
          f"""CREATE FUNCTION runs_keep_last() RETURNS trigger LANGUAGE plpgsql AS $body$
@@ -343,5 +352,5 @@ MIGRATIONS: list[str | dict] = [
          "CREATE TRIGGER runs_keep_last AFTER INSERT OR DELETE OR UPDATE OF repository_id, started_at, state"
          " ON runs FOR EACH ROW EXECUTE FUNCTION runs_keep_last()",
          _keep_last("repositories.id"),
-     ]},
+     ]),
 ]
