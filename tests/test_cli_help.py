@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import ast
 import re
+from pathlib import Path
 
 import pytest
 
@@ -174,7 +175,7 @@ def test_argparses_user_facing_words_are_all_translated():
         "cannot have multiple subparser arguments", "conflicting subparser: %s", "conflicting subparser alias: %s",
         'argument "-" with mode %r',
     }
-    said = {node.args[0].value for node in ast.walk(ast.parse(open(argparse.__file__).read()))
+    said = {node.args[0].value for node in ast.walk(ast.parse(Path(argparse.__file__).read_text()))
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "ngettext")
             and node.args and isinstance(node.args[0], ast.Constant)}
     assert said - programmers == set(ARGPARSE_WORDS)

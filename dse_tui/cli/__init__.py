@@ -12,7 +12,15 @@ import os
 import sys
 
 from dse_tui import __version__
-from dse_tui.cli.common import EXIT_UNKNOWN, Parser, fail, h, help_language, say, use_help_language
+from dse_tui.cli.common import (
+    EXIT_UNKNOWN,
+    Parser,
+    fail,
+    h,
+    help_language,
+    say,
+    use_help_language,
+)
 
 MODULES = ("backup", "checks", "checklists", "sessions", "media", "labels", "audit", "keys", "catalog")
 

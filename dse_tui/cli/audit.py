@@ -17,10 +17,8 @@ def add_parsers(sub, common) -> None:
     audit = sub.add_parser("audit", parents=[common], help=h("help.audit"))
     actions = audit.add_subparsers(dest="audit_command", metavar=h("help.meta.action"), required=True,
                                    parser_class=sub._parser_class)
-    verify = actions.add_parser("verify", parents=[common],
-                                help=h("help.audit.verify"))
-    verify.add_argument("--against", type=Path, metavar=h("help.meta.file"),
-                        help=h("help.audit.verify.against"))
+    verify = actions.add_parser("verify", parents=[common], help=h("help.audit.verify"))
+    verify.add_argument("--against", type=Path, metavar=h("help.meta.file"), help=h("help.audit.verify.against"))
     export = actions.add_parser("export", parents=[common], help=h("help.audit.export"))
     export.add_argument("--output", type=Path, metavar=h("help.meta.file"))
     log = actions.add_parser("log", parents=[common], help=h("help.audit.log"))
@@ -31,8 +29,7 @@ def add_parsers(sub, common) -> None:
 
 
 def add_report_parser(sub, common) -> None:
-    report = sub.add_parser("report", parents=[common],
-                            help=h("help.report"))
+    report = sub.add_parser("report", parents=[common], help=h("help.report"))
     report.add_argument("--from", dest="start", required=True, metavar=h("help.meta.date"), help=h("help.report.from"))
     report.add_argument("--to", dest="end", required=True, metavar=h("help.meta.date"), help=h("help.report.to"))
     report.add_argument("--repo", action="append", metavar=h("help.meta.id"), help=h("help.report.repo"))

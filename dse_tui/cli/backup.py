@@ -19,23 +19,19 @@ def add_parsers(sub, common) -> None:
     init = demo_sub.add_parser("init", help=h("help.demo.init"))
     init.add_argument("directory", nargs="?", type=Path, metavar=h("help.meta.directory"), help=h("help.demo.init.directory"))
 
-    sub.add_parser("check", parents=[common],
-                   help=h("help.check"))
+    sub.add_parser("check", parents=[common], help=h("help.check"))
 
-    status = sub.add_parser("status", parents=[common],
-                            help=h("help.status"))
+    status = sub.add_parser("status", parents=[common], help=h("help.status"))
     fmt = status.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help=h("help.status.json"))
-    fmt.add_argument("--prometheus", action="store_true",
-                     help=h("help.status.prometheus"))
+    fmt.add_argument("--prometheus", action="store_true", help=h("help.status.prometheus"))
     run = sub.add_parser("run", parents=[common], help=h("help.run"))
     which = run.add_mutually_exclusive_group()
     which.add_argument("--due", action="store_true", help=h("help.run.due"))
     which.add_argument("--all", action="store_true", help=h("help.run.all"))
     run.add_argument("repos", nargs="*", metavar=h("help.meta.repo"), help=h("help.run.repos"))
     run.add_argument("--json", action="store_true", help=h("help.run.json"))
-    notify_p = sub.add_parser("notify", parents=[common],
-                              help=h("help.notify"))
+    notify_p = sub.add_parser("notify", parents=[common], help=h("help.notify"))
     notify_p.add_argument("--test", action="store_true", help=h("help.notify.test"))
     prune_p = sub.add_parser("prune", parents=[common], help=h("help.prune"))
     prune_p.add_argument("repos", nargs="*", metavar=h("help.meta.repo"), help=h("help.prune.repos"))

@@ -11,23 +11,16 @@ def add_parsers(sub, common) -> None:
     catalog = sub.add_parser("catalog", parents=[common], help=h("help.catalog"))
     actions = catalog.add_subparsers(dest="catalog_command", metavar=h("help.meta.action"), required=True,
                                      parser_class=sub._parser_class)
-    rebuild = actions.add_parser(
-        "rebuild", parents=[common],
-        help=h("help.catalog.rebuild"))
+    rebuild = actions.add_parser("rebuild", parents=[common], help=h("help.catalog.rebuild"))
     rebuild.add_argument("--from", dest="places", action="append", required=True, type=Path, metavar=h("help.meta.place"),
                          help=h("help.catalog.rebuild.from"))
-    rebuild.add_argument("--catalog", type=Path, metavar=h("help.meta.file"),
-                         help=h("help.catalog.rebuild.catalog"))
+    rebuild.add_argument("--catalog", type=Path, metavar=h("help.meta.file"), help=h("help.catalog.rebuild.catalog"))
     rebuild.add_argument("--identity", action="append", type=Path, metavar=h("help.meta.file"), default=[],
                          help=h("help.catalog.rebuild.identity"))
-    rebuild.add_argument("--passphrase-env", metavar=h("help.meta.name"),
-                         help=h("help.catalog.rebuild.passphrase_env"))
-    rebuild.add_argument("--force", action="store_true",
-                         help=h("help.catalog.rebuild.force"))
+    rebuild.add_argument("--passphrase-env", metavar=h("help.meta.name"), help=h("help.catalog.rebuild.passphrase_env"))
+    rebuild.add_argument("--force", action="store_true", help=h("help.catalog.rebuild.force"))
     rebuild.add_argument("--json", action="store_true")
-    migrate = actions.add_parser(
-        "migrate", parents=[common],
-        help=h("help.catalog.migrate"))
+    migrate = actions.add_parser("migrate", parents=[common], help=h("help.catalog.migrate"))
     migrate.add_argument("--to", required=True, metavar=h("help.meta.url"), help=h("help.catalog.migrate.to"))
     migrate.add_argument("--catalog", type=Path, metavar=h("help.meta.file"), help=h("help.catalog.migrate.catalog"))
     migrate.add_argument("--passfile", type=Path, metavar=h("help.meta.file"), help=h("help.catalog.migrate.passfile"))

@@ -12,10 +12,8 @@ def add_parsers(sub, common) -> None:
                                        parser_class=sub._parser_class)
     actions.add_parser("list", parents=[common], help=h("help.checklist.list"))
     show = actions.add_parser("show", parents=[common], help=h("help.checklist.show"))
-    show.add_argument("name", metavar=h("help.meta.name"), nargs="?",
-                      help=h("help.checklist.show.name"))
-    show.add_argument("--repo", metavar=h("help.meta.repo"),
-                      help=h("help.checklist.show.repo"))
+    show.add_argument("name", metavar=h("help.meta.name"), nargs="?", help=h("help.checklist.show.name"))
+    show.add_argument("--repo", metavar=h("help.meta.repo"), help=h("help.checklist.show.repo"))
 
 
 def cmd_checklist(args) -> int:

@@ -15,59 +15,47 @@ if TYPE_CHECKING:
 
 
 def add_parsers(sub, common) -> None:
-    verify = sub.add_parser("verify", parents=[common],
-                            help=h("help.verify"))
+    verify = sub.add_parser("verify", parents=[common], help=h("help.verify"))
     verify.add_argument("repos", nargs="*", metavar=h("help.meta.repo"), help=h("help.verify.repos"))
     verify.add_argument("--run", type=int, action="append", metavar=h("help.meta.id"), help=h("help.verify.run"))
     verify.add_argument("--level", choices=VERIFY_LEVELS, help=h("help.verify.level"))
     verify.add_argument("--due", action="store_true", help=h("help.verify.due"))
-    verify.add_argument("--copies", action="store_true",
-                        help=h("help.verify.copies"))
+    verify.add_argument("--copies", action="store_true", help=h("help.verify.copies"))
     verify.add_argument("--json", action="store_true", help=h("help.verify.json"))
     _identity_option(verify)
 
     restore = sub.add_parser("restore", parents=[common], help=h("help.restore"))
-    restore.add_argument("run", type=int, nargs="?", metavar=h("help.meta.run"),
-                         help=h("help.restore.run"))
-    restore.add_argument("--to", required=True, metavar=h("help.meta.target"),
-                         help=h("help.restore.to"))
+    restore.add_argument("run", type=int, nargs="?", metavar=h("help.meta.run"), help=h("help.restore.run"))
+    restore.add_argument("--to", required=True, metavar=h("help.meta.target"), help=h("help.restore.to"))
     restore.add_argument("--database", metavar=h("help.meta.db"), help=h("help.restore.database"))
-    restore.add_argument("--path", action="append", metavar=h("help.meta.path"),
-                         help=h("help.restore.path"))
-    restore.add_argument("--table", action="append", metavar=h("help.meta.table"),
-                         help=h("help.restore.table"))
+    restore.add_argument("--path", action="append", metavar=h("help.meta.path"), help=h("help.restore.path"))
+    restore.add_argument("--table", action="append", metavar=h("help.meta.table"), help=h("help.restore.table"))
     restore.add_argument("--force", action="store_true", help=h("help.restore.force"))
-    restore.add_argument("--confirm", metavar=h("help.meta.repo"),
-                         help=h("help.restore.confirm"))
+    restore.add_argument("--confirm", metavar=h("help.meta.repo"), help=h("help.restore.confirm"))
     restore.add_argument("--json", action="store_true", help=h("help.restore.json"))
     _identity_option(restore)
     place_options(restore)
 
-    accept = sub.add_parser("accept", parents=[common],
-                            help=h("help.accept"))
+    accept = sub.add_parser("accept", parents=[common], help=h("help.accept"))
     accept.add_argument("run", type=int, metavar=h("help.meta.run"))
     accept.add_argument("--reason", required=True, metavar=h("help.meta.reason"), help=h("help.accept.reason"))
 
 
 def place_options(parser) -> None:
     g = parser.add_argument_group(h("help.restore.from_copy"))
-    g.add_argument("--from", dest="places", action="append", metavar=h("help.meta.place"),
-                   help=h("help.restore.from"))
-    g.add_argument("--work", type=Path, metavar=h("help.meta.dir"),
-                   help=h("help.restore.work"))
+    g.add_argument("--from", dest="places", action="append", metavar=h("help.meta.place"), help=h("help.restore.from"))
+    g.add_argument("--work", type=Path, metavar=h("help.meta.dir"), help=h("help.restore.work"))
     g.add_argument("--host", metavar=h("help.meta.host"), help=h("help.restore.host"))
     g.add_argument("--port", type=int, metavar=h("help.meta.port"), help=h("help.restore.port"))
     g.add_argument("--user", metavar=h("help.meta.user"), help=h("help.restore.user"))
-    g.add_argument("--password-env", metavar=h("help.meta.var"),
-                   help=h("help.restore.password_env"))
+    g.add_argument("--password-env", metavar=h("help.meta.var"), help=h("help.restore.password_env"))
     g.add_argument("--passfile", type=Path, metavar=h("help.meta.file"), help=h("help.restore.passfile"))
     g.add_argument("--ssh-identity", metavar=h("help.meta.file"), help=h("help.restore.ssh_identity"))
     g.add_argument("--ssh-option", action="append", default=[], metavar=h("help.meta.opt"), help=h("help.restore.ssh_option"))
 
 
 def _identity_option(parser) -> None:
-    parser.add_argument("--identity", action="append", type=Path, metavar=h("help.meta.file"),
-                        help=h("help.identity"))
+    parser.add_argument("--identity", action="append", type=Path, metavar=h("help.meta.file"), help=h("help.identity"))
 
 
 def keyring_for(profile, args, runs) -> "Keyring":

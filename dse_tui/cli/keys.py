@@ -11,16 +11,12 @@ def add_parsers(sub, common) -> None:
     keys = sub.add_parser("keys", parents=[common], help=h("help.keys"))
     actions = keys.add_subparsers(dest="keys_command", metavar=h("help.meta.action"), required=True,
                                   parser_class=sub._parser_class)
-    init = actions.add_parser("init", parents=[common],
-                              help=h("help.keys.init"))
+    init = actions.add_parser("init", parents=[common], help=h("help.keys.init"))
     init.add_argument("--dir", type=Path, metavar=h("help.meta.dir"), help=h("help.keys.init.dir"))
     init.add_argument("--sheet", type=Path, metavar=h("help.meta.file"), help=h("help.keys.init.sheet"))
-    init.add_argument("--passphrase", action="store_true",
-                      help=h("help.keys.init.passphrase"))
-    init.add_argument("--passphrase-env", metavar=h("help.meta.var"),
-                      help=h("help.keys.init.passphrase_env"))
-    listing = actions.add_parser("list", parents=[common],
-                                 help=h("help.keys.list"))
+    init.add_argument("--passphrase", action="store_true", help=h("help.keys.init.passphrase"))
+    init.add_argument("--passphrase-env", metavar=h("help.meta.var"), help=h("help.keys.init.passphrase_env"))
+    listing = actions.add_parser("list", parents=[common], help=h("help.keys.list"))
     listing.add_argument("--dir", type=Path, metavar=h("help.meta.dir"))
     listing.add_argument("--json", action="store_true")
 

@@ -8,8 +8,7 @@ from dse_tui.cli.common import h
 
 
 def add_parsers(sub, common) -> None:
-    label = sub.add_parser("label", parents=[common],
-                           help=h("help.label"))
+    label = sub.add_parser("label", parents=[common], help=h("help.label"))
     label.add_argument("codes", nargs="+", metavar=h("help.meta.medium"), help=h("help.label.codes"))
     label.add_argument("--stock", metavar=h("help.meta.stock"), help=h("help.label.stock"))
     out = label.add_mutually_exclusive_group()

@@ -10,8 +10,7 @@ from dse_tui.jsonout import print_json
 
 
 def add_parsers(sub, common) -> None:
-    copy = sub.add_parser("copy", parents=[common],
-                          help=h("help.copy"))
+    copy = sub.add_parser("copy", parents=[common], help=h("help.copy"))
     copy.add_argument("repos", nargs="*", metavar=h("help.meta.repo"))
     copy.add_argument("--run", type=int, metavar=h("help.meta.id"), help=h("help.copy.run"))
     copy.add_argument("--to", action="append", metavar=h("help.meta.dest"), help=h("help.copy.to"))
@@ -30,8 +29,7 @@ def add_parsers(sub, common) -> None:
     move.add_argument("code", metavar=h("help.meta.code"))
     move.add_argument("--location", metavar=h("help.meta.where"))
     move.add_argument("--state", metavar=h("help.meta.state"), help=h("help.media.move.state"))
-    retire = actions.add_parser("retire", parents=[common],
-                                help=h("help.media.retire"))
+    retire = actions.add_parser("retire", parents=[common], help=h("help.media.retire"))
     retire.add_argument("code", metavar=h("help.meta.code"))
     retire.add_argument("--state", choices=("destroyed", "expired"), default="destroyed")
     retire.add_argument("--reason", metavar=h("help.meta.text"))

@@ -20,8 +20,7 @@ def add_parsers(sub, common) -> None:
     show.add_argument("id", type=int, metavar=h("help.meta.id"))
     show.add_argument("--format", choices=("md", "json"), default="md")
     show.add_argument("--no-output", action="store_true", help=h("help.session.show.no_output"))
-    register = actions.add_parser("register", parents=[common],
-                                  help=h("help.session.register"))
+    register = actions.add_parser("register", parents=[common], help=h("help.session.register"))
     register.add_argument("id", type=int, metavar=h("help.meta.id"))
     register.add_argument("files", nargs="+", metavar=h("help.meta.file"), help=h("help.session.register.files"))
     register.add_argument("--json", action="store_true", help=h("help.session.register.json"))
