@@ -210,7 +210,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "argparse.expected_n": {"one": "se esperaba %s argumento", "other": "se esperaban %s argumentos"},
     "argparse.ambiguous": "opción ambigua: %(option)s podría ser %(matches)s",
     "argparse.unexpected": "cadena de opción inesperada: %s",
-    "argparse.invalid_value": "valor %(type)s no válido: %(value)r",
+    "argparse.invalid_value": "valor no válido (%(type)s): %(value)r",
     "argparse.invalid_choice": "valor no válido: %(value)r (elija entre %(choices)s)",
     "argparse.unknown_parser": "analizador desconocido %(parser_name)r (opciones: %(choices)s)",
     "argparse.cannot_open": "no se puede abrir '%(filename)s': %(error)s",
