@@ -180,7 +180,8 @@ def _now():
 
 
 def test_usage_errors_are_not_mistaken_for_a_failed_backup(demo_profile):
-    result = dse("status", "--jsn", "--profile", str(demo_profile))
+    # argparse's words follow the locale (tests/test_cli_help.py): an English one here, whatever the machine's
+    result = dse("status", "--jsn", "--profile", str(demo_profile), env={"LC_ALL": "C.UTF-8"})
     assert result.returncode == 3 and "unrecognized arguments: --jsn" in result.stderr
 
 

@@ -83,7 +83,7 @@ DYNAMIC: dict[str, set[str]] = {
                          "expires_at", "expired", "sequence", "note", "run"},
 }
 # Keys read only where their value is not a language's text: the language switch names the other language.
-LOOKUP_FUNCTIONS = {"tr": 0, "say": 1, "w": 0, "_both": 0, "t": 0}
+LOOKUP_FUNCTIONS = {"tr": 0, "say": 1, "w": 0, "_both": 0, "t": 0, "h": 0}
 
 
 def source_files():

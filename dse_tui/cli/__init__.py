@@ -12,7 +12,15 @@ import os
 import sys
 
 from dse_tui import __version__
-from dse_tui.cli.common import EXIT_UNKNOWN, Parser, fail, say
+from dse_tui.cli.common import (
+    EXIT_UNKNOWN,
+    Parser,
+    fail,
+    h,
+    help_language,
+    say,
+    use_help_language,
+)
 
 MODULES = ("backup", "checks", "checklists", "sessions", "media", "labels", "audit", "keys", "catalog")
 
@@ -23,24 +31,20 @@ def _modules():
     return [importlib.import_module(f"dse_tui.cli.{name}") for name in MODULES]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The parser, its help and its usage errors in `lang` (argparse reads the texts as it is built)."""
+    use_help_language(lang)
     common = Parser(add_help=False)
     # SUPPRESS keeps a value given before the subcommand from being reset by the subparser's default.
-    common.add_argument("--profile", metavar="FILE", default=argparse.SUPPRESS,
-                        help="site profile (default: $DSE_TUI_PROFILE, then the user's config directory)")
-    common.add_argument("--this-host", metavar="NAME", default=argparse.SUPPRESS,
-                        help="this backup host's name, for the profile's `host:` (default: $DSE_TUI_HOST, then the "
-                             "machine's name)")
-    common.add_argument("--lang", choices=("es", "en"), default=argparse.SUPPRESS,
-                        help="interface language (default: profile, then locale)")
+    common.add_argument("--profile", metavar=h("help.meta.file"), default=argparse.SUPPRESS, help=h("help.top.profile"))
+    common.add_argument("--this-host", metavar=h("help.meta.name"), default=argparse.SUPPRESS,
+                        help=h("help.top.this_host"))
+    common.add_argument("--lang", choices=("es", "en"), default=argparse.SUPPRESS, help=h("help.top.lang"))
 
-    parser = Parser(
-        prog="dse-tui", parents=[common],
-        description="Backup console for the DSE backup procedure (PRO 7.5 DSE 02). "
-                    "With no command, opens the dashboard.")
-    parser.add_argument("--version", action="version", version=f"dse-tui {__version__}")
-    parser.add_argument("--demo", action="store_true", help="open the TUI on the demo site (created the first time)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    parser = Parser(prog="dse-tui", parents=[common], description=h("help.description"))
+    parser.add_argument("--version", action="version", version=f"dse-tui {__version__}", help=h("help.top.version"))
+    parser.add_argument("--demo", action="store_true", help=h("help.top.demo"))
+    sub = parser.add_subparsers(dest="command", metavar=h("help.meta.command"), parser_class=Parser)
 
     for module in _modules():
         module.add_parsers(sub, common)
@@ -48,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(help_language(argv)).parse_args(argv)
     command = args.command or "tui"
     if getattr(args, "this_host", None):
         # Read where it is needed (engine/hosts.py), also by the console's run workers, its children.

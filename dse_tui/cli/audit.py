@@ -8,36 +8,33 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dse_tui.cli.common import h
 from dse_tui.jsonout import print_json
 
 
 def add_parsers(sub, common) -> None:
     add_report_parser(sub, common)
-    audit = sub.add_parser("audit", parents=[common], help="the event log: verify its hash chain, export, read")
-    actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True,
+    audit = sub.add_parser("audit", parents=[common], help=h("help.audit"))
+    actions = audit.add_subparsers(dest="audit_command", metavar=h("help.meta.action"), required=True,
                                    parser_class=sub._parser_class)
-    verify = actions.add_parser("verify", parents=[common],
-                                help="check the hash chain: an edited, deleted or inserted event is named; exit 0 "
-                                     "only if intact")
-    verify.add_argument("--against", type=Path, metavar="FILE",
-                        help="an exported log (or a run's audit-log.jsonl.zst) to catch events deleted from the end")
-    export = actions.add_parser("export", parents=[common], help="the whole log as JSON lines, hashes included")
-    export.add_argument("--output", type=Path, metavar="FILE")
-    log = actions.add_parser("log", parents=[common], help="events, newest first, filtered")
-    log.add_argument("--repo", metavar="REPO")
-    log.add_argument("--action", metavar="TEXT", help="events whose action contains TEXT")
-    log.add_argument("--limit", type=int, default=50)
+    verify = actions.add_parser("verify", parents=[common], help=h("help.audit.verify"))
+    verify.add_argument("--against", type=Path, metavar=h("help.meta.file"), help=h("help.audit.verify.against"))
+    export = actions.add_parser("export", parents=[common], help=h("help.audit.export"))
+    export.add_argument("--output", type=Path, metavar=h("help.meta.file"))
+    log = actions.add_parser("log", parents=[common], help=h("help.audit.log"))
+    log.add_argument("--repo", metavar=h("help.meta.repo"))
+    log.add_argument("--action", metavar=h("help.meta.text"), help=h("help.audit.log.action"))
+    log.add_argument("--limit", type=int, default=50, metavar=h("help.meta.limit"))
     log.add_argument("--json", action="store_true")
 
 
 def add_report_parser(sub, common) -> None:
-    report = sub.add_parser("report", parents=[common],
-                            help="the auditor's report for a period: runs, verifications, copies, labels, sessions, gaps")
-    report.add_argument("--from", dest="start", required=True, metavar="DATE", help="first day (YYYY-MM-DD)")
-    report.add_argument("--to", dest="end", required=True, metavar="DATE", help="last day, included (YYYY-MM-DD)")
-    report.add_argument("--repo", action="append", metavar="ID", help="only this repository (repeatable)")
+    report = sub.add_parser("report", parents=[common], help=h("help.report"))
+    report.add_argument("--from", dest="start", required=True, metavar=h("help.meta.date"), help=h("help.report.from"))
+    report.add_argument("--to", dest="end", required=True, metavar=h("help.meta.date"), help=h("help.report.to"))
+    report.add_argument("--repo", action="append", metavar=h("help.meta.id"), help=h("help.report.repo"))
     report.add_argument("--format", choices=("pdf", "csv", "md"), default="md")
-    report.add_argument("--output", type=Path, metavar="FILE", help="default: standard output (md, csv)")
+    report.add_argument("--output", type=Path, metavar=h("help.meta.file"), help=h("help.report.output"))
 
 
 def cmd_report(args) -> int:

@@ -7,38 +7,35 @@ import sys
 from pathlib import Path
 
 from dse_tui.cli.common import (
-    EXIT_NOT_STORED, EXIT_UNKNOWN, Parser, cancel_on_signals, fail, lang, load, notify_after, profile_path, say, speak,
+    EXIT_NOT_STORED, EXIT_UNKNOWN, Parser, cancel_on_signals, fail, h, lang, load, notify_after, profile_path, say,
+    speak,
 )
 from dse_tui.jsonout import print_json
 
 
 def add_parsers(sub, common) -> None:
-    demo = sub.add_parser("demo", parents=[common], help="the demo site")
-    demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True, parser_class=Parser)
-    init = demo_sub.add_parser("init", help="create the demo site headless and print its profile path")
-    init.add_argument("directory", nargs="?", type=Path, help="where (default: the user's data directory)")
+    demo = sub.add_parser("demo", parents=[common], help=h("help.demo"))
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar=h("help.meta.action"), required=True, parser_class=Parser)
+    init = demo_sub.add_parser("init", help=h("help.demo.init"))
+    init.add_argument("directory", nargs="?", type=Path, metavar=h("help.meta.directory"), help=h("help.demo.init.directory"))
 
-    sub.add_parser("check", parents=[common],
-                   help="validate the profile and checklists, then check tools, servers and destinations")
+    sub.add_parser("check", parents=[common], help=h("help.check"))
 
-    status = sub.add_parser("status", parents=[common],
-                            help="one row per repository; exit 0 ok, 1 due/overdue/never, 2 failed/manual-required")
+    status = sub.add_parser("status", parents=[common], help=h("help.status"))
     fmt = status.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="a JSON list of objects (stable, see docs/operator.md)")
-    fmt.add_argument("--prometheus", action="store_true",
-                     help="node-exporter textfile format (last good run time, size, copies, state per repository)")
-    run = sub.add_parser("run", parents=[common], help="back up what is due (default), --all, or the repositories named")
+    fmt.add_argument("--json", action="store_true", help=h("help.status.json"))
+    fmt.add_argument("--prometheus", action="store_true", help=h("help.status.prometheus"))
+    run = sub.add_parser("run", parents=[common], help=h("help.run"))
     which = run.add_mutually_exclusive_group()
-    which.add_argument("--due", action="store_true", help="the repositories that are due, overdue or never backed up")
-    which.add_argument("--all", action="store_true", help="every repository")
-    run.add_argument("repos", nargs="*", metavar="REPO", help="repository ids")
-    run.add_argument("--json", action="store_true", help="a JSON list, one object per run (see docs/operator.md)")
-    notify_p = sub.add_parser("notify", parents=[common],
-                              help="mail what is overdue or expiring, the daily summary, and every mail that waits")
-    notify_p.add_argument("--test", action="store_true", help="also send a test message")
-    prune_p = sub.add_parser("prune", parents=[common], help="remove runs that retention no longer keeps")
-    prune_p.add_argument("repos", nargs="*", metavar="REPO", help="repository ids (default: all)")
-    prune_p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+    which.add_argument("--due", action="store_true", help=h("help.run.due"))
+    which.add_argument("--all", action="store_true", help=h("help.run.all"))
+    run.add_argument("repos", nargs="*", metavar=h("help.meta.repo"), help=h("help.run.repos"))
+    run.add_argument("--json", action="store_true", help=h("help.run.json"))
+    notify_p = sub.add_parser("notify", parents=[common], help=h("help.notify"))
+    notify_p.add_argument("--test", action="store_true", help=h("help.notify.test"))
+    prune_p = sub.add_parser("prune", parents=[common], help=h("help.prune"))
+    prune_p.add_argument("repos", nargs="*", metavar=h("help.meta.repo"), help=h("help.prune.repos"))
+    prune_p.add_argument("--dry-run", action="store_true", help=h("help.prune.dry_run"))
 
 
 def cmd_tui(args) -> int:

@@ -4,34 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dse_tui.cli.common import h
+
 
 def add_parsers(sub, common) -> None:
-    catalog = sub.add_parser("catalog", parents=[common], help="the catalog itself: rebuild it from the copies")
-    actions = catalog.add_subparsers(dest="catalog_command", metavar="ACTION", required=True,
+    catalog = sub.add_parser("catalog", parents=[common], help=h("help.catalog"))
+    actions = catalog.add_subparsers(dest="catalog_command", metavar=h("help.meta.action"), required=True,
                                      parser_class=sub._parser_class)
-    rebuild = actions.add_parser(
-        "rebuild", parents=[common],
-        help="make the catalog again from copies on media (folders, a removable disk's dse-tui/ folder, disc "
-             "images): the newest catalog backup found, then the runs and copies newer than it")
-    rebuild.add_argument("--from", dest="places", action="append", required=True, type=Path, metavar="PLACE",
-                         help="a folder holding copies (repeatable)")
-    rebuild.add_argument("--catalog", type=Path, metavar="FILE",
-                         help="the catalog to make (default: the profile's, else the site's default path)")
-    rebuild.add_argument("--identity", action="append", type=Path, metavar="FILE", default=[],
-                         help="an age identity that opens copies encrypted on their way (the recovery sheet's; "
-                              "repeatable)")
-    rebuild.add_argument("--passphrase-env", metavar="NAME",
-                         help="the environment variable holding the passphrase of a protected identity")
-    rebuild.add_argument("--force", action="store_true",
-                         help="rebuild over a catalog that holds records (it is kept aside, renamed)")
+    rebuild = actions.add_parser("rebuild", parents=[common], help=h("help.catalog.rebuild"))
+    rebuild.add_argument("--from", dest="places", action="append", required=True, type=Path, metavar=h("help.meta.place"),
+                         help=h("help.catalog.rebuild.from"))
+    rebuild.add_argument("--catalog", type=Path, metavar=h("help.meta.file"), help=h("help.catalog.rebuild.catalog"))
+    rebuild.add_argument("--identity", action="append", type=Path, metavar=h("help.meta.file"), default=[],
+                         help=h("help.catalog.rebuild.identity"))
+    rebuild.add_argument("--passphrase-env", metavar=h("help.meta.name"), help=h("help.catalog.rebuild.passphrase_env"))
+    rebuild.add_argument("--force", action="store_true", help=h("help.catalog.rebuild.force"))
     rebuild.add_argument("--json", action="store_true")
-    migrate = actions.add_parser(
-        "migrate", parents=[common],
-        help="copy the profile's SQLite catalog (or --catalog FILE) into an empty PostgreSQL database")
-    migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db (no password in it)")
-    migrate.add_argument("--catalog", type=Path, metavar="FILE", help="the SQLite catalog to copy")
-    migrate.add_argument("--passfile", type=Path, metavar="FILE", help="a pgpass file with the password")
-    migrate.add_argument("--password-env", metavar="NAME", help="the environment variable holding the password")
+    migrate = actions.add_parser("migrate", parents=[common], help=h("help.catalog.migrate"))
+    migrate.add_argument("--to", required=True, metavar=h("help.meta.url"), help=h("help.catalog.migrate.to"))
+    migrate.add_argument("--catalog", type=Path, metavar=h("help.meta.file"), help=h("help.catalog.migrate.catalog"))
+    migrate.add_argument("--passfile", type=Path, metavar=h("help.meta.file"), help=h("help.catalog.migrate.passfile"))
+    migrate.add_argument("--password-env", metavar=h("help.meta.name"), help=h("help.catalog.migrate.password_env"))
 
 
 def cmd_catalog(args) -> int:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from dse_tui.cli.common import h
+
 
 
 def add_parsers(sub, common) -> None:
-    checklist = sub.add_parser("checklist", parents=[common], help="the ITR manual-backup checklists")
-    actions = checklist.add_subparsers(dest="checklist_command", metavar="ACTION", required=True,
+    checklist = sub.add_parser("checklist", parents=[common], help=h("help.checklist"))
+    actions = checklist.add_subparsers(dest="checklist_command", metavar=h("help.meta.action"), required=True,
                                        parser_class=sub._parser_class)
-    actions.add_parser("list", parents=[common], help="every checklist: name, kind, drivers, steps")
-    show = actions.add_parser("show", parents=[common], help="one checklist, to read or print")
-    show.add_argument("name", metavar="NAME", nargs="?",
-                      help="its file's stem (see `checklist list`); with --repo, that repository's own by default")
-    show.add_argument("--repo", metavar="REPO",
-                      help="fill the commands in from this repository of the profile, with its extra steps")
+    actions.add_parser("list", parents=[common], help=h("help.checklist.list"))
+    show = actions.add_parser("show", parents=[common], help=h("help.checklist.show"))
+    show.add_argument("name", metavar=h("help.meta.name"), nargs="?", help=h("help.checklist.show.name"))
+    show.add_argument("--repo", metavar=h("help.meta.repo"), help=h("help.checklist.show.repo"))
 
 
 def cmd_checklist(args) -> int:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dse_tui.cli.common import cancel_on_signals, say
+from dse_tui.cli.common import cancel_on_signals, h, say
 from dse_tui.core.profile.model import VERIFY_LEVELS
 from dse_tui.jsonout import print_json
 
@@ -15,68 +15,47 @@ if TYPE_CHECKING:
 
 
 def add_parsers(sub, common) -> None:
-    verify = sub.add_parser("verify", parents=[common],
-                            help="verify runs: what is due (default), the latest run of the repositories named, "
-                                 "or --run ID; exit 0 only if all passed")
-    verify.add_argument("repos", nargs="*", metavar="REPO", help="repository ids: their latest run")
-    verify.add_argument("--run", type=int, action="append", metavar="ID", help="a run id (repeatable)")
-    verify.add_argument("--level", choices=VERIFY_LEVELS, help="instead of each repository's own level")
-    verify.add_argument("--due", action="store_true", help="runs whose verify_every has passed (the default)")
-    verify.add_argument("--copies", action="store_true",
-                        help="only the copies: of the repositories named (all their copies), else those due")
-    verify.add_argument("--json", action="store_true", help="a JSON list, one object per verification (see docs/operator.md)")
+    verify = sub.add_parser("verify", parents=[common], help=h("help.verify"))
+    verify.add_argument("repos", nargs="*", metavar=h("help.meta.repo"), help=h("help.verify.repos"))
+    verify.add_argument("--run", type=int, action="append", metavar=h("help.meta.id"), help=h("help.verify.run"))
+    verify.add_argument("--level", choices=VERIFY_LEVELS, help=h("help.verify.level"))
+    verify.add_argument("--due", action="store_true", help=h("help.verify.due"))
+    verify.add_argument("--copies", action="store_true", help=h("help.verify.copies"))
+    verify.add_argument("--json", action="store_true", help=h("help.verify.json"))
     _identity_option(verify)
 
-    restore = sub.add_parser("restore", parents=[common], help="restore a run into a new folder, file or database, "
-                                                              "from its folder here or from a copy (--from)")
-    restore.add_argument("run", type=int, nargs="?", metavar="RUN",
-                         help="the run id (see `dse-tui status` or the console); with --from, which run of the "
-                              "copies there (needed when they hold several)")
-    restore.add_argument("--to", required=True, metavar="TARGET",
-                         help="a folder or file (files, git, sqlite, or the dump files of a database), or a "
-                              "database name on the repository's server")
-    restore.add_argument("--database", metavar="DB", help="which database of the run (when it holds several)")
-    restore.add_argument("--path", action="append", metavar="PATH",
-                         help="only this file or folder (with everything under it) of a files run, as the run's "
-                              "contents name it (repeatable)")
-    restore.add_argument("--table", action="append", metavar="TABLE",
-                         help="only this table (schema.table) or schema of a database run (repeatable; see "
-                              "docs/operator.md for what each driver can restore alone)")
-    restore.add_argument("--force", action="store_true", help="restore over an existing target")
-    restore.add_argument("--confirm", metavar="REPO",
-                         help="the repository id, to restore over its live source (asked for on a terminal)")
-    restore.add_argument("--json", action="store_true", help="one JSON object in a list")
+    restore = sub.add_parser("restore", parents=[common], help=h("help.restore"))
+    restore.add_argument("run", type=int, nargs="?", metavar=h("help.meta.run"), help=h("help.restore.run"))
+    restore.add_argument("--to", required=True, metavar=h("help.meta.target"), help=h("help.restore.to"))
+    restore.add_argument("--database", metavar=h("help.meta.db"), help=h("help.restore.database"))
+    restore.add_argument("--path", action="append", metavar=h("help.meta.path"), help=h("help.restore.path"))
+    restore.add_argument("--table", action="append", metavar=h("help.meta.table"), help=h("help.restore.table"))
+    restore.add_argument("--force", action="store_true", help=h("help.restore.force"))
+    restore.add_argument("--confirm", metavar=h("help.meta.repo"), help=h("help.restore.confirm"))
+    restore.add_argument("--json", action="store_true", help=h("help.restore.json"))
     _identity_option(restore)
     place_options(restore)
 
-    accept = sub.add_parser("accept", parents=[common],
-                            help="accept a run that only the shrink rule held back, with the reason")
-    accept.add_argument("run", type=int, metavar="RUN")
-    accept.add_argument("--reason", required=True, help="why the smaller backup is right (kept in the records)")
+    accept = sub.add_parser("accept", parents=[common], help=h("help.accept"))
+    accept.add_argument("run", type=int, metavar=h("help.meta.run"))
+    accept.add_argument("--reason", required=True, metavar=h("help.meta.reason"), help=h("help.accept.reason"))
 
 
 def place_options(parser) -> None:
-    g = parser.add_argument_group("restoring from a copy (--from): no profile or catalog needed")
-    g.add_argument("--from", dest="places", action="append", metavar="PLACE",
-                   help="a copy: a folder of a disk or share, a removable disk's dse-tui/ folder, disc images or "
-                        "mounted discs (repeat --from for a set spread over several), an SSH path user@host:/path "
-                        "or ssh://user@host:port/path")
-    g.add_argument("--work", type=Path, metavar="DIR",
-                   help="where a copy from discs or SSH is put together before it is verified (room for the run)")
-    g.add_argument("--host", help="the database server to restore into (a database target)")
-    g.add_argument("--port", type=int, help="its port")
-    g.add_argument("--user", help="the role or user that restores")
-    g.add_argument("--password-env", metavar="VAR",
-                   help="the environment variable holding the password (never the password itself)")
-    g.add_argument("--passfile", type=Path, metavar="FILE", help="a pgpass / option file with the password")
-    g.add_argument("--ssh-identity", metavar="FILE", help="the key for an SSH copy (else ~/.ssh/config's)")
-    g.add_argument("--ssh-option", action="append", default=[], metavar="OPT", help="an ssh -o option (repeatable)")
+    g = parser.add_argument_group(h("help.restore.from_copy"))
+    g.add_argument("--from", dest="places", action="append", metavar=h("help.meta.place"), help=h("help.restore.from"))
+    g.add_argument("--work", type=Path, metavar=h("help.meta.dir"), help=h("help.restore.work"))
+    g.add_argument("--host", metavar=h("help.meta.host"), help=h("help.restore.host"))
+    g.add_argument("--port", type=int, metavar=h("help.meta.port"), help=h("help.restore.port"))
+    g.add_argument("--user", metavar=h("help.meta.user"), help=h("help.restore.user"))
+    g.add_argument("--password-env", metavar=h("help.meta.var"), help=h("help.restore.password_env"))
+    g.add_argument("--passfile", type=Path, metavar=h("help.meta.file"), help=h("help.restore.passfile"))
+    g.add_argument("--ssh-identity", metavar=h("help.meta.file"), help=h("help.restore.ssh_identity"))
+    g.add_argument("--ssh-option", action="append", default=[], metavar=h("help.meta.opt"), help=h("help.restore.ssh_option"))
 
 
 def _identity_option(parser) -> None:
-    parser.add_argument("--identity", action="append", type=Path, metavar="FILE",
-                        help="an age identity that opens encrypted runs (repeatable; the keys folder and the "
-                             "profile's encryption.identities are looked in too)")
+    parser.add_argument("--identity", action="append", type=Path, metavar=h("help.meta.file"), help=h("help.identity"))
 
 
 def keyring_for(profile, args, runs) -> "Keyring":

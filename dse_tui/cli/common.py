@@ -5,6 +5,7 @@ import this, never each other or the package: no cycle."""
 from __future__ import annotations
 
 import argparse
+import gettext
 import signal
 import sys
 import threading
@@ -19,7 +20,83 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.print_usage(sys.stderr)
-        self.exit(EXIT_UNKNOWN, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_UNKNOWN, argparse._("%(prog)s: error: %(message)s\n") % {"prog": self.prog, "message": message})
+
+
+# The help's language: picked from argv before the parser is built (help_language), as the parser's texts are
+# read when it is built; h() gives a help text (dse_tui/core/texts/<lang>_cli.py) in it.
+_help_lang = "en"
+# argparse's own words (Python 3.11's argparse passes them to gettext) -> their keys in <lang>_cli.py.
+ARGPARSE_WORDS = {
+    "usage: ": "argparse.usage",
+    "positional arguments": "argparse.positionals",
+    "options": "argparse.options",
+    "show this help message and exit": "argparse.help",
+    "%(prog)s: error: %(message)s\n": "argparse.error",
+    "argument %(argument_name)s: %(message)s": "argparse.argument",
+    "unrecognized arguments: %s": "argparse.unrecognized",
+    "not allowed with argument %s": "argparse.not_allowed",
+    "ignored explicit argument %r": "argparse.ignored",
+    "the following arguments are required: %s": "argparse.required",
+    "one of the arguments %s is required": "argparse.one_of",
+    "expected one argument": "argparse.expected_one",
+    "expected at most one argument": "argparse.expected_at_most_one",
+    "expected at least one argument": "argparse.expected_at_least_one",
+    "expected %s argument": "argparse.expected_n",
+    "ambiguous option: %(option)s could match %(matches)s": "argparse.ambiguous",
+    "unexpected option string: %s": "argparse.unexpected",
+    "invalid %(type)s value: %(value)r": "argparse.invalid_value",
+    "invalid choice: %(value)r (choose from %(choices)s)": "argparse.invalid_choice",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "argparse.unknown_parser",
+    "can't open '%(filename)s': %(error)s": "argparse.cannot_open",
+}
+
+
+def help_language(argv: list[str]) -> str:
+    """The language of --help and of usage errors: the last `--lang X` / `--lang=X` of argv (before the
+    subcommand or after it, as argparse takes it), else the locale. Not the profile's: reading a profile,
+    perhaps a broken one, is not worth it for a help text."""
+    from dse_tui.core.texts import LANGUAGES, default_language
+
+    chosen = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        name, eq, value = arg.partition("=")
+        if len(name) >= 4 and "--lang".startswith(name):  # argparse takes --lan and --la for --lang too
+            if not eq:
+                value = argv[i + 1] if i + 1 < len(argv) else ""
+            if value in LANGUAGES:
+                chosen = value
+    return chosen or default_language()
+
+
+def use_help_language(lang: str) -> None:
+    """Help texts (h) and argparse's own words in `lang` from now on: English is argparse's own gettext."""
+    from dse_tui.core.texts import tr
+
+    global _help_lang
+    _help_lang = lang
+    if lang == "en":
+        argparse._, argparse.ngettext = gettext.gettext, gettext.ngettext
+        return
+
+    def words(message):
+        key = ARGPARSE_WORDS.get(message)
+        return tr(key, lang) if key else message
+
+    def plural(singular, plural_, n):
+        key = ARGPARSE_WORDS.get(singular)
+        return tr(key, lang, n=n) if key else (singular if n == 1 else plural_)
+
+    argparse._, argparse.ngettext = words, plural
+
+
+def h(key: str) -> str:
+    """A help text of the parser (help=, metavar=, description=) in the help's language."""
+    from dse_tui.core.texts import tr
+
+    return tr(key, _help_lang)
 
 
 def lang(args) -> str:

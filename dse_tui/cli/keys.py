@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dse_tui.cli.common import h
+
 
 def add_parsers(sub, common) -> None:
-    keys = sub.add_parser("keys", parents=[common], help="encryption keys (age) and their recovery sheet")
-    actions = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True,
+    keys = sub.add_parser("keys", parents=[common], help=h("help.keys"))
+    actions = keys.add_subparsers(dest="keys_command", metavar=h("help.meta.action"), required=True,
                                   parser_class=sub._parser_class)
-    init = actions.add_parser("init", parents=[common],
-                              help="make a key pair (the identity readable by its owner only) and its recovery sheet")
-    init.add_argument("--dir", type=Path, metavar="DIR", help="where the keys live (default: the user's config)")
-    init.add_argument("--sheet", type=Path, metavar="FILE", help="the recovery sheet PDF (default: beside the key)")
-    init.add_argument("--passphrase", action="store_true",
-                      help="protect the identity file with a passphrase (asked twice on the terminal)")
-    init.add_argument("--passphrase-env", metavar="VAR",
-                      help="protect it with the passphrase in this environment variable (never on the command line)")
-    listing = actions.add_parser("list", parents=[common],
-                                 help="the key ids, public keys, and which runs and media each one opens")
-    listing.add_argument("--dir", type=Path, metavar="DIR")
+    init = actions.add_parser("init", parents=[common], help=h("help.keys.init"))
+    init.add_argument("--dir", type=Path, metavar=h("help.meta.dir"), help=h("help.keys.init.dir"))
+    init.add_argument("--sheet", type=Path, metavar=h("help.meta.file"), help=h("help.keys.init.sheet"))
+    init.add_argument("--passphrase", action="store_true", help=h("help.keys.init.passphrase"))
+    init.add_argument("--passphrase-env", metavar=h("help.meta.var"), help=h("help.keys.init.passphrase_env"))
+    listing = actions.add_parser("list", parents=[common], help=h("help.keys.list"))
+    listing.add_argument("--dir", type=Path, metavar=h("help.meta.dir"))
     listing.add_argument("--json", action="store_true")
 
 

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dse_tui.cli.common import h
+
 
 def add_parsers(sub, common) -> None:
-    label = sub.add_parser("label", parents=[common],
-                           help="labels for media: a text preview, --pdf FILE, --zpl FILE or --print QUEUE")
-    label.add_argument("codes", nargs="+", metavar="MEDIUM", help="medium codes (see `dse-tui media list`)")
-    label.add_argument("--stock", metavar="S", help="label stock (default: the printer's, then the profile's)")
+    label = sub.add_parser("label", parents=[common], help=h("help.label"))
+    label.add_argument("codes", nargs="+", metavar=h("help.meta.medium"), help=h("help.label.codes"))
+    label.add_argument("--stock", metavar=h("help.meta.stock"), help=h("help.label.stock"))
     out = label.add_mutually_exclusive_group()
-    out.add_argument("--pdf", type=Path, metavar="FILE")
-    out.add_argument("--zpl", type=Path, metavar="FILE")
-    out.add_argument("--print", dest="printer", metavar="QUEUE", help="a printer of the profile or a CUPS queue")
-    label.add_argument("--start-position", type=int, default=1, metavar="N",
-                       help="first free position on a half-used sheet (1 = top left)")
-    label.add_argument("--copies", type=int, default=1, metavar="N", help="of each label")
+    out.add_argument("--pdf", type=Path, metavar=h("help.meta.file"))
+    out.add_argument("--zpl", type=Path, metavar=h("help.meta.file"))
+    out.add_argument("--print", dest="printer", metavar=h("help.meta.queue"), help=h("help.label.print"))
+    label.add_argument("--start-position", type=int, default=1, metavar=h("help.meta.n"),
+                       help=h("help.label.start_position"))
+    label.add_argument("--copies", type=int, default=1, metavar=h("help.meta.n"), help=h("help.label.copies"))
 
 
 def cmd_label(args) -> int:

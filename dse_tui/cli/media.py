@@ -5,36 +5,34 @@ from __future__ import annotations
 import sqlite3
 import sys
 
+from dse_tui.cli.common import h
 from dse_tui.jsonout import print_json
 
 
 def add_parsers(sub, common) -> None:
-    copy = sub.add_parser("copy", parents=[common],
-                          help="copy the latest good run of each repository (or those named, or --run) onto its "
-                               "destinations, each read back; exit 0 only if every copy verified")
-    copy.add_argument("repos", nargs="*", metavar="REPO")
-    copy.add_argument("--run", type=int, metavar="ID", help="this run instead of the latest good ones")
-    copy.add_argument("--to", action="append", metavar="DEST", help="only this destination (repeatable)")
-    copy.add_argument("--json", action="store_true", help="a JSON list, one object per copy")
+    copy = sub.add_parser("copy", parents=[common], help=h("help.copy"))
+    copy.add_argument("repos", nargs="*", metavar=h("help.meta.repo"))
+    copy.add_argument("--run", type=int, metavar=h("help.meta.id"), help=h("help.copy.run"))
+    copy.add_argument("--to", action="append", metavar=h("help.meta.dest"), help=h("help.copy.to"))
+    copy.add_argument("--json", action="store_true", help=h("help.copy.json"))
 
-    media = sub.add_parser("media", parents=[common], help="the media inventory")
-    actions = media.add_subparsers(dest="media_command", metavar="ACTION", required=True,
+    media = sub.add_parser("media", parents=[common], help=h("help.media"))
+    actions = media.add_subparsers(dest="media_command", metavar=h("help.meta.action"), required=True,
                                    parser_class=sub._parser_class)
-    listing = actions.add_parser("list", parents=[common], help="every medium: code, state, location, runs, expiry")
+    listing = actions.add_parser("list", parents=[common], help=h("help.media.list"))
     listing.add_argument("--json", action="store_true")
-    listing.add_argument("--state", help="only media in this state")
-    show = actions.add_parser("show", parents=[common], help="one medium and what it holds")
-    show.add_argument("code", metavar="CODE")
+    listing.add_argument("--state", metavar=h("help.meta.state"), help=h("help.media.list.state"))
+    show = actions.add_parser("show", parents=[common], help=h("help.media.show"))
+    show.add_argument("code", metavar=h("help.meta.code"))
     show.add_argument("--json", action="store_true")
-    move = actions.add_parser("move", parents=[common], help="a medium's new location and/or state")
-    move.add_argument("code", metavar="CODE")
-    move.add_argument("--location", metavar="WHERE")
-    move.add_argument("--state", metavar="STATE", help="blank, in-use, full, offsite")
-    retire = actions.add_parser("retire", parents=[common],
-                                help="a medium leaves service (refused while it holds a run's only copy)")
-    retire.add_argument("code", metavar="CODE")
+    move = actions.add_parser("move", parents=[common], help=h("help.media.move"))
+    move.add_argument("code", metavar=h("help.meta.code"))
+    move.add_argument("--location", metavar=h("help.meta.where"))
+    move.add_argument("--state", metavar=h("help.meta.state"), help=h("help.media.move.state"))
+    retire = actions.add_parser("retire", parents=[common], help=h("help.media.retire"))
+    retire.add_argument("code", metavar=h("help.meta.code"))
     retire.add_argument("--state", choices=("destroyed", "expired"), default="destroyed")
-    retire.add_argument("--reason", metavar="TEXT")
+    retire.add_argument("--reason", metavar=h("help.meta.text"))
 
 
 def cmd_copy(args) -> int:

@@ -4,29 +4,29 @@ from __future__ import annotations
 
 import sys
 
+from dse_tui.cli.common import h
 from dse_tui.jsonout import print_json
 
 
 def add_parsers(sub, common) -> None:
-    session = sub.add_parser("session", parents=[common], help="manual-backup checklist session records")
-    actions = session.add_subparsers(dest="session_command", metavar="ACTION", required=True,
+    session = sub.add_parser("session", parents=[common], help=h("help.session"))
+    actions = session.add_subparsers(dest="session_command", metavar=h("help.meta.action"), required=True,
                                      parser_class=sub._parser_class)
-    listing = actions.add_parser("list", parents=[common], help="sessions, newest first")
-    listing.add_argument("--repo", metavar="REPO", help="only this repository's")
+    listing = actions.add_parser("list", parents=[common], help=h("help.session.list"))
+    listing.add_argument("--repo", metavar=h("help.meta.repo"), help=h("help.session.list.repo"))
     listing.add_argument("--state", choices=("open", "finished", "abandoned"))
-    listing.add_argument("--json", action="store_true", help="a JSON list of objects")
-    show = actions.add_parser("show", parents=[common], help="one session's record, to read, keep or print")
-    show.add_argument("id", type=int, metavar="ID")
+    listing.add_argument("--json", action="store_true", help=h("help.session.list.json"))
+    show = actions.add_parser("show", parents=[common], help=h("help.session.show"))
+    show.add_argument("id", type=int, metavar=h("help.meta.id"))
     show.add_argument("--format", choices=("md", "json"), default="md")
-    show.add_argument("--no-output", action="store_true", help="leave the commands' output out of the Markdown")
-    register = actions.add_parser("register", parents=[common],
-                                  help="register the files a finished session produced as a manual run, verified")
-    register.add_argument("id", type=int, metavar="ID")
-    register.add_argument("files", nargs="+", metavar="FILE", help="files or folders the manual backup produced")
-    register.add_argument("--json", action="store_true", help="one JSON object in a list, as `run --json`")
-    abandon = actions.add_parser("abandon", parents=[common], help="abandon an open session, with the reason")
-    abandon.add_argument("id", type=int, metavar="ID")
-    abandon.add_argument("--reason", required=True, help="why (kept in the record)")
+    show.add_argument("--no-output", action="store_true", help=h("help.session.show.no_output"))
+    register = actions.add_parser("register", parents=[common], help=h("help.session.register"))
+    register.add_argument("id", type=int, metavar=h("help.meta.id"))
+    register.add_argument("files", nargs="+", metavar=h("help.meta.file"), help=h("help.session.register.files"))
+    register.add_argument("--json", action="store_true", help=h("help.session.register.json"))
+    abandon = actions.add_parser("abandon", parents=[common], help=h("help.session.abandon"))
+    abandon.add_argument("id", type=int, metavar=h("help.meta.id"))
+    abandon.add_argument("--reason", required=True, metavar=h("help.meta.reason"), help=h("help.session.abandon.reason"))
 
 
 def cmd_session(args) -> int:

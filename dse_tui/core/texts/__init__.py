@@ -9,7 +9,8 @@ Machine output (--json, metrics, the catalog's stored values) never goes through
 Each language's texts are a few modules, one per area: <lang>.py (the console, the commands, mails, the
 report) and <lang>_core.py (what the core says: errors, profile problems, check lines, prune reasons) and <lang>_copy.py
 (copies onto devices, the media inventory, printing, manifests) and <lang>_backup.py (drivers' failures,
-advice on a tool's error, registering a manual backup).
+advice on a tool's error, registering a manual backup) and <lang>_cli.py (the command line's --help and
+argparse's own words).
 
 The core says things before anyone knows who reads them (an exception raised deep in a restore, a profile
 problem): it builds a Text (or raises a Told) holding a key and its values, and str() of it speaks the
@@ -20,10 +21,10 @@ from __future__ import annotations
 import locale
 import os
 
-from dse_tui.core.texts import en, en_backup, en_copy, en_core, es, es_backup, es_copy, es_core
+from dse_tui.core.texts import en, en_backup, en_cli, en_copy, en_core, es, es_backup, es_cli, es_copy, es_core
 
 LANGUAGES = ("es", "en")
-MODULES = {"en": (en, en_core, en_copy, en_backup), "es": (es, es_core, es_copy, es_backup)}
+MODULES = {"en": (en, en_core, en_copy, en_backup, en_cli), "es": (es, es_core, es_copy, es_backup, es_cli)}
 CATALOGS: dict[str, dict[str, str | dict[str, str]]] = {
     lang: {key: text for module in modules for key, text in module.TEXTS.items()} for lang, modules in MODULES.items()
 }
