@@ -1,20 +1,27 @@
 """The `postgresql` driver against bare `pg_dump -Fc` on a database of about 1 GB (target <= 1.05x).
 
-Needs the local PostgreSQL (127.0.0.1:5432, user postgres, trust). Not a test: run it by hand.
+The two alternate round by round (bench/common.py), and the ratio printed is the median of the rounds'
+pairs, with the load average before and after. dse-tui's run is timed inside its process (as
+bench/backup_files.py's), from the profile loaded to the outcome: dump, compression, hashing, fsync,
+read-back and the catalog. Needs the local PostgreSQL (127.0.0.1:5432, user postgres, trust). Not a test:
+run it by hand.
 
-    python bench/backup_postgres.py [--size-mb 1024] [--keep]
+    python bench/backup_postgres.py [--size-mb 1024] [--rounds 3] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import Bench, dse_run, median_of, shell  # noqa: E402
 DB = "dse_bench_pg"
 PSQL = ["psql", "-XAtq", "-h", "127.0.0.1", "-U", "postgres"]
 
@@ -39,6 +46,7 @@ def ensure_database(size_mb: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the database for the next run")
     args = parser.parse_args()
     t = time.perf_counter()
@@ -51,20 +59,25 @@ def main() -> None:
                        f"repositories:\n  - {{id: pg, kind: database, driver: postgresql, source: {{host: 127.0.0.1, "
                        f"user: postgres, databases: [{DB}], globals: false}}, copies: 0, "
                        f"retention: {{daily: 1, weekly: 0, monthly: 0}}}}\n")
-    bare, dse = [], []
-    for _ in range(2):
-        t = time.perf_counter()
-        subprocess.run(["pg_dump", "-h", "127.0.0.1", "-U", "postgres", "-Fc", "-f", str(work / "bare.dump"), DB],
-                       check=True)
-        bare.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "dse_tui", "run", "pg", "--profile", str(profile)], check=True,
-                       cwd=ROOT, stdout=subprocess.DEVNULL)
-        dse.append(time.perf_counter() - t)
-    out = next((work / "dse" / "pg").iterdir()) / f"{DB}.pgdump.zst"
-    print(f"  pg_dump -Fc (bare)        {min(bare):7.2f} s   {(work / 'bare.dump').stat().st_size / 2**20:7.0f} MiB")
-    print(f"  dse-tui postgresql driver {min(dse):7.2f} s   {out.stat().st_size / 2**20:7.0f} MiB   "
-          f"{min(dse) / min(bare):.2f}x (target <= 1.05x)")
+    bare = work / "bare.dump"
+    commands = {"pg_dump -Fc": shell(f"pg_dump -h 127.0.0.1 -U postgres -Fc -f {bare} {DB}"),
+                "dse-tui postgresql driver": lambda: dse_run(profile, "pg")}
+
+    def fresh(name: str) -> None:  # the command's output of the round before gone, untimed
+        if name == "pg_dump -Fc":
+            bare.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(work / "dse", ignore_errors=True)
+
+    with Bench(f"database {DB}, {size / 2**20:.0f} MiB, {args.rounds} rounds") as bench:
+        samples = bench.alternate(commands, args.rounds, before_each=fresh)
+        out = next((work / "dse" / "pg").iterdir()) / f"{DB}.pgdump.zst"
+        for name, runs in samples.items():
+            print(f"  {name:<26} median {median_of(runs):7.2f} s wall  {median_of(runs, 'cpu'):7.2f} s CPU")
+        print(f"  sizes: pg_dump -Fc {bare.stat().st_size / 2**20:.0f} MiB, "
+              f"dse-tui {out.stat().st_size / 2**20:.0f} MiB")
+        bench.ratio("dse-tui / pg_dump -Fc, wall", samples["dse-tui postgresql driver"], samples["pg_dump -Fc"],
+                    target="<= 1.05x")
     subprocess.run(["rm", "-rf", str(work)])
     if not args.keep:
         psql("postgres", f"DROP DATABASE {DB}")

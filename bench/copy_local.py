@@ -1,11 +1,13 @@
 """A copy with read-back onto a folder, against the plain tools doing the same work in the same run:
-`cp` + `sync` + `sha256sum` of the copy (what an operator would do by hand). Not a test: run it by hand.
+`cp` + `sync` + `openssl dgst -sha256` of the copy (what an operator would do by hand, with the fastest
+hash tool here: coreutils' sha256sum is 3x slower on this machine). Not a test: run it by hand.
 
     python bench/copy_local.py [--size-gib 1] [--rounds 3] [--to DIR]
 
 The run is one incompressible part (as a compressed artifact is). dse-tui hashes the source as it copies,
 fsyncs, renames, drops the copy from the page cache and hashes it again from the medium; the plain tools
-copy, sync and hash the copy (from the page cache, so they do less).
+copy, sync and hash the copy (from the page cache, so they do less). The two alternate round by round
+(bench/common.py); printed: the median of the rounds' pairwise ratios, with the load average before and after.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import Bench, measured, median_of  # noqa: E402
 
 from dse_tui.core.catalog import Catalog  # noqa: E402
 from dse_tui.core.profile.config import load_profile  # noqa: E402
@@ -49,30 +53,32 @@ repositories: [{{id: data, kind: config, driver: files, source: {{path: ./src}},
 """)
         profile = load_profile(tmp / "profile.yaml", cache=False)
         run_id = run_repository(profile, profile.repository("data")).run_id
-        plain, ours = [], []
         with Catalog(profile.catalog_path) as catalog:
             run = catalog.run(run_id)
-            for _ in range(args.rounds):
-                target = to / "plain"
-                shutil.rmtree(target, ignore_errors=True)
-                t0 = time.perf_counter()
+            target = to / "plain"
+
+            def plain() -> None:
                 subprocess.run(["cp", "-r", run.artifact, str(target)], check=True)
                 subprocess.run(["sync", "-f", str(target)], check=True)
-                subprocess.run(["sh", "-c", f"sha256sum {target}/* > /dev/null"], check=True)
-                plain.append(time.perf_counter() - t0)
-                shutil.rmtree(target)
+                subprocess.run(["sh", "-c", f"openssl dgst -sha256 {target}/* > /dev/null"], check=True)
+
+            def ours() -> None:
+                outcome = copy_run(profile, catalog, run, profile.destinations["to"])
+                assert outcome.state == "verified", outcome.message
+
+            def fresh(name: str) -> None:  # the last round's copies gone, untimed
+                shutil.rmtree(target, ignore_errors=True)
                 catalog.conn.execute("DELETE FROM copies")
                 shutil.rmtree(to / "bench", ignore_errors=True)
-                t0 = time.perf_counter()
-                outcome = copy_run(profile, catalog, run, profile.destinations["to"])
-                ours.append(time.perf_counter() - t0)
-                assert outcome.state == "verified", outcome.message
-        gib = (run.size or size) / (1 << 30)
-        best_plain, best_ours = min(plain), min(ours)
-        print(f"run of {gib:.2f} GiB, best of {args.rounds}:")
-        print(f"  cp + sync + sha256sum : {best_plain:6.2f} s  {gib / best_plain:5.2f} GiB/s")
-        print(f"  dse-tui copy_run      : {best_ours:6.2f} s  {gib / best_ours:5.2f} GiB/s  "
-              f"(ratio {best_ours / best_plain:.2f}x the plain tools' time)")
+
+            gib = (run.size or size) / (1 << 30)
+            with Bench(f"copy of a {gib:.2f} GiB run, {args.rounds} rounds") as bench:
+                samples = bench.alternate({"cp + sync + openssl dgst": measured(plain),
+                                           "dse-tui copy_run": measured(ours)}, args.rounds, before_each=fresh)
+                for name, runs in samples.items():
+                    print(f"  {name:<22} median {median_of(runs):6.2f} s  {gib / median_of(runs):5.2f} GiB/s")
+                bench.ratio("dse-tui / the plain tools, wall", samples["dse-tui copy_run"],
+                            samples["cp + sync + openssl dgst"])
     return 0
 
 
