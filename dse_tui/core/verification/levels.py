@@ -179,12 +179,12 @@ class VerifyContext:
             thread.join()
         return result, raised[0] if raised else None
 
-    def ends_with(self, part: dict, marker: bytes, whose: str) -> None:
+    def ends_with(self, part: dict, marker: bytes, tool: str) -> None:
         """A dump tool writes its completion line last: without it the dump was cut short."""
         result, tail = self.pipe(part, [], tail=512)
         complete = result.ok and marker in tail
-        self.check(f"complete {part['file']}", complete, f"ends with {whose} completion line" if complete
-                   else self.failure(result) or f"{whose} completion line is missing: the dump was cut short")
+        self.check(f"complete {part['file']}", complete, said("verify.complete_ok", tool=tool) if complete
+                   else self.failure(result) or said("verify.complete_missing", tool=tool))
 
     def decompressed(self, part: dict | str) -> Path:
         """The part decompressed into the scratch folder (once per verification)."""
@@ -349,7 +349,9 @@ def compare_counts(v: VerifyContext, name: str, expected: dict[str, int] | None,
     if expected is None:
         v.check(name, True, said("verify.tables_uncounted", n=len(actual)))
         return
-    diffs = [f"{t}: {actual.get(t, 'missing')} rows, {n} at backup" for t, n in expected.items() if actual.get(t) != n]
-    diffs += [f"{t}: not in the backup's record" for t in actual if t not in expected]
+    diffs = [said("verify.rows_table_missing", table=t, recorded=n) if t not in actual else
+             said("verify.rows_differ", table=t, rows=actual[t], recorded=n)
+             for t, n in expected.items() if actual.get(t) != n]
+    diffs += [said("verify.rows_unrecorded", table=t) for t in actual if t not in expected]
     v.check(name, not diffs, "; ".join(diffs[:5]) + (" …" if len(diffs) > 5 else "") if diffs
             else said("verify.tables_ok", n=len(expected), rows=sum(expected.values())))

@@ -21,7 +21,7 @@ from dse_tui.core.drivers.mysql.grants import RUN_NEEDS, SQL as GRANTS_SQL, Gran
 from dse_tui.core.profile.schema import Mapping
 from dse_tui.core.common.tools import find_tool
 from dse_tui.core.engine.pipeline import Stage, error_line
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import Text, said
 
 SYSTEM_DATABASES = {"information_schema", "performance_schema", "sys"}
 DUMP_OPTIONS = ["--single-transaction", "--routines", "--triggers", "--events", "--hex-blob"]
@@ -235,7 +235,7 @@ def load_stage(repo: Repository, client: str, db: str) -> tuple[Stage, str | Non
 def structure(v) -> None:
     """zstd's frame checks, and the completion line the dump tool writes last (absent from a cut-short dump)."""
     for part in v.parts(".sql.zst"):
-        v.ends_with(part, b"-- Dump completed", "the dump tool's")
+        v.ends_with(part, b"-- Dump completed", said("verify.dump_tool"))
 
 
 def trial(v) -> None:

@@ -185,7 +185,7 @@ def structure(v) -> None:
         v.check(f"pg_restore --list {part['file']}", result.ok,
                 f"{len(entries)} entries, {data} with table data" if result.ok else v.failure(result))
     for part in v.parts("globals.sql.zst"):
-        v.ends_with(part, b"PostgreSQL database cluster dump complete", "pg_dumpall's")
+        v.ends_with(part, b"PostgreSQL database cluster dump complete", "pg_dumpall")
 
 
 def trial(v) -> None:
