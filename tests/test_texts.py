@@ -74,6 +74,7 @@ DYNAMIC: dict[str, set[str]] = {
                    "bundle", "time", "tools", "internal", "artifact", "lock", "structure", "restore", "rows", "heads",
                    "cloned heads", "fsck", "complete", "scratch", "scratch database for", "drop", "event chain",
                    "decrypted", "min_size", "require", "shrink"},
+    "filekind.": {"file", "dir", "symlink", "hardlink", "fifo", "char", "block", "socket", "other"},  # file_kind's
     "versions.col.": set(VERSION_COLUMNS),
     "medium.col.": set(COPY_COLUMNS),
     "weekday.": {str(day) for day in range(7)},  # datetime.weekday()
