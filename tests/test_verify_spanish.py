@@ -109,10 +109,10 @@ def test_a_sqlite_run_in_spanish_good_short_of_rows_and_not_a_database(tmp_path,
     rows = failed_checks(verify(profile, outcome.run_id, "restore"))["rows s.sqlite.zst"]
     assert rows == "users: 1 filas, 3 al respaldar; extra: no figura en lo registrado al respaldar", rows
     with Catalog(profile.catalog_path) as catalog:  # what the dashboard and the mail say of it
-        assert catalog.run(outcome.run_id).message == f"no superó la verificación: rows s.sqlite.zst: {rows}"
+        assert catalog.run(outcome.run_id).message == f"no superó la verificación: filas s.sqlite.zst: {rows}"
         (reason,) = catalog.conn.execute("SELECT manual_required_reason FROM repositories WHERE id = ?",
                                          (catalog.repository_id("s"),)).fetchone()
-    assert reason == f"la ejecución {outcome.run_id} no superó la verificación (restore): rows s.sqlite.zst: {rows}"
+    assert reason == f"la ejecución {outcome.run_id} no superó la verificación (restore): filas s.sqlite.zst: {rows}"
     rewrite_part(profile, outcome.run_id, "s.sqlite.zst", zstd_bytes(b"garbage" * 1000), keep_checksums=True)
     integrity = failed_checks(verify(profile, outcome.run_id, "structure"))["integrity s.sqlite.zst"]
     assert integrity.startswith("no es una base de datos SQLite legible: "), integrity
@@ -292,3 +292,15 @@ def test_the_sites_rules_in_spanish(tmp_path, spanish):
                                         "ejecuciones correctas"), said
     accepted = evaluate(profile.repository("w"), manifest, [4000], "archivado a propósito")[-1]
     assert accepted == ("shrink", True, "1000 Bytes frente a una mediana de 3.9 KiB; aceptada: archivado a propósito")
+
+
+def test_a_manifest_whose_list_of_files_is_cut_short_is_said_in_spanish(tmp_path, spanish):
+    """The restore's tree of contents reads the same list of files the checks do: its damage in Spanish too."""
+    from dse_tui.core.restore.contents import ContentsError, open_contents
+    from dse_tui.core.verification.manifest import write_manifest
+
+    write_manifest(tmp_path / "m.json", {"format": "x", "files": [{"path": "a", "type": "dir"},
+                                                                  {"path": "a/b", "type": "file", "size": 1}]})
+    (tmp_path / "m.json").write_bytes((tmp_path / "m.json").read_bytes().replace(b"},\n", b"}\n", 1))
+    with pytest.raises(ContentsError, match="no se puede leer: su lista de archivos está cortada o dañada"):
+        open_contents(tmp_path / "m.json")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from dse_tui.core.texts import said
+from dse_tui.core.texts import active, check_name, said
 from dse_tui.core.profile.model import VERIFY_LEVELS, Profile, Repository
 from dse_tui.core.keys.crypto import IdentityError, Keyring, explain, is_encrypted, manifest_key_ids, plain_name
 from dse_tui.core.engine.locks import OwnedFolder, claim_folder
@@ -341,7 +341,9 @@ def summary(checks: list[Check]) -> str:
     failed = [c for c in checks if not c.ok]
     if not failed:
         return said("verify.passed_all", n=len(checks))
-    return "; ".join(f"{c.name}: {c.detail}" for c in failed[:3]) + (" …" if len(failed) > 3 else "")
+    # The message is read as its checks are (the dashboard, the mail, `verify`): names in the same language.
+    lang = active()
+    return "; ".join(f"{check_name(c.name, lang)}: {c.detail}" for c in failed[:3]) + (" …" if len(failed) > 3 else "")
 
 
 def compare_counts(v: VerifyContext, name: str, expected: dict[str, int] | None, actual: dict[str, int]) -> None:
