@@ -73,7 +73,7 @@ DYNAMIC: dict[str, set[str]] = {
     "checkname.": {"checksum", "manifest", "archive", "listing", "extract", "files", "integrity", "open", "clone",
                    "bundle", "time", "tools", "internal", "artifact", "lock", "structure", "restore", "rows", "heads",
                    "cloned heads", "fsck", "complete", "scratch", "scratch database for", "drop", "event chain",
-                   "decrypted", "min_size", "require", "shrink"},
+                   "decrypted", "min_size", "require", "shrink", "copy on"},
     "filekind.": {"file", "dir", "symlink", "hardlink", "fifo", "char", "block", "socket", "other"},  # file_kind's
     "versions.col.": set(VERSION_COLUMNS),
     "medium.col.": set(COPY_COLUMNS),

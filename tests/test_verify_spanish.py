@@ -42,6 +42,7 @@ def test_a_check_names_first_words_are_translated_and_what_it_names_is_kept():
     assert check_name("heads g.bundle.zst", "es") == "referencias g.bundle.zst"
     assert check_name("complete globals.sql.zst", "es") == "completo globals.sql.zst"
     assert check_name("drop dse_verify_r1_2_ab", "es") == "eliminación de dse_verify_r1_2_ab"
+    assert check_name("copy on nas", "es") == "copia en nas", "a copy's verification, as the catalog keeps it"
     assert check_name("time", "es") == "tiempo" and check_name("shrink", "es") == "reducción"
     assert check_name("pg_restore --list db.pgdump.zst", "es") == "pg_restore --list db.pgdump.zst", "a tool's own name"
     assert check_name("event chain catalog.sqlite.zst", "en") == "event chain catalog.sqlite.zst"
@@ -304,3 +305,31 @@ def test_a_manifest_whose_list_of_files_is_cut_short_is_said_in_spanish(tmp_path
     (tmp_path / "m.json").write_bytes((tmp_path / "m.json").read_bytes().replace(b"},\n", b"}\n", 1))
     with pytest.raises(ContentsError, match="no se puede leer: su lista de archivos está cortada o dañada"):
         open_contents(tmp_path / "m.json")
+
+
+def test_a_copys_verification_in_spanish_when_its_destination_left_the_profile_or_it_is_cancelled(tmp_path,
+                                                                                                    spanish,
+                                                                                                    monkeypatch):
+    from types import SimpleNamespace
+
+    from dse_tui.core.destinations import verify as copy_verify
+    from dse_tui.core.destinations.copies import copy_pending
+    from dse_tui.core.destinations.verify import verify_copy
+    from dse_tui.core.engine.pipeline import Cancelled
+    from tests.copy_helpers import site
+
+    profile, _ = site(tmp_path, "  - {id: nas, kind: directory, path: ./nas}", "nas", copies=1)
+    with Catalog(profile.catalog_path) as catalog:
+        (outcome,) = copy_pending(profile, catalog)
+        copy = catalog.copy(outcome.copy_id)
+
+        def cancelled(job, copy):  # the operator cancels while the copy is re-read
+            raise Cancelled()
+
+        monkeypatch.setattr(copy_verify, "kind_module", lambda kind: SimpleNamespace(verify=cancelled))
+        check = verify_copy(profile, catalog, copy)
+        assert (check.outcome, check.message) == ("cancelled", "cancelada por el operador")
+        monkeypatch.undo()
+        del profile.destinations["nas"]
+        check = verify_copy(profile, catalog, copy)
+    assert (check.outcome, check.message) == ("inconclusive", "el destino nas ya no está en el perfil")

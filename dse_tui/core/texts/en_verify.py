@@ -16,6 +16,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "checkname.drop": "drop",
     "checkname.event chain": "event chain",
     "checkname.decrypted": "decrypted",
+    "checkname.copy on": "copy on",
     "checkname.min_size": "min_size",
     "checkname.require": "require",
     "checkname.shrink": "shrink",
@@ -95,6 +96,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     # ---- a copy's parts decrypted on their way (restore/place.py) ----
     "verify.decrypted_ok": "as the run's own part",
     "verify.decrypted_differs": "the decrypted bytes differ from the run's digest",
+    # ---- a copy re-read where it is (destinations/verify.py) ----
+    "verify.copy_destination_gone": "destination {destination} is no longer in the profile",
     # ---- the site's rules (verification/rules.py) ----
     "rule.min_size": "{size} (at least {min} required)",
     "rule.require_missing": "missing: {names}",

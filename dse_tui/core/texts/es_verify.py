@@ -16,6 +16,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "checkname.drop": "eliminación de",
     "checkname.event chain": "cadena de eventos",
     "checkname.decrypted": "descifrado",
+    "checkname.copy on": "copia en",
     "checkname.min_size": "tamaño mínimo",
     "checkname.require": "nombres requeridos",
     "checkname.shrink": "reducción",
@@ -95,6 +96,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     # ---- las partes de una copia descifradas por el camino (restore/place.py) ----
     "verify.decrypted_ok": "igual que la parte de la propia ejecución",
     "verify.decrypted_differs": "los bytes descifrados difieren del resumen de la ejecución",
+    # ---- una copia releída donde está (destinations/verify.py) ----
+    "verify.copy_destination_gone": "el destino {destination} ya no está en el perfil",
     # ---- las reglas del sitio (verification/rules.py) ----
     "rule.min_size": "{size} (se exige al menos {min})",
     "rule.require_missing": "faltan: {names}",
