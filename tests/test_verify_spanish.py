@@ -333,3 +333,34 @@ def test_a_copys_verification_in_spanish_when_its_destination_left_the_profile_o
         del profile.destinations["nas"]
         check = verify_copy(profile, catalog, copy)
     assert (check.outcome, check.message) == ("inconclusive", "el destino nas ya no está en el perfil")
+
+
+def test_modes_times_and_a_hard_link_restored_differently_are_said_in_spanish(tmp_path, spanish):
+    """_restored_differently's phrases (the trial restore and a restore hold the extracted tree to them)."""
+    from tests.test_verify_local import fidelity_run
+
+    profile, outcome, part = fidelity_run(tmp_path)
+
+    def tamper(member, data):
+        if member.name == "docs":
+            member.mtime = int(member.mtime) + 3600
+            member.pax_headers = {}
+        elif member.name == "bin/run.sh":
+            member.mode = 0o700
+        return data
+
+    rewrite_part(profile, outcome.run_id, "t.tar.zst", _retar(part, edit=tamper), keep_checksums=True)
+    detail = failed_checks(verify(profile, outcome.run_id, "restore"))["files t.tar.zst"]
+    assert "bin/run.sh: no se restauró como se registró (permisos 0700, se registró 0755)" in detail, detail
+    assert "docs: no se restauró como se registró (modificado " in detail and ", se registró " in detail, detail
+
+    def unlinked(member, data):  # the second name of a hard link stored as a file of its own
+        if member.name == "docs/data-again.bin":
+            whole = (tmp_path / "srv" / "data.bin").read_bytes()
+            member.type, member.linkname, member.size = b"0", "", len(whole)
+            return whole
+        return data
+
+    rewrite_part(profile, outcome.run_id, "t.tar.zst", _retar(part, edit=unlinked), keep_checksums=True)
+    assert "docs/data-again.bin: un fichero en el archivo, un enlace duro en el manifiesto" in failed_checks(
+        verify(profile, outcome.run_id, "structure"))["listing t.tar.zst"]
