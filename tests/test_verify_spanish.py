@@ -62,6 +62,7 @@ def test_a_damaged_files_run_at_the_deepest_level_is_told_in_spanish_by_the_comm
     with Catalog(profile.catalog_path) as catalog:
         stored = {c["name"]: c["detail"] for c in catalog.verifications(outcome.run_id, 1)[0].checks}
     assert stored["extract w.tar.zst"] == "extraído con tar", "the record keeps the name, the detail in Spanish"
+    assert no_scratch_left(profile)
 
 
 def test_a_files_runs_listing_and_extraction_differences_in_spanish(tmp_path, spanish):
