@@ -84,7 +84,8 @@ async def test_a_damaged_run_shows_the_failed_check_and_the_hand_off(demo_profil
         await pilot.press("m")
         assert isinstance(app.screen, ChecklistView)
         shown = " ".join(str(s.render()) for s in app.screen.query(Static))
-        assert "Se requiere un respaldo manual" in shown and "failed verification" in shown
+        assert f"Se requiere un respaldo manual: la ejecución {outcome.run_id} no superó la verificación (structure)" \
+            in shown, "why, in the language the console verified it in"
         assert "Respaldo manual" in shown, "the checklist of the repository's kind, in Spanish"
 
 

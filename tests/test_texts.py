@@ -69,7 +69,12 @@ DYNAMIC: dict[str, set[str]] = {
     "stock.": set(BUILT_IN_STOCKS),
     "versions.": set(Change),
     "restore.where.": {"database", "file", "folder"},  # a restore target's RestoreTarget.into
-    "checkname.": {"checksum", "manifest", "archive", "listing", "extract", "files", "integrity", "open", "clone", "bundle", "time", "tools", "internal", "artifact", "lock"},  # a check's name's first word
+    # a check's name's first words (texts.check_name)
+    "checkname.": {"checksum", "manifest", "archive", "listing", "extract", "files", "integrity", "open", "clone",
+                   "bundle", "time", "tools", "internal", "artifact", "lock", "structure", "restore", "rows", "heads",
+                   "cloned heads", "fsck", "complete", "scratch", "scratch database for", "drop", "event chain",
+                   "decrypted", "min_size", "require", "shrink", "copy on"},
+    "filekind.": {"file", "dir", "symlink", "hardlink", "fifo", "char", "block", "socket", "other"},  # file_kind's
     "versions.col.": set(VERSION_COLUMNS),
     "medium.col.": set(COPY_COLUMNS),
     "weekday.": {str(day) for day in range(7)},  # datetime.weekday()

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dse_tui.cli.common import cancel_on_signals, h, say
+from dse_tui.cli.common import cancel_on_signals, h, lang, say
+from dse_tui.core.texts import check_name
 from dse_tui.core.profile.model import VERIFY_LEVELS
 from dse_tui.jsonout import print_json
 
@@ -162,7 +163,7 @@ def cmd_verify(args) -> int:
                 for check in outcome.checks:
                     if not check.ok:
                         mark = say(args, "cli.verify.na" if check.inconclusive else "cli.verify.fail")
-                        print(f"    {mark:<4} {check.name}: {check.detail}")
+                        print(f"    {mark:<4} {check_name(check.name, lang(args))}: {check.detail}")
     from dse_tui.cli.common import notify_after
 
     notify_after(profile, scan=False)

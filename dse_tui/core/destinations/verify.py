@@ -16,6 +16,7 @@ from dse_tui.core.destinations.base import kind_module
 from dse_tui.core.destinations.copies import run_files
 from dse_tui.core.destinations.job import MANIFEST, CopyError, Job, Unreachable
 from dse_tui.core.engine.pipeline import Cancelled
+from dse_tui.core.texts import said
 
 
 @dataclass
@@ -40,7 +41,7 @@ def verify_copy(profile, catalog: Catalog, copy: Copy, *, trigger: str = "consol
     dest = profile.destinations.get(copy.destination)
     if dest is None:
         check.outcome = VerificationOutcome.INCONCLUSIVE
-        check.message = f"destination {copy.destination} is no longer in the profile"
+        check.message = said("verify.copy_destination_gone", destination=copy.destination)
         return check
     try:
         lock = catalog.begin_step(profile.storage_root)
@@ -71,7 +72,7 @@ def _check_copy(profile, catalog: Catalog, run, copy: Copy, dest, check: CopyChe
     except Unreachable as exc:
         check.outcome, check.message = VerificationOutcome.INCONCLUSIVE, str(exc)
     except Cancelled:
-        check.outcome, check.message = VerificationOutcome.CANCELLED, "cancelled by the operator"
+        check.outcome, check.message = VerificationOutcome.CANCELLED, said("run.msg.cancelled")
     except (CopyError, OSError) as exc:
         check.message = str(exc) if isinstance(exc, CopyError) else f"{exc.strerror or exc}: {exc.filename or ''}"
 

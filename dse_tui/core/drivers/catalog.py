@@ -17,7 +17,7 @@ from dse_tui.core.drivers import catalog_pg
 from dse_tui.core.drivers import sqlite as sqlite_driver
 from dse_tui.core.drivers.base import PATH_SOURCE, BackupContext, BackupError, Driver
 from dse_tui.core.profile.model import Repository
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import Text, said
 
 PART = "catalog.sqlite.zst"
 
@@ -109,7 +109,7 @@ def structure(v) -> None:
         except CatalogError as exc:
             v.check(f"event chain {part['file']}", False, str(exc))
             continue
-        v.check(f"event chain {part['file']}", not broken, broken[0] if broken else "the hash chain verifies")
+        v.check(f"event chain {part['file']}", not broken, broken[0] if broken else said("verify.chain_ok"))
 
 
 def check_source(repo: Repository, timeout: float) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ import os
 
 from dse_tui.core.drivers.base import BackupContext, BackupError
 from dse_tui.core.engine.pipeline import Stage
+from dse_tui.core.texts import said
 
 PART = "catalog.pgdump.zst"
 EVENTS = "events"
@@ -112,5 +113,5 @@ def structure(v, chain_problems) -> None:
             v.check(f"event chain {part['file']}", False, v.failure(result))
             continue
         log = DumpedLog(script.read_text(encoding="utf-8", errors="replace"))
-        broken = chain_problems(log) if log.found else ["the dump holds no event log"]
-        v.check(f"event chain {part['file']}", not broken, broken[0] if broken else "the hash chain verifies")
+        broken = chain_problems(log) if log.found else [said("verify.chain_no_log")]
+        v.check(f"event chain {part['file']}", not broken, broken[0] if broken else said("verify.chain_ok"))

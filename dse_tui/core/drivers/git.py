@@ -12,7 +12,7 @@ from dse_tui.core.drivers.base import (
     suggest_folder,
 )
 from dse_tui.core.engine.pipeline import Stage
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import Text, said
 
 
 def tools(repo: Repository) -> list[str]:
@@ -60,10 +60,11 @@ def _bundle_heads(v, bundle) -> dict[str, str]:
 
 def _compare_heads(v, name: str, found: dict[str, str]) -> None:
     expected = v.manifest.get("heads", {})
-    diffs = [f"{ref}: {found.get(ref, 'missing')[:12]} instead of {sha[:12]}" for ref, sha in expected.items()
-             if found.get(ref) != sha]
-    diffs += [f"{ref}: not in the manifest" for ref in found if ref not in expected]
-    v.check(name, not diffs, "; ".join(diffs[:4]) if diffs else f"{len(expected)} ref(s) as recorded")
+    diffs = [said("verify.git.ref_moved", ref=ref, found=found[ref][:12], recorded=sha[:12]) if ref in found
+             else said("verify.git.ref_missing", ref=ref, recorded=sha[:12])
+             for ref, sha in expected.items() if found.get(ref) != sha]
+    diffs += [said("verify.git.ref_extra", ref=ref) for ref in found if ref not in expected]
+    v.check(name, not diffs, "; ".join(diffs[:4]) if diffs else said("verify.git.refs_ok", n=len(expected)))
 
 
 def structure(v) -> None:
@@ -73,7 +74,7 @@ def structure(v) -> None:
         _git(v, "init", "-q", "--bare", str(empty))  # `bundle verify` wants a repository, even an empty one
         out = _git(v, "bundle", "verify", "-q", str(bundle), cwd=empty)
         if not v.check(f"bundle {part['file']}", out.returncode == 0,
-                       "git bundle verify: ok" if out.returncode == 0 else out.stderr.strip()[-300:]):
+                       said("verify.git.bundle_ok") if out.returncode == 0 else out.stderr.strip()[-300:]):
             continue
         _compare_heads(v, f"heads {part['file']}", _bundle_heads(v, bundle))
 
@@ -82,11 +83,11 @@ def trial(v) -> None:
     for part in v.parts(".bundle.zst"):
         clone = v.scratch / "clone.git"
         out = _git(v, "clone", "-q", "--mirror", str(v.decompressed(part)), str(clone))
-        if not v.check(f"clone {part['file']}", out.returncode == 0, "cloned" if out.returncode == 0
+        if not v.check(f"clone {part['file']}", out.returncode == 0, said("verify.git.cloned") if out.returncode == 0
                        else out.stderr.strip()[-300:]):
             continue
         fsck = _git(v, "fsck", "--full", "--no-progress", cwd=clone)
-        v.check(f"fsck {part['file']}", fsck.returncode == 0, "git fsck --full: ok" if fsck.returncode == 0
+        v.check(f"fsck {part['file']}", fsck.returncode == 0, said("verify.git.fsck_ok") if fsck.returncode == 0
                 else (fsck.stderr or fsck.stdout).strip()[-300:])
         _compare_heads(v, f"cloned heads {part['file']}", heads(clone, v.remaining()))
 

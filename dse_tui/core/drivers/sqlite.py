@@ -15,7 +15,7 @@ from dse_tui.core.drivers.base import (
 from dse_tui.core.engine.locks import claim_temporary
 from dse_tui.core.profile.model import Repository
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import Text, said
 
 COPY_PAGES = 1024  # pages per backup step: other connections get the lock between steps
 
@@ -93,10 +93,10 @@ def structure(v) -> None:
             finally:
                 conn.close()
         except sqlite3.Error as exc:
-            v.check(f"integrity {part['file']}", False, f"not a readable SQLite database: {exc}")
+            v.check(f"integrity {part['file']}", False, said("verify.sqlite.unreadable", error=exc))
             continue
         v.check(f"integrity {part['file']}", result == ["ok"],
-                "PRAGMA integrity_check: ok" if result == ["ok"] else "; ".join(result[:3]))
+                said("verify.sqlite.integrity_ok") if result == ["ok"] else "; ".join(result[:3]))
 
 
 def trial(v) -> None:

@@ -23,6 +23,7 @@ from typing import BinaryIO, Callable
 
 from dse_tui.core.engine import teetap
 from dse_tui.core.engine.supervisor import GRACE, Children, Ending
+from dse_tui.core.texts import said
 
 CHUNK = 1 << 20
 NOISE = ("Exiting with failure status", "report unexpected or unhelpful errors", "did you mean to use -a")
@@ -99,7 +100,7 @@ class StreamResult:
             return None
         s = cause[0]
         line = error_line(s.stderr)
-        return f"{s.name} exited with status {s.returncode}" + (f": {line}" if line else "")
+        return said("tool.exited", tool=s.name, status=s.returncode) + (f": {line}" if line else "")
 
 
 # A tool's error line, strongest first: `fatal:` (git), PostgreSQL's `ERROR:`/`FATAL:`, then any `error:`.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dse_tui.core.engine.pipeline import Stage, secret_pipe
+from dse_tui.core.texts import said
 
 SUFFIX = ".age"
 RECIPIENT = re.compile(r"age1[02-9ac-hj-np-z]{58}")
@@ -240,5 +241,5 @@ def _env_secret(name: str) -> str | None:
 def explain(failure: str | None, key_ids: list[str]) -> str | None:
     """age's own words for a wrong key, with the key that is needed."""
     if failure and "no identity matched" in failure:
-        return f"{failure} — the identity given is not key {', '.join(key_ids)}"
+        return said("key.not_this", failure=failure, keys=", ".join(key_ids))
     return failure

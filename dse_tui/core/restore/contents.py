@@ -208,7 +208,7 @@ def _from_lines(entries: Entries) -> Contents:
         f.seek(entries.offset)
         data = f.read()
     if not (data.endswith(_TAIL) or data == _TAIL[1:]):
-        raise VerifyFailed(f"the manifest {entries.path} cannot be read: its list of files is cut short or damaged")
+        raise VerifyFailed("manifest.cut", path=entries.path)
     lines = data.count(b"},\n") + 1 if data != _TAIL[1:] else 0  # every entry but the last ends so
     found = _LOCAL.findall(data)
     if len(found) == lines:

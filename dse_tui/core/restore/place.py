@@ -271,8 +271,8 @@ def verify_copy(v: VerifyContext, opened: Opened) -> str | None:
             v.refuse_wrong_key(result)
             ok = result.ok and result.sha256 == part["plaintext_sha256"] and result.size == part.get("plaintext_size",
                                                                                                      result.size)
-            v.check(f"decrypted {part['file']}", ok, "as the run's own part" if ok else
-                    (v.failure(result) or "the decrypted bytes differ from the run's digest"))
+            v.check(f"decrypted {part['file']}", ok, said("verify.decrypted_ok") if ok else
+                    (v.failure(result) or said("verify.decrypted_differs")))
             if not ok:
                 return f"decrypted {part['file']}: {v.checks[-1].detail}"
     return None

@@ -9,8 +9,9 @@ Machine output (--json, metrics, the catalog's stored values) never goes through
 Each language's texts are a few modules, one per area: <lang>.py (the console, the commands, mails, the
 report) and <lang>_core.py (what the core says: errors, profile problems, check lines, prune reasons) and <lang>_copy.py
 (copies onto devices, the media inventory, printing, manifests) and <lang>_backup.py (drivers' failures,
-advice on a tool's error, registering a manual backup) and <lang>_cli.py (the command line's --help and
-argparse's own words).
+advice on a tool's error, registering a manual backup) and <lang>_verify.py (a verification's checks beyond
+the generic ones: the drivers', the files' comparison, the verification's own failures, the site's rules)
+and <lang>_cli.py (the command line's --help and argparse's own words).
 
 The core says things before anyone knows who reads them (an exception raised deep in a restore, a profile
 problem): it builds a Text (or raises a Told) holding a key and its values, and str() of it speaks the
@@ -21,10 +22,12 @@ from __future__ import annotations
 import locale
 import os
 
-from dse_tui.core.texts import en, en_backup, en_cli, en_copy, en_core, es, es_backup, es_cli, es_copy, es_core
+from dse_tui.core.texts import (en, en_backup, en_cli, en_copy, en_core, en_verify, es, es_backup, es_cli, es_copy,
+                                es_core, es_verify)
 
 LANGUAGES = ("es", "en")
-MODULES = {"en": (en, en_core, en_copy, en_backup, en_cli), "es": (es, es_core, es_copy, es_backup, es_cli)}
+MODULES = {"en": (en, en_core, en_copy, en_backup, en_verify, en_cli),
+           "es": (es, es_core, es_copy, es_backup, es_verify, es_cli)}
 CATALOGS: dict[str, dict[str, str | dict[str, str]]] = {
     lang: {key: text for module in modules for key, text in module.TEXTS.items()} for lang, modules in MODULES.items()
 }
@@ -56,6 +59,17 @@ def word(prefix: str, value: str | None, lang: str) -> str:
     """A value the catalog stores (a state, a trigger) in words: `prefix.value` in `lang`, or the value as
     stored when the texts lack it (one written by a newer version)."""
     return tr(f"{prefix}.{value}", lang) if value and has(f"{prefix}.{value}") else (value or "")
+
+
+def check_name(name: str, lang: str) -> str:
+    """A check's name as stored ("archive www-main.tar.zst", "event chain catalog.sqlite.zst") in `lang`:
+    its longest first words that are a `checkname.` key translated, the rest (a part, a database) as it is."""
+    words = name.split(" ")
+    for n in range(min(len(words), 4), 0, -1):
+        head = " ".join(words[:n])
+        if has(f"checkname.{head}"):
+            return " ".join([tr(f"checkname.{head}", lang), *words[n:]])
+    return name
 
 
 def default_language(profile_language: str | None = None) -> str:

@@ -76,6 +76,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "advice.disk_full": "free space under storage.root or move it",
     "tool.no_answer": "no answer within {seconds:.0f} s",
     "tool.exit_status": "exit status {status}",
+    "tool.exited": "{tool} exited with status {status}",
+    "key.not_this": "{failure} — the identity given is not key {keys}",
     # ---- a driver's backup ----
     "backup.part_failed": "{file}: {failure}{advice}",
     "backup.dump_empty": "{file}: the dump is empty where data was expected",

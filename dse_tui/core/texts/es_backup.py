@@ -80,6 +80,8 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "advice.disk_full": "libere espacio bajo storage.root o muévalo",
     "tool.no_answer": "sin respuesta en {seconds:.0f} s",
     "tool.exit_status": "estado de salida {status}",
+    "tool.exited": "{tool} terminó con el estado de salida {status}",
+    "key.not_this": "{failure} — la identidad dada no es la clave {keys}",
     # ---- el respaldo de un driver ----
     "backup.part_failed": "{file}: {failure}{advice}",
     "backup.dump_empty": "{file}: el volcado está vacío donde se esperaban datos",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from dse_tui.core.texts import said
+from dse_tui.core.texts import active, check_name, said
 from dse_tui.core.profile.model import VERIFY_LEVELS, Profile, Repository
 from dse_tui.core.keys.crypto import IdentityError, Keyring, explain, is_encrypted, manifest_key_ids, plain_name
 from dse_tui.core.engine.locks import OwnedFolder, claim_folder
@@ -179,12 +179,12 @@ class VerifyContext:
             thread.join()
         return result, raised[0] if raised else None
 
-    def ends_with(self, part: dict, marker: bytes, whose: str) -> None:
+    def ends_with(self, part: dict, marker: bytes, tool: str) -> None:
         """A dump tool writes its completion line last: without it the dump was cut short."""
         result, tail = self.pipe(part, [], tail=512)
         complete = result.ok and marker in tail
-        self.check(f"complete {part['file']}", complete, f"ends with {whose} completion line" if complete
-                   else self.failure(result) or f"{whose} completion line is missing: the dump was cut short")
+        self.check(f"complete {part['file']}", complete, said("verify.complete_ok", tool=tool) if complete
+                   else self.failure(result) or said("verify.complete_missing", tool=tool))
 
     def decompressed(self, part: dict | str) -> Path:
         """The part decompressed into the scratch folder (once per verification)."""
@@ -341,7 +341,9 @@ def summary(checks: list[Check]) -> str:
     failed = [c for c in checks if not c.ok]
     if not failed:
         return said("verify.passed_all", n=len(checks))
-    return "; ".join(f"{c.name}: {c.detail}" for c in failed[:3]) + (" …" if len(failed) > 3 else "")
+    # The message is read as its checks are (the dashboard, the mail, `verify`): names in the same language.
+    lang = active()
+    return "; ".join(f"{check_name(c.name, lang)}: {c.detail}" for c in failed[:3]) + (" …" if len(failed) > 3 else "")
 
 
 def compare_counts(v: VerifyContext, name: str, expected: dict[str, int] | None, actual: dict[str, int]) -> None:
@@ -349,7 +351,9 @@ def compare_counts(v: VerifyContext, name: str, expected: dict[str, int] | None,
     if expected is None:
         v.check(name, True, said("verify.tables_uncounted", n=len(actual)))
         return
-    diffs = [f"{t}: {actual.get(t, 'missing')} rows, {n} at backup" for t, n in expected.items() if actual.get(t) != n]
-    diffs += [f"{t}: not in the backup's record" for t in actual if t not in expected]
+    diffs = [said("verify.rows_table_missing", table=t, recorded=n) if t not in actual else
+             said("verify.rows_differ", table=t, rows=actual[t], recorded=n)
+             for t, n in expected.items() if actual.get(t) != n]
+    diffs += [said("verify.rows_unrecorded", table=t) for t in actual if t not in expected]
     v.check(name, not diffs, "; ".join(diffs[:5]) + (" …" if len(diffs) > 5 else "") if diffs
             else said("verify.tables_ok", n=len(expected), rows=sum(expected.values())))

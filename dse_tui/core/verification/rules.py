@@ -8,6 +8,7 @@ from statistics import median
 
 from dse_tui.core.profile.model import Repository
 from dse_tui.core.common.fmt import size as fmt_size
+from dse_tui.core.texts import said
 
 SHRINK = "shrink"
 
@@ -42,23 +43,22 @@ def evaluate(repo: Repository, manifest: dict, sizes_before: list[int], acknowle
     size = data_size(manifest)
     if rules.min_size:
         out.append(("min_size", size >= rules.min_size,
-                    f"{fmt_size(size)} (at least {fmt_size(rules.min_size)} required)"))
+                    said("rule.min_size", size=fmt_size(size), min=fmt_size(rules.min_size))))
     if rules.require:
         names = present_names(manifest)
         missing = [want for want in rules.require if not any(fnmatchcase(n, want) for n in names)]
-        out.append(("require", not missing, f"missing: {', '.join(missing)}" if missing
-                    else f"{len(rules.require)} required name(s) present"))
+        out.append(("require", not missing, said("rule.require_missing", names=", ".join(missing)) if missing
+                    else said("rule.require_ok", n=len(rules.require))))
     window = sizes_before[-rules.shrink_window:] if rules.shrink_window else []
     if rules.shrink_percent and window:
         typical = median(window)
         small = size < typical * rules.shrink_percent / 100
         if small and acknowledged:
-            out.append((SHRINK, True, f"{fmt_size(size)} against a median of {fmt_size(typical)}; accepted: "
-                        f"{acknowledged}"))
+            out.append((SHRINK, True, said("rule.shrink_accepted", size=fmt_size(size), median=fmt_size(typical),
+                                           reason=acknowledged)))
         elif small:
-            out.append((SHRINK, False, f"{fmt_size(size)} is under {rules.shrink_percent}% of the median "
-                        f"{fmt_size(typical)} of the last {len(window)} good run(s): accept it with a reason if "
-                        "that is expected"))
+            out.append((SHRINK, False, said("rule.shrink_small", size=fmt_size(size), percent=rules.shrink_percent,
+                                            median=fmt_size(typical), n=len(window))))
         else:
-            out.append((SHRINK, True, f"{fmt_size(size)} against a median of {fmt_size(typical)}"))
+            out.append((SHRINK, True, said("rule.shrink_ok", size=fmt_size(size), median=fmt_size(typical))))
     return out

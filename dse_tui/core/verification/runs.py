@@ -21,7 +21,7 @@ from dse_tui.core.verification.rules import SHRINK, evaluate
 from dse_tui.core.engine.pipeline import Cancelled, TimedOut
 from dse_tui.core.verification.levels import (Check, VerifyContext, VerifyFailed, claim_scratch, load_manifest, only_key_missing,
                                  summary, verify_artifact)
-from dse_tui.core.texts import Told
+from dse_tui.core.texts import Told, said
 
 
 @dataclass
@@ -56,8 +56,8 @@ def check_run(profile: Profile, repo: Repository, run: Run, catalog: Catalog, le
     try:
         scratch = claim_scratch(profile, run.id)
     except OSError as exc:
-        return VerificationOutcome.FAILED, [Check("scratch", False, "cannot create a scratch folder under "
-                                                  f"{profile.storage_root}: {exc.strerror or exc}")]
+        return VerificationOutcome.FAILED, [Check("scratch", False, said("verify.no_scratch", root=profile.storage_root,
+                                                                         error=exc.strerror or exc))]
     v = VerifyContext(profile, repo, run.id, _run_dir(run), {}, scratch.path, cancel,
                       deadline=time.monotonic() + (timeout or repo.timeout.total_seconds()),
                       log=log or (lambda line: None), on_bytes=on_bytes, keyring=keyring)
@@ -80,11 +80,11 @@ def _checked(v: VerifyContext, catalog: Catalog, level: str, run: Run, checksum_
     except Cancelled:
         return VerificationOutcome.CANCELLED, v.checks
     except TimedOut:
-        v.check("time", False, f"timed out after {repo.timeout}", unable=True)
+        v.check("time", False, said("verify.timed_out", timeout=repo.timeout), unable=True)
     except FileNotFoundError as exc:  # a tool the level needs is not installed here
-        v.check("tools", False, f"{exc.filename or exc} is not installed", unable=True)
+        v.check("tools", False, said("verify.not_installed", tool=exc.filename or exc), unable=True)
     except Exception as exc:  # a bug must not leave the verification "running" nor stop the others
-        v.check("internal", False, f"internal error: {exc!r}", unable=True)
+        v.check("internal", False, said("run.msg.internal", error=repr(exc)), unable=True)
     if any(not c.ok and not c.inconclusive for c in v.checks) or not v.checks:
         return VerificationOutcome.FAILED, v.checks
     if any(c.inconclusive for c in v.checks):
@@ -104,8 +104,7 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
     t0 = time.monotonic()
     if run.artifact is None or catalog.is_pruned(run.id):
         return VerifyOutcome(repo.id, run.id, level, VerificationOutcome.FAILED,
-                             [Check("artifact", False, "the run has no artifact (it failed, or retention pruned it)")],
-                             "the run has no artifact to verify")
+                             [Check("artifact", False, said("verify.no_artifact"))], said("verify.no_artifact_message"))
     try:
         lock = catalog.begin_step(profile.storage_root)
     except OSError as exc:  # nothing is known of the run: it stays as it was
@@ -117,8 +116,8 @@ def verify_run(profile: Profile, catalog: Catalog, run: Run, *, level: str | Non
                                     keyring=keyring)
         if outcome == VerificationOutcome.FAILED and catalog.is_pruned(run.id):
             outcome = VerificationOutcome.CANCELLED  # retention removed it meanwhile: that says nothing of it
-            checks = checks + [Check("artifact", False, "pruned by retention while verified")]
-        message = (None if outcome == VerificationOutcome.PASSED else "cancelled by the operator"
+            checks = checks + [Check("artifact", False, said("verify.pruned_meanwhile"))]
+        message = (None if outcome == VerificationOutcome.PASSED else said("run.msg.cancelled")
                    if outcome == VerificationOutcome.CANCELLED else summary(checks))
         catalog.finish_verification(verification, outcome, [c.as_json() for c in checks], message, operator=operator)
     result = VerifyOutcome(repo.id, run.id, level, outcome, checks, message, verification, time.monotonic() - t0)
@@ -132,9 +131,9 @@ def settle(catalog: Catalog, repo: Repository, run: Run, result: VerifyOutcome, 
     if result.outcome in (VerificationOutcome.CANCELLED, VerificationOutcome.INCONCLUSIVE):
         return  # nothing is known of the run: it stays as it was, and is due again
     if result.outcome == VerificationOutcome.FAILED:
-        reason = f"run {run.id} failed verification ({result.level}): {result.message}"
+        reason = said("verify.run_failed_reason", run=run.id, level=result.level, message=result.message)
         if run.state == RunState.GOOD:
-            catalog.fail_run(run.id, f"verification failed: {result.message}", operator=operator)
+            catalog.fail_run(run.id, said("verify.run_failed", message=result.message), operator=operator)
         catalog.set_manual_required(repo.id, reason)
         if profile is not None:
             from dse_tui.core.records import notify

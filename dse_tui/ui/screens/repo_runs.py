@@ -20,7 +20,7 @@ from dse_tui.core.catalog.checks import RunFacts
 from dse_tui.core.profile.model import VERIFY_LEVELS, Repository
 from dse_tui.core.drivers.files.tarstream import FAILING
 from dse_tui.core.common.fmt import size
-from dse_tui.core.texts import word
+from dse_tui.core.texts import check_name, word
 from dse_tui.i18n import tr
 from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.commands import Command
@@ -417,12 +417,6 @@ def _not_archived_line(entry: dict, lang: str) -> str:
     path = entry["path"] + ("/" if entry["type"] == "dir" else "")
     detail = f" ({entry['detail']})" if entry.get("detail") else ""
     return f"{mark} {escape(path)}: {escape(tr('notarchived.' + entry['reason'], lang))}{escape(detail)}"
-
-
-def check_name(name: str, lang: str) -> str:
-    """A check's name as stored ("archive www-main.tar.zst"), its first word in `lang`: the rest names a part."""
-    first, _, rest = name.partition(" ")
-    return " ".join(x for x in (word("checkname", first, lang), rest) if x)
 
 
 def _check_line(name: str, ok: bool, detail: str, inconclusive: bool = False) -> str:

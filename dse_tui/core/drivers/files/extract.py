@@ -12,7 +12,7 @@ from pathlib import Path
 from dse_tui.core.texts import said
 from dse_tui.core.common.fsutil import make_writable
 from dse_tui.core.drivers.base import RestoreTarget, check_result
-from dse_tui.core.drivers.files.listing import expected_entries, not_archived_line, some_diffs
+from dse_tui.core.drivers.files.listing import expected_entries, kind_word, not_archived_line, some_diffs
 from dse_tui.core.drivers.files.tarstream import NS, file_kind
 from dse_tui.core.engine.pipeline import Stage
 
@@ -96,30 +96,31 @@ def _restored_differently(tree, entry: dict, v, slack: int, *, owners: bool = Tr
     try:
         st = os.lstat(target)
     except FileNotFoundError:
-        return "missing after extraction"
+        return said("verify.file.missing")
     kind = entry["type"]
     if kind == "hardlink":
         try:
             same = os.path.samestat(st, os.lstat(tree / entry["target"]))
         except FileNotFoundError:
             same = False
-        return None if same else f"not restored as recorded (not the same file as {entry['target']})"
+        return None if same else said("verify.file.not_hardlink", target=entry["target"])
     if file_kind(st.st_mode) != kind:
-        return f"not restored as recorded (a {file_kind(st.st_mode)} where a {kind} was recorded)"
+        return said("verify.file.other_kind", found=kind_word(file_kind(st.st_mode)), kind=kind_word(kind))
     problems = []
     if kind == "symlink" and os.readlink(target) != entry.get("target"):
-        problems.append(f"links to {os.readlink(target)}, recorded {entry.get('target')}")
+        problems.append(said("verify.file.links", found=os.readlink(target), recorded=entry.get("target")))
     if kind == "file":
         size, digest = sha256_file(target, v)
         if size != entry["size"] or digest != entry["sha256"]:
-            problems.append("its content differs: SHA-256 or size")
+            problems.append(said("verify.file.content"))
     if kind in ("char", "block") and (os.major(st.st_rdev), os.minor(st.st_rdev)) != (entry["major"], entry["minor"]):
-        problems.append(f"device {os.major(st.st_rdev)},{os.minor(st.st_rdev)}, recorded {entry['major']},{entry['minor']}")
+        problems.append(said("verify.file.device", found=f"{os.major(st.st_rdev)},{os.minor(st.st_rdev)}",
+                             recorded=f"{entry['major']},{entry['minor']}"))
     # Modes, times and owners only where the run recorded them to the nanosecond: runs made before the
     # archive kept folder times (contents after their folder) cannot be held to them.
     if "mtime_ns" in entry:
         problems += _metadata_differs(st, entry, slack, owners)
-    return f"not restored as recorded ({'; '.join(problems)})" if problems else None
+    return said("verify.file.differs", problems="; ".join(problems)) if problems else None
 
 
 def _metadata_differs(st, entry: dict, slack: int, owners: bool = True) -> list[str]:
@@ -128,11 +129,11 @@ def _metadata_differs(st, entry: dict, slack: int, owners: bool = True) -> list[
     # For a user who is not root, tar (or the kernel) may drop set-user/group-id bits: not held against it.
     mask = 0o7777 if root else 0o1777
     if entry["type"] != "symlink" and stat.S_IMODE(st.st_mode) & mask != int(entry["mode"], 8) & mask:
-        problems.append(f"mode {stat.S_IMODE(st.st_mode):04o}, recorded {entry['mode']}")
+        problems.append(said("verify.file.mode", found=f"{stat.S_IMODE(st.st_mode):04o}", recorded=entry["mode"]))
     if abs(st.st_mtime_ns - entry["mtime_ns"]) > slack:  # what the filesystem cannot keep is no difference
-        problems.append(f"modified {_when(st.st_mtime_ns)}, recorded {_when(entry['mtime_ns'])}")
+        problems.append(said("verify.file.modified", found=_when(st.st_mtime_ns), recorded=_when(entry["mtime_ns"])))
     if owners and root and (st.st_uid, st.st_gid) != (entry["uid"], entry["gid"]):
-        problems.append(f"owner {st.st_uid}:{st.st_gid}, recorded {entry['uid']}:{entry['gid']}")
+        problems.append(said("verify.file.owner", found=f"{st.st_uid}:{st.st_gid}", recorded=f"{entry['uid']}:{entry['gid']}"))
     return problems
 
 

@@ -21,7 +21,7 @@ from dse_tui.core.drivers.base import (
 )
 from dse_tui.core.profile.schema import Bool, Field, List, Mapping, Str
 from dse_tui.core.engine.pipeline import Cancelled, Stage, TimedOut
-from dse_tui.core.drivers.files.listing import expected_entries, not_archived_line, some_diffs
+from dse_tui.core.drivers.files.listing import expected_entries, kind_word, not_archived_line, some_diffs
 from dse_tui.core.drivers.files.parts import select_parts
 from dse_tui.core.drivers.files.tarstream import FAILING, TreeReport, member_entry
 from dse_tui.core.verification.manifest import JsonLines
@@ -212,7 +212,7 @@ def structure(v) -> None:
             raise raised
         error = v.failure(result) if not result.ok else None  # zstd's frame checksum, age's authentication
         if error is None and raised is not None:
-            error = f"the archive cannot be read: {raised}"
+            error = said("verify.archive_unreadable", error=raised)
         if not v.check(f"archive {part['file']}", error is None, error or said("verify.members", n=len(listed))):
             continue
         listed.pop("", None)
@@ -222,21 +222,21 @@ def structure(v) -> None:
         diffs = []
         for path, entry in expected_entries(v).items():
             got = listed.pop(path, None)
-            why = "missing from the archive" if got is None else _listed_differently(got, entry)
+            why = said("verify.listed.missing") if got is None else _listed_differently(got, entry)
             if why:
                 diffs.append(f"{path}: {why}")
-        diffs += [f"{path}: in the archive, not in the manifest" for path in listed]
+        diffs += [f"{path}: {said('verify.listed.extra')}" for path in listed]
         v.check(f"listing {part['file']}", not diffs, some_diffs(diffs) if diffs
                 else said("verify.listing_ok", n=len(expected_entries(v))))
 
 
 def _listed_differently(got: dict, want: dict) -> str | None:
     if got["type"] != want["type"]:
-        return f"a {got['type']} in the archive, a {want['type']} in the manifest"
+        return said("verify.listed.kind", found=kind_word(got["type"]), kind=kind_word(want["type"]))
     if want["type"] == "file" and got["size"] != want["size"]:
-        return f"{got['size']} bytes in the archive, {want['size']} in the manifest"
+        return said("verify.listed.size", found=got["size"], recorded=want["size"])
     if "target" in want and got.get("target") != want["target"]:
-        return f"links to {got.get('target')} in the archive, to {want['target']} in the manifest"
+        return said("verify.listed.target", found=got.get("target"), recorded=want["target"])
     return None
 
 

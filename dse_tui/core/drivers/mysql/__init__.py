@@ -21,7 +21,7 @@ from dse_tui.core.drivers.mysql.grants import RUN_NEEDS, SQL as GRANTS_SQL, Gran
 from dse_tui.core.profile.schema import Mapping
 from dse_tui.core.common.tools import find_tool
 from dse_tui.core.engine.pipeline import Stage, error_line
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import Text, said
 
 SYSTEM_DATABASES = {"information_schema", "performance_schema", "sys"}
 DUMP_OPTIONS = ["--single-transaction", "--routines", "--triggers", "--events", "--hex-blob"]
@@ -135,8 +135,8 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
     if repo.verify == "restore":
         name = f"dse_verify_check_{secrets.token_hex(3)}"
         try:
-            query(repo, client, f"CREATE DATABASE {quote_name(name)}", timeout, "create a scratch database")
-            query(repo, client, f"DROP DATABASE {quote_name(name)}", timeout, "drop the scratch database")
+            query(repo, client, f"CREATE DATABASE {quote_name(name)}", timeout, Text("mysql.do.create_scratch"))
+            query(repo, client, f"DROP DATABASE {quote_name(name)}", timeout, Text("mysql.do.drop_scratch"))
         except BackupError as exc:
             problems.append(("error", Text("check.mysql_scratch", error=exc)))
     return problems
@@ -144,7 +144,7 @@ def probe(repo: Repository, timeout: float) -> list[tuple[str, str]]:
 
 def read_grants(repo: Repository, client: str, timeout: float) -> Grants:
     """What the user may do in each database: one query for all of them."""
-    return Grants.parse(query(repo, client, GRANTS_SQL, timeout, "read the user's privileges"))
+    return Grants.parse(query(repo, client, GRANTS_SQL, timeout, Text("mysql.do.read_grants")))
 
 
 def _routines_unreadable(repo: Repository, client: str, grants: Grants, timeout: float) -> list[tuple[str, str]]:
@@ -152,7 +152,7 @@ def _routines_unreadable(repo: Repository, client: str, grants: Grants, timeout:
     leaves the others out without a word. Whether the databases have routines the user cannot see is not
     to be known, hence a warning."""
     try:
-        query(repo, client, "SELECT 1 FROM mysql.proc LIMIT 0", timeout, "read mysql.proc")
+        query(repo, client, "SELECT 1 FROM mysql.proc LIMIT 0", timeout, Text("mysql.do.read_proc"))
     except BackupError as exc:
         if "doesn't exist" in str(exc):  # MySQL 8 keeps routines elsewhere
             return []
@@ -160,12 +160,13 @@ def _routines_unreadable(repo: Repository, client: str, grants: Grants, timeout:
     return []
 
 
-def query(repo: Repository, client: str, sql: str, timeout: float, what: str) -> list[list[str]]:
+def query(repo: Repository, client: str, sql: str, timeout: float, what: Text) -> list[list[str]]:
+    """The rows `sql` gives; BackupError saying it cannot `what` (a mysql.do.* text) and why."""
     stage, text = command(repo, client, ["-N", "-B", "-e", sql])
     out = subprocess.run(stage.argv, input=text or "", capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
-        failure = error_line(_ECHOED.sub("", out.stderr)) or f"exit status {out.returncode}"
-        raise BackupError(f"cannot {what}: {failure}{advice(failure)}")
+        failure = error_line(_ECHOED.sub("", out.stderr)) or said("tool.exit_status", status=out.returncode)
+        raise BackupError("mysql.cannot", what=what, failure=failure, advice=advice(failure))
     return [line.split("\t") for line in out.stdout.splitlines()]
 
 
@@ -175,7 +176,7 @@ _ECHOED = re.compile(r"^-{14}\n.*?^-{14}\n", re.MULTILINE | re.DOTALL)
 
 
 def _all_databases(repo: Repository, timeout: float) -> list[str]:
-    rows = query(repo, _tool("mariadb|mysql", repo), "SHOW DATABASES", timeout, "list the server's databases")
+    rows = query(repo, _tool("mariadb|mysql", repo), "SHOW DATABASES", timeout, Text("mysql.do.list_databases"))
     return [r[0] for r in rows if r[0] not in SYSTEM_DATABASES]
 
 
@@ -187,12 +188,12 @@ def count_rows(repo: Repository, client: str, db: str, timeout: float) -> dict[s
     literal = db.replace("\\", "\\\\").replace("'", "''")
     tables = [r[0] for r in query(repo, client, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
                                   f"TABLE_SCHEMA = '{literal}' AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
-                                  timeout, f"list the tables of {db}")]
+                                  timeout, Text("mysql.do.list_tables", db=db))]
     if not tables:
         return {}
     union = " UNION ALL ".join(f"SELECT {i}, COUNT(*) FROM {quote_name(db)}.{quote_name(t)}" for i, t in enumerate(tables))
     rows = query(repo, client, f"START TRANSACTION WITH CONSISTENT SNAPSHOT; {union}; COMMIT;", timeout,
-                 f"count the rows of {db}")
+                 Text("mysql.do.count_rows", db=db))
     return {tables[int(i)]: int(n) for i, n in rows}
 
 
@@ -205,7 +206,7 @@ def list_objects(repo: Repository, client: str, db: str, timeout: float) -> dict
         f"SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME, '' FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '{literal}'",
         f"SELECT 'event', EVENT_NAME, '' FROM information_schema.EVENTS WHERE EVENT_SCHEMA = '{literal}'",
         f"SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS "
-        f"WHERE TRIGGER_SCHEMA = '{literal}'")), timeout, f"list the views and routines of {db}")
+        f"WHERE TRIGGER_SCHEMA = '{literal}'")), timeout, Text("mysql.do.list_objects", db=db))
     out: dict = {}
     for row in rows:
         kind, name, table = (row + ["", ""])[:3]
@@ -235,7 +236,7 @@ def load_stage(repo: Repository, client: str, db: str) -> tuple[Stage, str | Non
 def structure(v) -> None:
     """zstd's frame checks, and the completion line the dump tool writes last (absent from a cut-short dump)."""
     for part in v.parts(".sql.zst"):
-        v.ends_with(part, b"-- Dump completed", "the dump tool's")
+        v.ends_with(part, b"-- Dump completed", said("verify.dump_tool"))
 
 
 def trial(v) -> None:
@@ -248,13 +249,13 @@ def trial(v) -> None:
         db = plain_name(part["file"]).removesuffix(".sql.zst")
         name = v.scratch_name()
         try:
-            query(repo, client, f"CREATE DATABASE {quote_name(name)}", v.remaining(60), "create a scratch database")
+            query(repo, client, f"CREATE DATABASE {quote_name(name)}", v.remaining(60), Text("mysql.do.create_scratch"))
         except BackupError as exc:
             v.check(f"scratch database for {db}", False, str(exc), unable=True)
             continue
         try:
             result = load(v, part, repo, client, name)
-            if not v.check(f"restore {db}", result.ok, f"loaded into {name}" if result.ok else v.failure(result)):
+            if not v.check(f"restore {db}", result.ok, said("verify.my.loaded_into", name=name) if result.ok else v.failure(result)):
                 continue
             compare_counts(v, f"rows {db}", v.manifest.get("row_counts", {}).get(db),
                            count_rows(repo, client, name, v.remaining()))
@@ -268,7 +269,7 @@ def drop_scratch(repo: Repository, name: str) -> str | None:
     """Drop a scratch database; None, or why it could not be."""
     try:
         query(repo, _tool("mariadb|mysql", repo), f"DROP DATABASE IF EXISTS {quote_name(name)}", 120,
-              "drop the scratch database")
+              Text("mysql.do.drop_scratch"))
     except BackupError as exc:
         return str(exc)
     return None
@@ -337,7 +338,7 @@ def database_exists(repo: Repository, name: str) -> bool:
     literal = name.replace("\\", "\\\\").replace("'", "''")
     try:
         rows = query(repo, _tool("mariadb|mysql", repo), f"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
-                     f"WHERE SCHEMA_NAME = '{literal}'", 15, "reach the server")
+                     f"WHERE SCHEMA_NAME = '{literal}'", 15, Text("mysql.do.reach"))
     except BackupError as exc:
         raise RestoreError(str(exc)) from None
     return bool(rows)
@@ -352,7 +353,7 @@ def restore(v, t: RestoreTarget, force: bool) -> None:
         return dumps_folder(v, t, force)
     client = _tool("mariadb|mysql", v.repo)
     if not t.exists:
-        query(v.repo, client, f"CREATE DATABASE {quote_name(t.target)}", v.remaining(60), f"create {t.target}")
+        query(v.repo, client, f"CREATE DATABASE {quote_name(t.target)}", v.remaining(60), Text("mysql.do.create", db=t.target))
     part = next(x for x in v.parts(".sql.zst") if plain_name(x["file"]) == f"{t.database}.sql.zst")
     if t.parts:
         from dse_tui.core.drivers.mysql.tables import counted, table_filter

@@ -19,7 +19,7 @@ from dse_tui.core.drivers.base import (
 from dse_tui.core.profile.schema import BoolOr, Field, Mapping
 from dse_tui.core.drivers.postgresql.snapshot import Snapshot, count_rows
 from dse_tui.core.engine.pipeline import Stage
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import Text, said
 
 WITHOUT_PASSWORDS = "without-passwords"  # the `globals` setting that dumps roles without their password hashes
 LIST_DATABASES = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1"
@@ -183,9 +183,9 @@ def structure(v) -> None:
         entries = [line for line in listing.read_text(errors="replace").splitlines() if line and line[0] != ";"]
         data = sum(" TABLE DATA " in line for line in entries)
         v.check(f"pg_restore --list {part['file']}", result.ok,
-                f"{len(entries)} entries, {data} with table data" if result.ok else v.failure(result))
+                said("verify.pg.listed", n=len(entries), data=data) if result.ok else v.failure(result))
     for part in v.parts("globals.sql.zst"):
-        v.ends_with(part, b"PostgreSQL database cluster dump complete", "pg_dumpall's")
+        v.ends_with(part, b"PostgreSQL database cluster dump complete", "pg_dumpall")
 
 
 def trial(v) -> None:
@@ -204,7 +204,7 @@ def trial(v) -> None:
             restore = connect_stage(repo, ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
                                            "-d", name], "pg_restore", stops_early=True)
             result, _ = v.pipe(part, [restore])
-            if not v.check(f"restore {db}", result.ok, f"pg_restore into {name}" if result.ok else v.failure(result)):
+            if not v.check(f"restore {db}", result.ok, said("verify.pg.restored_into", name=name) if result.ok else v.failure(result)):
                 continue
             counts = count_rows(connect_stage(repo, ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", name], "psql"),
                                 v.remaining())
@@ -212,7 +212,7 @@ def trial(v) -> None:
         finally:
             failure = drop_scratch(repo, name)
             if failure:
-                v.check(f"drop {name}", False, f"the scratch database could not be dropped: {failure}")
+                v.check(f"drop {name}", False, said("verify.pg.not_dropped", failure=failure))
 
 
 def drop_scratch(repo: Repository, name: str) -> str | None:
@@ -220,7 +220,7 @@ def drop_scratch(repo: Repository, name: str) -> str | None:
     dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}"', 120)
     if dropped.returncode != 0:  # a session still in it (a stuck client, a killed pg_restore): PostgreSQL 13+ ends it
         dropped = psql(repo, "postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 120)
-    return dropped.stderr.strip() or "failed" if dropped.returncode != 0 else None
+    return dropped.stderr.strip() or said("verify.pg.drop_failed") if dropped.returncode != 0 else None
 
 
 # ---------------------------------------------------------------- check

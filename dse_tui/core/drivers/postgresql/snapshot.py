@@ -11,6 +11,7 @@ import time
 from dse_tui.core.drivers.base import BackupError, advice
 from dse_tui.core.engine.pipeline import Stage
 from dse_tui.core.engine.supervisor import Children
+from dse_tui.core.texts import said
 
 END = "--dse-tui-end--"
 # Every ordinary and partitioned table outside the system schemas, with its exact row count, in one query.
@@ -66,7 +67,7 @@ class Snapshot:
         self.stderr.append(f"--- {self.what}: psql (exit {self.proc.returncode})\n{text.rstrip()}")
         last = [line for line in text.splitlines() if line.strip()]
         # psql's first line says what failed ("connection ... failed: Connection refused"); the next, a hint.
-        failure = f"psql exited with status {self.proc.returncode}" + (f": {last[0].strip()}" if last else "")
+        failure = said("tool.exited", tool="psql", status=self.proc.returncode) + (f": {last[0].strip()}" if last else "")
         raise BackupError(f"{self.what}: {failure}{advice(failure)}")
 
     def begin(self) -> str:
