@@ -289,7 +289,11 @@ def test_the_sites_rules_in_spanish(tmp_path, spanish):
     manifest = {"data_size": 1000, "files": [{"path": "index.html"}]}
     said = {name: (ok, detail) for name, ok, detail in evaluate(profile.repository("w"), manifest, [4000, 4000], None)}
     assert said["min_size"] == (False, "1000 Bytes (se exige al menos 1.0 GiB)"), said
-    assert said["require"] == (False, "faltan: nada.txt")
+    assert said["require"] == (False, "falta: nada.txt"), "one name missing: singular"
+    (tmp_path / "two").mkdir()
+    two = profile_with(tmp_path / "two", "{id: w, kind: web, driver: files, source: {path: ./www}, rules: "
+                                         "{require: [a.txt, b.txt]}}")
+    assert evaluate(two.repository("w"), manifest, [], None)[0][1:] == (False, "faltan: a.txt, b.txt")
     assert said["shrink"][1].startswith("1000 Bytes es menos del 50% de la mediana, 3.9 KiB, de las 2 últimas "
                                         "ejecuciones correctas"), said
     accepted = evaluate(profile.repository("w"), manifest, [4000], "archivado a propósito")[-1]

@@ -100,7 +100,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "verify.copy_destination_gone": "destination {destination} is no longer in the profile",
     # ---- the site's rules (verification/rules.py) ----
     "rule.min_size": "{size} (at least {min} required)",
-    "rule.require_missing": "missing: {names}",
+    "rule.require_missing": {"one": "missing: {names}", "other": "missing: {names}"},
     "rule.require_ok": {"one": "{n} required name(s) present", "other": "{n} required name(s) present"},
     "rule.shrink_accepted": "{size} against a median of {median}; accepted: {reason}",
     "rule.shrink_small": {"one": "{size} is under {percent}% of the median {median} of the last {n} good run(s): "

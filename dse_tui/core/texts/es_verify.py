@@ -100,7 +100,7 @@ TEXTS: dict[str, str | dict[str, str]] = {
     "verify.copy_destination_gone": "el destino {destination} ya no está en el perfil",
     # ---- las reglas del sitio (verification/rules.py) ----
     "rule.min_size": "{size} (se exige al menos {min})",
-    "rule.require_missing": "faltan: {names}",
+    "rule.require_missing": {"one": "falta: {names}", "other": "faltan: {names}"},
     "rule.require_ok": {"one": "{n} nombre requerido presente", "other": "{n} nombres requeridos presentes"},
     "rule.shrink_accepted": "{size} frente a una mediana de {median}; aceptada: {reason}",
     "rule.shrink_small": {"one": "{size} es menos del {percent}% de la mediana, {median}, de {n} ejecución correcta "

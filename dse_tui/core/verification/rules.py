@@ -47,7 +47,8 @@ def evaluate(repo: Repository, manifest: dict, sizes_before: list[int], acknowle
     if rules.require:
         names = present_names(manifest)
         missing = [want for want in rules.require if not any(fnmatchcase(n, want) for n in names)]
-        out.append(("require", not missing, said("rule.require_missing", names=", ".join(missing)) if missing
+        out.append(("require", not missing,
+                    said("rule.require_missing", n=len(missing), names=", ".join(missing)) if missing
                     else said("rule.require_ok", n=len(rules.require))))
     window = sizes_before[-rules.shrink_window:] if rules.shrink_window else []
     if rules.shrink_percent and window:
