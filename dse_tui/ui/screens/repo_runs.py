@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 from rich.markup import escape
@@ -13,9 +12,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Header, Label, ProgressBar, Static
+from textual.widgets import DataTable, Header, Static
 
-from dse_tui.core.catalog import Catalog, Run
+from dse_tui.core.catalog import Run
 from dse_tui.core.catalog.checks import RunFacts
 from dse_tui.core.profile.model import VERIFY_LEVELS, Repository
 from dse_tui.core.drivers.files.tarstream import FAILING
@@ -27,16 +26,16 @@ from dse_tui.ui.commands import Command
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.screens.medium_restore import MediumRestore
 from dse_tui.ui.screens.restore_work import WORK_CSS, RestoreWork
+from dse_tui.ui.screens.verify_work import VerifyWork
 from dse_tui.ui.widgets.table import Table
 from dse_tui.ui.widgets.footer import ConsoleFooter
 
 
-PROGRESS_EVERY = 0.1  # seconds between progress updates from the worker
 INDEX_AFTER = 0.5  # seconds the cursor rests on a run before its contents are indexed
 RUN_STYLES = {"good": "green", "failed": "bold red", "cancelled": "yellow", "running": "cyan"}
 
 
-class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
+class RepoRunsScreen(VerifyWork, MediumRestore, RestoreWork, CommandScreen):
     DEFAULT_CSS = """
     RepoRunsScreen #heading { height: auto; padding: 0 1; }
     RepoRunsScreen #handoff { height: auto; padding: 0 1; color: $error; text-style: bold; }
@@ -275,88 +274,9 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
         self.level = VERIFY_LEVELS[(VERIFY_LEVELS.index(self.level) + 1) % len(VERIFY_LEVELS)]
         self.show_heading()  # the runs are as they were: no reload for a level chosen
 
-    def action_verify(self) -> None:
-        run = self.selected_run()
-        if run is None:
-            return
-        if run.encrypted and self.level != "checksum":  # the deeper levels decrypt: ask for a key not at hand
-            self._find_key(run)
-        else:
-            self._begin_verify(run, None)
-
-    @work(thread=True, exclusive=True, group="find-key", exit_on_error=False)
-    def _find_key(self, run: Run) -> None:
-        """The profile's identities tried in a thread: a passphrase from the environment means scrypt."""
-        from dse_tui.ui.screens.key_dialog import keyring_opens
-
-        self.app.call_from_thread(self._key_found, run, self.level, keyring_opens(self.app.profile, run))
-
-    def _key_found(self, run: Run, level: str, keyring) -> None:
-        from dse_tui.ui.screens.key_dialog import KeyDialog
-
-        if self.busy is not None or level != self.level:
-            return  # something else started meanwhile, or another level was chosen: v again decides
-        if keyring is not None:
-            self._begin_verify(run, keyring)
-            return
-
-        def given(chosen) -> None:
-            if chosen is not None and self.busy is None:
-                self._begin_verify(run, chosen)
-
-        self.app.push_screen(KeyDialog(self.app.profile, run, self.lang), given)
-
-    def _begin_verify(self, run, keyring) -> None:
-        self._start("verify", tr("runs.verifying", self.lang, run=run.id, level=self.level, read="0 B"))
-        self.live_checks = []
-        self.query_one("#checks", Static).update("")
-        self._verify(run.id, self.level, keyring)
-
     def after_work(self) -> None:
         self.app.refresh_statuses()
         self.reload()
-
-    @work(thread=True, exclusive=True, group="runs-screen", exit_on_error=False)
-    def _verify(self, run_id: int, level: str, keyring=None) -> None:
-        from dse_tui.core.verification.runs import verify_run
-
-        cancel = self.cancel_event
-        last = [0.0]
-        total = None
-
-        def progress(n: int) -> None:
-            now = time.monotonic()
-            if now - last[0] >= PROGRESS_EVERY:
-                last[0] = now
-                self.app.call_from_thread(self._progress, run_id, level, n, total)
-
-        def log(line: str) -> None:
-            self.app.call_from_thread(self._live_check, line)
-
-        with Catalog(self.app.profile.catalog_path) as catalog:
-            run = catalog.run(run_id)
-            total = verify_total(run.manifest, level)
-            outcome = verify_run(self.app.profile, catalog, run, level=level, trigger="console",
-                                 cancel=cancel, log=log, on_bytes=progress, keyring=keyring)
-        self.app.call_from_thread(self._verified, outcome)
-
-    def _progress(self, run_id: int, level: str, n: int, total: int | None = None) -> None:
-        self.query_one("#work-label", Label).update(tr("runs.verifying", self.lang, run=run_id, level=level, read=size(n)))
-        if total:  # a percentage and an ETA; a level that reads more than foreseen never shows past 100%
-            self.query_one("#work-progress", ProgressBar).update(total=max(total, n), progress=n)
-
-    def _live_check(self, line: str) -> None:
-        self.live_checks.append(escape(line))
-        self.query_one("#checks", Static).update("\n".join(self.live_checks))
-
-    def _verified(self, outcome) -> None:
-        self._stop()
-        key = {"passed": "runs.verify.passed", "failed": "runs.verify.failed",
-               "inconclusive": "runs.verify.inconclusive"}.get(outcome.outcome, "runs.verify.cancelled")
-        self.notify(tr(key, self.lang, run=outcome.run_id, level=tr("level." + outcome.level, self.lang),
-                       message=outcome.message or ""),
-                    severity={"passed": "information", "failed": "error"}.get(outcome.outcome, "warning"),
-                    timeout=10)
 
     def action_restore(self) -> None:
         from dse_tui.ui.screens.restore_dialog import RestoreDialog
@@ -394,22 +314,6 @@ class RepoRunsScreen(MediumRestore, RestoreWork, CommandScreen):
                 self.reload()
 
         self.app.push_screen(AcceptDialog(run, self.lang), given)
-
-
-def verify_total(manifest_path: str | None, level: str) -> int | None:
-    """The bytes a verification at `level` reads, from the run's manifest: the artifact for the checksum;
-    the deeper levels read it and then its content, decompressed. None when the manifest is not at hand."""
-    try:
-        manifest = json.loads(Path(manifest_path).read_text()) if manifest_path else {}
-    except (OSError, ValueError):
-        return None
-    artifact = manifest.get("size")
-    if not isinstance(artifact, int):
-        return None
-    if level == "checksum":
-        return artifact
-    data = manifest.get("data_size")
-    return artifact + data if isinstance(data, int) else None
 
 
 def _not_archived_line(entry: dict, lang: str) -> str:
