@@ -1,4 +1,4 @@
-"""The texts (dse_tui/core/texts/en.py, es.py): every key in both languages with the same placeholders and
+"""The texts (dse_tui/core/texts/en*.py, es*.py): every key in both languages with the same placeholders and
 plural forms, no key defined twice, every key the code names defined, and no key that nothing uses.
 
 A key is used when the source names it whole (a string literal), when a screen's command table names it (its

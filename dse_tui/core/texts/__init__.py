@@ -6,8 +6,8 @@ uses).
 A plural text is {"one": ..., "other": ...}; the value `n` picks the form (tr("problem.count", lang, n=2)).
 Machine output (--json, metrics, the catalog's stored values) never goes through here.
 
-Each language's texts are a few modules, one per area: <lang>.py (the console, the commands, mails, the
-report) and <lang>_core.py (what the core says: errors, profile problems, check lines, prune reasons) and <lang>_copy.py
+Each language's texts are a few modules, one per area: <lang>.py (the console) and <lang>_records.py (labels
+and manifests, the headless commands' lines, mails, the report) and <lang>_core.py (what the core says: errors, profile problems, check lines, prune reasons) and <lang>_copy.py
 (copies onto devices, the media inventory, printing, manifests) and <lang>_backup.py (drivers' failures,
 advice on a tool's error, registering a manual backup) and <lang>_verify.py (a verification's checks beyond
 the generic ones: the drivers', the files' comparison, the verification's own failures, the site's rules)
@@ -22,12 +22,12 @@ from __future__ import annotations
 import locale
 import os
 
-from dse_tui.core.texts import (en, en_backup, en_cli, en_copy, en_core, en_verify, es, es_backup, es_cli, es_copy,
-                                es_core, es_verify)
+from dse_tui.core.texts import (en, en_backup, en_cli, en_copy, en_core, en_records, en_verify, es, es_backup,
+                                es_cli, es_copy, es_core, es_records, es_verify)
 
 LANGUAGES = ("es", "en")
-MODULES = {"en": (en, en_core, en_copy, en_backup, en_verify, en_cli),
-           "es": (es, es_core, es_copy, es_backup, es_verify, es_cli)}
+MODULES = {"en": (en, en_records, en_core, en_copy, en_backup, en_verify, en_cli),
+           "es": (es, es_records, es_core, es_copy, es_backup, es_verify, es_cli)}
 CATALOGS: dict[str, dict[str, str | dict[str, str]]] = {
     lang: {key: text for module in modules for key, text in module.TEXTS.items()} for lang, modules in MODULES.items()
 }
