@@ -28,7 +28,8 @@ def selects_in(app) -> bool:
     return isinstance(app.screen, DashboardScreen) and bool(app.screen.query("#kind-filter"))
 
 
-async def test_the_first_frame_shows_stand_ins_that_look_as_the_selects(tmp_path, monkeypatch):
+@pytest.mark.parametrize("size", [(160, 40), (100, 30)])  # -wide, -narrow (the filters are narrower)
+async def test_the_first_frame_shows_stand_ins_that_look_as_the_selects(tmp_path, monkeypatch, size):
     first = []  # the toolbar of the first frame that reaches the terminal, and the widgets it had
     display = App._display
 
@@ -40,7 +41,7 @@ async def test_the_first_frame_shows_stand_ins_that_look_as_the_selects(tmp_path
 
     monkeypatch.setattr(App, "_display", display_and_note)
     app = make_app(big_profile(tmp_path), clock=fixed_clock)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot_until(pilot, lambda: first and selects_in(app) and not app.screen.query(FilterStandIn),
                           what="the Selects in place of the stand-ins")
         await pilot.pause()
