@@ -77,6 +77,8 @@ async def test_filter_from_the_select_widget(demo_profile):
     async with app.run_test(size=SIZE) as pilot:
         from textual.widgets import Select
 
+        # The Selects replace their stand-ins once the first frame is on the terminal.
+        await pilot_until(pilot, lambda: app.screen.query("#kind-filter"), what="the Selects")
         app.screen.query_one("#kind-filter", Select).value = "config"
         await pilot.pause()
         assert rows(app) == ["server-config"]
@@ -95,6 +97,7 @@ async def test_language_switch(demo_profile):
         assert cell(app, "library-db", "kind") == "base de datos"
         assert app.screen.active_bindings["r"].binding.description == "Respaldar"
         assert "4 repositorios" in str(app.screen.query_one("#summary").render())
+        await pilot_until(pilot, lambda: app.screen.query("#kind-filter"), what="the Selects")
         assert "Todos los tipos" in str(app.screen.query_one("#kind-filter Static#label").render())
         await pilot.press("f2")
         assert cell(app, "library-db", "state") == "never"

@@ -137,3 +137,46 @@ async def test_the_detail_panes_parts_wait_for_the_first_repository_shown(tmp_pa
                           and detail.query("#settings") and "repo-000" in str(detail.query_one("#settings").render()),
                           what="the first repository in the detail")
         assert in_first == [1], f"{in_first[0]} widgets of the detail pane in the first frame"
+
+
+async def test_what_was_imported_is_out_of_the_collectors_sight_before_the_start_builds(tmp_path, monkeypatch):
+    """The profile, the statuses and the widgets are built with the imported modules frozen (gc.freeze):
+    their allocations then set off no full collection over every object Textual and the project made."""
+    import gc
+
+    import dse_tui.ui.app as app_module
+
+    frozen = []  # the collector's frozen objects when the profile is read
+    load_cached = app_module.load_cached
+    monkeypatch.setattr(app_module, "load_cached", lambda path: frozen.append(gc.get_freeze_count())
+                        or load_cached(path))
+    gc.unfreeze()  # an earlier test's console froze what it had
+    app = make_app(big_profile(tmp_path), clock=fixed_clock)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot_until(pilot, lambda: frozen, what="the profile read")
+        assert frozen[0] > 10_000, f"{frozen[0]} objects frozen when the profile was read"
+
+
+async def test_the_first_frame_is_laid_out_for_the_terminals_width(tmp_path, monkeypatch):
+    """The breakpoint classes are on the dashboard before its first frame (Textual sets them on the first
+    Resize, which came after it): on a narrow terminal that frame has no detail pane, as every later one."""
+    from dse_tui.ui.screens.dashboard import DashboardScreen
+    from dse_tui.ui.widgets.detail import RepoDetail
+
+    first = []  # the screen's classes and whether the detail pane was shown, in the first frame shown
+    display = App._display
+
+    def display_and_note(self, screen, renderable):
+        display(self, screen, renderable)
+        if renderable is not None and isinstance(screen, DashboardScreen) and not self._batch_count and not first:
+            first.append((set(screen.classes), screen.query_one(RepoDetail).region.width))
+
+    monkeypatch.setattr(App, "_display", display_and_note)
+    app = make_app(big_profile(tmp_path), clock=fixed_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot_until(pilot, lambda: first, what="the first frame")
+        classes, detail_width = first[0]
+        assert {"-narrow", "-tall"} <= classes
+        assert detail_width == 0, "the detail pane was in the first frame of a narrow terminal"
+        await pilot.pause()
+        assert set(app.screen.classes) == classes

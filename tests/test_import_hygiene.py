@@ -37,6 +37,13 @@ def test_package_import_is_light():
     assert not {"textual", "yaml", "rich", "sqlite3"} & loaded
 
 
+def test_the_dashboard_loads_no_run_machinery_before_a_run():
+    """The dashboard's first frame has no run: the supervisor and the outcomes come with the first one."""
+    loaded = loaded_after("import dse_tui.ui.app, dse_tui.ui.screens.dashboard")
+    assert "dse_tui.ui.widgets.runs" in loaded
+    assert not {"dse_tui.core.engine.supervisor", "dse_tui.core.engine.outcome"} & loaded
+
+
 def test_status_command_does_not_load_textual():
     loaded = loaded_after("import dse_tui.cli, dse_tui.status_table, dse_tui.core.engine.schedule")
     assert "textual" not in loaded

@@ -53,7 +53,13 @@ class DseApp(ReportsWorkerFailures, App):
         as the app starts: pushed from on_mount instead, Textual's start-up batch waited for it to mount,
         and its first frame, made inside that batch, was dropped unseen (the one shown came a layout and a
         render later)."""
+        # What the imports made (Textual, the project: ~40,000 objects, no garbage among them) lives as long
+        # as the process: out of the collector's sight, the start-up's allocations (the profile, the
+        # statuses, the widgets) no longer set off a full collection over all of it (~12 ms, at 1,000
+        # repositories, before the first frame).
+        gc.freeze()
         screen = self._first_screen(start=True)
+        screen.add_class(*breakpoint_classes(self, screen))
         # What push_screen would do and Textual's default screen goes without: its CSS_PATH read, and the
         # result callback that reload's switch_screen takes back. (Private API: Textual is pinned.)
         self._load_screen_css(screen)
@@ -189,6 +195,19 @@ class DseApp(ReportsWorkerFailures, App):
     def on_unmount(self) -> None:
         if self.catalog is not None:
             self.catalog.close()
+
+
+def breakpoint_classes(app: App, screen: Screen) -> set[str]:
+    """The screen's breakpoint classes (-narrow, -wide …) at the app's size, as Textual sets them on the
+    screen's first Resize. That comes after the default screen's first frame: without them that frame was
+    laid out for no breakpoint, and on a narrow terminal the detail pane showed, then went."""
+    classes = set()
+    for size, own, default in ((app.size.width, screen.HORIZONTAL_BREAKPOINTS, app.HORIZONTAL_BREAKPOINTS),
+                               (app.size.height, screen.VERTICAL_BREAKPOINTS, app.VERTICAL_BREAKPOINTS)):
+        reached = [(at, name) for at, name in (default if own is None else own) or [] if size >= at]
+        if reached:
+            classes.add(max(reached)[1])
+    return classes
 
 
 def make_app(profile_path: Path, *, language: str | None = None, clock: Callable[[], datetime] = utcnow,

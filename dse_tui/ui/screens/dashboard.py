@@ -17,6 +17,7 @@ from dse_tui.ui.commands import DASHBOARD_COMMANDS
 from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.screens.base import CommandScreen
 from dse_tui.ui.widgets.detail import RepoDetail
+from dse_tui.ui.widgets.filters import FilterStandIn
 from dse_tui.ui.widgets.footer import ConsoleFooter
 from dse_tui.ui.widgets.repo_table import RepoTable, state_text
 from dse_tui.ui.widgets.runs import RunEnded, RunsPanel
@@ -39,6 +40,10 @@ def kind_options(lang: str) -> list[tuple[str, str]]:
 def state_options(lang: str) -> list[tuple[str, str]]:
     return [(tr("filter.all_states", lang), "*"), (tr("filter.attention", lang), ATTENTION)] + [
         (tr(f"state.{s}", lang), s) for s in STATES]
+
+
+def _label(options: list[tuple[str, str]], value: str) -> str:
+    return next(label for label, v in options if v == value)
 
 
 def _relabel(select: Select, options: list[tuple[str, str]], value: str) -> None:
@@ -69,15 +74,18 @@ class DashboardScreen(CommandScreen):
         self._after_paint: list | None = []  # None once the first frame is shown
         self._detail_waits = False  # the detail is to be shown once the first frame is
         self._filters_lang: str | None = None  # the language the filters' options are in
+        self._selects_in = False  # the filters' Selects have replaced their stand-ins (after the first frame)
         self._by_id: tuple[list, dict[str, RepoStatus]] = (None, {})  # the statuses, and them by repository
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="toolbar"):
             yield Static(id="summary")
+            # The Selects come once the first frame is on the terminal (_mount_filters); until then, what
+            # they show.
             lang = self._filters_lang = self.app.language
-            yield Select(kind_options(lang), id="kind-filter", allow_blank=False, compact=True, value="*")
-            yield Select(state_options(lang), id="state-filter", allow_blank=False, compact=True, value="*")
+            yield FilterStandIn(_label(kind_options(lang), "*"), id="kind-standin")
+            yield FilterStandIn(_label(state_options(lang), "*"), id="state-standin")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield RepoTable(id="repos")
@@ -90,6 +98,7 @@ class DashboardScreen(CommandScreen):
         # apply_language fills the table once; later changes of the statuses refresh it by key.
         self.watch(self.app, "language", self.apply_language)
         self.watch(self.app, "statuses_version", lambda _: self.refresh_rows(), init=False)
+        self.when_painted(self._mount_filters)
 
     def _compositor_refresh(self) -> None:
         # A frame made while Textual's start-up batch is open is dropped unseen by App._display: what waits
@@ -118,8 +127,7 @@ class DashboardScreen(CommandScreen):
         with self.app.batch_update():
             if lang != self._filters_lang:  # not at start: compose made them in this language
                 self._filters_lang = lang
-                _relabel(self.query_one("#kind-filter", Select), kind_options(lang), self.kind_filter or "*")
-                _relabel(self.query_one("#state-filter", Select), state_options(lang), self.state_filter or "*")
+                self._show_filters(relabel=True)
             self.query_one(RepoTable).set_language(lang)
             self.query_one(RunsPanel).lang = lang
             self.refresh_rows()
@@ -216,6 +224,48 @@ class DashboardScreen(CommandScreen):
 
     # ----------------------------------------------------------- filters
 
+    def _filter_options(self) -> dict[str, tuple[list[tuple[str, str]], str]]:
+        """Each filter's options in the filters' language, and its value."""
+        lang = self._filters_lang
+        return {"kind": (kind_options(lang), self.kind_filter or "*"),
+                "state": (state_options(lang), self.state_filter or "*")}
+
+    def _show_filters(self, relabel: bool = False) -> None:
+        """The filters show their values (`relabel`: their options in a new language): the Selects once
+        they are in, else their stand-ins."""
+        for which, (options, value) in self._filter_options().items():
+            if not self._selects_in:
+                self.query_one(f"#{which}-standin", FilterStandIn).show(_label(options, value))
+                continue
+            select = self.query_one(f"#{which}-filter", Select)
+            if relabel:
+                _relabel(select, options, value)
+            else:
+                with select.prevent(Select.Changed):
+                    select.value = value
+
+    async def _mount_filters(self) -> None:
+        """The real Selects in place of their stand-ins, hidden until mounted so that no frame shows them
+        half-made (a SelectCurrent shows "Select" until its Select's mount gives it the value)."""
+        made = self._filter_options()
+        # Made in prevent(): the Changed each posts for its value once mounted is dropped (a k pressed while
+        # they mount would otherwise be undone by it).
+        with self.prevent(Select.Changed):
+            selects = [Select(options, id=f"{which}-filter", allow_blank=False, compact=True, value=value)
+                       for which, (options, value) in made.items()]
+        for select in selects:
+            select.display = False
+        await self.query_one("#toolbar").mount_all(selects)
+        stand_ins = self.query(FilterStandIn)
+        with self.app.batch_update():
+            for select, (which, now) in zip(selects, self._filter_options().items()):
+                if now != made[which]:  # k, s or the language while they mounted: the stand-ins showed it
+                    _relabel(select, *now)
+                select.display = True
+            stand_ins.set(display=False)
+            self._selects_in = True
+        await stand_ins.remove()
+
     @on(Select.Changed, "#kind-filter")
     def _kind_changed(self, event: Select.Changed) -> None:
         value = None if event.value in ("*", Select.NULL) else str(event.value)
@@ -233,15 +283,13 @@ class DashboardScreen(CommandScreen):
     def action_cycle_kind(self) -> None:
         order = [None, *KINDS]
         self.kind_filter = order[(order.index(self.kind_filter) + 1) % len(order)]
-        with self.query_one("#kind-filter", Select).prevent(Select.Changed):
-            self.query_one("#kind-filter", Select).value = self.kind_filter or "*"
+        self._show_filters()
         self.refresh_rows()
 
     def action_cycle_state(self) -> None:
         order = [None, ATTENTION, *STATES]
         self.state_filter = order[(order.index(self.state_filter) + 1) % len(order)]
-        with self.query_one("#state-filter", Select).prevent(Select.Changed):
-            self.query_one("#state-filter", Select).value = self.state_filter or "*"
+        self._show_filters()
         self.refresh_rows()
 
     # ----------------------------------------------------------- actions

@@ -16,6 +16,7 @@ import sys
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import humanize
 from rich.text import Text
@@ -27,13 +28,21 @@ from textual.message import Message
 from textual.widgets import Label
 
 from dse_tui.core.profile.model import Profile, Repository
-from dse_tui.core.engine.outcome import RunOutcome, RunProgress
-from dse_tui.core.engine.supervisor import NESTED_GRACE, Children, Stopped
 from dse_tui.i18n import tr
 from dse_tui.ui.workers import ReportsWorkerFailures
 
+if TYPE_CHECKING:  # imported where a run starts or ends: the dashboard's first frame has no run (~2 ms)
+    from dse_tui.core.engine.outcome import RunOutcome, RunProgress
+    from dse_tui.core.engine.supervisor import Children
+
 LOG_LINES = 2000
 WORKER = "dse_tui.core.engine.worker"  # the module each run's process runs
+
+
+def _children() -> Children:
+    from dse_tui.core.engine.supervisor import NESTED_GRACE, Children
+
+    return Children(grace=NESTED_GRACE)
 
 
 @dataclass
@@ -45,7 +54,7 @@ class ActiveRun:
     queued: bool = True
     # The run's process. A SIGKILL after the grace leaves the run for the next one of the repository to
     # mark failed; the grace lets it stop its own tools and record the run cancelled first.
-    children: Children = field(default_factory=lambda: Children(grace=NESTED_GRACE))
+    children: Children = field(default_factory=_children)
 
 
 class Progressed(Message):
@@ -227,6 +236,8 @@ class RunsPanel(ReportsWorkerFailures, Vertical):
             return False
         run.cancel.set()
         if run.queued:  # never started: nothing to stop, nothing recorded
+            from dse_tui.core.engine.outcome import RunOutcome
+
             self.post_message(RunEnded(RunOutcome(repo_id, None, "cancelled", message="cancelled before it started")))
         return True
 
@@ -244,6 +255,8 @@ class RunsPanel(ReportsWorkerFailures, Vertical):
 
     @work(thread=True, group="runs", exit_on_error=False)
     def _work(self, profile: Profile, run: ActiveRun, operator: str | None) -> None:
+        from dse_tui.core.engine.outcome import RunOutcome
+
         self.post_message(Started(run.repo.id))
         try:
             outcome = self._run_in_child(profile, run, operator)
@@ -254,6 +267,9 @@ class RunsPanel(ReportsWorkerFailures, Vertical):
 
     def _run_in_child(self, profile: Profile, run: ActiveRun, operator: str | None) -> RunOutcome:
         """The run in a process of its own (see core/engine/worker.py); this thread only relays its lines."""
+        from dse_tui.core.engine.outcome import RunOutcome, RunProgress
+        from dse_tui.core.engine.supervisor import Stopped
+
         argv = [sys.executable, "-m", WORKER, str(profile.file), run.repo.id]
         if shutil.which("ionice"):  # the lowest best-effort I/O priority: the console's reads come first
             argv = ["ionice", "-c", "2", "-n", "7", *argv]
