@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,7 +23,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, Bench, Sample, measured, median_of  # noqa: E402
+from common import ROOT, Bench, Sample, measured, median_of, spread  # noqa: E402
 
 FIRST_PAINT = """
 import os, sys
@@ -46,6 +47,25 @@ def display_and_check(self, screen, renderable):
         os._exit(0)
 App._display = display_and_check
 
+if sys.argv[1] == "bare":  # an interpreter that imports Textual's App and nothing else
+    os._exit(0)
+if sys.argv[1] == "data":  # what the dashboard's rows need, without any of Textual's work: ui/app.py's _open
+    from pathlib import Path
+    from dse_tui.core.catalog import open_catalog
+    from dse_tui.core.common.timeutil import utcnow
+    from dse_tui.core.engine.hosts import interrupt_dead_runs
+    from dse_tui.core.engine.schedule import statuses
+    from dse_tui.core.profile.cache import load_cached
+    from dse_tui.core.records.audit import note_profile
+    from dse_tui.i18n import tr  # noqa: F401 (the texts, which the rows are written in)
+
+    profile = load_cached(Path(sys.argv[2]))
+    catalog = open_catalog(profile)
+    note_profile(catalog, profile)
+    catalog.interrupt_dead_steps()
+    interrupt_dead_runs(catalog)
+    assert len(statuses(profile, catalog, utcnow())) == len(profile.repositories)
+    os._exit(0)
 if sys.argv[1] == "empty":
     app = App()
 elif sys.argv[1] == "minimal":
@@ -109,7 +129,10 @@ def main() -> None:
             start(warm, bytecode)()
         samples = b.alternate({"empty Textual app": start(["empty"], bytecode),
                                "dse-tui": start(["dse", str(profile)], bytecode),
-                               "Header + DataTable + Footer": start(["minimal"], bytecode)}, rounds=args.rounds)
+                               "Header + DataTable + Footer": start(["minimal"], bytecode),
+                               "the rows' data alone": start(["data", str(profile)], bytecode),
+                               "an interpreter with Textual's App imported": start(["bare"], bytecode)},
+                              rounds=args.rounds)
         print(f"  medians: empty Textual app {median_of(samples['empty Textual app']) * 1000:.0f} ms, "
               f"dse-tui {median_of(samples['dse-tui']) * 1000:.0f} ms")
         b.ratio("first paint, dse-tui / empty Textual app", samples["dse-tui"], samples["empty Textual app"],
@@ -118,6 +141,14 @@ def main() -> None:
                 key="cpu")
         b.ratio("for scale: Header + 4-row DataTable + Footer alone / empty app",
                 samples["Header + DataTable + Footer"], samples["empty Textual app"])
+        # The floor of a dashboard that waits for its rows: Textual's least screen of a table, plus the rows'
+        # data (imports, profile, catalog, statuses) made one after the other in the same process, as they are.
+        data = [d.wall - bare.wall for d, bare in zip(samples["the rows' data alone"],
+                                                      samples["an interpreter with Textual's App imported"])]
+        floors = [(m.wall + d) / e.wall for m, d, e in zip(samples["Header + DataTable + Footer"], data,
+                                                           samples["empty Textual app"])]
+        print(f"  the rows' data alone, beyond the interpreter: {statistics.median(data) * 1000:.0f} ms; "
+              f"Header + DataTable + Footer with it, the floor: {spread(floors)}")
     import shutil
 
     shutil.rmtree(bytecode)
