@@ -225,12 +225,13 @@ def cups_queue():
 # ------------------------------------------------------------------ waiting for a condition, never a time
 
 def _deadline(timeout: float, what: str):
-    """A check to call between polls: it ends a test that would hang, and says what never came."""
+    """A check to call between polls: it ends a test that would hang, and says what never came (`what` may be
+    a function: what it says then, the state found at the end)."""
     end = time.monotonic() + timeout
 
     def check() -> None:
         if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what() if callable(what) else what}")
     return check
 
 
