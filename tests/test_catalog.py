@@ -5,17 +5,18 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
 from tests.catalog_backend import ON_POSTGRESQL, place, raw_connection, sqlite_only
 
-from dse_tui.core.catalog import GENESIS_HASH, LAST_STATUS_SQL, Catalog, CatalogError, event_hash
+from dse_tui.core.catalog import GENESIS_HASH, LAST_STATUS_SQL, Catalog, CatalogError, event_hash, open_catalog
 from dse_tui.core.catalog.backend import PostgresDialect, SqliteDialect
 from dse_tui.core.catalog.migrations import MIGRATIONS, _keep_last
 from dse_tui.core.catalog.runs import RUN_COLUMNS, Run
 from dse_tui.core.common.timeutil import from_db
-from tests.conftest import ROOT, record_runs
+from tests.conftest import ROOT, record_runs, wait_until
 
 
 @sqlite_only
@@ -104,15 +105,44 @@ def test_the_repository_row_keeps_its_last_runs_through_every_write(tmp_path):
     assert last["b"].last_attempt is None and last["b"].last_good is None
 
 
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL's read committed; SQLite serialises its writers")
+def test_a_run_started_while_another_writer_fails_a_run_keeps_the_right_last_runs(tmp_path):
+    """A verification fails the last good run in its transaction while another host starts a run of the same
+    repository: the new run's trigger waits for the repository's row, then reads the runs as committed."""
+    import threading
+
+    path = tmp_path / "c.sqlite"
+    g1, g2 = record_runs(path, "a", "gg")
+    with Catalog(path) as verifier, Catalog(path) as starter:
+        started = []
+        with verifier.transaction():
+            verifier.conn.execute("UPDATE runs SET state = 'failed' WHERE id = ?", (g2,))
+            thread = threading.Thread(target=lambda: started.append(starter.start_run("a")))
+            thread.start()
+            pid = starter.conn.raw.info.backend_pid
+            wait_until(lambda: verifier.conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE pid = ? AND NOT granted", (pid,)).fetchone()[0],
+                what="the run's start to wait for the verification's transaction")
+        thread.join(timeout=60)
+        kept, found = kept_and_found(verifier)
+    assert kept == found == [("a", started[0], g1)]
+
+
+def catalog_of_version(path, version: int):
+    """A catalog made by the dse-tui whose migrations stopped at `version`: a raw connection to it."""
+    conn = raw_connection(path)
+    dialect = PostgresDialect() if ON_POSTGRESQL else SqliteDialect()
+    for done, step in enumerate(MIGRATIONS[:version], 1):
+        for statement in dialect.migration_statements(step):
+            conn.execute(statement)
+        dialect.set_schema_version(conn, done)
+    return conn
+
+
 def test_a_catalog_of_the_version_before_gets_its_last_runs_on_upgrade(tmp_path):
     """Migration 16 on a catalog that already holds runs: every repository's row gets the ids its runs say."""
     path = tmp_path / "old.sqlite"
-    conn = raw_connection(path)
-    dialect = PostgresDialect() if ON_POSTGRESQL else SqliteDialect()
-    for version, step in enumerate(MIGRATIONS[:15], 1):
-        for statement in dialect.migration_statements(step):
-            conn.execute(statement)
-        dialect.set_schema_version(conn, version)
+    conn = catalog_of_version(path, 15)
     conn.execute("INSERT INTO repositories(id, key) VALUES (1, 'a'), (2, 'b'), (3, 'never')")
     conn.executemany("INSERT INTO runs(id, repository_id, started_at, state) VALUES (?, ?, ?, ?)", [
         (1, 1, "2026-11-01T00:00:00+00:00", "good"), (2, 1, "2026-11-02T00:00:00+00:00", "good"),
@@ -121,6 +151,20 @@ def test_a_catalog_of_the_version_before_gets_its_last_runs_on_upgrade(tmp_path)
     with Catalog(path) as catalog:
         kept, found = kept_and_found(catalog)
     assert kept == found == [("a", 3, 2), ("b", 4, None), ("never", None, None)]
+
+
+def test_a_reader_of_a_catalog_no_writer_has_upgraded_is_told_what_to_do(tmp_path):
+    """A read-only user (monitoring) cannot migrate: a catalog of the version before is refused in words,
+    not with a query's "no such column" later."""
+    path = tmp_path / "old.sqlite"
+    catalog_of_version(path, 15).close()
+    site = SimpleNamespace(catalog_path=path)
+    with pytest.raises(CatalogError, match="older than this dse-tui's .* open it once as a user who may write"):
+        open_catalog(site, readonly=True)
+    with Catalog(path) as writer:
+        assert writer.schema_version == len(MIGRATIONS)
+    with open_catalog(site, readonly=True) as reader:
+        assert reader.last_status() == {}
 
 
 def test_last_status_picks_last_attempt_last_good_and_copies(tmp_path):

@@ -43,6 +43,25 @@ def test_migrate_copies_every_row_and_the_chain_verifies(tmp_path, postgres_db, 
 
 
 @sqlite_only
+def test_migrate_copies_the_last_runs_as_they_are_and_leaves_the_trigger_on(tmp_path, postgres_db):
+    """The runs go in with migration 16's trigger off (on, it updated the repository's row once per run, all
+    in one transaction: that table grew a page per ~150 runs); each repository's last runs are the
+    source's, and the trigger keeps them again afterwards."""
+    path = tmp_path / "catalog.sqlite"
+    (g,) = record_runs(path, "db1", "g")
+    with Catalog(path) as catalog:
+        repo = catalog.repository_id("db1")
+        catalog.conn.executemany("INSERT INTO runs(repository_id, started_at, state) VALUES (?, ?, 'failed')",
+                                 [(repo, f"2020-01-01T00:{i // 60:02d}:{i % 60:02d}+00:00") for i in range(600)])
+    assert main(["catalog", "migrate", "--catalog", str(path), "--to", _url(postgres_db)]) == 0
+    with Catalog(_url(postgres_db)) as dst:
+        assert dst.conn.execute("SELECT pg_relation_size('repositories')").fetchone()[0] <= 8192
+        assert dst.conn.execute("SELECT last_attempt_id, last_good_id FROM repositories").fetchall() == [(g, g)]
+        run = dst.start_run("db1")
+        assert dst.conn.execute("SELECT last_attempt_id, last_good_id FROM repositories").fetchall() == [(run, g)]
+
+
+@sqlite_only
 def test_migrate_refuses_a_target_holding_records_and_a_url_with_a_password(tmp_path, postgres_db, capsys):
     path = tmp_path / "catalog.sqlite"
     record_runs(path, "db1", "g")

@@ -116,6 +116,18 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
                     raise
                 time.sleep(0.05)
 
+    def check_current(self) -> None:
+        """For a reader of a site's catalog, which cannot migrate it: one that no writer has yet brought to
+        this version lacks what the queries read (no such column …). Said as what to do instead. (A
+        catalog's backup, read to verify it, is read at its own version.)"""
+        version = self.schema_version
+        if version < len(MIGRATIONS):
+            self.conn.close()
+            raise CatalogError(
+                f"the catalog {self.where} has schema version {version}, older than this dse-tui's "
+                f"({len(MIGRATIONS)}), and is open read-only: open it once as a user who may write it (the "
+                "console, or any dse-tui command as the catalog's owner) to upgrade it")
+
     def _probe_readonly(self, quoted: str) -> None:
         """A WAL database read by a user who may not create its -shm file fails on the first query.
         Then read it as immutable: the state at its last checkpoint, which is what such a user can see."""
@@ -210,11 +222,12 @@ class Catalog(ChecksMixin, SessionsMixin, MediaMixin, StepsMixin, EventsMixin, O
                   at: datetime | None = None, session_id: int | None = None, host: str | None = None) -> int:
         """A run of `key` begins, made by `host` (the one holding its lease: engine/hosts.py)."""
         repo = self.repository_id(key)
-        cur = self.conn.execute(
-            "INSERT INTO runs(repository_id, started_at, state, trigger, operator, session_id, host)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (repo, to_db(at or utcnow()), RunState.RUNNING, trigger, operator or current_operator(), session_id,
-             host))
+        with self.transaction():  # on PostgreSQL, the write lock: its trigger then reads the runs as they are
+            cur = self.conn.execute(
+                "INSERT INTO runs(repository_id, started_at, state, trigger, operator, session_id, host)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (repo, to_db(at or utcnow()), RunState.RUNNING, trigger, operator or current_operator(), session_id,
+                 host))
         return cur.lastrowid
 
     def moved(self, machine, table: str, column: str, record_id, event: str, key: str = "id") -> str:
@@ -368,8 +381,10 @@ def open_catalog(profile, *, readonly: bool = False) -> Catalog:
     where = profile.catalog_path
     secrets = {"passfile": getattr(profile, "catalog_passfile", None),
                "password_env": getattr(profile, "catalog_password_env", None)}
-    if readonly and (is_postgresql(where) or where.exists()):
-        return Catalog(where, readonly=True, **secrets)
+    if readonly and Catalog.exists(where):
+        catalog = Catalog(where, readonly=True, **secrets)
+        catalog.check_current()
+        return catalog
     catalog = Catalog(where, **secrets)
     try:
         catalog.ensure_repositories(r.id for r in profile.repositories)

@@ -3,14 +3,24 @@
 from typing import NamedTuple
 
 
-def _keep_last(repo: str) -> str:
-    """Migration 16's UPDATE of a repository's last attempt and last good run, found again in its runs."""
+def _keep_last(repo: str, ties: str = "") -> str:
+    """Migration 16's UPDATE of a repository's last attempt and last good run, found again in its runs.
+    `ties`: what orders runs that started at the same instant (SQLite's index already ends with the rowid;
+    PostgreSQL returns equal keys in whatever order its heap has them, which an update can change)."""
+    order = f"ORDER BY started_at DESC{ties} LIMIT 1"
     return (f"UPDATE repositories SET"
-            f" last_attempt_id = (SELECT id FROM runs WHERE repository_id = {repo}"
-            f" ORDER BY started_at DESC LIMIT 1),"
-            f" last_good_id = (SELECT id FROM runs WHERE repository_id = {repo} AND state = 'good'"
-            f" ORDER BY started_at DESC LIMIT 1)"
+            f" last_attempt_id = (SELECT id FROM runs WHERE repository_id = {repo} {order}),"
+            f" last_good_id = (SELECT id FROM runs WHERE repository_id = {repo} AND state = 'good' {order})"
             f" WHERE id = {repo}")
+
+
+def _pg_keep_last(repo: str) -> str:
+    """The same in the trigger's function, the repository's row locked first: each statement of a function
+    reads a new snapshot, so the runs are read after any other writer of that row has committed (the
+    UPDATE alone would read them from before it waited). NO KEY UPDATE, not UPDATE: an insert into runs
+    takes KEY SHARE on the row for its foreign key, which UPDATE would wait for."""
+    return (f"PERFORM 1 FROM repositories WHERE id = {repo} FOR NO KEY UPDATE;\n"
+            f"                 {_keep_last(repo, ', id DESC')}")
 
 
 class PerBackend(NamedTuple):
@@ -332,6 +342,9 @@ MIGRATIONS: list[str | PerBackend] = [
     CREATE TRIGGER runs_last_delete AFTER DELETE ON runs BEGIN {_keep_last("OLD.repository_id")}; END;
     CREATE TRIGGER runs_last_update AFTER UPDATE OF repository_id, started_at, state ON runs BEGIN
         {_keep_last("OLD.repository_id")};
+    END;
+    CREATE TRIGGER runs_last_moved AFTER UPDATE OF repository_id ON runs
+        WHEN NEW.repository_id <> OLD.repository_id BEGIN
         {_keep_last("NEW.repository_id")};
     END;
     {_keep_last("repositories.id")};
@@ -342,15 +355,15 @@ MIGRATIONS: list[str | PerBackend] = [
          f"""CREATE FUNCTION runs_keep_last() RETURNS trigger LANGUAGE plpgsql AS $body$
          BEGIN
              IF TG_OP <> 'INSERT' THEN
-                 {_keep_last("OLD.repository_id")};
+                 {_pg_keep_last("OLD.repository_id")};
              END IF;
              IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.repository_id <> OLD.repository_id) THEN
-                 {_keep_last("NEW.repository_id")};
+                 {_pg_keep_last("NEW.repository_id")};
              END IF;
              RETURN NULL;
          END $body$""",
          "CREATE TRIGGER runs_keep_last AFTER INSERT OR DELETE OR UPDATE OF repository_id, started_at, state"
          " ON runs FOR EACH ROW EXECUTE FUNCTION runs_keep_last()",
-         _keep_last("repositories.id"),
+         _keep_last("repositories.id", ", id DESC"),
      ]),
 ]

@@ -30,7 +30,7 @@ def copy_catalog(source, target, *, batch: int = 1000, log=lambda line: None) ->
     if busy:
         raise TransferError(f"the target catalog {target.where} already holds records ({', '.join(busy)})")
     counts = {}
-    with target.transaction():
+    with target.transaction(), target.dialect.runs_copied(target.conn):
         for table in TABLES:
             names = columns(source, table)
             insert = f"INSERT INTO {table}({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
