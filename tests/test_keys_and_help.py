@@ -10,6 +10,7 @@ import pkgutil
 import sqlite3
 from pathlib import Path
 
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Select, Static
 
@@ -89,12 +90,19 @@ async def test_the_help_at_80_columns_wraps_each_action_and_cuts_none(demo_profi
         help_screen = await open_screen(pilot, app, HelpScreen, "f1")
         table = await pilot_until(pilot, lambda: (t := help_screen.query_one("#help-keys", DataTable)).row_count
                                   and t.virtual_size.width and t, what="the help's rows measured")
-        assert help_screen.query_one("Vertical").region.right <= 80, "the box runs past the screen"
+        box = help_screen.query_one(VerticalScroll)
+        assert box.region.right <= 80, "the box runs past the screen"
         assert table.virtual_size.width <= table.scrollable_content_region.width, "a column runs past the box"
         rows = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
         command = next(c for c in app.screen.below.COMMAND_TABLE if c.keys_shown == "R")
         whole = f"{TEXTS[command.text]['en']}: {TEXTS[command.text + '.help']['en']}"
         assert "\n" in rows["R"] and " ".join(rows["R"].split()) == " ".join(whole.split())
+        # 24 lines hold fewer keys than the dashboard has: the box scrolls to the last of them and its note.
+        assert box.max_scroll_y > 0 and app.focused is box
+        await pilot.press("end")
+        await pilot_until(pilot, lambda: box.scroll_y == box.max_scroll_y, what="the help scrolled to its end")
+        await pilot.press("escape")
+        await pilot_until(pilot, lambda: not isinstance(app.screen, HelpScreen), what="the help closed")
 
 
 # ------------------------------------------------------------------ Tab
