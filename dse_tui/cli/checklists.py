@@ -5,7 +5,6 @@ from __future__ import annotations
 from dse_tui.cli.common import h
 
 
-
 def add_parsers(sub, common) -> None:
     checklist = sub.add_parser("checklist", parents=[common], help=h("help.checklist"))
     actions = checklist.add_subparsers(dest="checklist_command", metavar=h("help.meta.action"), required=True,

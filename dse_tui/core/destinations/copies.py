@@ -28,7 +28,7 @@ from dse_tui.core.destinations.encrypt import StagingError
 from dse_tui.core.engine.pipeline import Cancelled
 from dse_tui.core.keys.crypto import key_id
 from dse_tui.core.verification.manifest import read_manifest
-from dse_tui.core.texts import Text
+from dse_tui.core.texts import Text, said
 
 SKIPPED = "skipped"  # a copy not made, since the destination has a verified one: no record, no event
 
@@ -139,7 +139,7 @@ def _copy_recorded(job: Job, out: CopyOutcome, encrypt_on_the_way: bool, mark: s
                             key_ids=[key_id(r) for r in dest.recipients] if job.staged else None,
                             media=copied.media, operator=job.operator)
     except Cancelled:
-        out.state, out.message = Event.CANCELLED, "cancelled by the operator"
+        out.state, out.message = Event.CANCELLED, said("run.msg.cancelled")
     except (CopyError, StagingError) as exc:
         out.message = str(exc)
     except OSError as exc:

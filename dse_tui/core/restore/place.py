@@ -242,7 +242,7 @@ def _restored(v: VerifyContext, opened: Opened, t: RestoreTarget, force: bool) -
     except (RestoreError, BackupError, VerifyFailed, IdentityError, PlaceError) as exc:
         return Outcome.FAILED, str(exc)
     except Cancelled:
-        return Outcome.CANCELLED, "cancelled by the operator"
+        return Outcome.CANCELLED, said("run.msg.cancelled")
     except TimedOut:
         return Outcome.FAILED, "timed out"
     except OSError as exc:

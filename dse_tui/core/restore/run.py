@@ -153,7 +153,7 @@ def _restored(v: VerifyContext, p: RestorePlan, force: bool, run: Run) -> tuple[
     except (RestoreError, BackupError, VerifyFailed, IdentityError) as exc:
         return Outcome.FAILED, str(exc)
     except Cancelled:
-        return Outcome.CANCELLED, "cancelled by the operator"
+        return Outcome.CANCELLED, said("run.msg.cancelled")
     except TimedOut:
         return Outcome.FAILED, f"timed out after {v.repo.timeout}"
     except OSError as exc:

@@ -4,10 +4,15 @@ missing in one language falls back to English (tests/test_texts.py fails on eith
 uses).
 
 A plural text is {"one": ..., "other": ...}; the value `n` picks the form (tr("problem.count", lang, n=2)).
-Machine output (--json, metrics, the catalog's stored values) never goes through here.
+Machine output (--json's keys and states, metrics, the catalog's states and tokens) never goes through here.
+The words the core says are another matter: a run's message, a manual-required reason, a verification's
+check details and an event's detail are stored as they were said, in the language of the command or console
+that said them (keys and values kept instead, said at display, would let each reader have their own; not
+done yet).
 
 Each language's texts are a few modules, one per area: <lang>.py (the console) and <lang>_records.py (labels
-and manifests, the headless commands' lines, mails, the report) and <lang>_core.py (what the core says: errors, profile problems, check lines, prune reasons) and <lang>_copy.py
+and manifests, the headless commands' lines, mails, the report) and <lang>_core.py (what the core says:
+errors, profile problems, check lines, prune reasons) and <lang>_copy.py
 (copies onto devices, the media inventory, printing, manifests) and <lang>_backup.py (drivers' failures,
 advice on a tool's error, registering a manual backup) and <lang>_verify.py (a verification's checks beyond
 the generic ones: the drivers', the files' comparison, the verification's own failures, the site's rules)

@@ -102,7 +102,6 @@ class VerifyWork:
                     timeout=10)
 
 
-
 def verify_total(manifest_path: str | None, level: str) -> int | None:
     """The bytes a verification at `level` reads, from the run's manifest: the artifact for the checksum;
     the deeper levels read it and then its content, decompressed. None when the manifest is not at hand."""

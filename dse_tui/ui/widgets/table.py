@@ -65,7 +65,7 @@ class Table(DataTable):
         # the text in the text's style between the two; a text too long is cut (overflow "fold", no wrap).
         pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
         around = pre + post if post else pre
-        text_style = pre + self.app.console.get_style(cell.style)
+        text_style = pre + self.app.console.get_style(cell.style, default=Style.null())  # as Rich: unparsable, none
         text_style = text_style + post if post else text_style
         room = width - 2 * self.cell_padding
         plain = cell.plain
