@@ -16,14 +16,13 @@ from dse_tui.i18n import tr
 from dse_tui.ui.commands import DASHBOARD_COMMANDS
 from dse_tui.ui.context import ConsoleApp
 from dse_tui.ui.screens.base import CommandScreen
+from dse_tui.ui.screens.dashboard_filters import ATTENTION, DashboardFilters
 from dse_tui.ui.widgets.detail import RepoDetail
-from dse_tui.ui.widgets.filters import FilterStandIn
 from dse_tui.ui.widgets.footer import ConsoleFooter
 from dse_tui.ui.widgets.repo_table import RepoTable, state_text
 from dse_tui.ui.widgets.runs import RunEnded, RunsPanel
 
-ATTENTION = "attention"
-DETAIL_DELAY = 0.08  # seconds the cursor must rest before the detail pane follows it  # state filter: everything that is not ok
+DETAIL_DELAY = 0.08  # seconds the cursor must rest before the detail pane follows it
 SELECTION_ACTIONS = {"run_backup", "cancel_run", "show_log", "verify", "checklist", "copy", "label"}
 EMPTY_EXAMPLE = """repositories:
   - id: web-main
@@ -33,29 +32,7 @@ EMPTY_EXAMPLE = """repositories:
     periodicity: 1d"""
 
 
-def kind_options(lang: str) -> list[tuple[str, str]]:
-    return [(tr("filter.all_kinds", lang), "*")] + [(tr(f"kind.{k}", lang), k) for k in KINDS]
-
-
-def state_options(lang: str) -> list[tuple[str, str]]:
-    return [(tr("filter.all_states", lang), "*"), (tr("filter.attention", lang), ATTENTION)] + [
-        (tr(f"state.{s}", lang), s) for s in STATES]
-
-
-def _label(options: list[tuple[str, str]], value: str) -> str:
-    return next(label for label, v in options if v == value)
-
-
-def _relabel(select: Select, options: list[tuple[str, str]], value: str) -> None:
-    """New option texts, same selection. Select repaints its label only when the value changes,
-    so step through another value (without Changed events) to show the new language."""
-    with select.prevent(Select.Changed):
-        select.set_options(options)
-        select.value = options[1][1] if value == options[0][1] else options[0][1]
-        select.value = value
-
-
-class DashboardScreen(CommandScreen):
+class DashboardScreen(DashboardFilters, CommandScreen):
     CSS_PATH = "dashboard.tcss"
     COMMAND_TABLE = DASHBOARD_COMMANDS
     HELP_NOTES = ("help.states",)
@@ -81,11 +58,7 @@ class DashboardScreen(CommandScreen):
         yield Header()
         with Horizontal(id="toolbar"):
             yield Static(id="summary")
-            # The Selects come once the first frame is on the terminal (_mount_filters); until then, what
-            # they show.
-            lang = self._filters_lang = self.app.language
-            yield FilterStandIn(_label(kind_options(lang), "*"), id="kind-standin")
-            yield FilterStandIn(_label(state_options(lang), "*"), id="state-standin")
+            yield from self.compose_filters()
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield RepoTable(id="repos")
@@ -223,48 +196,6 @@ class DashboardScreen(CommandScreen):
             self.refresh_bindings()
 
     # ----------------------------------------------------------- filters
-
-    def _filter_options(self) -> dict[str, tuple[list[tuple[str, str]], str]]:
-        """Each filter's options in the filters' language, and its value."""
-        lang = self._filters_lang
-        return {"kind": (kind_options(lang), self.kind_filter or "*"),
-                "state": (state_options(lang), self.state_filter or "*")}
-
-    def _show_filters(self, relabel: bool = False) -> None:
-        """The filters show their values (`relabel`: their options in a new language): the Selects once
-        they are in, else their stand-ins."""
-        for which, (options, value) in self._filter_options().items():
-            if not self._selects_in:
-                self.query_one(f"#{which}-standin", FilterStandIn).show(_label(options, value))
-                continue
-            select = self.query_one(f"#{which}-filter", Select)
-            if relabel:
-                _relabel(select, options, value)
-            else:
-                with select.prevent(Select.Changed):
-                    select.value = value
-
-    async def _mount_filters(self) -> None:
-        """The real Selects in place of their stand-ins, hidden until mounted so that no frame shows them
-        half-made (a SelectCurrent shows "Select" until its Select's mount gives it the value)."""
-        made = self._filter_options()
-        # Made in prevent(): the Changed each posts for its value once mounted is dropped (a k pressed while
-        # they mount would otherwise be undone by it).
-        with self.prevent(Select.Changed):
-            selects = [Select(options, id=f"{which}-filter", allow_blank=False, compact=True, value=value)
-                       for which, (options, value) in made.items()]
-        for select in selects:
-            select.display = False
-        await self.query_one("#toolbar").mount_all(selects)
-        stand_ins = self.query(FilterStandIn)
-        with self.app.batch_update():
-            for select, (which, now) in zip(selects, self._filter_options().items()):
-                if now != made[which]:  # k, s or the language while they mounted: the stand-ins showed it
-                    _relabel(select, *now)
-                select.display = True
-            stand_ins.set(display=False)
-            self._selects_in = True
-        await stand_ins.remove()
 
     @on(Select.Changed, "#kind-filter")
     def _kind_changed(self, event: Select.Changed) -> None:

@@ -3,7 +3,7 @@
 A Select is six widgets (its current value, three labels, an overlay holding an option list) and the CSS
 of four widget classes; the two of the toolbar cost ~13 ms before the dashboard's first frame at 1,000
 repositories. FilterStandIn draws the same line with three widgets, and the dashboard puts the real Selects
-in its place once that frame is on the terminal (DashboardScreen._mount_filters)."""
+in its place once that frame is on the terminal (ui/screens/dashboard_filters.py)."""
 
 from __future__ import annotations
 
