@@ -17,7 +17,7 @@ from dse_tui.core.restore.run import RestoreError, plan, restore
 from dse_tui.core.engine.runner import run_repository
 from tests.engine_helpers import make_tree, profile_with
 from tests.test_engine_databases import psql
-from tests.test_verify_databases import maria
+from tests.test_verify_databases import maria, maria_profile
 from tests.test_verify_local import git_repo
 
 
@@ -140,8 +140,7 @@ def test_mariadb_round_trip_into_a_new_database(tmp_path, mariadb_db):
     db = mariadb_db["database"]
     maria(mariadb_db, "CREATE TABLE books (id INT PRIMARY KEY, title TEXT); "
                       "INSERT INTO books VALUES (1, 'Quijote'), (2, 'ñandú');", db)
-    profile = profile_with(tmp_path, f"{{id: my, kind: database, driver: mysql, source: {{host: 127.0.0.1, "
-                                     f"port: 3306, user: root, databases: [{db}]}}}}")
+    profile = maria_profile(tmp_path, db)
     outcome = run_repository(profile, profile.repository("my"))
     target = f"dse_restored_{uuid.uuid4().hex[:8]}"
     try:

@@ -29,6 +29,11 @@ def pg_profile(tmp_path, db: str):
                                   f"port: 5432, user: postgres, databases: [{db}]}}}}")
 
 
+def maria_profile(tmp_path, db: str):
+    return profile_with(tmp_path, f"{{id: my, kind: database, driver: mysql, source: {{host: 127.0.0.1, "
+                                  f"port: 3306, user: root, databases: [{db}]}}}}")
+
+
 def test_postgresql_every_level_and_damage_caught_where_it_must_be(tmp_path, postgres_db):
     db = postgres_db["database"]
     psql(db, "CREATE TABLE grades (id serial PRIMARY KEY, mark int);"
@@ -85,8 +90,7 @@ def test_mariadb_every_level_and_damage_caught(tmp_path, mariadb_db):
                       "INSERT INTO books(title) VALUES ('Quijote'), ('La Regenta'), ('it''s');"
                       "CREATE TABLE loans (book INT);", db)
     before = scratch_maria(mariadb_db)
-    profile = profile_with(tmp_path, f"{{id: my, kind: database, driver: mysql, source: {{host: 127.0.0.1, "
-                                     f"port: 3306, user: root, databases: [{db}]}}}}")
+    profile = maria_profile(tmp_path, db)
     outcome = run_repository(profile, profile.repository("my"))
     assert outcome.state == "good", outcome.message
     result = verify(profile, outcome.run_id, "restore")

@@ -233,7 +233,8 @@ def test_git_levels_and_a_bundle_from_another_repository(tmp_path):
     assert "instead of" in failed_checks(result)["heads g.bundle.zst"]
 
 
-def test_sqlite_levels(tmp_path):
+def sqlite_run(tmp_path):
+    """A good run of a small SQLite database (3 users), and its profile."""
     db = sqlite3.connect(tmp_path / "app.db")
     db.executescript("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);"
                      "INSERT INTO users(name) VALUES ('ana'), ('luis'), ('eva');")
@@ -241,6 +242,12 @@ def test_sqlite_levels(tmp_path):
     db.close()
     profile = profile_with(tmp_path, "{id: s, kind: database, driver: sqlite, source: {path: ./app.db}}")
     outcome = run_repository(profile, profile.repository("s"))
+    assert outcome.state == "good", outcome.message
+    return profile, outcome
+
+
+def test_sqlite_levels(tmp_path):
+    profile, outcome = sqlite_run(tmp_path)
     result = verify(profile, outcome.run_id, "restore")
     assert result.outcome == "passed", failed_checks(result)
     assert "3 rows" in next(c.detail for c in result.checks if c.name == "rows s.sqlite.zst")

@@ -20,9 +20,9 @@ from dse_tui.core.engine.runner import run_repository
 from dse_tui.core.texts import check_name
 from tests.engine_helpers import failed_checks, profile_with, rewrite_part, unzstd, verify, zstd_bytes
 from tests.test_cli import dse, no_traceback
-from tests.test_verify_databases import maria, pg_profile, scratch_maria, scratch_pg
+from tests.test_verify_databases import maria, maria_profile, pg_profile, scratch_maria, scratch_pg
 from tests.test_engine_databases import psql
-from tests.test_verify_local import _retar, files_run, git_repo, no_scratch_left
+from tests.test_verify_local import _retar, files_run, git_repo, no_scratch_left, sqlite_run
 
 
 @pytest.fixture
@@ -82,18 +82,6 @@ def test_a_files_runs_listing_and_extraction_differences_in_spanish(tmp_path, sp
     rewrite_part(profile, outcome.run_id, "w.tar.zst", _retar(part, edit=to_a_folder), keep_checksums=True)
     listing = failed_checks(verify(profile, outcome.run_id, "structure"))["listing w.tar.zst"]
     assert "notes-link: una carpeta en el archivo, un enlace simbólico en el manifiesto" in listing, listing
-
-
-def sqlite_run(tmp_path):
-    db = sqlite3.connect(tmp_path / "app.db")
-    db.executescript("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);"
-                     "INSERT INTO users(name) VALUES ('ana'), ('luis'), ('eva');")
-    db.commit()
-    db.close()
-    profile = profile_with(tmp_path, "{id: s, kind: database, driver: sqlite, source: {path: ./app.db}}")
-    outcome = run_repository(profile, profile.repository("s"))
-    assert outcome.state == "good", outcome.message
-    return profile, outcome
 
 
 def test_a_sqlite_run_in_spanish_good_short_of_rows_and_not_a_database(tmp_path, spanish):
@@ -175,8 +163,7 @@ def test_a_mariadb_run_in_spanish_good_and_a_user_who_cannot_make_the_scratch_da
     maria(mariadb_db, "CREATE TABLE books (id INT PRIMARY KEY, title TEXT); INSERT INTO books VALUES (1, 'Quijote');",
           db)
     before = scratch_maria(mariadb_db)
-    profile = profile_with(tmp_path, f"{{id: my, kind: database, driver: mysql, source: {{host: 127.0.0.1, "
-                                     f"port: 3306, user: root, databases: [{db}]}}}}")
+    profile = maria_profile(tmp_path, db)
     outcome = run_repository(profile, profile.repository("my"))
     assert outcome.state == "good", outcome.message
     result = verify(profile, outcome.run_id, "restore")
