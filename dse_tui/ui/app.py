@@ -200,13 +200,12 @@ class DseApp(ReportsWorkerFailures, App):
 def breakpoint_classes(app: App, screen: Screen) -> set[str]:
     """The screen's breakpoint classes (-narrow, -wide …) at the app's size, as Textual sets them on the
     screen's first Resize. That comes after the default screen's first frame: without them that frame was
-    laid out for no breakpoint, and on a narrow terminal the detail pane showed, then went."""
+    laid out for no breakpoint, and on a narrow terminal the detail pane showed, then went. Chosen by
+    Screen._get_breakpoint_classes, the private method Screen._on_resize uses (re-check on an upgrade)."""
     classes = set()
     for size, own, default in ((app.size.width, screen.HORIZONTAL_BREAKPOINTS, app.HORIZONTAL_BREAKPOINTS),
                                (app.size.height, screen.VERTICAL_BREAKPOINTS, app.VERTICAL_BREAKPOINTS)):
-        reached = [(at, name) for at, name in (default if own is None else own) or [] if size >= at]
-        if reached:
-            classes.add(max(reached)[1])
+        classes |= screen._get_breakpoint_classes(size, (default if own is None else own) or [])
     return classes
 
 
