@@ -146,12 +146,7 @@ class DseApp(ReportsWorkerFailures, App):
             from dse_tui.core.records.audit import note_profile
 
             note_profile(self.catalog, self.profile)
-            self.catalog.interrupt_dead_steps()
-            interrupt_dead_runs(self.catalog)
-            self._data_version = self.catalog.data_version()
-            self._refreshed_at = time.monotonic()
-            self.statuses = statuses(self.profile, self.catalog, self.now())
-            self.statuses_version += 1
+            self.refresh_statuses()
         except (CatalogError, sqlite3.Error, ValueError, OverflowError) as exc:
             return ProblemScreen("catalog.error", "catalog.error.body", error=exc, file=path)
         return None
