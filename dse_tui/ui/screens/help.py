@@ -27,6 +27,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen .note { margin-top: 1; }
     """
     BINDINGS = [Binding("escape,f1,q", "dismiss", show=False)]
+    _filled_for = 0  # the table width the rows were wrapped for
 
     def __init__(self, screen: Screen):
         super().__init__()
@@ -59,8 +60,6 @@ class HelpScreen(ModalScreen[None]):
         table = self.query_one(DataTable)
         if table.size.width and table.size.width != self._filled_for:
             self._fill(table, table.size.width)
-
-    _filled_for = 0  # the table width the rows were wrapped for
 
     def _fill(self, table: DataTable, table_width: int) -> None:
         """One row per key; an action wrapped to what the table's width leaves it (a cell is never wrapped by
